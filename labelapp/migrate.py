@@ -1,0 +1,70 @@
+"""Alembic, configured in code: the migrations live in ``migrations/`` beside the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from labelapp.db import make_engine, normalize_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at our migrations and the given database."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation: a literal % in a password must be doubled.
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` up to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    """The newest migration in ``migrations/``."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    if head is None:
+        raise RuntimeError(f"no Alembic migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def ensure_current(engine: Engine) -> None:
+    """Raise a clear error if the schema is missing or behind the code."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        state = "empty" if current is None else f"at revision {current}"
+        raise SchemaOutOfDate(
+            f"the database {engine.url.render_as_string(hide_password=True)} is {state}, "
+            f"but this labelapp needs revision {head}. Run `labelapp db upgrade` first."
+        )
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database schema does not match the code's migrations."""
+
+
+def upgrade_engine_url(url: str | None = None) -> str:
+    """Upgrade the configured database (or ``url``) to head; return the URL used."""
+    engine = make_engine(url)
+    try:
+        resolved = engine.url.render_as_string(hide_password=False)
+    finally:
+        engine.dispose()
+    upgrade(resolved)
+    return resolved

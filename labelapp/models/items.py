@@ -1,0 +1,128 @@
+"""Items to label, the imports that created them, and their queue entries (with leases)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from labelapp.models.base import Base, utcnow
+
+
+class ImportBatch(Base):
+    """One import of a file or folder: what it brought and what it found already there."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(16))
+    label_source: Mapped[str | None] = mapped_column(String(80))
+    rows_total: Mapped[int] = mapped_column(default=0)
+    items_created: Mapped[int] = mapped_column(default=0)
+    items_existing: Mapped[int] = mapped_column(default=0)
+    annotations_created: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Item(Base):
+    """A text or an image to classify. ``position`` is the stable import order within the project."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        Index("ix_items_project_id_content_hash", "project_id", "content_hash"),
+        Index("ix_items_project_id_position", "project_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str | None] = mapped_column(Text)
+    image_path: Mapped[str | None] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    group_key: Mapped[str | None] = mapped_column(String(255))
+    split: Mapped[str | None] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column()
+    # How many distinct annotators this item needs (the project's overlap k, or 1).
+    target_k: Mapped[int] = mapped_column(default=1)
+    # Known answer for gold items (seeded into the queue to measure annotator accuracy).
+    gold_labels: Mapped[list[str] | None] = mapped_column()
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QueueEntry(Base):
+    """An item's place in its project's queue and its current lease.
+
+    ``remaining`` counts the human labels still needed; ``priority`` is set by active learning
+    (higher first) and ``position`` breaks ties in a stable order.
+    """
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (
+        Index(
+            "ix_queue_entries_next",
+            "project_id",
+            text("priority DESC"),
+            "position",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
+    )
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    priority: Mapped[float] = mapped_column(default=0.0)
+    score: Mapped[float | None] = mapped_column()
+    strategy: Mapped[str | None] = mapped_column(String(32))
+    model_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_runs.id", ondelete="SET NULL")
+    )
+    remaining: Mapped[int] = mapped_column(default=1)
+    leased_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    is_gold: Mapped[bool] = mapped_column(default=False)
+
+
+class Annotation(Base):
+    """An append-only record of what someone said about an item.
+
+    ``kind`` is ``label`` (a label or labels), ``skip``, ``retract`` (undo of the same person's
+    earlier label) or ``adjudicate`` (a reviewer's final word). An edit is a new row; for each
+    (item, user or source) the latest row counts. Imported labels have no user but a ``source``.
+    """
+
+    __tablename__ = "annotations"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_id"),
+        Index("ix_annotations_item_id_user_id", "item_id", "user_id"),
+        Index("ix_annotations_project_id_created_at", "project_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(80), default="human")
+    kind: Mapped[str] = mapped_column(String(16), default="label")
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int | None] = mapped_column()
+    guideline_version: Mapped[int | None] = mapped_column()
+    strategy: Mapped[str | None] = mapped_column(String(32))
+    model_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_runs.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

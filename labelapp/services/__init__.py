@@ -1,0 +1,1 @@
+"""Services: turn requests into database work. Pages, the API and the CLI all go through here."""

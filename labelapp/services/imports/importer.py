@@ -1,0 +1,378 @@
+"""The import service: read, validate everything, then one transaction that stores it all."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from labelapp.models import Annotation, ImportBatch, Item, Project, User, utcnow
+from labelapp.services.bulk import bulk_insert, sqlite_timestamp
+from labelapp.services.errors import UserError
+from labelapp.services.imports import images, readers
+from labelapp.services.imports.validate import Columns, ValidRows, validate_table
+
+# progress(phase, done, total): phases are "read", "validate", "store".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportOptions:
+    """What the input's columns mean. Defaults: ``text`` for text, ``id`` if present."""
+
+    text_col: str | None = None
+    id_col: str | None = None
+    label_col: str | None = None
+    label_source: str | None = None
+    group_col: str | None = None
+    format: str | None = None
+    folder_labels: bool = False
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    import_id: int
+    filename: str
+    format: str
+    rows: int
+    items_created: int
+    items_existing: int
+    duplicates_in_file: int
+    annotations_created: int
+    label_source: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def import_path(
+    session: Session,
+    project: Project,
+    path: Path,
+    options: ImportOptions | None = None,
+    user: User | None = None,
+    progress: Progress | None = None,
+    display_name: str | None = None,
+) -> ImportReport:
+    """Import a file or image folder into ``project``. Raises :class:`UserError`, storing nothing."""
+    options = options or ImportOptions()
+    progress = progress or (lambda phase, done, total: None)
+    path = Path(path)
+    name = display_name or path.name
+    fmt = readers.detect_format(path, options.format)
+    label_names = [label.name for label in project.labels]
+
+    if fmt == "images":
+        if project.task_type != "image":
+            raise UserError(
+                f"{name}: a folder of images needs an image project; {project.name!r} is text"
+            )
+        valid, staged = images.validate_folder(path, label_names, options.folder_labels, progress)
+        label_source = options.label_source or ("folder" if options.folder_labels else None)
+    else:
+        if project.task_type != "text":
+            raise UserError(
+                f"{name}: project {project.name!r} is an image project; import a folder of images"
+            )
+        progress("read", 0, 1)
+        df = readers.read_table(path, fmt)
+        progress("read", 1, 1)
+        df.columns = [str(c) for c in df.columns]
+        columns = Columns(
+            text=options.text_col or "text",
+            id=options.id_col or ("id" if "id" in df.columns else None),
+            label=options.label_col,
+            group=options.group_col,
+        )
+        row_name = _row_namer(path, fmt)
+        progress("validate", 0, len(df))
+        valid = validate_table(df, columns, label_names, project.multi_label, name, row_name)
+        progress("validate", len(df), len(df))
+        staged = None
+        label_source = options.label_source or (f"import:{name}" if options.label_col else None)
+        del df
+
+    try:
+        report = _store(session, project, valid, fmt, name, label_source, user, progress, staged)
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    return report
+
+
+def _row_namer(path: Path, fmt: str) -> Callable[[int], str]:
+    """Name a 0-based data row the way the user finds it: a line for text files, a row otherwise."""
+    cache: dict[str, list[int]] = {}
+
+    def name(i: int) -> str:
+        if fmt in ("csv", "tsv", "jsonl"):
+            if "lines" not in cache:
+                try:
+                    cache["lines"] = (
+                        readers.jsonl_line_numbers(path)
+                        if fmt == "jsonl"
+                        else readers.csv_line_numbers(path, "," if fmt == "csv" else "\t")
+                    )
+                except (OSError, UnicodeDecodeError):
+                    cache["lines"] = []
+            lines = cache["lines"]
+            if i < len(lines):
+                return f"line {lines[i]}"
+        return f"row {i + 1}"
+
+    return name
+
+
+def _store(
+    session: Session,
+    project: Project,
+    valid: ValidRows,
+    fmt: str,
+    name: str,
+    label_source: str | None,
+    user: User | None,
+    progress: Progress,
+    staged: images.StagedImages | None,
+) -> ImportReport:
+    frame = valid.frame
+    existing = _existing_items(session, project.id, frame["external_id"])
+    frame["item_id"] = frame["external_id"].map(lambda e: existing.get(e, (None, None))[0])
+    is_new = frame["item_id"].isna().to_numpy()
+
+    changed = [
+        (ext, row)
+        for ext, row, h in zip(
+            frame["external_id"][~is_new],
+            frame["row"][~is_new],
+            frame["content_hash"][~is_new],
+            strict=True,
+        )
+        if existing[ext][1] != h
+    ]
+    if changed:
+        ext, row = changed[0]
+        raise UserError(
+            f"{name}: {len(changed)} row(s) reuse an existing id with different content "
+            f"(first: id {ext!r}, data row {row + 1}); nothing was imported. An id must always "
+            "name the same item: give changed items new ids."
+        )
+
+    batch = ImportBatch(
+        project_id=project.id,
+        filename=name[:500],
+        format=fmt,
+        label_source=label_source,
+        rows_total=len(frame) + valid.duplicates_in_file,
+        created_by_id=user.id if user else None,
+    )
+    session.add(batch)
+    session.flush()
+
+    new = frame[is_new]
+    total_work = len(new) + int(frame["labels"].notna().sum() if "labels" in frame else 0)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        progress("store", done, total_work)
+
+    progress("store", 0, total_work)
+    if len(new):
+        _insert_items(session, project, batch.id, new, staged, advance)
+        _insert_queue_entries(session, project, batch.id)
+    annotations = 0
+    if label_source is not None and frame["labels"].notna().any():
+        item_ids = {ext: item_id for ext, (item_id, _) in existing.items()}
+        item_ids.update(
+            session.execute(
+                select(Item.external_id, Item.id).where(Item.import_id == batch.id)
+            ).tuples()
+        )
+        annotations = _insert_annotations(session, project, frame, item_ids, label_source, advance)
+
+    batch.items_created = len(new)
+    batch.items_existing = len(frame) - len(new)
+    batch.annotations_created = annotations
+    session.flush()
+    return ImportReport(
+        import_id=batch.id,
+        filename=name,
+        format=fmt,
+        rows=batch.rows_total,
+        items_created=batch.items_created,
+        items_existing=batch.items_existing,
+        duplicates_in_file=valid.duplicates_in_file,
+        annotations_created=annotations,
+        label_source=label_source,
+    )
+
+
+def _existing_items(
+    session: Session, project_id: int, external_ids: pd.Series
+) -> dict[str, tuple[int, str]]:
+    has_any = session.scalar(select(Item.id).where(Item.project_id == project_id).limit(1))
+    if has_any is None:
+        return {}
+    wanted = set(external_ids.tolist())
+    rows = session.execute(
+        select(Item.external_id, Item.id, Item.content_hash).where(Item.project_id == project_id)
+    )
+    return {ext: (item_id, h) for ext, item_id, h in rows if ext in wanted}
+
+
+def overlap_targets(project: Project, positions: np.ndarray) -> np.ndarray:
+    """How many annotators each item needs: k for a seeded share of items, 1 for the rest."""
+    if project.overlap_k <= 1 or project.overlap_share <= 0:
+        return np.ones(len(positions), dtype=np.int64)
+    if project.overlap_share >= 1:
+        return np.full(len(positions), project.overlap_k, dtype=np.int64)
+    draw = _stable_uniform(positions, project.queue_seed + 7919)
+    return np.where(draw < project.overlap_share, project.overlap_k, 1).astype(np.int64)
+
+
+def _stable_uniform(positions: np.ndarray, seed: int) -> np.ndarray:
+    """A uniform [0, 1) number per position that never changes: a splitmix64-style hash."""
+    x = (positions.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(
+        0xFFFFFFFFFFFFFFFF
+    )
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def queue_positions(project: Project, positions: np.ndarray) -> np.ndarray:
+    """Where unscored items stand in the queue: import order, or a seeded shuffle."""
+    if project.queue_order == "random":
+        return (_stable_uniform(positions, project.queue_seed) * (1 << 52)).astype(np.int64)
+    return positions.astype(np.int64)
+
+
+def _insert_items(
+    session: Session,
+    project: Project,
+    import_id: int,
+    new: pd.DataFrame,
+    staged: images.StagedImages | None,
+    advance: Callable[[int], None],
+) -> None:
+    start = session.scalar(
+        select(func.coalesce(func.max(Item.position), -1)).where(Item.project_id == project.id)
+    )
+    positions = np.arange(start + 1, start + 1 + len(new), dtype=np.int64)
+    targets = overlap_targets(project, positions)
+    now = utcnow()
+    created = sqlite_timestamp(now) if session.get_bind().dialect.name == "sqlite" else now
+    image_paths = staged.store() if staged is not None else None
+    texts = new["text"].tolist()
+    rows = zip(
+        new["external_id"].tolist(),
+        texts if staged is None else [None] * len(new),
+        [image_paths[e] for e in new["external_id"]] if image_paths else [None] * len(new),
+        new["content_hash"].tolist(),
+        new["meta"].tolist(),
+        new["group_key"].tolist() if new["group_key"].notna().any() else [None] * len(new),
+        positions.tolist(),
+        targets.tolist(),
+        strict=True,
+    )
+    bulk_insert(
+        session,
+        "items",
+        (
+            "project_id",
+            "external_id",
+            "text",
+            "image_path",
+            "content_hash",
+            "meta",
+            "group_key",
+            "position",
+            "target_k",
+            "import_id",
+            "created_at",
+        ),
+        ((project.id, *row, import_id, created) for row in rows),
+        on_chunk=advance,
+    )
+
+
+def _insert_queue_entries(session: Session, project: Project, import_id: int) -> None:
+    """Every new item enters the queue, in one INSERT ... SELECT."""
+    session.execute(
+        text(
+            "INSERT INTO queue_entries (item_id, project_id, position, priority, remaining, is_gold) "
+            "SELECT id, project_id, position, 0.0, target_k, false FROM items WHERE import_id = :imp"
+        ),
+        {"imp": import_id},
+    )
+    if project.queue_order == "random":
+        _shuffle_new_entries(session, project, import_id)
+
+
+def _shuffle_new_entries(session: Session, project: Project, import_id: int) -> None:
+    rows = session.execute(select(Item.id, Item.position).where(Item.import_id == import_id)).all()
+    if not rows:
+        return
+    ids = np.array([r[0] for r in rows])
+    shuffled = queue_positions(project, np.array([r[1] for r in rows]))
+    session.execute(
+        text("UPDATE queue_entries SET position = :pos WHERE item_id = :id"),
+        [{"pos": int(p), "id": int(i)} for i, p in zip(ids, shuffled, strict=True)],
+    )
+
+
+def _insert_annotations(
+    session: Session,
+    project: Project,
+    frame: pd.DataFrame,
+    id_by_external: dict[str, int],
+    source: str,
+    advance: Callable[[int], None],
+) -> int:
+    """Labels in the file become annotations by ``source`` (no user: the source is the author)."""
+    labeled = frame[frame["labels"].notna()]
+    latest = _latest_labels_by_source(session, project.id, source)
+    now = utcnow()
+    created = sqlite_timestamp(now) if session.get_bind().dialect.name == "sqlite" else now
+    rows = []
+    for external, labels in zip(labeled["external_id"], labeled["labels"], strict=True):
+        item_id = id_by_external[external]
+        if latest.get(item_id) == list(labels):
+            continue  # re-import of the same label: nothing new to record
+        rows.append((item_id, project.id, source, "label", json.dumps(list(labels)), created))
+    bulk_insert(
+        session,
+        "annotations",
+        ("item_id", "project_id", "source", "kind", "labels", "created_at"),
+        rows,
+        on_chunk=advance,
+    )
+    return len(rows)
+
+
+def _latest_labels_by_source(
+    session: Session, project_id: int, source: str
+) -> dict[int, list[str]]:
+    rows = session.execute(
+        select(Annotation.item_id, Annotation.labels)
+        .where(
+            Annotation.project_id == project_id,
+            Annotation.source == source,
+            Annotation.kind == "label",
+        )
+        .order_by(Annotation.id)
+    )
+    return {item_id: labels for item_id, labels in rows}

@@ -1,0 +1,163 @@
+"""Projects: creation, label sets, guidelines, and who may see them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labelapp.models import Guideline, Label, Membership, Project, User
+from labelapp.models.projects import QUEUE_ORDERS, TASK_TYPES
+from labelapp.services.errors import Conflict, Forbidden, NotFound, UserError
+
+AMBIGUOUS_LABEL = "ambiguous"
+_DEFAULT_HOTKEYS = [str(i) for i in range(1, 10)] + list("qwertyuiop")
+
+
+def parse_label_list(raw: str | list[str]) -> list[str]:
+    """``"spam,ham"`` or ``["spam", "ham"]`` -> a clean, duplicate-free list of label names."""
+    names = raw.split(",") if isinstance(raw, str) else list(raw)
+    names = [str(n).strip() for n in names if str(n).strip()]
+    if not names:
+        raise UserError("no labels given: pass them comma-separated, e.g. --labels spam,ham")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UserError(f"label(s) given twice: {', '.join(dupes)}")
+    too_long = [n for n in names if len(n) > 80]
+    if too_long:
+        raise UserError(f"label name longer than 80 characters: {too_long[0][:40]}...")
+    return names
+
+
+def create_project(
+    session: Session,
+    name: str,
+    labels: list[str],
+    *,
+    task_type: str = "text",
+    multi_label: bool = False,
+    allow_ambiguous: bool = False,
+    hotkeys: list[str] | None = None,
+    description: str = "",
+    guidelines: str = "",
+    overlap_k: int = 1,
+    queue_order: str = "import",
+    lease_seconds: int = 600,
+    author: User | None = None,
+) -> Project:
+    """Create a project with its ordered label set (hotkeys 1-9, then q-p, unless given)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise UserError("project name must be 1-120 characters")
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise Conflict(f"project {name!r} already exists; choose another name or import into it")
+    if task_type not in TASK_TYPES:
+        raise UserError(f"unknown task type {task_type!r}: choose one of {', '.join(TASK_TYPES)}")
+    if queue_order not in QUEUE_ORDERS:
+        raise UserError(f"unknown queue order {queue_order!r}: choose {', '.join(QUEUE_ORDERS)}")
+    if overlap_k < 1:
+        raise UserError("overlap k must be at least 1")
+    if lease_seconds < 10:
+        raise UserError("lease time must be at least 10 seconds")
+    labels = parse_label_list(labels)
+    if allow_ambiguous and AMBIGUOUS_LABEL not in labels:
+        labels = [*labels, AMBIGUOUS_LABEL]
+    keys = hotkeys or _DEFAULT_HOTKEYS
+    if len(keys) < len(labels):
+        raise UserError(f"{len(labels)} labels but only {len(keys)} hotkeys; give one per label")
+    if len(set(keys[: len(labels)])) != len(labels):
+        raise UserError("hotkeys must be distinct")
+    project = Project(
+        name=name,
+        description=description,
+        task_type=task_type,
+        multi_label=multi_label,
+        overlap_k=overlap_k,
+        queue_order=queue_order,
+        lease_seconds=lease_seconds,
+    )
+    project.labels = [
+        Label(
+            name=label,
+            position=i,
+            hotkey=keys[i],
+            is_ambiguous=allow_ambiguous and label == AMBIGUOUS_LABEL,
+        )
+        for i, label in enumerate(labels)
+    ]
+    session.add(project)
+    session.flush()
+    session.add(
+        Guideline(
+            project_id=project.id,
+            version=1,
+            body=guidelines,
+            author_id=author.id if author else None,
+        )
+    )
+    if author is not None and not author.is_admin:
+        session.add(Membership(user_id=author.id, project_id=project.id))
+    session.flush()
+    return project
+
+
+def visible_projects(session: Session, user: User) -> list[Project]:
+    """Projects ``user`` may see: all for admins, otherwise the ones they are a member of."""
+    stmt = select(Project).order_by(Project.id)
+    if not user.is_admin:
+        stmt = stmt.join(Membership, Membership.project_id == Project.id).where(
+            Membership.user_id == user.id
+        )
+    return list(session.scalars(stmt))
+
+
+def get_project_for(session: Session, user: User, project_id: int) -> Project:
+    """The project if ``user`` may see it. Non-members get 404, not 403: no existence leak."""
+    project = session.get(Project, project_id)
+    if project is None or not can_see(session, user, project):
+        raise NotFound(f"no project {project_id} that you are a member of")
+    return project
+
+
+def can_see(session: Session, user: User, project: Project) -> bool:
+    if user.is_admin:
+        return True
+    return session.get(Membership, (user.id, project.id)) is not None
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles and not user.is_admin:
+        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
+
+
+def get_project_by_name(session: Session, name: str) -> Project:
+    project = session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        known = session.scalars(select(Project.name).order_by(Project.name)).all()
+        hint = f" Known projects: {', '.join(known)}." if known else " There are no projects yet."
+        raise NotFound(f"no project named {name!r}.{hint} Create one with --create --labels a,b")
+    return project
+
+
+def current_guideline(session: Session, project: Project) -> Guideline | None:
+    return session.scalar(
+        select(Guideline)
+        .where(Guideline.project_id == project.id)
+        .order_by(Guideline.version.desc())
+        .limit(1)
+    )
+
+
+def save_guideline(session: Session, project: Project, body: str, author: User | None) -> Guideline:
+    """Store a new guideline version (older versions stay for before/after comparisons)."""
+    latest = session.scalar(
+        select(func.max(Guideline.version)).where(Guideline.project_id == project.id)
+    )
+    guideline = Guideline(
+        project_id=project.id,
+        version=(latest or 0) + 1,
+        body=body,
+        author_id=author.id if author else None,
+    )
+    session.add(guideline)
+    session.flush()
+    return guideline
