@@ -36,9 +36,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # noqa: ANN001
-        # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of
-        # failing with a deadlock when both upgrade a read lock (SQLite's one-writer rule).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that will write takes the lock up front (BEGIN IMMEDIATE): concurrent
+        # writers then queue on busy_timeout instead of failing when both try to upgrade a read
+        # lock. Read-only work stays a plain deferred BEGIN, so readers never wait.
+        immediate = conn.get_execution_options().get("sqlite_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:  # noqa: ANN003
@@ -61,6 +63,16 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:  # noqa: ANN003
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (no surprise lazy reloads)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (on SQLite: take the write lock now).
+
+    Call it first in any unit of work that reads and then writes; on PostgreSQL it is a no-op.
+    """
+    if session.in_transaction():
+        return
+    session.connection(execution_options={"sqlite_write": True})
 
 
 @contextmanager

@@ -15,6 +15,16 @@ from labelapp.db import make_engine, normalize_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# Alembic cannot reflect expression indexes (``priority DESC``) on SQLite, so autogenerate would
+# drop and re-add this one on every run; it is created by the initial migration and left alone.
+EXPRESSION_INDEXES = frozenset({"ix_queue_entries_next"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Autogenerate filter: skip the expression indexes named above."""
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at our migrations and the given database."""
     cfg = Config()

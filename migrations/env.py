@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from labelapp.db import make_engine
+from labelapp.migrate import include_object
 from labelapp.models import Base
 
 config = context.config
@@ -37,7 +38,12 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:  # noqa: ANN001
     # Batch mode lets later migrations alter tables on SQLite (which cannot ALTER most things).
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -197,7 +197,7 @@ def _store(
         item_ids.update(
             session.execute(
                 select(Item.external_id, Item.id).where(Item.import_id == batch.id)
-            ).tuples()
+            ).all()
         )
         annotations = _insert_annotations(session, project, frame, item_ids, label_source, advance)
 

@@ -63,14 +63,6 @@ def validate_table(
         too_long = ids.str.len() > 255
         for i in np.flatnonzero(too_long.fillna(False).to_numpy())[:MAX_ERRORS_SHOWN]:
             problems.append((i, "the id is longer than 255 characters"))
-        dup = ids.duplicated(keep=False) & ~missing_id
-        if dup.any():
-            first_rows = pd.Series(np.arange(len(ids)))[dup.to_numpy()].groupby(ids[dup].to_numpy())
-            for value, rows in list(first_rows)[:MAX_ERRORS_SHOWN]:
-                where = ", ".join(row_name(int(r)) for r in rows.iloc[:3])
-                problems.append(
-                    (int(rows.iloc[1]), f"id {value!r} appears more than once ({where})")
-                )
         external = ids.fillna("")
     else:
         external = None
@@ -85,6 +77,10 @@ def validate_table(
         group = df[columns.group].astype("string").str.strip()
         group = group.where(group != "", None)
 
+    hashes = [content_hash(t) for t in text.tolist()]
+    if external is not None:
+        problems.extend(_conflicting_duplicates(external, hashes, labels, row_name))
+
     if problems:
         problems.sort()
         details = [f"{row_name(i)}: {msg}" for i, msg in problems[:MAX_ERRORS_SHOWN]]
@@ -97,7 +93,6 @@ def validate_table(
             details,
         )
 
-    hashes = [content_hash(t) for t in text.tolist()]
     frame = pd.DataFrame(
         {
             "external_id": external.tolist() if external is not None else hashes,
@@ -110,10 +105,40 @@ def validate_table(
         }
     )
     before = len(frame)
-    if external is None:
-        # Without ids, identical texts are one item: keep the first row that has it.
-        frame = frame.drop_duplicates("external_id", keep="first")
+    # Without ids, identical texts are one item; with ids, a repeated identical row is one item.
+    frame = frame.drop_duplicates("external_id", keep="first")
     return ValidRows(frame=frame.reset_index(drop=True), duplicates_in_file=before - len(frame))
+
+
+def _conflicting_duplicates(
+    ids: pd.Series,
+    hashes: list[str],
+    labels: list[list[str] | None] | None,
+    row_name: Callable[[int], str],
+) -> list[tuple[int, str]]:
+    """An id given twice must carry the same text and labels both times (then it is one item)."""
+    dup = ids.duplicated(keep=False).to_numpy() & (ids != "").to_numpy()
+    if not dup.any():
+        return []
+    rows = np.flatnonzero(dup)
+    seen = pd.DataFrame(
+        {
+            "id": ids.to_numpy()[rows],
+            "hash": np.asarray(hashes, dtype=object)[rows],
+            "labels": ["|".join(labels[r] or []) if labels else "" for r in rows],
+            "row": rows,
+        }
+    )
+    problems = []
+    for value, group in seen.groupby("id", sort=False):
+        if group["hash"].nunique() > 1 or group["labels"].nunique() > 1:
+            where = ", ".join(row_name(int(r)) for r in group["row"].iloc[:3])
+            problems.append(
+                (int(group["row"].iloc[1]), f"id {value!r} is used for different rows ({where})")
+            )
+        if len(problems) >= MAX_ERRORS_SHOWN:
+            break
+    return problems
 
 
 def _check_columns(df: pd.DataFrame, columns: Columns, filename: str) -> None:

@@ -1,0 +1,72 @@
+"""Models to JSON-ready dicts, one function per model, shared by every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from labelapp.models import ImportBatch, Item, Project, User
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "task_type": project.task_type,
+        "multi_label": project.multi_label,
+        "labels": [label.name for label in project.labels],
+        "label_set": [
+            {"name": label.name, "hotkey": label.hotkey, "ambiguous": label.is_ambiguous}
+            for label in project.labels
+        ],
+        "overlap_k": project.overlap_k,
+        "overlap_share": project.overlap_share,
+        "gold_rate": project.gold_rate,
+        "strategy": project.strategy,
+        "batch_size": project.batch_size,
+        "retrain_every": project.retrain_every,
+        "lease_seconds": project.lease_seconds,
+        "queue_order": project.queue_order,
+        "created_at": project.created_at.isoformat(),
+    }
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": item.id,
+        "project_id": item.project_id,
+        "external_id": item.external_id,
+        "meta": item.meta,
+        "group_key": item.group_key,
+        "split": item.split,
+    }
+    if item.image_path is not None:
+        data["image_url"] = url_for("pages.item_image", item_id=item.id)
+    else:
+        data["text"] = item.text
+    return data
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+    }
+
+
+def import_json(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "filename": batch.filename,
+        "format": batch.format,
+        "label_source": batch.label_source,
+        "rows": batch.rows_total,
+        "items_created": batch.items_created,
+        "items_existing": batch.items_existing,
+        "annotations_created": batch.annotations_created,
+        "created_at": batch.created_at.isoformat(),
+    }

@@ -1,0 +1,100 @@
+"""``labelapp import``: bring a file or folder of items (and optional labels) into a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelapp.cli.context import database
+
+
+class _PhaseBar:
+    """One tqdm bar per phase (read, validate, store), on stderr."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.phase: str | None = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if phase != self.phase:
+            self.close()
+            self.phase = phase
+            unit = "file" if phase == "read" else "row"
+            self.bar = tqdm(total=total, desc=f"{phase:>8}", unit=unit, unit_scale=True, leave=True)
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--project", required=True, help="Project name.")
+@click.option(
+    "--create", is_flag=True, help="Create the project if it does not exist (needs --labels)."
+)
+@click.option("--labels", help="Comma-separated labels for --create.")
+@click.option(
+    "--type", "task_type", type=click.Choice(["text", "image"]), help="Project type for --create."
+)
+@click.option("--text-col", help="Column with the text (default: text).")
+@click.option(
+    "--id-col", help="Column with a stable item id (default: id, if present; else a content hash)."
+)
+@click.option("--label-col", help="Column with existing labels ('a|b' for several).")
+@click.option("--label-source", help="Who gave those labels (default: import:FILENAME).")
+@click.option("--group-col", help="Column that groups items (kept together in splits).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "jsonl", "parquet", "images"]))
+@click.option(
+    "--folder-labels", is_flag=True, help="Images: take each label from its subfolder's name."
+)
+def import_command(path: Path, project: str, create: bool, labels: str | None, task_type: str | None,
+                   text_col: str | None, id_col: str | None, label_col: str | None,
+                   label_source: str | None, group_col: str | None, fmt: str | None,
+                   folder_labels: bool) -> None:  # fmt: skip
+    """Import PATH (CSV, TSV, JSONL, Parquet, or a folder of images) into a project.
+
+    Every row is validated before anything is stored; a bad row rejects the whole file with its
+    line number. Rows already imported (same id, or same text when there is no id) are skipped.
+    """
+    from sqlalchemy import select
+
+    from labelapp.models import Project
+    from labelapp.services.imports import ImportOptions, import_path
+    from labelapp.services.projects import create_project, get_project_by_name
+
+    if label_source and not (label_col or folder_labels):
+        raise click.UsageError("--label-source needs --label-col (or --folder-labels for images)")
+    bar = _PhaseBar()
+    with database() as session:
+        target = session.scalar(select(Project).where(Project.name == project))
+        if target is None and create:
+            if not labels:
+                raise click.UsageError("--create needs --labels a,b,...")
+            kind = task_type or ("image" if path.is_dir() else "text")
+            target = create_project(session, project, labels, task_type=kind)
+            click.echo(f"created project {target.id}: {target.name}", err=True)
+        elif target is None:
+            target = get_project_by_name(session, project)
+        options = ImportOptions(
+            text_col=text_col, id_col=id_col, label_col=label_col, label_source=label_source,
+            group_col=group_col, format=fmt, folder_labels=folder_labels,
+        )  # fmt: skip
+        try:
+            report = import_path(session, target, path, options, progress=bar)
+        finally:
+            bar.close()
+    click.echo(
+        f"{report.filename}: {report.rows:,} rows -> {report.items_created:,} new items, "
+        f"{report.items_existing:,} already there, {report.duplicates_in_file:,} duplicates in the "
+        f"file, {report.annotations_created:,} labels"
+        + (f" from {report.label_source!r}" if report.label_source else "")
+    )

@@ -1,0 +1,56 @@
+"""``labelapp serve``: run the web app."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=0, type=int, help="gunicorn workers (0: one threaded process).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app on HOST:PORT (the database is found as for every command)."""
+    from labelapp.config import database_url
+
+    url = database_url()
+    if workers > 0:
+        run_gunicorn(host, port, workers)
+        return
+    from labelapp.app import create_app
+    from labelapp.migrate import SchemaOutOfDate
+
+    try:
+        app = create_app()
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"labelapp on http://{host}:{port}/ (database: {_safe(url)})")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def run_gunicorn(host: str, port: int, workers: int) -> None:
+    """Several worker processes (for PostgreSQL): gunicorn's own runner, configured in code."""
+    from gunicorn.app.base import BaseApplication
+
+    from labelapp.app import create_app
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):  # noqa: ANN202
+            return create_app()
+
+    _App().run()
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,122 @@
+"""The demo: a data directory with an SQLite database, two real projects and four users."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+DEMO_USERS = (  # username, role, password: printed by `labelapp demo`; change them for real use
+    ("admin", "admin", "demo-admin"),
+    ("sme", "sme", "demo-sme"),
+    ("alice", "annotator", "demo-alice"),
+    ("bob", "annotator", "demo-bob"),
+)
+TEXT_PROJECT = "youtube-spam"
+IMAGE_PROJECT = "digits"
+GUIDELINES = """# Is this YouTube comment spam?
+
+**spam** (key `2`): the comment advertises something unrelated to the video — a channel to subscribe
+to, a link, a product, "check out my ...", money offers, requests for likes or follows.
+
+**ham** (key `1`): a real reaction to the video or the artist, even if rude, short or off-topic.
+
+**ambiguous** (key `3`): you cannot tell (for example a bare link with no context). Prefer a decision;
+use ambiguous when a second reader would reasonably disagree.
+
+Tips: self-promotion of the commenter's *own* music is spam. Song lyrics quoted alone are ham.
+"""
+
+
+@dataclass
+class DemoInfo:
+    data_dir: Path
+    database_url: str
+    created: bool
+    admin_token: str
+
+
+def prepare(data_dir: Path) -> DemoInfo:
+    """Create (or reuse) the demo database in ``data_dir``. Safe to run again."""
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["LABELAPP_DATA_DIR"] = str(data_dir)
+    url = f"sqlite:///{data_dir / 'labelapp.sqlite3'}"
+    os.environ["LABELAPP_DATABASE_URL"] = url
+
+    from labelapp.db import make_engine, make_session_factory, session_scope
+    from labelapp.migrate import upgrade
+    from labelapp.models import Project
+    from labelapp.services.users import get_user, rotate_token
+
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        with session_scope(factory) as session:
+            created = session.scalar(select(Project.id).where(Project.name == TEXT_PROJECT)) is None
+            if created:
+                _populate(session)
+            token = rotate_token(session, get_user(session, "admin"))
+    finally:
+        engine.dispose()
+    return DemoInfo(data_dir=data_dir, database_url=url, created=created, admin_token=token)
+
+
+def _populate(session: Session) -> None:
+    from labelapp.services.imports import ImportOptions, import_path
+    from labelapp.services.projects import create_project
+    from labelapp.services.users import add_member, create_user
+
+    users = [create_user(session, name, role, password=pw)[0] for name, role, pw in DEMO_USERS]
+    text = create_project(
+        session,
+        TEXT_PROJECT,
+        ["ham", "spam"],
+        allow_ambiguous=True,
+        description="1,956 real YouTube comments (UCI YouTube Spam Collection, CC BY 4.0): spam or not?",
+        guidelines=GUIDELINES,
+        queue_order="random",
+    )
+    data = resources.files("labelapp") / "demo_data" / "youtube_spam.csv"
+    with resources.as_file(data) as path:
+        import_path(
+            session,
+            text,
+            path,
+            ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR"),
+        )
+    digits = create_project(
+        session,
+        IMAGE_PROJECT,
+        [str(d) for d in range(10)],
+        task_type="image",
+        hotkeys=[str(d) for d in range(10)],
+        description="300 handwritten digits from scikit-learn's bundled digits data set.",
+        guidelines="# Which digit is this?\n\nPress the digit's key. Unreadable? Skip it (`s`).",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_digit_images(Path(tmp), count=300)
+        import_path(session, digits, Path(tmp), ImportOptions())
+    for user in users:
+        if not user.is_admin:
+            add_member(session, user, text)
+            add_member(session, user, digits)
+
+
+def _write_digit_images(folder: Path, count: int) -> None:
+    """Render scikit-learn's 8x8 digits as 64x64 PNGs (nearest-neighbour, so pixels stay crisp)."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for i in range(count):
+        pixels = (255 - digits.images[i] * (255 / 16)).astype(np.uint8)
+        image = Image.fromarray(pixels, mode="L").resize((64, 64), Image.Resampling.NEAREST)
+        image.save(folder / f"digit_{i:04d}.png")

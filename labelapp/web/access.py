@@ -1,0 +1,39 @@
+"""Who is asking: the logged-in (or token-authenticated) user, and what they may open."""
+
+from __future__ import annotations
+
+from flask import jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from labelapp.extensions import login_manager
+from labelapp.models import Project, User
+from labelapp.services.projects import get_project_for, require_role
+from labelapp.web.db import get_db
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():  # noqa: ANN202
+    if request.path.startswith("/api/"):
+        body = {
+            "error": {
+                "code": "unauthorized",
+                "message": "log in, or send 'Authorization: Bearer TOKEN' "
+                "(create one with `labelapp users create` or `labelapp users token`)",
+                "details": [],
+            }
+        }
+        return jsonify(body), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def me() -> User:
+    """The authenticated user (routes are @login_required)."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def project_for_me(project_id: int, *roles: str) -> Project:
+    """The project if the current user may see it (404 otherwise), and has one of ``roles``."""
+    project = get_project_for(get_db(), me(), project_id)
+    if roles:
+        require_role(me(), *roles)
+    return project

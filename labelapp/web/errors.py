@@ -1,0 +1,37 @@
+"""Errors as JSON for the API and as a page for people."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from labelapp.services.errors import UserError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, details: list[str] | None = None):  # noqa: ANN201
+    if _wants_json():
+        body = {"error": {"code": code, "message": message, "details": details or []}}
+        return jsonify(body), status
+    return render_template(
+        "error.html", status=status, message=message, details=details or []
+    ), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(UserError)
+    def _user_error(exc: UserError):  # noqa: ANN202
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # noqa: ANN202
+        return error_response(400, "csrf", f"{exc.description} Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # noqa: ANN202
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)

@@ -1,0 +1,174 @@
+"""Pages: the project list, a project's overview, import, and images."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_login import login_required
+from sqlalchemy import func, select
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+
+from labelapp import config
+from labelapp.models import Annotation, ImportBatch, Item, QueueEntry
+from labelapp.services.errors import UserError
+from labelapp.services.imports import ImportOptions, import_path
+from labelapp.services.projects import create_project, get_project_for, visible_projects
+from labelapp.web.access import me, project_for_me
+from labelapp.web.db import get_db
+from labelapp.web.forms import ImportForm, ProjectForm
+
+pages = Blueprint("pages", __name__)
+
+
+@pages.route("/")
+@login_required
+def projects() -> str:
+    session = get_db()
+    visible = visible_projects(session, me())
+    ids = [p.id for p in visible]
+    item_counts = dict(
+        session.execute(
+            select(Item.project_id, func.count())
+            .where(Item.project_id.in_(ids))
+            .group_by(Item.project_id)
+        ).all()
+    )
+    open_counts = dict(
+        session.execute(
+            select(QueueEntry.project_id, func.count())
+            .where(QueueEntry.project_id.in_(ids), QueueEntry.remaining > 0)
+            .group_by(QueueEntry.project_id)
+        ).all()
+    )
+    form = ProjectForm() if me().is_admin else None
+    return render_template(
+        "projects.html",
+        projects=visible,
+        item_counts=item_counts,
+        open_counts=open_counts,
+        form=form,
+    )
+
+
+@pages.route("/projects", methods=["POST"])
+@login_required
+def create() -> str | Response:
+    if not me().is_admin:
+        abort(403, "Only admins create projects.")
+    form = ProjectForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{field}: {'; '.join(errors)}", "error")
+        return redirect(url_for("pages.projects"))
+    session = get_db()
+    try:
+        project = create_project(
+            session,
+            form.name.data or "",
+            form.labels.data or "",
+            task_type=form.task_type.data or "text",
+            multi_label=bool(form.multi_label.data),
+            allow_ambiguous=bool(form.allow_ambiguous.data),
+            overlap_k=form.overlap_k.data or 1,
+            description=form.description.data or "",
+            author=me(),
+        )
+    except UserError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("pages.projects"))
+    session.commit()
+    flash(f"Project {project.name!r} created. Import items to start.", "info")
+    return redirect(url_for("pages.project", project_id=project.id))
+
+
+@pages.route("/projects/<int:project_id>")
+@login_required
+def project(project_id: int) -> str:
+    session = get_db()
+    proj = project_for_me(project_id)
+    items = session.scalar(select(func.count()).where(Item.project_id == proj.id)) or 0
+    remaining = (
+        session.scalar(
+            select(func.count()).where(QueueEntry.project_id == proj.id, QueueEntry.remaining > 0)
+        )
+        or 0
+    )
+    annotations = (
+        session.scalar(
+            select(func.count()).where(Annotation.project_id == proj.id, Annotation.kind == "label")
+        )
+        or 0
+    )
+    imports = session.scalars(
+        select(ImportBatch)
+        .where(ImportBatch.project_id == proj.id)
+        .order_by(ImportBatch.id.desc())
+        .limit(20)
+    ).all()
+    can_import = me().role in ("admin", "sme")
+    return render_template(
+        "project.html",
+        project=proj,
+        items=items,
+        remaining=remaining,
+        annotations=annotations,
+        imports=imports,
+        form=ImportForm() if can_import and proj.task_type == "text" else None,
+    )
+
+
+@pages.route("/projects/<int:project_id>/import", methods=["POST"])
+@login_required
+def import_file(project_id: int) -> Response:
+    proj = project_for_me(project_id, "sme")
+    form = ImportForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{field}: {'; '.join(errors)}", "error")
+        return redirect(url_for("pages.project", project_id=proj.id))
+    session = get_db()
+    upload = form.file.data
+    filename = secure_filename(upload.filename or "upload.csv") or "upload.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / filename
+        upload.save(path)
+        options = ImportOptions(
+            text_col=form.text_col.data or None,
+            id_col=form.id_col.data or None,
+            label_col=form.label_col.data or None,
+            label_source=form.label_source.data or None,
+            group_col=form.group_col.data or None,
+        )
+        try:
+            report = import_path(session, proj, path, options, user=me(), display_name=filename)
+        except UserError as exc:
+            session.rollback()
+            flash(exc.message, "error")
+            for detail in exc.details:
+                flash(detail, "error-detail")
+            return redirect(url_for("pages.project", project_id=proj.id))
+    session.commit()
+    flash(
+        f"Imported {filename}: {report.items_created} new items, {report.items_existing} already "
+        f"there, {report.annotations_created} labels.",
+        "info",
+    )
+    return redirect(url_for("pages.project", project_id=proj.id))
+
+
+@pages.route("/media/items/<int:item_id>")
+@login_required
+def item_image(item_id: int) -> Response:
+    session = get_db()
+    item = session.get(Item, item_id)
+    if item is None or item.image_path is None:
+        abort(404)
+    get_project_for(session, me(), item.project_id)
+    path = (config.media_dir() / item.image_path).resolve()
+    if not path.is_relative_to(config.media_dir()) or not path.exists():
+        abort(404)
+    return send_file(path, max_age=3600)

@@ -1,0 +1,151 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), the app, logged-in clients.
+
+PostgreSQL: ``LABELAPP_TEST_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
+is the server; each test session gets its own database there. In CI (``CI`` set) an unreachable
+PostgreSQL fails the run; elsewhere its tests are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+PG_URL = os.environ.get("LABELAPP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_admin_connect():  # noqa: ANN202
+    import psycopg
+
+    url = make_url(PG_URL)
+    return psycopg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        dbname=url.database or "postgres",
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """Create a fresh PostgreSQL database for this test session; yield its URL; drop it after."""
+    try:
+        admin = _pg_admin_connect()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    name = f"labelapp_test_{_worker()}_{uuid.uuid4().hex[:8]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg", database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with _pg_admin_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_server: str) -> str:
+    from labelapp.migrate import upgrade
+
+    upgrade(pg_server)
+    return pg_server
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    from labelapp.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "labelapp.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    from labelapp.db import make_engine
+    from labelapp.models import Base
+
+    engine = make_engine(url)
+    try:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated, empty database on each backend; the data directory is the test's tmp_path."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    monkeypatch.setenv("LABELAPP_DATA_DIR", str(data_dir))
+    if request.param == "sqlite":
+        target = data_dir / "labelapp.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        url = f"sqlite:///{target}"
+    else:
+        url = request.getfixturevalue("pg_migrated")
+        _truncate_all(url)
+    monkeypatch.setenv("LABELAPP_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def sessions(db_url: str):  # noqa: ANN201
+    """A session factory on the test database."""
+    from labelapp.db import make_engine, make_session_factory
+
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(db_url: str):  # noqa: ANN201
+    from labelapp.app import create_app
+
+    application = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"})
+    yield application
+    application.extensions["labelapp.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, username: str, password: str):  # noqa: ANN001, ANN201
+    """Log in through the real form, CSRF token included."""
+    page = client.get("/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
