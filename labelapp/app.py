@@ -50,10 +50,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from labelapp.api import api
     from labelapp.web.auth import auth
     from labelapp.web.errors import register_error_handlers
+    from labelapp.web.labeling import labeling
     from labelapp.web.pages import pages
 
     app.register_blueprint(auth)
     app.register_blueprint(pages)
+    app.register_blueprint(labeling)
     app.register_blueprint(api, url_prefix="/api")
     register_error_handlers(app)
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import url_for
 
-from labelapp.models import ImportBatch, Item, Project, User
+from labelapp.models import Annotation, ImportBatch, Item, Project, User
+from labelapp.services.queue import Claim
 
 
 def project_json(project: Project) -> dict[str, Any]:
@@ -69,4 +70,37 @@ def import_json(batch: ImportBatch) -> dict[str, Any]:
         "items_existing": batch.items_existing,
         "annotations_created": batch.annotations_created,
         "created_at": batch.created_at.isoformat(),
+    }
+
+
+def claim_json(claim: Claim) -> dict[str, Any]:
+    """A leased item, when its lease ends, and what put it at the head of the queue."""
+    return {
+        "item": item_json(claim.item),
+        "lease_expires_at": claim.lease_expires_at.isoformat(),
+        "queued_by": {
+            "strategy": claim.strategy,
+            "score": claim.score,
+            "model_run_id": claim.model_run_id,
+        },  # gold items are not flagged: an annotator must not know which answers are checked
+    }
+
+
+def annotation_json(annotation: Annotation, username: str | None = None) -> dict[str, Any]:
+    return {
+        "id": annotation.id,
+        "item_id": annotation.item_id,
+        "project_id": annotation.project_id,
+        "user_id": annotation.user_id,
+        "username": username,
+        "source": annotation.source,
+        "kind": annotation.kind,
+        "labels": list(annotation.labels),
+        "client_id": annotation.client_id,
+        "duration_ms": annotation.duration_ms,
+        "guideline_version": annotation.guideline_version,
+        "strategy": annotation.strategy,
+        "model_run_id": annotation.model_run_id,
+        "note": annotation.note,
+        "created_at": annotation.created_at.isoformat(),
     }

@@ -76,6 +76,13 @@ class QueueEntry(Base):
             sqlite_where=text("remaining > 0"),
             postgresql_where=text("remaining > 0"),
         ),
+        # Finds an annotator's own live lease (a reopened page resumes it) without a scan.
+        Index(
+            "ix_queue_entries_leased_by_id",
+            "leased_by_id",
+            sqlite_where=text("leased_by_id IS NOT NULL"),
+            postgresql_where=text("leased_by_id IS NOT NULL"),
+        ),
     )
 
     item_id: Mapped[int] = mapped_column(
@@ -108,6 +115,7 @@ class Annotation(Base):
         UniqueConstraint("user_id", "client_id"),
         Index("ix_annotations_item_id_user_id", "item_id", "user_id"),
         Index("ix_annotations_project_id_created_at", "project_id", "created_at"),
+        Index("ix_annotations_user_id_project_id_id", "user_id", "project_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

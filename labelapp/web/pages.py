@@ -15,6 +15,7 @@ from labelapp import config
 from labelapp.models import Annotation, ImportBatch, Item, QueueEntry
 from labelapp.services.errors import UserError
 from labelapp.services.imports import ImportOptions, import_path
+from labelapp.services.overview import project_overview
 from labelapp.services.projects import create_project, get_project_for, visible_projects
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -110,8 +111,10 @@ def project(project_id: int) -> str:
         .limit(20)
     ).all()
     can_import = me().role in ("admin", "sme")
+    overview = project_overview(session, proj) if me().is_admin else None
     return render_template(
         "project.html",
+        overview=overview,
         project=proj,
         items=items,
         remaining=remaining,

@@ -37,3 +37,26 @@ def make_project(
 ) -> int:  # noqa: ANN001, ANN003
     with session_scope(sessions) as session:
         return create_project(session, name, list(labels), **kwargs).id
+
+
+def add_items(sessions, project_id: int, texts: list[str], tmp_dir) -> list[int]:  # noqa: ANN001
+    """Import ``texts`` (ids t0, t1, ...) through the real importer; returns item ids in order."""
+    import csv
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from labelapp.models import Item, Project
+    from labelapp.services.imports import import_path
+
+    path = Path(tmp_dir) / f"items-{project_id}-{len(texts)}.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        writer.writerows([f"t{i}", t] for i, t in enumerate(texts))
+    with session_scope(sessions) as session:
+        import_path(session, session.get(Project, project_id), path)
+        rows = session.execute(
+            select(Item.id).where(Item.project_id == project_id).order_by(Item.position)
+        )
+        return [r[0] for r in rows]

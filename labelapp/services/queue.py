@@ -1,0 +1,438 @@
+"""The annotation queue: claim the next item under a lease, submit, skip, undo, heartbeat.
+
+Each (item, annotator) pair is in one of three states, read from the annotator's latest
+append-only row for the item: nothing (no row, or a ``retract``), labeled (``label``) or
+skipped (``skip``). A queue entry's ``remaining`` counts the distinct annotators an item still
+needs, so it moves only when a pair enters or leaves the labeled state; an edit changes nothing.
+
+Claiming is one short write transaction. On PostgreSQL the candidate row is locked with
+``FOR UPDATE SKIP LOCKED``, so parallel claims never wait for each other or take the same
+item; on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from labelapp.db import begin_write
+from labelapp.models import Annotation, Item, Project, QueueEntry, User, utcnow
+from labelapp.services.errors import Conflict, NotFound, UserError
+from labelapp.services.projects import current_guideline, get_project_for
+
+LIVE_KINDS = ("label", "skip")
+MAX_CLIENT_ID = 64
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An item leased to an annotator, and why the queue chose it."""
+
+    item: Item
+    lease_expires_at: datetime
+    strategy: str | None
+    score: float | None
+    model_run_id: int | None
+    is_gold: bool
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """An annotation and whether this request stored it (False: a retry of a stored one)."""
+
+    annotation: Annotation
+    created: bool
+
+
+class LeaseLost(Conflict):
+    """The item was handed to someone else (or finished) while this annotator had it open."""
+
+    code = "lease_lost"
+
+
+def start_write(session: Session) -> None:
+    """End any read-only transaction the request opened, then start a writing one.
+
+    On SQLite a deferred transaction that read first cannot always upgrade to a writer under
+    contention; starting fresh with ``BEGIN IMMEDIATE`` avoids that.
+    """
+    if session.in_transaction():
+        session.commit()
+    begin_write(session)
+
+
+def _lease_until(project: Project, now: datetime) -> datetime:
+    return now + timedelta(seconds=project.lease_seconds)
+
+
+def claim_next(session: Session, project: Project, user: User) -> Claim | None:
+    """Lease the best item ``user`` may label next, or None when nothing is left for them.
+
+    Order: the user's own live lease (a reopened page resumes it), then, at the project's gold
+    rate, a gold item they have not answered, then the highest-priority entry that still needs
+    labels, that they have not labeled or skipped, and that nobody else holds a live lease on.
+    """
+    start_write(session)
+    now = utcnow()
+    q = QueueEntry
+    mine = session.scalar(
+        select(q)
+        .where(
+            q.project_id == project.id,
+            q.leased_by_id == user.id,
+            q.lease_expires_at > now,
+            or_(q.remaining > 0, q.is_gold),
+        )
+        .order_by(q.lease_expires_at.desc())
+        .limit(1)
+    )
+    entry = mine or _pick_gold(session, project, user) or _pick_next(session, project, user, now)
+    if entry is None:
+        session.commit()
+        return None
+    expires = _lease_until(project, now)
+    if not entry.is_gold:
+        entry.leased_by_id = user.id
+        entry.lease_expires_at = expires
+    item = session.get(Item, entry.item_id)
+    assert item is not None
+    claim = Claim(item, expires, entry.strategy, entry.score, entry.model_run_id, entry.is_gold)
+    session.commit()
+    return claim
+
+
+def _not_done_by(user: User):  # noqa: ANN202
+    return ~exists().where(
+        Annotation.item_id == QueueEntry.item_id, Annotation.user_id == user.id
+    )
+
+
+def _pick_next(session: Session, project: Project, user: User, now: datetime) -> QueueEntry | None:
+    q = QueueEntry
+    stmt = (
+        select(q)
+        .where(
+            q.project_id == project.id,
+            q.remaining > 0,
+            q.is_gold.is_(False),
+            or_(q.leased_by_id.is_(None), q.lease_expires_at <= now, q.leased_by_id == user.id),
+            _not_done_by(user),
+        )
+        .order_by(q.priority.desc(), q.position)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return session.scalar(stmt)
+
+
+def _pick_gold(session: Session, project: Project, user: User) -> QueueEntry | None:
+    """A gold item at the project's gold rate. Gold items are never leased: everyone answers them."""
+    if project.gold_rate <= 0:
+        return None
+    if random.random() >= project.gold_rate:  # noqa: S311 (sampling, not security)
+        return None
+    q = QueueEntry
+    stmt = (
+        select(q)
+        .where(q.project_id == project.id, q.is_gold.is_(True), _not_done_by(user))
+        .order_by(q.position)
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def _check_client_id(client_id: object) -> str:
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
+        raise UserError(
+            f"client_id must be a string of 1-{MAX_CLIENT_ID} characters (a UUID made by the "
+            "client, the same on every retry of one submit)"
+        )
+    return client_id
+
+
+def _check_labels(project: Project, labels: object, kind: str) -> list[str]:
+    if kind == "skip":
+        return []
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise UserError('labels must be a list of label names, e.g. {"labels": ["spam"]}')
+    names = [label.name for label in project.labels]
+    unknown = [x for x in labels if x not in names]
+    if unknown:
+        raise UserError(
+            f"unknown label(s) {', '.join(map(repr, unknown))} for project {project.name!r}",
+            [f"known labels: {', '.join(names)}"],
+        )
+    chosen = [n for n in names if n in set(labels)]  # the project's order, no repeats
+    if not chosen:
+        raise UserError("choose at least one label (or skip the item)")
+    ambiguous = {label.name for label in project.labels if label.is_ambiguous}
+    if len(chosen) > 1 and (not project.multi_label or ambiguous & set(chosen)):
+        raise UserError(
+            "this project takes one label per item"
+            if not project.multi_label
+            else "'ambiguous' cannot be combined with other labels"
+        )
+    return chosen
+
+
+def _prior(session: Session, item_id: int, user_id: int) -> Annotation | None:
+    """The user's latest row for the item (what state the pair is in)."""
+    return session.scalar(
+        select(Annotation)
+        .where(Annotation.item_id == item_id, Annotation.user_id == user_id)
+        .order_by(Annotation.id.desc())
+        .limit(1)
+    )
+
+
+def _by_client_id(session: Session, user: User, client_id: str) -> Annotation | None:
+    return session.scalar(
+        select(Annotation).where(Annotation.user_id == user.id, Annotation.client_id == client_id)
+    )
+
+
+def _replay(existing: Annotation, item_id: int) -> Submitted:
+    if existing.item_id != item_id:
+        raise Conflict(
+            f"client_id {existing.client_id!r} was already used for item {existing.item_id}; "
+            "make a new client_id for each submit"
+        )
+    return Submitted(existing, created=False)
+
+
+def record(
+    session: Session,
+    user: User,
+    item_id: int,
+    *,
+    kind: str,
+    client_id: object,
+    labels: object = None,
+    duration_ms: object = None,
+    guideline_version: object = None,
+    note: str | None = None,
+) -> Submitted:
+    """Store a label or a skip for ``item_id`` by ``user``; a retry with the same client_id is a no-op.
+
+    Raises LeaseLost when another annotator now holds the item or it already has every label it
+    needs; the caller shows that and moves on. Nothing is stored in that case.
+    """
+    client_id = _check_client_id(client_id)
+    if duration_ms is not None and (
+        not isinstance(duration_ms, int) or not 0 <= duration_ms <= MAX_DURATION_MS
+    ):
+        raise UserError("duration_ms must be a whole number of milliseconds, 0 to 86400000")
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    project = get_project_for(session, user, item.project_id)
+    chosen = _check_labels(project, labels, kind)
+
+    start_write(session)
+    existing = _by_client_id(session, user, client_id)
+    if existing is not None:
+        session.commit()
+        return _replay(existing, item_id)
+    entry = session.scalar(select(QueueEntry).where(QueueEntry.item_id == item_id).with_for_update())
+    now = utcnow()
+    prior = _prior(session, item_id, user.id)
+    was_labeled = prior is not None and prior.kind == "label"
+    delta = int(kind == "label") - int(was_labeled)
+    if entry is not None and not entry.is_gold:
+        held_by_other = (
+            entry.leased_by_id not in (None, user.id)
+            and entry.lease_expires_at is not None
+            and entry.lease_expires_at > now
+        )
+        first_answer = prior is None or prior.kind == "retract"
+        if first_answer and (held_by_other or (kind == "label" and entry.remaining <= 0)):
+            session.rollback()
+            raise LeaseLost(
+                "your lease on this item ran out and it went to another annotator, who is "
+                "labeling it now (or has finished it); your answer was not stored: go on with "
+                "the next item"
+            )
+        entry.remaining = max(0, entry.remaining - delta)
+        if entry.leased_by_id == user.id:
+            entry.leased_by_id = None
+            entry.lease_expires_at = None
+    if guideline_version is None or not isinstance(guideline_version, int):
+        guideline = current_guideline(session, project)
+        guideline_version = guideline.version if guideline else None
+    annotation = Annotation(
+        item_id=item_id,
+        project_id=project.id,
+        user_id=user.id,
+        source="human",
+        kind=kind,
+        labels=chosen,
+        client_id=client_id,
+        duration_ms=duration_ms,
+        guideline_version=guideline_version,
+        strategy=entry.strategy if entry else None,
+        model_run_id=entry.model_run_id if entry else None,
+        note=note,
+        created_at=now,
+    )
+    session.add(annotation)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two copies of one submit raced past the check above: the other one stored it.
+        session.rollback()
+        stored = _by_client_id(session, user, client_id)
+        if stored is None:
+            raise
+        return _replay(stored, item_id)
+    return Submitted(annotation, created=True)
+
+
+def undo_last(session: Session, project: Project, user: User, client_id: object) -> Claim | None:
+    """Retract the user's latest label or skip in the project and lease that item back to them.
+
+    Returns the item to show again, or None when there is nothing left to undo. Each undo adds
+    a ``retract`` row; the retracted row stays in the history.
+    """
+    client_id = _check_client_id(client_id)
+    start_write(session)
+    existing = _by_client_id(session, user, client_id)
+    if existing is not None:
+        entry = session.get(QueueEntry, existing.item_id)
+        item = session.get(Item, existing.item_id)
+        session.commit()
+        assert item is not None
+        expires = entry.lease_expires_at if entry and entry.lease_expires_at else utcnow()
+        return Claim(item, expires, None, None, None, bool(entry and entry.is_gold))
+    recent = session.execute(
+        select(Annotation.item_id, Annotation.kind)
+        .where(Annotation.project_id == project.id, Annotation.user_id == user.id)
+        .order_by(Annotation.id.desc())
+        .limit(500)
+    ).all()
+    latest_by_item: dict[int, str] = {}
+    for item_id, kind in recent:
+        latest_by_item.setdefault(item_id, kind)
+    target = next((i for i, k in latest_by_item.items() if k in LIVE_KINDS), None)
+    if target is None:
+        session.commit()
+        return None
+    prior = _prior(session, target, user.id)
+    assert prior is not None
+    entry = session.scalar(select(QueueEntry).where(QueueEntry.item_id == target).with_for_update())
+    now = utcnow()
+    expires = _lease_until(project, now)
+    if entry is not None:
+        if prior.kind == "label" and not entry.is_gold:
+            entry.remaining += 1
+        if not entry.is_gold:
+            entry.leased_by_id = user.id
+            entry.lease_expires_at = expires
+    session.add(
+        Annotation(
+            item_id=target,
+            project_id=project.id,
+            user_id=user.id,
+            source="human",
+            kind="retract",
+            labels=list(prior.labels),
+            client_id=client_id,
+            guideline_version=prior.guideline_version,
+            note=f"undo of annotation {prior.id}",
+            created_at=now,
+        )
+    )
+    item = session.get(Item, target)
+    assert item is not None
+    claim = Claim(
+        item,
+        expires,
+        entry.strategy if entry else None,
+        entry.score if entry else None,
+        entry.model_run_id if entry else None,
+        bool(entry and entry.is_gold),
+    )
+    session.commit()
+    return claim
+
+
+def heartbeat(session: Session, user: User, item_id: int) -> datetime:
+    """Extend the user's lease on an item they still hold; LeaseLost if someone else has it."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    project = get_project_for(session, user, item.project_id)
+    start_write(session)
+    now = utcnow()
+    expires = _lease_until(project, now)
+    q = QueueEntry
+    held = session.execute(
+        update(q)
+        .where(
+            q.item_id == item_id,
+            or_(
+                q.leased_by_id == user.id,
+                and_(q.remaining > 0, or_(q.leased_by_id.is_(None), q.lease_expires_at <= now)),
+            ),
+        )
+        .values(leased_by_id=user.id, lease_expires_at=expires)
+    ).rowcount
+    gold = session.scalar(select(q.is_gold).where(q.item_id == item_id))
+    session.commit()
+    if not held and not gold:
+        raise LeaseLost("this item is now leased to another annotator; go on with the next item")
+    return expires
+
+
+def release(session: Session, user: User, item_id: int) -> bool:
+    """Give back the user's lease (they left the page); True if they held it."""
+    start_write(session)
+    q = QueueEntry
+    count = session.execute(
+        update(q)
+        .where(q.item_id == item_id, q.leased_by_id == user.id)
+        .values(leased_by_id=None, lease_expires_at=None)
+    ).rowcount
+    session.commit()
+    return bool(count)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done_today: int
+    done_total: int
+    left_in_queue: int
+    leased_now: int
+
+
+def progress(session: Session, project: Project, user: User) -> Progress:
+    """What the annotator has done today and in all, and what the project still needs."""
+    now = utcnow()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    a = Annotation
+    mine = (a.project_id == project.id, a.user_id == user.id)
+    today = session.execute(
+        select(a.item_id, a.kind).where(*mine, a.created_at >= midnight).order_by(a.id)
+    ).all()
+    latest_today = dict(today)  # item -> the kind of its latest row today
+    done_today = sum(1 for kind in latest_today.values() if kind == "label")
+    done_total = session.scalar(
+        select(func.count(func.distinct(a.item_id))).where(*mine, a.kind == "label")
+    )
+    q = QueueEntry
+    left = session.scalar(
+        select(func.coalesce(func.sum(q.remaining), 0)).where(
+            q.project_id == project.id, q.remaining > 0, q.is_gold.is_(False)
+        )
+    )
+    leased = session.scalar(
+        select(func.count()).where(
+            q.project_id == project.id, q.leased_by_id.is_not(None), q.lease_expires_at > now
+        )
+    )
+    return Progress(int(done_today), int(done_total), int(left or 0), int(leased or 0))

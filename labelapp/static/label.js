@@ -1,0 +1,368 @@
+// The labeling page: next item without reloads, every action on a key, no answer ever lost.
+// Answers go to an outbox in localStorage first and leave it only when the server has them, so a
+// closed tab, a network cut or a server restart loses nothing; each carries a client_id, so a
+// retry stores it once.
+(() => {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("label-config").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const OUTBOX_KEY = `labelapp.outbox.${cfg.user}.${cfg.projectId}`;
+  const $ = (id) => document.getElementById(id);
+  const byHotkey = new Map(cfg.labels.map((l) => [l.hotkey.toLowerCase(), l]));
+
+  let current = null; // the claim on screen: {item, lease_expires_at, queued_by}
+  let shownAt = 0;
+  let selected = new Set();
+  let busy = false;
+  let lastProgress = 0;
+  const history = [];
+
+  class NetworkError extends Error {}
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16)); // plain http on a LAN has no randomUUID
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  async function call(url, body, method = "POST") {
+    let res;
+    try {
+      res = await fetch(url, {
+        method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new NetworkError(String(err));
+    }
+    if (res.status === 401) { window.location.reload(); throw new NetworkError("logged out"); }
+    if (res.status >= 502 && res.status <= 504) throw new NetworkError(`server answered ${res.status}`);
+    const data = res.status === 204 ? null : await res.json().catch(() => null);
+    return { status: res.status, data };
+  }
+
+  // --- messages ---------------------------------------------------------------------------
+  let bannerTimer = null;
+  function banner(text, kind = "info", sticky = false) {
+    const el = $("banner");
+    el.textContent = text;
+    el.className = `banner ${kind}`;
+    el.hidden = false;
+    clearTimeout(bannerTimer);
+    if (!sticky) bannerTimer = setTimeout(() => { el.hidden = true; }, 7000);
+  }
+  function clearBanner() { $("banner").hidden = true; }
+  function errorText(data, fallback) {
+    const e = data && data.error;
+    if (!e) return fallback;
+    return e.details && e.details.length ? `${e.message} (${e.details.join("; ")})` : e.message;
+  }
+
+  // --- outbox -----------------------------------------------------------------------------
+  function loadOutbox() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]"); } catch { return []; }
+  }
+  function saveOutbox(box) { localStorage.setItem(OUTBOX_KEY, JSON.stringify(box)); }
+
+  function setSaving() {
+    const n = loadOutbox().length;
+    $("saving").textContent = n ? `${n} answer${n > 1 ? "s" : ""} waiting to be saved…` : "All answers saved";
+    $("saving").classList.toggle("pending", n > 0);
+  }
+
+  async function flushOutbox() {
+    let wait = 500;
+    for (;;) {
+      const box = loadOutbox();
+      if (!box.length) break;
+      const entry = box[0];
+      let res;
+      try {
+        res = await call(entry.url, entry.body);
+      } catch (err) {
+        setSaving();
+        banner("Cannot reach the server. Your answers are kept on this device and will be sent when it is back.", "warn", true);
+        await sleep(wait);
+        wait = Math.min(wait * 2, 8000);
+        continue;
+      }
+      const rest = loadOutbox().filter((e) => e.body.client_id !== entry.body.client_id);
+      saveOutbox(rest);
+      if (res.status === 200 || res.status === 201) {
+        clearBanner();
+        addHistory(entry, res.data);
+      } else if (res.status === 409) {
+        banner(errorText(res.data, "This item went to someone else; your answer was not stored."), "warn", true);
+      } else {
+        banner(errorText(res.data, `The server refused this answer (${res.status}).`), "error", true);
+      }
+    }
+    setSaving();
+  }
+
+  // --- the item on screen -----------------------------------------------------------------
+  function render(claim) {
+    current = claim;
+    selected = new Set();
+    shownAt = performance.now();
+    const item = claim.item;
+    $("done").hidden = true;
+    $("item-card").hidden = false;
+    $("labels").hidden = false;
+    $("item-card").setAttribute("aria-busy", "false");
+    $("item-ref").textContent = `Item ${item.external_id}`;
+    const why = claim.queued_by || {};
+    const whyText = why.strategy
+      ? `${why.strategy}${why.score != null ? ` · score ${Number(why.score).toFixed(3)}` : ""}${why.model_run_id ? ` · model run #${why.model_run_id}` : ""}`
+      : "queue order";
+    $("item-why").textContent = whyText;
+    showLease(claim.lease_expires_at);
+    const body = $("item-body");
+    body.replaceChildren();
+    if (item.image_url) {
+      const img = document.createElement("img");
+      img.src = item.image_url;
+      img.alt = `Image ${item.external_id}`;
+      img.className = "item-image";
+      img.onload = () => { if (img.naturalWidth < 128) img.classList.add("pixelated"); };
+      body.append(img);
+    } else {
+      const p = document.createElement("p");
+      p.className = "item-text";
+      p.textContent = item.text;
+      body.append(p);
+    }
+    const meta = $("item-meta");
+    meta.replaceChildren();
+    const entries = Object.entries(item.meta || {}).slice(0, 6);
+    if (item.group_key) entries.unshift(["group", item.group_key]);
+    for (const [k, v] of entries) {
+      const dt = document.createElement("dt"); dt.textContent = k;
+      const dd = document.createElement("dd"); dd.textContent = typeof v === "object" ? JSON.stringify(v) : String(v);
+      meta.append(dt, dd);
+    }
+    paintSelection();
+  }
+
+  function showLease(iso) {
+    if (!iso) { $("item-lease").textContent = ""; return; }
+    const t = new Date(iso);
+    $("item-lease").textContent = `held for you until ${t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+  }
+
+  function showDone() {
+    current = null;
+    $("item-card").hidden = true;
+    $("labels").hidden = true;
+    $("done").hidden = false;
+    refreshProgress(true);
+  }
+
+  function paintSelection() {
+    for (const btn of document.querySelectorAll(".label-button")) {
+      const on = selected.has(btn.dataset.label);
+      btn.classList.toggle("selected", on);
+      btn.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    const submit = $("submit");
+    if (submit) submit.disabled = selected.size === 0;
+  }
+
+  async function loadNext() {
+    let wait = 500;
+    for (;;) {
+      try {
+        const res = await call(cfg.urls.next);
+        if (res.status === 204) { showDone(); return; }
+        if (res.status === 200) { render(res.data); return; }
+        banner(errorText(res.data, `Could not get the next item (${res.status}).`), "error", true);
+        return;
+      } catch (err) {
+        banner("Cannot reach the server; retrying…", "warn", true);
+        await sleep(wait);
+        wait = Math.min(wait * 2, 8000);
+      }
+    }
+  }
+
+  // --- answers ----------------------------------------------------------------------------
+  async function answer(kind, labels) {
+    if (!current || busy) return;
+    busy = true;
+    try {
+      const item = current.item;
+      const entry = {
+        url: `${cfg.urls.item}${item.id}/${kind === "skip" ? "skip" : "annotations"}`,
+        body: {
+          labels,
+          client_id: uuid(),
+          duration_ms: Math.round(performance.now() - shownAt),
+          guideline_version: cfg.guidelineVersion,
+        },
+        kind,
+        ref: item.external_id,
+        preview: item.text ? item.text.slice(0, 60) : `image ${item.external_id}`,
+      };
+      saveOutbox([...loadOutbox(), entry]);
+      flashChoice(labels);
+      await flushOutbox();
+      await loadNext();
+      refreshProgress();
+    } finally {
+      busy = false;
+    }
+  }
+
+  function flashChoice(labels) {
+    for (const btn of document.querySelectorAll(".label-button")) {
+      if (labels.includes(btn.dataset.label)) btn.classList.add("chosen");
+    }
+    setTimeout(() => document.querySelectorAll(".label-button.chosen").forEach((b) => b.classList.remove("chosen")), 180);
+  }
+
+  function chooseLabel(name) {
+    if (!current) return;
+    if (cfg.multiLabel) {
+      const label = cfg.labels.find((l) => l.name === name);
+      if (label && label.ambiguous) { selected = new Set([name]); }
+      else {
+        for (const l of cfg.labels) if (l.ambiguous) selected.delete(l.name);
+        if (selected.has(name)) selected.delete(name); else selected.add(name);
+      }
+      paintSelection();
+    } else {
+      answer("label", [name]);
+    }
+  }
+
+  function submitSelection() {
+    if (!cfg.multiLabel || !selected.size) return;
+    answer("label", cfg.labels.map((l) => l.name).filter((n) => selected.has(n)));
+  }
+
+  async function undo() {
+    if (busy) return;
+    busy = true;
+    try {
+      await flushOutbox();
+      const res = await call(cfg.urls.undo, { client_id: uuid() });
+      if (res.status === 204) { banner("Nothing to undo."); return; }
+      if (res.status !== 200) { banner(errorText(res.data, "Undo failed."), "error"); return; }
+      const undone = history.find((h) => !h.undone && h.itemId === res.data.item.id);
+      if (undone) undone.undone = true;
+      paintHistory();
+      render(res.data);
+      banner(`Undone: your answer on item ${res.data.item.external_id} is withdrawn. Answer it again.`);
+      refreshProgress(true);
+    } catch (err) {
+      banner("Cannot reach the server; undo did not happen.", "warn");
+    } finally {
+      busy = false;
+    }
+  }
+
+  // --- side panel -------------------------------------------------------------------------
+  function addHistory(entry, annotation) {
+    history.unshift({
+      itemId: annotation ? annotation.item_id : null,
+      ref: entry.ref,
+      kind: entry.kind,
+      labels: entry.body.labels || [],
+      preview: entry.preview,
+      undone: false,
+    });
+    history.length = Math.min(history.length, 8);
+    paintHistory();
+  }
+
+  function paintHistory() {
+    const list = $("history");
+    list.replaceChildren();
+    for (const h of history) {
+      const li = document.createElement("li");
+      if (h.undone) li.className = "undone";
+      const tag = document.createElement("span");
+      tag.className = h.kind === "skip" ? "chip skip" : "chip";
+      tag.textContent = h.kind === "skip" ? "skipped" : h.labels.join(", ");
+      const text = document.createElement("span");
+      text.className = "muted small";
+      text.textContent = ` ${h.preview}`;
+      li.append(tag, text);
+      list.append(li);
+    }
+  }
+
+  async function refreshProgress(force = false) {
+    const now = Date.now();
+    if (!force && now - lastProgress < 3000) return;
+    lastProgress = now;
+    try {
+      const res = await call(cfg.urls.progress, undefined, "GET");
+      if (res.status !== 200) return;
+      $("done-today").textContent = res.data.done_today.toLocaleString();
+      $("left").textContent = res.data.left_in_queue.toLocaleString();
+      $("pace").textContent = `${res.data.done_total.toLocaleString()} labels by you in this project; ${res.data.leased_now} item(s) open on screens now.`;
+    } catch (err) { /* the next refresh will try again */ }
+  }
+
+  // --- lease heartbeat --------------------------------------------------------------------
+  async function heartbeat() {
+    if (!current || busy || document.visibilityState !== "visible") return;
+    const itemId = current.item.id;
+    try {
+      const res = await call(`${cfg.urls.item}${itemId}/heartbeat`);
+      if (!current || current.item.id !== itemId) return;
+      if (res.status === 200) { showLease(res.data.lease_expires_at); return; }
+      if (res.status === 409) {
+        banner("Your lease on this item ran out and it went to another annotator. Here is your next item.", "warn", true);
+        await loadNext();
+      }
+    } catch (err) { /* offline: the outbox banner says so when it matters */ }
+  }
+  setInterval(heartbeat, Math.max(10, cfg.leaseSeconds / 3) * 1000);
+  document.addEventListener("visibilitychange", heartbeat);
+  setInterval(() => refreshProgress(true), 30000);
+
+  // --- guidelines drawer --------------------------------------------------------------------
+  function toggleGuidelines(show) {
+    const drawer = $("guidelines");
+    drawer.hidden = show === undefined ? !drawer.hidden : !show;
+  }
+
+  // --- keyboard and clicks --------------------------------------------------------------------
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = (e.target && e.target.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    if (key === "Escape") { toggleGuidelines(false); return; }
+    if (!$("guidelines").hidden && key !== "g") return;
+    const label = byHotkey.get(key);
+    if (label) { e.preventDefault(); chooseLabel(label.name); return; }
+    if (key === "Enter") { e.preventDefault(); submitSelection(); return; }
+    if (key === "s") { e.preventDefault(); answer("skip", []); return; }
+    if (key === "z" || key === "Backspace") { e.preventDefault(); undo(); return; }
+    if (key === "g" || key === "?") { e.preventDefault(); toggleGuidelines(); }
+  });
+  for (const btn of document.querySelectorAll(".label-button")) {
+    btn.addEventListener("click", () => chooseLabel(btn.dataset.label));
+  }
+  if ($("submit")) $("submit").addEventListener("click", submitSelection);
+  $("skip").addEventListener("click", () => answer("skip", []));
+  $("undo").addEventListener("click", undo);
+  $("show-guidelines").addEventListener("click", () => toggleGuidelines());
+  $("close-guidelines").addEventListener("click", () => toggleGuidelines(false));
+
+  // Answers left in the outbox by a closed tab or a dead server go first, then the next item.
+  (async () => {
+    await flushOutbox();
+    await loadNext();
+    refreshProgress(true);
+  })();
+})();
