@@ -1,0 +1,152 @@
+"""Crowd answer files and their evaluation by majority vote and Dawid-Skene.
+
+``answer.csv`` has the header ``question,worker,answer``, ``truth.csv`` ``question,truth``: the
+format of Zheng et al., "Truth Inference in Crowdsourcing: Is the Problem Solved?" (PVLDB
+2017). Labels are read as strings, so any number of classes and any label spelling works. Scores
+are percentages, as in the paper's tables: accuracy, and F1 of class "1" for binary data (the
+paper's F1 for its binary data sets) or macro F1 otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+from weak_supervision.agreement_votes import majority_vote
+from weak_supervision.dawid_skene import DawidSkene
+
+ANSWER_COLUMNS = ("question", "worker", "answer")
+TRUTH_COLUMNS = ("question", "truth")
+POSITIVE_LABEL = "1"
+
+
+class CrowdFileError(ValueError):
+    """A crowd CSV file that cannot be used, with the file, the line and how to fix it."""
+
+
+def _read_csv(path: str | Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    path = Path(path)
+    expected = ",".join(columns)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError as exc:
+        raise CrowdFileError(
+            f"{path}: file not found; pass the path of a CSV with header '{expected}'."
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise CrowdFileError(
+            f"{path}: the file is empty; it needs a header line '{expected}' and rows."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise CrowdFileError(
+            f"{path}: malformed CSV ({exc}); every line must have exactly {len(columns)} "
+            f"comma-separated fields: {expected}."
+        ) from exc
+    header = [c.strip() for c in table.columns]
+    if header != list(columns):
+        raise CrowdFileError(
+            f"{path}, line 1: header is '{','.join(header)}' but must be '{expected}'; "
+            "rename the columns (in this order)."
+        )
+    table.columns = list(columns)
+    table = table.apply(lambda column: column.str.strip())
+    empty = table.eq("")
+    if empty.to_numpy().any():
+        row, col = next(zip(*empty.to_numpy().nonzero(), strict=True))
+        raise CrowdFileError(
+            f"{path}, line {row + 2}: column '{columns[col]}' is empty; "
+            "fill it in or delete the line."
+        )
+    if table.empty:
+        raise CrowdFileError(f"{path}: no rows after the header; add lines '{expected}'.")
+    return table
+
+
+def load_answers(path: str | Path) -> pd.DataFrame:
+    """Read ``answer.csv`` (question,worker,answer) as strings, validating every line."""
+    return _read_csv(path, ANSWER_COLUMNS)
+
+
+def load_truth(path: str | Path) -> pd.Series:
+    """Read ``truth.csv`` (question,truth) into a Series of true labels indexed by question."""
+    table = _read_csv(path, TRUTH_COLUMNS)
+    conflicting = table.groupby("question")["truth"].nunique() > 1
+    if conflicting.any():
+        question = conflicting[conflicting].index[0]
+        line = int(table.index[table["question"] == question][1]) + 2
+        raise CrowdFileError(
+            f"{path}, line {line}: question '{question}' has two different truths; "
+            "keep one line per question."
+        )
+    return table.drop_duplicates("question").set_index("question")["truth"]
+
+
+@dataclass(frozen=True)
+class CrowdEvaluation:
+    """Accuracy and F1 (percentages) of majority vote and Dawid-Skene on items with truth."""
+
+    items: int
+    classes: list[str]
+    f1_kind: str  # "binary" (F1 of class "1") or "macro"
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    answers: int = 0
+    workers: int = 0
+    dawid_skene_iterations: int = 0
+
+    def as_json(self) -> dict:
+        """The summary object: ``{"majority_vote": {...}, "dawid_skene": {...}, "items": n}``."""
+        return {
+            "majority_vote": dict(self.scores["majority_vote"]),
+            "dawid_skene": dict(self.scores["dawid_skene"]),
+            "items": self.items,
+        }
+
+
+def _scores(truth: pd.Series, predicted: pd.Series, f1_kind: str) -> dict[str, float]:
+    if f1_kind == "binary":
+        f1 = f1_score(truth, predicted, pos_label=POSITIVE_LABEL, average="binary", zero_division=0)
+    else:
+        f1 = f1_score(truth, predicted, average="macro", zero_division=0)
+    return {
+        "accuracy": round(100.0 * accuracy_score(truth, predicted), 4),
+        "f1": round(100.0 * f1, 4),
+    }
+
+
+def evaluate_crowd(
+    answers: pd.DataFrame, truth: pd.Series, dawid_skene: DawidSkene | None = None
+) -> CrowdEvaluation:
+    """Aggregate ``answers`` by majority vote and Dawid-Skene and score both against ``truth``.
+
+    Both aggregators use every answer (items without truth help Dawid-Skene estimate the workers);
+    scores are over the items that have both answers and truth. F1 is of class "1" when the data
+    is binary with a class "1", macro over the classes otherwise.
+    """
+    columns = {"item": "question", "annotator": "worker", "label": "answer"}
+    voted = majority_vote(answers, **columns)["label"]
+    model = (dawid_skene or DawidSkene()).fit(answers, **columns)
+    consensus = model.predict()
+    common = truth.index.intersection(voted.index)
+    if len(common) == 0:
+        raise ValueError(
+            "no question has both answers and a truth; check that answer.csv and truth.csv use "
+            "the same question ids."
+        )
+    gold = truth.loc[common]
+    classes = sorted(set(gold) | set(answers["answer"]))
+    f1_kind = "binary" if len(classes) <= 2 and POSITIVE_LABEL in classes else "macro"
+    return CrowdEvaluation(
+        items=len(common),
+        classes=classes,
+        f1_kind=f1_kind,
+        scores={
+            "majority_vote": _scores(gold, voted.loc[common], f1_kind),
+            "dawid_skene": _scores(gold, consensus.loc[common], f1_kind),
+        },
+        answers=len(answers),
+        workers=int(answers["worker"].nunique()),
+        dawid_skene_iterations=model.n_iter_,
+    )
