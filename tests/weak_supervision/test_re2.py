@@ -1,0 +1,105 @@
+"""Python-regex semantics through RE2: exact on every row, including Unicode corner cases."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+import pytest
+
+from weak_supervision import re2
+from weak_supervision.apply import apply_lfs
+from weak_supervision.lfs import RegexLF
+
+PATTERNS = [
+    (r"check.*out", True),
+    (r"\bfree\b", False),
+    (r"\w+@\w+\.com", False),
+    (r"[^a-z ]{3}", True),
+    (r"^hi|bye$", False),
+    (r"(?i)win+(er|ning)?", False),
+    (r"\d+\s*%", False),
+    (r"a{2,3}?b", False),
+    (r"(?m)^x.*y$", False),
+    (r"(?s)a.b", False),
+    (r"\Bing\b", False),
+    (r"[\s\d]x", False),
+    (r"wo{,1}w|a{,2}b", False),  # Python reads {,n} as {0,n}; RE2 would read it literally
+    (r"(?a)\w\s\w", False),
+]
+TEXTS = [
+    "Check it out",
+    "free stuff",
+    "freedom",
+    "mail me@host.com",
+    "mé@hôst.com",
+    "ABC!!!",
+    "hi there",
+    "say bye",
+    "bye\n",
+    "WINNER",
+    "winning",
+    "50 %",
+    "５０ %",
+    "aab",
+    "aaab",
+    "x\nmiddle\nxy",
+    "a\nb",
+    "singing",
+    "ＡＢＣ",
+    "\u212a\u017f",
+    "\u0131\u0130",
+    "tab\x0bx",
+    "nbsp\u00a0x",
+    "Σ1x",
+    "\x1cx",
+    "ok ok",
+    "ǅa",
+    "٣x",
+    "",
+    "\u2003x",
+]
+
+
+@pytest.mark.parametrize(("pattern", "ignore_case"), PATTERNS)
+def test_translated_patterns_match_python_on_every_row(pattern, ignore_case):
+    plan = re2.translate(pattern, ignore_case)
+    assert plan is not None, "these patterns are all translatable"
+    lf = RegexLF("r", 1, pattern=pattern, ignore_case=ignore_case)
+    ours = apply_lfs([lf], pd.DataFrame({"text": TEXTS}))[:, 0]
+    expected = [lf.vote_value(t) for t in TEXTS]
+    assert ours.tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"(a)\1", r"x(?=y)", r"(?<!a)b", r"a$b", r"(?i:a)b", r"a*+b"]
+)
+def test_untranslatable_patterns_fall_back_to_python(pattern):
+    assert re2.translate(pattern) is None
+    lf = RegexLF("r", 1, pattern=pattern)
+    ours = apply_lfs([lf], pd.DataFrame({"text": TEXTS + ["aa", "xy", "xxy", "cb", "ab"]}))
+    assert ours[:, 0].tolist() == [
+        lf.vote_value(t) for t in TEXTS + ["aa", "xy", "xxy", "cb", "ab"]
+    ]
+
+
+def test_ignorecase_hazard_covers_every_folding_difference():
+    # Every non-ASCII character that Python's re.I or RE2's (?i) equates with an ASCII letter
+    # is in the hazard class, so rows without one get identical answers from both engines.
+    chars = re2._all_chars()
+    arr = re2._all_chars_array()
+    py = np.array([bool(m) for m in map(re.compile("[a-z]", re.I).match, chars)])
+    rx = np.asarray(pc.match_substring_regex(arr, "(?i)[a-z]"))
+    hazard = np.asarray(pc.match_substring_regex(arr, re2._ignorecase_hazard()))
+    assert not ((py != rx) & ~hazard).any()
+    assert hazard.sum() < 10  # a handful (K, ſ, ı, İ), not a blanket fallback
+
+
+def test_category_hazard_holds_all_non_ascii_word_and_space_chars():
+    arr = re2._all_chars_array()
+    hazard = np.asarray(pc.match_substring_regex(arr, re2._category_hazard()))
+    chars = re2._all_chars()
+    word_or_space = np.array([bool(re.match(r"[\w\s]", c)) for c in chars])
+    assert (hazard == word_or_space).all()

@@ -1,0 +1,79 @@
+"""Python labeling functions: Snorkel ``@labeling_function`` objects loaded from a file or source.
+
+Loading executes the module's code in this process. That is right for files an SME hands to the
+CLI (``labelapp lf load FILE.py``), and wrong for text typed into a web form: never pass that here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def _labeling_function_class() -> type:
+    from snorkel.labeling import LabelingFunction
+
+    return LabelingFunction
+
+
+def python_lfs_from_source(source: str, module_name: str | None = None) -> list:
+    """Execute ``source`` as a module and return the Snorkel LabelingFunctions it defines, in
+    definition order. Raises ``ValueError`` if it fails to run or defines none."""
+    lf_class = _labeling_function_class()
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    name = module_name or f"labelapp_lfs_{digest}"
+    module = types.ModuleType(name)
+    module.__file__ = f"<{name}>"
+    # Registered so pickling (Dask workers) can find functions defined in the module.
+    sys.modules[name] = module
+    try:
+        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - by design
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise ValueError(f"Python LF module {name!r} failed to load: {exc!r}") from exc
+    lfs = [v for v in vars(module).values() if isinstance(v, lf_class)]
+    if not lfs:
+        raise ValueError(
+            f"Python LF module {name!r} defines no Snorkel labeling functions; decorate them "
+            "with @labeling_function() from snorkel.labeling"
+        )
+    names = [lf.name for lf in lfs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"Python LF module {name!r} repeats LF names {dupes}")
+    return lfs
+
+
+def load_python_lfs(path: str | Path) -> list:
+    """Load the Snorkel LabelingFunctions defined in the ``.py`` file at ``path``."""
+    path = Path(path)
+    if path.suffix != ".py":
+        raise ValueError(f"{path}: expected a .py file of labeling functions")
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    spec = importlib.util.spec_from_file_location(f"labelapp_lfs_{path.stem}", path)
+    if spec is None or spec.loader is None:  # pragma: no cover - only for odd paths
+        raise ValueError(f"{path}: cannot be imported as a module")
+    return python_lfs_from_source(path.read_text(encoding="utf-8"), module_name=spec.name)
+
+
+def python_lf_from_spec(spec: Mapping[str, Any]):  # noqa: ANN201
+    """The LF named ``spec["function"]`` (default ``spec["name"]``) from ``spec["source"]``."""
+    name = spec.get("name", "<unnamed>")
+    source = spec.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError(f"python LF {name!r}: 'source' must hold the module's Python code")
+    wanted = spec.get("function") or name
+    lfs = python_lfs_from_source(source)
+    for lf in lfs:
+        if lf.name == wanted:
+            return lf
+    raise ValueError(
+        f"python LF {name!r}: the source defines no LF named {wanted!r}; "
+        f"it defines {[lf.name for lf in lfs]}"
+    )
