@@ -24,9 +24,15 @@ from labelapp.web.db import get_db
 @login_required
 def next_item(project_id: int):  # noqa: ANN201
     project = project_for_me(project_id)
-    claim = queue.claim_next(get_db(), project, me())
+    session = get_db()
+    claim = queue.claim_next(session, project, me())
     if claim is None:
-        return Response(status=204)
+        # Nothing for you now. If others hold items you could still get, say when to ask again.
+        response = Response(status=204)
+        if waiting := queue.held_by_others(session, project, me()):
+            response.headers["Retry-After"] = "5"
+            response.headers["X-Held-By-Others"] = str(waiting)
+        return response
     return jsonify(claim_json(claim))
 
 
@@ -156,7 +162,9 @@ register_paths(
                 "Claim the next item under a lease (204: nothing left for you)",
                 params=[_path_id("project_id")],
                 responses={"200": {"description": "The leased item", "content": _json(_CLAIM)},
-                           "204": {"description": "Nothing left for this annotator"}},
+                           "204": {"description": "Nothing left for this annotator; with a "
+                                          "Retry-After header, items held by others may come "
+                                          "back: ask again then"}},
             )
         },
         "/api/items/{item_id}/annotations": {

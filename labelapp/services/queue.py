@@ -107,6 +107,23 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     return claim
 
 
+def held_by_others(session: Session, project: Project, user: User) -> int:
+    """How many items this user could still get once another annotator's lease ends or is given up."""
+    q = QueueEntry
+    now = utcnow()
+    return session.scalar(
+        select(func.count()).where(
+            q.project_id == project.id,
+            q.remaining > 0,
+            q.is_gold.is_(False),
+            q.leased_by_id.is_not(None),
+            q.leased_by_id != user.id,
+            q.lease_expires_at > now,
+            _not_done_by(user),
+        )
+    ) or 0
+
+
 def _not_done_by(user: User):  # noqa: ANN202
     return ~exists().where(
         Annotation.item_id == QueueEntry.item_id, Annotation.user_id == user.id

@@ -44,7 +44,7 @@
     if (res.status === 401) { window.location.reload(); throw new NetworkError("logged out"); }
     if (res.status >= 502 && res.status <= 504) throw new NetworkError(`server answered ${res.status}`);
     const data = res.status === 204 ? null : await res.json().catch(() => null);
-    return { status: res.status, data };
+    return { status: res.status, data, headers: res.headers };
   }
 
   // --- messages ---------------------------------------------------------------------------
@@ -156,11 +156,17 @@
     $("item-lease").textContent = `held for you until ${t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
   }
 
-  function showDone() {
+  let recheck = null;
+  function showDone(heldByOthers = 0) {
     current = null;
     $("item-card").hidden = true;
     $("labels").hidden = true;
     $("done").hidden = false;
+    $("done-others").textContent = heldByOthers
+      ? `${heldByOthers} item(s) you could still label are open on other screens; if their leases run out they come to you. Checking again every few seconds.`
+      : "";
+    clearTimeout(recheck);
+    if (heldByOthers) recheck = setTimeout(() => { if (!current && !busy) loadNext(); }, 5000);
     refreshProgress(true);
   }
 
@@ -179,7 +185,10 @@
     for (;;) {
       try {
         const res = await call(cfg.urls.next);
-        if (res.status === 204) { showDone(); return; }
+        if (res.status === 204) {
+          showDone(Number(res.headers.get("X-Held-By-Others") || 0));
+          return;
+        }
         if (res.status === 200) { render(res.data); return; }
         banner(errorText(res.data, `Could not get the next item (${res.status}).`), "error", true);
         return;
