@@ -7,7 +7,7 @@ Input is the long table a project stores, a pandas DataFrame with one row per an
 One call for a project's agreement page, API and CLI table::
 
     report = agreement_report(df, labels=["neg", "neu", "pos"], gold=gold_series)
-    report.to_dict()        # JSON-ready; NaN -> null
+    report.to_dict()        # JSON-ready, NaN -> null (include_consensus=, max_disagreements=)
 
 ``agreement_report(answers, labels=None, gold=None, *, level="nominal", n_resamples=1000,
 min_confidence=None, ...) -> AgreementReport`` with
@@ -21,7 +21,7 @@ min_confidence=None, ...) -> AgreementReport`` with
   and the human level per label;
 - ``annotators``: answers, overlap answers, mean kappa, agreement with the others, Dawid-Skene
   accuracy and mean recall, gold accuracy (``gold``: item -> known label);
-- ``confusion``: each annotator's Dawid-Skene confusion matrix;
+- ``confusion``: each annotator's Dawid-Skene confusion matrix (gold items' labels held fixed);
 - ``consensus``: per item majority vote, its share, ties, pair agreement, Dawid-Skene consensus
   and confidence; ``disagreements``: the items for adjudication (annotators disagree, or
   confidence < ``min_confidence``), lowest confidence first, with who answered what;
@@ -38,7 +38,7 @@ The pieces, for other uses:
   asymptotic standard error and interval (as SAS PROC FREQ);
 - intervals: ``bootstrap_agreement(counts, categories)`` (all metrics at once, fast) and
   ``bootstrap_ci(statistic, ratings)`` (any statistic);
-- reliability and consensus: ``DawidSkene().fit(df)`` (``predict``, ``predict_proba``,
+- reliability and consensus: ``DawidSkene().fit(df, gold=None)`` (``predict``, ``predict_proba``,
   ``annotator_confusion``, ``annotator_reliability``), ``majority_vote(df)``,
   ``annotator_accuracy(df, gold)``;
 - human level: ``human_level(df)`` -> :class:`HumanLevel` (``overall``, ``per_label()``,

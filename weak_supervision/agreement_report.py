@@ -42,7 +42,7 @@ class AgreementReport:
     - ``per_label``: per label n_answers, share, specific_agreement with low/high, ds_prior,
       human (how often an annotator agrees when the others' consensus is this label).
     - ``kappa`` / ``kappa_items``: annotator x annotator Cohen's kappa and shared items;
-      ``weighted_kappa`` (linear weights) for ordinal/interval labels, else None.
+      ``weighted_kappa`` (linear weights over the label order) when ``level`` is not nominal.
     - ``consensus``: per item n_answers, majority, majority_share, tied, agreement (share of
       agreeing annotator pairs), consensus (Dawid-Skene) and confidence (its posterior).
     - ``disagreements``: the items to adjudicate (annotators disagree, or confidence below
@@ -69,8 +69,18 @@ class AgreementReport:
     confusion: dict[Any, pd.DataFrame]
     human_level: HumanLevel
 
-    def to_dict(self) -> dict:
-        """The report as plain JSON types (lists, dicts, numbers, strings, null for NaN)."""
+    def to_dict(
+        self, include_consensus: bool = False, max_disagreements: int | None = None
+    ) -> dict:
+        """The report as plain JSON types (lists, dicts, numbers, strings, null for NaN).
+
+        The per-item ``consensus`` table (one record per item) is left out unless
+        ``include_consensus``; ``max_disagreements`` keeps only the first (least confident) items
+        of the adjudication list, whose full length is ``n_disagreements``.
+        """
+        backlog = self.disagreements
+        if max_disagreements is not None:
+            backlog = backlog.head(max_disagreements)
 
         def matrix(frame: pd.DataFrame | None) -> dict | None:
             if frame is None:
@@ -94,8 +104,9 @@ class AgreementReport:
             "kappa": matrix(self.kappa),
             "kappa_items": matrix(self.kappa_items),
             "weighted_kappa": matrix(self.weighted_kappa),
-            "consensus": _records(self.consensus, "item"),
-            "disagreements": _records(self.disagreements, "item"),
+            "consensus": _records(self.consensus, "item") if include_consensus else None,
+            "n_disagreements": len(self.disagreements),
+            "disagreements": _records(backlog, "item"),
             "confusion": {
                 str(name): {"labels": _plain(list(m.index)), "values": _plain(m.to_numpy())}
                 for name, m in self.confusion.items()
@@ -168,7 +179,8 @@ def agreement_report(
     ``created_at`` orders repeated answers (used if the column exists). Bootstrap intervals
     resample items ``n_resamples`` times (0 = no intervals). ``min_confidence`` also sends items
     whose Dawid-Skene posterior is below it to ``disagreements``. Dawid-Skene defaults to
-    ``DawidSkene(smoothing=0.01)``: a small pseudo-count so that no answer is deemed impossible.
+    ``DawidSkene(smoothing=0.01)`` (a small pseudo-count, so no answer is deemed impossible) and
+    takes the gold items' known labels as fixed.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}.")
@@ -215,8 +227,9 @@ def agreement_report(
         ).kappa
     )
 
+    gold_series = _gold_series(gold, classes)
     model = (dawid_skene or DawidSkene(smoothing=0.01)).fit(
-        latest, item, annotator, label, classes=classes
+        latest, item, annotator, label, classes=classes, gold=gold_series
     )
     posteriors = model.posteriors_.to_numpy()
     humans = human_level(latest, classes, item, annotator, label)
@@ -241,7 +254,6 @@ def agreement_report(
     disagreements = _disagreements(latest, consensus, item, annotator, label, min_confidence)
 
     annotator_table = _annotator_table(encoded, overlap, pairwise.kappa, model, humans)
-    gold_series = _gold_series(gold, classes)
     if gold_series is not None:
         accuracy = annotator_accuracy(latest, gold_series, item, annotator, label)
         annotator_table["gold_n"] = (

@@ -60,8 +60,13 @@ class DawidSkene:
         annotator: str = "annotator",
         label: str = "label",
         classes=None,
+        gold: pd.Series | None = None,
     ) -> DawidSkene:
-        """Estimate priors, confusion matrices and posteriors from a long table of answers."""
+        """Estimate priors, confusion matrices and posteriors from a long table of answers.
+
+        ``gold`` (known label per item, e.g. seeded gold items) fixes those items' true class
+        instead of estimating it, which anchors the annotators' confusion matrices.
+        """
         if self.max_iter < 1:
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}.")
         if self.smoothing < 0:
@@ -69,10 +74,27 @@ class DawidSkene:
         if self.init not in ("proportions", "majority"):
             raise ValueError(f"init must be 'proportions' or 'majority', got {self.init!r}.")
         encoded = encode_answers(answers, item, annotator, label, classes)
-        self._fit_encoded(encoded)
+        self._fit_encoded(encoded, gold)
         return self
 
-    def _fit_encoded(self, encoded: EncodedAnswers) -> None:
+    @staticmethod
+    def _gold_codes(encoded: EncodedAnswers, gold) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of answered gold items and the codes of their known classes."""
+        if gold is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        gold = (gold if isinstance(gold, pd.Series) else pd.Series(dict(gold))).dropna()
+        rows = encoded.items.get_indexer(gold.index)
+        known = rows >= 0
+        codes = pd.Index(encoded.classes).get_indexer(gold.to_numpy()[known])
+        if (codes < 0).any():
+            unknown = sorted({str(v) for v in gold.to_numpy()[known][codes < 0]})[:5]
+            raise ValueError(
+                f"gold holds label(s) {unknown} that are not among the classes "
+                f"{encoded.classes.tolist()}; pass classes= or fix the gold labels."
+            )
+        return rows[known], codes
+
+    def _fit_encoded(self, encoded: EncodedAnswers, gold=None) -> None:
         n_items, n_classes = encoded.n_items, encoded.n_classes
         n_annotators = len(encoded.annotators)
         # counts[i, a * K + l] = how often annotator a answered l on item i.
@@ -88,28 +110,68 @@ class DawidSkene:
 
         votes = encoded.vote_counts().toarray()
         if self.init == "majority":
-            posteriors = np.eye(n_classes)[argmax_first(votes)]
+            start = np.eye(n_classes)[argmax_first(votes)]
         else:
-            posteriors = votes / votes.sum(axis=1, keepdims=True)
-
-        previous = -np.inf
-        self.converged_ = False
-        for iteration in range(1, self.max_iter + 1):
-            priors, confusion = self._m_step(posteriors, counts_t, n_annotators, n_classes)
-            posteriors, log_likelihood = self._e_step(priors, confusion, counts)
-            self.n_iter_ = iteration
-            if log_likelihood - previous < self.tol:
-                self.converged_ = True
-                break
-            previous = log_likelihood
+            start = votes / votes.sum(axis=1, keepdims=True)
+        gold_rows, gold_codes = self._gold_codes(encoded, gold)
+        known = np.eye(n_classes)[gold_codes]
+        start[gold_rows] = known
+        runs = [self._run_em(start, counts, counts_t, gold_rows, known)]
+        if len(gold_rows):
+            # EM has local optima (e.g. a majority of annotators who swap two classes pulls it
+            # to the swapped labelling). Also start from what the gold items alone say about each
+            # annotator, and keep whichever run explains answers and gold better.
+            gold_only = np.zeros_like(start)
+            gold_only[gold_rows] = known
+            runs.append(self._run_em(gold_only, counts, counts_t, gold_rows, known))
+        best = max(runs, key=lambda run: run["log_likelihood"])
 
         self.classes_ = encoded.classes
         self.items_ = encoded.items
         self.annotators_ = encoded.annotators
-        self.priors_ = priors
-        self.confusion_ = confusion
-        self.log_likelihood_ = float(log_likelihood)
-        self.posteriors_ = pd.DataFrame(posteriors, index=encoded.items, columns=encoded.classes)
+        self.priors_ = best["priors"]
+        self.confusion_ = best["confusion"]
+        self.log_likelihood_ = best["log_likelihood"]
+        self.n_iter_ = best["n_iter"]
+        self.converged_ = best["converged"]
+        self.posteriors_ = pd.DataFrame(
+            best["posteriors"], index=encoded.items, columns=encoded.classes
+        )
+
+    def _run_em(
+        self,
+        posteriors: np.ndarray,
+        counts: sp.csr_matrix,
+        counts_t: sp.csr_matrix,
+        gold_rows: np.ndarray,
+        known: np.ndarray,
+    ) -> dict:
+        """EM from initial posteriors until the log-likelihood gains less than ``tol``."""
+        n_classes = posteriors.shape[1]
+        n_annotators = counts.shape[1] // n_classes
+        previous = -np.inf
+        converged, n_iter = False, 0
+        for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - n_iter is reported after
+            priors, confusion = self._m_step(posteriors, counts_t, n_annotators, n_classes)
+            joint = self._log_joint(priors, confusion, counts)
+            posteriors = softmax(joint, axis=1)
+            posteriors[gold_rows] = known
+            # log P(answers, gold): on gold items the known class, not the sum over classes.
+            item_likelihood = logsumexp(joint, axis=1)
+            item_likelihood[gold_rows] = (joint[gold_rows] * known).sum(axis=1)
+            log_likelihood = float(item_likelihood.sum())
+            if log_likelihood - previous < self.tol:
+                converged = True
+                break
+            previous = log_likelihood
+        return {
+            "priors": priors,
+            "confusion": confusion,
+            "posteriors": posteriors,
+            "log_likelihood": log_likelihood,
+            "n_iter": n_iter,
+            "converged": converged,
+        }
 
     def _m_step(
         self, posteriors: np.ndarray, counts_t: sp.csr_matrix, n_annotators: int, n_classes: int
@@ -127,15 +189,14 @@ class DawidSkene:
         return priors, confusion
 
     @staticmethod
-    def _e_step(
-        priors: np.ndarray, confusion: np.ndarray, counts: sp.csr_matrix
-    ) -> tuple[np.ndarray, float]:
+    def _log_joint(priors: np.ndarray, confusion: np.ndarray, counts: sp.csr_matrix) -> np.ndarray:
+        """log P(true class k, item i's answers) for every item and class (the E-step)."""
         n_annotators, n_classes, _ = confusion.shape
         # log_rates[a * K + l, k] = log P(answer l | truth k) for annotator a.
         log_rates = np.log(np.maximum(confusion, _LOG_FLOOR)).transpose(0, 2, 1)
         log_rates = log_rates.reshape(n_annotators * n_classes, n_classes)
         joint = np.log(np.maximum(priors, _LOG_FLOOR)) + np.asarray(counts @ log_rates)
-        return softmax(joint, axis=1), float(logsumexp(joint, axis=1).sum())
+        return joint
 
     def predict(self) -> pd.Series:
         """The consensus label per item: the most probable class (a tie goes to the first class)."""

@@ -21,7 +21,7 @@ from weak_supervision.crowd import CrowdFileError
 
 
 def reference_output() -> dict:
-    """Parse the reference EM's console output: log-likelihoods, marginals, error rates, posteriors."""
+    """Parse the reference EM output: log-likelihoods, marginals, error rates, posteriors."""
     text = (DAWID_SKENE_1979 / "reference_output_dallascard_impl.txt").read_text()
     iterations = re.findall(r"^\d+ \t(-[\d.]+)", text, flags=re.M)
 
@@ -136,6 +136,31 @@ def test_dawid_skene_works_for_many_classes_and_sparse_overlap() -> None:
     poor = estimated[[f"w{a}" for a in range(6, 12)]]
     assert good.min() > poor.max()
     assert model.predict_proba().shape == (n_items, n_classes)
+
+
+def test_gold_items_rescue_a_majority_that_swaps_two_classes() -> None:
+    rng = np.random.default_rng(0)
+    n_items = 2000
+    truth = rng.integers(0, 3, n_items)
+    swapped = np.array([1, 0, 2])  # three of five annotators read class 0 as 1 and 1 as 0
+    rows = []
+    for item in range(n_items):
+        for annotator in range(5):
+            meant = truth[item] if annotator < 2 else swapped[truth[item]]
+            label = meant if rng.random() < 0.9 else rng.integers(3)
+            rows.append((item, f"w{annotator}", int(label)))
+    answers = pd.DataFrame(rows, columns=["item", "annotator", "label"])
+    gold = pd.Series(truth[:100], index=range(100))
+    rest = np.arange(100, n_items)
+    blind = DawidSkene().fit(answers).predict().reindex(rest).to_numpy()
+    anchored_model = DawidSkene().fit(answers, gold=gold)
+    anchored = anchored_model.predict().reindex(rest).to_numpy()
+    assert (blind == truth[rest]).mean() < 0.5  # the swapping majority wins without gold
+    assert (anchored == truth[rest]).mean() > 0.95
+    assert (anchored_model.predict().loc[gold.index] == gold).all()
+    assert anchored_model.annotator_confusion("w3").loc[0, 1] > 0.8
+    with pytest.raises(ValueError, match="gold holds label"):
+        DawidSkene().fit(answers, gold=pd.Series({0: 7}))
 
 
 def test_bad_input_gets_clear_errors(tmp_path) -> None:

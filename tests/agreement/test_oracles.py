@@ -1,4 +1,4 @@
-"""Agreement metrics against published values (shared/data/agreement_oracles), to their precision."""
+"""Agreement metrics against published values (shared agreement_oracles), to their precision."""
 
 from __future__ import annotations
 

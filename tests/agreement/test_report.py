@@ -40,11 +40,13 @@ def test_report_consensus_reliability_and_gold(d_product, d_product_report) -> N
     answers, truth = d_product
     report = d_product_report
     consensus = report.consensus
-    model = DawidSkene(smoothing=0.01).fit(answers)
-    assert (consensus["consensus"] == model.predict().reindex(consensus.index)).all()
-    accuracy = (consensus["consensus"] == truth.reindex(consensus.index)).mean()
-    assert accuracy >= 0.9366  # Dawid-Skene's published D_Product accuracy
     gold = truth.iloc[::10]
+    model = DawidSkene(smoothing=0.01).fit(answers, gold=gold)
+    assert (consensus["consensus"] == model.predict().reindex(consensus.index)).all()
+    assert (consensus.loc[gold.index, "consensus"] == gold).all()
+    unknown = consensus.index.difference(gold.index)
+    accuracy = (consensus.loc[unknown, "consensus"] == truth.reindex(unknown)).mean()
+    assert accuracy >= 0.9366  # Dawid-Skene's published D_Product accuracy
     on_gold = answers[answers["item"].isin(gold.index)]
     right = on_gold["label"].to_numpy() == gold.reindex(on_gold["item"]).to_numpy()
     by_annotator = pd.Series(right).groupby(on_gold["annotator"].to_numpy()).mean()
@@ -69,6 +71,11 @@ def test_disagreements_list_every_split_item_with_who_said_what(d_product_report
 
 def test_report_to_dict_is_json_with_nulls_for_nan(d_product_report) -> None:
     data = json.loads(json.dumps(d_product_report.to_dict(), allow_nan=False))
+    assert data["consensus"] is None
+    assert data["n_disagreements"] == len(data["disagreements"]) > 1000
+    short = d_product_report.to_dict(include_consensus=True, max_disagreements=5)
+    assert len(short["disagreements"]) == 5 and len(short["consensus"]) == 8315
+    assert short["consensus"][0].keys() >= {"item", "consensus", "confidence", "majority"}
     assert data["labels"] == ["0", "1"]
     assert data["kappa"]["values"][0][0] == 1.0
     assert len(data["kappa"]["annotators"]) == 176
