@@ -15,7 +15,6 @@ from labelapp.api import api
 from labelapp.api.serialize import import_json, item_json, project_json, user_json
 from labelapp.models import ImportBatch, Item
 from labelapp.services.errors import UserError
-from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.projects import create_project, get_project_for, visible_projects
 from labelapp.services.users import add_member, get_user
 from labelapp.web.access import me, project_for_me
@@ -152,6 +151,9 @@ def create_import(project_id: int):  # noqa: ANN201
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
+        # pandas/pyarrow load only when someone imports: workers stay small.
+        from labelapp.services.imports import ImportOptions, import_path
+
         options = ImportOptions(
             text_col=form.get("text_col") or None,
             id_col=form.get("id_col") or None,

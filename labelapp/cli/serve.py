@@ -9,13 +9,14 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=0, type=int, help="gunicorn workers (0: one threaded process).")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per gunicorn worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app on HOST:PORT (the database is found as for every command)."""
     from labelapp.config import database_url
 
     url = database_url()
     if workers > 0:
-        run_gunicorn(host, port, workers)
+        run_gunicorn(host, port, workers, threads)
         return
     from labelapp.app import create_app
     from labelapp.migrate import SchemaOutOfDate
@@ -30,7 +31,7 @@ def serve(host: str, port: int, workers: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
+def run_gunicorn(host: str, port: int, workers: int, threads: int = 4) -> None:
     """Several worker processes (for PostgreSQL): gunicorn's own runner, configured in code."""
     from gunicorn.app.base import BaseApplication
 
@@ -40,7 +41,7 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
 

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from labelapp import config
 from labelapp.models import Annotation, ImportBatch, Item, QueueEntry
 from labelapp.services.errors import UserError
-from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.overview import project_overview
 from labelapp.services.projects import create_project, get_project_for, visible_projects
 from labelapp.web.access import me, project_for_me
@@ -139,6 +138,9 @@ def import_file(project_id: int) -> Response:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
+        # pandas/pyarrow load only when someone imports: workers stay small.
+        from labelapp.services.imports import ImportOptions, import_path
+
         options = ImportOptions(
             text_col=form.text_col.data or None,
             id_col=form.id_col.data or None,

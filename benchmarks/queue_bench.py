@@ -1,0 +1,212 @@
+"""The annotation loop under load: N annotators each looping next + submit over HTTP.
+
+Seeds a project of --items items straight into a fresh database (the import has its own
+benchmark), serves it with ``labelapp serve`` (gunicorn on PostgreSQL, the one-process threaded
+server on SQLite, as a user runs them), and drives it from a separate client process.
+
+    .venv/bin/python benchmarks/queue_bench.py --db postgresql --items 1000000 --clients 1,8,32
+    .venv/bin/python benchmarks/queue_bench.py --db sqlite --items 1000000 --clients 1,8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import fresh_database, machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def seed(url: str, items: int, annotators: int) -> tuple[int, list[str]]:
+    """A project with ``items`` short texts in import order, and annotators with API tokens."""
+    from sqlalchemy import text
+
+    from labelapp.db import make_engine, make_session_factory, session_scope
+    from labelapp.models import utcnow
+    from labelapp.services.bulk import sqlite_timestamp
+    from labelapp.services.projects import create_project
+    from labelapp.services.users import add_member, create_user
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    tokens = []
+    with session_scope(sessions) as session:
+        project = create_project(session, "bench", ["ham", "spam"])
+        for i in range(annotators):
+            user, token = create_user(session, f"annotator{i}", "annotator", password="x" * 12)
+            add_member(session, user, project)
+            tokens.append(token)
+        project_id = project.id
+    sqlite = engine.dialect.name == "sqlite"
+    now = sqlite_timestamp(utcnow()) if sqlite else utcnow()
+    series = (
+        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < :n) "
+        "SELECT i FROM s"
+        if sqlite
+        else "SELECT i FROM generate_series(0, :n - 1) AS s(i)"
+    )
+    concat = "'comment number ' || i || ' about a song'"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO items (project_id, external_id, text, content_hash, meta, position, "
+                "target_k, created_at) "
+                f"SELECT :p, 'c' || i, {concat}, 'h' || i, '{{}}', i, 1, :now FROM ({series}) AS q"
+            ),
+            {"p": project_id, "n": items, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO queue_entries (item_id, project_id, position, priority, remaining, "
+                "is_gold) SELECT id, project_id, position, 0.0, 1, false FROM items "
+                "WHERE project_id = :p"
+            ),
+            {"p": project_id},
+        )
+        if not sqlite:
+            conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return project_id, tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (gunicorn workers), in MB."""
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid)], capture_output=True, text=True)
+    own = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, text=True)
+    kib = sum(int(x) for x in (out.stdout + own.stdout).split())
+    return kib / 1024
+
+
+def drive(base: str, project_id: int, tokens: list[str], seconds: float) -> dict:
+    """Each annotator loops next + submit for ``seconds``; latencies in milliseconds."""
+    import requests
+
+    next_ms: list[float] = []
+    submit_ms: list[float] = []
+    served: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def annotator(token: str) -> None:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {token}"
+        mine_next, mine_submit, mine_items = [], [], []
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            res = http.post(f"{base}/api/projects/{project_id}/next", timeout=60)
+            t1 = time.perf_counter()
+            if res.status_code != 200:
+                errors.append(f"next {res.status_code}")
+                break
+            item_id = res.json()["item"]["id"]
+            body = {"labels": ["spam"], "client_id": str(uuid.uuid4()), "duration_ms": 900}
+            sub = http.post(f"{base}/api/items/{item_id}/annotations", json=body, timeout=60)
+            t2 = time.perf_counter()
+            if sub.status_code != 201:
+                errors.append(f"submit {sub.status_code}: {sub.text[:200]}")
+                break
+            mine_next.append((t1 - t0) * 1000)
+            mine_submit.append((t2 - t1) * 1000)
+            mine_items.append(item_id)
+        with lock:
+            next_ms.extend(mine_next)
+            submit_ms.extend(mine_submit)
+            served.extend(mine_items)
+
+    threads = [threading.Thread(target=annotator, args=(t,)) for t in tokens]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+
+    def pct(values: list[float], q: float) -> float:
+        return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) > 1 else 0.0
+
+    return {
+        "clients": len(tokens),
+        "annotations": len(served),
+        "per_s": round(len(served) / elapsed, 1),
+        "duplicates": len(served) - len(set(served)),
+        "next_p50": pct(next_ms, 50), "next_p95": pct(next_ms, 95), "next_p99": pct(next_ms, 99),
+        "submit_p50": pct(submit_ms, 50), "submit_p95": pct(submit_ms, 95),
+        "submit_p99": pct(submit_ms, 99),
+        "errors": errors[:3],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="postgresql", choices=["postgresql", "sqlite"])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (PostgreSQL)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    args = parser.parse_args()
+    clients = [int(c) for c in args.clients.split(",")]
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(args.db, Path(tmp)) as url:
+        t = time.perf_counter()
+        project_id, tokens = seed(url, args.items, max(clients))
+        print(f"seeded {args.items:,} items in {time.perf_counter() - t:.1f} s", flush=True)
+        port = free_port()
+        env = {**os.environ, "LABELAPP_DATABASE_URL": url, "LABELAPP_DATA_DIR": tmp}
+        cmd = [str(ROOT / ".venv/bin/labelapp"), "serve", "--port", str(port)]
+        if args.db == "postgresql":
+            cmd += ["--workers", str(args.workers), "--threads", str(args.threads)]
+        server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            import requests
+
+            for _ in range(100):
+                try:
+                    if requests.get(f"{base}/api/health", timeout=1).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.2)
+            drive(base, project_id, tokens[:1], 2)  # warm up connections and caches
+            results = []
+            for n in clients:
+                result = drive(base, project_id, tokens[:n], args.seconds)
+                result["server_mb"] = round(rss_mb(server.pid))
+                print(json.dumps(result), flush=True)
+                results.append(result)
+        finally:
+            server.terminate()
+            server.wait(10)
+    served_by = "gunicorn gthread" if args.db == "postgresql" else "labelapp serve (threaded)"
+    print(f"\nMachine: {machine()}; {args.db}, {args.items:,} items, {served_by}, "
+          f"{args.seconds:.0f} s per run\n")
+    print("| annotators | annotations/s | next p50 / p95 / p99 (ms) | submit p50 / p95 / p99 (ms) "
+          "| served twice | server memory (MB) |")
+    print("|---:|---:|---|---|---:|---:|")
+    for r in results:
+        print(f"| {r['clients']} | {r['per_s']} | {r['next_p50']} / {r['next_p95']} / "
+              f"{r['next_p99']} | {r['submit_p50']} / {r['submit_p95']} / {r['submit_p99']} | "
+              f"{r['duplicates']} | {r['server_mb']} |")
+
+
+if __name__ == "__main__":
+    main()
