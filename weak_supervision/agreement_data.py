@@ -89,6 +89,36 @@ def _codes_for(values: np.ndarray, categories) -> tuple[np.ndarray, np.ndarray]:
     return codes, categories
 
 
+# Integer labels spanning at most this many values are coded by offset (see below).
+_MAX_INTEGER_RANGE = 1 << 16
+
+
+def _small_integer_codes(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes for integer-valued numbers (ratings 1-5, class ids) by offset, not by hashing.
+
+    The common case of numeric ratings; pd.factorize would build a hash table as large as the
+    input (about 40 MB for 1M ratings), this needs a few passes and a small lookup table.
+    None when the values are not integers in a small range.
+    """
+    if flat.dtype.kind not in "iuf" or flat.size == 0:
+        return None
+    missing = np.isnan(flat) if flat.dtype.kind == "f" else np.zeros(flat.shape, dtype=bool)
+    if missing.all():
+        return None
+    low, high = np.nanmin(flat), np.nanmax(flat)
+    if high - low >= _MAX_INTEGER_RANGE:
+        return None
+    shifted = flat - low
+    shifted[missing] = -1
+    offsets = shifted.astype(np.int32)
+    if not np.array_equal(offsets, shifted):
+        return None  # fractional values
+    present = np.flatnonzero(np.bincount(offsets + 1)[1:])
+    lookup = np.full(present[-1] + 2, -1, dtype=np.int64)
+    lookup[present + 1] = np.arange(len(present))
+    return lookup[offsets + 1], (present + low).astype(flat.dtype)
+
+
 def encode_ratings(ratings: pd.DataFrame | np.ndarray | list, categories=None) -> EncodedRatings:
     """Validate a ratings matrix and turn its labels into integer codes.
 
@@ -101,8 +131,11 @@ def encode_ratings(ratings: pd.DataFrame | np.ndarray | list, categories=None) -
             "use ratings_matrix() to pivot a long table of answers."
         )
     flat = values.ravel()
+    small_integers = _small_integer_codes(flat) if categories is None else None
     if categories is not None:
         codes, cats = _codes_for(flat, categories)
+    elif small_integers is not None:
+        codes, cats = small_integers
     else:
         # None and NaN both mean "not rated"; pd.factorize maps them to -1.
         try:
