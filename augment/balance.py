@@ -1,0 +1,71 @@
+"""Balance report of a split: counts per label and source in each split, and a chi-square test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class BalanceReport:
+    """Counts per split and label, label sources per split, and a chi-square test of independence.
+
+    ``chi2_p_value`` near 1 means the label distribution is alike across splits; it is ``None``
+    when fewer than two splits or labels are populated. ``notes`` lists excluded or moved items.
+    """
+
+    counts: pd.DataFrame
+    proportions: pd.DataFrame
+    sources: pd.DataFrame
+    chi2: float | None
+    chi2_p_value: float | None
+    chi2_dof: int | None
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for the manifest and the API)."""
+        return {
+            "counts": {s: {str(k): int(v) for k, v in row.items()} for s, row in self.counts.iterrows()},
+            "proportions": {
+                s: {str(k): round(float(v), 6) for k, v in row.items()} for s, row in self.proportions.iterrows()
+            },
+            "label_sources": {s: {str(k): int(v) for k, v in row.items()} for s, row in self.sources.iterrows()},
+            "chi2": None if self.chi2 is None else round(self.chi2, 6),
+            "chi2_p_value": None if self.chi2_p_value is None else round(self.chi2_p_value, 6),
+            "chi2_dof": self.chi2_dof,
+            "notes": dict(self.notes),
+        }
+
+
+def balance_report(
+    splits: pd.Series,
+    labels: pd.Series,
+    sources: pd.Series | None = None,
+    *,
+    split_names: tuple[str, ...] = ("train", "dev", "test"),
+    notes: dict[str, int] | None = None,
+) -> BalanceReport:
+    """Tabulate ``labels`` by ``splits`` (rows without a split are left out) and test independence."""
+    from scipy.stats import chi2_contingency
+
+    assigned = splits.notna()
+    split_values = pd.Categorical(splits[assigned], categories=list(split_names))
+    counts = pd.crosstab(split_values, labels[assigned].astype(str), dropna=False)
+    counts = counts.reindex(index=list(split_names), fill_value=0).sort_index(axis=1)
+    counts.index.name, counts.columns.name = "split", "label"
+    totals = counts.sum(axis=1).replace(0, np.nan)
+    proportions = counts.div(totals, axis=0).fillna(0.0)
+    if sources is None:
+        source_counts = pd.DataFrame(index=counts.index)
+    else:
+        source_counts = pd.crosstab(split_values, sources[assigned].astype(str), dropna=False)
+        source_counts = source_counts.reindex(index=list(split_names), fill_value=0).sort_index(axis=1)
+    table = counts.loc[counts.sum(axis=1) > 0, counts.sum(axis=0) > 0]
+    chi2 = p_value = dof = None
+    if table.shape[0] >= 2 and table.shape[1] >= 2:
+        result = chi2_contingency(table.to_numpy())
+        chi2, p_value, dof = float(result.statistic), float(result.pvalue), int(result.dof)
+    return BalanceReport(counts, proportions, source_counts, chi2, p_value, dof, dict(notes or {}))

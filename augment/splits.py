@@ -1,0 +1,263 @@
+"""Train/dev/test splits: stratified, grouped, duplicate-aware, stable, seeded, human-only eval.
+
+Input is one row per item (columns in :func:`assign_splits`); output is one split name per row
+(``<NA>`` for items left out) and a :class:`~augment.balance.BalanceReport`.
+
+Rules, in order:
+
+1. Only labeled items take part. Items whose label source is human (``human_sources``) may go to
+   any split; other labeled items (label model, propagation, model) go to train only, and only
+   when ``confidence >= min_confidence``.
+2. Items linked by the same group key, the same content hash, the same normalized text or a
+   near-duplicate text form one component; a component never straddles splits.
+3. Unless ``resplit=True``, an item with an existing split keeps it, and new items join the split
+   of their component's placed items. A non-human item found in dev/test goes to train; a component
+   whose placed items disagree (e.g. a new duplicate link) moves wholly to its majority split.
+4. The remaining components with human items are placed so that, per label, human counts approach
+   ``ratios``: multi-item components greedily (largest first, each where it best fills what its
+   labels still need), then single items by a seeded shuffle per label. Components with no human
+   item go to train; a non-human item in a dev/test component is left out (never in evaluation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from augment.balance import BalanceReport, balance_report
+from augment.duplicates import find_duplicates, linked_components
+
+SPLIT_NAMES = ("train", "dev", "test")
+HUMAN_SOURCES = ("human", "adjudicated")
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    """Per input row (same index): split name (``<NA>`` = left out) and component id (``-1``)."""
+
+    splits: pd.Series
+    report: BalanceReport
+    components: pd.Series
+
+
+def label_keys(labels: pd.Series) -> pd.Series:
+    """Labels as strings; a multi-label list or tuple becomes its sorted labels joined by ``|``."""
+
+    def key(value: object) -> object:
+        if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+            return "|".join(sorted(str(v) for v in value)) if len(value) else None
+        return value
+
+    if labels.dtype == object:
+        labels = labels.map(key)
+    return labels.where(labels.isna(), labels.astype(str))
+
+
+def _validate(items: pd.DataFrame, ratios: Sequence[float], split_names: Sequence[str]) -> np.ndarray:
+    for column in ("item_id", "label"):
+        if column not in items.columns:
+            raise ValueError(
+                f"assign_splits: items has no {column!r} column; give one row per item with columns "
+                "item_id, label and optionally label_source, confidence, group_key, text, "
+                "content_hash, split"
+            )
+    duplicated = items["item_id"].duplicated()
+    if duplicated.any():
+        raise ValueError(
+            f"assign_splits: item_id {items.loc[duplicated, 'item_id'].iloc[0]!r} appears more than "
+            "once; give one row per item (resolve its label first)"
+        )
+    if len(set(split_names)) != len(split_names) or len(split_names) < 1:
+        raise ValueError(f"assign_splits: split names {list(split_names)} must be distinct")
+    ratio_array = np.asarray(ratios, dtype=float)
+    if (
+        len(ratio_array) != len(split_names)
+        or not np.isfinite(ratio_array).all()
+        or (ratio_array < 0).any()
+        or not np.isclose(ratio_array.sum(), 1.0)
+    ):
+        raise ValueError(
+            f"assign_splits: ratios {list(ratios)} must be {len(split_names)} non-negative numbers "
+            f"summing to 1, one per split {list(split_names)} (e.g. 0.8,0.1,0.1)"
+        )
+    return ratio_array
+
+
+def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers proportional to ``weights`` (Hamilton's method)."""
+    if total == 0 or weights.sum() <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    raw = weights / weights.sum() * total
+    counts = np.floor(raw).astype(np.int64)
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[: total - counts.sum()]] += 1
+    return counts
+
+
+def assign_splits(
+    items: pd.DataFrame,
+    *,
+    random_state: int,
+    ratios: Sequence[float] = (0.8, 0.1, 0.1),
+    split_names: Sequence[str] = SPLIT_NAMES,
+    resplit: bool = False,
+    min_confidence: float = 0.0,
+    human_sources: Sequence[str] = HUMAN_SOURCES,
+    near_duplicate_threshold: float | None = 0.7,
+) -> SplitResult:
+    """Assign each item to a split by the module's rules; the first split name is the train split.
+
+    Columns: ``item_id`` (unique), ``label`` (missing = unlabeled; a list = multi-label, stratified
+    as its label set); optional ``label_source`` (default ``"human"``; an item whose annotators
+    disagreed and that no one adjudicated should carry another source so it stays out of dev and
+    test), ``confidence`` (for non-human labels; missing counts as 0), ``group_key`` (items sharing
+    it stay together), ``content_hash`` (equal hashes stay together), ``text`` (exact and
+    near-duplicate texts stay together), ``split`` (the previous assignment).
+    ``near_duplicate_threshold`` is the word-bigram Jaccard similarity from which two texts count
+    as near duplicates (``None``: exact duplicates only). The result does not depend on row order.
+    """
+    ratio_array = _validate(items, ratios, split_names)
+    names = list(split_names)
+    n_splits = len(names)
+    rng = np.random.default_rng(random_state)
+    notes: dict[str, int] = {}
+
+    order = np.argsort(items["item_id"].to_numpy(), kind="stable")
+    frame = items.iloc[order].reset_index(drop=True)
+    labels = label_keys(frame["label"])
+    labeled = labels.notna().to_numpy()
+    if "label_source" in frame:
+        source = frame["label_source"].astype("string").fillna("human")
+    else:
+        source = pd.Series("human", index=frame.index, dtype="string")
+    is_human = labeled & source.isin(list(human_sources)).to_numpy(dtype=bool)
+    if "confidence" in frame:
+        confidence = pd.to_numeric(frame["confidence"], errors="coerce").fillna(0.0).to_numpy()
+    else:
+        confidence = np.ones(len(frame))
+    is_weak = labeled & ~is_human & (confidence >= min_confidence)
+    notes["unlabeled"] = int((~labeled).sum())
+    notes["weak_below_min_confidence"] = int((labeled & ~is_human & ~is_weak).sum())
+
+    rows = np.flatnonzero(is_human | is_weak)
+    sub = frame.iloc[rows].reset_index(drop=True)
+    human = is_human[rows]
+    label_codes, label_values = pd.factorize(labels.iloc[rows], sort=True)
+    n_labels = len(label_values)
+
+    keys = []
+    if "group_key" in sub:
+        keys.append(pd.factorize(sub["group_key"], use_na_sentinel=True)[0])
+    if "content_hash" in sub:
+        keys.append(pd.factorize(sub["content_hash"], use_na_sentinel=True)[0])
+    pairs = None
+    if "text" in sub:
+        links = find_duplicates(
+            sub["text"], threshold=near_duplicate_threshold, random_state=random_state
+        )
+        keys.append(links.exact)
+        pairs = links.near_pairs
+    component = linked_components(len(sub), keys=keys, pairs=pairs)
+    n_components = int(component.max()) + 1 if len(component) else 0
+
+    comp_split = np.full(n_components, -1, dtype=np.int64)
+    if "split" in sub and not resplit:
+        existing = sub["split"].astype("string")
+        unknown = existing.notna() & ~existing.isin(names)
+        if unknown.any():
+            raise ValueError(
+                f"assign_splits: item {sub.loc[unknown, 'item_id'].iloc[0]!r} has split "
+                f"{existing[unknown].iloc[0]!r}, not one of {names}; fix it or pass resplit=True"
+            )
+        fixed = pd.Categorical(existing, categories=names).codes.astype(np.int64)
+        moved = (fixed > 0) & ~human
+        notes["weak_moved_from_eval_to_train"] = int(moved.sum())
+        fixed[moved] = 0
+        placed = np.flatnonzero(fixed >= 0)
+        if len(placed):
+            # Majority split of each component's placed items (human items count, weak ones
+            # only where a component has no placed human item); ties go to the later split, so
+            # evaluation sets keep their items.
+            weight = np.where(human[placed], 1_000_000, 1)
+            votes = np.zeros((n_components, n_splits), dtype=np.int64)
+            np.add.at(votes, (component[placed], fixed[placed]), weight)
+            has_vote = votes.sum(axis=1) > 0
+            chosen = n_splits - 1 - np.argmax(votes[:, ::-1], axis=1)
+            comp_split[has_vote] = chosen[has_vote]
+            now = comp_split[component[placed]]
+            notes["moved_to_keep_component_together"] = int((now != fixed[placed]).sum())
+
+    human_per_component = np.bincount(component[human], minlength=n_components)
+    comp_split[(comp_split < 0) & (human_per_component == 0)] = 0
+
+    target = np.outer(ratio_array, np.bincount(label_codes[human], minlength=n_labels))
+    current = np.zeros((n_splits, n_labels))
+    known = human & (comp_split[component] >= 0)
+    np.add.at(current, (comp_split[component[known]], label_codes[known]), 1)
+    remaining = target - current
+    scale = np.maximum(target, 1.0)
+
+    free_component = comp_split < 0
+    multi = np.flatnonzero(free_component & (human_per_component > 1))
+    if len(multi):
+        in_multi = human & np.isin(component, multi)
+        composition = pd.crosstab(component[in_multi], label_codes[in_multi])
+        composition = composition.reindex(index=multi, columns=range(n_labels), fill_value=0)
+        vectors = composition.to_numpy(dtype=float)
+        sequence = np.lexsort((rng.permutation(len(multi)), -human_per_component[multi]))
+        closed = ratio_array == 0
+        for position in sequence:
+            vector = vectors[position]
+            # Gain in sum of squared relative shortfall: fills need, penalizes overshoot.
+            gain = ((2 * remaining - vector) * vector / scale).sum(axis=1)
+            gain[closed] = -np.inf
+            choice = int(np.argmax(gain))
+            comp_split[multi[position]] = choice
+            remaining[choice] -= vector
+
+    single_rows = np.flatnonzero(
+        human & free_component[component] & (human_per_component[component] == 1)
+    )
+    for label in range(n_labels):
+        members = single_rows[label_codes[single_rows] == label]
+        if not len(members):
+            continue
+        want = np.clip(remaining[:, label], 0, None)
+        allocation = _largest_remainder(len(members), want if want.sum() > 0 else ratio_array)
+        shuffled = members[rng.permutation(len(members))]
+        comp_split[component[shuffled]] = np.repeat(np.arange(n_splits), allocation)
+        remaining[:, label] -= allocation
+
+    row_split = comp_split[component] if len(component) else np.empty(0, dtype=np.int64)
+    weak_in_eval = ~human & (row_split > 0)
+    notes["weak_left_out_in_eval_component"] = int(weak_in_eval.sum())
+    row_split = np.where(weak_in_eval, -1, row_split)
+    notes["weak_in_train"] = int((~human & (row_split == 0)).sum())
+    notes["components"] = n_components
+    sizes = np.bincount(component, minlength=n_components) if len(component) else np.zeros(0)
+    notes["multi_item_components"] = int((sizes > 1).sum())
+    notes["largest_component"] = int(sizes.max()) if len(sizes) else 0
+
+    split_of_row = np.full(len(frame), -1, dtype=np.int64)
+    split_of_row[rows] = row_split
+    component_of_row = np.full(len(frame), -1, dtype=np.int64)
+    component_of_row[rows] = component
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    split_of_row, component_of_row = split_of_row[inverse], component_of_row[inverse]
+
+    categories = pd.Categorical.from_codes(split_of_row, categories=names)
+    splits = pd.Series(categories, index=items.index, name="split").astype("string")
+    components = pd.Series(component_of_row, index=items.index, name="component")
+    sources_out = source.to_numpy()[inverse]
+    report = balance_report(
+        splits,
+        label_keys(items["label"]),
+        pd.Series(sources_out, index=items.index),
+        split_names=tuple(names),
+        notes=notes,
+    )
+    return SplitResult(splits=splits, report=report, components=components)
