@@ -346,10 +346,10 @@ def _disagreements(
     keys = rows[item].to_numpy()
     names, given = rows[annotator].to_numpy().tolist(), rows[label].to_numpy().tolist()
     edges = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts, ends = np.r_[0, edges], np.r_[edges, len(keys)]
+    starts, ends = (np.r_[0, edges], np.r_[edges, len(keys)]) if len(keys) else ([], [])
     by_item = {
         keys[a]: dict(zip(names[a:b], given[a:b], strict=True))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+        for a, b in zip(list(starts), list(ends), strict=True)
     }
     flagged["labels"] = [by_item.get(key, {}) for key in flagged.index]
     return flagged.sort_values(["confidence", "majority_share"], kind="stable")

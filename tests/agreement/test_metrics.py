@@ -42,6 +42,15 @@ def test_alpha_equals_the_krippendorff_package_with_missing_ratings(level: str) 
     assert ours == pytest.approx(theirs, abs=1e-10)
 
 
+@pytest.mark.parametrize("shift", [0.0, -2.0, 0.5])
+def test_alpha_on_negative_and_fractional_values_equals_the_package(shift: float) -> None:
+    ratings = noisy_ratings(300, 4, 6, missing=0.3, seed=7) + shift
+    for level in ("nominal", "interval"):
+        theirs = krippendorff.alpha(ratings.T, level_of_measurement=level)
+        assert krippendorff_alpha(ratings, level) == pytest.approx(theirs, abs=1e-10)
+    assert encode_ratings(ratings).categories.tolist() == sorted(set(ratings[~np.isnan(ratings)]))
+
+
 def test_alpha_is_nan_without_pairable_items_and_one_for_perfect_agreement() -> None:
     assert np.isnan(krippendorff_alpha([[1, np.nan], [np.nan, 2]]))
     assert krippendorff_alpha([[1, 1], [2, 2], [3, np.nan]]) == pytest.approx(1.0)

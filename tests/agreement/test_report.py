@@ -117,6 +117,16 @@ def test_report_honours_label_order_latest_answers_and_confidence() -> None:
     assert report.annotators.loc["cy", "n_overlap"] == 1
 
 
+def test_report_without_overlap_has_no_agreement_but_still_a_consensus() -> None:
+    answers = pd.DataFrame({"item": [1, 2, 3], "annotator": "ann", "label": ["x", "y", "x"]})
+    report = agreement_report(answers, ["x", "y"])
+    assert report.n_overlap_items == 0 and report.disagreements.empty
+    assert np.isnan(report.fleiss_kappa.estimate) and np.isnan(report.percent_agreement.low)
+    assert report.consensus["consensus"].tolist() == ["x", "y", "x"]
+    data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert data["fleiss_kappa"]["estimate"] is None and data["n_disagreements"] == 0
+
+
 def test_report_rejects_bad_input_clearly() -> None:
     answers = small_answers()
     with pytest.raises(ValueError, match="not among classes"):
