@@ -28,11 +28,16 @@ class BalanceReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the manifest and the API)."""
         return {
-            "counts": {s: {str(k): int(v) for k, v in row.items()} for s, row in self.counts.iterrows()},
-            "proportions": {
-                s: {str(k): round(float(v), 6) for k, v in row.items()} for s, row in self.proportions.iterrows()
+            "counts": {
+                s: {str(k): int(v) for k, v in row.items()} for s, row in self.counts.iterrows()
             },
-            "label_sources": {s: {str(k): int(v) for k, v in row.items()} for s, row in self.sources.iterrows()},
+            "proportions": {
+                s: {str(k): round(float(v), 6) for k, v in row.items()}
+                for s, row in self.proportions.iterrows()
+            },
+            "label_sources": {
+                s: {str(k): int(v) for k, v in row.items()} for s, row in self.sources.iterrows()
+            },
             "chi2": None if self.chi2 is None else round(self.chi2, 6),
             "chi2_p_value": None if self.chi2_p_value is None else round(self.chi2_p_value, 6),
             "chi2_dof": self.chi2_dof,
@@ -62,7 +67,9 @@ def balance_report(
         source_counts = pd.DataFrame(index=counts.index)
     else:
         source_counts = pd.crosstab(split_values, sources[assigned].astype(str), dropna=False)
-        source_counts = source_counts.reindex(index=list(split_names), fill_value=0).sort_index(axis=1)
+        source_counts = source_counts.reindex(index=list(split_names), fill_value=0).sort_index(
+            axis=1
+        )
     table = counts.loc[counts.sum(axis=1) > 0, counts.sum(axis=0) > 0]
     chi2 = p_value = dof = None
     if table.shape[0] >= 2 and table.shape[1] >= 2:

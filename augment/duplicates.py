@@ -85,7 +85,12 @@ def _normalize_ascii(array: pa.LargeStringArray) -> pa.LargeStringArray:
     validity, offsets, data = array.buffers()
     mapped = _ASCII_TABLE[np.frombuffer(data, dtype=np.uint8)] if data is not None else np.empty(0)
     return pa.LargeStringArray.from_buffers(
-        len(array), offsets, pa.py_buffer(mapped.astype(np.uint8)), validity, array.null_count, array.offset
+        len(array),
+        offsets,
+        pa.py_buffer(mapped.astype(np.uint8)),
+        validity,
+        array.null_count,
+        array.offset,
     )
 
 
@@ -98,7 +103,11 @@ class _Words:
 
 
 def _words(normalized: pa.Array, random_state: int) -> _Words:
-    tokens = pc.ascii_split_whitespace(normalized) if len(normalized) else pa.array([], pa.list_(pa.string()))
+    tokens = (
+        pc.ascii_split_whitespace(normalized)
+        if len(normalized)
+        else pa.array([], pa.list_(pa.string()))
+    )
     flat = pc.list_flatten(tokens)
     lengths = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
     if len(flat) == 0:
@@ -161,7 +170,9 @@ def _permutations(num_perm: int, random_state: int) -> tuple[np.ndarray, np.ndar
     return a, b
 
 
-def _signatures(doc: np.ndarray, hashes: np.ndarray, n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _signatures(
+    doc: np.ndarray, hashes: np.ndarray, n: int, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
     """MinHash (n x num_perm, uint32): per row, the minimum of ``(a*x + b) >> 32`` over its shingles.
 
     Multiply-add-shift hashing (Dietzfelbinger 1996) of 32-bit shingle keys is a universal family;

@@ -56,7 +56,9 @@ def label_keys(labels: pd.Series) -> pd.Series:
     return labels.where(labels.isna(), labels.astype(str))
 
 
-def _validate(items: pd.DataFrame, ratios: Sequence[float], split_names: Sequence[str]) -> np.ndarray:
+def _validate(
+    items: pd.DataFrame, ratios: Sequence[float], split_names: Sequence[str]
+) -> np.ndarray:
     for column in ("item_id", "label"):
         if column not in items.columns:
             raise ValueError(

@@ -33,8 +33,16 @@ def bigrams(text: str) -> set[tuple[str, ...]]:
 
 
 def test_normalization_and_exact_duplicates():
-    texts = ["Check  out MY channel!!!", "check out my channel", "Ça va TRÈS bien\ufeff",
-             "ça va très bien", "", None, "ﬁne", "fine"]  # fmt: skip
+    texts = [
+        "Check  out MY channel!!!",
+        "check out my channel",
+        "Ça va TRÈS bien\ufeff",
+        "ça va très bien",
+        "",
+        None,
+        "ﬁne",
+        "fine",
+    ]
     normalized = [" ".join(t.split()) for t in normalize_texts(texts).to_pylist()]
     assert normalized[:4] == ["check out my channel"] * 2 + ["ça va très bien"] * 2
     codes = exact_duplicate_ids(texts)

@@ -115,8 +115,11 @@ def test_splits_are_stable_when_items_are_added(ag_news):
     # A new item that duplicates an existing dev item must join it in dev.
     dev_item = first.index[(before == "dev").to_numpy()][0]
     copy = pd.DataFrame(
-        {"item_id": [99_999], "label": [first.at[dev_item, "label"]],
-         "text": [first.at[dev_item, "text"].upper()]}  # fmt: skip
+        {
+            "item_id": [99_999],
+            "label": [first.at[dev_item, "label"]],
+            "text": [first.at[dev_item, "text"].upper()],
+        }
     )
     grown = pd.concat([grown, copy], ignore_index=True)
     after = assign_splits(grown, random_state=123).splits
