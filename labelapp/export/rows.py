@@ -14,24 +14,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from augment.splits import label_keys
+
 REQUIRED_COLUMNS = ("item_id", "split", "label", "label_source", "confidence")
 OPTIONAL_COLUMNS = (
     "group_key",
     "text",
     "image_path",
     "metadata",
+    "content_hash",
     "augmented_from",
     "transform_params",
 )
 SPLIT_NAMES = ("train", "dev", "test")
 
 
-def _json_text(value: Any) -> str | None:
+def _json_text(value: Any, column: str, item_id: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, str):
-        value = json.loads(value)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"export row for item {item_id!r}: {column} is not valid JSON ({exc}); give a dict "
+                "or JSON text"
+            ) from None
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def prepare_rows(rows: pd.DataFrame, *, split_names: Sequence[str] = SPLIT_NAMES) -> pd.DataFrame:
@@ -61,12 +70,17 @@ def prepare_rows(rows: pd.DataFrame, *, split_names: Sequence[str] = SPLIT_NAMES
 
     out = rows.copy()
     out["item_id"] = out["item_id"].astype(str)
-    out["label"] = out["label"].astype(str)
+    out["label"] = label_keys(out["label"])
+    if out["label"].isna().any():
+        bad = out.loc[out["label"].isna(), "item_id"].iloc[0]
+        raise ValueError(f"export row for item {bad!r} has no label; export labeled items only")
     out["label_source"] = out["label_source"].astype(str)
     out["confidence"] = pd.to_numeric(out["confidence"], errors="raise").astype("float64")
     for column in ("metadata", "transform_params"):
         if column in out:
-            out[column] = [_json_text(v) for v in out[column]]
+            out[column] = [
+                _json_text(v, column, i) for v, i in zip(out[column], out["item_id"], strict=True)
+            ]
     split_rank = pd.Categorical(out["split"], categories=list(split_names)).codes
     out = (
         out.assign(_rank=split_rank)

@@ -44,8 +44,10 @@ def _per_split(
     write: Callable[[pd.DataFrame, Path], None],
     split_names: Sequence[str],
     progress: Progress,
+    prepared: bool,
 ) -> list[Path]:
-    rows = prepare_rows(rows, split_names=split_names)
+    if not prepared:
+        rows = prepare_rows(rows, split_names=split_names)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -65,9 +67,15 @@ def write_parquet(
     *,
     split_names: Sequence[str] = SPLIT_NAMES,
     progress: Progress = None,
+    prepared: bool = False,
 ) -> list[Path]:
-    """Write ``<split>.parquet`` per split; returns the paths. ``progress(n)`` is called per file."""
-    return _per_split(rows, out_dir, ".parquet", write_parquet_file, split_names, progress)
+    """Write ``<split>.parquet`` per split; returns the paths. ``progress(n)`` is called per file.
+
+    ``prepared=True`` skips :func:`~labelapp.export.rows.prepare_rows` (rows already from it).
+    """
+    return _per_split(
+        rows, out_dir, ".parquet", write_parquet_file, split_names, progress, prepared
+    )
 
 
 def write_csv(
@@ -76,28 +84,43 @@ def write_csv(
     *,
     split_names: Sequence[str] = SPLIT_NAMES,
     progress: Progress = None,
+    prepared: bool = False,
 ) -> list[Path]:
     """Write ``<split>.csv`` per split (UTF-8, ``\\n`` line ends, metadata as JSON text)."""
 
     def write(part: pd.DataFrame, path: Path) -> None:
         part.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
-    return _per_split(rows, out_dir, ".csv", write, split_names, progress)
+    return _per_split(rows, out_dir, ".csv", write, split_names, progress, prepared)
 
 
 def _jsonl_lines(part: pd.DataFrame) -> str:
     """JSON Lines with metadata/transform params as nested objects, not strings."""
     object_columns = [c for c in JSON_OBJECT_COLUMNS if c in part]
+    text_columns = [
+        c for c in part.columns if part[c].dtype == object or pd.api.types.is_string_dtype(part[c])
+    ]
+    if object_columns and any(
+        part[c].astype("string").str.contains("\x00", regex=False).any() for c in text_columns
+    ):
+        # A NUL character could collide with the splice markers below: take the slow, exact path.
+        records = part.astype(object).where(part.notna(), None).to_dict(orient="records")
+        for record in records:
+            for column in object_columns:
+                if record[column] is not None:
+                    record[column] = json.loads(record[column])
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     placeholders = {c: f"\x00{c}\x00" for c in object_columns}
     plain = part.assign(**{c: placeholders[c] for c in object_columns})
     text = plain.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
     if not object_columns:
         return text
     # pandas writes records in C; splice the JSON objects in afterwards instead of parsing each one.
-    lines = text.splitlines()
+    # Split on "\n" only: str.splitlines() would also cut at U+2028 and friends inside strings.
+    lines = text.rstrip("\n").split("\n") if len(part) else []
     for column in object_columns:
         marker = json.dumps(placeholders[column])
-        values = ["null" if v is None else v for v in part[column]]
+        values = [v if isinstance(v, str) else "null" for v in part[column]]
         lines = [line.replace(marker, value, 1) for line, value in zip(lines, values, strict=True)]
     return "\n".join(lines) + "\n"
 
@@ -108,13 +131,14 @@ def write_jsonl(
     *,
     split_names: Sequence[str] = SPLIT_NAMES,
     progress: Progress = None,
+    prepared: bool = False,
 ) -> list[Path]:
     """Write ``<split>.jsonl`` per split, one JSON object per row."""
 
     def write(part: pd.DataFrame, path: Path) -> None:
         path.write_text(_jsonl_lines(part), encoding="utf-8")
 
-    return _per_split(rows, out_dir, ".jsonl", write, split_names, progress)
+    return _per_split(rows, out_dir, ".jsonl", write, split_names, progress, prepared)
 
 
 def read_exported(path: str | Path) -> pd.DataFrame:
