@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.metrics import pairwise_distances_argmin_min
 
 from active_learning import modal_compat
@@ -60,7 +61,9 @@ def ranked_batch(
     sq = _sq_norms(Xc)
     n_labeled = 0 if X_labeled is None else X_labeled.shape[0]
     if n_labeled:
-        _, nearest = pairwise_distances_argmin_min(Xc, X_labeled.astype(np.float64))
+        # Bounded chunks (64 MB) instead of scikit-learn's default 1 GB working memory.
+        with config_context(working_memory=64):
+            _, nearest = pairwise_distances_argmin_min(Xc, X_labeled.astype(np.float64))
     else:
         nearest = np.full(cand.shape[0], np.inf)
     chosen = np.empty(n, dtype=np.int64)

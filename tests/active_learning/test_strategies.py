@@ -88,3 +88,5 @@ def test_region_based_spreads_the_batch_over_regions(ag_case):
     }
     idx, _ = get_strategy("region")(ag_case.model, ag_case.X_pool, N, **state)
     assert np.unique(state["regions"][idx]).shape[0] >= 3
+    local, _ = get_strategy("region")(ag_case.model, ag_case.X_pool, N, local_models=True, **state)
+    assert np.unique(local).shape[0] == N and set(local) != set(idx)
