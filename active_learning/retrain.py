@@ -38,7 +38,7 @@ class RescoreResult:
     (in (0, 1], distinct, higher = show first) and ``score`` (the strategy's informativeness) are
     aligned with them. ``selected`` are rows of ``X`` forming the next batch, in order.
     ``metrics`` are measured on held-out human labels (None when there were too few to hold any
-    out); ``model`` is the classifier trained on the other labels.
+    out) on the rows ``holdout_indices``; ``model`` is the classifier trained on the others.
     """
 
     model: Any
@@ -49,6 +49,7 @@ class RescoreResult:
     selected: np.ndarray
     metrics: dict[str, float] | None
     n_train: int
+    holdout_indices: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -72,7 +73,8 @@ def holdout_mask(n_rows: int, holdout_size: float, random_state: int = 0) -> np.
     """Which rows are held out for evaluation: a fixed random ``holdout_size`` share of all rows.
 
     Fixed per row (not per label set), so an item stays held out across retrains and the
-    metrics of successive model runs are comparable.
+    metrics of successive model runs are comparable; appending rows leaves earlier rows' draws
+    unchanged (the generator's stream is consumed in order).
     """
     if not 0.0 <= holdout_size < 1.0:
         raise ValueError(f"holdout_size must be in [0, 1); got {holdout_size}.")
@@ -207,7 +209,7 @@ def retrain_and_score(
         empty = np.empty(0)
         return RescoreResult(
             model, strategy, pool_idx, empty, empty, pool_idx, metrics, int(fit_idx.shape[0]),
-            timings,
+            hold_idx, timings,
         )
     batch = min(batch_size, pool_idx.shape[0])
     if clustering is None and strategy in CLUSTERED:
@@ -231,5 +233,5 @@ def retrain_and_score(
     return RescoreResult(
         model=model, strategy=strategy, pool_indices=pool_idx, priority=pri.priority,
         score=pri.score, selected=pool_idx[pri.selected], metrics=metrics,
-        n_train=int(fit_idx.shape[0]), timings=timings,
+        n_train=int(fit_idx.shape[0]), holdout_indices=hold_idx, timings=timings,
     )

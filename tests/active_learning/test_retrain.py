@@ -59,6 +59,8 @@ def test_holdout_is_fixed_per_row_so_metrics_stay_comparable(news):
     held = holdout_mask(len(y), 0.2)
     assert a.metrics["n_holdout"] == held[idx[:60]].sum()
     assert b.metrics["n_holdout"] == held[idx].sum()
+    assert set(a.holdout_indices) <= set(b.holdout_indices)
+    np.testing.assert_array_equal(held, holdout_mask(len(y) + 50, 0.2)[: len(y)])
 
 
 def test_explicit_holdout_and_extra_labels(news):
