@@ -145,13 +145,15 @@ def _gold_series(gold, classes: list) -> pd.Series | None:
     if gold is None:
         return None
     series = gold if isinstance(gold, pd.Series) else pd.Series(dict(gold))
-    unknown = sorted({str(v) for v in series.dropna()} - {str(c) for c in classes})
+    series = series.dropna()
+    outside = pd.Index(classes).get_indexer(series.to_numpy()) < 0
+    unknown = sorted({repr(v) for v in series.to_numpy()[outside]})
     if unknown:
         raise ValueError(
             f"gold holds label(s) {unknown[:5]} that are not among labels {classes}; "
-            "fix the gold answers or add the labels."
+            "fix the gold answers (same type as the labels) or add the labels."
         )
-    return series.dropna()
+    return series
 
 
 def agreement_report(
