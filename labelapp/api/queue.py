@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask_login import login_required
 from sqlalchemy import func, select
 
@@ -12,9 +12,10 @@ from labelapp.api import api
 from labelapp.api.openapi import _ERROR, _PAGE, _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body, page_args
 from labelapp.api.serialize import annotation_json, claim_json
-from labelapp.models import Annotation, Item, User
+from labelapp.models import Annotation, Item, Project, User
 from labelapp.services import queue
 from labelapp.services.projects import get_project_for
+from labelapp.services.retrain import maybe_retrain
 from labelapp.services.users import get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -49,6 +50,9 @@ def _record(item_id: int, kind: str):  # noqa: ANN202
         guideline_version=body.get("guideline_version"),
         note=str(body["note"])[:2000] if body.get("note") else None,
     )
+    if result.created and kind == "label":
+        project = get_db().get(Project, result.annotation.project_id)
+        maybe_retrain(current_app.extensions["labelapp.sessions"], project)
     return jsonify(annotation_json(result.annotation, me().username)), 201 if result.created else 200
 
 

@@ -161,3 +161,54 @@ def save_guideline(session: Session, project: Project, body: str, author: User |
     session.add(guideline)
     session.flush()
     return guideline
+
+
+_INT_SETTINGS = {
+    "batch_size": (1, 10_000),
+    "retrain_every": (0, 1_000_000),
+    "lease_seconds": (10, 86_400),
+    "overlap_k": (1, 50),
+}
+_FLOAT_SETTINGS = {"overlap_share": (0.0, 1.0), "gold_rate": (0.0, 1.0)}
+
+
+def update_settings(project: Project, changes: dict) -> None:
+    """Apply checked setting changes; a bad value raises UserError and changes nothing.
+
+    ``overlap_k`` and ``overlap_share`` apply to items imported afterwards.
+    """
+    known = {*_INT_SETTINGS, *_FLOAT_SETTINGS, "strategy", "queue_order", "description"}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise UserError(
+            f"unknown setting(s): {', '.join(unknown)}", [f"settable: {', '.join(sorted(known))}"]
+        )
+    checked: dict = {}
+    for name, (low, high) in _INT_SETTINGS.items():
+        if name in changes:
+            value = changes[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise UserError(f"{name} must be a whole number from {low} to {high}")
+            checked[name] = value
+    for name, (low, high) in _FLOAT_SETTINGS.items():
+        if name in changes:
+            value = changes[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise UserError(f"{name} must be a number from {low} to {high}")
+            checked[name] = float(value)
+    if "strategy" in changes:
+        from active_learning.strategies import STRATEGIES
+
+        if changes["strategy"] not in STRATEGIES:
+            raise UserError(
+                f"unknown strategy {changes['strategy']!r}; choose one of {', '.join(STRATEGIES)}"
+            )
+        checked["strategy"] = changes["strategy"]
+    if "queue_order" in changes:
+        if changes["queue_order"] not in QUEUE_ORDERS:
+            raise UserError(f"queue_order must be one of {', '.join(QUEUE_ORDERS)}")
+        checked["queue_order"] = changes["queue_order"]
+    if "description" in changes:
+        checked["description"] = str(changes["description"])[:5000]
+    for name, value in checked.items():
+        setattr(project, name, value)

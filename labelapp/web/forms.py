@@ -40,3 +40,14 @@ class ImportForm(FlaskForm):
     label_col = StringField("Label column (optional)", validators=[Optional(), Length(max=200)])
     label_source = StringField("Label source name", validators=[Optional(), Length(max=80)])
     group_col = StringField("Group column (optional)", validators=[Optional(), Length(max=200)])
+
+
+class LearningForm(FlaskForm):
+    """Active-learning settings of a project (admins)."""
+
+    strategy = SelectField("Query strategy")
+    batch_size = IntegerField("Batch size", validators=[NumberRange(1, 10_000)])
+    retrain_every = IntegerField(
+        "Retrain after this many new labels (0: only on demand)", validators=[NumberRange(0)]
+    )
+    lease_seconds = IntegerField("Lease (seconds)", validators=[NumberRange(10, 86_400)])

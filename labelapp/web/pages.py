@@ -111,9 +111,12 @@ def project(project_id: int) -> str:
     ).all()
     can_import = me().role in ("admin", "sme")
     overview = project_overview(session, proj) if me().is_admin else None
+    from labelapp.web.learning import learning_context
+
     return render_template(
         "project.html",
         overview=overview,
+        **learning_context(proj),
         project=proj,
         items=items,
         remaining=remaining,

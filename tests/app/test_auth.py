@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -179,7 +180,7 @@ def test_every_api_route_but_health_and_openapi_needs_auth(client, app) -> None:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.rule in public:
             continue
-        path = rule.rule.replace("<int:", "<").replace("<project_id>", "1").replace("<item_id>", "1")
+        path = re.sub(r"<int:[a-z_]+>", "1", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method, headers={"Authorization": "Bearer wrong"})
             assert response.status_code == 401, f"{method} {path}"

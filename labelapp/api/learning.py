@@ -1,0 +1,118 @@
+"""Active learning over HTTP: project settings, retrain on demand, jobs and model runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, jsonify
+from flask_login import login_required
+from sqlalchemy import select
+
+from labelapp.api import api
+from labelapp.api.openapi import _json, _op, _path_id, register_paths
+from labelapp.api.projects import json_body
+from labelapp.api.serialize import project_json
+from labelapp.models import Job, ModelRun
+from labelapp.services.errors import UserError
+from labelapp.services.jobs import enqueue
+from labelapp.services.projects import get_project_for, update_settings
+from labelapp.web.access import me, project_for_me
+from labelapp.web.db import get_db
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "project_id": job.project_id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "result": job.result,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def model_run_json(run: ModelRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "strategy": run.strategy,
+        "featurizer": run.featurizer,
+        "estimator": run.estimator,
+        "n_train": run.n_train,
+        "metrics": run.metrics,
+        "job_id": run.job_id,
+        "created_at": run.created_at.isoformat(),
+    }
+
+
+@api.patch("/projects/<int:project_id>")
+@login_required
+def patch_project(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id, "admin")
+    session = get_db()
+    update_settings(project, json_body())
+    session.commit()
+    return jsonify(project_json(project))
+
+
+@api.post("/projects/<int:project_id>/retrain")
+@login_required
+def retrain_now(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id, "sme")
+    if project.multi_label:
+        raise UserError("active learning orders single-label projects only")
+    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id, "retrain",
+                          user=me())
+    return jsonify(job_json(job)), 202 if future is not None else 200
+
+
+@api.get("/jobs/<int:job_id>")
+@login_required
+def get_job(job_id: int):  # noqa: ANN201
+    session = get_db()
+    job = session.get(Job, job_id)
+    if job is None or job.project_id is None:
+        abort(404, f"no job {job_id}")
+    get_project_for(session, me(), job.project_id)
+    return jsonify(job_json(job))
+
+
+@api.get("/projects/<int:project_id>/model-runs")
+@login_required
+def model_runs(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id)
+    runs = get_db().scalars(
+        select(ModelRun).where(ModelRun.project_id == project.id).order_by(ModelRun.id)
+    )
+    return jsonify({"model_runs": [model_run_json(r) for r in runs]})
+
+
+register_paths(
+    {
+        "/api/projects/{project_id}": {
+            "patch": _op(
+                "Change a project's settings (admin): strategy, batch_size, retrain_every, "
+                "lease_seconds, queue_order, overlap_k, overlap_share, gold_rate, description",
+                body=_json({"type": "object"}),
+                params=[_path_id("project_id")],
+            )
+        },
+        "/api/projects/{project_id}/retrain": {
+            "post": _op(
+                "Retrain and rescore the queue now (sme, admin); 200 if a retrain is already "
+                "queued or running (that job is returned)",
+                ok="202",
+                params=[_path_id("project_id")],
+            )
+        },
+        "/api/jobs/{job_id}": {"get": _op("A background job", params=[_path_id("job_id")])},
+        "/api/projects/{project_id}/model-runs": {
+            "get": _op("Model runs with held-out metrics, oldest first",
+                       params=[_path_id("project_id")])
+        },
+    }
+)
