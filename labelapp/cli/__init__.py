@@ -2,12 +2,15 @@
 
 import click
 
+from labelapp.cli.agreement import agreement
 from labelapp.cli.db import db
 from labelapp.cli.demo import demo
 from labelapp.cli.imports import import_command
 from labelapp.cli.projects import projects
 from labelapp.cli.serve import serve
+from labelapp.cli.simulate import simulate
 from labelapp.cli.users import users
+from labelapp.cli.ws import ws
 
 
 @click.group()
@@ -16,5 +19,5 @@ def main() -> None:
     """labelapp: label data, guided by active learning and weak supervision."""
 
 
-for command in (db, demo, import_command, projects, serve, users):
+for command in (agreement, db, demo, import_command, projects, serve, simulate, users, ws):
     main.add_command(command)
