@@ -46,7 +46,10 @@ The pieces, for other uses:
 - groups: ``agreement_by(df, "guideline_version")`` (before/after a guideline change),
   ``agreement_over_time(df, freq="W")``;
 - crowd files (``question,worker,answer`` / ``question,truth``): ``load_answers``, ``load_truth``,
-  ``evaluate_crowd`` (majority vote and Dawid-Skene scored against the truth).
+  ``evaluate_crowd`` (majority vote and Dawid-Skene scored against the truth);
+- plots (:mod:`weak_supervision.agreement_plots`, matplotlib imported on use): ``kappa_heatmap``,
+  ``annotator_plot`` (Dawid-Skene accuracy, agreement with others, gold accuracy),
+  ``agreement_over_time_plot``; ``figure_png(figure)`` gives PNG bytes.
 
 Everything is numpy/pandas/scipy (and scikit-learn's kappa); no Flask, no SQLAlchemy.
 """
