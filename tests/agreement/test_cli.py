@@ -33,6 +33,21 @@ def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
     assert 'F1 of class "1"' in lines[0]
 
 
+def test_evaluate_d_product_reproduces_the_published_majority_vote() -> None:
+    folder = CROWD / "D_Product"
+    result = run(
+        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv")
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["items"] == 8315
+    # Published: majority vote 89.66 % accuracy / 59.05 % F1; Dawid-Skene 93.66 % / 71.59 %.
+    assert round(summary["majority_vote"]["accuracy"], 2) == 89.66
+    assert round(summary["majority_vote"]["f1"], 2) == 59.05
+    assert summary["dawid_skene"]["accuracy"] >= 93.66
+    assert summary["dawid_skene"]["f1"] >= 71.59
+
+
 def test_evaluate_any_number_of_classes_uses_macro_f1(tmp_path) -> None:
     rng = np.random.default_rng(0)
     truth = {f"q{i}": rng.choice(["cat", "dog", "owl"]) for i in range(300)}
