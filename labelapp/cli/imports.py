@@ -56,10 +56,15 @@ class _PhaseBar:
 @click.option(
     "--folder-labels", is_flag=True, help="Images: take each label from its subfolder's name."
 )
+@click.option(
+    "--gold", is_flag=True,
+    help="The labels are known answers: make these items gold items (served to every annotator "
+    "at the project's gold rate to measure accuracy).",
+)
 def import_command(path: Path, project: str, create: bool, labels: str | None, task_type: str | None,
                    text_col: str | None, id_col: str | None, label_col: str | None,
                    label_source: str | None, group_col: str | None, fmt: str | None,
-                   folder_labels: bool) -> None:  # fmt: skip
+                   folder_labels: bool, gold: bool) -> None:  # fmt: skip
     """Import PATH (CSV, TSV, JSONL, Parquet, or a folder of images) into a project.
 
     Every row is validated before anything is stored; a bad row rejects the whole file with its
@@ -71,6 +76,8 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
     from labelapp.services.imports import ImportOptions, import_path
     from labelapp.services.projects import create_project, get_project_by_name
 
+    if gold and not (label_col or folder_labels):
+        raise click.UsageError("--gold needs the answers: give --label-col (or --folder-labels)")
     if label_source and not (label_col or folder_labels):
         raise click.UsageError("--label-source needs --label-col (or --folder-labels for images)")
     bar = _PhaseBar()
@@ -86,7 +93,7 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
             target = get_project_by_name(session, project)
         options = ImportOptions(
             text_col=text_col, id_col=id_col, label_col=label_col, label_source=label_source,
-            group_col=group_col, format=fmt, folder_labels=folder_labels,
+            group_col=group_col, format=fmt, folder_labels=folder_labels, gold=gold,
         )  # fmt: skip
         try:
             report = import_path(session, target, path, options, progress=bar)
@@ -97,4 +104,5 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
         f"{report.items_existing:,} already there, {report.duplicates_in_file:,} duplicates in the "
         f"file, {report.annotations_created:,} labels"
         + (f" from {report.label_source!r}" if report.label_source else "")
+        + (f"; {report.gold_items:,} gold items" if report.gold_items else "")
     )

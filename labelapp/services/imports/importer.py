@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from labelapp.models import Annotation, ImportBatch, Item, Project, User, utcnow
+from labelapp.models import Annotation, ImportBatch, Item, Project, QueueEntry, User, utcnow
 from labelapp.services.bulk import bulk_insert, sqlite_timestamp
 from labelapp.services.errors import UserError
 from labelapp.services.imports import images, readers
@@ -33,6 +33,9 @@ class ImportOptions:
     group_col: str | None = None
     format: str | None = None
     folder_labels: bool = False
+    # The labels are known answers: their items become gold items, served to every annotator at
+    # the project's gold rate to measure accuracy (never counted as the team's labels to collect).
+    gold: bool = False
 
 
 @dataclass
@@ -49,6 +52,7 @@ class ImportReport:
     annotations_created: int
     label_source: str | None = None
     warnings: list[str] = field(default_factory=list)
+    gold_items: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,13 +105,47 @@ def import_path(
         label_source = options.label_source or (f"import:{name}" if options.label_col else None)
         del df
 
+    if options.gold and "labels" not in valid.frame:
+        raise UserError(f"{name}: gold items need their answers: give the label column")
+    if options.gold:
+        label_source = options.label_source or "gold"
     try:
         report = _store(session, project, valid, fmt, name, label_source, user, progress, staged)
+        if options.gold:
+            report.gold_items = _mark_gold(session, project, valid.frame)
     except BaseException:
         if staged is not None:
             staged.discard()
         raise
     return report
+
+
+def _mark_gold(session: Session, project: Project, frame: pd.DataFrame) -> int:
+    """Store each labeled row's answer on its item and take the item out of the normal queue."""
+    labeled = frame[frame["labels"].notna()]
+    if labeled.empty:
+        return 0
+    ids = dict(
+        session.execute(
+            select(Item.external_id, Item.id).where(Item.project_id == project.id)
+        ).all()
+    )
+    rows = [
+        {"b_id": ids[ext], "gold": list(labels)}
+        for ext, labels in zip(labeled["external_id"], labeled["labels"], strict=True)
+    ]
+    conn = session.connection()
+    conn.execute(
+        update(Item).where(Item.id == bindparam("b_id")).values(gold_labels=bindparam("gold")),
+        rows,
+    )
+    conn.execute(
+        update(QueueEntry)
+        .where(QueueEntry.item_id == bindparam("b_id"))
+        .values(is_gold=True),
+        [{"b_id": r["b_id"]} for r in rows],
+    )
+    return len(rows)
 
 
 def _row_namer(path: Path, fmt: str) -> Callable[[int], str]:
@@ -243,9 +281,10 @@ def overlap_targets(project: Project, positions: np.ndarray) -> np.ndarray:
 
 def _stable_uniform(positions: np.ndarray, seed: int) -> np.ndarray:
     """A uniform [0, 1) number per position that never changes: a splitmix64-style hash."""
-    x = (positions.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(
-        0xFFFFFFFFFFFFFFFF
-    )
+    with np.errstate(over="ignore"):
+        x = (positions.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(
+            0xFFFFFFFFFFFFFFFF
+        )
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
