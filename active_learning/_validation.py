@@ -39,8 +39,14 @@ def check_batch_size(n: Any, n_pool: int, name: str = "n") -> int:
 
 
 def check_proba(proba: Any, n_rows: int, where: str) -> np.ndarray:
-    """Return class probabilities as a float array of shape ``(n_rows, n_classes)``."""
-    P = np.asarray(proba, dtype=float)
+    """Return class probabilities as a float array of shape ``(n_rows, n_classes)``.
+
+    Floating input is kept as it is (no float32 -> float64 copy of a 1M-row pool), so measures
+    are computed on exactly what modAL computes them on.
+    """
+    P = np.asarray(proba)
+    if not np.issubdtype(P.dtype, np.floating):
+        P = P.astype(float)
     if P.ndim != 2 or P.shape[0] != n_rows:
         raise ValueError(
             f"{where}: predict_proba returned shape {P.shape}; expected ({n_rows}, n_classes)."
