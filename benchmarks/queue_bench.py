@@ -119,7 +119,12 @@ def drive(base: str, project_id: int, tokens: list[str], seconds: float) -> dict
                 errors.append(f"next {res.status_code}")
                 break
             item_id = res.json()["item"]["id"]
-            body = {"labels": ["spam"], "client_id": str(uuid.uuid4()), "duration_ms": 900}
+            body = {
+                "labels": ["spam"],
+                "client_id": str(uuid.uuid4()),
+                "duration_ms": 900,
+                "guideline_version": 1,  # the page sends the version it showed
+            }
             sub = http.post(f"{base}/api/items/{item_id}/annotations", json=body, timeout=60)
             t2 = time.perf_counter()
             if sub.status_code != 201:

@@ -12,7 +12,7 @@ from labelapp.api import api
 from labelapp.api.openapi import _ERROR, _PAGE, _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body, page_args
 from labelapp.api.serialize import annotation_json, claim_json
-from labelapp.models import Annotation, Item, Project, User
+from labelapp.models import Annotation, Item, User
 from labelapp.services import queue
 from labelapp.services.projects import get_project_for
 from labelapp.services.retrain import maybe_retrain
@@ -50,9 +50,8 @@ def _record(item_id: int, kind: str):  # noqa: ANN202
         guideline_version=body.get("guideline_version"),
         note=str(body["note"])[:2000] if body.get("note") else None,
     )
-    if result.created and kind == "label":
-        project = get_db().get(Project, result.annotation.project_id)
-        maybe_retrain(current_app.extensions["labelapp.sessions"], project)
+    if result.created and kind == "label" and result.project is not None:
+        maybe_retrain(get_db(), current_app.extensions["labelapp.sessions"], result.project)
     return jsonify(annotation_json(result.annotation, me().username)), 201 if result.created else 200
 
 

@@ -36,7 +36,7 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     labels: Mapped[list[Label]] = relationship(
-        order_by="Label.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="Label.position", cascade="all, delete-orphan", lazy="select"
     )
 
 

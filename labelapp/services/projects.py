@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from labelapp.models import Guideline, Label, Membership, Project, User
 from labelapp.models.projects import QUEUE_ORDERS, TASK_TYPES
@@ -102,7 +102,7 @@ def create_project(
 
 def visible_projects(session: Session, user: User) -> list[Project]:
     """Projects ``user`` may see: all for admins, otherwise the ones they are a member of."""
-    stmt = select(Project).order_by(Project.id)
+    stmt = select(Project).options(selectinload(Project.labels)).order_by(Project.id)
     if not user.is_admin:
         stmt = stmt.join(Membership, Membership.project_id == Project.id).where(
             Membership.user_id == user.id

@@ -48,6 +48,7 @@ class Submitted:
 
     annotation: Annotation
     created: bool
+    project: Project | None = None
 
 
 class LeaseLost(Conflict):
@@ -214,13 +215,13 @@ def _by_client_id(session: Session, user: User, client_id: str) -> Annotation | 
     )
 
 
-def _replay(existing: Annotation, item_id: int) -> Submitted:
+def _replay(existing: Annotation, item_id: int, project: Project | None = None) -> Submitted:
     if existing.item_id != item_id:
         raise Conflict(
             f"client_id {existing.client_id!r} was already used for item {existing.item_id}; "
             "make a new client_id for each submit"
         )
-    return Submitted(existing, created=False)
+    return Submitted(existing, created=False, project=project)
 
 
 def record(
@@ -255,7 +256,7 @@ def record(
     existing = _by_client_id(session, user, client_id)
     if existing is not None:
         session.commit()
-        return _replay(existing, item_id)
+        return _replay(existing, item_id, project)
     entry = session.scalar(select(QueueEntry).where(QueueEntry.item_id == item_id).with_for_update())
     now = utcnow()
     prior = _prior(session, item_id, user.id)
@@ -306,8 +307,8 @@ def record(
         stored = _by_client_id(session, user, client_id)
         if stored is None:
             raise
-        return _replay(stored, item_id)
-    return Submitted(annotation, created=True)
+        return _replay(stored, item_id, project)
+    return Submitted(annotation, created=True, project=project)
 
 
 def undo_last(session: Session, project: Project, user: User, client_id: object) -> Claim | None:

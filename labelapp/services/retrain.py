@@ -181,11 +181,11 @@ def labels_since_last_run(session: Session, project_id: int, cap: int) -> int:
     return session.scalar(select(func.count()).select_from(recent)) or 0
 
 
-def maybe_retrain(sessions: sessionmaker[Session], project: Project) -> None:
+def maybe_retrain(session: Session, sessions: sessionmaker[Session], project: Project) -> None:
     """After a label: queue a retrain once ``retrain_every`` new labels have arrived."""
     if project.retrain_every <= 0 or project.multi_label:
         return
-    with session_scope(sessions) as session:
-        due = labels_since_last_run(session, project.id, project.retrain_every) >= project.retrain_every
+    due = labels_since_last_run(session, project.id, project.retrain_every) >= project.retrain_every
+    session.commit()  # end the read: the job runs in its own session
     if due:
         enqueue(sessions, project.id, "retrain")
