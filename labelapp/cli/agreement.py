@@ -1,6 +1,7 @@
 """``labelapp agreement``: annotator agreement and aggregation from the terminal.
 
-``evaluate`` scores majority vote and Dawid-Skene on crowd answer files against known truth.
+``evaluate`` scores majority vote and Dawid-Skene on crowd answer files against known truth;
+``report`` prints a project's agreement report (the agreement page's numbers) as a table.
 ``format_report`` renders a :class:`weak_supervision.agreement_report.AgreementReport` as the
 terminal table of ``agreement report``.
 """
@@ -63,6 +64,112 @@ def evaluate(answers_path: Path, truth_path: Path) -> None:
         click.echo(f"{title:<14} accuracy {score['accuracy']:6.2f} %   F1 {score['f1']:6.2f} %")
     click.echo(f"(Dawid-Skene EM: {result.dawid_skene_iterations} iterations)")
     click.echo(json.dumps(result.as_json()))
+
+
+@agreement.command("report")
+@click.option("--project", "project_name", required=True, help="The project's name.")
+@click.option(
+    "--resamples",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    help="Bootstrap resamples for the intervals (0: no intervals, faster).",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Also send items whose Dawid-Skene confidence is below this to adjudication.",
+)
+@click.option(
+    "--model/--no-model",
+    default=True,
+    show_default=True,
+    help="Score the queue's model recipe (cross-validated) next to the human level.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead of tables.")
+def report(
+    project_name: str,
+    resamples: int,
+    min_confidence: float | None,
+    model: bool,
+    as_json: bool,
+) -> None:
+    """A project's agreement: metrics with bootstrap intervals, per label, annotators (least
+    reliable first), human level next to the model, guideline versions, ambiguous answers and
+    the adjudication backlog. Adjudicated and gold items are not in the backlog."""
+    from labelapp.cli.context import database
+    from labelapp.services import agreement as service
+    from labelapp.services.projects import get_project_by_name
+
+    with database() as session:
+        project = get_project_by_name(session, project_name)
+        result = service.project_agreement(
+            session,
+            project,
+            n_resamples=resamples,
+            min_confidence=min_confidence,
+            with_model=model,
+            use_cache=False,
+        )
+        data = service.agreement_dict(session, result)
+        if as_json:
+            click.echo(json.dumps(data))
+            return
+        report = service.with_open_backlog(session, result)
+    if report is None:
+        click.echo(f"project {project_name!r} has no single-label answers yet: nothing to report")
+        return
+    click.echo(format_report(report))
+    click.echo("\n".join(format_extras(data)))
+
+
+def format_extras(data: dict) -> list[str]:
+    """The project-side lines after :func:`format_report`: ambiguous answers, adjudication,
+    guideline versions and the model next to the human level."""
+    answers, adj = data["answers"], data["adjudication"]
+    lines = [
+        f"  ({adj['adjudicated']} adjudicated; gold items ({data['gold_items']}) are not listed)",
+        "",
+        f"ambiguous answers: {answers['ambiguous']} of {answers['total']}"
+        + (f"; with several labels (left out): {answers['multi_label']}"
+           if answers["multi_label"] else ""),
+    ]
+    for row in data["ambiguous"]["per_annotator"][:10]:
+        lines.append(f"  {row['annotator']:<20} {row['ambiguous']:>6} of {row['answers']}")
+    if data["by_guideline_version"]:
+        lines += ["", "agreement per guideline version (answers paired within a version)"]
+        lines.append(
+            f"  {'version':<8} {'answers':>8} {'overlap':>8} {'percent':>8} {'fleiss':>8} "
+            f"{'alpha':>8}"
+        )
+        for row in data["by_guideline_version"]:
+            lines.append(
+                f"  v{row['guideline_version']:<7} {row['n_answers']:>8} "
+                f"{row['n_overlap_items']:>8} {_number(row['percent_agreement']):>8} "
+                f"{_number(row['fleiss_kappa']):>8} {_number(row['krippendorff_alpha']):>8}"
+            )
+    model = data["model"]
+    if model is not None:
+        lines += ["", "human level and the model on the same overlap items"]
+        if not model["available"]:
+            lines.append(f"  no model comparison: {model['reason']}")
+        else:
+            lines.append(f"  {'label':<16} {'answers':>8} {'human':>8} {'model':>8} {'gap':>8}")
+            for row in model["table"]:
+                lines.append(
+                    f"  {row['label']:<16} {row['n']:>8} {_number(row['human']):>8} "
+                    f"{_number(row['model']):>8} {_number(row['gap']):>8}"
+                )
+            lines.append(f"  model: {model['method']}.")
+            run = model["latest_run"]
+            if run is not None:
+                lines.append(
+                    f"  (model run #{run['id']} itself measured "
+                    f"{_number(run['holdout_accuracy'])} accuracy on {run['n_holdout']} "
+                    "held-out labels; its fitted model is not stored)"
+                )
+    return lines
 
 
 def _number(value: float, digits: int = 3) -> str:

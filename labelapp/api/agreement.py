@@ -1,0 +1,185 @@
+"""Agreement and adjudication over HTTP: the report, the backlog, and recording a final label."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from labelapp.api import api
+from labelapp.api.openapi import _PAGE, _json, _op, _path_id, register_paths
+from labelapp.api.projects import json_body, page_args
+from labelapp.api.serialize import annotation_json, item_json
+from labelapp.models import Item
+from labelapp.services import agreement as service
+from labelapp.services.errors import UserError
+from labelapp.web.access import me, project_for_me
+from labelapp.web.db import get_db
+
+
+def float_arg(name: str) -> float | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise UserError(f"{name} must be a number, e.g. ?{name}=0.8; got {raw!r}") from None
+
+
+def int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError(f"{name} must be a whole number; got {raw!r}") from None
+
+
+def flag_arg(name: str, default: bool = False) -> bool:
+    raw = request.args.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise UserError(f"{name} must be 1 or 0; got {raw!r}")
+
+
+@api.get("/projects/<int:project_id>/agreement")
+@login_required
+def agreement_report(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id, "admin")
+    session = get_db()
+    result = service.project_agreement(
+        session,
+        project,
+        n_resamples=int_arg("n_resamples", 1000),
+        min_confidence=float_arg("min_confidence"),
+        with_model=flag_arg("model", True),
+    )
+    limit = int_arg("max_disagreements", 50)
+    if not 0 <= limit <= 10_000:
+        raise UserError("max_disagreements must be from 0 to 10000")
+    return jsonify(service.agreement_dict(session, result, max_disagreements=limit))
+
+
+def backlog_for(project_id: int, min_confidence: float | None, include_ambiguous: bool):  # noqa: ANN201
+    """The project (sme/admin only) and its open adjudication backlog."""
+    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    session = get_db()
+    result = service.project_agreement(
+        session, project, n_resamples=0, min_confidence=min_confidence, with_model=False
+    )
+    return project, service.open_backlog(session, result, include_ambiguous)
+
+
+@api.get("/projects/<int:project_id>/adjudication")
+@login_required
+def adjudication_backlog(project_id: int):  # noqa: ANN201
+    _, entries = backlog_for(
+        project_id, float_arg("min_confidence"), flag_arg("include_ambiguous")
+    )
+    offset, limit = page_args(default_limit=50)
+    page = entries[offset : offset + limit]
+    session = get_db()
+    items = {
+        item.id: item
+        for item in session.scalars(select(Item).where(Item.id.in_([e.item_id for e in page])))
+    }
+    return jsonify(
+        {
+            "total": len(entries),
+            "offset": offset,
+            "entries": [
+                {**service.entry_dict(e), "item": item_json(items[e.item_id])} for e in page
+            ],
+        }
+    )
+
+
+@api.post("/items/<int:item_id>/adjudication")
+@login_required
+def adjudicate_item(item_id: int):  # noqa: ANN201
+    body = json_body()
+    result = service.adjudicate(
+        get_db(),
+        me(),
+        item_id,
+        labels=body.get("labels"),
+        reason=body.get("reason"),
+        client_id=body.get("client_id"),
+    )
+    return (
+        jsonify(annotation_json(result.annotation, me().username)),
+        201 if result.created else 200,
+    )
+
+
+_MIN_CONFIDENCE = {
+    "name": "min_confidence",
+    "in": "query",
+    "schema": {"type": "number", "minimum": 0, "maximum": 1},
+    "description": "also flag items whose Dawid-Skene confidence is below this",
+}
+
+register_paths(
+    {
+        "/api/projects/{project_id}/agreement": {
+            "get": _op(
+                "Agreement report (admin): percent agreement, Fleiss' kappa, Krippendorff's "
+                "alpha with bootstrap intervals, pairwise Cohen's kappa, per-label agreement, "
+                "annotator reliability (Dawid-Skene, gold accuracy), human level next to the "
+                "queue's model, ambiguous answers, agreement per guideline version and over "
+                "time, the adjudication backlog",
+                params=[
+                    _path_id("project_id"),
+                    _MIN_CONFIDENCE,
+                    {"name": "n_resamples", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 10000,
+                                "default": 1000}},
+                    {"name": "model", "in": "query", "schema": {"enum": ["0", "1"]},
+                     "description": "0 skips the model comparison (faster)"},
+                    {"name": "max_disagreements", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "default": 50}},
+                ],
+            )
+        },
+        "/api/projects/{project_id}/adjudication": {
+            "get": _op(
+                "Items awaiting adjudication (sme, admin), least confident first, with every "
+                "current answer and who gave it, the majority and the Dawid-Skene suggestion",
+                params=[
+                    _path_id("project_id"),
+                    *_PAGE,
+                    _MIN_CONFIDENCE,
+                    {"name": "include_ambiguous", "in": "query", "schema": {"enum": ["0", "1"]},
+                     "description": "1 also lists items someone answered 'ambiguous'"},
+                ],
+            )
+        },
+        "/api/items/{item_id}/adjudication": {
+            "post": _op(
+                "Record the final label of an item with a reason (sme, admin); 201, or 200 "
+                "with the stored one when the client_id was already used for it",
+                ok="201",
+                params=[_path_id("item_id")],
+                body=_json(
+                    {
+                        "type": "object",
+                        "required": ["labels", "reason", "client_id"],
+                        "properties": {
+                            "labels": {"type": "array", "items": {"type": "string"}},
+                            "reason": {"type": "string", "maxLength": service.MAX_REASON},
+                            "client_id": {"type": "string", "maxLength": 64},
+                        },
+                    }
+                ),
+                responses={"200": {"description": "Already stored (retry)"},
+                           "409": {"$ref": "#/components/responses/Error"}},
+            )
+        },
+    }
+)

@@ -1,0 +1,735 @@
+"""Agreement between a project's annotators, its adjudication backlog, and adjudications.
+
+Rows -> the library -> results: each annotator's current label per item (their latest row that
+is not an adjudication, if it is a label) becomes the long table ``item, annotator, label,
+created_at, guideline_version`` that :func:`weak_supervision.agreement.agreement_report` takes.
+Only answers with exactly one real label enter it; "ambiguous" answers (and, in multi-label
+projects, answers with several labels) are counted beside it. Gold answers come from
+``Item.gold_labels``.
+
+The adjudication backlog is the report's disagreements (annotators disagree; optionally also a
+Dawid-Skene confidence below ``min_confidence``; optionally items someone called ambiguous),
+without gold items (their answer is known) and without items already adjudicated. A reviewer's
+decision is an append-only ``Annotation`` with ``kind="adjudicate"``, ``source="adjudication"``
+and the reason in ``note``; the latest adjudication of an item is its final label.
+
+Reports are cached per project in the process for a few minutes and recomputed at once when
+an annotation, a gold item, a model run or a guideline version is added (adjudications do not
+change the report, only which of its items are still open).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from labelapp import config
+from labelapp.models import (
+    Annotation,
+    Guideline,
+    Item,
+    ModelRun,
+    Project,
+    QueueEntry,
+    User,
+    utcnow,
+)
+from labelapp.services.errors import Conflict, NotFound, UserError
+from labelapp.services.projects import current_guideline, get_project_for, require_role
+from labelapp.services.queue import MAX_CLIENT_ID, start_write
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from weak_supervision.agreement_report import AgreementReport
+
+REVIEWER_ROLES = ("sme", "admin")
+CACHE_SECONDS = 300.0
+MAX_REASON = 2000
+CV_FOLDS = 5
+MAX_CACHED = 16
+
+
+# --- the long table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A project's current human answers, split into what the agreement metrics take and the rest.
+
+    ``table``: one row per single-label answer (item, annotator, label, created_at,
+    guideline_version); ``ambiguous``: (item, annotator) of each "ambiguous" answer;
+    ``multi``: answers with several labels (left out of the metrics); ``by_item``: every current
+    answer per item as (annotator, labels, created_at), for showing who said what.
+    """
+
+    table: pd.DataFrame
+    ambiguous: list[tuple[int, str]]
+    multi: int
+    by_item: dict[int, list[tuple[str, list[str], datetime]]]
+
+
+def current_answers(session: Session, project: Project) -> Answers:
+    """Each annotator's current label per item: their latest row that is not an adjudication."""
+    import pandas as pd
+
+    a = Annotation
+    ranked = (
+        select(
+            a.item_id,
+            a.user_id,
+            a.kind,
+            a.labels,
+            a.created_at,
+            a.guideline_version,
+            func.row_number()
+            .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
+            .label("rank"),
+        )
+        .where(a.project_id == project.id, a.user_id.is_not(None), a.kind != "adjudicate")
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            ranked.c.item_id,
+            User.username,
+            ranked.c.labels,
+            ranked.c.created_at,
+            ranked.c.guideline_version,
+        )
+        .join(User, User.id == ranked.c.user_id)
+        .where(ranked.c.rank == 1, ranked.c.kind == "label")
+        .order_by(ranked.c.item_id, User.username)
+    ).all()
+    ambiguous_names = {lab.name for lab in project.labels if lab.is_ambiguous}
+    single: list[tuple] = []
+    ambiguous: list[tuple[int, str]] = []
+    multi = 0
+    by_item: dict[int, list[tuple[str, list[str], datetime]]] = {}
+    for item_id, username, labels, created_at, version in rows:
+        labels = list(labels)
+        by_item.setdefault(item_id, []).append((username, labels, created_at))
+        if ambiguous_names & set(labels):
+            ambiguous.append((item_id, username))
+        elif len(labels) == 1:
+            single.append((item_id, username, labels[0], created_at, version))
+        else:
+            multi += 1
+    table = pd.DataFrame(
+        single, columns=["item", "annotator", "label", "created_at", "guideline_version"]
+    )
+    table["created_at"] = pd.to_datetime(table["created_at"], utc=True)
+    table["guideline_version"] = table["guideline_version"].astype("Int64")
+    return Answers(table, ambiguous, multi, by_item)
+
+
+def gold_answers(session: Session, project: Project) -> dict[int, str]:
+    """item id -> known label, for gold items with one known (non-ambiguous) label."""
+    names = {lab.name for lab in project.labels if not lab.is_ambiguous}
+    rows = session.execute(
+        select(Item.id, Item.gold_labels)
+        .join(QueueEntry, QueueEntry.item_id == Item.id)
+        .where(QueueEntry.project_id == project.id, QueueEntry.is_gold.is_(True))
+    ).all()
+    return {
+        item_id: gold[0]
+        for item_id, gold in rows
+        if gold and len(gold) == 1 and gold[0] in names
+    }
+
+
+def metric_labels(project: Project) -> list[str]:
+    """The project's label order without "ambiguous" (it is counted, not a class)."""
+    return [lab.name for lab in project.labels if not lab.is_ambiguous]
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectAgreement:
+    """Everything the agreement page, the API and the CLI show about one project.
+
+    ``report`` is None when no item has a single-label answer yet. Its ``disagreements`` hold
+    every flagged item; :func:`open_backlog` removes the adjudicated and gold ones.
+    """
+
+    project_id: int
+    report: AgreementReport | None
+    answers: Answers
+    gold: dict[int, str]
+    by_guideline: pd.DataFrame | None
+    over_time: pd.DataFrame | None
+    over_time_freq: str | None
+    model: dict[str, Any] | None
+    min_confidence: float | None
+    computed_at: datetime
+    seconds: float
+    guideline_dates: dict[int, datetime] = field(default_factory=dict)
+
+    @property
+    def n_ambiguous(self) -> int:
+        return len(self.answers.ambiguous)
+
+    def ambiguous_per_annotator(self) -> list[tuple[str, int, int]]:
+        """(annotator, ambiguous answers, all their answers), most ambiguous first."""
+        totals = Counter(
+            name for answers in self.answers.by_item.values() for name, _, _ in answers
+        )
+        counts = Counter(name for _, name in self.answers.ambiguous)
+        return sorted(
+            ((name, counts[name], totals[name]) for name in counts), key=lambda r: (-r[1], r[0])
+        )
+
+
+_CACHE: dict[tuple, tuple[tuple, float, ProjectAgreement]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _stamp(session: Session, project: Project) -> tuple:
+    """Changes whenever the report could: a new answer, gold item, model run or guideline."""
+    a = Annotation
+    count, last = session.execute(
+        select(func.count(), func.max(a.id)).where(
+            a.project_id == project.id, a.kind != "adjudicate"
+        )
+    ).one()
+    gold = session.scalar(
+        select(func.count()).where(
+            QueueEntry.project_id == project.id, QueueEntry.is_gold.is_(True)
+        )
+    )
+    run = session.scalar(select(func.max(ModelRun.id)).where(ModelRun.project_id == project.id))
+    guideline = session.scalar(
+        select(func.max(Guideline.version)).where(Guideline.project_id == project.id)
+    )
+    return (count, last, gold, run, guideline)
+
+
+def project_agreement(
+    session: Session,
+    project: Project,
+    *,
+    n_resamples: int = 1000,
+    min_confidence: float | None = None,
+    with_model: bool = True,
+    use_cache: bool = True,
+) -> ProjectAgreement:
+    """The project's agreement report (cached for :data:`CACHE_SECONDS` unless data changed)."""
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise UserError(f"min_confidence must be a number from 0 to 1, got {min_confidence}")
+    if not 0 <= n_resamples <= 10_000:
+        raise UserError(f"n_resamples must be a whole number from 0 to 10000, got {n_resamples}")
+    key = (str(session.get_bind().url), project.id, n_resamples, min_confidence, with_model)
+    stamp = _stamp(session, project)
+    if use_cache:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit and hit[0] == stamp and time.monotonic() - hit[1] < CACHE_SECONDS:
+            return hit[2]
+    result = _compute(session, project, n_resamples, min_confidence, with_model)
+    with _CACHE_LOCK:
+        _CACHE[key] = (stamp, time.monotonic(), result)
+        while len(_CACHE) > MAX_CACHED:
+            del _CACHE[min(_CACHE, key=lambda k: _CACHE[k][1])]
+    return result
+
+
+def _compute(
+    session: Session,
+    project: Project,
+    n_resamples: int,
+    min_confidence: float | None,
+    with_model: bool,
+) -> ProjectAgreement:
+    from weak_supervision.agreement import agreement_by, agreement_over_time, agreement_report
+
+    started = time.perf_counter()
+    answers = current_answers(session, project)
+    gold = gold_answers(session, project)
+    labels = metric_labels(project)
+    table = answers.table
+    report = by_guideline = over_time = freq = model = None
+    if len(table):
+        answered = set(table["item"])
+        report = agreement_report(
+            table,
+            labels=labels,
+            gold={item: lab for item, lab in gold.items() if item in answered} or None,
+            n_resamples=n_resamples,
+            min_confidence=min_confidence,
+            random_state=project.queue_seed,
+        )
+        versioned = table.dropna(subset=["guideline_version"])
+        if len(versioned):
+            by_guideline = agreement_by(
+                versioned.assign(guideline_version=versioned["guideline_version"].astype(int)),
+                "guideline_version",
+                labels=labels,
+            )
+        freq = _period(table["created_at"])
+        over_time = agreement_over_time(table, freq=freq, labels=labels)
+        if with_model and len(report.human_level.pairs):
+            model = model_comparison(session, project, report)
+    dates = dict(
+        session.execute(
+            select(Guideline.version, Guideline.created_at).where(
+                Guideline.project_id == project.id
+            )
+        ).all()
+    )
+    return ProjectAgreement(
+        project_id=project.id,
+        report=report,
+        answers=answers,
+        gold=gold,
+        by_guideline=by_guideline,
+        over_time=over_time,
+        over_time_freq=freq,
+        model=model,
+        min_confidence=min_confidence,
+        computed_at=utcnow(),
+        seconds=time.perf_counter() - started,
+        guideline_dates=dates,
+    )
+
+
+def _period(times: pd.Series) -> str:
+    """Days for a labeling effort of up to three weeks, weeks up to half a year, else months."""
+    span = (times.max() - times.min()).days
+    return "D" if span <= 21 else "W" if span <= 183 else "M"
+
+
+# --- human level next to a model -----------------------------------------------------------
+
+
+def model_comparison(
+    session: Session, project: Project, report: AgreementReport
+) -> dict[str, Any]:
+    """The queue's model recipe scored on the overlap items, next to the annotators.
+
+    The latest model run's fitted model is not stored, so the same recipe (the queue's features
+    and classifier, trained on the items' consensus labels) is refit here with
+    :data:`CV_FOLDS`-fold cross-validation: every item is predicted by a model that did not see
+    its label. Both the model and each annotator are compared with the same leave-one-out
+    consensus of the other annotators (:meth:`HumanLevel.score_model`).
+    """
+    from labelapp.services.retrain import consensus_labels
+
+    latest = session.scalar(
+        select(ModelRun).where(ModelRun.project_id == project.id).order_by(ModelRun.id.desc())
+    )
+    run = (
+        {
+            "id": latest.id,
+            "created_at": latest.created_at.isoformat(),
+            "n_train": latest.n_train,
+            "holdout_accuracy": latest.metrics.get("accuracy"),
+            "n_holdout": latest.n_eval,
+        }
+        if latest is not None
+        else None
+    )
+    base = {
+        "latest_run": run,
+        "method": (
+            f"{'pixel' if project.task_type == 'image' else 'TF-IDF'} features + logistic "
+            f"regression (the queue's model), refit with {CV_FOLDS}-fold cross-validation on "
+            "the consensus labels; each item is predicted by a model that never saw its label"
+        ),
+    }
+    if project.multi_label:
+        return {**base, "available": False, "reason": "single-label projects only"}
+    labels = consensus_labels(session, project)
+    overlap = set(report.human_level.pairs["item"].tolist())
+    counts = Counter(labels.values())
+    if len(counts) < 2 or min(counts.values()) < 2:
+        return {
+            **base,
+            "available": False,
+            "reason": "needs consensus labels of at least 2 classes, 2 items each",
+        }
+    predictions = _cross_validated(session, project, labels, overlap)
+    table = report.human_level.score_model(predictions)
+    records = [
+        {"label": str(name), **{k: _num(v) for k, v in row.items()}}
+        for name, row in table.iterrows()
+    ]
+    return {
+        **base,
+        "available": True,
+        "n_train_items": len(labels),
+        "n_items": int(table.loc["overall", "items"]),
+        "table": records,
+    }
+
+
+def _num(value: Any) -> Any:
+    import math
+
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _cross_validated(
+    session: Session, project: Project, labels: dict[int, str], targets: set[int]
+) -> pd.Series:
+    """Out-of-fold predictions for the labeled items in ``targets``; the others in ``targets``
+    (no consensus label, e.g. a tie) are predicted by a model fit on every labeled item."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from active_learning.models import make_classifier
+
+    ids = sorted(set(labels) | targets)
+    X = _features(session, project, ids)
+    position = {item_id: i for i, item_id in enumerate(ids)}
+    train = np.array([position[i] for i in sorted(labels)])
+    y = np.array([labels[i] for i in sorted(labels)])
+    estimator = make_classifier(project.queue_seed)
+    folds = min(CV_FOLDS, int(min(Counter(y).values())))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=project.queue_seed)
+    out_of_fold = cross_val_predict(estimator, X[train], y, cv=splitter)
+    predicted = dict(zip(sorted(labels), out_of_fold.tolist(), strict=True))
+    rest = [i for i in sorted(targets) if i not in labels]
+    if rest:
+        full = clone(estimator).fit(X[train], y)
+        predicted.update(
+            zip(rest, full.predict(X[np.array([position[i] for i in rest])]).tolist(), strict=True)
+        )
+    return pd.Series({i: predicted[i] for i in sorted(targets)})
+
+
+def _features(session: Session, project: Project, ids: list[int]) -> Any:
+    rows = dict(
+        session.execute(
+            select(Item.id, Item.image_path if project.task_type == "image" else Item.text).where(
+                Item.project_id == project.id, Item.id.in_(ids)
+            )
+        ).all()
+    )
+    if project.task_type == "image":
+        from active_learning.image_features import pixel_features
+
+        media = config.media_dir()
+        return pixel_features([media / rows[i] for i in ids])
+    from active_learning.featurize import featurize_texts
+
+    return featurize_texts([rows[i] or "" for i in ids], kind="tfidf")
+
+
+# --- the adjudication backlog --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjudication:
+    """An item's latest adjudication."""
+
+    annotation_id: int
+    labels: list[str]
+    reviewer: str
+    reason: str
+    created_at: datetime
+
+
+def adjudications(session: Session, project_id: int) -> dict[int, Adjudication]:
+    """item id -> its latest adjudication."""
+    a = Annotation
+    rows = session.execute(
+        select(a.id, a.item_id, a.labels, User.username, a.note, a.created_at)
+        .join(User, User.id == a.user_id, isouter=True)
+        .where(a.project_id == project_id, a.kind == "adjudicate")
+        .order_by(a.id)
+    ).all()
+    return {
+        item_id: Adjudication(ann_id, list(labels), name or "?", note or "", created_at)
+        for ann_id, item_id, labels, name, note, created_at in rows
+    }
+
+
+@dataclass(frozen=True)
+class BacklogEntry:
+    """An item to adjudicate: why, who said what, and what the consensus models suggest."""
+
+    item_id: int
+    reason: str
+    answers: list[tuple[str, list[str], datetime]]
+    majority: str | None
+    majority_share: float | None
+    suggestion: str | None
+    confidence: float | None
+
+
+def open_backlog(
+    session: Session, agreement: ProjectAgreement, include_ambiguous: bool = False
+) -> list[BacklogEntry]:
+    """Items still to adjudicate, least confident first; ambiguous-only items last."""
+    done = set(adjudications(session, agreement.project_id))
+    skip = done | set(agreement.gold)
+    entries: list[BacklogEntry] = []
+    report = agreement.report
+    by_item = agreement.answers.by_item
+    listed: set[int] = set()
+    if report is not None:
+        for item_id, row in report.disagreements.iterrows():
+            if item_id in skip:
+                continue
+            listed.add(item_id)
+            entries.append(
+                BacklogEntry(
+                    int(item_id),
+                    str(row["reason"]),
+                    by_item.get(item_id, []),
+                    str(row["majority"]),
+                    float(row["majority_share"]),
+                    str(row["consensus"]),
+                    float(row["confidence"]),
+                )
+            )
+    if include_ambiguous:
+        consensus = report.consensus if report is not None else None
+        for item_id in sorted({i for i, _ in agreement.answers.ambiguous} - skip - listed):
+            known = consensus is not None and item_id in consensus.index
+            row = consensus.loc[item_id] if known else None
+            entries.append(
+                BacklogEntry(
+                    item_id,
+                    "ambiguous",
+                    by_item.get(item_id, []),
+                    str(row["majority"]) if known else None,
+                    float(row["majority_share"]) if known else None,
+                    str(row["consensus"]) if known else None,
+                    float(row["confidence"]) if known else None,
+                )
+            )
+    return entries
+
+
+def with_open_backlog(session: Session, agreement: ProjectAgreement) -> AgreementReport | None:
+    """The report with ``disagreements`` cut to the open backlog (for tables and the CLI)."""
+    report = agreement.report
+    if report is None:
+        return None
+    skip = set(adjudications(session, agreement.project_id)) | set(agreement.gold)
+    remaining = report.disagreements[~report.disagreements.index.isin(list(skip))]
+    return replace(report, disagreements=remaining)
+
+
+def adjudication_summary(
+    session: Session, agreement: ProjectAgreement, backlog: int
+) -> dict[str, Any]:
+    """How many items wait, how many were decided, and how often the decision matched the
+    majority vote and the Dawid-Skene suggestion (a check on trusting either blindly)."""
+    done = adjudications(session, agreement.project_id)
+    consensus = agreement.report.consensus if agreement.report is not None else None
+    majority = suggestion = compared = 0
+    for item_id, adj in done.items():
+        if consensus is None or item_id not in consensus.index or len(adj.labels) != 1:
+            continue
+        compared += 1
+        majority += consensus.at[item_id, "majority"] == adj.labels[0]
+        suggestion += consensus.at[item_id, "consensus"] == adj.labels[0]
+    return {
+        "backlog": backlog,
+        "adjudicated": len(done),
+        "compared": compared,
+        "agreed_with_majority": int(majority),
+        "agreed_with_dawid_skene": int(suggestion),
+    }
+
+
+# --- adjudicating --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjudicated:
+    """The stored adjudication and whether this request stored it (False: a retry)."""
+
+    annotation: Annotation
+    created: bool
+
+
+def _final_labels(project: Project, labels: object) -> list[str]:
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise UserError('labels must be a list of label names, e.g. {"labels": ["spam"]}')
+    names = [lab.name for lab in project.labels]
+    unknown = [x for x in labels if x not in names]
+    if unknown:
+        raise UserError(
+            f"unknown label(s) {', '.join(map(repr, unknown))} for project {project.name!r}",
+            [f"known labels: {', '.join(names)}"],
+        )
+    chosen = [n for n in names if n in set(labels)]
+    if not chosen:
+        raise UserError("choose the final label")
+    if len(chosen) > 1 and not project.multi_label:
+        raise UserError("this project takes one label per item: choose one final label")
+    ambiguous = {lab.name for lab in project.labels if lab.is_ambiguous}
+    if ambiguous & set(chosen):
+        raise UserError(
+            "'ambiguous' cannot be the final label: adjudication decides the item; if the "
+            "guidelines do not say, write that in the reason and choose the closest label"
+        )
+    return chosen
+
+
+def adjudicate(
+    session: Session,
+    reviewer: User,
+    item_id: int,
+    *,
+    labels: object,
+    reason: object,
+    client_id: object,
+) -> Adjudicated:
+    """Record ``reviewer``'s final label for an item with their reason; retries are no-ops.
+
+    Reviewers are SMEs and admins of the item's project. The row is appended; an earlier
+    adjudication of the item stays in the history and the latest one counts.
+    """
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
+        raise UserError(
+            f"client_id must be a string of 1-{MAX_CLIENT_ID} characters (a UUID made by the "
+            "client, the same on every retry of one submit)"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise UserError("write a reason: why this label (it is kept with the decision)")
+    if len(reason) > MAX_REASON:
+        raise UserError(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    project = get_project_for(session, reviewer, item.project_id)
+    require_role(reviewer, *REVIEWER_ROLES)
+    chosen = _final_labels(project, labels)
+
+    start_write(session)
+    existing = _by_client_id(session, reviewer, client_id)
+    if existing is not None:
+        session.commit()
+        return _replay(existing, item_id)
+    guideline = current_guideline(session, project)
+    annotation = Annotation(
+        item_id=item_id,
+        project_id=project.id,
+        user_id=reviewer.id,
+        source="adjudication",
+        kind="adjudicate",
+        labels=chosen,
+        client_id=client_id,
+        guideline_version=guideline.version if guideline else None,
+        note=reason.strip(),
+        created_at=utcnow(),
+    )
+    session.add(annotation)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two copies of one submit raced past the check above: the other one stored it.
+        session.rollback()
+        stored = _by_client_id(session, reviewer, client_id)
+        if stored is None:
+            raise
+        return _replay(stored, item_id)
+    return Adjudicated(annotation, created=True)
+
+
+def _by_client_id(session: Session, user: User, client_id: str) -> Annotation | None:
+    return session.scalar(
+        select(Annotation).where(Annotation.user_id == user.id, Annotation.client_id == client_id)
+    )
+
+
+def _replay(existing: Annotation, item_id: int) -> Adjudicated:
+    if existing.item_id != item_id or existing.kind != "adjudicate":
+        raise Conflict(
+            f"client_id {existing.client_id!r} was already used for another submit (item "
+            f"{existing.item_id}, {existing.kind}); make a new client_id for each submit"
+        )
+    return Adjudicated(existing, created=False)
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def _frame_records(frame: pd.DataFrame | None, index_name: str) -> list[dict[str, Any]]:
+    if frame is None:
+        return []
+    table = frame.reset_index(names=index_name)
+    return [{str(k): _num(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def entry_dict(entry: BacklogEntry) -> dict[str, Any]:
+    return {
+        "item_id": entry.item_id,
+        "reason": entry.reason,
+        "answers": [
+            {"annotator": name, "labels": labels, "created_at": at.isoformat()}
+            for name, labels, at in entry.answers
+        ],
+        "majority": entry.majority,
+        "majority_share": entry.majority_share,
+        "suggestion": entry.suggestion,
+        "confidence": entry.confidence,
+    }
+
+
+def agreement_dict(
+    session: Session, agreement: ProjectAgreement, max_disagreements: int = 50
+) -> dict[str, Any]:
+    """The numbers of the agreement page as JSON types (the API's and ``--json``'s answer)."""
+    report = with_open_backlog(session, agreement)
+    backlog = len(report.disagreements) if report is not None else 0
+    n_answers = sum(len(v) for v in agreement.answers.by_item.values())
+    return {
+        "project_id": agreement.project_id,
+        "computed_at": agreement.computed_at.isoformat(),
+        "compute_seconds": round(agreement.seconds, 3),
+        "min_confidence": agreement.min_confidence,
+        "answers": {
+            "total": n_answers,
+            "single_label": len(agreement.answers.table),
+            "ambiguous": agreement.n_ambiguous,
+            "multi_label": agreement.answers.multi,
+        },
+        "ambiguous": {
+            "answers": agreement.n_ambiguous,
+            "items": len({i for i, _ in agreement.answers.ambiguous}),
+            "share": agreement.n_ambiguous / n_answers if n_answers else None,
+            "per_annotator": [
+                {"annotator": name, "ambiguous": n, "answers": total}
+                for name, n, total in agreement.ambiguous_per_annotator()
+            ],
+        },
+        "gold_items": len(agreement.gold),
+        "report": (
+            report.to_dict(max_disagreements=max_disagreements) if report is not None else None
+        ),
+        "adjudication": adjudication_summary(session, agreement, backlog),
+        "by_guideline_version": [
+            {
+                **row,
+                "guideline_created_at": (
+                    agreement.guideline_dates[row["guideline_version"]].isoformat()
+                    if row["guideline_version"] in agreement.guideline_dates
+                    else None
+                ),
+            }
+            for row in _frame_records(agreement.by_guideline, "guideline_version")
+        ],
+        "over_time": {
+            "freq": agreement.over_time_freq,
+            "periods": _frame_records(agreement.over_time, "period"),
+        },
+        "model": agreement.model,
+    }

@@ -1,0 +1,129 @@
+"""The agreement page (admins), its plots as PNGs, and the adjudication page (SMEs, admins)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, url_for
+from flask_login import login_required
+
+from labelapp.api.agreement import flag_arg, float_arg
+from labelapp.services import agreement as service
+from labelapp.web.access import project_for_me
+from labelapp.web.db import get_db
+from labelapp.web.pages import pages
+
+PLOTS = ("kappa", "annotators", "time", "guidelines")
+PREVIEW = 8  # backlog items listed on the agreement page
+
+
+def _agreement(project_id: int):  # noqa: ANN202
+    project = project_for_me(project_id, "admin")
+    return project, service.project_agreement(get_db(), project)
+
+
+@pages.route("/projects/<int:project_id>/agreement")
+@login_required
+def agreement(project_id: int) -> str:
+    project, result = _agreement(project_id)
+    session = get_db()
+    report = service.with_open_backlog(session, result)
+    backlog = service.open_backlog(session, result)
+    data = service.agreement_dict(session, result, max_disagreements=0)
+    return render_template(
+        "agreement.html",
+        project=project,
+        result=result,
+        report=report,
+        data=data,
+        backlog=backlog[:PREVIEW],
+        annotators=_annotator_rows(report),
+        per_label=_per_label_rows(report),
+        plots={name: _has_plot(result, name) for name in PLOTS},
+    )
+
+
+def _annotator_rows(report) -> list[dict]:  # noqa: ANN001
+    if report is None:
+        return []
+    table = report.annotators.sort_values("ds_accuracy")
+    return [{"name": name, **row} for name, row in table.to_dict(orient="index").items()]
+
+
+def _per_label_rows(report) -> list[dict]:  # noqa: ANN001
+    if report is None:
+        return []
+    return [{"label": name, **row} for name, row in report.per_label.to_dict(orient="index").items()]
+
+
+def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
+    report = result.report
+    if report is None:
+        return False
+    if name == "kappa":
+        return len(report.kappa) >= 2
+    if name == "annotators":
+        return len(report.annotators) >= 1
+    if name == "time":
+        return result.over_time is not None and len(result.over_time) >= 1
+    return result.by_guideline is not None and len(result.by_guideline) >= 1
+
+
+@pages.route("/projects/<int:project_id>/agreement/<name>.png")
+@login_required
+def agreement_plot(project_id: int, name: str) -> Response:
+    _, result = _agreement(project_id)
+    if name not in PLOTS or not _has_plot(result, name):
+        abort(404, f"no plot {name!r} for this project (yet)")
+    from weak_supervision import agreement_plots as plots
+
+    report = result.report
+    assert report is not None
+    if name == "kappa":
+        figure = plots.kappa_heatmap(report)
+    elif name == "annotators":
+        figure = plots.annotator_plot(report)
+    elif name == "time":
+        assert result.over_time is not None
+        figure = plots.agreement_over_time_plot(result.over_time)
+    else:
+        assert result.by_guideline is not None
+        figure = plots.agreement_over_time_plot(result.by_guideline)
+    response = Response(plots.figure_png(figure), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@pages.route("/projects/<int:project_id>/adjudicate")
+@login_required
+def adjudicate(project_id: int) -> str:
+    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    min_confidence = float_arg("min_confidence")
+    include_ambiguous = flag_arg("include_ambiguous")
+    query = {
+        k: v
+        for k, v in (
+            ("min_confidence", min_confidence),
+            ("include_ambiguous", "1" if include_ambiguous else None),
+        )
+        if v is not None
+    }
+    config = {
+        "projectId": project.id,
+        "multiLabel": project.multi_label,
+        "labels": [
+            {"name": lab.name, "hotkey": lab.hotkey}
+            for lab in project.labels
+            if not lab.is_ambiguous
+        ],
+        "urls": {
+            "backlog": url_for("api.adjudication_backlog", project_id=project.id, **query),
+            "item": "/api/items/",
+        },
+    }
+    return render_template(
+        "adjudicate.html",
+        project=project,
+        config=config,
+        min_confidence=min_confidence,
+        include_ambiguous=include_ambiguous,
+        has_ambiguous=any(lab.is_ambiguous for lab in project.labels),
+    )
