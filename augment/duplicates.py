@@ -82,15 +82,16 @@ def normalize_texts(texts: TextInput) -> pa.LargeStringArray:
 
 
 def _normalize_ascii(array: pa.LargeStringArray) -> pa.LargeStringArray:
-    validity, offsets, data = array.buffers()
-    mapped = _ASCII_TABLE[np.frombuffer(data, dtype=np.uint8)] if data is not None else np.empty(0)
+    """Map the bytes of ``array`` (a slice maps only its own bytes) through the ASCII table."""
+    if array.null_count:
+        array = pc.fill_null(array, "")
+    _, offsets, data = array.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    if data is None or not len(bounds):
+        return array
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
     return pa.LargeStringArray.from_buffers(
-        len(array),
-        offsets,
-        pa.py_buffer(mapped.astype(np.uint8)),
-        validity,
-        array.null_count,
-        array.offset,
+        len(array), pa.py_buffer(bounds - bounds[0]), pa.py_buffer(_ASCII_TABLE[raw])
     )
 
 
@@ -173,10 +174,12 @@ def _permutations(num_perm: int, random_state: int) -> tuple[np.ndarray, np.ndar
 def _signatures(
     doc: np.ndarray, hashes: np.ndarray, n: int, a: np.ndarray, b: np.ndarray
 ) -> np.ndarray:
-    """MinHash (n x num_perm, uint32): per row, the minimum of ``(a*x + b) >> 32`` over its shingles.
+    """MinHash (n x num_perm, uint32): per row and k, the high 32 bits of min ``a_k * x`` (mod 2**64).
 
-    Multiply-add-shift hashing (Dietzfelbinger 1996) of 32-bit shingle keys is a universal family;
-    rows without shingles are all ``2**32 - 1`` and match nothing.
+    ``x`` are well-mixed 64-bit shingle hashes and each ``a_k`` a random odd multiplier, so each
+    ``x -> a_k * x`` is a bijection that orders the shingles anew; one multiply and one segmented
+    minimum per permutation keeps this the cheap part. Rows without shingles are all
+    ``2**32 - 1`` and match nothing.
     """
     signatures = np.full((n, len(a)), _NO_WORDS, dtype=np.uint32)
     if not len(hashes):
@@ -184,14 +187,12 @@ def _signatures(
     counts = np.bincount(doc, minlength=n)
     has = counts > 0
     starts = _starts(counts)[has]
-    keys = hashes >> np.uint64(32)
+    keys = hashes ^ b[0]
     buffer = np.empty_like(keys)
     with np.errstate(over="ignore"):
         for k in range(len(a)):
             np.multiply(keys, a[k], out=buffer)
-            np.add(buffer, b[k], out=buffer)
-            np.right_shift(buffer, np.uint64(32), out=buffer)
-            signatures[has, k] = np.minimum.reduceat(buffer, starts)
+            signatures[has, k] = np.minimum.reduceat(buffer, starts) >> np.uint64(32)
     return signatures
 
 

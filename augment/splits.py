@@ -51,8 +51,8 @@ def label_keys(labels: pd.Series) -> pd.Series:
             return "|".join(sorted(str(v) for v in value)) if len(value) else None
         return value
 
-    if labels.dtype == object:
-        labels = labels.map(key)
+    if labels.dtype == object and pd.api.types.infer_dtype(labels, skipna=True) == "mixed":
+        labels = labels.map(key)  # only list-likes make the inferred type "mixed"
     return labels.where(labels.isna(), labels.astype(str))
 
 
@@ -157,9 +157,9 @@ def assign_splits(
         keys.append(pd.factorize(sub["content_hash"], use_na_sentinel=True)[0])
     pairs = None
     if "text" in sub:
-        links = find_duplicates(
-            sub["text"], threshold=near_duplicate_threshold, random_state=random_state
-        )
+        # Fixed hashing seed: which texts are duplicates is a property of the data, not of
+        # the split seed (a seed-dependent answer would move items between exports).
+        links = find_duplicates(sub["text"], threshold=near_duplicate_threshold, random_state=0)
         keys.append(links.exact)
         pairs = links.near_pairs
     component = linked_components(len(sub), keys=keys, pairs=pairs)
@@ -205,10 +205,11 @@ def assign_splits(
     free_component = comp_split < 0
     multi = np.flatnonzero(free_component & (human_per_component > 1))
     if len(multi):
-        in_multi = human & np.isin(component, multi)
-        composition = pd.crosstab(component[in_multi], label_codes[in_multi])
-        composition = composition.reindex(index=multi, columns=range(n_labels), fill_value=0)
-        vectors = composition.to_numpy(dtype=float)
+        position_of = np.full(n_components, -1, dtype=np.int64)
+        position_of[multi] = np.arange(len(multi))
+        in_multi = human & (position_of[component] >= 0)
+        vectors = np.zeros((len(multi), n_labels))
+        np.add.at(vectors, (position_of[component[in_multi]], label_codes[in_multi]), 1.0)
         sequence = np.lexsort((rng.permutation(len(multi)), -human_per_component[multi]))
         closed = ratio_array == 0
         for position in sequence:

@@ -29,18 +29,32 @@ OPTIONAL_COLUMNS = (
 SPLIT_NAMES = ("train", "dev", "test")
 
 
-def _json_text(value: Any, column: str, item_id: Any) -> str | None:
+# One encoder for all rows: json.dumps() with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _json_text(value: Any) -> str | None:
+    """Canonical JSON text (sorted keys, compact) of a dict/list or of JSON text; None stays None."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"export row for item {item_id!r}: {column} is not valid JSON ({exc}); give a dict "
-                "or JSON text"
-            ) from None
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        value = json.loads(value)
+    return _ENCODER.encode(value)
+
+
+def _json_column(values: list[Any], ids: pd.Series, column: str) -> list[str | None]:
+    try:
+        return [_json_text(v) for v in values]
+    except json.JSONDecodeError:
+        for position, value in enumerate(values):
+            try:
+                _json_text(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"export row for item {ids.iloc[position]!r}: {column} is not valid JSON "
+                    f"({exc}); give a dict or JSON text"
+                ) from None
+        raise
 
 
 def prepare_rows(rows: pd.DataFrame, *, split_names: Sequence[str] = SPLIT_NAMES) -> pd.DataFrame:
@@ -78,9 +92,11 @@ def prepare_rows(rows: pd.DataFrame, *, split_names: Sequence[str] = SPLIT_NAMES
     out["confidence"] = pd.to_numeric(out["confidence"], errors="raise").astype("float64")
     for column in ("metadata", "transform_params"):
         if column in out:
-            out[column] = [
-                _json_text(v, column, i) for v, i in zip(out[column], out["item_id"], strict=True)
-            ]
+            out[column] = pd.Series(
+                _json_column(out[column].tolist(), out["item_id"], column),
+                index=out.index,
+                dtype=object,
+            )
     split_rank = pd.Categorical(out["split"], categories=list(split_names)).codes
     out = (
         out.assign(_rank=split_rank)

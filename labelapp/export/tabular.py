@@ -6,8 +6,10 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labelapp.export.rows import SPLIT_NAMES, prepare_rows, splits_present
@@ -94,35 +96,87 @@ def write_csv(
     return _per_split(rows, out_dir, ".csv", write, split_names, progress, prepared)
 
 
-def _jsonl_lines(part: pd.DataFrame) -> str:
-    """JSON Lines with metadata/transform params as nested objects, not strings."""
-    object_columns = [c for c in JSON_OBJECT_COLUMNS if c in part]
-    text_columns = [
-        c for c in part.columns if part[c].dtype == object or pd.api.types.is_string_dtype(part[c])
-    ]
-    if object_columns and any(
-        part[c].astype("string").str.contains("\x00", regex=False).any() for c in text_columns
+_JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """Each string as a JSON string literal (RFC 8259 escaping), nulls as ``null``.
+
+    Arrow's kernels run over the whole column at once; a per-row ``json.dumps`` costs seconds
+    per million rows, and pandas' ``to_json`` (which also escapes ``/``) about as much.
+    """
+    values = values.cast(pa.large_string())
+    for char, escaped in (("\\", "\\\\"), ('"', '\\"')):
+        if pc.any(pc.match_substring(values, char)).as_py():  # a scan is cheaper than a copy
+            values = pc.replace_substring(values, char, escaped)
+    if pc.any(pc.match_substring_regex(values, "[\\x00-\\x1f]")).as_py():
+        for code in range(32):
+            char = chr(code)
+            escaped = _JSON_ESCAPES.get(char, f"\\u{code:04x}")
+            values = pc.replace_substring(values, char, escaped)
+    quote = _text('"')
+    quoted = pc.binary_join_element_wise(quote, values, quote, _text(""))
+    return pc.fill_null(quoted, "null")
+
+
+def _json_values(column: pd.Series, raw_json: bool) -> pa.Array | None:
+    """A column as JSON value texts, or ``None`` when its type needs the per-row path."""
+    if raw_json:
+        if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+            return None
+        return pc.fill_null(
+            pa.array(column.to_numpy(dtype=object), pa.large_string(), from_pandas=True), "null"
+        )
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_integer_dtype(column):
+        return pc.fill_null(pa.array(column).cast(pa.large_string()), "null")
+    if pd.api.types.is_float_dtype(column):
+        array = pa.array(column.to_numpy(dtype="float64"), from_pandas=False)
+        finite = pc.is_finite(array)
+        return pc.fill_null(pc.if_else(finite, array.cast(pa.large_string()), None), "null")
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        return _json_strings(pa.array(column))  # Arrow-backed already: no conversion
+    if pd.api.types.is_string_dtype(column) and pd.api.types.infer_dtype(column, skipna=True) in (
+        "string",
+        "empty",
     ):
-        # A NUL character could collide with the splice markers below: take the slow, exact path.
-        records = part.astype(object).where(part.notna(), None).to_dict(orient="records")
-        for record in records:
-            for column in object_columns:
-                if record[column] is not None:
-                    record[column] = json.loads(record[column])
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    placeholders = {c: f"\x00{c}\x00" for c in object_columns}
-    plain = part.assign(**{c: placeholders[c] for c in object_columns})
-    text = plain.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
-    if not object_columns:
-        return text
-    # pandas writes records in C; splice the JSON objects in afterwards instead of parsing each one.
-    # Split on "\n" only: str.splitlines() would also cut at U+2028 and friends inside strings.
-    lines = text.rstrip("\n").split("\n") if len(part) else []
-    for column in object_columns:
-        marker = json.dumps(placeholders[column])
-        values = [v if isinstance(v, str) else "null" for v in part[column]]
-        lines = [line.replace(marker, value, 1) for line, value in zip(lines, values, strict=True)]
-    return "\n".join(lines) + "\n"
+        return _json_strings(
+            pa.array(column.to_numpy(dtype=object), pa.large_string(), from_pandas=True)
+        )
+    return None
+
+
+def _jsonl_slow(part: pd.DataFrame) -> bytes:
+    finite = part.replace([np.inf, -np.inf], np.nan)
+    records = finite.astype(object).where(finite.notna(), None).to_dict(orient="records")
+    for record in records:
+        for column in JSON_OBJECT_COLUMNS:
+            if record.get(column) is not None:
+                record[column] = json.loads(record[column])
+    text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+    return text.encode("utf-8")
+
+
+def jsonl_bytes(part: pd.DataFrame) -> bytes:
+    """Prepared rows as JSON Lines: one object per row, keys in column order, metadata and
+    transform params as nested objects, NaN as ``null``."""
+    if not len(part):
+        return b""
+    pieces: list[pa.Array | pa.Scalar] = []
+    for number, column in enumerate(part.columns):
+        values = _json_values(part[column], raw_json=column in JSON_OBJECT_COLUMNS)
+        if values is None:
+            return _jsonl_slow(part)
+        prefix = "{" if number == 0 else ","
+        pieces += [_text(prefix + json.dumps(str(column), ensure_ascii=False) + ":"), values]
+    lines = pc.binary_join_element_wise(*pieces, _text("}\n"), _text(""))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    data = lines.buffers()[2]
+    start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return bytes(memoryview(data)[start:stop])
 
 
 def write_jsonl(
@@ -136,7 +190,7 @@ def write_jsonl(
     """Write ``<split>.jsonl`` per split, one JSON object per row."""
 
     def write(part: pd.DataFrame, path: Path) -> None:
-        path.write_text(_jsonl_lines(part), encoding="utf-8")
+        path.write_bytes(jsonl_bytes(part))
 
     return _per_split(rows, out_dir, ".jsonl", write, split_names, progress, prepared)
 
