@@ -15,6 +15,10 @@ PG_ADMIN = os.environ.get("LABELAPP_BENCH_PG", "postgresql://postgres@127.0.0.1:
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

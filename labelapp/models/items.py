@@ -37,7 +37,6 @@ class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
-        Index("ix_items_project_id_content_hash", "project_id", "content_hash"),
         Index("ix_items_project_id_position", "project_id", "position"),
     )
 

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from labelapp.models import Annotation, ImportBatch, Item, Project, QueueEntry, User, utcnow
-from labelapp.services.bulk import bulk_insert, sqlite_timestamp
+from labelapp.services.bulk import bulk_insert, bulk_insert_columns, sqlite_timestamp
 from labelapp.services.errors import UserError
 from labelapp.services.imports import images, readers
 from labelapp.services.imports.validate import Columns, ValidRows, validate_table
@@ -313,37 +313,30 @@ def _insert_items(
     positions = np.arange(start + 1, start + 1 + len(new), dtype=np.int64)
     targets = overlap_targets(project, positions)
     now = utcnow()
-    created = sqlite_timestamp(now) if session.get_bind().dialect.name == "sqlite" else now
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    created = sqlite_timestamp(now) if sqlite else now.isoformat()
     image_paths = staged.store() if staged is not None else None
-    texts = new["text"].tolist()
-    rows = zip(
-        new["external_id"].tolist(),
-        texts if staged is None else [None] * len(new),
-        [image_paths[e] for e in new["external_id"]] if image_paths else [None] * len(new),
-        new["content_hash"].tolist(),
-        new["meta"].tolist(),
-        new["group_key"].tolist() if new["group_key"].notna().any() else [None] * len(new),
-        positions.tolist(),
-        targets.tolist(),
-        strict=True,
-    )
-    bulk_insert(
+    n = len(new)
+    group = new["group_key"]
+    bulk_insert_columns(
         session,
         "items",
-        (
-            "project_id",
-            "external_id",
-            "text",
-            "image_path",
-            "content_hash",
-            "meta",
-            "group_key",
-            "position",
-            "target_k",
-            "import_id",
-            "created_at",
-        ),
-        ((project.id, *row, import_id, created) for row in rows),
+        {
+            "project_id": [project.id] * n,
+            "external_id": new["external_id"].tolist(),
+            "text": new["text"].tolist() if staged is None else [None] * n,
+            "image_path": [image_paths[e] for e in new["external_id"]]
+            if image_paths
+            else [None] * n,
+            "content_hash": new["content_hash"].tolist(),
+            "meta": new["meta"].tolist(),
+            "group_key": group.where(group.notna(), None).tolist() if group.notna().any()
+            else [None] * n,
+            "position": positions.tolist(),
+            "target_k": targets.tolist(),
+            "import_id": [import_id] * n,
+            "created_at": [created] * n,
+        },
         on_chunk=advance,
     )
 
