@@ -53,13 +53,18 @@ def round_robin(labels: np.ndarray, scores: np.ndarray, preferred: np.ndarray, n
     first; ties by lower index.
     """
     n_items = labels.shape[0]
-    order = np.lexsort((np.arange(n_items), -scores, labels))
+    # Items by (cluster, score desc, index): two stable argsorts are much faster than lexsort.
+    order = np.argsort(-scores, kind="stable")
+    order = order[np.argsort(labels[order], kind="stable")]
     sorted_labels = labels[order]
     starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
     rank = np.arange(n_items) - np.repeat(starts, np.diff(np.r_[starts, n_items]))
     round_of = np.empty(n_items, dtype=np.int64)
     round_of[order] = rank
-    return np.lexsort((np.arange(n_items), -scores, round_of, ~preferred))[:n]
+    # An item in round >= n comes after the n items of its own cluster: never picked.
+    cand = np.flatnonzero(round_of < n)
+    keys = (cand, -scores[cand], round_of[cand], ~preferred[cand])
+    return cand[np.lexsort(keys)][:n]
 
 
 def cluster_based_query(
