@@ -74,12 +74,10 @@ def run_one(n: int, fmt: str) -> dict:
     from labelapp.export import write_export
 
     items = make_items(n)
-    stages: dict[str, float] = {}
-    marks = {"start": time.perf_counter()}
+    marks: dict[tuple[str, int], float] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
-        if stage not in marks:
-            marks[stage] = time.perf_counter()
+        marks.setdefault((stage, 0 if done == 0 else 1), time.perf_counter())
 
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryDirectory() as out:
@@ -90,11 +88,14 @@ def run_one(n: int, fmt: str) -> dict:
         seconds = time.perf_counter() - start
         cpu_seconds = time.process_time() - cpu
         size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
-    order = ["start", "splits", "write", "manifest"]
-    times = [marks[k] for k in order if k in marks] + [start + seconds]
-    names = ["splits", "rows+prepare", "write", "manifest"]
-    for name, (a, b) in zip(names, zip(times[:-1], times[1:], strict=False), strict=False):
-        stages[name] = round(b - a, 2)
+    end = start + seconds
+    stages = {
+        "splits": marks[("splits", 1)] - marks[("splits", 0)],
+        "rows+prepare": marks[("write", 0)] - marks[("splits", 1)],
+        "write": marks[("manifest", 0)] - marks[("write", 0)],
+        "manifest": end - marks[("manifest", 0)],
+    }
+    stages = {k: round(v, 2) for k, v in stages.items()}
     return {
         "format": fmt,
         "items": n,

@@ -122,6 +122,7 @@ def _augment_rows(
     train = rows[rows["split"] == "train"]
     records = []
     total = len(train) * plan.copies
+    _report("augment", 0, total, progress)
     if plan.kind == "text":
         from augment.text import augment_text
 
@@ -212,6 +213,7 @@ def _write_format(
 ) -> list[Path]:
     total = len(rows)
     done = 0
+    _report("write", 0, total, progress)
 
     def step(n: int) -> None:
         nonlocal done
