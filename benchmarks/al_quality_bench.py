@@ -59,7 +59,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--sms-budget", type=int, default=400)
     p.add_argument("--sms-batch", type=int, default=20)
-    p.add_argument("--ag-budget", type=int, default=1500)
+    p.add_argument("--ag-budget", type=int, default=2500)
     p.add_argument("--ag-batch", type=int, default=50)
     p.add_argument("--max-rows", type=int, default=0, help="subsample each data set (0: all)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks/results/active_learning")
