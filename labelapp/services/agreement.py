@@ -359,9 +359,10 @@ def model_comparison(
         }
     predictions = _cross_validated(session, project, labels, overlap)
     table = report.human_level.score_model(predictions)
+    table[["n", "items"]] = table[["n", "items"]].fillna(0).astype(int)
     records = [
         {"label": str(name), **{k: _num(v) for k, v in row.items()}}
-        for name, row in table.iterrows()
+        for name, row in table.astype(object).iterrows()
     ]
     return {
         **base,

@@ -144,6 +144,7 @@
       s.textContent = "No suggestion: no annotator gave a label other than ambiguous.";
     }
     $("reason").value = "";
+    $("reason").blur(); // the label keys work again on the new item
     paint();
   }
 

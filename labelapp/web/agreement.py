@@ -63,8 +63,8 @@ def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
     if name == "annotators":
         return len(report.annotators) >= 1
     if name == "time":
-        return result.over_time is not None and len(result.over_time) >= 1
-    return result.by_guideline is not None and len(result.by_guideline) >= 1
+        return result.over_time is not None and len(result.over_time) >= 2
+    return result.by_guideline is not None and len(result.by_guideline) >= 2
 
 
 @pages.route("/projects/<int:project_id>/agreement/<name>.png")

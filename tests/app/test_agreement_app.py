@@ -104,7 +104,8 @@ def expected() -> dict:
     ann, bob = ([labels[k] for labels in rows.values()] for k in (0, 1))
     # Human level: each answer against the unique majority of the other two (leave-one-out).
     agree = compared = 0
-    for labels in rows.values():
+    items = set()
+    for ref, labels in rows.items():
         for k, mine in enumerate(labels):
             others = Counter(x for j, x in enumerate(labels) if j != k and x is not None)
             top = others.most_common()
@@ -112,12 +113,14 @@ def expected() -> dict:
                 continue
             compared += 1
             agree += mine == top[0][0]
+            items.add(ref)
     return {
         "percent": float(np.mean(per_item)),
         "alpha": float(alpha),
         "kappa_ann_bob": float(cohen_kappa_score(ann, bob)),
         "human": agree / compared,
         "human_n": compared,
+        "human_items": len(items),
     }
 
 
@@ -159,6 +162,7 @@ def test_agreement_numbers_through_the_api(client, world) -> None:  # noqa: ANN0
     assert model["available"] and "cross-validation" in model["method"]
     overall = model["table"][0]
     assert overall["label"] == "overall" and overall["n"] == want["human_n"]
+    assert overall["items"] == want["human_items"]
     assert overall["human"] == pytest.approx(want["human"])
     assert 0.0 <= overall["model"] <= 1.0
 
@@ -167,9 +171,13 @@ def test_agreement_numbers_through_the_api(client, world) -> None:  # noqa: ANN0
     page = client.get(f"/projects/{pid}/agreement").get_data(as_text=True)
     assert f"{want['percent']:.3f}" in page and "Adjudicate (2)" in page
     assert "fitted model is not stored" in page
-    for name in ("kappa", "annotators", "time", "guidelines"):
+    for name in ("kappa", "annotators", "guidelines"):
         png = client.get(f"/projects/{pid}/agreement/{name}.png")
         assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n", name
+    # Every answer came today: one period, so no chart over time yet (the page says why).
+    assert client.get(f"/projects/{pid}/agreement/time.png").status_code == 404
+    assert "All answers so far came in one day" in page
+    assert len(data["over_time"]["periods"]) == 1 and data["over_time"]["freq"] == "D"
 
 
 def test_adjudication_through_the_api(client, sessions, world) -> None:  # noqa: ANN001
