@@ -113,6 +113,7 @@ def _augment_rows(
     progress: Progress,
     image_dir: Path,
     relative_to: Path | None,
+    image_root: Path | None,
 ) -> pd.DataFrame:
     """Augmented copies of the train rows: ids ``<id>~aug<k>``, with lineage columns.
 
@@ -151,6 +152,7 @@ def _augment_rows(
     else:
         from augment.image_io import read_image, write_image
         from augment.images import augment_image, build_pipeline
+        from labelapp.export.image_folders import resolve_image
 
         if "image_path" not in train:
             raise ValueError("an image augmentation plan needs an 'image_path' column")
@@ -160,7 +162,7 @@ def _augment_rows(
         for n, (item_id, path) in enumerate(
             zip(train["item_id"], train["image_path"], strict=True)
         ):
-            image = read_image(path)
+            image = read_image(resolve_image(path, image_root))
             for copy in range(plan.copies):
                 sample = augment_image(
                     pipeline, image, source_id=item_id, random_state=seed, copy=copy
@@ -209,6 +211,7 @@ def _write_format(
     name: str,
     split_names: Sequence[str],
     multi_label: bool,
+    image_root: Path | None,
     progress: Progress,
 ) -> list[Path]:
     total = len(rows)
@@ -237,7 +240,12 @@ def _write_format(
         from labelapp.export.image_folders import write_image_tree
 
         return write_image_tree(
-            rows, out_dir, split_names=split_names, progress=step, prepared=True
+            rows,
+            out_dir,
+            image_root=image_root,
+            split_names=split_names,
+            progress=step,
+            prepared=True,
         )
     from labelapp.export.label_studio import write_label_studio_json
 
@@ -271,6 +279,7 @@ def write_export(
     provenance: Mapping[str, Any] | None = None,
     code_version: str = "unknown",
     split_names: Sequence[str] = SPLIT_NAMES,
+    image_root: str | Path | None = None,
     progress: Progress = None,
 ) -> ExportResult:
     """Split ``items``, augment train if asked, write ``fmt`` files and ``manifest.json`` to ``out_dir``.
@@ -284,6 +293,7 @@ def write_export(
     ``fmt``: one of :data:`FORMATS`. ``augment``: an :class:`~augment.plan.AugmentPlan` or what
     :func:`~augment.plan.load_augment_plan` reads (a JSON path, a shipped pipeline name, a dict).
     ``provenance``: what the labels came from (LF set, label-model run, project), recorded as is.
+    ``image_root``: where relative ``image_path`` values live (the app's data directory).
     Identical input gives byte-identical files and manifest (no timestamps).
     """
     _check_items(items, fmt)
@@ -321,30 +331,33 @@ def write_export(
     }
     return _write(
         rows,
-        fmt,
         out,
-        parameters,
-        provenance,
-        code_version,
-        result.report,
-        result.splits,
-        plan,
-        progress,
+        parameters=parameters,
+        provenance=provenance,
+        code_version=code_version,
+        report=result.report,
+        splits=result.splits,
+        plan=plan,
+        image_root=None if image_root is None else Path(image_root),
+        progress=progress,
     )
 
 
 def _write(
     rows: pd.DataFrame,
-    fmt: str,
     out: Path,
+    *,
     parameters: dict[str, Any],
     provenance: Mapping[str, Any] | None,
     code_version: str,
     report: BalanceReport,
     splits: pd.Series,
     plan: AugmentPlan | None,
+    image_root: Path | None,
     progress: Progress,
 ) -> ExportResult:
+    """Shared by write_export and export_version: augment, write, manifest."""
+    fmt = parameters["format"]
     split_names = parameters["split_names"]
     originals = prepare_rows(rows, split_names=split_names)
     snapshot = snapshot_rows(originals)
@@ -357,7 +370,7 @@ def _write(
         else:
             image_dir, relative_to = out / "augmented", out
         copies = _augment_rows(
-            originals, plan, parameters["seed"], progress, image_dir, relative_to
+            originals, plan, parameters["seed"], progress, image_dir, relative_to, image_root
         )
         rows = prepare_rows(
             pd.concat([originals, copies], ignore_index=True), split_names=split_names
@@ -372,6 +385,7 @@ def _write(
             name=parameters["name"],
             split_names=split_names,
             multi_label=parameters.get("multi_label", False),
+            image_root=image_root,
             progress=progress,
         )
     finally:
@@ -399,6 +413,7 @@ def export_version(
     manifest: Mapping[str, Any],
     out_dir: str | Path,
     *,
+    image_root: str | Path | None = None,
     progress: Progress = None,
 ) -> ExportResult:
     """Write a past version again: same items, labels, splits, parameters, so the same bytes.
@@ -440,15 +455,15 @@ def export_version(
     )
     result = _write(
         rows,
-        parameters["format"],
         out,
-        parameters,
-        manifest.get("provenance"),
-        manifest["code_version"],
-        report,
-        rows.set_index("item_id")["split"],
-        plan,
-        progress,
+        parameters=parameters,
+        provenance=manifest.get("provenance"),
+        code_version=manifest["code_version"],
+        report=report,
+        splits=rows.set_index("item_id")["split"],
+        plan=plan,
+        image_root=None if image_root is None else Path(image_root),
+        progress=progress,
     )
     # The split report is the one recorded at the time (it holds notes about excluded items).
     write_manifest(dict(manifest), out)

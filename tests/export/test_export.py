@@ -286,14 +286,16 @@ def test_image_folder_tree_with_augmented_train_images(tmp_path):
             {
                 "item_id": f"img{n}",
                 "label": name,
-                "image_path": str(path),
+                "image_path": str(path.relative_to(tmp_path)),
                 "group_key": f"g{n // 2}",
                 "metadata": {"n": n},
             }
         )
     items = pd.DataFrame(rows)
     out = tmp_path / "out"
-    result = write_export(items, "imagefolder", out, seed=0, augment="light", code_version="t")
+    result = write_export(
+        items, "imagefolder", out, seed=0, augment="light", code_version="t", image_root=tmp_path
+    )
     exported = result.rows
     for row in exported.itertuples():
         target = out / row.split / row.label / f"{row.item_id}.png"
@@ -302,7 +304,7 @@ def test_image_folder_tree_with_augmented_train_images(tmp_path):
             assert row.split == "train"
             assert json.loads(row.transform_params)["seed"] >= 0
         else:
-            assert np.array_equal(read_image(target), read_image(row.image_path))
+            assert np.array_equal(read_image(target), read_image(tmp_path / row.image_path))
     metadata = pd.read_csv(out / "train" / "metadata.csv")
     assert metadata.columns[0] == "file_name"
     assert (
