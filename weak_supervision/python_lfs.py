@@ -7,8 +7,6 @@ CLI (``labelapp lf load FILE.py``), and wrong for text typed into a web form: ne
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,12 +27,11 @@ def python_lfs_from_source(source: str, module_name: str | None = None) -> list:
     name = module_name or f"labelapp_lfs_{digest}"
     module = types.ModuleType(name)
     module.__file__ = f"<{name}>"
-    # Registered so pickling (Dask workers) can find functions defined in the module.
-    sys.modules[name] = module
+    # Deliberately not put in sys.modules: cloudpickle (Dask) then ships the LFs' functions by
+    # value, so workers need not import a module that exists only in this process.
     try:
         exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - by design
     except Exception as exc:
-        sys.modules.pop(name, None)
         raise ValueError(f"Python LF module {name!r} failed to load: {exc!r}") from exc
     lfs = [v for v in vars(module).values() if isinstance(v, lf_class)]
     if not lfs:
@@ -56,10 +53,9 @@ def load_python_lfs(path: str | Path) -> list:
         raise ValueError(f"{path}: expected a .py file of labeling functions")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    spec = importlib.util.spec_from_file_location(f"labelapp_lfs_{path.stem}", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - only for odd paths
-        raise ValueError(f"{path}: cannot be imported as a module")
-    return python_lfs_from_source(path.read_text(encoding="utf-8"), module_name=spec.name)
+    return python_lfs_from_source(
+        path.read_text(encoding="utf-8"), module_name=f"labelapp_lfs_{path.stem}"
+    )
 
 
 def python_lf_from_spec(spec: Mapping[str, Any]):  # noqa: ANN201

@@ -1,0 +1,1 @@
+"""Example labeling functions on real data (the demo project uses them)."""

