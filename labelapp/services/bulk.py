@@ -44,42 +44,72 @@ def bulk_insert(
         cursor.close()
 
 
+class Constant:
+    """A value repeated on every row (no list of a million copies)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _chunk(values: Any, start: int, stop: int) -> list[Any]:
+    if isinstance(values, Constant):
+        return [values.value] * (stop - start)
+    if hasattr(values, "iloc"):  # a pandas Series: convert only this slice to Python objects
+        part = values.iloc[start:stop]
+        return part.astype(object).where(part.notna(), None).tolist()
+    if hasattr(values, "tolist"):  # numpy: Python ints (sqlite3 would store numpy ints as blobs)
+        return values[start:stop].tolist()
+    return list(values[start:stop])
+
+
 def bulk_insert_columns(
     session: Session,
     table: str,
-    columns: dict[str, Sequence[Any]],
+    columns: dict[str, Any],
+    length: int,
     on_chunk: Callable[[int], None] | None = None,
 ) -> None:
-    """Insert columns of equal length (None for NULL; JSON and timestamps already as text).
+    """Insert ``length`` rows given column-wise: a pandas Series, a list, or a :class:`Constant`
+    per column (None/NA for NULL; JSON and timestamps already as text).
 
-    On PostgreSQL each chunk becomes CSV in Arrow's C writer and goes to ``COPY ... (FORMAT
-    csv)``: Python never touches a row, which is what makes a million-row import fast.
+    Columns are turned into rows one chunk at a time, so memory stays flat. On PostgreSQL each
+    chunk becomes CSV in Arrow's C writer and goes to ``COPY ... (FORMAT csv)``: Python never
+    formats a row, which is what makes a million-row import fast.
     """
     connection = session.connection()
+    names = list(columns)
+    raw = connection.connection.dbapi_connection
+    if raw is None:
+        raise RuntimeError("no DBAPI connection behind the session")
     if connection.dialect.name != "postgresql":
-        names = list(columns)
-        bulk_insert(session, table, names, zip(*columns.values(), strict=True), on_chunk)
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        cursor = raw.cursor()
+        try:
+            for start in range(0, length, CHUNK):
+                stop = min(length, start + CHUNK)
+                parts = [_chunk(columns[n], start, stop) for n in names]
+                cursor.executemany(sql, list(zip(*parts, strict=True)))
+                if on_chunk:
+                    on_chunk(stop - start)
+        finally:
+            cursor.close()
         return
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    names = list(columns)
-    length = len(next(iter(columns.values())))
-    raw = connection.connection.dbapi_connection
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     sql = f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         for start in range(0, length, CHUNK):
-            part = pa.table(
-                {n: pa.array(list(columns[n][start : start + CHUNK])) for n in names}
-            )
+            stop = min(length, start + CHUNK)
+            part = pa.table({n: pa.array(_chunk(columns[n], start, stop)) for n in names})
             sink = pa.BufferOutputStream()
             # Nulls are written empty and unquoted, values quoted: COPY csv reads exactly that
             # as NULL versus text (so an empty string stays an empty string).
             pacsv.write_csv(part, sink, options)
             copy.write(sink.getvalue().to_pybytes())
             if on_chunk:
-                on_chunk(part.num_rows)
+                on_chunk(stop - start)
 
 
 def _copy_postgres(cursor, table, columns, rows, on_chunk) -> None:  # noqa: ANN001

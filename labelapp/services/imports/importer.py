@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from labelapp.models import Annotation, ImportBatch, Item, Project, QueueEntry, User, utcnow
-from labelapp.services.bulk import bulk_insert, bulk_insert_columns, sqlite_timestamp
+from labelapp.services.bulk import Constant, bulk_insert, bulk_insert_columns, sqlite_timestamp
 from labelapp.services.errors import UserError
 from labelapp.services.imports import images, readers
 from labelapp.services.imports.validate import Columns, ValidRows, validate_table
@@ -317,26 +317,25 @@ def _insert_items(
     created = sqlite_timestamp(now) if sqlite else now.isoformat()
     image_paths = staged.store() if staged is not None else None
     n = len(new)
-    group = new["group_key"]
     bulk_insert_columns(
         session,
         "items",
         {
-            "project_id": [project.id] * n,
-            "external_id": new["external_id"].tolist(),
-            "text": new["text"].tolist() if staged is None else [None] * n,
+            "project_id": Constant(project.id),
+            "external_id": new["external_id"],
+            "text": new["text"] if staged is None else Constant(None),
             "image_path": [image_paths[e] for e in new["external_id"]]
             if image_paths
-            else [None] * n,
-            "content_hash": new["content_hash"].tolist(),
-            "meta": new["meta"].tolist(),
-            "group_key": group.where(group.notna(), None).tolist() if group.notna().any()
-            else [None] * n,
-            "position": positions.tolist(),
-            "target_k": targets.tolist(),
-            "import_id": [import_id] * n,
-            "created_at": [created] * n,
+            else Constant(None),
+            "content_hash": new["content_hash"],
+            "meta": new["meta"],
+            "group_key": new["group_key"],
+            "position": positions,
+            "target_k": targets,
+            "import_id": Constant(import_id),
+            "created_at": Constant(created),
         },
+        n,
         on_chunk=advance,
     )
 
