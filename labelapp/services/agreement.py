@@ -56,6 +56,7 @@ CACHE_SECONDS = 300.0
 MAX_REASON = 2000
 CV_FOLDS = 5
 MAX_CACHED = 16
+ID_CHUNK = 10_000
 
 
 # --- the long table ------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def _compute(
         freq = _period(table["created_at"])
         over_time = agreement_over_time(table, freq=freq, labels=labels)
         if with_model and len(report.human_level.pairs):
-            model = model_comparison(session, project, report)
+            model = model_comparison(session, project, answers, report)
     dates = dict(
         session.execute(
             select(Guideline.version, Guideline.created_at).where(
@@ -312,7 +313,7 @@ def _period(times: pd.Series) -> str:
 
 
 def model_comparison(
-    session: Session, project: Project, report: AgreementReport
+    session: Session, project: Project, answers: Answers, report: AgreementReport
 ) -> dict[str, Any]:
     """The queue's model recipe scored on the overlap items, next to the annotators.
 
@@ -322,8 +323,6 @@ def model_comparison(
     its label. Both the model and each annotator are compared with the same leave-one-out
     consensus of the other annotators (:meth:`HumanLevel.score_model`).
     """
-    from labelapp.services.retrain import consensus_labels
-
     latest = session.scalar(
         select(ModelRun).where(ModelRun.project_id == project.id).order_by(ModelRun.id.desc())
     )
@@ -348,7 +347,7 @@ def model_comparison(
     }
     if project.multi_label:
         return {**base, "available": False, "reason": "single-label projects only"}
-    labels = consensus_labels(session, project)
+    labels = consensus_labels(answers)
     overlap = set(report.human_level.pairs["item"].tolist())
     counts = Counter(labels.values())
     if len(counts) < 2 or min(counts.values()) < 2:
@@ -371,6 +370,21 @@ def model_comparison(
         "n_items": int(table.loc["overall", "items"]),
         "table": records,
     }
+
+
+def consensus_labels(answers: Answers) -> dict[int, str]:
+    """One training label per item, as the queue's retrain picks it: the majority of the single
+    (non-ambiguous) labels, items with a tied top left out."""
+    table = answers.table
+    if table.empty:
+        return {}
+    counts = table.groupby(["item", "label"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["item", "n"], ascending=[True, False], kind="stable")
+    top = counts.groupby("item").head(2)
+    first = top.groupby("item").nth(0).set_index("item")
+    second = top.groupby("item").nth(1).set_index("item")["n"].reindex(first.index).fillna(0)
+    keep = first[first["n"] > second]
+    return dict(zip(keep.index.tolist(), keep["label"].tolist(), strict=True))
 
 
 def _num(value: Any) -> Any:
@@ -412,13 +426,15 @@ def _cross_validated(
 
 
 def _features(session: Session, project: Project, ids: list[int]) -> Any:
-    rows = dict(
-        session.execute(
-            select(Item.id, Item.image_path if project.task_type == "image" else Item.text).where(
-                Item.project_id == project.id, Item.id.in_(ids)
-            )
-        ).all()
-    )
+    content = Item.image_path if project.task_type == "image" else Item.text
+    rows: dict[int, Any] = {}
+    for start in range(0, len(ids), ID_CHUNK):  # PostgreSQL takes at most 65535 parameters
+        chunk = ids[start : start + ID_CHUNK]
+        rows.update(
+            session.execute(
+                select(Item.id, content).where(Item.project_id == project.id, Item.id.in_(chunk))
+            ).all()
+        )
     if project.task_type == "image":
         from active_learning.image_features import pixel_features
 

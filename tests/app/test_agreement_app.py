@@ -20,8 +20,10 @@ from sqlalchemy import select
 from labelapp.cli.agreement import agreement as agreement_cli
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Project
+from labelapp.services.agreement import consensus_labels, current_answers
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.projects import save_guideline
+from labelapp.services.retrain import consensus_labels as retrain_consensus
 from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import login
 
@@ -124,7 +126,7 @@ def expected() -> dict:
     }
 
 
-def test_agreement_numbers_through_the_api(client, world) -> None:  # noqa: ANN001
+def test_agreement_numbers_through_the_api(client, sessions, world) -> None:  # noqa: ANN001
     pid = world["project"]
     res = client.get(f"/api/projects/{pid}/agreement", headers=world["admin"].headers)
     assert res.status_code == 200, res.get_json()
@@ -165,6 +167,10 @@ def test_agreement_numbers_through_the_api(client, world) -> None:  # noqa: ANN0
     assert overall["items"] == want["human_items"]
     assert overall["human"] == pytest.approx(want["human"])
     assert 0.0 <= overall["model"] <= 1.0
+    with session_scope(sessions) as session:  # trained on the labels the queue's retrain uses
+        project = session.get(Project, pid)
+        assert consensus_labels(current_answers(session, project)) == retrain_consensus(
+            session, project)
 
     # The page shows the same numbers, and its plots are real PNGs.
     login(client, "root", world["admin"].password)
@@ -266,3 +272,33 @@ def test_cli_report_prints_the_same_numbers(world, db_url) -> None:  # noqa: ANN
     assert "agreement per guideline version" in out and "human level and the model" in out
     missing = CliRunner().invoke(agreement_cli, ["report", "--project", "nope"])
     assert missing.exit_code != 0 and "no project named 'nope'" in missing.output
+
+
+def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(app, client, sessions, tmp_path) -> None:  # noqa: ANN001
+    pid = make_project(sessions, "fresh", ("ham", "spam", "eggs"), overlap_k=2)
+    ids = add_items(sessions, pid, ["one", "two", "three"], tmp_path)
+    ann, bob = (make_user(sessions, n, "annotator", (pid,)) for n in ("ann", "bob"))
+    admin = make_user(sessions, "root", "admin")
+    browser = app.test_client()  # logged in as the admin; the API calls go by token
+    login(browser, "root", admin.password)
+    empty = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
+    assert empty["report"] is None and empty["adjudication"]["backlog"] == 0
+    assert "No item has a label yet" in browser.get(f"/projects/{pid}/agreement").get_data(as_text=True)
+    assert browser.get(f"/projects/{pid}/agreement/kappa.png").status_code == 404
+
+    def label(who, item_id, name) -> None:  # noqa: ANN001
+        body = {"labels": [name], "client_id": str(uuid.uuid4())}
+        assert client.post(f"/api/items/{item_id}/annotations", json=body,
+                           headers=who.headers).status_code == 201
+
+    label(ann, ids[0], "ham")
+    label(ann, ids[1], "ham")  # one annotator, one label used of three: no overlap yet
+    one = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
+    assert one["report"]["n_overlap_items"] == 0 and one["report"]["percent_agreement"]["estimate"] is None
+    assert one["model"] is None  # no answer has a reference to compare with
+    assert browser.get(f"/projects/{pid}/agreement").status_code == 200
+    label(bob, ids[0], "spam")  # the cached report gives way to the new answer
+    two = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
+    assert two["report"]["n_overlap_items"] == 1 and two["adjudication"]["backlog"] == 1
+    assert two["report"]["percent_agreement"]["estimate"] == 0.0
+    assert browser.get(f"/projects/{pid}/agreement").status_code == 200
