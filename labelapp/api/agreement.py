@@ -1,4 +1,4 @@
-"""Agreement and adjudication over HTTP: the report, the backlog, and recording a final label."""
+"""Agreement over HTTP: the report, the adjudication backlog, final labels, guideline versions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from labelapp.api import api
 from labelapp.api.openapi import _PAGE, _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body, page_args
 from labelapp.api.serialize import annotation_json, item_json
-from labelapp.models import Item
+from labelapp.models import Guideline, Item
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
 from labelapp.web.access import me, project_for_me
@@ -118,6 +118,37 @@ def adjudicate_item(item_id: int):  # noqa: ANN201
     )
 
 
+def guideline_json(guideline) -> dict:  # noqa: ANN001
+    return {
+        "version": guideline.version,
+        "body": guideline.body,
+        "author_id": guideline.author_id,
+        "created_at": guideline.created_at.isoformat(),
+    }
+
+
+@api.get("/projects/<int:project_id>/guidelines")
+@login_required
+def list_guidelines(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id)
+    rows = get_db().scalars(
+        select(Guideline).where(Guideline.project_id == project.id).order_by(Guideline.version)
+    )
+    return jsonify({"guidelines": [guideline_json(g) for g in rows]})
+
+
+@api.post("/projects/<int:project_id>/guidelines")
+@login_required
+def new_guidelines(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    session = get_db()
+    guideline, created = service.new_guideline_version(
+        session, project, json_body().get("body"), me()
+    )
+    session.commit()
+    return jsonify(guideline_json(guideline)), 201 if created else 200
+
+
 _MIN_CONFIDENCE = {
     "name": "min_confidence",
     "in": "query",
@@ -159,6 +190,17 @@ register_paths(
                      "description": "1 also lists items someone answered 'ambiguous'"},
                 ],
             )
+        },
+        "/api/projects/{project_id}/guidelines": {
+            "get": _op("Every guideline version, oldest first", params=[_path_id("project_id")]),
+            "post": _op(
+                "Save the guidelines as a new version (sme, admin); 200 with the current version "
+                "when the text is unchanged. Answers record the version they were given under.",
+                ok="201",
+                params=[_path_id("project_id")],
+                body=_json({"type": "object", "required": ["body"],
+                            "properties": {"body": {"type": "string"}}}),
+            ),
         },
         "/api/items/{item_id}/adjudication": {
             "post": _op(

@@ -43,7 +43,12 @@ from labelapp.models import (
     utcnow,
 )
 from labelapp.services.errors import Conflict, NotFound, UserError
-from labelapp.services.projects import current_guideline, get_project_for, require_role
+from labelapp.services.projects import (
+    current_guideline,
+    get_project_for,
+    require_role,
+    save_guideline,
+)
 from labelapp.services.queue import MAX_CLIENT_ID, start_write
 
 if TYPE_CHECKING:
@@ -54,6 +59,7 @@ if TYPE_CHECKING:
 REVIEWER_ROLES = ("sme", "admin")
 CACHE_SECONDS = 300.0
 MAX_REASON = 2000
+MAX_GUIDELINE = 100_000
 CV_FOLDS = 5
 MAX_CACHED = 16
 ID_CHUNK = 10_000
@@ -674,6 +680,29 @@ def _replay(existing: Annotation, item_id: int) -> Adjudicated:
             f"{existing.item_id}, {existing.kind}); make a new client_id for each submit"
         )
     return Adjudicated(existing, created=False)
+
+
+# --- guideline versions --------------------------------------------------------------------
+
+
+def new_guideline_version(
+    session: Session, project: Project, body: object, author: User
+) -> tuple[Guideline, bool]:
+    """Save ``body`` as the next guideline version (SMEs, admins); (guideline, created).
+
+    Unchanged text stores nothing and returns the current version, so agreement is not split
+    between two versions that say the same.
+    """
+    require_role(author, *REVIEWER_ROLES)
+    if not isinstance(body, str):
+        raise UserError('send the guidelines as Markdown text: {"body": "..."}')
+    if len(body) > MAX_GUIDELINE:
+        raise UserError(f"the guidelines are {len(body):,} characters; keep them under "
+                        f"{MAX_GUIDELINE:,}")
+    current = current_guideline(session, project)
+    if current is not None and current.body.strip() == body.strip():
+        return current, False
+    return save_guideline(session, project, body, author), True
 
 
 # --- JSON ----------------------------------------------------------------------------------

@@ -1,13 +1,17 @@
-"""The agreement page (admins), its plots as PNGs, and the adjudication page (SMEs, admins)."""
+"""The agreement page (admins) with its plots as PNGs and the overlap, gold and guideline
+settings that shape agreement; the adjudication page (SMEs, admins)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
 from labelapp.services import agreement as service
-from labelapp.web.access import project_for_me
+from labelapp.services.errors import UserError
+from labelapp.services.projects import current_guideline, update_settings
+from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.pages import pages
 
@@ -39,6 +43,7 @@ def agreement(project_id: int) -> str:
         annotators=_annotator_rows(report),
         per_label=_per_label_rows(report),
         plots={name: _has_plot(result, name) for name in PLOTS},
+        guideline=current_guideline(session, project),
     )
 
 
@@ -128,3 +133,62 @@ def adjudicate(project_id: int) -> str:
         include_ambiguous=include_ambiguous,
         has_ambiguous=any(lab.is_ambiguous for lab in project.labels),
     )
+
+
+def _form_number(name: str, kind: type) -> int | float | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise UserError(f"{name.replace('_', ' ')} must be a number; got {raw!r}") from None
+
+
+@pages.route("/projects/<int:project_id>/agreement/settings", methods=["POST"])
+@login_required
+def save_overlap(project_id: int) -> WerkzeugResponse:
+    """Overlap k, the share of items it applies to, and the gold rate (admins)."""
+    project = project_for_me(project_id, "admin")
+    session = get_db()
+    try:
+        changes = {
+            name: value
+            for name, kind in (("overlap_k", int), ("overlap_share", float), ("gold_rate", float))
+            if (value := _form_number(name, kind)) is not None
+        }
+        update_settings(project, changes)
+        session.commit()
+        flash(
+            "Overlap and gold settings saved; overlap applies to items imported from now on.",
+            "info",
+        )
+    except UserError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("pages.agreement", project_id=project.id) + "#settings")
+
+
+@pages.route("/projects/<int:project_id>/guidelines", methods=["POST"])
+@login_required
+def save_guidelines(project_id: int) -> WerkzeugResponse:
+    """A new guideline version (SMEs, admins); answers from now on carry its number."""
+    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    session = get_db()
+    try:
+        guideline, created = service.new_guideline_version(
+            session, project, request.form.get("body", ""), me()
+        )
+        session.commit()
+        flash(
+            f"Guidelines saved as version {guideline.version}; agreement under it appears "
+            "next to the earlier versions as answers come in."
+            if created
+            else f"The guidelines are unchanged; still version {guideline.version}.",
+            "info",
+        )
+    except UserError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    target = "pages.agreement" if me().is_admin else "pages.project"
+    return redirect(url_for(target, project_id=project.id) + "#guidelines")

@@ -25,7 +25,7 @@ from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.projects import save_guideline
 from labelapp.services.retrain import consensus_labels as retrain_consensus
 from tests.app.factories import add_items, make_project, make_user
-from tests.conftest import login
+from tests.conftest import csrf_token_from, login
 
 TEXTS = [
     "free gift cards at my channel",
@@ -249,6 +249,13 @@ def test_annotators_and_outsiders_cannot_open_agreement_or_adjudication(client, 
         assert res.status_code == 403, (method, path, res.status_code)
         res = client.open(path, method=method, json=body, headers=world["outsider"].headers)
         assert res.status_code == 404, (method, path, res.status_code)
+    body = {"body": "Spam is advertising."}
+    refused = client.post(f"/api/projects/{pid}/guidelines", json=body, headers=annotator.headers)
+    assert refused.status_code == 403
+    made = client.post(f"/api/projects/{pid}/guidelines", json=body, headers=world["sme"].headers)
+    assert made.status_code == 201 and made.get_json()["version"] == 3
+    same = client.post(f"/api/projects/{pid}/guidelines", json=body, headers=world["sme"].headers)
+    assert same.status_code == 200 and same.get_json()["version"] == 3  # unchanged: no new version
     # An SME reviews but does not see the admins' agreement report.
     sme_view = client.get(f"/api/projects/{pid}/agreement", headers=world["sme"].headers)
     assert sme_view.status_code == 403
@@ -256,6 +263,10 @@ def test_annotators_and_outsiders_cannot_open_agreement_or_adjudication(client, 
     for path in (f"/projects/{pid}/agreement", f"/projects/{pid}/agreement/kappa.png",
                  f"/projects/{pid}/adjudicate"):
         assert client.get(path).status_code == 403, path
+    token = csrf_token_from(client.get(f"/projects/{pid}").get_data(as_text=True))
+    for path in (f"/projects/{pid}/agreement/settings", f"/projects/{pid}/guidelines"):
+        assert client.post(path, data={"csrf_token": token, "overlap_k": "5",
+                                       "body": "x"}).status_code == 403, path
     project_page = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert "adjudicate-link" not in project_page and "agreement-link" not in project_page
 
@@ -301,4 +312,22 @@ def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(app, c
     two = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
     assert two["report"]["n_overlap_items"] == 1 and two["adjudication"]["backlog"] == 1
     assert two["report"]["percent_agreement"]["estimate"] == 0.0
-    assert browser.get(f"/projects/{pid}/agreement").status_code == 200
+    page = browser.get(f"/projects/{pid}/agreement").get_data(as_text=True)
+
+    # The settings that shape agreement, from the same page: overlap, gold rate, guidelines.
+    token = csrf_token_from(page)
+    saved = browser.post(f"/projects/{pid}/agreement/settings", data={
+        "csrf_token": token, "overlap_k": "3", "overlap_share": "0.25", "gold_rate": "0.1"})
+    assert saved.status_code == 302
+    project = client.get(f"/api/projects/{pid}", headers=admin.headers).get_json()
+    assert (project["overlap_k"], project["overlap_share"], project["gold_rate"]) == (3, 0.25, 0.1)
+    refused = browser.post(f"/projects/{pid}/agreement/settings",
+                           data={"csrf_token": token, "overlap_share": "2"}, follow_redirects=True)
+    assert "overlap_share must be a number from 0.0 to 1.0" in refused.get_data(as_text=True)
+    browser.post(f"/projects/{pid}/guidelines", data={"csrf_token": token, "body": "Eggs: food."})
+    versions = client.get(f"/api/projects/{pid}/guidelines", headers=ann.headers).get_json()
+    assert [(g["version"], g["body"]) for g in versions["guidelines"]] == [(1, ""), (2, "Eggs: food.")]
+    label(bob, ids[1], "ham")  # answered under version 2
+    three = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
+    assert [(g["guideline_version"], g["n_answers"]) for g in three["by_guideline_version"]] == [
+        (1, 3), (2, 1)]
