@@ -69,7 +69,7 @@ def make_items(n: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def run_one(n: int, fmt: str) -> dict:
+def run_one(n: int, fmt: str, near: float | None) -> dict:
     """Build the items, then time one export (splits included) in this process."""
     from labelapp.export import write_export
 
@@ -83,7 +83,14 @@ def run_one(n: int, fmt: str) -> dict:
     with tempfile.TemporaryDirectory() as out:
         start, cpu = time.perf_counter(), time.process_time()
         result = write_export(
-            items, fmt, out, seed=0, min_confidence=0.7, progress=progress, code_version="bench"
+            items,
+            fmt,
+            out,
+            seed=0,
+            min_confidence=0.7,
+            near_duplicate_threshold=near,
+            progress=progress,
+            code_version="bench",
         )
         seconds = time.perf_counter() - start
         cpu_seconds = time.process_time() - cpu
@@ -98,6 +105,7 @@ def run_one(n: int, fmt: str) -> dict:
     stages = {k: round(v, 2) for k, v in stages.items()}
     return {
         "format": fmt,
+        "near_duplicate_threshold": near,
         "items": n,
         "rows": result.manifest["n_rows"],
         "seconds": round(seconds, 2),
@@ -115,15 +123,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--formats", default="parquet,jsonl")
+    parser.add_argument(
+        "--near",
+        default="0.7",
+        help="near-duplicate threshold, or 'none' for exact duplicates only",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.n, args.one)))
+        near = None if args.near.lower() == "none" else float(args.near)
+        print(json.dumps(run_one(args.n, args.one, near)))
         return
     print(f"load average before: {os.getloadavg()}")
     for fmt in args.formats.split(","):
         done = subprocess.run(
-            [sys.executable, __file__, "--n", str(args.n), "--one", fmt],
+            [sys.executable, __file__, "--n", str(args.n), "--near", args.near, "--one", fmt],
             check=True,
             capture_output=True,
             text=True,
