@@ -11,5 +11,6 @@ Modules, one idea each:
 * :mod:`augment.text` - label-preserving text augmentation that needs nothing downloaded;
 * :mod:`augment.timeseries` - sliding windows that never cross a split or recording boundary;
 * :mod:`augment.plan` - what to augment and how often, read from one JSON document;
-* :mod:`augment.image_io` - image files to arrays and back (OpenCV, deterministic PNG).
+* :mod:`augment.image_io` - image files to arrays and back (OpenCV, deterministic PNG);
+* :mod:`augment.preview` - a grid of augmented copies as small PNGs (the browser preview).
 """

@@ -29,17 +29,22 @@ def read_image(path: str | Path) -> np.ndarray:
     return image
 
 
-def write_image(image: np.ndarray, path: str | Path) -> Path:
-    """Write an RGB(A) or grey array as PNG (compression 3) and return the path."""
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes (compression 3) of an RGB(A) or grey uint8 array."""
     cv2 = _cv2()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     elif image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
     ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:
-        raise ValueError(f"cannot encode the image for {path} as PNG (shape {image.shape})")
-    path.write_bytes(encoded.tobytes())
+        raise ValueError(f"cannot encode an image of shape {image.shape} as PNG")
+    return encoded.tobytes()
+
+
+def write_image(image: np.ndarray, path: str | Path) -> Path:
+    """Write an RGB(A) or grey array as PNG and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode_png(image))
     return path

@@ -120,3 +120,25 @@ def test_albumentations_is_imported_lazily_and_offline():
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=REPO_ROOT, timeout=120)
+
+
+def test_preview_tiles_match_what_an_export_makes(astronaut, tmp_path):
+    from augment.image_io import encode_png, read_image, write_image
+    from augment.preview import preview_tiles
+
+    path = write_image(astronaut, tmp_path / "a.png")
+    tiles = preview_tiles("typical", [("a", path)], copies=2, random_state=5, max_side=512)
+    assert [t.copy for t in tiles] == [-1, 0, 1]
+    assert tiles[0].png == encode_png(read_image(path))
+    exported = augment_image(build_pipeline("typical"), astronaut, source_id="a", random_state=5)
+    assert tiles[1].png == encode_png(exported.image)
+    assert tiles[1].lineage == exported.lineage()
+    small = preview_tiles("light", [("a", astronaut)], copies=1, max_side=64)
+    assert read_png_side(small[1].png) == 64
+
+
+def read_png_side(png: bytes) -> int:
+    import cv2
+
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    return max(image.shape[:2])
