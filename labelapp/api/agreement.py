@@ -66,35 +66,30 @@ def agreement_report(project_id: int):  # noqa: ANN201
     return jsonify(service.agreement_dict(session, result, max_disagreements=limit))
 
 
-def backlog_for(project_id: int, min_confidence: float | None, include_ambiguous: bool):  # noqa: ANN201
-    """The project (sme/admin only) and its open adjudication backlog."""
+@api.get("/projects/<int:project_id>/adjudication")
+@login_required
+def adjudication_backlog(project_id: int):  # noqa: ANN201
     project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    min_confidence, include_ambiguous = float_arg("min_confidence"), flag_arg("include_ambiguous")
+    offset, limit = page_args(default_limit=50)
     session = get_db()
     result = service.project_agreement(
         session, project, n_resamples=0, min_confidence=min_confidence, with_model=False
     )
-    return project, service.open_backlog(session, result, include_ambiguous)
-
-
-@api.get("/projects/<int:project_id>/adjudication")
-@login_required
-def adjudication_backlog(project_id: int):  # noqa: ANN201
-    _, entries = backlog_for(
-        project_id, float_arg("min_confidence"), flag_arg("include_ambiguous")
-    )
-    offset, limit = page_args(default_limit=50)
-    page = entries[offset : offset + limit]
-    session = get_db()
+    backlog = service.open_backlog(session, result, include_ambiguous, offset, limit)
     items = {
         item.id: item
-        for item in session.scalars(select(Item).where(Item.id.in_([e.item_id for e in page])))
+        for item in session.scalars(
+            select(Item).where(Item.id.in_([e.item_id for e in backlog.entries]))
+        )
     }
     return jsonify(
         {
-            "total": len(entries),
+            "total": backlog.total,
             "offset": offset,
             "entries": [
-                {**service.entry_dict(e), "item": item_json(items[e.item_id])} for e in page
+                {**service.entry_dict(e), "item": item_json(items[e.item_id])}
+                for e in backlog.entries
             ],
         }
     )

@@ -493,49 +493,58 @@ class BacklogEntry:
     confidence: float | None
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """One page of the open backlog and its full length."""
+
+    total: int
+    entries: list[BacklogEntry]
+
+
 def open_backlog(
-    session: Session, agreement: ProjectAgreement, include_ambiguous: bool = False
-) -> list[BacklogEntry]:
-    """Items still to adjudicate, least confident first; ambiguous-only items last."""
-    done = set(adjudications(session, agreement.project_id))
-    skip = done | set(agreement.gold)
-    entries: list[BacklogEntry] = []
+    session: Session,
+    agreement: ProjectAgreement,
+    include_ambiguous: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Backlog:
+    """Items still to adjudicate, least confident first, ambiguous-only items last; entries are
+    built for the ``offset``/``limit`` page only (a large backlog stays cheap to page through)."""
+    skip = set(adjudications(session, agreement.project_id)) | set(agreement.gold)
     report = agreement.report
-    by_item = agreement.answers.by_item
-    listed: set[int] = set()
-    if report is not None:
-        for item_id, row in report.disagreements.iterrows():
-            if item_id in skip:
-                continue
-            listed.add(item_id)
-            entries.append(
-                BacklogEntry(
-                    int(item_id),
-                    str(row["reason"]),
-                    by_item.get(item_id, []),
-                    str(row["majority"]),
-                    float(row["majority_share"]),
-                    str(row["consensus"]),
-                    float(row["confidence"]),
-                )
-            )
+    flagged = (
+        report.disagreements[~report.disagreements.index.isin(list(skip))]
+        if report is not None
+        else None
+    )
+    ids: list[int] = [] if flagged is None else flagged.index.tolist()
+    n_flagged = len(ids)
     if include_ambiguous:
-        consensus = report.consensus if report is not None else None
-        for item_id in sorted({i for i, _ in agreement.answers.ambiguous} - skip - listed):
-            known = consensus is not None and item_id in consensus.index
-            row = consensus.loc[item_id] if known else None
-            entries.append(
-                BacklogEntry(
-                    item_id,
-                    "ambiguous",
-                    by_item.get(item_id, []),
-                    str(row["majority"]) if known else None,
-                    float(row["majority_share"]) if known else None,
-                    str(row["consensus"]) if known else None,
-                    float(row["confidence"]) if known else None,
-                )
+        ids += sorted({i for i, _ in agreement.answers.ambiguous} - skip - set(ids))
+    page = ids[offset : None if limit is None else offset + limit]
+    consensus = report.consensus if report is not None else None
+    entries = []
+    for position, item_id in enumerate(page, start=offset):
+        reason = "ambiguous"
+        if position < n_flagged:
+            assert flagged is not None
+            row, reason = flagged.loc[item_id], str(flagged.at[item_id, "reason"])
+        elif consensus is not None and item_id in consensus.index:
+            row = consensus.loc[item_id]
+        else:
+            row = None
+        entries.append(
+            BacklogEntry(
+                int(item_id),
+                reason,
+                agreement.answers.by_item.get(item_id, []),
+                str(row["majority"]) if row is not None else None,
+                float(row["majority_share"]) if row is not None else None,
+                str(row["consensus"]) if row is not None else None,
+                float(row["confidence"]) if row is not None else None,
             )
-    return entries
+        )
+    return Backlog(len(ids), entries)
 
 
 def with_open_backlog(session: Session, agreement: ProjectAgreement) -> AgreementReport | None:

@@ -31,7 +31,7 @@ def agreement(project_id: int) -> str:
     project, result = _agreement(project_id)
     session = get_db()
     report = service.with_open_backlog(session, result)
-    backlog = service.open_backlog(session, result)
+    backlog = service.open_backlog(session, result, limit=PREVIEW)
     data = service.agreement_dict(session, result, max_disagreements=0)
     return render_template(
         "agreement.html",
@@ -39,7 +39,7 @@ def agreement(project_id: int) -> str:
         result=result,
         report=report,
         data=data,
-        backlog=backlog[:PREVIEW],
+        backlog=backlog.entries,
         annotators=_annotator_rows(report),
         per_label=_per_label_rows(report),
         plots={name: _has_plot(result, name) for name in PLOTS},
