@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from labelapp.export.rows import SPLIT_NAMES, prepare_rows
 
@@ -51,12 +52,21 @@ def _frame_sha256(frame: pd.DataFrame) -> str:
 
 
 def content_digests(rows: pd.DataFrame) -> np.ndarray:
-    """A 64-bit digest of each row's content: its ``content_hash`` if given, else text / image path."""
-    for column in ("content_hash", "text", "image_path"):
+    """Per row, a text that changes when its content does (object array of str).
+
+    The item's ``content_hash`` when the rows carry one (the app stores a sha256 per item), else
+    a 64-bit siphash of its text or image path, in decimal.
+    """
+    if "content_hash" in rows and rows["content_hash"].notna().all():
+        return rows["content_hash"].astype(str).to_numpy(dtype=object)
+    for column in ("text", "image_path"):
         if column in rows:
             values = rows[column].astype(object).where(rows[column].notna(), "")
-            return pd.util.hash_array(values.astype(str).to_numpy(dtype=object), hash_key=_HASH_KEY)
-    return np.zeros(len(rows), dtype=np.uint64)
+            hashed = pd.util.hash_array(
+                values.astype(str).to_numpy(dtype=object), hash_key=_HASH_KEY
+            )
+            return pa.array(hashed).cast(pa.string()).to_numpy(zero_copy_only=False)
+    return np.full(len(rows), "", dtype=object)
 
 
 def snapshot_rows(rows: pd.DataFrame) -> pd.DataFrame:
