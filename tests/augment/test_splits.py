@@ -184,3 +184,18 @@ def test_bad_ratios_are_rejected():
     items = pd.DataFrame({"item_id": [1, 2], "label": ["a", "b"]})
     with pytest.raises(ValueError, match="summing to 1"):
         assign_splits(items, random_state=0, ratios=(0.8, 0.3, 0.1))
+
+
+def test_a_weak_item_kept_in_dev_by_an_old_split_moves_to_train():
+    items = pd.DataFrame(
+        {
+            "item_id": [1, 2, 3],
+            "label": ["a", "b", "a"],
+            "label_source": ["label_model", "human", "adjudicated"],
+            "confidence": [0.95, None, None],
+            "split": ["dev", "test", "dev"],
+        }
+    )
+    result = assign_splits(items, random_state=0, min_confidence=0.9)
+    assert result.splits.tolist() == ["train", "test", "dev"]
+    assert result.report.notes["weak_moved_from_eval_to_train"] == 1
