@@ -117,6 +117,23 @@ def report(
             click.echo(json.dumps(data))
             return
         report = service.with_open_backlog(session, result)
+        if report is not None:  # the items people know: their external ids
+            from dataclasses import replace
+
+            from sqlalchemy import select
+
+            from labelapp.models import Item
+
+            head = report.disagreements.index[:10].tolist()
+            names = dict(
+                session.execute(
+                    select(Item.id, Item.external_id).where(Item.id.in_(head))
+                ).all()
+            )
+            report = replace(
+                report,
+                disagreements=report.disagreements.rename(index=names).rename_axis("item"),
+            )
     if report is None:
         click.echo(f"project {project_name!r} has no single-label answers yet: nothing to report")
         return

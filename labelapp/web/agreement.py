@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
+from labelapp.models import Item
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
 from labelapp.services.projects import current_guideline, update_settings
@@ -33,6 +35,8 @@ def agreement(project_id: int) -> str:
     report = service.with_open_backlog(session, result)
     backlog = service.open_backlog(session, result, limit=PREVIEW)
     data = service.agreement_dict(session, result, max_disagreements=0)
+    shown = [e.item_id for e in backlog.entries]
+    refs = dict(session.execute(select(Item.id, Item.external_id).where(Item.id.in_(shown))).all())
     return render_template(
         "agreement.html",
         project=project,
@@ -40,6 +44,7 @@ def agreement(project_id: int) -> str:
         report=report,
         data=data,
         backlog=backlog.entries,
+        refs=refs,
         annotators=_annotator_rows(report),
         per_label=_per_label_rows(report),
         plots={name: _has_plot(result, name) for name in PLOTS},

@@ -279,6 +279,7 @@ def test_cli_report_prints_the_same_numbers(world, db_url) -> None:  # noqa: ANN
     assert out.splitlines()[0].startswith("26 answers by 3 annotators on 9 items (9 with 2+")
     assert f"percent agreement      {want['percent']:.3f}" in out
     assert "to adjudicate: 2 items" in out
+    assert {line.split()[0] for line in out.splitlines() if "disagreement" in line} == {"t2", "t3"}
     assert "ambiguous answers: 1 of 27" in out
     assert "agreement per guideline version" in out and "human level and the model" in out
     missing = CliRunner().invoke(agreement_cli, ["report", "--project", "nope"])
