@@ -86,11 +86,12 @@ def _check_items(items: pd.DataFrame, fmt: str) -> None:
 def rows_from_items(items: pd.DataFrame, splits: pd.Series) -> pd.DataFrame:
     """Exported rows from items and their splits: items without a split are dropped.
 
-    A missing ``label_source`` means ``human``; a missing ``confidence`` means 1.0 for human
-    labels (and NaN for others, which should always carry one).
+    Every column travels (the known ones first, others such as ``external_id`` after them). A
+    missing ``label_source`` means ``human``; a missing ``confidence`` means 1.0 for human labels
+    (and NaN for others, which should always carry one).
     """
     keep = splits.notna().to_numpy()
-    rows = items.loc[keep, [c for c in ITEM_COLUMNS if c in items.columns and c != "split"]]
+    rows = items.loc[keep, [c for c in items.columns if c != "split"]]
     rows = rows.assign(split=splits[keep].astype(str).to_numpy())
     if "label_source" not in rows:
         rows["label_source"] = "human"

@@ -330,3 +330,10 @@ def test_export_package_needs_no_web_stack():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT, timeout=120)
+
+
+def test_extra_item_columns_travel_with_the_rows(items, tmp_path):
+    extra = items.assign(external_id=["ext-" + i for i in items["item_id"]])
+    write_export(extra, "parquet", tmp_path, seed=0, code_version="t")
+    rows = read_exported(tmp_path)
+    assert (rows["external_id"] == "ext-" + rows["item_id"]).all()
