@@ -134,7 +134,7 @@ def _augment_rows(
         for n, (item_id, text) in enumerate(zip(train["item_id"], train["text"], strict=True)):
             for copy in range(plan.copies):
                 out = augment_text(
-                    "" if text is None else str(text),
+                    "" if pd.isna(text) else str(text),
                     config,
                     source_id=item_id,
                     random_state=seed,
@@ -295,6 +295,8 @@ def write_export(
     :func:`~augment.plan.load_augment_plan` reads (a JSON path, a shipped pipeline name, a dict).
     ``provenance``: what the labels came from (LF set, label-model run, project), recorded as is.
     ``image_root``: where relative ``image_path`` values live (the app's data directory).
+    Augmented images are written under ``out_dir/augmented/`` and their rows' ``image_path`` is
+    relative to ``out_dir`` (for ``imagefolder`` they go straight into the tree).
     Identical input gives byte-identical files and manifest (no timestamps).
     """
     _check_items(items, fmt)
