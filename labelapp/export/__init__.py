@@ -13,12 +13,18 @@ database. The app turns its items into a DataFrame and calls one function::
         seed=0, ratios=(0.8, 0.1, 0.1), min_confidence=0.9,
         augment=None,           # or a pipeline JSON path / shipped name / dict (train only)
         provenance={"project": "spam", "lf_set": [...], "label_model_run": 12},
-        code_version="0.1.0+gabc123", progress=lambda stage, done, total: ...,
+        code_version="0.1.0+gabc123",   # manifest.code_version("0.1.0") adds the git commit
+        image_root=data_dir,            # where relative image paths live (image projects)
+        progress=lambda stage, done, total: ...,   # stages: splits, augment, write, manifest
     )
     result.manifest   # the dict also written to out/dir/manifest.json
     result.splits     # split per input row (<NA> = not exported): store it, so splits stay stable
     result.snapshot   # per-item table to keep with the version (write_snapshot)
     result.report     # balance report (counts per split and label, chi-square)
+
+Label sources: ``human`` and ``adjudicated`` may go to dev/test; give an item whose annotators
+disagreed and that no one adjudicated another source (e.g. ``majority``) so it stays in train.
+Multi-label items carry a list as ``label``; rows hold the sorted labels joined by ``|``.
 
 A past version: ``export_version(items, snapshot, manifest, out_dir)`` writes the same bytes
 again (or raises, saying what changed); ``diff_snapshots(old, new)`` lists items added, removed,
