@@ -28,8 +28,9 @@ Multi-label items carry a list as ``label``; rows hold the sorted labels joined 
 
 A past version: ``export_version(items, snapshot, manifest, out_dir)`` writes the same bytes
 again (or raises, saying what changed); ``diff_snapshots(old, new)`` lists items added, removed,
-relabeled and moved; ``diff_manifests`` compares counts, parameters and files. Label Studio JSON
-exports are read by :func:`read_label_studio_json`.
+relabeled and moved; ``diff_manifests`` compares counts, parameters and files;
+``diff_versions`` does both. Label Studio JSON exports are read by
+:func:`read_label_studio_json`.
 
 Modules: :mod:`.rows` (canonical rows), :mod:`.tabular` (CSV, JSONL, Parquet),
 :mod:`.huggingface`, :mod:`.image_folders`, :mod:`.label_studio`, :mod:`.manifest`,
@@ -41,6 +42,7 @@ from labelapp.export.label_studio import read_label_studio_json, to_label_studio
 from labelapp.export.manifest import (
     diff_manifests,
     diff_snapshots,
+    diff_versions,
     read_manifest,
     read_snapshot,
     verify_manifest,
@@ -53,6 +55,7 @@ __all__ = [
     "ExportResult",
     "diff_manifests",
     "diff_snapshots",
+    "diff_versions",
     "export_version",
     "read_exported",
     "read_label_studio_json",

@@ -266,3 +266,17 @@ def diff_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             p for p in set(old["files"]) & set(new["files"]) if old["files"][p] != new["files"][p]
         ),
     }
+
+
+def diff_versions(
+    old_manifest: Mapping[str, Any],
+    old_snapshot: pd.DataFrame,
+    new_manifest: Mapping[str, Any],
+    new_snapshot: pd.DataFrame,
+) -> dict[str, Any]:
+    """Two dataset versions compared: :func:`diff_manifests` plus the per-item
+    :func:`diff_snapshots` (items added, removed, relabeled, moved, content changed)."""
+    return {
+        **diff_manifests(old_manifest, new_manifest),
+        "items": diff_snapshots(old_snapshot, new_snapshot),
+    }

@@ -14,6 +14,7 @@ import pytest
 from labelapp.export import (
     diff_manifests,
     diff_snapshots,
+    diff_versions,
     export_version,
     read_exported,
     read_label_studio_json,
@@ -143,6 +144,8 @@ def test_versions_are_compared_item_by_item(items, tmp_path):
     relabeled = {r["item_id"] for r in diff["relabeled"]}
     assert relabeled == set(items["item_id"].iloc[:5]) & old_ids
     assert diff["moved"] == []
+    both = diff_versions(old.manifest, old.snapshot, new.manifest, new.snapshot)
+    assert both["items"] == diff
     summary = diff_manifests(old.manifest, new.manifest)
     assert not summary["same_items"] and summary["changed_parameters"] == []
     assert sum(summary["count_deltas"].values()) == len(new.snapshot) - len(old.snapshot)
