@@ -1,19 +1,23 @@
 """Background jobs: a row per job (status, progress, error, timings), run by a local executor.
 
-The embedded default runs jobs on a thread pool in the server process; every process (e.g.
-each gunicorn worker) has its own pool, and the ``jobs`` table keeps one active job per project
-and kind, so two workers never retrain the same project at once. Work that is heavy in itself
-(LF application, pool scoring) goes to Dask inside the job.
+Jobs run in a separate worker process (a one-process pool started with ``spawn``), never in the
+threads that serve requests: a retrain that featurizes a million texts would otherwise hold the
+GIL and stall every annotator's next item. Each server process (e.g. each gunicorn worker) has its
+own pool; the ``jobs`` table keeps one active job per project and kind, so two workers never
+retrain the same project at once. Work that is heavy in itself (LF application, pool scoring)
+can go to Dask inside the job.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -30,8 +34,11 @@ STALE_AFTER = timedelta(hours=1)  # a "running" job older than this died with it
 
 Handler = Callable[[sessionmaker[Session], Job, Callable[[float, str], None]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
-_executor: ThreadPoolExecutor | None = None
+# Modules whose @handler functions the worker process must import to know every job kind.
+HANDLER_MODULES = ("labelapp.services.retrain",)
+_executor: ProcessPoolExecutor | None = None
 _executor_lock = threading.Lock()
+_worker_sessions: dict[str, sessionmaker[Session]] = {}
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -44,12 +51,33 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def executor() -> ThreadPoolExecutor:
+def executor() -> ProcessPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelapp-job")
+            _executor = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
         return _executor
+
+
+def _url_of(sessions: sessionmaker[Session]) -> str:
+    return sessions.kw["bind"].url.render_as_string(hide_password=False)
+
+
+def _run_in_worker(url: str, data_dir: str | None, job_id: int) -> None:
+    """Entry point in the worker process: its own engine, the handlers, then the job."""
+    import importlib
+
+    from labelapp.db import make_engine, make_session_factory
+
+    if data_dir:
+        os.environ["LABELAPP_DATA_DIR"] = data_dir
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+    if url not in _worker_sessions:
+        _worker_sessions[url] = make_session_factory(make_engine(url))
+    run(_worker_sessions[url], job_id)
 
 
 def active_job(session: Session, project_id: int, kind: str) -> Job | None:
@@ -93,8 +121,27 @@ def enqueue(
         session.add(job)
         session.flush()
         job_id = job.id
-    future = executor().submit(run, sessions, job_id)
+    from labelapp import config
+
+    future = executor().submit(_run_in_worker, _url_of(sessions), str(config.data_dir()), job_id)
+    future.add_done_callback(lambda f: _record_crash(sessions, job_id, f))
     return job, future
+
+
+def _record_crash(sessions: sessionmaker[Session], job_id: int, future: Future) -> None:
+    """If the worker process died (killed, out of memory), say so on the job instead of leaving
+    it 'running' forever."""
+    exc = future.exception()
+    if exc is None:
+        return
+    global _executor
+    with _executor_lock:
+        _executor = None  # a broken pool cannot run more jobs: the next job starts a new one
+    with session_scope(sessions) as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.status in ("queued", "running"):
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = f"the job's worker process stopped: {exc!r}"
 
 
 def run(sessions: sessionmaker[Session], job_id: int) -> None:
