@@ -78,12 +78,8 @@ def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
     return result.by_guideline is not None and len(result.by_guideline) >= 2
 
 
-@pages.route("/projects/<int:project_id>/agreement/<name>.png")
-@login_required
-def agreement_plot(project_id: int, name: str) -> Response:
-    _, result = _agreement(project_id)
-    if name not in PLOTS or not _has_plot(result, name):
-        abort(404, f"no plot {name!r} for this project (yet)")
+def plot_png(result: service.ProjectAgreement, name: str) -> bytes:
+    """One of :data:`PLOTS` as PNG bytes (the library's plots; matplotlib loads here)."""
     from weak_supervision import agreement_plots as plots
 
     report = result.report
@@ -97,8 +93,18 @@ def agreement_plot(project_id: int, name: str) -> Response:
         figure = plots.agreement_over_time_plot(result.over_time)
     else:
         assert result.by_guideline is not None
-        figure = plots.agreement_over_time_plot(result.by_guideline)
-    response = Response(plots.figure_png(figure), mimetype="image/png")
+        versions = result.by_guideline.rename(index=lambda v: f"v{v}")
+        figure = plots.agreement_over_time_plot(versions.rename_axis("guideline version"))
+    return plots.figure_png(figure)
+
+
+@pages.route("/projects/<int:project_id>/agreement/<name>.png")
+@login_required
+def agreement_plot(project_id: int, name: str) -> Response:
+    _, result = _agreement(project_id)
+    if name not in PLOTS or not _has_plot(result, name):
+        abort(404, f"no plot {name!r} for this project (yet)")
+    response = Response(plot_png(result, name), mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
 
