@@ -72,19 +72,23 @@ def apply_lfs(lfs: Sequence[Any], df: pd.DataFrame, n_threads: int = 2) -> np.nd
     check_lfs(lfs, df)
     from weak_supervision.vectorized import lf_votes
 
-    out = np.empty((len(df), len(lfs)), dtype=np.int64)
     declarative = [j for j, lf in enumerate(lfs) if isinstance(lf, DeclarativeLF)]
     python = [j for j, lf in enumerate(lfs) if not isinstance(lf, DeclarativeLF)]
     frame = df.reset_index(drop=True)
-    if declarative:
-        out[:, declarative] = lf_votes([lfs[j] for j in declarative], frame, n_threads)
-    if python:
-        out[:, python] = _snorkel_votes([lfs[j] for j in python], frame) if len(frame) else -1
-    bad = out < -1
-    if bad.any():
-        j = int(np.argwhere(bad)[0][1])
-        raise ValueError(f"LF {lfs[j].name!r} returned {out[bad][0]}: votes must be -1 or >= 0")
-    return out.astype(votes_dtype(int(out.max(initial=0))))
+    py_votes = np.empty((len(frame), len(python)), dtype=np.int64)
+    if python and len(frame):
+        py_votes = _snorkel_votes([lfs[j] for j in python], frame)
+        if py_votes.min() < -1:
+            j = python[int(np.argwhere(py_votes < -1)[0][1])]
+            raise ValueError(f"LF {lfs[j].name!r} returned a vote < -1: use -1 to abstain")
+    max_label = max([lfs[j].label for j in declarative] + [int(py_votes.max(initial=0))])
+    # column-major while filling (each LF writes one contiguous column), row-major returned
+    out = np.empty((len(frame), len(lfs)), dtype=votes_dtype(max_label), order="F")
+    for k, votes in lf_votes([lfs[j] for j in declarative], frame, n_threads):
+        out[:, declarative[k]] = votes
+    for k, j in enumerate(python):
+        out[:, j] = py_votes[:, k]
+    return np.ascontiguousarray(out)
 
 
 def _split(df: pd.DataFrame, n_parts: int) -> list[pd.DataFrame]:

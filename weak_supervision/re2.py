@@ -25,7 +25,6 @@ try:
 except ImportError:  # pragma: no cover
     sre_parse = None
 
-NON_ASCII = r"[^\x{0}-\x{7f}]"
 _MAX_REPEAT = 1000  # RE2's repetition limit
 
 
@@ -35,10 +34,11 @@ class Untranslatable(Exception):
 
 @dataclass(frozen=True)
 class Plan:
-    """How to run one pattern: ``re2`` on rows not matching ``hazard`` (an RE2 pattern or None)."""
+    """How to run one pattern: ``re2`` on every row except those containing a character of
+    one of the named ``hazards`` (see ``hazard_table``); Python's ``re`` answers those."""
 
     re2: str
-    hazard: str | None
+    hazards: tuple[str, ...] = ()
 
 
 def _esc(code: int) -> str:
@@ -66,47 +66,74 @@ def _all_chars_array():  # noqa: ANN202 - a pyarrow array with one code point pe
     return pa.StringArray.from_buffers(len(cps), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _as_class(chars: list[str]) -> str | None:
-    """An RE2 character class of ``chars`` written as ranges."""
-    if not chars:
-        return None
-    codes = sorted(ord(c) for c in chars)
-    parts, start, prev = [], codes[0], codes[0]
-    for c in codes[1:] + [-1]:
-        if c == prev + 1:
-            prev = c
-            continue
-        parts.append(_esc(start) if start == prev else f"{_esc(start)}-{_esc(prev)}")
-        start = prev = c
-    return "[" + "".join(parts) + "]"
+def _table(chars) -> np.ndarray:  # noqa: ANN001 - an iterable of one-character strings
+    table = np.zeros(sys.maxunicode + 1, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    return table
+
+
+# ASCII characters that are hazards: Python's \s has \v and \x1c-\x1f, RE2's does not.
+ASCII_HAZARDS = "\x0b\x1c\x1d\x1e\x1f"
 
 
 @cache
-def _category_hazard() -> str:
-    """Characters where Python's Unicode ``\\w \\s \\d \\b`` and RE2's ASCII ones may disagree:
-    every non-ASCII word or space character, and the ASCII controls Python counts as space."""
-    text = _all_chars()
-    found = re.findall(r"[\w\s]", text)
-    extra = "\x0b\x1c\x1d\x1e\x1f"  # Python's \s has these; RE2's does not
-    return _as_class(found + list(extra))  # type: ignore[return-value]
-
-
-@cache
-def _ignorecase_hazard() -> str:
-    """Non-ASCII characters that either engine folds onto an ASCII letter (e.g. U+212A KELVIN)."""
+def _case_changing() -> tuple[list[str], list[str]]:
+    """Non-ASCII characters that Python's or Arrow's lower-casing changes, with Python's and
+    Arrow's lower case of each (every other character lower-cases to itself in both)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _all_chars()
-    py = set(re.findall(r"[a-z]", text, re.IGNORECASE))
-    hits = pc.match_substring_regex(_all_chars_array(), "(?i)[a-z]").to_numpy(zero_copy_only=False)
-    rx = {text[i] for i in np.flatnonzero(hits)}
-    return _as_class(sorted(py | rx)) or "[^\\x{0}-\\x{10ffff}]"
+    chars = _all_chars()
+    arr = _all_chars_array()
+    arrow_changes = np.asarray(pc.not_equal(pc.utf8_lower(arr), arr))
+    idx = sorted(
+        {i for i, c in enumerate(chars) if c.lower() != c} | set(np.flatnonzero(arrow_changes))
+    )
+    subset = [chars[i] for i in idx]
+    arrow_lower = pc.utf8_lower(pa.array(subset)).to_pylist()
+    return subset, arrow_lower
+
+
+@cache
+def hazard_table(name: str) -> np.ndarray:
+    """Boolean table over code points: the characters on which RE2 (or Arrow) and Python may
+    answer differently, for one kind of construct:
+
+    - ``word``: ``\\w \\d \\b`` (RE2's are ASCII-only): every non-ASCII word character
+      (Python's digits are word characters too);
+    - ``space``: ``\\s``: every non-ASCII space character, and the ASCII controls Python
+      counts as space but RE2 does not;
+    - ``ignorecase``: non-ASCII characters either engine folds onto an ASCII letter (K, the
+      Kelvin sign; long s; dotless i), or whose Python lower case holds an ASCII letter;
+    - ``lower``: characters whose lower case Arrow's ``utf8_lower`` and Python's
+      ``str.lower`` disagree on (e.g. U+0130, and Unicode-version differences), plus U+03A3,
+      whose Python lower case depends on its neighbours (final sigma).
+    """
+    import pyarrow.compute as pc
+
+    chars = _all_chars()
+    if name == "word":
+        return _table(re.findall(r"\w", chars))
+    if name == "space":
+        return _table(re.findall(r"\s", chars) + list(ASCII_HAZARDS))
+    if name == "ignorecase":
+        py = set(re.findall(r"[a-z]", chars, re.IGNORECASE))
+        hits = np.asarray(pc.match_substring_regex(_all_chars_array(), "(?i)[a-z]"))
+        rx = {chars[i] for i in np.flatnonzero(hits)}
+        changing, _ = _case_changing()
+        lowered = {c for c in changing if any(x.isascii() for x in c.lower())}
+        return _table(py | rx | lowered)
+    if name == "lower":
+        changing, arrow_lower = _case_changing()
+        differ = [c for c, low in zip(changing, arrow_lower, strict=True) if c.lower() != low]
+        return _table([*differ, "\u03a3"])
+    raise ValueError(f"unknown hazard table {name!r}")
 
 
 class _Emitter:
     def __init__(self, flags: int) -> None:
         self.flags = flags
-        self.categories = False
+        self.categories: set[str] = set()  # hazard tables the pattern's categories need
         self.non_ascii = False
 
     def seq(self, items: list, top: bool = False) -> str:
@@ -163,7 +190,7 @@ class _Emitter:
                 raise Untranslatable("'$' before the end of the pattern")
             return r"(?:\n?\z)"
         if code in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
-            self.categories = True
+            self.categories.add("word")
             return r"\b" if code is C.AT_BOUNDARY else r"\B"
         raise Untranslatable(f"anchor {code}")
 
@@ -185,7 +212,8 @@ class _Emitter:
             elif op is C.RANGE:
                 parts.append(f"{self.lit(av[0])}-{self.lit(av[1])}")
             elif op is C.CATEGORY and av in names:
-                self.categories = True
+                space = av in (C.CATEGORY_SPACE, C.CATEGORY_NOT_SPACE)
+                self.categories.add("space" if space else "word")
                 parts.append(names[av])
             else:
                 raise Untranslatable(f"class item {op}")
@@ -214,15 +242,10 @@ def translate(pattern: str, ignore_case: bool = False) -> Plan | None:
         f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)) if flags & bit
     )
     re2 = (f"(?{prefix})" if prefix else "") + body
-    hazards = []
-    if emitter.categories and not flags & re.ASCII:
-        hazards.append(_category_hazard())
+    hazards = sorted(emitter.categories)  # with re.ASCII fewer differ; kept simple
     if flags & re.IGNORECASE:
-        hazards.append(NON_ASCII if emitter.non_ascii else _ignorecase_hazard())
-    if flags & re.ASCII and emitter.categories:
-        hazards.append("[\\x{b}\\x{1c}-\\x{1f}]")  # ASCII \s in Python includes these
-    hazard = None if not hazards else "|".join(hazards)
-    return Plan(re2=re2, hazard=hazard)
+        hazards.append("non_ascii" if emitter.non_ascii else "ignorecase")
+    return Plan(re2=re2, hazards=tuple(hazards))
 
 
 def literal_alternation(needles: tuple[str, ...]) -> str:

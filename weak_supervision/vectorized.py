@@ -9,7 +9,7 @@ Arrow comparisons where the types make them exact, and Python otherwise.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,31 +41,61 @@ class StringColumn:
             arr = pa.array(values, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
             arr = None  # mixed types: the Python path handles it
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 0:
+            arr = pa.array([], type=arr.type)
         if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             self.array = arr
-        elif arr is not None and pa.types.is_null(arr.type):
+        elif arr is not None and pa.types.is_null(arr.type):  # all missing
             self.array = pa.array([None] * len(values), type=pa.string())
         self._lower = None
+        self._special: tuple[np.ndarray, np.ndarray] | None = None
         self._masks: dict[str, np.ndarray] = {}
+
+    def _special_chars(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(code_points, rows)`` of every non-ASCII character and every ASCII hazard control
+        in the column, decoded from the UTF-8 buffers with numpy (one pass over the bytes)."""
+        if self._special is None:
+            import pyarrow as pa
+
+            chunks = self.array.chunks if isinstance(self.array, pa.ChunkedArray) else [self.array]
+            found, first_row = [], 0
+            for chunk in chunks:
+                cps, rows = _special_chars(chunk)
+                found.append((cps, rows + first_row))
+                first_row += len(chunk)
+            self._special = (
+                np.concatenate([c for c, _ in found]) if found else np.zeros(0, np.int64),
+                np.concatenate([r for _, r in found]) if found else np.zeros(0, np.int64),
+            )
+        return self._special
+
+    def rows_with(self, hazards: tuple[str, ...]) -> np.ndarray:
+        """Rows holding a character of any of the named hazard tables (``re2.hazard_table``);
+        ``non_ascii`` means any character above U+007F."""
+        import pyarrow.compute as pc
+
+        out = np.zeros(len(self.array), dtype=bool)
+        for name in hazards:
+            key = "hazard:" + name
+            if key not in self._masks:
+                if name == "non_ascii":
+                    mask = _mask(pc.invert(pc.string_is_ascii(self.array)))
+                else:
+                    cps, rows = self._special_chars()
+                    mask = np.zeros(len(self.array), dtype=bool)
+                    mask[rows[re2.hazard_table(name)[cps]]] = True
+                self._masks[key] = mask
+            out |= self._masks[key]
+        return out
 
     @property
     def lower(self):  # noqa: ANN201 - a pyarrow array
-        """``str.lower`` of every row, as Python computes it."""
+        """Arrow's ``utf8_lower`` of every row. It equals Python's ``str.lower`` except on the
+        rows ``rows_with(("lower",))``, which callers answer with Python."""
         if self._lower is None:
-            import pyarrow as pa
             import pyarrow.compute as pc
 
-            lowered = pc.utf8_lower(self.array)
-            non_ascii = _mask(pc.invert(pc.string_is_ascii(self.array)))
-            if non_ascii.any():  # Arrow's Unicode lowering differs from Python's for a few chars
-                idx = np.flatnonzero(non_ascii)
-                exact = [s.lower() for s in self.array.take(pa.array(idx)).to_pylist()]
-                lowered = pc.replace_with_mask(
-                    lowered, pa.array(non_ascii), pa.array(exact, type=lowered.type)
-                )
-            self._lower = lowered
+            self._lower = pc.utf8_lower(self.array)
         return self._lower
 
     def search(self, pattern: str, lower: bool = False) -> np.ndarray:
@@ -79,6 +109,64 @@ class StringColumn:
         return self._masks[key]
 
 
+_BLOCK = 1 << 22  # bytes per numpy pass: small reused buffers, no 100 MB temporaries
+
+
+def _offsets_and_data(arr) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - pyarrow array
+    """The row offsets (int64, absolute) and the UTF-8 bytes of a string array's rows."""
+    import pyarrow as pa
+
+    bufs = arr.buffers()
+    wide = pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+    if bufs[2] is None:
+        return offsets, np.zeros(0, dtype=np.uint8)
+    return offsets, np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+
+
+def _special_chars(arr) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - a pyarrow array
+    offsets, data = _offsets_and_data(arr)
+    if not len(data):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    hit = np.empty(min(_BLOCK, len(data)), dtype=bool)
+    tmp = np.empty_like(hit)
+    shifted = np.empty(len(hit), dtype=np.uint8)
+    positions = []
+    for start in range(0, len(data), _BLOCK):
+        block = data[start : start + _BLOCK]
+        n = len(block)
+        np.greater_equal(block, 0xC0, out=hit[:n])  # lead bytes of multi-byte characters
+        np.subtract(block, np.uint8(0x1C), out=shifted[:n])
+        np.less(shifted[:n], 4, out=tmp[:n])  # \x1c-\x1f
+        hit[:n] |= tmp[:n]
+        np.equal(block, 0x0B, out=tmp[:n])  # \v
+        hit[:n] |= tmp[:n]
+        positions.append(np.flatnonzero(hit[:n]) + start)
+    pos = np.concatenate(positions)
+    b0 = data[pos].astype(np.int64)
+    last = len(data) - 1
+
+    def cont(k: int) -> np.ndarray:
+        return data[np.minimum(pos + k, last)].astype(np.int64) & 0x3F
+
+    cps = np.where(
+        b0 < 0x80,
+        b0,
+        np.where(
+            b0 < 0xE0,
+            ((b0 & 0x1F) << 6) | cont(1),
+            np.where(
+                b0 < 0xF0,
+                ((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2),
+                ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            ),
+        ),
+    )
+    rows = np.searchsorted(offsets - offsets[0], pos, side="right") - 1
+    return cps, rows
+
+
 def _mask(arrow_bool) -> np.ndarray:  # noqa: ANN001
     return np.asarray(arrow_bool.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -88,7 +176,9 @@ def _python_votes(lf: DeclarativeLF, values: Sequence[Any]) -> np.ndarray:
 
 
 def _votes_from_hits(lf: DeclarativeLF, hits: np.ndarray) -> np.ndarray:
-    return np.where(hits, lf.label, ABSTAIN).astype(np.int64)
+    votes = np.full(len(hits), ABSTAIN, dtype=np.int16 if lf.label < 2**15 else np.int64)
+    votes[hits] = lf.label
+    return votes
 
 
 def _patch_rows(lf: DeclarativeLF, col: StringColumn, votes: np.ndarray, rows: np.ndarray) -> None:
@@ -102,7 +192,10 @@ def _patch_rows(lf: DeclarativeLF, col: StringColumn, votes: np.ndarray, rows: n
 
 def keyword_votes(lf: KeywordLF, col: StringColumn) -> np.ndarray:
     pattern = re2.literal_alternation(lf._needles)
-    return _votes_from_hits(lf, col.search(pattern, lower=not lf.case_sensitive))
+    votes = _votes_from_hits(lf, col.search(pattern, lower=not lf.case_sensitive))
+    if not lf.case_sensitive:
+        _patch_rows(lf, col, votes, col.rows_with(("lower",)))
+    return votes
 
 
 def regex_votes(lf: RegexLF, col: StringColumn) -> np.ndarray:
@@ -113,8 +206,8 @@ def regex_votes(lf: RegexLF, col: StringColumn) -> np.ndarray:
         votes = _votes_from_hits(lf, col.search(plan.re2))
     except Exception:  # noqa: BLE001 - RE2 refused it (e.g. too large): Python answers all rows
         return _python_votes(lf, col.array.to_pylist())
-    if plan.hazard is not None:
-        _patch_rows(lf, col, votes, col.search(plan.hazard))
+    if plan.hazards:
+        _patch_rows(lf, col, votes, col.rows_with(plan.hazards))
     return votes
 
 
@@ -148,11 +241,11 @@ def metadata_votes(lf: MetadataLF, values: pd.Series, col: StringColumn | None) 
     return _python_votes(lf, values.tolist())
 
 
-def lf_votes(lfs: Sequence[DeclarativeLF], df: pd.DataFrame, n_threads: int = 2) -> np.ndarray:
-    """An ``(len(df), len(lfs))`` int64 vote matrix (-1 = abstain) for declarative LFs.
-
-    Arrow kernels release the GIL, so LFs run on ``n_threads`` threads.
-    """
+def lf_votes(
+    lfs: Sequence[DeclarativeLF], df: pd.DataFrame, n_threads: int = 2
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(j, votes)`` for each declarative LF ``lfs[j]``: its vote per row of ``df`` (-1 =
+    abstain). Arrow kernels release the GIL, so LFs run on ``n_threads`` threads."""
     columns: dict[str, StringColumn] = {}
     for lf in lfs:
         f = lf.fields[0]
@@ -175,10 +268,7 @@ def lf_votes(lfs: Sequence[DeclarativeLF], df: pd.DataFrame, n_threads: int = 2)
             return regex_votes(lf, col)
         raise TypeError(f"not a declarative LF: {lf!r}")
 
-    out = np.full((len(df), len(lfs)), ABSTAIN, dtype=np.int64)
     if not lfs or not len(df):
-        return out
+        return
     with ThreadPoolExecutor(max_workers=max(1, n_threads)) as pool:
-        for j, votes in enumerate(pool.map(run, lfs)):
-            out[:, j] = votes
-    return out
+        yield from enumerate(pool.map(run, lfs))

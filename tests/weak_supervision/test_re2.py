@@ -85,19 +85,42 @@ def test_untranslatable_patterns_fall_back_to_python(pattern):
 
 def test_ignorecase_hazard_covers_every_folding_difference():
     # Every non-ASCII character that Python's re.I or RE2's (?i) equates with an ASCII letter
-    # is in the hazard class, so rows without one get identical answers from both engines.
+    # is a hazard, so rows without one get identical answers from both engines.
     chars = re2._all_chars()
     arr = re2._all_chars_array()
     py = np.array([bool(m) for m in map(re.compile("[a-z]", re.I).match, chars)])
     rx = np.asarray(pc.match_substring_regex(arr, "(?i)[a-z]"))
-    hazard = np.asarray(pc.match_substring_regex(arr, re2._ignorecase_hazard()))
+    hazard = re2.hazard_table("ignorecase")[re2._code_points()]
     assert not ((py != rx) & ~hazard).any()
     assert hazard.sum() < 10  # a handful (K, ſ, ı, İ), not a blanket fallback
 
 
-def test_category_hazard_holds_all_non_ascii_word_and_space_chars():
-    arr = re2._all_chars_array()
-    hazard = np.asarray(pc.match_substring_regex(arr, re2._category_hazard()))
+def test_word_and_space_hazards_hold_all_non_ascii_word_and_space_chars():
     chars = re2._all_chars()
-    word_or_space = np.array([bool(re.match(r"[\w\s]", c)) for c in chars])
-    assert (hazard == word_or_space).all()
+    word = np.array([bool(re.match(r"\w", c)) for c in chars])
+    space = np.array([bool(re.match(r"\s", c)) for c in chars])
+    assert (re2.hazard_table("word")[re2._code_points()] == word).all()
+    assert (re2.hazard_table("space")[re2._code_points()] == space).all()
+    assert re2.hazard_table("space")[[0x0B, 0x1C, 0x1F]].all()
+    assert not re2.hazard_table("space")[[ord("a"), ord(" "), ord("\t")]].any()
+
+
+def test_lower_hazard_marks_where_arrow_and_python_lower_differ():
+    chars = re2._all_chars()
+    arrow = pc.utf8_lower(re2._all_chars_array()).to_pylist()
+    differ = np.array([c.lower() != a for c, a in zip(chars, arrow, strict=True)])
+    table = re2.hazard_table("lower")[re2._code_points()]
+    assert not (differ & ~table).any() and table[chars.index("\u03a3")]
+
+
+def test_hazard_rows_found_from_the_utf8_bytes():
+    from weak_supervision.vectorized import StringColumn
+
+    texts = ["plain", "caf\u00e9", None, "\u212a", "x\x0by", "\U0001f600 ok", "", "\u00a0"]
+    col = StringColumn(pd.Series(texts, dtype="str"))
+    assert col.rows_with(("word",)).tolist() == [0, 1, 0, 1, 0, 0, 0, 0]  # K is a letter
+    assert col.rows_with(("space",)).tolist() == [0, 0, 0, 0, 1, 0, 0, 1]
+    assert col.rows_with(("ignorecase",)).tolist() == [0, 0, 0, 1, 0, 0, 0, 0]
+    assert col.rows_with(("non_ascii",)).tolist() == [0, 1, 0, 1, 0, 1, 0, 1]
+    sliced = StringColumn(pd.Series(texts[3:], dtype="str"))
+    assert sliced.rows_with(("word", "space")).tolist() == [1, 1, 0, 0, 1]
