@@ -140,7 +140,8 @@ def list_imports(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/imports")
 @login_required
 def create_import(project_id: int):  # noqa: ANN201
-    """Upload a CSV/TSV/JSONL/Parquet file (multipart field ``file``); column options as form fields."""
+    """Upload a CSV/TSV/JSONL/Parquet file, or a zip of images for an image project (multipart
+    field ``file``); column options as form fields."""
     project = project_for_me(project_id, "sme")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -154,14 +155,28 @@ def create_import(project_id: int):  # noqa: ANN201
         # pandas/pyarrow load only when someone imports: workers stay small.
         from labelapp.services.imports import ImportOptions, import_path
 
-        options = ImportOptions(
-            text_col=form.get("text_col") or None,
-            id_col=form.get("id_col") or None,
-            label_col=form.get("label_col") or None,
-            label_source=form.get("label_source") or None,
-            group_col=form.get("group_col") or None,
-            format=form.get("format") or None,
-        )
-        report = import_path(session, project, path, options, user=me(), display_name=filename)
+        if project.task_type == "image":
+            from labelapp.services.imports.archive import unpack_images_zip
+
+            folder = unpack_images_zip(path, Path(tmp) / "unpacked", filename)
+            options = ImportOptions(
+                folder_labels=form.get("folder_labels", "").lower() in ("1", "true", "on", "yes"),
+                label_source=form.get("label_source") or None,
+            )
+            report = import_path(
+                session, project, folder, options, user=me(), display_name=filename
+            )
+        else:
+            options = ImportOptions(
+                text_col=form.get("text_col") or None,
+                id_col=form.get("id_col") or None,
+                label_col=form.get("label_col") or None,
+                label_source=form.get("label_source") or None,
+                group_col=form.get("group_col") or None,
+                format=form.get("format") or None,
+            )
+            report = import_path(
+                session, project, path, options, user=me(), display_name=filename
+            )
     session.commit()
     return jsonify(report.to_dict()), 201

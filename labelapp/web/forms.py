@@ -42,6 +42,12 @@ class ImportForm(FlaskForm):
     group_col = StringField("Group column (optional)", validators=[Optional(), Length(max=200)])
 
 
+class ImageImportForm(FlaskForm):
+    file = FileField("Zip of the image folder", validators=[FileRequired()])
+    folder_labels = BooleanField("Take labels from subfolder names (one subfolder per label)")
+    label_source = StringField("Label source name", validators=[Optional(), Length(max=80)])
+
+
 class LearningForm(FlaskForm):
     """Active-learning settings of a project (admins)."""
 

@@ -18,7 +18,7 @@ from labelapp.services.overview import project_overview
 from labelapp.services.projects import create_project, get_project_for, visible_projects
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-from labelapp.web.forms import ImportForm, ProjectForm
+from labelapp.web.forms import ImageImportForm, ImportForm, ProjectForm
 
 pages = Blueprint("pages", __name__)
 
@@ -122,7 +122,7 @@ def project(project_id: int) -> str:
         remaining=remaining,
         annotations=annotations,
         imports=imports,
-        form=ImportForm() if can_import and proj.task_type == "text" else None,
+        form=(ImportForm() if proj.task_type == "text" else ImageImportForm()) if can_import else None,
     )
 
 
@@ -130,7 +130,8 @@ def project(project_id: int) -> str:
 @login_required
 def import_file(project_id: int) -> Response:
     proj = project_for_me(project_id, "sme")
-    form = ImportForm()
+    images = proj.task_type == "image"
+    form = ImageImportForm() if images else ImportForm()
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
             flash(f"{field}: {'; '.join(errors)}", "error")
@@ -143,15 +144,24 @@ def import_file(project_id: int) -> Response:
         upload.save(path)
         # pandas/pyarrow load only when someone imports: workers stay small.
         from labelapp.services.imports import ImportOptions, import_path
+        from labelapp.services.imports.archive import unpack_images_zip
 
-        options = ImportOptions(
-            text_col=form.text_col.data or None,
-            id_col=form.id_col.data or None,
-            label_col=form.label_col.data or None,
-            label_source=form.label_source.data or None,
-            group_col=form.group_col.data or None,
-        )
+        if images:
+            options = ImportOptions(
+                folder_labels=form.folder_labels.data,
+                label_source=form.label_source.data or None,
+            )
+        else:
+            options = ImportOptions(
+                text_col=form.text_col.data or None,
+                id_col=form.id_col.data or None,
+                label_col=form.label_col.data or None,
+                label_source=form.label_source.data or None,
+                group_col=form.group_col.data or None,
+            )
         try:
+            if images:
+                path = unpack_images_zip(path, Path(tmp) / "unpacked", filename)
             report = import_path(session, proj, path, options, user=me(), display_name=filename)
         except UserError as exc:
             session.rollback()

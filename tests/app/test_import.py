@@ -234,3 +234,49 @@ def test_text_file_into_image_project_is_refused(sessions) -> None:  # noqa: ANN
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     with pytest.raises(UserError, match="image project"):
         _import(sessions, pid, YOUTUBE, YT_OPTIONS)
+
+
+def _zip(folder: Path, target: Path, extra: dict[str, bytes] | None = None) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(target, "w") as zf:
+        for path in sorted(folder.rglob("*.png")):
+            zf.write(path, Path("digits") / path.relative_to(folder))
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return target
+
+
+def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:  # noqa: ANN001
+    from tests.app.factories import make_user
+
+    archive = _zip(_digit_folder(tmp_path / "imgs"), tmp_path / "digits.zip")
+    pid = make_project(sessions, labels=("0", "1"), task_type="image")
+    sme = make_user(sessions, "sam", "sme", (pid,))
+    with archive.open("rb") as f:
+        res = client.post(
+            f"/api/projects/{pid}/imports",
+            data={"file": (f, "digits.zip"), "folder_labels": "true"},
+            headers=sme.headers,
+        )
+    assert res.status_code == 201, res.get_json()
+    assert (res.get_json()["items_created"], res.get_json()["annotations_created"]) == (6, 6)
+    item = client.get(f"/api/projects/{pid}/items", headers=sme.headers).get_json()["items"][0]
+    image = client.get(item["image_url"], headers=sme.headers)
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_api_refuses_a_zip_that_escapes_its_folder(client, sessions, tmp_path) -> None:  # noqa: ANN001
+    from tests.app.factories import make_user
+
+    archive = _zip(_digit_folder(tmp_path / "imgs"), tmp_path / "bad.zip", {"../evil.png": b"x"})
+    pid = make_project(sessions, labels=("0", "1"), task_type="image")
+    sme = make_user(sessions, "sam", "sme", (pid,))
+    with archive.open("rb") as f:
+        res = client.post(
+            f"/api/projects/{pid}/imports", data={"file": (f, "bad.zip")}, headers=sme.headers
+        )
+    assert res.status_code == 400
+    assert "outside the archive" in res.get_json()["error"]["message"]
+    assert _count(sessions, Item, pid) == 0
+    assert not (tmp_path / "evil.png").exists()
