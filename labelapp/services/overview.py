@@ -46,7 +46,8 @@ def live_labels(session: Session, project_id: int) -> list[tuple[int, int, list[
             .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
             .label("rank"),
         )
-        .where(a.project_id == project_id, a.user_id.is_not(None))
+        # A reviewer's adjudication is not their own answer: it never replaces their label.
+        .where(a.project_id == project_id, a.user_id.is_not(None), a.kind != "adjudicate")
         .subquery()
     )
     rows = session.execute(

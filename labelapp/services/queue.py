@@ -200,10 +200,14 @@ def _check_labels(project: Project, labels: object, kind: str) -> list[str]:
 
 
 def _prior(session: Session, item_id: int, user_id: int) -> Annotation | None:
-    """The user's latest row for the item (what state the pair is in)."""
+    """The user's latest row for the item (what state the pair is in); adjudications aside."""
     return session.scalar(
         select(Annotation)
-        .where(Annotation.item_id == item_id, Annotation.user_id == user_id)
+        .where(
+            Annotation.item_id == item_id,
+            Annotation.user_id == user_id,
+            Annotation.kind != "adjudicate",
+        )
         .order_by(Annotation.id.desc())
         .limit(1)
     )

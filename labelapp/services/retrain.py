@@ -28,8 +28,8 @@ MIN_TOP_N = 2000
 
 
 def consensus_labels(session: Session, project: Project) -> dict[int, str]:
-    """One training label per item: the majority of its annotators' current labels (no ties,
-    no 'ambiguous')."""
+    """One training label per item: an adjudication if there is one, else the majority of its
+    annotators' current labels (no ties, no 'ambiguous')."""
     ambiguous = {lab.name for lab in project.labels if lab.is_ambiguous}
     votes: dict[int, Counter] = {}
     for item_id, _user, labels in live_labels(session, project.id):
@@ -41,6 +41,15 @@ def consensus_labels(session: Session, project: Project) -> dict[int, str]:
         (top, n), *rest = counter.most_common(2) + [(None, 0)]
         if n > rest[0][1]:
             out[item_id] = top
+    # A reviewer's adjudication is the final word on a disputed item (the latest one counts).
+    rows = session.execute(
+        select(Annotation.item_id, Annotation.labels)
+        .where(Annotation.project_id == project.id, Annotation.kind == "adjudicate")
+        .order_by(Annotation.id)
+    )
+    for item_id, labels in rows:
+        if len(labels) == 1 and labels[0] not in ambiguous:
+            out[item_id] = labels[0]
     return out
 
 
