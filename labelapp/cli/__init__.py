@@ -5,6 +5,7 @@ import click
 from labelapp.cli.agreement import agreement
 from labelapp.cli.db import db
 from labelapp.cli.demo import demo
+from labelapp.cli.export import export
 from labelapp.cli.imports import import_command
 from labelapp.cli.projects import projects
 from labelapp.cli.serve import serve
@@ -19,5 +20,5 @@ def main() -> None:
     """labelapp: label data, guided by active learning and weak supervision."""
 
 
-for command in (agreement, db, demo, import_command, projects, serve, simulate, users, ws):
+for command in (agreement, db, demo, export, import_command, projects, serve, simulate, users, ws):
     main.add_command(command)

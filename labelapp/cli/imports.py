@@ -52,7 +52,8 @@ class _PhaseBar:
 @click.option("--label-col", help="Column with existing labels ('a|b' for several).")
 @click.option("--label-source", help="Who gave those labels (default: import:FILENAME).")
 @click.option("--group-col", help="Column that groups items (kept together in splits).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "jsonl", "parquet", "images"]))
+@click.option("--format", "fmt",
+              type=click.Choice(["csv", "tsv", "jsonl", "parquet", "images", "label_studio"]))
 @click.option(
     "--folder-labels", is_flag=True, help="Images: take each label from its subfolder's name."
 )
@@ -65,7 +66,8 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
                    text_col: str | None, id_col: str | None, label_col: str | None,
                    label_source: str | None, group_col: str | None, fmt: str | None,
                    folder_labels: bool, gold: bool) -> None:  # fmt: skip
-    """Import PATH (CSV, TSV, JSONL, Parquet, or a folder of images) into a project.
+    """Import PATH (CSV, TSV, JSONL, Parquet, a Label Studio JSON export, or a folder of images)
+    into a project.
 
     Every row is validated before anything is stored; a bad row rejects the whole file with its
     line number. Rows already imported (same id, or same text when there is no id) are skipped.
@@ -106,3 +108,5 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
         + (f" from {report.label_source!r}" if report.label_source else "")
         + (f"; {report.gold_items:,} gold items" if report.gold_items else "")
     )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)

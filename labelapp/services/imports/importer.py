@@ -82,6 +82,17 @@ def import_path(
             )
         valid, staged = images.validate_folder(path, label_names, options.folder_labels, progress)
         label_source = options.label_source or ("folder" if options.folder_labels else None)
+    elif fmt == "label_studio":
+        from labelapp.services.imports.label_studio import read_label_studio
+
+        if project.task_type != "text":
+            raise UserError(f"{name}: Label Studio tasks import into text projects; "
+                            f"{project.name!r} is an image project")  # fmt: skip
+        if options.label_col or options.label_source:
+            raise UserError(f"{name}: a Label Studio export names each label's source itself; "
+                            "drop the label column and label source options")  # fmt: skip
+        studio = read_label_studio(session, project, path, name, options.text_col, progress)
+        valid, staged, label_source = studio.valid, None, None
     else:
         if project.task_type != "text":
             raise UserError(
@@ -111,6 +122,9 @@ def import_path(
         label_source = options.label_source or "gold"
     try:
         report = _store(session, project, valid, fmt, name, label_source, user, progress, staged)
+        if fmt == "label_studio":
+            _store_sourced_labels(session, project, report, studio.labels, progress)
+            report.warnings.extend(studio.warnings)
         if options.gold:
             report.gold_items = _mark_gold(session, project, valid.frame)
     except BaseException:
@@ -118,6 +132,35 @@ def import_path(
             staged.discard()
         raise
     return report
+
+
+def _store_sourced_labels(
+    session: Session, project: Project, report: ImportReport, labels: pd.DataFrame,
+    progress: Progress,
+) -> None:  # fmt: skip
+    """Labels that carry their own source (Label Studio): one annotation batch per source."""
+    if labels.empty:
+        return
+    ids = dict(
+        session.execute(
+            select(Item.external_id, Item.id).where(Item.project_id == project.id)
+        ).all()
+    )
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        progress("store", done, len(labels))
+
+    created = sum(
+        _insert_annotations(session, project, group, ids, str(source), advance)
+        for source, group in labels.groupby("source", sort=True)
+    )
+    sources = ", ".join(sorted(labels["source"].unique()))
+    batch = session.get(ImportBatch, report.import_id)
+    batch.label_source, batch.annotations_created = sources[:80], created
+    report.label_source, report.annotations_created = sources, created
 
 
 def _mark_gold(session: Session, project: Project, frame: pd.DataFrame) -> int:

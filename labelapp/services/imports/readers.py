@@ -10,7 +10,7 @@ import pandas as pd
 
 from labelapp.services.errors import UserError
 
-FORMATS = ("csv", "tsv", "jsonl", "parquet", "images")
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "images", "label_studio")
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -31,12 +31,17 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
         return fmt
     if path.is_dir():
         return "images"
+    if path.suffix.lower() == ".json" and path.is_file():
+        from labelapp.services.imports.label_studio import looks_like_task_list
+
+        if looks_like_task_list(path):
+            return "label_studio"
     try:
         return _EXTENSIONS[path.suffix.lower()]
     except KeyError:
         raise UserError(
             f"{path.name}: cannot tell the format from the extension {path.suffix!r}; "
-            f"use .csv, .tsv, .jsonl or .parquet, or pass --format"
+            f"use .csv, .tsv, .jsonl, .parquet or .json (Label Studio), or pass --format"
         ) from None
 
 

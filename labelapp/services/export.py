@@ -1,0 +1,679 @@
+"""Export a project as a dataset version: resolve labels, split, write files, record the version.
+
+Each item's label and its source, first rule that applies:
+
+1. its latest adjudication (``kind="adjudicate"``): source ``adjudicated``;
+2. its annotators' current labels (:func:`~labelapp.services.overview.live_labels`): all agree
+   and nobody said "ambiguous": ``human``; otherwise a strict majority (an "ambiguous" answer is a
+   vote that cannot win): ``majority``, which stays in train; a tie: left out;
+3. its latest imported label (an annotation with no user): the import's source name (e.g.
+   ``uci``, ``gold``; Label Studio annotations keep ``human``/``adjudicated``);
+4. its latest probabilistic label (``label_model`` before ``propagation``) with its confidence:
+   train only, and only from ``min_confidence`` up.
+
+"Ambiguous" is never a training class: an item whose only answer is ambiguous is left out. The
+library (:mod:`labelapp.export`) splits and writes; this module reads the rows, stores the splits
+back on the items (so the next export keeps them) and records a :class:`DatasetVersion` whose
+snapshot lives in the data directory (``versions/project-<id>/v<N>.parquet``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+import labelapp
+from labelapp import config
+from labelapp.db import session_scope
+from labelapp.models import (
+    Annotation,
+    DatasetVersion,
+    Item,
+    Job,
+    LabelingFunction,
+    LabelModelRun,
+    ProbLabel,
+    Project,
+)
+from labelapp.services.errors import NotFound, UserError
+from labelapp.services.jobs import handler
+from labelapp.services.overview import live_labels
+from labelapp.services.queue import start_write
+
+FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
+WEAK_SOURCES = ("label_model", "propagation")  # in order of preference
+Progress = Callable[[float, str], None]
+# Share of a job's progress bar per stage: reading rows, the library's stages, storing the version.
+_STAGES = {"read": (0.0, 0.15), "splits": (0.15, 0.35), "augment": (0.35, 0.6),
+           "write": (0.6, 0.9), "manifest": (0.9, 0.95), "store": (0.95, 1.0)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What the user asked for; :meth:`checked` validates it before any work starts."""
+
+    fmt: str
+    seed: int = 0
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    min_confidence: float = 0.9
+    resplit: bool = False
+    augment: dict[str, Any] | None = None  # an AugmentPlan.to_dict()
+    near_duplicate_threshold: float | None = 0.7
+
+    def checked(self, project: Project) -> ExportRequest:
+        if self.fmt not in FORMATS:
+            raise UserError(f"unknown export format {self.fmt!r}; choose one of {', '.join(FORMATS)}")
+        if self.fmt == "imagefolder" and project.task_type != "image":
+            raise UserError("the imagefolder format is for image projects; pick csv, jsonl, "
+                            "parquet, huggingface or label_studio")  # fmt: skip
+        ratios = tuple(float(r) for r in self.ratios)
+        if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6:
+            raise UserError(
+                f"ratios {list(self.ratios)} must be three non-negative numbers (train, dev, "
+                "test) summing to 1, e.g. 0.8,0.1,0.1"
+            )
+        if not 0.0 <= float(self.min_confidence) <= 1.0:
+            raise UserError(f"min confidence must be between 0 and 1, got {self.min_confidence}")
+        if self.augment is not None:
+            kind = self.augment.get("kind")
+            if kind != project.task_type:
+                raise UserError(
+                    f"a {kind} augmentation plan cannot augment the {project.task_type} items of "
+                    f"{project.name!r}"
+                )
+        return self
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "format": self.fmt,
+            "seed": int(self.seed),
+            "ratios": [float(r) for r in self.ratios],
+            "min_confidence": float(self.min_confidence),
+            "resplit": bool(self.resplit),
+            "augment": self.augment,
+            "near_duplicate_threshold": self.near_duplicate_threshold,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> ExportRequest:
+        return cls(
+            fmt=params["format"],
+            seed=int(params.get("seed", 0)),
+            ratios=tuple(params.get("ratios", (0.8, 0.1, 0.1))),  # type: ignore[arg-type]
+            min_confidence=float(params.get("min_confidence", 0.9)),
+            resplit=bool(params.get("resplit", False)),
+            augment=params.get("augment"),
+            near_duplicate_threshold=params.get("near_duplicate_threshold", 0.7),
+        )
+
+
+def load_plan(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """An augmentation plan (JSON file, shipped pipeline name or dict) as its recordable dict."""
+    from augment.plan import load_augment_plan
+
+    try:
+        return load_augment_plan(source).to_dict()
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        raise UserError(f"augmentation plan: {exc}") from None
+
+
+# --- labels --------------------------------------------------------------------------------
+
+
+@dataclass
+class ResolvedLabels:
+    """Per item id: ``(labels, source, confidence)``; what was left out and why; the runs used."""
+
+    labels: dict[int, tuple[list[str], str, float]] = field(default_factory=dict)
+    left_out: Counter = field(default_factory=Counter)
+    label_model_runs: list[int] = field(default_factory=list)
+
+
+def human_vote(answers: list[list[str]], ambiguous: set[str]) -> tuple[list[str], str] | None:
+    """Annotators' answers -> ``(labels, "human" | "majority")``, or None (a tie, or only
+    "ambiguous"). An ambiguous answer counts against unanimity and as a vote that cannot win."""
+    votes = Counter(tuple(sorted(a)) for a in answers if a and not ambiguous.intersection(a))
+    n_ambiguous = sum(1 for a in answers if ambiguous.intersection(a))
+    if not votes:
+        return None
+    (top, n), *rest = votes.most_common()
+    if not rest and n_ambiguous == 0:
+        return list(top), "human"
+    return (list(top), "majority") if n > max(rest[0][1] if rest else 0, n_ambiguous) else None
+
+
+def _latest_imported(session: Session, project_id: int) -> dict[int, tuple[list[str], str]]:
+    """Per item, its most recent imported label (annotations without a user): labels, source."""
+    a = Annotation
+    ranked = (
+        select(
+            a.id,
+            a.item_id,
+            a.source,
+            a.labels,
+            func.row_number()
+            .over(partition_by=(a.item_id, a.source), order_by=a.id.desc())
+            .label("rank"),
+        )
+        .where(a.project_id == project_id, a.user_id.is_(None), a.kind == "label")
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.item_id, ranked.c.source, ranked.c.labels)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.id)
+    )
+    return {item_id: (list(labels), source) for item_id, source, labels in rows}
+
+
+def _latest_weak(session: Session, project_id: int) -> dict[int, tuple[str, str, float, int | None]]:
+    """Per item, its latest probabilistic label, label model before propagation."""
+    p = ProbLabel
+    ranked = (
+        select(
+            p.item_id,
+            p.source,
+            p.label,
+            p.confidence,
+            p.label_model_run_id,
+            func.row_number()
+            .over(partition_by=(p.item_id, p.source), order_by=p.id.desc())
+            .label("rank"),
+        )
+        .where(p.project_id == project_id, p.source.in_(WEAK_SOURCES))
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    out: dict[int, tuple[str, str, float, int | None]] = {}
+    for item_id, source, label, confidence, run_id, _rank in rows:
+        held = out.get(item_id)
+        if held is None or WEAK_SOURCES.index(source) < WEAK_SOURCES.index(held[0]):
+            out[item_id] = (source, label, float(confidence), run_id)
+    return out
+
+
+def resolve_labels(session: Session, project: Project) -> ResolvedLabels:
+    """Each item's training label and its source, by the rules in the module docstring."""
+    ambiguous = {lab.name for lab in project.labels if lab.is_ambiguous}
+    out = ResolvedLabels()
+    a = Annotation
+    for item_id, labels in session.execute(
+        select(a.item_id, a.labels)
+        .where(a.project_id == project.id, a.kind == "adjudicate")
+        .order_by(a.id)  # the latest adjudication wins
+    ):
+        out.labels[item_id] = (list(labels), "adjudicated", 1.0)
+
+    answers: dict[int, list[list[str]]] = {}
+    for item_id, _user, labels in live_labels(session, project.id):
+        answers.setdefault(item_id, []).append(labels)
+    decided = set(out.labels)
+    for item_id, given in answers.items():
+        if item_id in decided:
+            continue
+        decided.add(item_id)  # humans answered: a weaker source never overrides them
+        vote = human_vote(given, ambiguous)
+        if vote is None:
+            out.left_out["annotators tied or only 'ambiguous'"] += 1
+        else:
+            out.labels[item_id] = (vote[0], vote[1], 1.0)
+
+    for item_id, (labels, source) in _latest_imported(session, project.id).items():
+        if item_id in decided:
+            continue
+        decided.add(item_id)
+        chosen = [x for x in labels if x not in ambiguous]
+        if chosen:
+            out.labels[item_id] = (chosen, source, 1.0)
+        else:
+            out.left_out["imported as 'ambiguous'"] += 1
+
+    runs = set()
+    for item_id, (source, label, confidence, run_id) in _latest_weak(session, project.id).items():
+        if item_id in decided:
+            continue
+        labels = label.split("|") if project.multi_label else [label]
+        if ambiguous.intersection(labels):
+            continue
+        out.labels[item_id] = (labels, source, confidence)
+        if run_id is not None:
+            runs.add(int(run_id))
+    out.label_model_runs = sorted(runs)
+    return out
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+def items_frame(
+    session: Session, project: Project, ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """The items' content (all of the project's, or ``ids``) in the library's column names.
+
+    ``item_id`` is the database id; ``external_id`` (the import's id) travels as an extra column;
+    image paths are absolute (under :func:`labelapp.config.media_dir`).
+    """
+    i = Item
+    query = select(
+        i.id, i.external_id, i.text, i.image_path, i.content_hash, i.meta, i.group_key, i.split
+    ).where(i.project_id == project.id)
+    rows = session.execute(query.order_by(i.id)).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=["item_id", "external_id", "text", "image_path", "content_hash", "metadata",
+                 "group_key", "split"],
+    )  # fmt: skip
+    if ids is not None:
+        frame = frame[frame["item_id"].isin(set(ids))].reset_index(drop=True)
+    if project.task_type == "image":
+        media = config.media_dir()
+        frame["image_path"] = [str(media / p) if p else None for p in frame["image_path"]]
+        return frame.drop(columns="text")
+    return frame.drop(columns="image_path")
+
+
+def export_items(session: Session, project: Project) -> tuple[pd.DataFrame, ResolvedLabels]:
+    """One row per labeled item: content plus ``label``, ``label_source``, ``confidence``."""
+    resolved = resolve_labels(session, project)
+    frame = items_frame(session, project)
+    known = frame["item_id"].isin(set(resolved.labels)).to_numpy()
+    frame = frame[known].reset_index(drop=True)
+    entries = [resolved.labels[i] for i in frame["item_id"]]
+    if project.multi_label:
+        frame["label"] = pd.Series([e[0] for e in entries], dtype=object)
+    else:
+        frame["label"] = [e[0][0] for e in entries]
+    frame["label_source"] = [e[1] for e in entries]
+    frame["confidence"] = [e[2] for e in entries]
+    return frame, resolved
+
+
+def provenance(session: Session, project: Project, resolved: ResolvedLabels) -> dict[str, Any]:
+    """What the labels came from: the project, the label-model runs and their LF set."""
+    runs = session.execute(
+        select(LabelModelRun.id, LabelModelRun.kind, LabelModelRun.lf_ids).where(
+            LabelModelRun.id.in_(resolved.label_model_runs)
+        )
+    ).all() if resolved.label_model_runs else []  # fmt: skip
+    lf_ids = sorted({int(x) for _, _, ids in runs for x in (ids or [])})
+    lfs = session.execute(
+        select(LabelingFunction.id, LabelingFunction.name, LabelingFunction.version)
+        .where(LabelingFunction.id.in_(lf_ids))
+        .order_by(LabelingFunction.id)
+    ).all() if lf_ids else []  # fmt: skip
+    return {
+        "project": project.name,
+        "project_id": project.id,
+        "task_type": project.task_type,
+        "label_model_runs": [{"id": r, "kind": k} for r, k, _ in runs],
+        "lf_set": [{"id": i, "name": n, "version": v} for i, n, v in lfs],
+        "left_out": dict(sorted(resolved.left_out.items())),
+    }
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+class JobProgress:
+    """The library's ``(stage, done, total)`` calls as a job's fraction, at most every 1 %."""
+
+    def __init__(self, report: Progress) -> None:
+        self.report = report
+        self.last = -1.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        low, high = _STAGES.get(stage, (0.0, 1.0))
+        fraction = low + (high - low) * (done / total if total else 1.0)
+        if fraction - self.last >= 0.01 or done == total:
+            self.last = fraction
+            self.report(fraction, f"{stage}: {done:,} of {total:,}")
+
+
+StageProgress = Callable[[str, int, int], None]
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def versions_dir(project_id: int) -> Path:
+    """Where a project's version snapshots live (the data directory)."""
+    return config.data_dir() / "versions" / f"project-{project_id}"
+
+
+def exports_dir(project_id: int) -> Path:
+    """Where browser exports are written (the data directory)."""
+    return config.data_dir() / "exports" / f"project-{project_id}"
+
+
+def _empty_dir(path: Path) -> Path:
+    path = path.expanduser().resolve()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UserError(
+            f"{path} is not an empty folder; give a new or empty one (every file in it becomes "
+            "part of the dataset version)"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _code_version() -> str:
+    from labelapp.export.manifest import code_version
+
+    return code_version(labelapp.__version__, repo=Path(labelapp.__file__).resolve().parent)
+
+
+def export_project(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    request: ExportRequest,
+    out_dir: str | Path | None = None,
+    *,
+    user_id: int | None = None,
+    job_id: int | None = None,
+    progress: StageProgress = _noop,
+) -> DatasetVersion:
+    """Export the project's labeled items and record the new dataset version.
+
+    ``out_dir``: an empty or new folder; None writes to ``exports/project-<id>/v<N>`` in the data
+    directory. ``progress(stage, done, total)``: stages ``read``, then the library's (``splits``,
+    ``augment``, ``write``, ``manifest``), then ``store``.
+    """
+    from labelapp.export import write_export, write_snapshot
+
+    progress("read", 0, 1)
+    with session_scope(sessions) as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"no project {project_id}")
+        request = request.checked(project)
+        items, resolved = export_items(session, project)
+        recorded = provenance(session, project, resolved)
+        name, multi_label = project.name, project.multi_label
+    if items.empty:
+        raise UserError(
+            f"project {name!r} has no labeled items to export: label some, import labels, or "
+            "run the label model first"
+        )
+    progress("read", 1, 1)
+    managed = out_dir is None
+    target = exports_dir(project_id) / f"tmp-{uuid.uuid4().hex[:12]}" if managed else out_dir
+    target = _empty_dir(Path(target))
+    try:
+        result = write_export(
+            items,
+            request.fmt,
+            target,
+            seed=request.seed,
+            ratios=request.ratios,
+            min_confidence=request.min_confidence,
+            resplit=request.resplit,
+            near_duplicate_threshold=request.near_duplicate_threshold,
+            augment=request.augment,
+            name=name,
+            provenance=recorded,
+            code_version=_code_version(),
+            image_root=config.media_dir(),
+            progress=progress,
+        )
+    except ValueError as exc:
+        if managed:
+            shutil.rmtree(target, ignore_errors=True)
+        raise UserError(f"export failed: {exc}") from None
+    except BaseException:
+        if managed:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    progress("store", 0, 1)
+    splits = result.splits.astype(object).where(result.splits.notna(), None)
+    previous = items["split"].astype(object).where(items["split"].notna(), None)
+    changed = [
+        {"b_id": int(item_id), "split": new}
+        for item_id, old, new in zip(items["item_id"], previous, splits, strict=True)
+        if old != new and (new is not None or request.resplit)
+    ]
+    manifest_sha256 = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
+    params = {
+        **request.to_params(),
+        "multi_label": multi_label,
+        "n_items": int(result.manifest["n_items"]),
+        "n_rows": int(result.manifest["n_rows"]),
+        "job_id": job_id,
+    }
+    with session_scope(sessions) as session:
+        start_write(session)
+        # One export records at a time per project (PostgreSQL; SQLite's write lock does it).
+        session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+        number = (
+            session.scalar(
+                select(func.max(DatasetVersion.version)).where(
+                    DatasetVersion.project_id == project_id
+                )
+            )
+            or 0
+        ) + 1
+        final = target
+        if managed:
+            final = exports_dir(project_id) / f"v{number}"
+            if final.exists():  # left by an export whose recording failed
+                shutil.rmtree(final)
+            target.rename(final)
+        snapshot = write_snapshot(result.snapshot, versions_dir(project_id) / f"v{number}.parquet")
+        if changed:
+            session.connection().execute(
+                update(Item).where(Item.id == bindparam("b_id")).values(split=bindparam("split")),
+                changed,
+            )
+        version = DatasetVersion(
+            project_id=project_id,
+            version=number,
+            format=request.fmt,
+            params={**params, "snapshot": str(snapshot), "splits_changed": len(changed)},
+            manifest=result.manifest,
+            manifest_sha256=manifest_sha256,
+            out_dir=str(final),
+            created_by_id=user_id,
+        )
+        session.add(version)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise UserError(
+                f"another export recorded version {number} of this project at the same time; "
+                "export again"
+            ) from None
+    progress("store", 1, 1)
+    return version
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def list_versions(session: Session, project_id: int) -> list[DatasetVersion]:
+    return list(
+        session.scalars(
+            select(DatasetVersion)
+            .where(DatasetVersion.project_id == project_id)
+            .order_by(DatasetVersion.version)
+        )
+    )
+
+
+def get_version(session: Session, project_id: int, number: int) -> DatasetVersion:
+    version = session.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.project_id == project_id, DatasetVersion.version == number
+        )
+    )
+    if version is None:
+        known = [v.version for v in list_versions(session, project_id)]
+        raise NotFound(
+            f"no dataset version {number} in this project; versions: "
+            f"{', '.join(map(str, known)) or 'none yet (export first)'}"
+        )
+    return version
+
+
+def version_snapshot(version: DatasetVersion) -> pd.DataFrame:
+    from labelapp.export import read_snapshot
+
+    path = version.params.get("snapshot")
+    if not path or not Path(path).is_file():
+        raise UserError(
+            f"the snapshot of version {version.version} is missing ({path}); it is kept in the "
+            "data directory where the export ran"
+        )
+    return read_snapshot(path)
+
+
+def version_summary(version: DatasetVersion) -> dict[str, Any]:
+    """JSON-ready: number, format, when, counts per split and label, label sources."""
+    manifest = version.manifest
+    counts = manifest.get("counts", {})
+    return {
+        "version": version.version,
+        "format": version.format,
+        "created_at": version.created_at.isoformat(),
+        "created_by_id": version.created_by_id,
+        "out_dir": version.out_dir,
+        "n_items": manifest.get("n_items"),
+        "n_rows": manifest.get("n_rows"),
+        "n_augmented": manifest.get("n_augmented", 0),
+        "per_split": {s: sum(c.values()) for s, c in counts.items()},
+        "counts": counts,
+        "label_sources": manifest.get("label_sources", {}),
+        "parameters": {
+            k: version.params.get(k)
+            for k in ("seed", "ratios", "min_confidence", "resplit", "augment")
+        },
+        "manifest_sha256": version.manifest_sha256,
+        "dataset_sha256": manifest.get("dataset_sha256"),
+    }
+
+
+def diff(session: Session, project_id: int, old: int, new: int) -> dict[str, Any]:
+    """Two versions compared: items added, removed, relabeled, moved; count deltas; parameters.
+
+    Item ids are database ids; ``external_ids`` maps the ones listed to the import's ids.
+    """
+    from labelapp.export import diff_versions
+
+    a, b = get_version(session, project_id, old), get_version(session, project_id, new)
+    result = diff_versions(a.manifest, version_snapshot(a), b.manifest, version_snapshot(b))
+    items = result["items"]
+    listed = {
+        int(i)
+        for i in items["added"] + items["removed"] + [r["item_id"] for r in items["relabeled"]]
+        + [r["item_id"] for r in items["moved"]]
+        if str(i).isdigit()
+    }
+    names = dict(
+        session.execute(
+            select(Item.id, Item.external_id).where(Item.project_id == project_id)
+        ).all()
+    ) if listed else {}  # fmt: skip
+    result["external_ids"] = {str(i): names[i] for i in sorted(listed) if i in names}
+    result["versions"] = [old, new]
+    return result
+
+
+def reexport_version(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    number: int,
+    out_dir: str | Path,
+    progress: StageProgress = _noop,
+) -> Path:
+    """Write a past version again, byte for byte, into the empty folder ``out_dir``."""
+    with session_scope(sessions) as session:
+        version = get_version(session, project_id, number)
+        project = session.get(Project, project_id)
+        snapshot = version_snapshot(version)
+        items = items_frame(session, project, [int(i) for i in snapshot["item_id"]])
+        manifest = dict(version.manifest)
+    target = _empty_dir(Path(out_dir))
+    try:
+        _export_version(items, snapshot, manifest, target, progress)
+    except ValueError as exc:
+        raise UserError(f"cannot re-export version {number}: {exc}") from None
+    return target
+
+
+def _export_version(
+    items: pd.DataFrame,
+    snapshot: pd.DataFrame,
+    manifest: Mapping[str, Any],
+    out: Path,
+    progress: StageProgress,
+) -> None:
+    """:func:`labelapp.export.export_version`, carrying extra item columns (``external_id``).
+
+    The library's function rebuilds rows from its known content columns only, so a version
+    written with extra columns would come out different. Same steps, every column kept.
+    """
+    from augment.balance import balance_report
+    from augment.plan import load_augment_plan
+    from labelapp.export.dataset import _write
+    from labelapp.export.manifest import content_digests, verify_manifest, write_manifest
+
+    ids = snapshot["item_id"].astype(str)
+    content = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
+    missing = ids[~ids.isin(content.index)]
+    if len(missing):
+        raise ValueError(f"{len(missing)} of its items are gone (first: {missing.iloc[0]!r})")
+    keep = [c for c in content.columns if c not in ("split", "label", "label_source", "confidence")]
+    rows = content.loc[ids, keep].reset_index()
+    for column in ("split", "label", "label_source", "confidence"):
+        rows[column] = snapshot[column].to_numpy()
+    changed = content_digests(rows) != snapshot["content_digest"].to_numpy()
+    if changed.any():
+        raise ValueError(
+            f"the content of {int(changed.sum())} items changed since (first: "
+            f"{rows.loc[changed, 'item_id'].iloc[0]!r})"
+        )
+    parameters = dict(manifest["parameters"])
+    plan = load_augment_plan(parameters["augment"]) if parameters.get("augment") else None
+    report = balance_report(rows["split"], rows["label"], rows["label_source"],
+                            split_names=tuple(parameters["split_names"]))  # fmt: skip
+    _write(rows, out, parameters=parameters, provenance=manifest.get("provenance"),
+           code_version=manifest["code_version"], report=report,
+           splits=rows.set_index("item_id")["split"], plan=plan,
+           image_root=config.media_dir(), progress=progress)  # fmt: skip
+    write_manifest(dict(manifest), out)
+    problems = verify_manifest(manifest, out)
+    if any(problems.values()):
+        raise ValueError(f"the files differ from the recorded version: {json.dumps(problems)}")
+
+
+# --- the background job --------------------------------------------------------------------
+
+
+@handler("export")
+def _run_export(
+    sessions: sessionmaker[Session], job: Job, progress: Progress
+) -> dict[str, Any]:
+    version = export_project(
+        sessions,
+        job.project_id,
+        ExportRequest.from_params(job.params),
+        user_id=job.created_by_id,
+        job_id=job.id,
+        progress=JobProgress(progress),
+    )
+    return {"version": version.version, "dataset_version_id": version.id,
+            "n_items": version.params["n_items"]}  # fmt: skip
