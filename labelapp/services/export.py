@@ -27,9 +27,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +50,9 @@ from labelapp.services.errors import NotFound, UserError
 from labelapp.services.jobs import handler
 from labelapp.services.overview import live_labels
 from labelapp.services.queue import start_write
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
 WEAK_SOURCES = ("label_model", "propagation")  # in order of preference
@@ -119,6 +121,30 @@ class ExportRequest:
         )
 
 
+def request_from(values: Mapping[str, Any], *, augment: dict[str, Any] | None = None) -> ExportRequest:
+    """An :class:`ExportRequest` from JSON or form values (numbers may be text; ``ratios`` a list
+    or ``"0.8,0.1,0.1"``). The augmentation plan is passed already loaded (see :func:`load_plan`)."""
+    fmt = str(values.get("format") or "").strip()
+    if not fmt:
+        raise UserError(f"give the export format: one of {', '.join(FORMATS)}")
+    ratios = values.get("ratios") or (0.8, 0.1, 0.1)
+    try:
+        if isinstance(ratios, str):
+            ratios = [float(x) for x in ratios.split(",")]
+        ratios = tuple(float(x) for x in ratios)
+        seed = int(values.get("seed") or 0)
+        min_confidence = values.get("min_confidence")
+        min_confidence = 0.9 if min_confidence in (None, "") else float(min_confidence)
+    except (TypeError, ValueError):
+        raise UserError(
+            "seed must be an integer, min_confidence a number in [0, 1] and ratios three numbers "
+            "like 0.8,0.1,0.1"
+        ) from None
+    resplit = values.get("resplit") in (True, "true", "on", "1", 1)
+    return ExportRequest(fmt=fmt, seed=seed, ratios=ratios, min_confidence=min_confidence,  # type: ignore[arg-type]
+                         resplit=resplit, augment=augment)  # fmt: skip
+
+
 def load_plan(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """An augmentation plan (JSON file, shipped pipeline name or dict) as its recordable dict."""
     from augment.plan import load_augment_plan
@@ -127,6 +153,42 @@ def load_plan(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         return load_augment_plan(source).to_dict()
     except (ValueError, FileNotFoundError, TypeError) as exc:
         raise UserError(f"augmentation plan: {exc}") from None
+
+
+TEXT_PLAN = {"text": {"swap_prob": 0.1, "delete_prob": 0.1}, "copies": 1}
+
+
+def plan_from_user(value: Any, copies: Any = None) -> dict[str, Any] | None:
+    """A plan from the browser or the API: a shipped pipeline name, ``"text"`` (random swap and
+    deletion), a JSON object or its text; never a server path. ``copies`` overrides the plan's."""
+    from augment.images import ready_pipelines
+
+    if value in (None, "", "none"):
+        return None
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"augmentation plan: not valid JSON ({exc})") from None
+    if value == "text":
+        value = dict(TEXT_PLAN)
+    elif isinstance(value, str) and value not in ready_pipelines():
+        raise UserError(
+            f"augmentation plan {value!r}: give one of the shipped pipelines "
+            f"{ready_pipelines()}, 'text', or the plan itself as JSON"
+        )
+    if not isinstance(value, str | dict):
+        raise UserError("augmentation plan: give a pipeline name or a JSON object")
+    plan = load_plan(value)
+    if copies not in (None, ""):
+        try:
+            copies = int(copies)
+        except (TypeError, ValueError):
+            raise UserError(f"augmented copies per item must be a whole number, got {copies!r}") from None
+        if not 1 <= copies <= 20:
+            raise UserError(f"augmented copies per item must be between 1 and 20, got {copies}")
+        plan["copies"] = copies
+    return plan
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -265,6 +327,8 @@ def items_frame(
     ``item_id`` is the database id; ``external_id`` (the import's id) travels as an extra column;
     image paths are absolute (under :func:`labelapp.config.media_dir`).
     """
+    import pandas as pd
+
     i = Item
     query = select(
         i.id, i.external_id, i.text, i.image_path, i.content_hash, i.meta, i.group_key, i.split
@@ -286,6 +350,8 @@ def items_frame(
 
 def export_items(session: Session, project: Project) -> tuple[pd.DataFrame, ResolvedLabels]:
     """One row per labeled item: content plus ``label``, ``label_source``, ``confidence``."""
+    import pandas as pd
+
     resolved = resolve_labels(session, project)
     frame = items_frame(session, project)
     known = frame["item_id"].isin(set(resolved.labels)).to_numpy()
