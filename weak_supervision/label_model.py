@@ -52,10 +52,26 @@ def distinct_patterns(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 def one_hot(patterns: np.ndarray, n_classes: int) -> sp.csr_matrix:
     """Sparse ``(n, m * k)`` indicator of "LF j voted y" (column ``j * k + y``), Snorkel's layout."""
     n, m = patterns.shape
-    rows, cols = np.nonzero(patterns >= 0)
-    cols_aug = cols * n_classes + patterns[rows, cols].astype(np.int64)
-    data = np.ones(len(rows), dtype=np.float64)
-    return sp.csr_matrix((data, (rows, cols_aug)), shape=(n, m * n_classes))
+    rows, cols = np.nonzero(patterns >= 0)  # row-major order: rows come sorted
+    indices = (cols * n_classes + patterns[rows, cols]).astype(np.int32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    data = np.ones(len(indices), dtype=np.float64)
+    return sp.csr_matrix((data, indices, indptr), shape=(n, m * n_classes))
+
+
+def overlap_matrix(
+    patterns: np.ndarray, weights: np.ndarray, n_classes: int, chunk_size: int = 100_000
+) -> np.ndarray:
+    """``A' diag(weights) A`` for the one-hot ``A`` of ``patterns``, built chunk by chunk so the
+    sparse matrix of all votes never exists at once."""
+    d = patterns.shape[1] * n_classes
+    out = np.zeros((d, d))
+    for start in range(0, len(patterns), chunk_size):
+        A = one_hot(patterns[start : start + chunk_size], n_classes)
+        w = weights[start : start + chunk_size]
+        out += (A.T @ A.multiply(w[:, None]).tocsr()).toarray()
+    return out
 
 
 @cache
@@ -64,19 +80,18 @@ def _weighted_snorkel_class() -> type:
     from snorkel.labeling.model import LabelModel as SnorkelLabelModel
 
     class WeightedSnorkelLabelModel(SnorkelLabelModel):
-        """Snorkel's model whose ``O`` comes from weighted distinct patterns (``self.weights``)."""
+        """Snorkel's model whose ``O`` comes from distinct vote patterns (``self.patterns``,
+        -1 = abstain) weighted by how many items share each (``self.weights``)."""
 
+        patterns: np.ndarray
         weights: np.ndarray
 
         def _generate_O(self, L: np.ndarray, higher_order: bool = False) -> None:
-            if self.n != len(self.weights):
-                raise ValueError("weights must give one count per distinct vote pattern")
             self.n = 0  # Snorkel's bookkeeping (clique data) on an empty matrix
             self._get_augmented_label_matrix(L[:0], higher_order=higher_order)
-            A = one_hot(L.astype(np.int64) - 1, self.cardinality)
-            overlaps = (A.T @ sp.diags(self.weights) @ A).toarray()
+            overlaps = overlap_matrix(self.patterns, self.weights, self.cardinality)
             self.n = int(self.weights.sum())
-            self.d = A.shape[1]
+            self.d = overlaps.shape[0]
             self.O = torch.from_numpy(overlaps / self.n).float().to(self.config.device)
 
     return WeightedSnorkelLabelModel
@@ -93,7 +108,7 @@ class LabelModel:
         self,
         n_classes: int,
         class_balance: np.ndarray | None = None,
-        chunk_size: int = 200_000,
+        chunk_size: int = 100_000,
         **train_kwargs: Any,
     ) -> None:
         if n_classes < 2:
@@ -117,7 +132,9 @@ class LabelModel:
         if L.shape[0] == 0:
             raise ValueError("cannot fit a label model on zero items")
         patterns, _, counts = distinct_patterns(L)
+        self.n_patterns = len(patterns)
         model = _weighted_snorkel_class()(cardinality=self.n_classes, verbose=False)
+        model.patterns = patterns
         model.weights = counts.astype(np.float64)
         balance = None if self.class_balance is None else list(self.class_balance)
         import torch
@@ -125,15 +142,21 @@ class LabelModel:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # O is tiny (m*k square): one thread is ~2x faster than two
         try:
+            # Snorkel's fit reads L only to check it, to run an LFAnalysis (whose coverage is
+            # replaced below) and in _generate_O (which reads self.patterns instead): one row
+            # keeps that analysis from copying the whole matrix.
             model.fit(
-                patterns.astype(np.int64),
+                patterns[:1].astype(np.int64),
                 class_balance=balance,
                 progress_bar=False,
                 **self.train_kwargs,
             )
         finally:
             torch.set_num_threads(threads)
-        model.coverage = ((patterns >= 0) * counts[:, None]).sum(axis=0) / counts.sum()
+        model.coverage = (
+            np.array([counts[patterns[:, j] >= 0].sum() for j in range(patterns.shape[1])])
+            / counts.sum()
+        )
         self._model = model
         return self
 

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 def propagation_seeds(
     human_labels: np.ndarray | None,
     lm_probs: np.ndarray | None = None,
-    threshold: float = 0.9,
+    threshold: float = 0.7,
     lm_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Seed labels (-1 = none): human labels where given, else the label model's arg-max where

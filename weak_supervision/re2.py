@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -35,7 +36,7 @@ class Untranslatable(Exception):
 @dataclass(frozen=True)
 class Plan:
     """How to run one pattern: ``re2`` on every row except those containing a character of
-    one of the named ``hazards`` (see ``hazard_table``); Python's ``re`` answers those."""
+    one of the named ``hazards`` (see ``hazard_mask``); Python's ``re`` answers those."""
 
     re2: str
     hazards: tuple[str, ...] = ()
@@ -66,38 +67,42 @@ def _all_chars_array():  # noqa: ANN202 - a pyarrow array with one code point pe
     return pa.StringArray.from_buffers(len(cps), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _table(chars) -> np.ndarray:  # noqa: ANN001 - an iterable of one-character strings
-    table = np.zeros(sys.maxunicode + 1, dtype=bool)
-    table[[ord(c) for c in chars]] = True
-    return table
-
-
 # ASCII characters that are hazards: Python's \s has \v and \x1c-\x1f, RE2's does not.
 ASCII_HAZARDS = "\x0b\x1c\x1d\x1e\x1f"
+HAZARDS = ("word", "space", "ignorecase", "lower")
+_known: dict[str, np.ndarray] = {}  # per hazard: -1 unknown, 0 no, 1 yes, by code point
+_lock = threading.Lock()
 
 
-@cache
-def _case_changing() -> tuple[list[str], list[str]]:
-    """Non-ASCII characters that Python's or Arrow's lower-casing changes, with Python's and
-    Arrow's lower case of each (every other character lower-cases to itself in both)."""
+def _decide(name: str, chars: list[str]) -> list[bool]:
+    """Whether each character is a hazard of kind ``name`` (see ``hazard_mask``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    chars = _all_chars()
-    arr = _all_chars_array()
-    arrow_changes = np.asarray(pc.not_equal(pc.utf8_lower(arr), arr))
-    idx = sorted(
-        {i for i, c in enumerate(chars) if c.lower() != c} | set(np.flatnonzero(arrow_changes))
-    )
-    subset = [chars[i] for i in idx]
-    arrow_lower = pc.utf8_lower(pa.array(subset)).to_pylist()
-    return subset, arrow_lower
+    joined = "".join(chars)
+    if name == "word":
+        found = set(re.findall(r"\w", joined))
+        return [c > "\x7f" and c in found for c in chars]
+    if name == "space":
+        found = set(re.findall(r"\s", joined))
+        return [(c > "\x7f" and c in found) or c in ASCII_HAZARDS for c in chars]
+    if name == "ignorecase":
+        rx = np.asarray(pc.match_substring_regex(pa.array(chars, pa.string()), "(?i)[a-z]"))
+        py = set(re.findall("[a-z]", joined, re.IGNORECASE))
+        return [
+            c > "\x7f"
+            and (bool(r) or c in py or (c.lower() != c and any(x.isascii() for x in c.lower())))
+            for c, r in zip(chars, rx, strict=True)
+        ]
+    if name == "lower":
+        arrow = pc.utf8_lower(pa.array(chars, pa.string())).to_pylist()
+        return [c.lower() != a or c == "\u03a3" for c, a in zip(chars, arrow, strict=True)]
+    raise ValueError(f"unknown hazard {name!r}; use one of {HAZARDS}")
 
 
-@cache
-def hazard_table(name: str) -> np.ndarray:
-    """Boolean table over code points: the characters on which RE2 (or Arrow) and Python may
-    answer differently, for one kind of construct:
+def hazard_mask(name: str, code_points: np.ndarray) -> np.ndarray:
+    """For each code point, whether RE2 (or Arrow) and Python may answer differently on a text
+    holding it, for one kind of construct. Decided per distinct character, once per process:
 
     - ``word``: ``\\w \\d \\b`` (RE2's are ASCII-only): every non-ASCII word character
       (Python's digits are word characters too);
@@ -109,25 +114,20 @@ def hazard_table(name: str) -> np.ndarray:
       ``str.lower`` disagree on (e.g. U+0130, and Unicode-version differences), plus U+03A3,
       whose Python lower case depends on its neighbours (final sigma).
     """
-    import pyarrow.compute as pc
-
-    chars = _all_chars()
-    if name == "word":
-        return _table(re.findall(r"\w", chars))
-    if name == "space":
-        return _table(re.findall(r"\s", chars) + list(ASCII_HAZARDS))
-    if name == "ignorecase":
-        py = set(re.findall(r"[a-z]", chars, re.IGNORECASE))
-        hits = np.asarray(pc.match_substring_regex(_all_chars_array(), "(?i)[a-z]"))
-        rx = {chars[i] for i in np.flatnonzero(hits)}
-        changing, _ = _case_changing()
-        lowered = {c for c in changing if any(x.isascii() for x in c.lower())}
-        return _table(py | rx | lowered)
-    if name == "lower":
-        changing, arrow_lower = _case_changing()
-        differ = [c for c, low in zip(changing, arrow_lower, strict=True) if c.lower() != low]
-        return _table([*differ, "\u03a3"])
-    raise ValueError(f"unknown hazard table {name!r}")
+    code_points = np.asarray(code_points, dtype=np.int64)
+    with _lock:
+        table = _known.setdefault(name, np.full(sys.maxunicode + 1, -1, dtype=np.int8))
+        unknown = np.unique(code_points[table[code_points] < 0])
+        if len(unknown):
+            chars = [chr(c) for c in unknown]
+            if name not in HAZARDS:
+                raise ValueError(f"unknown hazard {name!r}; use one of {HAZARDS}")
+            surrogate = (unknown >= 0xD800) & (unknown <= 0xDFFF)
+            decided = np.zeros(len(unknown), dtype=np.int8)
+            ok = ~surrogate
+            decided[ok] = _decide(name, [c for c, keep in zip(chars, ok, strict=True) if keep])
+            table[unknown] = decided
+        return table[code_points] == 1
 
 
 class _Emitter:

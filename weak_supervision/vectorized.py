@@ -70,7 +70,7 @@ class StringColumn:
         return self._special
 
     def rows_with(self, hazards: tuple[str, ...]) -> np.ndarray:
-        """Rows holding a character of any of the named hazard tables (``re2.hazard_table``);
+        """Rows holding a character of any of the named hazards (``re2.hazard_mask``);
         ``non_ascii`` means any character above U+007F."""
         import pyarrow.compute as pc
 
@@ -83,7 +83,7 @@ class StringColumn:
                 else:
                     cps, rows = self._special_chars()
                     mask = np.zeros(len(self.array), dtype=bool)
-                    mask[rows[re2.hazard_table(name)[cps]]] = True
+                    mask[rows[re2.hazard_mask(name, cps)]] = True
                 self._masks[key] = mask
             out |= self._masks[key]
         return out

@@ -1,0 +1,233 @@
+"""Weak-supervision quality on real data: WRENCH youtube/sms, the Snorkel spam tutorial, propagation.
+
+Usage: .venv/bin/python benchmarks/ws_quality_bench.py [--plots benchmarks/results/weak_supervision]
+
+1. WRENCH (shared/data/wrench/{youtube,sms}): majority vote vs our default pipeline, exactly as
+   ``labelapp ws evaluate DIR`` computes them (fit on train without labels, aggregator chosen on
+   valid, scored on test), next to the published table.
+2. The UCI YouTube spam comments on the tutorial's split with its 10 LFs written as our LFs
+   (weak_supervision/examples/youtube_spam.py): LF coverage against the published notebook,
+   majority vote, the label model (Snorkel's, fitted as in the tutorial: 500 epochs, seed 123),
+   and end models on the label model's labels (CountVectorizer 1-5 grams + logistic regression):
+   the tutorial's (hard labels, C=1e3) and ours (soft labels as sample weights, C chosen on valid).
+3. Label propagation on the same split: seeds = valid's human labels and confident label-model
+   labels (p >= 0.7) on items an LF covers; what it gives the other items no LF covers
+   (coverage and accuracy, next to the label model's and the majority class's accuracy there).
+The last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+PUBLISHED_COVERAGE = {
+    "keyword_my": 0.198613,
+    "keyword_subscribe": 0.127364,
+    "keyword_http": 0.119168,
+    "keyword_please": 0.112232,
+    "keyword_song": 0.141866,
+    "regex_check_out": 0.233922,
+    "short_comment": 0.225725,
+    "has_person_nlp": 0.071879,
+    "textblob_polarity": 0.035309,
+    "textblob_subjectivity": 0.357503,
+}
+
+
+def wrench() -> dict:
+    import csv
+
+    from weak_supervision.evaluate import evaluate_wrench
+
+    rows = [
+        r
+        for r in csv.reader(
+            line
+            for line in (DATA / "wrench/wrench_label_model_results.csv").open()
+            if not line.startswith("#")
+        )
+    ]
+    header, table = rows[0], {r[0]: r[1:] for r in rows[1:]}
+    out = {}
+    for name, col in (("youtube", "Youtube_acc"), ("sms", "SMS_f1")):
+        t = time.perf_counter()
+        res = evaluate_wrench(DATA / "wrench" / name)
+        i = header.index(col) - 1
+        out[name] = {
+            "metric": col,
+            "published": {lm: float(v[i]) for lm, v in table.items()},
+            "majority_vote": res["majority_vote"],
+            "label_model": res["label_model"],
+            "chosen": res["chosen"],
+            "valid_scores": res["valid_scores"],
+            "seconds": round(time.perf_counter() - t, 1),
+        }
+    return out
+
+
+def spam_tutorial() -> dict:
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from weak_supervision.analysis import lf_analysis
+    from weak_supervision.apply import apply_lfs
+    from weak_supervision.end_model import fit_end_model
+    from weak_supervision.examples import youtube_spam as ys
+    from weak_supervision.label_model import LabelModel
+    from weak_supervision.majority import majority_vote, probs_to_preds
+    from weak_supervision.propagation import propagate, propagation_seeds
+
+    splits = ys.load_splits(DATA / "youtube_spam_uci")
+    lfs = ys.lfs()
+    names = [lf.name for lf in lfs]
+    L = {k: apply_lfs(lfs, df) for k, df in splits.items()}
+    y = {k: df["label"].to_numpy() for k, df in splits.items()}
+    analysis = lf_analysis(L["train"], lf_names=names)
+
+    def acc(pred: np.ndarray, split: str) -> float:
+        return round(100 * float((pred == y[split]).mean()), 1)
+
+    lm = LabelModel(2, n_epochs=500, seed=123).fit(L["train"])
+    probs = {k: lm.predict_proba(v) for k, v in L.items()}
+    covered = (L["train"] >= 0).any(axis=1)
+    vec = CountVectorizer(ngram_range=(1, 5))
+    X_train = vec.fit_transform(splits["train"]["text"][covered])
+    X = {k: vec.transform(splits[k]["text"]) for k in ("valid", "test")}
+    tutorial = LogisticRegression(C=1e3, solver="liblinear").fit(
+        X_train, probs_to_preds(probs["train"][covered])
+    )
+    soft = {}
+    for C in (1.0, 10.0, 100.0, 1000.0):
+        model = fit_end_model(
+            X_train, probs["train"][covered], LogisticRegression(C=C, solver="liblinear")
+        )
+        soft[C] = (acc(model.predict(X["valid"]), "valid"), acc(model.predict(X["test"]), "test"))
+    best_c = max(soft, key=lambda c: (soft[c][0], -c))
+
+    # propagation over all 1,956 comments; seeds: valid's human labels and confident
+    # label-model labels on items an LF covers; scored on the other items no LF covers
+    texts = [t for k in ("train", "valid", "test") for t in splits[k]["text"]]
+    L_all = np.vstack([L["train"], L["valid"], L["test"]])
+    y_all = np.concatenate([y["train"], y["valid"], y["test"]])
+    p_all = np.vstack([probs["train"], probs["valid"], probs["test"]])
+    cov_all = (L_all >= 0).any(axis=1)
+    human = np.full(len(y_all), -1)
+    n_train, n_valid = len(y["train"]), len(y["valid"])
+    human[n_train : n_train + n_valid] = y["valid"]
+    seeds = propagation_seeds(human, p_all, threshold=0.7, lm_mask=cov_all)
+    X_all = TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
+    t = time.perf_counter()
+    spread = propagate(X_all, seeds, 2, n_neighbors=10)
+    prop_seconds = time.perf_counter() - t
+    target = ~cov_all & (seeds < 0)
+    gained = target & (spread.sum(axis=1) > 0)
+    majority_class = np.bincount(y["valid"]).argmax()
+    return {
+        "lfs": names,
+        "coverage": {n: round(float(c), 6) for n, c in analysis["coverage"].items()},
+        "published_coverage": PUBLISHED_COVERAGE,
+        "majority_vote_test": acc(majority_vote(L["test"], 2), "test"),
+        "label_model_test": acc(probs_to_preds(probs["test"]), "test"),
+        "end_model_tutorial_hard_C1000_test": acc(tutorial.predict(X["test"]), "test"),
+        "end_model_soft_by_C": {str(c): {"valid": v, "test": s} for c, (v, s) in soft.items()},
+        "end_model_soft_chosen_on_valid": {"C": best_c, "test": soft[best_c][1]},
+        "propagation": {
+            "items": len(texts),
+            "uncovered": int((~cov_all).sum()),
+            "seeds": int((seeds >= 0).sum()),
+            "seeds_per_class": np.bincount(seeds[seeds >= 0]).tolist(),
+            "uncovered_unseeded": int(target.sum()),
+            "uncovered_reached": int(gained.sum()),
+            "accuracy_on_reached_uncovered": round(
+                100 * float((spread[gained].argmax(axis=1) == y_all[gained]).mean()), 1
+            ),
+            "label_model_accuracy_on_same": round(
+                100 * float((probs_to_preds(p_all[gained]) == y_all[gained]).mean()), 1
+            ),
+            "majority_class_accuracy_on_same": round(
+                100 * float((y_all[gained] == majority_class).mean()), 1
+            ),
+            "seconds": round(prop_seconds, 2),
+        },
+    }
+
+
+def plot(results: dict, out_dir: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, name in zip(axes, ("youtube", "sms"), strict=True):
+        r = results["wrench"][name]
+        key = "accuracy" if r["metric"].endswith("acc") else "f1"
+        labels = [*r["published"], "MV (ours)", "pipeline (ours)"]
+        values = [*r["published"].values(), r["majority_vote"][key], r["label_model"][key]]
+        colors = ["#bbbbbb"] * len(r["published"]) + ["#4c72b0", "#dd8452"]
+        ax.bar(labels, values, color=colors)
+        ax.set_title(f"WRENCH {name} test ({'accuracy' if key == 'accuracy' else 'F1, class 1'})")
+        ax.set_ylim(0, 100)
+        ax.tick_params(axis="x", rotation=45)
+        for i, v in enumerate(values):
+            ax.text(i, v + 1, f"{v:.2f}", ha="center", fontsize=7)
+    fig.suptitle("Published label models (grey) vs ours; pipeline = aggregator chosen on valid")
+    fig.tight_layout()
+    fig.savefig(out_dir / "wrench_label_models.png", dpi=110)
+    plt.close(fig)
+
+    spam = results["spam_tutorial"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    x = np.arange(len(spam["lfs"]))
+    ax.bar(
+        x - 0.2,
+        [spam["published_coverage"][n] for n in spam["lfs"]],
+        0.4,
+        label="published notebook",
+        color="#bbbbbb",
+    )
+    ax.bar(x + 0.2, [spam["coverage"][n] for n in spam["lfs"]], 0.4, label="ours", color="#4c72b0")
+    ax.set_xticks(x, spam["lfs"], rotation=45, ha="right")
+    ax.set_ylabel("coverage on train (1,586)")
+    ax.set_title("YouTube spam tutorial LFs as our LFs: coverage")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_dir / "spam_lf_coverage.png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--plots", type=Path, default=None)
+    args = parser.parse_args()
+    results = {"wrench": wrench()}
+    for name, r in results["wrench"].items():
+        print(
+            f"WRENCH {name}: MV {r['majority_vote']}  pipeline ({r['chosen']}) {r['label_model']}",
+            flush=True,
+        )
+    results["spam_tutorial"] = spam_tutorial()
+    s = results["spam_tutorial"]
+    print(
+        f"spam tutorial: MV {s['majority_vote_test']}  LM {s['label_model_test']}  end model "
+        f"tutorial {s['end_model_tutorial_hard_C1000_test']}  soft "
+        f"{s['end_model_soft_chosen_on_valid']}  propagation {s['propagation']}",
+        flush=True,
+    )
+    if args.plots:
+        plot(results, args.plots)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
