@@ -61,9 +61,12 @@ def start_write(session: Session) -> None:
     """End any read-only transaction the request opened, then start a writing one.
 
     On SQLite a deferred transaction that read first cannot always upgrade to a writer under
-    contention; starting fresh with ``BEGIN IMMEDIATE`` avoids that.
+    contention; starting fresh with ``BEGIN IMMEDIATE`` avoids that. PostgreSQL has no such
+    problem, so there the transaction simply goes on (no extra round trips).
     """
     if session.in_transaction():
+        if session.get_bind().dialect.name != "sqlite":
+            return
         session.commit()
     begin_write(session)
 
