@@ -610,7 +610,13 @@ def version_snapshot(version: DatasetVersion) -> pd.DataFrame:
 def version_summary(version: DatasetVersion) -> dict[str, Any]:
     """JSON-ready: number, format, when, counts per split and label, label sources."""
     manifest = version.manifest
-    counts = manifest.get("counts", {})
+    order = manifest.get("parameters", {}).get("split_names") or ["train", "dev", "test"]
+
+    def ordered(per_split: dict[str, Any]) -> dict[str, Any]:
+        return {s: per_split[s] for s in [*order, *sorted(set(per_split) - set(order))]
+                if s in per_split}  # fmt: skip
+
+    counts = ordered(manifest.get("counts", {}))
     return {
         "version": version.version,
         "format": version.format,
@@ -622,7 +628,7 @@ def version_summary(version: DatasetVersion) -> dict[str, Any]:
         "n_augmented": manifest.get("n_augmented", 0),
         "per_split": {s: sum(c.values()) for s, c in counts.items()},
         "counts": counts,
-        "label_sources": manifest.get("label_sources", {}),
+        "label_sources": ordered(manifest.get("label_sources", {})),
         "parameters": {
             k: version.params.get(k)
             for k in ("seed", "ratios", "min_confidence", "resplit", "augment")

@@ -120,38 +120,48 @@ def download_version(project_id: int, version: int) -> Response:
 # --- augmentation preview --------------------------------------------------------------------
 
 
-def _sample(project: Project, seed: int, n: int) -> list[tuple[str, str | None, str | None]]:
-    """``n`` items of the project, drawn with ``seed``: (external id, text, image path)."""
+def _sample(project: Project, seed: int, n: int) -> list[tuple[int, str, str | None, str | None]]:
+    """``n`` items of the project, drawn with ``seed``: (id, external id, text, image path).
+
+    The copies are seeded by the item id, as in an export, so they are the ones it would write.
+    """
     rows = get_db().execute(
-        select(Item.external_id, Item.text, Item.image_path)
+        select(Item.id, Item.external_id, Item.text, Item.image_path)
         .where(Item.project_id == project.id)
         .order_by(Item.position)
         .limit(5000)
     ).all()
     chosen = random.Random(seed).sample(rows, min(n, len(rows)))
-    return [(r[0], r[1], r[2]) for r in chosen]
+    return [(r[0], r[1], r[2], r[3]) for r in chosen]
 
 
 def _image_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) -> list[dict]:
+    """Per sampled image: the original and its copies, or why the pipeline cannot take it (e.g.
+    colour transforms refuse 4-channel RGBA images: the export would fail on them too)."""
     from augment.preview import preview_tiles
 
     media = config.media_dir()
-    items = [(ext, media / path) for ext, _, path in _sample(project, seed, PREVIEW_ITEMS) if path]
-    try:
-        tiles = preview_tiles(plan["spec"], items, copies=copies, random_state=seed, max_side=180)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"the pipeline could not run: {exc}") from None
-    rows: dict[str, dict] = {}
-    for tile in tiles:
-        row = rows.setdefault(tile.source_id, {"id": tile.source_id, "tiles": []})
-        applied = [t["transform"] for t in tile.lineage.get("transforms", [])]
-        row["tiles"].append({
-            "copy": tile.copy,
-            "src": "data:image/png;base64," + base64.b64encode(tile.png).decode("ascii"),
-            "caption": "original" if tile.copy < 0 else (", ".join(applied) or "unchanged"),
-            "seed": tile.lineage.get("seed"),
-        })  # fmt: skip
-    return list(rows.values())
+    rows = []
+    for item_id, ext, _, path in _sample(project, seed, PREVIEW_ITEMS):
+        if not path:
+            continue
+        row: dict[str, Any] = {"id": ext, "tiles": [], "error": None}
+        try:
+            tiles = preview_tiles(plan["spec"], [(str(item_id), media / path)], copies=copies,
+                                  random_state=seed, max_side=180)  # fmt: skip
+        except (ValueError, KeyError, TypeError, FileNotFoundError) as exc:
+            row["error"] = str(exc)
+            rows.append(row)
+            continue
+        for tile in tiles:
+            applied = [t["transform"] for t in tile.lineage.get("transforms", [])]
+            row["tiles"].append({
+                "n": tile.copy,
+                "src": "data:image/png;base64," + base64.b64encode(tile.png).decode("ascii"),
+                "caption": "original" if tile.copy < 0 else (", ".join(applied) or "unchanged"),
+            })  # fmt: skip
+        rows.append(row)
+    return rows
 
 
 def _text_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) -> list[dict]:
@@ -159,8 +169,9 @@ def _text_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) -
 
     config_ = TextAugmentConfig(**plan["spec"])
     out = []
-    for ext, text, _ in _sample(project, seed, PREVIEW_ITEMS):
-        samples = [augment_text(text or "", config_, source_id=ext, random_state=seed, copy=c)
+    for item_id, ext, text, _ in _sample(project, seed, PREVIEW_ITEMS):
+        samples = [augment_text(text or "", config_, source_id=str(item_id), random_state=seed,
+                                copy=c)
                    for c in range(copies)]  # fmt: skip
         out.append({"id": ext, "text": text or "", "copies": [
             {"text": s.text, "ops": ", ".join(sorted({o["op"] for o in s.operations})) or "unchanged"}
