@@ -183,7 +183,8 @@ def main() -> None:
         cmd = [str(ROOT / ".venv/bin/labelapp"), "serve", "--port", str(port)]
         if args.db == "postgresql":
             cmd += ["--workers", str(args.workers), "--threads", str(args.threads)]
-        server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115 (closed with the directory)
+        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             import requests
@@ -207,6 +208,11 @@ def main() -> None:
                 server.wait(20)
             except subprocess.TimeoutExpired:
                 server.kill()
+            log.close()
+            errors = [ln for ln in (Path(tmp) / "server.log").read_text().splitlines()
+                      if "Error" in ln or "Traceback" in ln]
+            if errors:
+                print("server errors:", *errors[:10], sep="\n  ")
     served_by = "gunicorn gthread" if args.db == "postgresql" else "labelapp serve (threaded)"
     print(f"\nMachine: {machine()}; {args.db}, {args.items:,} items, {served_by}, "
           f"{args.seconds:.0f} s per run\n")
