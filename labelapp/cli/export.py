@@ -103,26 +103,13 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
         finally:
             bar.close()
     summary = version_summary(version)
-    sources = ", ".join(
-        f"{source} {n:,}"
-        for source, n in sorted(
-            _sum_sources(summary["label_sources"]).items(), key=lambda kv: -kv[1]
-        )
-    )
+    sources = ", ".join(f"{source} {n:,}" for source, n in summary["per_source"].items())
     click.echo(
         f"version {version.version}: {summary['n_items']:,} items "
         f"({_counts(summary['per_split'])}); sources: {sources}"
-        + (f"; {summary['n_augmented']:,} augmented copies" if summary["n_augmented"] else "")
+        + (f"; {summary['n_augmented']:,} augmented copies in train" if summary["n_augmented"] else "")
         + f" -> {version.out_dir}"
     )
-
-
-def _sum_sources(label_sources: dict[str, dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for per_source in label_sources.values():
-        for source, n in per_source.items():
-            total[source] = total.get(source, 0) + n
-    return total
 
 
 @export.command("versions")

@@ -519,6 +519,11 @@ def export_project(
         "multi_label": multi_label,
         "n_items": int(result.manifest["n_items"]),
         "n_rows": int(result.manifest["n_rows"]),
+        # Per split and per source, items only (the manifest's counts include augmented copies).
+        "items_per_split": {str(k): int(v) for k, v in result.snapshot["split"].value_counts().items()},
+        "items_per_source": {
+            str(k): int(v) for k, v in result.snapshot["label_source"].value_counts().items()
+        },
         "job_id": job_id,
     }
     with session_scope(sessions) as session:
@@ -608,7 +613,8 @@ def version_snapshot(version: DatasetVersion) -> pd.DataFrame:
 
 
 def version_summary(version: DatasetVersion) -> dict[str, Any]:
-    """JSON-ready: number, format, when, counts per split and label, label sources."""
+    """JSON-ready: number, format, when; items per split and per label source; and the
+    manifest's row counts per split and label and per split and source (augmented copies in)."""
     manifest = version.manifest
     order = manifest.get("parameters", {}).get("split_names") or ["train", "dev", "test"]
 
@@ -626,7 +632,12 @@ def version_summary(version: DatasetVersion) -> dict[str, Any]:
         "n_items": manifest.get("n_items"),
         "n_rows": manifest.get("n_rows"),
         "n_augmented": manifest.get("n_augmented", 0),
-        "per_split": {s: sum(c.values()) for s, c in counts.items()},
+        "per_split": ordered(
+            version.params.get("items_per_split")
+            or {s: sum(c.values()) for s, c in counts.items()}
+        ),
+        "per_source": dict(sorted((version.params.get("items_per_source") or {}).items(),
+                                  key=lambda kv: -kv[1])),  # fmt: skip
         "counts": counts,
         "label_sources": ordered(manifest.get("label_sources", {})),
         "parameters": {

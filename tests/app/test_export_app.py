@@ -334,3 +334,44 @@ def test_api_export_job_versions_diff_and_roles(spam, client, sessions) -> None:
 
     names = zipfile.ZipFile(io.BytesIO(zipped.data)).namelist()
     assert "manifest.json" in names and "train.parquet" in names
+
+
+def test_image_project_exports_a_folder_tree_per_split_and_label(sessions, tmp_path) -> None:  # noqa: ANN001
+    import shutil
+
+    import skimage
+
+    from labelapp.services.imports import ImportOptions, import_path
+
+    photos = {"animal": ("chelsea", "astronaut", "horse", "cat"), "thing": ("coffee", "camera",
+              "coins", "moon", "clock_motion", "brick")}  # fmt: skip
+    folder, data = tmp_path / "photos", Path(skimage.__file__).parent / "data"
+    for label, names in photos.items():
+        (folder / label).mkdir(parents=True)
+        for name in names:
+            if (data / f"{name}.png").exists():
+                shutil.copyfile(data / f"{name}.png", folder / label / f"{name}.png")
+    project_id = make_project(sessions, "photos", tuple(photos), task_type="image")
+    sme = make_user(sessions, "sme", "sme", (project_id,))
+    with session_scope(sessions) as session:
+        import_path(session, session.get(Project, project_id), folder,
+                    ImportOptions(folder_labels=True))  # fmt: skip
+        items = session.execute(select(Item.id, Item.external_id).where(
+            Item.project_id == project_id)).all()  # fmt: skip
+        for item_id, external_id in items[::2]:  # half confirmed by a person
+            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=sme.id,
+                                   kind="label", labels=[external_id.split("/")[0]]))  # fmt: skip
+    out = tmp_path / "tree"
+    result = run("export", "--project", "photos", "--format", "imagefolder", "--out", str(out),
+                 "--ratios", "0.5,0.25,0.25")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pictures = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    assert len(pictures) == len(items)
+    for path in pictures:
+        split, label, name = path.split("/")
+        external = dict((str(i), e) for i, e in items)[name.removesuffix(".png")]
+        assert external.startswith(f"{label}/")
+    metadata = pd.concat([pd.read_csv(p) for p in out.glob("*/metadata.csv")])
+    assert set(metadata.loc[metadata["label_source"] == "folder", "split"]) == {"train"}
+    assert {"dev", "test"} <= set(metadata["split"])
+    assert set(metadata.loc[metadata["split"] != "train", "label_source"]) == {"human"}
