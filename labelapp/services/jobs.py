@@ -35,7 +35,11 @@ STALE_AFTER = timedelta(hours=1)  # a "running" job older than this died with it
 Handler = Callable[[sessionmaker[Session], Job, Callable[[float, str], None]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 # Modules whose @handler functions the worker process must import to know every job kind.
-HANDLER_MODULES = ("labelapp.services.retrain", "labelapp.services.export")
+HANDLER_MODULES = (
+    "labelapp.services.retrain",
+    "labelapp.services.export",
+    "labelapp.services.weak",
+)
 _executor: ProcessPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _worker_sessions: dict[str, sessionmaker[Session]] = {}

@@ -1,0 +1,783 @@
+"""Weak supervision for a project: labeling functions (versioned), their votes, LF analysis, the
+label model and label propagation, with probabilistic labels stored per item with their source.
+
+The library (:mod:`weak_supervision`) does the work; this module turns rows into a DataFrame and
+vote matrices and writes the results back. LFs vote a class index: index ``i`` is the ``i``-th
+non-'ambiguous' label of the project in display order (declarative specs are stored with the
+label's *name*, so reordering nothing breaks them).
+
+Python LFs are only ever created from files by ``labelapp lf load`` and only ever executed by
+:func:`apply_lfs`, which runs in the job worker process (or in the CLI): never in a request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelapp.db import session_scope
+from labelapp.models import (
+    Item,
+    Job,
+    LabelingFunction,
+    LabelModelRun,
+    ProbLabel,
+    Project,
+    User,
+    WeakLabel,
+    utcnow,
+)
+from labelapp.services.bulk import Constant, bulk_insert_columns, sqlite_timestamp
+from labelapp.services.errors import NotFound, UserError
+from labelapp.services.jobs import handler
+from labelapp.services.queue import start_write
+
+DECLARATIVE_KINDS = ("keyword", "regex", "metadata")
+PREVIEW_ITEMS = 5000
+PREVIEW_HITS = 20
+SEED_THRESHOLD = 0.7
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    """The default progress callback: report nothing."""
+
+
+# --- labels and items --------------------------------------------------------------------------
+
+
+def class_names(project: Project) -> list[str]:
+    """The classes LFs vote for, in order (index = vote); 'ambiguous' is never a class."""
+    if project.multi_label:
+        raise UserError("weak supervision works on single-label projects only")
+    names = [lab.name for lab in project.labels if not lab.is_ambiguous]
+    if len(names) < 2:
+        raise UserError("weak supervision needs a project with at least two labels")
+    return names
+
+
+def items_frame(session: Session, project_id: int, limit: int | None = None) -> pd.DataFrame:
+    """The project's items in import order: ``item_id``, ``external_id``, ``text`` and one
+    column per metadata key (what metadata LFs read)."""
+    query = (
+        select(Item.id, Item.external_id, Item.text, Item.meta)
+        .where(Item.project_id == project_id)
+        .order_by(Item.position)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(
+        {
+            "item_id": np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+            "external_id": [r[1] for r in rows],
+            "text": [r[2] for r in rows],
+        }
+    )
+    metas = [r[3] or {} for r in rows]
+    keys = sorted({k for m in metas for k in m} - set(frame.columns))
+    for key in keys:
+        frame[key] = [m.get(key) for m in metas]
+    return frame
+
+
+def human_label_index(session: Session, project: Project, item_ids: np.ndarray) -> np.ndarray:
+    """One class index per item (-1 = no human label): adjudications, else the annotators'
+    majority (:func:`labelapp.services.retrain.consensus_labels`)."""
+    from labelapp.services.retrain import consensus_labels
+
+    index = {name: i for i, name in enumerate(class_names(project))}
+    labels = consensus_labels(session, project)
+    return np.fromiter(
+        (index.get(labels.get(int(i), ""), -1) for i in item_ids), dtype=np.int64, count=len(item_ids)
+    )
+
+
+# --- saving, listing, versions -----------------------------------------------------------------
+
+
+def library_spec(lf: LabelingFunction, classes: list[str]) -> dict[str, Any]:
+    """The stored spec as the library takes it (label name -> class index)."""
+    spec = {**lf.spec, "kind": lf.kind, "name": lf.name}
+    if lf.kind == "python":
+        return {"kind": "python", "name": lf.name, "source": lf.source or ""}
+    label = spec.get("label")
+    if label not in classes:
+        raise UserError(
+            f"LF {lf.name!r} votes {label!r}, which is not a label of this project "
+            f"({', '.join(classes)}): edit it"
+        )
+    spec["label"] = classes.index(label)
+    return spec
+
+
+def validate_spec(project: Project, spec: Any) -> dict[str, Any]:
+    """A declarative spec checked by the library; its ``label`` is a label name of the project.
+
+    Returns the spec to store (normalised by the library, the label as its name)."""
+    from weak_supervision.lfs import lf_from_spec
+
+    if not isinstance(spec, dict):
+        raise UserError("an LF is a JSON object with kind, name, label and the kind's fields")
+    kind = spec.get("kind")
+    if kind == "python":
+        raise UserError(
+            "Python LFs are not accepted here: write them in a .py file and load it with "
+            "`labelapp lf load FILE.py --project NAME` (code typed into the browser never runs)"
+        )
+    if kind not in DECLARATIVE_KINDS:
+        raise UserError(f"unknown LF kind {kind!r}: use one of {', '.join(DECLARATIVE_KINDS)}")
+    classes = class_names(project)
+    label = spec.get("label")
+    if label not in classes:
+        raise UserError(
+            f"LF {spec.get('name', '')!r}: label {label!r} is not one of this project's labels "
+            f"({', '.join(classes)})"
+        )
+    try:
+        lf = lf_from_spec({**spec, "label": classes.index(label)}, n_classes=len(classes))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    stored = lf.to_spec()
+    stored["label"] = label
+    return stored
+
+
+def latest_lfs(session: Session, project_id: int, active_only: bool = False) -> list[LabelingFunction]:
+    """The latest version of each LF of the project, by name."""
+    lf = LabelingFunction
+    newest = (
+        select(lf.name, func.max(lf.version).label("v"))
+        .where(lf.project_id == project_id)
+        .group_by(lf.name)
+        .subquery()
+    )
+    query = (
+        select(lf)
+        .join(newest, (lf.name == newest.c.name) & (lf.version == newest.c.v))
+        .where(lf.project_id == project_id)
+        .order_by(lf.name)
+    )
+    if active_only:
+        query = query.where(lf.active.is_(True))
+    return list(session.scalars(query))
+
+
+def _latest(session: Session, project_id: int, name: str) -> LabelingFunction | None:
+    return session.scalar(
+        select(LabelingFunction)
+        .where(LabelingFunction.project_id == project_id, LabelingFunction.name == name)
+        .order_by(LabelingFunction.version.desc())
+        .limit(1)
+    )
+
+
+def _store(
+    session: Session,
+    project: Project,
+    name: str,
+    kind: str,
+    spec: dict[str, Any],
+    source: str | None,
+    author: User | None,
+    description: str = "",
+) -> tuple[LabelingFunction, bool]:
+    """Save a new version unless the latest one is identical; returns (row, created)."""
+    start_write(session)
+    previous = _latest(session, project.id, name)
+    if previous is not None and previous.kind == kind and previous.spec == spec and (
+        previous.source == source
+    ):
+        if not previous.active:
+            previous.active = True
+        return previous, False
+    if previous is not None:
+        previous.active = False
+    row = LabelingFunction(
+        project_id=project.id,
+        name=name,
+        kind=kind,
+        spec=spec,
+        source=source,
+        description=description,
+        version=(previous.version + 1) if previous is not None else 1,
+        active=True,
+        author_id=author.id if author is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def save_lf(
+    session: Session, project: Project, spec: Any, author: User | None, description: str = ""
+) -> tuple[LabelingFunction, bool]:
+    """Validate and save a declarative LF; an edit of an existing name is its next version."""
+    stored = validate_spec(project, spec)
+    return _store(session, project, stored["name"], stored["kind"], stored, None, author,
+                  description)  # fmt: skip
+
+
+def load_python_lfs(
+    session: Session, project: Project, path: str | Path, author: User | None
+) -> list[tuple[LabelingFunction, bool]]:
+    """Store each Snorkel LF the ``.py`` file defines (kind python, source = the file's code).
+
+    Loading runs the file once here to find its LFs: the CLI's caller owns that code."""
+    from weak_supervision.python_lfs import load_python_lfs as library_load
+
+    class_names(project)
+    path = Path(path)
+    try:
+        lfs = library_load(path)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    source = path.read_text(encoding="utf-8")
+    return [
+        _store(session, project, lf.name, "python", {"file": path.name}, source, author,
+               f"loaded from {path.name}")  # fmt: skip
+        for lf in lfs
+    ]
+
+
+def get_lf(session: Session, project_id: int, lf_id: int) -> LabelingFunction:
+    row = session.get(LabelingFunction, lf_id)
+    if row is None or row.project_id != project_id:
+        raise NotFound(f"no labeling function {lf_id} in this project")
+    return row
+
+
+def set_active(session: Session, project_id: int, lf_id: int, active: bool) -> LabelingFunction:
+    """Switch an LF on or off (its latest version; earlier versions stay off)."""
+    start_write(session)
+    row = get_lf(session, project_id, lf_id)
+    latest = _latest(session, project_id, row.name)
+    if latest is not None and latest.id != row.id:
+        raise UserError(
+            f"LF {row.name!r} version {row.version} was replaced by version {latest.version}: "
+            "switch that one"
+        )
+    row.active = active
+    return row
+
+
+def versions(session: Session, project_id: int, name: str) -> list[LabelingFunction]:
+    return list(
+        session.scalars(
+            select(LabelingFunction)
+            .where(LabelingFunction.project_id == project_id, LabelingFunction.name == name)
+            .order_by(LabelingFunction.version)
+        )
+    )
+
+
+def lf_json(lf: LabelingFunction) -> dict[str, Any]:
+    return {
+        "id": lf.id,
+        "name": lf.name,
+        "kind": lf.kind,
+        "spec": lf.spec,
+        "source": lf.source,
+        "description": lf.description,
+        "version": lf.version,
+        "active": lf.active,
+        "author_id": lf.author_id,
+        "created_at": lf.created_at.isoformat(),
+    }
+
+
+# --- preview -----------------------------------------------------------------------------------
+
+
+def preview(
+    session: Session, project: Project, spec: Any, sample: int = PREVIEW_ITEMS
+) -> dict[str, Any]:
+    """What an unsaved declarative LF would do on the first ``sample`` items: its first hits,
+    coverage, and empirical accuracy against the human labels among them."""
+    from weak_supervision.apply import apply_lfs as library_apply
+    from weak_supervision.lfs import lf_from_spec
+
+    stored = validate_spec(project, spec)
+    classes = class_names(project)
+    frame = items_frame(session, project.id, limit=sample)
+    if frame.empty:
+        raise UserError("the project has no items yet: import some first")
+    lf = lf_from_spec({**stored, "label": classes.index(stored["label"])})
+    try:
+        votes = library_apply([lf], frame)[:, 0]
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    human = human_label_index(session, project, frame["item_id"].to_numpy())
+    hit = np.flatnonzero(votes >= 0)
+    judged = hit[human[hit] >= 0]
+    correct = int((human[judged] == votes[judged]).sum())
+    return {
+        "spec": stored,
+        "n_items": len(frame),
+        "n_hits": len(hit),
+        "coverage": len(hit) / len(frame),
+        "n_labeled_hits": len(judged),
+        "correct": correct,
+        "emp_accuracy": correct / len(judged) if len(judged) else None,
+        "hits": [
+            {
+                "item_id": int(frame["item_id"].iat[i]),
+                "external_id": frame["external_id"].iat[i],
+                "text": (frame["text"].iat[i] or "")[:300],
+                "human": classes[human[i]] if human[i] >= 0 else None,
+            }
+            for i in hit[:PREVIEW_HITS]
+        ],
+    }
+
+
+# --- votes -------------------------------------------------------------------------------------
+
+
+def _timestamp(session: Session) -> str:
+    now = utcnow()
+    return sqlite_timestamp(now) if session.get_bind().dialect.name == "sqlite" else now.isoformat()
+
+
+def _project(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}")
+    return project
+
+
+def apply_lfs(
+    sessions: sessionmaker[Session], project_id: int, progress: Progress = _quiet
+) -> dict[str, Any]:
+    """Run the project's active LFs over all its items and replace its stored votes.
+
+    Executes Python LFs: call it from the job worker or the CLI, never in a request."""
+    from weak_supervision.apply import apply_lfs as library_apply
+    from weak_supervision.lfs import lf_from_spec
+    from weak_supervision.python_lfs import python_lfs_from_source
+
+    with session_scope(sessions) as session:
+        project = _project(session, project_id)
+        classes = class_names(project)
+        rows = latest_lfs(session, project_id, active_only=True)
+        if not rows:
+            raise UserError("no active labeling functions: write or load some first")
+        specs = [(r.id, r.name, library_spec(r, classes)) for r in rows]
+        frame = items_frame(session, project_id)
+    progress(0.1, f"{len(specs)} LFs over {len(frame):,} items")
+    lfs, modules = [], {}
+    for _, name, spec in specs:
+        if spec["kind"] != "python":
+            lfs.append(lf_from_spec(spec, n_classes=len(classes)))
+            continue
+        if spec["source"] not in modules:  # one execution per distinct file
+            found = python_lfs_from_source(spec["source"])
+            modules[spec["source"]] = {lf.name: lf for lf in found}
+        if name not in modules[spec["source"]]:
+            raise UserError(f"Python LF {name!r} is no longer defined in its stored source")
+        lfs.append(modules[spec["source"]][name])
+    L = library_apply(lfs, frame) if len(frame) else np.empty((0, len(lfs)), dtype=np.int8)
+    n_classes = len(classes)
+    if L.size and int(L.max()) >= n_classes:
+        j = int(np.argwhere(L.max(axis=0) >= n_classes)[0][0])
+        raise UserError(
+            f"LF {specs[j][1]!r} voted {int(L.max())}, but the project has {len(classes)} classes "
+            f"(0..{len(classes) - 1}: {', '.join(classes)})"
+        )
+    progress(0.6, "storing votes")
+    rows_i, cols = np.nonzero(L >= 0)
+    lf_ids = np.array([s[0] for s in specs], dtype=np.int64)
+    item_ids = frame["item_id"].to_numpy()
+    with session_scope(sessions) as session:
+        start_write(session)
+        project_lfs = select(LabelingFunction.id).where(LabelingFunction.project_id == project_id)
+        session.execute(delete(WeakLabel).where(WeakLabel.lf_id.in_(project_lfs)))
+        bulk_insert_columns(
+            session,
+            "weak_labels",
+            {
+                "item_id": item_ids[rows_i],
+                "lf_id": lf_ids[cols],
+                "vote": L[rows_i, cols].astype(np.int64),
+            },
+            len(rows_i),
+        )
+    covered = int((L >= 0).any(axis=1).sum()) if L.size else 0
+    return {"n_lfs": len(lfs), "n_items": len(frame), "n_votes": len(rows_i), "n_covered": covered}
+
+
+def vote_matrix(
+    session: Session, project_id: int, lfs: list[LabelingFunction] | None = None
+) -> tuple[np.ndarray, list[LabelingFunction], pd.DataFrame]:
+    """Stored votes of ``lfs`` (default: the active latest versions) as an ``(items, lfs)``
+    matrix in import order, with the LFs and the items."""
+    lfs = latest_lfs(session, project_id, active_only=True) if lfs is None else lfs
+    frame = items_frame(session, project_id)
+    L = np.full((len(frame), len(lfs)), -1, dtype=np.int16)
+    if lfs and len(frame):
+        row = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
+        col = {lf.id: j for j, lf in enumerate(lfs)}
+        votes = session.execute(
+            select(WeakLabel.item_id, WeakLabel.lf_id, WeakLabel.vote).where(
+                WeakLabel.lf_id.in_(list(col))
+            )
+        ).all()
+        if votes:
+            arr = np.array(votes, dtype=np.int64)
+            L[row.loc[arr[:, 0]].to_numpy(), [col[i] for i in arr[:, 1]]] = arr[:, 2]
+    return L, lfs, frame
+
+
+# --- analysis ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    classes: list[str]
+    n_items: int
+    n_labeled: int
+    n_covered: int
+    rows: list[dict[str, Any]]
+
+
+def _number(value: Any) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def analysis(session: Session, project: Project, n_examples: int = 5) -> Analysis:
+    """The library's LF analysis of the stored votes against the human labels, per active LF,
+    with examples of hits and of disagreements with humans. LFs not applied yet show no votes."""
+    from weak_supervision.analysis import lf_analysis, lf_examples
+
+    classes = class_names(project)
+    L, lfs, frame = vote_matrix(session, project.id)
+    human = human_label_index(session, project, frame["item_id"].to_numpy())
+    if not lfs or not len(frame):
+        return Analysis(classes, len(frame), int((human >= 0).sum()), 0, [])
+    table = lf_analysis(L, human, [lf.name for lf in lfs])
+    texts = frame["text"].fillna("").tolist()
+    applied = {lf_id for (lf_id,) in session.execute(
+        select(WeakLabel.lf_id).where(WeakLabel.lf_id.in_([lf.id for lf in lfs])).distinct()
+    )}  # fmt: skip
+
+    def examples(df: pd.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {
+                "item_id": int(frame["item_id"].iat[int(r.item)]),
+                "text": r.text[:300],
+                "vote": classes[int(r.vote)],
+                "human": classes[int(r.human)] if r.human >= 0 else None,
+            }
+            for r in df.itertuples()
+        ]
+
+    rows = []
+    for j, lf in enumerate(lfs):
+        stats = table.iloc[j]
+        found = lf_examples(L, j, texts, human, n=n_examples)
+        rows.append(
+            {
+                **lf_json(lf),
+                "applied": lf.id in applied,
+                "polarity": [classes[int(p)] for p in stats["polarity"] if int(p) < len(classes)],
+                "coverage": float(stats["coverage"]),
+                "overlaps": float(stats["overlaps"]),
+                "conflicts": float(stats["conflicts"]),
+                "correct": int(stats["correct"]),
+                "incorrect": int(stats["incorrect"]),
+                "emp_accuracy": _number(stats["emp_accuracy"]),
+                "hits": examples(found["hits"]),
+                "disagreements": examples(found["disagreements"]),
+            }
+        )
+    covered = int((L >= 0).any(axis=1).sum())
+    return Analysis(classes, len(frame), int((human >= 0).sum()), covered, rows)
+
+
+# --- label model and propagation ---------------------------------------------------------------
+
+
+def _replace_prob_labels(
+    session: Session,
+    project_id: int,
+    source: str,
+    run_id: int,
+    item_ids: np.ndarray,
+    probs: np.ndarray,
+    classes: list[str],
+) -> None:
+    """The project's probabilistic labels from ``source`` become those of this run."""
+    session.execute(
+        delete(ProbLabel).where(ProbLabel.project_id == project_id, ProbLabel.source == source)
+    )
+    best = probs.argmax(axis=1)
+    bulk_insert_columns(
+        session,
+        "prob_labels",
+        {
+            "item_id": item_ids,
+            "project_id": Constant(project_id),
+            "source": Constant(source),
+            "label_model_run_id": Constant(run_id),
+            "model_run_id": Constant(None),
+            "probs": [json.dumps([round(float(p), 6) for p in row]) for row in probs],
+            "label": [classes[int(b)] for b in best],
+            "confidence": probs.max(axis=1).astype(float),
+            "created_at": Constant(_timestamp(session)),
+        },
+        len(item_ids),
+    )
+
+
+def fit_label_model(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None = None,
+    progress: Progress = _quiet,
+) -> LabelModelRun:
+    """Fit the default label-model pipeline on the stored votes; the human labels choose the
+    aggregator and the class balance. Items some LF voted on get a ``label_model`` ProbLabel."""
+    from weak_supervision.majority import probs_to_preds
+    from weak_supervision.metrics import score
+    from weak_supervision.pipeline import choose_label_model
+
+    with session_scope(sessions) as session:
+        project = _project(session, project_id)
+        classes = class_names(project)
+        L, lfs, frame = vote_matrix(session, project_id)
+        human = human_label_index(session, project, frame["item_id"].to_numpy())
+    if not lfs:
+        raise UserError("no active labeling functions: write or load some first")
+    covered = (L >= 0).any(axis=1)
+    if not covered.any():
+        raise UserError("no stored votes: apply the labeling functions first")
+    progress(0.2, f"fitting on {int(covered.sum()):,} covered items, {len(lfs)} LFs")
+    k = len(classes)
+    labeled = human >= 0
+    choice = choose_label_model(
+        L, k, L_dev=L[labeled] if labeled.any() else None,
+        y_dev=human[labeled] if labeled.any() else None,
+    )  # fmt: skip
+    probs = choice.predict_proba(L)
+    metrics: dict[str, Any] = {
+        "chosen": choice.name,
+        "candidates": choice.scores,
+        "n_items": len(L),
+        "n_covered": int(covered.sum()),
+        "coverage": float(covered.mean()),
+        "n_human": int(labeled.sum()),
+    }
+    judged = labeled & covered
+    metrics["n_evaluated"] = int(judged.sum())
+    if judged.any():
+        metrics.update(score(human[judged], probs_to_preds(probs[judged]), k))
+    progress(0.7, "storing probabilistic labels")
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelModelRun(
+            project_id=project_id,
+            kind="label_model",
+            lf_ids=[lf.id for lf in lfs],
+            params={"classes": classes, "class_balance": None if choice.class_balance is None
+                    else [float(x) for x in choice.class_balance]},  # fmt: skip
+            metrics=metrics,
+            job_id=job_id,
+        )
+        session.add(run)
+        session.flush()
+        _replace_prob_labels(session, project_id, "label_model", run.id,
+                             frame["item_id"].to_numpy()[covered], probs[covered], classes)  # fmt: skip
+        session.expunge(run)
+    return run
+
+
+def _features(texts: list[str]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(sublinear_tf=True, min_df=1, max_features=50_000).fit_transform(texts)
+
+
+def propagate(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None = None,
+    progress: Progress = _quiet,
+    n_neighbors: int = 10,
+    threshold: float = SEED_THRESHOLD,
+) -> LabelModelRun:
+    """Spread human labels and confident label-model labels over a kNN graph of TF-IDF features;
+    every item the graph reaches gets a ``propagation`` ProbLabel. Accuracy is measured on a
+    fifth of the human labels held out of the seeds (then all seeds are used)."""
+    from weak_supervision.propagation import propagate as library_propagate
+    from weak_supervision.propagation import propagation_seeds
+
+    with session_scope(sessions) as session:
+        project = _project(session, project_id)
+        if project.task_type != "text":
+            raise UserError("label propagation works on text projects (TF-IDF neighbours)")
+        classes = class_names(project)
+        frame = items_frame(session, project_id)
+        human = human_label_index(session, project, frame["item_id"].to_numpy())
+        lm_run = session.scalar(
+            select(func.max(ProbLabel.label_model_run_id)).where(
+                ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
+            )
+        )
+        lm = session.execute(
+            select(ProbLabel.item_id, ProbLabel.probs).where(
+                ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
+            )
+        ).all()
+    k = len(classes)
+    lm_probs = np.zeros((len(frame), k))
+    if lm:
+        position = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
+        at = position.loc[[r[0] for r in lm]].to_numpy()
+        lm_probs[at] = np.array([r[1] for r in lm], dtype=float)
+    has_lm = lm_probs.sum(axis=1) > 0
+    if not (human >= 0).any() and not has_lm.any():
+        raise UserError("nothing to propagate: label some items or fit the label model first")
+    if len(frame) < 3:
+        raise UserError("label propagation needs at least 3 items")
+    progress(0.2, "featurizing texts")
+    X = _features(frame["text"].fillna("").tolist())
+    metrics: dict[str, Any] = {"n_items": len(frame), "label_model_run_id": lm_run}
+    labeled = np.flatnonzero(human >= 0)
+    if len(labeled) >= 10:
+        rng = np.random.default_rng(0)
+        held = rng.choice(labeled, size=max(1, len(labeled) // 5), replace=False)
+        masked = human.copy()
+        masked[held] = -1
+        seeds = propagation_seeds(masked, lm_probs, threshold, lm_mask=has_lm)
+        if (seeds >= 0).any():
+            progress(0.4, "measuring on held-out human labels")
+            probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
+            reached = probs[held].sum(axis=1) > 0
+            metrics["n_evaluated"] = int(reached.sum())
+            metrics["eval_reach"] = float(reached.mean())
+            if reached.any():
+                predicted = probs[held][reached].argmax(axis=1)
+                metrics["accuracy"] = round(100 * float((predicted == human[held][reached]).mean()), 2)
+    progress(0.6, "propagating")
+    seeds = propagation_seeds(human, lm_probs, threshold, lm_mask=has_lm)
+    probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
+    reached = probs.sum(axis=1) > 0
+    probs[reached] /= probs[reached].sum(axis=1, keepdims=True)
+    metrics.update(
+        n_seeds=int((seeds >= 0).sum()),
+        n_seeds_human=int((human >= 0).sum()),
+        n_reached=int(reached.sum()),
+        n_new=int((reached & ~has_lm & (human < 0)).sum()),  # no LF covered, no human label
+    )
+    progress(0.8, "storing probabilistic labels")
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelModelRun(
+            project_id=project_id,
+            kind="propagation",
+            lf_ids=[],
+            params={"classes": classes, "n_neighbors": n_neighbors, "threshold": threshold,
+                    "features": "tfidf"},  # fmt: skip
+            metrics=metrics,
+            job_id=job_id,
+        )
+        session.add(run)
+        session.flush()
+        _replace_prob_labels(session, project_id, "propagation", run.id,
+                             frame["item_id"].to_numpy()[reached], probs[reached], classes)  # fmt: skip
+        session.expunge(run)
+    return run
+
+
+def pipeline(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    steps: tuple[str, ...] = ("apply", "fit", "propagate"),
+    job_id: int | None = None,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
+    """Apply, fit and/or propagate in order, progress split evenly between the steps."""
+    result: dict[str, Any] = {}
+    for n, step in enumerate(steps):
+        def part(f: float, message: str, n: int = n, step: str = step) -> None:
+            progress((n + f) / len(steps), f"{step}: {message}")
+
+        part(0.0, "starting")
+        if step == "apply":
+            result["apply"] = apply_lfs(sessions, project_id, part)
+        elif step == "fit":
+            run = fit_label_model(sessions, project_id, job_id, part)
+            result["label_model_run_id"], result["label_model"] = run.id, run.metrics
+        elif step == "propagate":
+            run = propagate(sessions, project_id, job_id, part)
+            result["propagation_run_id"], result["propagation"] = run.id, run.metrics
+        else:
+            raise UserError(f"unknown step {step!r}: use apply, fit, propagate")
+    return result
+
+
+JOB_STEPS = {
+    "ws_apply": ("apply",),
+    "ws_fit": ("fit",),
+    "ws_propagate": ("propagate",),
+    "ws_pipeline": ("apply", "fit", "propagate"),
+}
+
+
+def _job(kind: str) -> None:
+    @handler(kind)
+    def run(sessions: sessionmaker[Session], job: Job, progress: Progress) -> dict[str, Any]:
+        return pipeline(sessions, job.project_id, JOB_STEPS[kind], job.id, progress)
+
+
+for _kind in JOB_STEPS:
+    _job(_kind)
+
+
+# --- summaries for the page --------------------------------------------------------------------
+
+
+def prob_label_counts(session: Session, project_id: int) -> dict[str, int]:
+    """How many items hold a probabilistic label from each source."""
+    rows = session.execute(
+        select(ProbLabel.source, func.count())
+        .where(ProbLabel.project_id == project_id)
+        .group_by(ProbLabel.source)
+    )
+    return {source: n for source, n in rows}
+
+
+def latest_runs(session: Session, project_id: int) -> dict[str, LabelModelRun]:
+    """The latest label-model run and the latest propagation run."""
+    out = {}
+    for kind in ("label_model", "propagation"):
+        run = session.scalar(
+            select(LabelModelRun)
+            .where(LabelModelRun.project_id == project_id, LabelModelRun.kind == kind)
+            .order_by(LabelModelRun.id.desc())
+            .limit(1)
+        )
+        if run is not None:
+            out[kind] = run
+    return out
+
+
+def run_json(run: LabelModelRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "lf_ids": run.lf_ids,
+        "params": run.params,
+        "metrics": run.metrics,
+        "job_id": run.job_id,
+        "created_at": run.created_at.isoformat(),
+    }
