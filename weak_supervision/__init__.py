@@ -39,7 +39,7 @@ Entry points (votes are ``(n_items, n_lfs)`` int matrices, -1 = abstain, classes
     tie-break; reproduces WRENCH's published MV numbers exactly).
 ``propagation.propagate(X, seeds, n_classes, n_neighbors=10) -> probs``
     ``LabelSpreading`` on a sparse kNN graph; ``propagation.propagation_seeds(human_labels,
-    lm_probs, threshold)`` builds the seeds. Unreached rows are all-zero.
+    lm_probs, threshold=0.7)`` builds the seeds. Unreached rows are all-zero.
 ``end_model.fit_end_model(X, probs)``
     A classifier trained on probabilistic labels through per-class sample weights.
 ``evaluate.evaluate_wrench(path)``
