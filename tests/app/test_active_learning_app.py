@@ -121,3 +121,31 @@ def test_settings_are_checked(client, sessions) -> None:  # noqa: ANN001
     assert client.patch(
         f"/api/projects/{project_id}", json={"batch_size": 5}, headers=annotator.headers
     ).status_code == 403
+
+
+def test_image_projects_retrain_on_pixels(client, sessions, tmp_path) -> None:  # noqa: ANN001
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    from labelapp.services.retrain import retrain_project
+
+    digits = load_digits()
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    truth = {}
+    for i in [i for i, t in enumerate(digits.target) if t in (0, 1)][:60]:
+        name = f"d{i}.png"
+        Image.fromarray((digits.images[i] * 15).astype("uint8"), mode="L").save(folder / name)
+        truth[name] = str(digits.target[i])
+    project_id = make_project(sessions, "digits", ("0", "1"), task_type="image")
+    with session_scope(sessions) as session:
+        import_path(session, session.get(Project, project_id), folder)
+    alice = make_user(sessions, "alice", "annotator", (project_id,))
+    for _ in range(20):
+        item = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()["item"]
+        body = {"labels": [truth[item["external_id"]]], "client_id": str(uuid.uuid4())}
+        assert client.post(f"/api/items/{item['id']}/annotations", json=body, headers=alice.headers).status_code == 201
+    run = retrain_project(sessions, project_id)
+    assert run.featurizer == "pixels" and run.n_train > 0
+    claim = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()
+    assert claim["queued_by"]["model_run_id"] == run.id
