@@ -7,6 +7,7 @@ from labelapp.cli.db import db
 from labelapp.cli.demo import demo
 from labelapp.cli.export import export
 from labelapp.cli.imports import import_command
+from labelapp.cli.lf import lf
 from labelapp.cli.projects import projects
 from labelapp.cli.serve import serve
 from labelapp.cli.simulate import simulate
@@ -20,5 +21,7 @@ def main() -> None:
     """labelapp: label data, guided by active learning and weak supervision."""
 
 
-for command in (agreement, db, demo, export, import_command, projects, serve, simulate, users, ws):
+for command in (
+    agreement, db, demo, export, import_command, lf, projects, serve, simulate, users, ws
+):
     main.add_command(command)
