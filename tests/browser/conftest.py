@@ -15,14 +15,45 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("LABELAPP_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
 
 
+class LiveServer:
+    """The app on a real HTTP server in a thread; can be stopped and started again (same port)."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+        self.port = 0
+        self.server = None
+        self.thread = None
+
+    def start(self) -> str:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(5)
+            self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
 @pytest.fixture
-def live_server(app) -> Iterator[str]:  # noqa: ANN001
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+def server_control(app) -> Iterator[LiveServer]:  # noqa: ANN001
+    live = LiveServer(app)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def live_server(server_control: LiveServer) -> str:
+    return server_control.url
 
 
 @pytest.fixture(scope="session")

@@ -133,3 +133,33 @@ def test_answers_survive_a_dead_server(page, live_server, sessions, tmp_path) ->
             select(Annotation.labels).where(Annotation.user_id == carol.id)
         ).scalars().all()
     assert stored == [["spam"]]
+
+
+def test_a_label_given_while_the_server_restarts_is_kept(page, server_control, sessions, tmp_path) -> None:  # noqa: ANN001
+    """The server goes down between two items and comes back: the answer given meanwhile is
+    stored once, and labeling goes on where it was."""
+    project_id = make_project(sessions, "restart", ("ham", "spam"))
+    add_items(sessions, project_id, ["one", "two", "three"], tmp_path)
+    dan = make_user(sessions, "dan", "annotator", (project_id,))
+    base = server_control.url
+    log_in(page, base, dan.username, dan.password)
+    page.goto(f"{base}/projects/{project_id}/label")
+    expect(page.locator("#item-ref")).to_have_text("Item t0")
+    page.keyboard.press("1")
+    expect(page.locator("#item-ref")).to_have_text("Item t1")
+
+    server_control.stop()
+    page.keyboard.press("2")  # answered while the server is down
+    expect(page.locator("#saving")).to_contain_text("1 answer waiting")
+    expect(page.locator("#banner")).to_contain_text("Cannot reach the server")
+    server_control.start()
+    expect(page.locator("#item-ref")).to_have_text("Item t2", timeout=20_000)
+    expect(page.locator("#saving")).to_have_text("All answers saved")
+    with session_scope(sessions) as session:
+        stored = session.execute(
+            select(Item.external_id, Annotation.labels)
+            .join(Item, Item.id == Annotation.item_id)
+            .where(Annotation.user_id == dan.id)
+            .order_by(Annotation.id)
+        ).all()
+    assert [(e, list(lab)) for e, lab in stored] == [("t0", ["ham"]), ("t1", ["spam"])]
