@@ -118,3 +118,37 @@ def test_cli_evaluate_last_line_is_json(tmp_path):
 def test_cli_evaluate_reports_bad_folders(tmp_path):
     result = CliRunner().invoke(ws, ["evaluate", str(tmp_path)])
     assert result.exit_code != 0 and "label.json" in result.output
+
+
+def _write_wrench(path, n_classes: int, n_lfs: int, seed: int = 0) -> None:
+    """A small WRENCH-format folder with known truth and LFs that are right 80% of the time."""
+    rng = np.random.default_rng(seed)
+    path.mkdir()
+    (path / "label.json").write_text(json.dumps({str(i): f"c{i}" for i in range(n_classes)}))
+    for split, n in (("valid", 150), ("test", 200)):
+        y = rng.integers(0, n_classes, n)
+        items = {}
+        for i in range(n):
+            votes = []
+            for _ in range(n_lfs):
+                if rng.random() < 0.4:
+                    votes.append(-1)
+                elif rng.random() < 0.8:
+                    votes.append(int(y[i]))
+                else:
+                    votes.append(int(rng.integers(0, n_classes)))
+            items[str(i)] = {"label": int(y[i]), "weak_labels": votes, "data": {"text": f"t{i}"}}
+        (path / f"{split}.json").write_text(json.dumps(items))
+
+
+def test_cli_evaluate_handles_multiclass_and_few_lfs(tmp_path):
+    _write_wrench(tmp_path / "four", n_classes=4, n_lfs=6)
+    result = CliRunner().invoke(ws, ["evaluate", str(tmp_path / "four")])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert out["label_model"]["accuracy"] > 60  # far above the 25% of chance
+    assert out["label_model"]["f1"] >= out["majority_vote"]["f1"] - 5  # macro F1 here
+    _write_wrench(tmp_path / "two_lfs", n_classes=3, n_lfs=2)
+    result = CliRunner().invoke(ws, ["evaluate", str(tmp_path / "two_lfs")])
+    assert result.exit_code == 0, result.output
+    assert "majority_vote" in result.output.splitlines()[0]  # too few LFs for Snorkel's model
