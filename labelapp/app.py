@@ -48,7 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_protect_from_csrf)
 
     from labelapp.api import api
-    from labelapp.web import agreement, export, learning  # noqa: F401  (their routes join the pages blueprint)
+    from labelapp.web import agreement, export, learning, weak  # noqa: F401  (their routes join the pages blueprint)
     from labelapp.web.auth import auth
     from labelapp.web.errors import register_error_handlers
     from labelapp.web.labeling import labeling
