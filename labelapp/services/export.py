@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, bindparam, cast, func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
 WEAK_SOURCES = ("label_model", "propagation")  # in order of preference
+_ID_CHUNK = 10_000  # ids per IN (...): below SQLite's and PostgreSQL's bound-parameter limits
 Progress = Callable[[float, str], None]
 # Share of a job's progress bar per stage: reading rows, the library's stages, storing the version.
 _STAGES = {"read": (0.0, 0.15), "splits": (0.15, 0.35), "augment": (0.35, 0.6),
@@ -513,11 +514,10 @@ def export_project(
     progress("store", 0, 1)
     splits = result.splits.astype(object).where(result.splits.notna(), None)
     previous = items["split"].astype(object).where(items["split"].notna(), None)
-    changed = [
-        {"b_id": int(item_id), "split": new}
-        for item_id, old, new in zip(items["item_id"], previous, splits, strict=True)
-        if old != new and (new is not None or request.resplit)
-    ]
+    changed: dict[str | None, list[int]] = {}  # new split -> items that move there
+    for item_id, old, new in zip(items["item_id"], previous, splits, strict=True):
+        if old != new and (new is not None or request.resplit):
+            changed.setdefault(new, []).append(int(item_id))
     manifest_sha256 = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
     params = {
         **request.to_params(),
@@ -550,16 +550,21 @@ def export_project(
                 shutil.rmtree(final)
             target.rename(final)
         snapshot = write_snapshot(result.snapshot, versions_dir(project_id) / f"v{number}.parquet")
-        if changed:
-            session.connection().execute(
-                update(Item).where(Item.id == bindparam("b_id")).values(split=bindparam("split")),
-                changed,
-            )
+        # One UPDATE per split and chunk of ids: several times faster than a row-by-row
+        # executemany, on PostgreSQL above all.
+        for split, moved in changed.items():
+            for start in range(0, len(moved), _ID_CHUNK):
+                session.execute(
+                    update(Item)
+                    .where(Item.id.in_(moved[start : start + _ID_CHUNK]))
+                    .values(split=split)
+                )
         version = DatasetVersion(
             project_id=project_id,
             version=number,
             format=request.fmt,
-            params={**params, "snapshot": str(snapshot), "splits_changed": len(changed)},
+            params={**params, "snapshot": str(snapshot),
+                    "splits_changed": sum(map(len, changed.values()))},  # fmt: skip
             manifest=result.manifest,
             manifest_sha256=manifest_sha256,
             out_dir=str(final),

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from labelapp import config
@@ -62,7 +62,6 @@ def export_page(project_id: int) -> str:
         finished = session.get(Job, job_id)
         if finished is not None and finished.project_id == project.id:
             job = finished
-    n_items = session.scalar(select(func.count(Item.id)).where(Item.project_id == project.id))
     return render_template(
         "export.html",
         project=project,
@@ -71,7 +70,6 @@ def export_page(project_id: int) -> str:
         old=old,
         new=new,
         job=job,
-        items=n_items or 0,
         formats=_formats(project),
         augment_choices=_augment_choices(project),
         defaults=request.args,
