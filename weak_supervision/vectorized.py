@@ -251,10 +251,15 @@ def lf_votes(
         f = lf.fields[0]
         if f not in columns and isinstance(lf, KeywordLF | RegexLF | MetadataLF):
             columns[f] = StringColumn(df[f])
-    for lf in lfs:  # lower-case each text column once, before the threads share it
+    for lf in lfs:  # shared per-column work done once, before the threads share the column
         col = columns[lf.fields[0]]
-        if isinstance(lf, KeywordLF) and not lf.case_sensitive and col.array is not None:
+        if col.array is None or isinstance(lf, MetadataLF):
+            continue
+        if isinstance(lf, KeywordLF) and not lf.case_sensitive:
             _ = col.lower
+            _ = col.rows_with(("lower",))
+        if isinstance(lf, RegexLF) and (plan := re2.translate(lf.pattern, lf.ignore_case)):
+            _ = col.rows_with(plan.hazards)
 
     def run(lf: DeclarativeLF) -> np.ndarray:
         col = columns[lf.fields[0]]
