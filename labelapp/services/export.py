@@ -6,8 +6,9 @@ Each item's label and its source, first rule that applies:
 2. its annotators' current labels (:func:`~labelapp.services.overview.live_labels`): all agree
    and nobody said "ambiguous": ``human``; otherwise a strict majority (an "ambiguous" answer is a
    vote that cannot win): ``majority``, which stays in train; a tie: left out;
-3. its latest imported label (an annotation with no user): the import's source name (e.g.
-   ``uci``, ``gold``; Label Studio annotations keep ``human``/``adjudicated``);
+3. its imported label (an annotation with no user), under the import's source name (e.g.
+   ``uci``, ``gold``; Label Studio annotations keep ``human``/``adjudicated`` and win over
+   predictions imported beside them); otherwise the latest import counts;
 4. its latest probabilistic label (``label_model`` before ``propagation``) with its confidence:
    train only, and only from ``min_confidence`` up.
 
@@ -220,7 +221,8 @@ def human_vote(answers: list[list[str]], ambiguous: set[str]) -> tuple[list[str]
 
 
 def _latest_imported(session: Session, project_id: int) -> dict[int, tuple[list[str], str]]:
-    """Per item, its most recent imported label (annotations without a user): labels, source."""
+    """Per item, its imported label (annotations without a user): the latest of its most trusted
+    source (see :func:`_standing`), as (labels, source)."""
     a = Annotation
     ranked = (
         select(
@@ -240,7 +242,18 @@ def _latest_imported(session: Session, project_id: int) -> dict[int, tuple[list[
         .where(ranked.c.rank == 1)
         .order_by(ranked.c.id)
     )
-    return {item_id: (list(labels), source) for item_id, source, labels in rows}
+    out: dict[int, tuple[list[str], str]] = {}
+    for item_id, source, labels in rows:  # in id order: a later row of equal standing wins
+        held = out.get(item_id)
+        if held is None or _standing(source) <= _standing(held[1]):
+            out[item_id] = (list(labels), source)
+    return out
+
+
+def _standing(source: str) -> int:
+    """Imported sources in order of trust: adjudicated, human (e.g. Label Studio annotations
+    beside its predictions), then any other (the latest of those)."""
+    return {"adjudicated": 0, "human": 1}.get(source, 2)
 
 
 def _latest_weak(session: Session, project_id: int) -> dict[int, tuple[str, str, float, int | None]]:

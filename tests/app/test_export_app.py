@@ -252,7 +252,9 @@ def test_label_studio_import_validates_every_task_first(sessions, tmp_path) -> N
             {"result": [{"type": "choices", "value": {"choices": ["spam"]}}]},
             {"result": [{"type": "choices", "value": {"choices": ["ham"]}}]}]},
         {"id": 2, "data": {"text": "nice song"}, "annotations": [
-            {"result": [{"type": "choices", "value": {"choices": ["ham"]}}]}]},
+            {"result": [{"type": "choices", "value": {"choices": ["ham"]}}]}], "predictions": [
+            {"model_version": "bert", "score": 0.7,
+             "result": [{"type": "choices", "value": {"choices": ["spam"]}}]}]},
         {"id": 3, "data": {"text": "love it"}},
         {"id": 4, "data": {"text": "meh"}, "annotations": [
             {"result": [{"type": "choices", "value": {"choices": ["ham"]}}]},
@@ -272,16 +274,48 @@ def test_label_studio_import_validates_every_task_first(sessions, tmp_path) -> N
     path.write_text(json.dumps(tasks))
     result = CliRunner().invoke(main, ["import", str(path), "--project", "ls"])
     assert result.exit_code == 0, result.output
-    assert "4 new items" in result.output and "2 labels from 'human, majority'" in result.output
+    assert "4 new items" in result.output
+    assert "3 labels from 'bert, human, majority'" in result.output
     assert "1 task(s) had annotations that tie" in result.output
+    from labelapp.services.export import export_items
+
     with session_scope(sessions) as session:
         rows = session.execute(
             select(Item.external_id, Annotation.labels, Annotation.source)
             .join(Annotation, Annotation.item_id == Item.id)
-            .order_by(Item.external_id)
+            .order_by(Item.external_id, Annotation.source)
         ).all()
-        assert session.get(Project, project_id).name == "ls"
-    assert [tuple(r) for r in rows] == [("1", ["spam"], "majority"), ("2", ["ham"], "human")]
+        resolved, _ = export_items(session, session.get(Project, project_id))
+    assert [tuple(r) for r in rows] == [
+        ("1", ["spam"], "majority"), ("2", ["spam"], "bert"), ("2", ["ham"], "human")]
+    # The person's annotation beats the model's prediction imported beside it.
+    assert sorted(zip(resolved["external_id"], resolved["label"], resolved["label_source"],
+                      strict=True)) == [("1", "spam", "majority"), ("2", "ham", "human")]
+
+
+def test_multi_label_project_exports_label_sets(sessions, tmp_path) -> None:  # noqa: ANN001
+    project_id = make_project(sessions, "tags", ("music", "promo", "question"), multi_label=True)
+    texts = [f"comment {i} about the song and my channel" for i in range(12)]
+    path = tmp_path / "tags.csv"
+    pd.DataFrame({"id": [f"m{i}" for i in range(12)], "text": texts}).to_csv(path, index=False)
+    assert run("import", str(path), "--project", "tags").exit_code == 0
+    a, b = (make_user(sessions, n, "annotator", (project_id,)) for n in ("a", "b"))
+    sets = [["music"], ["music", "promo"], ["question"]]
+    with session_scope(sessions) as session:
+        ids = session.scalars(select(Item.id).where(Item.project_id == project_id)
+                              .order_by(Item.position)).all()  # fmt: skip
+        for i, item_id in enumerate(ids):
+            for user in (a, b):
+                given = sets[i % 3] if user is a or i != 11 else ["promo"]
+                session.add(Annotation(item_id=item_id, project_id=project_id, user_id=user.id,
+                                       kind="label", labels=list(reversed(given))))  # fmt: skip
+    out = tmp_path / "tags"
+    result = run("export", "--project", "tags", "--format", "csv", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = read_rows(out).set_index("external_id")
+    assert len(rows) == 11  # m11: a and b disagree, a tie: left out
+    assert rows.loc["m1", "label"] == "music|promo" and rows.loc["m1", "label_source"] == "human"
+    assert set(rows["label"]) == {"music", "music|promo", "question"}
 
 
 def _wait(client, job_id: int, headers: dict, timeout: float = 90) -> dict:  # noqa: ANN001
