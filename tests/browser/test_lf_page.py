@@ -1,0 +1,72 @@
+"""The labeling-functions page in real Chromium: an SME writes a keyword LF, previews its hits and
+numbers, saves it, and runs the pipeline job; the analysis table shows it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from playwright.sync_api import expect
+
+import labelapp
+from labelapp.db import session_scope
+from labelapp.models import Annotation
+from tests.app.factories import add_items, make_project, make_user
+from tests.browser.conftest import log_in, shot
+
+DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
+
+
+def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(60).reset_index(drop=True)
+    texts = comments["CONTENT"].tolist()
+    truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
+    project_id = make_project(sessions, "comments", ("ham", "spam"))
+    ids = add_items(sessions, project_id, texts, tmp_path)
+    ann = make_user(sessions, "ann", "annotator", (project_id,))
+    with session_scope(sessions) as session:
+        for item_id, label in zip(ids[:30], truth[:30], strict=True):
+            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
+                                   kind="label", labels=[label]))  # fmt: skip
+    hits = [i for i, t in enumerate(texts) if "check" in t.lower()]
+    labeled = [i for i in hits if i < 30]
+    correct = sum(truth[i] == "spam" for i in labeled)
+
+    sme = make_user(sessions, "sid", "sme", (project_id,))
+    log_in(page, live_server, sme.username, sme.password)
+    page.goto(f"{live_server}/projects/{project_id}")
+    page.locator("#lfs-link").click()
+    expect(page.locator("h1")).to_have_text("Labeling functions")
+    expect(page.locator("#no-lfs")).to_be_visible()
+    expect(page.locator("#lf-pattern")).to_be_hidden()  # keyword is the default kind
+
+    page.fill("#lf-name", "kw_check")
+    page.select_option("#lf-label", "spam")
+    page.fill("#lf-keywords", "check")
+    page.locator("#preview-button").click()
+    expect(page.locator("#preview-hits")).to_have_text(str(len(hits)))
+    expect(page.locator("#preview-coverage")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
+    expect(page.locator("#preview-accuracy")).to_have_text(f"{100 * correct / len(labeled):.1f}%")
+    expect(page.locator("#preview-table tbody tr")).to_have_count(min(20, len(hits)))
+    expect(page.locator("#preview-table tbody tr").first).to_contain_text(f"t{hits[0]}")
+    shot(page, "lf_page_preview")
+
+    page.select_option("#lf-kind", "regex")  # a bad pattern is refused with the reason
+    page.fill("#lf-pattern", "(check")
+    page.locator("#preview-button").click()
+    expect(page.locator("#lf-message")).to_contain_text("invalid pattern '(check'")
+    page.select_option("#lf-kind", "keyword")
+
+    page.locator("#save-button").click()
+    expect(page.locator("#lf-kw_check")).to_be_visible()
+    expect(page.locator("#lf-kw_check")).to_contain_text("not applied")
+
+    page.locator("#run-pipeline").click()
+    expect(page.locator("#prob-counts")).to_contain_text(f"label_model {len(hits)}",
+                                                         timeout=90_000)  # fmt: skip
+    row = page.locator("#lf-kw_check")
+    expect(row.locator(".cov")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
+    expect(row.locator(".acc")).to_have_text(f"{100 * correct / len(labeled):.1f}%")
+    expect(page.locator("#lf-chart circle")).to_have_count(1)
+    expect(page.locator("#ws-job-status")).to_have_text("done")
+    shot(page, "lf_page_applied")
