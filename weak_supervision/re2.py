@@ -110,6 +110,7 @@ def hazard_mask(name: str, code_points: np.ndarray) -> np.ndarray:
       counts as space but RE2 does not;
     - ``ignorecase``: non-ASCII characters either engine folds onto an ASCII letter (K, the
       Kelvin sign; long s; dotless i), or whose Python lower case holds an ASCII letter;
+    - ``empty`` (rows, not characters): the empty text, where Python's ``\\B`` fails;
     - ``lower``: characters whose lower case Arrow's ``utf8_lower`` and Python's
       ``str.lower`` disagree on (e.g. U+0130, and Unicode-version differences), plus U+03A3,
       whose Python lower case depends on its neighbours (final sigma).
@@ -191,6 +192,8 @@ class _Emitter:
             return r"(?:\n?\z)"
         if code in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
             self.categories.add("word")
+            if code is C.AT_NON_BOUNDARY:  # Python's \B never matches an empty text; RE2's does
+                self.categories.add("empty")
             return r"\b" if code is C.AT_BOUNDARY else r"\B"
         raise Untranslatable(f"anchor {code}")
 
@@ -244,7 +247,9 @@ def translate(pattern: str, ignore_case: bool = False) -> Plan | None:
     re2 = (f"(?{prefix})" if prefix else "") + body
     hazards = sorted(emitter.categories)  # with re.ASCII fewer differ; kept simple
     if flags & re.IGNORECASE:
-        hazards.append("non_ascii" if emitter.non_ascii else "ignorecase")
+        if emitter.non_ascii:  # Python folds e.g. U+0131 onto ASCII "i": no row is safe
+            return None
+        hazards.append("ignorecase")
     return Plan(re2=re2, hazards=tuple(hazards))
 
 

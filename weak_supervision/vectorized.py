@@ -80,6 +80,8 @@ class StringColumn:
             if key not in self._masks:
                 if name == "non_ascii":
                     mask = _mask(pc.invert(pc.string_is_ascii(self.array)))
+                elif name == "empty":
+                    mask = _mask(pc.equal(pc.binary_length(self.array), 0))
                 else:
                     cps, rows = self._special_chars()
                     mask = np.zeros(len(self.array), dtype=bool)

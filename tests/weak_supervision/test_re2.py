@@ -125,3 +125,79 @@ def test_hazard_rows_found_from_the_utf8_bytes():
     assert col.rows_with(("non_ascii",)).tolist() == [0, 1, 0, 1, 0, 1, 0, 1]
     sliced = StringColumn(pd.Series(texts[3:], dtype="str"))
     assert sliced.rows_with(("word", "space")).tolist() == [1, 1, 0, 0, 1]
+
+
+def test_random_patterns_agree_with_python_on_tricky_texts():
+    rng = np.random.default_rng(7)
+    pieces = [
+        "a",
+        "K",
+        "s",
+        "é",
+        "ü",
+        r"\w",
+        r"\W",
+        r"\d",
+        r"\s",
+        r"\S",
+        r"\b",
+        r"\B",
+        ".",
+        "[a-z]",
+        "[^ab]",
+        r"[\w.]",
+        r"[\s\d]",
+        "[é-ü]",
+        "(?:ab|c)",
+        "ς",
+        "ı",
+        " ",
+        "-",
+        r"\.",
+        "^",
+        "$",
+    ]
+    quant = ["", "", "", "*", "+", "?", "{1,2}", "*?", "{,2}"]
+    chars = list("aAkKsSéÉüÜıİſKΣσς٣  \t\x0b\x1c\n.-_1 b")
+    texts = ["".join(rng.choice(chars, size=rng.integers(0, 12))) for _ in range(300)]
+    texts += ["ΣΟΦΟΣ", "ab\n", "", "Kelvin K", "straße", "ǅemal", "x\u0130y"]
+    frame = pd.DataFrame({"text": pd.Series(texts, dtype="str")})
+    lfs = []
+    for i in range(150):
+        body = "".join(rng.choice(pieces) + rng.choice(quant) for _ in range(rng.integers(1, 4)))
+        try:
+            lfs.append(RegexLF(f"r{i}", 1, pattern=body, ignore_case=bool(rng.integers(0, 2))))
+        except ValueError:  # e.g. a quantifier after an anchor: not a valid Python pattern
+            continue
+    votes = apply_lfs(lfs, frame)
+    expected = np.array([[lf.vote_value(t) for lf in lfs] for t in texts])
+    bad = [lfs[j].pattern for j in np.flatnonzero((votes != expected).any(axis=0))]
+    assert not bad, bad
+    assert sum(re2.translate(lf.pattern, lf.ignore_case) is not None for lf in lfs) > 80
+
+
+def test_random_keywords_and_flags_agree_with_python():
+    from weak_supervision.lfs import KeywordLF
+
+    rng = np.random.default_rng(11)
+    chars = list("aAkKsSéÉüÜıİſKΣσς٣ \t\n.-_1bß")
+    texts = ["".join(rng.choice(chars, size=rng.integers(0, 10))) for _ in range(300)]
+    texts += ["ΣΟΦΟΣ ΟΔΥΣ", "İSTANBUL", "STRASSE straße", ""]
+    frame = pd.DataFrame({"text": pd.Series(texts, dtype="str")})
+    lfs = []
+    for i in range(60):
+        needles = ["".join(rng.choice(chars, size=rng.integers(1, 3))) for _ in range(2)]
+        lfs.append(KeywordLF(f"k{i}", 1, keywords=needles, case_sensitive=bool(i % 3 == 0)))
+        flags = str(rng.choice(["", "(?m)", "(?s)", "(?x)"]))
+        lfs.append(
+            RegexLF(
+                f"r{i}",
+                0,
+                pattern=flags + "^" + needles[0] + "|" + needles[1] + "$",
+                ignore_case=bool(i % 2),
+            )
+        )
+    votes = apply_lfs(lfs, frame)
+    expected = np.array([[lf.vote_value(t) for lf in lfs] for t in texts])
+    bad = [lfs[j].to_spec() for j in np.flatnonzero((votes != expected).any(axis=0))]
+    assert not bad, bad
