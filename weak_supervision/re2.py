@@ -48,23 +48,9 @@ def _esc(code: int) -> str:
 
 
 def _code_points() -> np.ndarray:
+    """Every non-ASCII code point, surrogates excluded (what tests check hazards over)."""
     cps = np.arange(0x80, sys.maxunicode + 1, dtype=np.uint32)
     return cps[(cps < 0xD800) | (cps > 0xDFFF)]
-
-
-def _all_chars() -> str:
-    """Every non-ASCII code point (surrogates excluded) in one string."""
-    return _code_points().astype("<u4").tobytes().decode("utf-32-le")
-
-
-def _all_chars_array():  # noqa: ANN202 - a pyarrow array with one code point per element
-    import pyarrow as pa
-
-    cps = _code_points()
-    lengths = np.select([cps < 0x800, cps < 0x10000], [2, 3], 4).astype(np.int32)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    data = _all_chars().encode("utf-8")
-    return pa.StringArray.from_buffers(len(cps), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 # ASCII characters that are hazards: Python's \s has \v and \x1c-\x1f, RE2's does not.

@@ -50,9 +50,9 @@ def test_label_model_equals_snorkel_on_full_matrix(youtube):
     from snorkel.labeling.model import LabelModel as SnorkelLabelModel
 
     L, L_test = youtube.splits["train"].weak_labels, youtube.splits["test"].weak_labels
-    ours = LabelModel(2, n_epochs=100).fit(L.astype(np.int8)).predict_proba(L_test)
+    ours = LabelModel(2, n_epochs=50).fit(L.astype(np.int8)).predict_proba(L_test)
     ref = SnorkelLabelModel(cardinality=2, verbose=False)
-    ref.fit(L, n_epochs=100, lr=0.01, seed=123, progress_bar=False)
+    ref.fit(L, n_epochs=50, lr=0.01, seed=123, progress_bar=False)
     np.testing.assert_allclose(ours, ref.predict_proba(L_test), atol=1e-6)
 
 
