@@ -119,9 +119,11 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
     assert n_images == 6
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
-    page.goto(f"{live_server}/projects/{project_id}/augment?pipeline=typical&copies=3&seed=1")
+    # The first preview imports albumentations (seconds on a busy machine): allow for it.
+    page.goto(f"{live_server}/projects/{project_id}/augment?pipeline=typical&copies=3&seed=1",
+              timeout=60_000)  # fmt: skip
     tiles = page.locator(".aug-tile img")
-    expect(page.locator(".aug-row")).to_have_count(6)
+    expect(page.locator(".aug-row")).to_have_count(6, timeout=30_000)
     failed = page.locator(".aug-error").count()  # RGBA images fail when a colour transform is drawn
     expect(tiles).to_have_count((6 - failed) * 4)
     expect(page.locator(".aug-tile.original")).to_have_count(6 - failed)
@@ -132,7 +134,7 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
     shot(page, "augment-preview-images")
     # The same seed gives the same copies; a broken plan says what is wrong.
     first = tiles.nth(1).get_attribute("src")
-    page.reload()
+    page.reload(timeout=60_000)
     assert page.locator(".aug-tile img").nth(1).get_attribute("src") == first
     # A custom plan: the horse is an RGBA PNG, which colour transforms refuse; the page says so
     # for that image and shows the others; broken JSON says what is wrong.
@@ -142,7 +144,7 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
             {"__class_fullname__": "HueSaturationValue", "p": 1.0},
             {"__class_fullname__": "HorizontalFlip", "p": 1.0}]}}))  # fmt: skip
     page.locator("#preview-button").click()
-    expect(page.locator(".aug-error")).to_have_count(1)
+    expect(page.locator(".aug-error")).to_have_count(1, timeout=30_000)
     expect(page.locator(".aug-row", has=page.locator(".aug-error"))).to_contain_text("horse")
     expect(page.locator(".aug-error")).to_contain_text("3-channel")
     expect(page.locator(".aug-tile img")).to_have_count(5 * 4)
