@@ -17,7 +17,11 @@ def _cv2():
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """An image file as an HxW (grey) or HxWx3/4 (RGB/RGBA) uint8 array."""
+    """An image file as an HxW (grey) or HxWx3 (RGB) uint8 array.
+
+    Transparency is dropped (composited on white): albumentations' colour transforms take one or
+    three channels, and a training image has no use for alpha.
+    """
     cv2 = _cv2()
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
@@ -25,7 +29,9 @@ def read_image(path: str | Path) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     elif image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB).astype(np.float32)
+        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
+        image = (rgb * alpha + 255.0 * (1.0 - alpha)).round().astype(np.uint8)
     return image
 
 

@@ -436,9 +436,9 @@ def export_version(
             f"cannot re-export this version: {len(missing)} of its items are gone "
             f"(first: {missing.iloc[0]!r})"
         )
-    keep = [
-        c for c in ("group_key", "text", "image_path", "metadata", "content_hash") if c in content
-    ]
+    # Every content column, the fixed ones and any extra the export carried (e.g. external_id);
+    # labels, sources, confidences and splits come from the snapshot.
+    keep = [c for c in content.columns if c not in ("split", "label", "label_source", "confidence")]
     rows = content.loc[ids, keep].reset_index()
     for column in ("split", "label", "label_source", "confidence"):
         rows[column] = snapshot[column].to_numpy()

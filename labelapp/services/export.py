@@ -706,6 +706,8 @@ def reexport_version(
     progress: StageProgress = _noop,
 ) -> Path:
     """Write a past version again, byte for byte, into the empty folder ``out_dir``."""
+    from labelapp.export.dataset import export_version
+
     with session_scope(sessions) as session:
         version = get_version(session, project_id, number)
         project = session.get(Project, project_id)
@@ -714,59 +716,11 @@ def reexport_version(
         manifest = dict(version.manifest)
     target = _empty_dir(Path(out_dir))
     try:
-        _export_version(items, snapshot, manifest, target, progress)
+        export_version(items, snapshot, manifest, target, image_root=config.media_dir(),
+                       progress=progress)
     except ValueError as exc:
         raise UserError(f"cannot re-export version {number}: {exc}") from None
     return target
-
-
-def _export_version(
-    items: pd.DataFrame,
-    snapshot: pd.DataFrame,
-    manifest: Mapping[str, Any],
-    out: Path,
-    progress: StageProgress,
-) -> None:
-    """:func:`labelapp.export.export_version`, carrying extra item columns (``external_id``).
-
-    The library's function rebuilds rows from its known content columns only, so a version
-    written with extra columns would come out different. Same steps, every column kept.
-    """
-    from augment.balance import balance_report
-    from augment.plan import load_augment_plan
-    from labelapp.export.dataset import _write
-    from labelapp.export.manifest import content_digests, verify_manifest, write_manifest
-
-    ids = snapshot["item_id"].astype(str)
-    content = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
-    missing = ids[~ids.isin(content.index)]
-    if len(missing):
-        raise ValueError(f"{len(missing)} of its items are gone (first: {missing.iloc[0]!r})")
-    keep = [c for c in content.columns if c not in ("split", "label", "label_source", "confidence")]
-    rows = content.loc[ids, keep].reset_index()
-    for column in ("split", "label", "label_source", "confidence"):
-        rows[column] = snapshot[column].to_numpy()
-    changed = content_digests(rows) != snapshot["content_digest"].to_numpy()
-    if changed.any():
-        raise ValueError(
-            f"the content of {int(changed.sum())} items changed since (first: "
-            f"{rows.loc[changed, 'item_id'].iloc[0]!r})"
-        )
-    parameters = dict(manifest["parameters"])
-    plan = load_augment_plan(parameters["augment"]) if parameters.get("augment") else None
-    report = balance_report(rows["split"], rows["label"], rows["label_source"],
-                            split_names=tuple(parameters["split_names"]))  # fmt: skip
-    _write(rows, out, parameters=parameters, provenance=manifest.get("provenance"),
-           code_version=manifest["code_version"], report=report,
-           splits=rows.set_index("item_id")["split"], plan=plan,
-           image_root=config.media_dir(), progress=progress)  # fmt: skip
-    write_manifest(dict(manifest), out)
-    problems = verify_manifest(manifest, out)
-    if any(problems.values()):
-        raise ValueError(f"the files differ from the recorded version: {json.dumps(problems)}")
-
-
-# --- the background job --------------------------------------------------------------------
 
 
 @handler("export")

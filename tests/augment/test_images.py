@@ -142,3 +142,20 @@ def read_png_side(png: bytes) -> int:
 
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
     return max(image.shape[:2])
+
+
+def test_rgba_files_go_through_the_typical_pipeline(tmp_path):
+    """skimage's horse is RGBA: colour transforms need 3 channels, so reading drops alpha."""
+    from PIL import Image
+
+    from augment.image_io import read_image
+
+    rgba = np.zeros((64, 64, 4), dtype=np.uint8)
+    rgba[16:48, 16:48] = (200, 30, 30, 255)  # an opaque red square on a transparent ground
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "logo.png")
+    image = read_image(tmp_path / "logo.png")
+    assert image.shape == (64, 64, 3)
+    assert tuple(image[32, 32]) == (200, 30, 30) and tuple(image[0, 0]) == (255, 255, 255)
+    pipeline = build_pipeline(load_pipeline_spec("typical"))
+    out = augment_image(pipeline, image, source_id="logo", random_state=1)
+    assert out.image.shape[2] == 3
