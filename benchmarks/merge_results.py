@@ -16,6 +16,7 @@ ORDER = [
     "agreement.md",
     "agreement_app.md",
     "export.md",
+    "export_app.md",
 ]
 HEADER = """# Benchmark results
 
