@@ -49,7 +49,7 @@ from labelapp.services.projects import (
     require_role,
     save_guideline,
 )
-from labelapp.services.queue import MAX_CLIENT_ID, start_write
+from labelapp.services.queue import annotation_by_client_id, check_client_id, start_write
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -629,11 +629,7 @@ def adjudicate(
     Reviewers are SMEs and admins of the item's project. The row is appended; an earlier
     adjudication of the item stays in the history and the latest one counts.
     """
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
-        raise UserError(
-            f"client_id must be a string of 1-{MAX_CLIENT_ID} characters (a UUID made by the "
-            "client, the same on every retry of one submit)"
-        )
+    client_id = check_client_id(client_id)
     if not isinstance(reason, str) or not reason.strip():
         raise UserError("write a reason: why this label (it is kept with the decision)")
     if len(reason) > MAX_REASON:
@@ -646,7 +642,7 @@ def adjudicate(
     chosen = _final_labels(project, labels)
 
     start_write(session)
-    existing = _by_client_id(session, reviewer, client_id)
+    existing = annotation_by_client_id(session, reviewer, client_id)
     if existing is not None:
         session.commit()
         return _replay(existing, item_id)
@@ -669,17 +665,11 @@ def adjudicate(
     except IntegrityError:
         # Two copies of one submit raced past the check above: the other one stored it.
         session.rollback()
-        stored = _by_client_id(session, reviewer, client_id)
+        stored = annotation_by_client_id(session, reviewer, client_id)
         if stored is None:
             raise
         return _replay(stored, item_id)
     return Adjudicated(annotation, created=True)
-
-
-def _by_client_id(session: Session, user: User, client_id: str) -> Annotation | None:
-    return session.scalar(
-        select(Annotation).where(Annotation.user_id == user.id, Annotation.client_id == client_id)
-    )
 
 
 def _replay(existing: Annotation, item_id: int) -> Adjudicated:

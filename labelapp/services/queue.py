@@ -168,7 +168,8 @@ def _pick_gold(session: Session, project: Project, user: User) -> QueueEntry | N
     return session.scalar(stmt)
 
 
-def _check_client_id(client_id: object) -> str:
+def check_client_id(client_id: object) -> str:
+    """The client's id for one submit (the same on its retries), checked."""
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
         raise UserError(
             f"client_id must be a string of 1-{MAX_CLIENT_ID} characters (a UUID made by the "
@@ -216,7 +217,10 @@ def _prior(session: Session, item_id: int, user_id: int) -> Annotation | None:
     )
 
 
-def _by_client_id(session: Session, user: User, client_id: str) -> Annotation | None:
+def annotation_by_client_id(
+    session: Session, user: User, client_id: str
+) -> Annotation | None:
+    """The annotation ``user`` already stored under ``client_id``, if any."""
     return session.scalar(
         select(Annotation).where(Annotation.user_id == user.id, Annotation.client_id == client_id)
     )
@@ -248,7 +252,7 @@ def record(
     Raises LeaseLost when another annotator now holds the item or it already has every label it
     needs; the caller shows that and moves on. Nothing is stored in that case.
     """
-    client_id = _check_client_id(client_id)
+    client_id = check_client_id(client_id)
     if duration_ms is not None and (
         not isinstance(duration_ms, int) or not 0 <= duration_ms <= MAX_DURATION_MS
     ):
@@ -260,7 +264,7 @@ def record(
     chosen = _check_labels(project, labels, kind)
 
     start_write(session)
-    existing = _by_client_id(session, user, client_id)
+    existing = annotation_by_client_id(session, user, client_id)
     if existing is not None:
         session.commit()
         return _replay(existing, item_id, project)
@@ -311,7 +315,7 @@ def record(
     except IntegrityError:
         # Two copies of one submit raced past the check above: the other one stored it.
         session.rollback()
-        stored = _by_client_id(session, user, client_id)
+        stored = annotation_by_client_id(session, user, client_id)
         if stored is None:
             raise
         return _replay(stored, item_id, project)
@@ -324,9 +328,9 @@ def undo_last(session: Session, project: Project, user: User, client_id: object)
     Returns the item to show again, or None when there is nothing left to undo. Each undo adds
     a ``retract`` row; the retracted row stays in the history.
     """
-    client_id = _check_client_id(client_id)
+    client_id = check_client_id(client_id)
     start_write(session)
-    existing = _by_client_id(session, user, client_id)
+    existing = annotation_by_client_id(session, user, client_id)
     if existing is not None:
         entry = session.get(QueueEntry, existing.item_id)
         item = session.get(Item, existing.item_id)

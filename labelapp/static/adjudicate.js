@@ -4,7 +4,7 @@
 (() => {
   "use strict";
   const cfg = JSON.parse(document.getElementById("adjudicate-config").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { uuid, call, banner, errorText } = window.labelapp;
   const $ = (id) => document.getElementById(id);
   const byHotkey = new Map(cfg.labels.map((l) => [l.hotkey.toLowerCase(), l]));
   const known = new Set(cfg.labels.map((l) => l.name));
@@ -19,40 +19,6 @@
   const later = new Set(); // items put off in this visit: shown again only when nothing else is left
   const history = [];
 
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  async function call(url, body, method = "POST") {
-    const res = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status === 401) { window.location.reload(); throw new Error("logged out"); }
-    const data = res.status === 204 ? null : await res.json().catch(() => null);
-    return { status: res.status, data };
-  }
-
-  let bannerTimer = null;
-  function banner(text, kind = "info", sticky = false) {
-    const el = $("banner");
-    el.textContent = text;
-    el.className = `banner ${kind}`;
-    el.hidden = false;
-    clearTimeout(bannerTimer);
-    if (!sticky) bannerTimer = setTimeout(() => { el.hidden = true; }, 7000);
-  }
-  function errorText(data, fallback) {
-    const e = data && data.error;
-    if (!e) return fallback;
-    return e.details && e.details.length ? `${e.message} (${e.details.join("; ")})` : e.message;
-  }
   const pct = (x) => (x == null ? "–" : `${Math.round(100 * x)}%`);
 
   // --- the backlog ------------------------------------------------------------------------

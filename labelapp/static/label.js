@@ -5,7 +5,7 @@
 (() => {
   "use strict";
   const cfg = JSON.parse(document.getElementById("label-config").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { uuid, call, banner, clearBanner, errorText } = window.labelapp;
   const OUTBOX_KEY = `labelapp.outbox.${cfg.user}.${cfg.projectId}`;
   const $ = (id) => document.getElementById(id);
   const byHotkey = new Map(cfg.labels.map((l) => [l.hotkey.toLowerCase(), l]));
@@ -16,53 +16,7 @@
   let busy = false;
   let lastProgress = 0;
   const history = [];
-
-  class NetworkError extends Error {}
-
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16)); // plain http on a LAN has no randomUUID
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-  async function call(url, body, method = "POST") {
-    let res;
-    try {
-      res = await fetch(url, {
-        method,
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new NetworkError(String(err));
-    }
-    if (res.status === 401) { window.location.reload(); throw new NetworkError("logged out"); }
-    if (res.status >= 502 && res.status <= 504) throw new NetworkError(`server answered ${res.status}`);
-    const data = res.status === 204 ? null : await res.json().catch(() => null);
-    return { status: res.status, data, headers: res.headers };
-  }
-
-  // --- messages ---------------------------------------------------------------------------
-  let bannerTimer = null;
-  function banner(text, kind = "info", sticky = false) {
-    const el = $("banner");
-    el.textContent = text;
-    el.className = `banner ${kind}`;
-    el.hidden = false;
-    clearTimeout(bannerTimer);
-    if (!sticky) bannerTimer = setTimeout(() => { el.hidden = true; }, 7000);
-  }
-  function clearBanner() { $("banner").hidden = true; }
-  function errorText(data, fallback) {
-    const e = data && data.error;
-    if (!e) return fallback;
-    return e.details && e.details.length ? `${e.message} (${e.details.join("; ")})` : e.message;
-  }
 
   // --- outbox -----------------------------------------------------------------------------
   function loadOutbox() {

@@ -1,0 +1,56 @@
+// Helpers the interactive pages share: ids for idempotent submits, JSON calls with the CSRF
+// header, and the status banner. Exposed as window.labelapp.
+(() => {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  class NetworkError extends Error {}
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16)); // plain http on a LAN has no randomUUID
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // A JSON call as the logged-in user. Throws NetworkError when the server cannot be reached
+  // (or a proxy in front of it answers 502-504); reloads the page (to the login) on 401.
+  async function call(url, body, method = "POST") {
+    let res;
+    try {
+      res = await fetch(url, {
+        method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new NetworkError(String(err));
+    }
+    if (res.status === 401) { window.location.reload(); throw new NetworkError("logged out"); }
+    if (res.status >= 502 && res.status <= 504) throw new NetworkError(`server answered ${res.status}`);
+    const data = res.status === 204 ? null : await res.json().catch(() => null);
+    return { status: res.status, data, headers: res.headers };
+  }
+
+  let bannerTimer = null;
+  function banner(text, kind = "info", sticky = false) {
+    const el = document.getElementById("banner");
+    el.textContent = text;
+    el.className = `banner ${kind}`;
+    el.hidden = false;
+    clearTimeout(bannerTimer);
+    if (!sticky) bannerTimer = setTimeout(() => { el.hidden = true; }, 7000);
+  }
+
+  function clearBanner() { document.getElementById("banner").hidden = true; }
+
+  function errorText(data, fallback) {
+    const e = data && data.error;
+    if (!e) return fallback;
+    return e.details && e.details.length ? `${e.message} (${e.details.join("; ")})` : e.message;
+  }
+
+  window.labelapp = { NetworkError, uuid, call, banner, clearBanner, errorText };
+})();
