@@ -111,15 +111,15 @@ def apply(project: str, steps: str) -> None:
     try:
         result = weak.pipeline(make_session_factory(engine), project_id, chosen, progress=progress)
         progress(1.0, "done")
-    except UserError as exc:
+    except (UserError, ValueError) as exc:  # bad input or settings: the message says which
         raise click.ClickException(str(exc)) from None
     finally:
         bar.close()
         engine.dispose()
     if "apply" in result:
         a = result["apply"]
-        click.echo(f"applied {a['n_lfs']} LFs to {a['n_items']:,} items: {a['n_votes']:,} votes, "
-                   f"{a['n_covered']:,} items covered")  # fmt: skip
+        click.echo(f"applied {a['n_lfs']} LFs to {a['n_items']:,} items on {a['applier']}: "
+                   f"{a['n_votes']:,} votes, {a['n_covered']:,} items covered")  # fmt: skip
     if "label_model" in result:
         m = result["label_model"]
         quality = (f"accuracy {m['accuracy']}, F1 {m['f1']} on {m['n_evaluated']} human-labeled "

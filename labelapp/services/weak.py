@@ -39,6 +39,7 @@ from labelapp.services.bulk import Constant, bulk_insert_columns, sqlite_timesta
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.jobs import handler
 from labelapp.services.queue import start_write
+from labelapp.services.weak_dask import choose_applier, run_applier
 
 DECLARATIVE_KINDS = ("keyword", "regex", "metadata")
 PREVIEW_ITEMS = 5000
@@ -355,12 +356,16 @@ def _project(session: Session, project_id: int) -> Project:
 
 
 def apply_lfs(
-    sessions: sessionmaker[Session], project_id: int, progress: Progress = _quiet
+    sessions: sessionmaker[Session],
+    project_id: int,
+    progress: Progress = _quiet,
+    job_id: int | None = None,
 ) -> dict[str, Any]:
-    """Run the project's active LFs over all its items and replace its stored votes.
+    """Run the project's active LFs over all its items and replace its stored votes; an
+    ``apply`` run row records which LFs ran, on which applier (pandas or Dask, see
+    :mod:`labelapp.services.weak_dask`), and what they covered.
 
     Executes Python LFs: call it from the job worker or the CLI, never in a request."""
-    from weak_supervision.apply import apply_lfs as library_apply
     from weak_supervision.lfs import lf_from_spec
     from weak_supervision.python_lfs import python_lfs_from_source
 
@@ -384,7 +389,9 @@ def apply_lfs(
         if name not in modules[spec["source"]]:
             raise UserError(f"Python LF {name!r} is no longer defined in its stored source")
         lfs.append(modules[spec["source"]][name])
-    L = library_apply(lfs, frame) if len(frame) else np.empty((0, len(lfs)), dtype=np.int8)
+    applier = choose_applier(len(frame))
+    progress(0.15, f"applying on {applier.describe()}")
+    L = run_applier(applier, lfs, frame)
     n_classes = len(classes)
     if L.size and int(L.max()) >= n_classes:
         j = int(np.argwhere(L.max(axis=0) >= n_classes)[0][0])
@@ -392,12 +399,20 @@ def apply_lfs(
             f"LF {specs[j][1]!r} voted {int(L.max())}, but the project has {len(classes)} classes "
             f"(0..{len(classes) - 1}: {', '.join(classes)})"
         )
-    progress(0.6, "storing votes")
+    progress(0.6, f"storing votes (applied on {applier.describe()})")
     rows_i, cols = np.nonzero(L >= 0)
     lf_ids = np.array([s[0] for s in specs], dtype=np.int64)
     item_ids = frame["item_id"].to_numpy()
+    covered = int((L >= 0).any(axis=1).sum()) if L.size else 0
+    result = {"n_lfs": len(lfs), "n_items": len(frame), "n_votes": len(rows_i),
+              "n_covered": covered, "applier": applier.describe()}  # fmt: skip
     with session_scope(sessions) as session:
         start_write(session)
+        session.add(LabelModelRun(
+            project_id=project_id, kind="apply", lf_ids=[int(i) for i in lf_ids],
+            params={"engine": applier.engine, "scheduler": applier.scheduler}, metrics=result,
+            job_id=job_id,
+        ))  # fmt: skip
         project_lfs = select(LabelingFunction.id).where(LabelingFunction.project_id == project_id)
         session.execute(delete(WeakLabel).where(WeakLabel.lf_id.in_(project_lfs)))
         bulk_insert_columns(
@@ -410,8 +425,7 @@ def apply_lfs(
             },
             len(rows_i),
         )
-    covered = int((L >= 0).any(axis=1).sum()) if L.size else 0
-    return {"n_lfs": len(lfs), "n_items": len(frame), "n_votes": len(rows_i), "n_covered": covered}
+    return result
 
 
 def vote_matrix(
@@ -713,7 +727,7 @@ def pipeline(
 
         part(0.0, "starting")
         if step == "apply":
-            result["apply"] = apply_lfs(sessions, project_id, part)
+            result["apply"] = apply_lfs(sessions, project_id, part, job_id)
         elif step == "fit":
             run = fit_label_model(sessions, project_id, job_id, part)
             result["label_model_run_id"], result["label_model"] = run.id, run.metrics

@@ -152,7 +152,7 @@ def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path)
 
     applied = runner.invoke(main, ["lf", "apply", "--project", "tiny"])
     assert applied.exit_code == 0, applied.output
-    assert "applied 2 LFs to 6 items: 4 votes, 4 items covered" in applied.output
+    assert "applied 2 LFs to 6 items on pandas (in process): 4 votes, 4 items covered" in applied.output
     with session_scope(sessions) as session:
         votes = {(session.get(Item, i).external_id, session.get(LabelingFunction, lf).name): v
                  for i, lf, v in session.execute(select(WeakLabel.item_id, WeakLabel.lf_id,
@@ -163,8 +163,9 @@ def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path)
     assert votes == {("t0", "has_free"): 1, ("t2", "has_free"): 1, ("t4", "has_free"): 1,
                      ("t1", "mentions_song"): 0}  # fmt: skip
     assert sources["label_model"] == 4 and sources["propagation"] >= 4
-    assert [r.kind for r in runs] == ["label_model", "propagation"]
-    assert runs[0].metrics["n_evaluated"] == 3  # t0, t1, t2 are covered and human-labeled
+    assert [r.kind for r in runs] == ["apply", "label_model", "propagation"]
+    assert runs[0].metrics["applier"] == "pandas (in process)" and runs[0].params["engine"] == "pandas"
+    assert runs[1].metrics["n_evaluated"] == 3  # t0, t1, t2 are covered and human-labeled
 
     analysis = client.get(f"/api/projects/{tiny['project']}/lfs/analysis",
                           headers=tiny["sme"].headers).get_json()  # fmt: skip
