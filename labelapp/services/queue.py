@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from labelapp.db import begin_write
 from labelapp.models import Annotation, Item, Project, QueueEntry, User, utcnow
+from labelapp.services import queue_sql as sql
 from labelapp.services.errors import Conflict, NotFound, UserError
 from labelapp.services.projects import current_guideline, get_project_for
 
@@ -81,32 +82,28 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     Order: the user's own live lease (a reopened page resumes it), then, at the project's gold
     rate, a gold item they have not answered, then the highest-priority entry that still needs
     labels, that they have not labeled or skipped, and that nobody else holds a live lease on.
+
+    This runs on every item an annotator sees, so it uses column rows and Core statements (no
+    ORM entities or unit-of-work flush): a claim is a few indexed statements and one commit.
     """
     start_write(session)
     now = utcnow()
-    q = QueueEntry
-    mine = session.scalar(
-        select(q)
-        .where(
-            q.project_id == project.id,
-            q.leased_by_id == user.id,
-            q.lease_expires_at > now,
-            or_(q.remaining > 0, q.is_gold),
-        )
-        .order_by(q.lease_expires_at.desc())
-        .limit(1)
-    )
-    entry = mine or _pick_gold(session, project, user) or _pick_next(session, project, user, now)
-    if entry is None:
+    expires = _lease_until(project, now)
+    params = {"project": project.id, "user": user.id, "now": now, "expires": expires}
+    row = session.execute(sql.MY_LEASE, params).first()
+    if row is not None and not row.is_gold:
+        session.execute(sql.LEASE, {**params, "item": row.item_id})
+    elif row is None:
+        if project.gold_rate > 0 and random.random() < project.gold_rate:  # noqa: S311 (sampling)
+            row = session.execute(sql.NEXT_GOLD, params).first()
+        if row is None:
+            row = session.execute(sql.LEASE_NEXT, params).first()
+    if row is None:
         session.commit()
         return None
-    expires = _lease_until(project, now)
-    if not entry.is_gold:
-        entry.leased_by_id = user.id
-        entry.lease_expires_at = expires
-    item = session.get(Item, entry.item_id)
+    item = session.scalar(sql.ITEM, {"item": row.item_id})
     assert item is not None
-    claim = Claim(item, expires, entry.strategy, entry.score, entry.model_run_id, entry.is_gold)
+    claim = Claim(item, expires, row.strategy, row.score, row.model_run_id, row.is_gold)
     session.commit()
     return claim
 
@@ -132,40 +129,6 @@ def _not_done_by(user: User):  # noqa: ANN202
     return ~exists().where(
         Annotation.item_id == QueueEntry.item_id, Annotation.user_id == user.id
     )
-
-
-def _pick_next(session: Session, project: Project, user: User, now: datetime) -> QueueEntry | None:
-    q = QueueEntry
-    stmt = (
-        select(q)
-        .where(
-            q.project_id == project.id,
-            q.remaining > 0,
-            q.is_gold.is_(False),
-            or_(q.leased_by_id.is_(None), q.lease_expires_at <= now, q.leased_by_id == user.id),
-            _not_done_by(user),
-        )
-        .order_by(q.priority.desc(), q.position)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return session.scalar(stmt)
-
-
-def _pick_gold(session: Session, project: Project, user: User) -> QueueEntry | None:
-    """A gold item at the project's gold rate. Gold items are never leased: everyone answers them."""
-    if project.gold_rate <= 0:
-        return None
-    if random.random() >= project.gold_rate:  # noqa: S311 (sampling, not security)
-        return None
-    q = QueueEntry
-    stmt = (
-        select(q)
-        .where(q.project_id == project.id, q.is_gold.is_(True), _not_done_by(user))
-        .order_by(q.position)
-        .limit(1)
-    )
-    return session.scalar(stmt)
 
 
 def check_client_id(client_id: object) -> str:
@@ -250,36 +213,37 @@ def record(
     """Store a label or a skip for ``item_id`` by ``user``; a retry with the same client_id is a no-op.
 
     Raises LeaseLost when another annotator now holds the item or it already has every label it
-    needs; the caller shows that and moves on. Nothing is stored in that case.
+    needs; the caller shows that and moves on. Nothing is stored in that case. Like a claim, this
+    runs once per item an annotator sees: column rows and Core statements, one commit.
     """
     client_id = check_client_id(client_id)
     if duration_ms is not None and (
         not isinstance(duration_ms, int) or not 0 <= duration_ms <= MAX_DURATION_MS
     ):
         raise UserError("duration_ms must be a whole number of milliseconds, 0 to 86400000")
-    item = session.get(Item, item_id)
-    if item is None:
+    project_id = session.scalar(sql.ITEM_PROJECT, {"item": item_id})
+    if project_id is None:
         raise NotFound(f"no item {item_id}")
-    project = get_project_for(session, user, item.project_id)
+    project = get_project_for(session, user, project_id)
     chosen = _check_labels(project, labels, kind)
 
     start_write(session)
-    existing = annotation_by_client_id(session, user, client_id)
-    if existing is not None:
+    keys = {"item": item_id, "user": user.id, "client": client_id}
+    if session.scalar(sql.BY_CLIENT_ID, keys) is not None:
+        existing = annotation_by_client_id(session, user, client_id)
         session.commit()
+        assert existing is not None
         return _replay(existing, item_id, project)
-    entry = session.scalar(select(QueueEntry).where(QueueEntry.item_id == item_id).with_for_update())
+    entry = session.execute(sql.ENTRY_FOR_SUBMIT, keys).first()
     now = utcnow()
-    prior = _prior(session, item_id, user.id)
-    was_labeled = prior is not None and prior.kind == "label"
-    delta = int(kind == "label") - int(was_labeled)
+    prior_kind = session.scalar(sql.PRIOR_KIND, keys)
     if entry is not None and not entry.is_gold:
         held_by_other = (
             entry.leased_by_id not in (None, user.id)
             and entry.lease_expires_at is not None
             and entry.lease_expires_at > now
         )
-        first_answer = prior is None or prior.kind == "retract"
+        first_answer = prior_kind in (None, "retract")
         if first_answer and (held_by_other or (kind == "label" and entry.remaining <= 0)):
             session.rollback()
             raise LeaseLost(
@@ -287,10 +251,8 @@ def record(
                 "labeling it now (or has finished it); your answer was not stored: go on with "
                 "the next item"
             )
-        entry.remaining = max(0, entry.remaining - delta)
-        if entry.leased_by_id == user.id:
-            entry.leased_by_id = None
-            entry.lease_expires_at = None
+        delta = int(kind == "label") - int(prior_kind == "label")
+        session.execute(sql.SETTLE, {**keys, "new_remaining": max(0, entry.remaining - delta)})
     if guideline_version is None or not isinstance(guideline_version, int):
         guideline = current_guideline(session, project)
         guideline_version = guideline.version if guideline else None
@@ -309,8 +271,12 @@ def record(
         note=note,
         created_at=now,
     )
-    session.add(annotation)
     try:
+        # The row goes in as one prebuilt INSERT .. RETURNING id; the caller gets the (transient)
+        # Annotation with its id, without a unit-of-work flush.
+        annotation.id = session.scalar(
+            sql.INSERT_ANNOTATION, {f: getattr(annotation, f) for f in sql.ANNOTATION_FIELDS}
+        )
         session.commit()
     except IntegrityError:
         # Two copies of one submit raced past the check above: the other one stored it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -67,8 +67,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+_BY_TOKEN = select(User).where(User.api_token_hash == bindparam("token_hash"))  # built once: every API call
+
+
 def user_for_token(session: Session, token: str) -> User | None:
-    user = session.scalar(select(User).where(User.api_token_hash == hash_token(token)))
+    user = session.scalar(_BY_TOKEN, {"token_hash": hash_token(token)})
     return user if user is not None and user.active else None
 
 

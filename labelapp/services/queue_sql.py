@@ -1,0 +1,131 @@
+"""The annotation loop's SQL, built once: every item an annotator sees runs these statements.
+
+Building a SQLAlchemy statement costs about as much Python time as executing it (the queue
+benchmark showed ~0.27 ms per ORM statement built per call against ~0.12 ms for a prebuilt one),
+so the hot path keeps its statements here, with named bind parameters, and passes values at
+execution. Bind names: ``project``, ``user``, ``item``, ``client``, ``now``, ``expires``,
+``new_remaining``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, case, exists, insert, or_, select, update
+
+from labelapp.models import Annotation, Item, QueueEntry
+
+_q = QueueEntry
+_queue = QueueEntry.__table__
+_annotations = Annotation.__table__
+
+# What a claim needs to know about the entry it leases (why it was queued; gold or not).
+CLAIM_COLUMNS = (_q.item_id, _q.strategy, _q.score, _q.model_run_id, _q.is_gold)
+
+_not_done_by_user = ~exists().where(
+    Annotation.item_id == QueueEntry.item_id, Annotation.user_id == bindparam("user")
+)
+
+# The user's own live lease in the project (a reopened page resumes it).
+MY_LEASE = (
+    select(*CLAIM_COLUMNS)
+    .where(
+        _q.project_id == bindparam("project"),
+        _q.leased_by_id == bindparam("user"),
+        _q.lease_expires_at > bindparam("now"),
+        or_(_q.remaining > 0, _q.is_gold),
+    )
+    .order_by(_q.lease_expires_at.desc())
+    .limit(1)
+)
+
+# The first gold item the user has not answered (gold items are never leased).
+NEXT_GOLD = (
+    select(*CLAIM_COLUMNS)
+    .where(_q.project_id == bindparam("project"), _q.is_gold.is_(True), _not_done_by_user)
+    .order_by(_q.position)
+    .limit(1)
+)
+
+# Lease the best free entry in one statement: UPDATE .. WHERE item_id = (SELECT .. FOR UPDATE
+# SKIP LOCKED) RETURNING. PostgreSQL locks the row it picks and skips rows other claims hold;
+# SQLite ignores the lock clause (its writers are serialized by BEGIN IMMEDIATE).
+_best_free = (
+    select(_q.item_id)
+    .where(
+        _q.project_id == bindparam("project"),
+        _q.remaining > 0,
+        _q.is_gold.is_(False),
+        or_(
+            _q.leased_by_id.is_(None),
+            _q.lease_expires_at <= bindparam("now"),
+            _q.leased_by_id == bindparam("user"),
+        ),
+        _not_done_by_user,
+    )
+    .order_by(_q.priority.desc(), _q.position)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+    .correlate(None)  # its own scan of the queue, not a reference to the updated row
+)
+LEASE_NEXT = (
+    update(_queue)
+    .where(_queue.c.item_id == _best_free)
+    .values(leased_by_id=bindparam("user"), lease_expires_at=bindparam("expires"))
+    .returning(*(_queue.c[c.key] for c in CLAIM_COLUMNS))
+)
+
+# Renew the lease on one entry.
+LEASE = (
+    update(_queue)
+    .where(_queue.c.item_id == bindparam("item"))
+    .values(leased_by_id=bindparam("user"), lease_expires_at=bindparam("expires"))
+)
+
+ITEM = select(Item).where(Item.id == bindparam("item"))
+ITEM_PROJECT = select(Item.project_id).where(Item.id == bindparam("item"))
+
+# The id of the annotation the user already stored under a client id (a retried submit).
+BY_CLIENT_ID = select(Annotation.id).where(
+    Annotation.user_id == bindparam("user"), Annotation.client_id == bindparam("client")
+)
+
+# The queue entry a submit settles, locked until the submit commits.
+ENTRY_FOR_SUBMIT = (
+    select(
+        _q.remaining, _q.leased_by_id, _q.lease_expires_at, _q.is_gold, _q.strategy,
+        _q.model_run_id,
+    )
+    .where(_q.item_id == bindparam("item"))
+    .with_for_update()
+)
+
+# The kind of the user's latest row for the item (what state the pair is in).
+PRIOR_KIND = (
+    select(Annotation.kind)
+    .where(
+        Annotation.item_id == bindparam("item"),
+        Annotation.user_id == bindparam("user"),
+        Annotation.kind != "adjudicate",
+    )
+    .order_by(Annotation.id.desc())
+    .limit(1)
+)
+
+# A submit's effect on the entry: the new ``remaining``, and the submitter's lease given back.
+_mine = _queue.c.leased_by_id == bindparam("user")
+SETTLE = (
+    update(_queue)
+    .where(_queue.c.item_id == bindparam("item"))
+    .values(
+        remaining=bindparam("new_remaining"),
+        leased_by_id=case((_mine, None), else_=_queue.c.leased_by_id),
+        lease_expires_at=case((_mine, None), else_=_queue.c.lease_expires_at),
+    )
+)
+
+# One annotation row; values come as parameters, the new id comes back.
+INSERT_ANNOTATION = insert(_annotations).returning(_annotations.c.id)
+ANNOTATION_FIELDS = (
+    "item_id", "project_id", "user_id", "source", "kind", "labels", "client_id", "duration_ms",
+    "guideline_version", "strategy", "model_run_id", "note", "created_at",
+)
