@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -99,57 +98,69 @@ def rss_mb(pid: int) -> float:
     return kib / 1024
 
 
+def annotator_loop(base: str, project_id: int, token: str, start: float, stop: float) -> dict:
+    """One annotator: next + submit until ``stop`` (wall clock), over one keep-alive connection.
+
+    Runs in its own process with the standard library's HTTP client, as each annotator is a
+    separate browser: the load generator should cost the shared 2 cores as little as it can,
+    and no client waits on another's GIL (which would count as server latency).
+    """
+    from http.client import HTTPConnection
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    http = HTTPConnection(url.hostname, url.port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    next_ms, submit_ms, items, errors = [], [], [], []
+    while time.time() < start:
+        time.sleep(0.001)
+    while time.time() < stop:
+        t0 = time.perf_counter()
+        http.request("POST", f"/api/projects/{project_id}/next", body=b"", headers=headers)
+        res = http.getresponse()
+        data = res.read()
+        t1 = time.perf_counter()
+        if res.status != 200:
+            errors.append(f"next {res.status}")
+            break
+        item_id = json.loads(data)["item"]["id"]
+        body = {
+            "labels": ["spam"],
+            "client_id": str(uuid.uuid4()),
+            "duration_ms": 900,
+            "guideline_version": 1,  # the page sends the version it showed
+        }
+        http.request("POST", f"/api/items/{item_id}/annotations", body=json.dumps(body),
+                     headers=headers)
+        res = http.getresponse()
+        data = res.read()
+        t2 = time.perf_counter()
+        if res.status != 201:
+            errors.append(f"submit {res.status}: {data[:200]!r}")
+            break
+        next_ms.append((t1 - t0) * 1000)
+        submit_ms.append((t2 - t1) * 1000)
+        items.append(item_id)
+    http.close()
+    return {"next": next_ms, "submit": submit_ms, "items": items, "errors": errors}
+
+
 def drive(base: str, project_id: int, tokens: list[str], seconds: float) -> dict:
-    """Each annotator loops next + submit for ``seconds``; latencies in milliseconds."""
-    import requests
+    """Each annotator (a process) loops next + submit for ``seconds``; latencies in ms."""
+    import multiprocessing
 
-    next_ms: list[float] = []
-    submit_ms: list[float] = []
-    served: list[int] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
+    start = time.time() + 0.5  # every process starts together, after the pool is up
+    stop = start + seconds
+    args = [(base, project_id, token, start, stop) for token in tokens]
+    with multiprocessing.get_context("fork").Pool(len(tokens)) as pool:
+        runs = pool.starmap(annotator_loop, args)
+    elapsed = seconds
+    next_ms = [x for r in runs for x in r["next"]]
+    submit_ms = [x for r in runs for x in r["submit"]]
+    served = [x for r in runs for x in r["items"]]
+    errors = [x for r in runs for x in r["errors"]]
 
-    def annotator(token: str) -> None:
-        http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {token}"
-        mine_next, mine_submit, mine_items = [], [], []
-        while time.perf_counter() < stop:
-            t0 = time.perf_counter()
-            res = http.post(f"{base}/api/projects/{project_id}/next", timeout=60)
-            t1 = time.perf_counter()
-            if res.status_code != 200:
-                errors.append(f"next {res.status_code}")
-                break
-            item_id = res.json()["item"]["id"]
-            body = {
-                "labels": ["spam"],
-                "client_id": str(uuid.uuid4()),
-                "duration_ms": 900,
-                "guideline_version": 1,  # the page sends the version it showed
-            }
-            sub = http.post(f"{base}/api/items/{item_id}/annotations", json=body, timeout=60)
-            t2 = time.perf_counter()
-            if sub.status_code != 201:
-                errors.append(f"submit {sub.status_code}: {sub.text[:200]}")
-                break
-            mine_next.append((t1 - t0) * 1000)
-            mine_submit.append((t2 - t1) * 1000)
-            mine_items.append(item_id)
-        with lock:
-            next_ms.extend(mine_next)
-            submit_ms.extend(mine_submit)
-            served.extend(mine_items)
-
-    threads = [threading.Thread(target=annotator, args=(t,)) for t in tokens]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-
-    def pct(values: list[float], q: float) -> float:
+    def pct(values: list[float], q: int) -> float:
         return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) > 1 else 0.0
 
     return {
