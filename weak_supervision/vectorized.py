@@ -1,14 +1,18 @@
 """Vectorized votes of declarative LFs on a DataFrame: exactly ``lf.vote`` per row, much faster.
 
 Strings go through Arrow: keyword LFs lower-case a column once (Arrow for ASCII rows, Python's
-``str.lower`` for the rest, so the result is Python's) and search all keywords with one RE2
-literal alternation; regex LFs run through ``weak_supervision.re2``. Metadata rules use numpy or
-Arrow comparisons where the types make them exact, and Python otherwise.
+``str.lower`` for the rest, so the result is Python's) and search the keywords with RE2, one
+pattern per group of keywords sharing a first character (RE2 skips ahead with ``memchr`` only
+when every alternative starts with the same byte); regex LFs run through ``weak_supervision.re2``.
+Metadata rules use numpy or Arrow comparisons where the types make them exact, and Python
+otherwise. LFs run on a thread pool; the per-column work they share (lower case, hazard rows) is
+computed once, by whichever thread needs it first, while the other thread runs other LFs.
 """
 
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -50,11 +54,33 @@ class StringColumn:
         self._lower = None
         self._special: tuple[np.ndarray, np.ndarray] | None = None
         self._masks: dict[str, np.ndarray] = {}
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._hazard_rows: dict[tuple[str, ...], tuple[np.ndarray, list]] = {}
+
+    def _lock(self, key: str) -> threading.Lock:
+        """The lock serializing the one-time computation of ``key`` across LF threads."""
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def hazard_rows(self, hazards: tuple[str, ...]) -> tuple[np.ndarray, list]:
+        """``(rows, values)``: the indices of ``rows_with(hazards)`` and their Python strings,
+        cached (several LFs patch the same rows)."""
+        import pyarrow as pa
+
+        with self._lock("python:" + ",".join(hazards)):
+            if hazards not in self._hazard_rows:
+                idx = np.flatnonzero(self.rows_with(hazards))
+                values = self.array.take(pa.array(idx)).to_pylist() if idx.size else []
+                self._hazard_rows[hazards] = (idx, values)
+        return self._hazard_rows[hazards]
 
     def _special_chars(self) -> tuple[np.ndarray, np.ndarray]:
         """``(code_points, rows)`` of every non-ASCII character and every ASCII hazard control
         in the column, decoded from the UTF-8 buffers with numpy (one pass over the bytes)."""
-        if self._special is None:
+        with self._lock("special"):
+            if self._special is not None:
+                return self._special
             import pyarrow as pa
 
             chunks = self.array.chunks if isinstance(self.array, pa.ChunkedArray) else [self.array]
@@ -77,16 +103,18 @@ class StringColumn:
         out = np.zeros(len(self.array), dtype=bool)
         for name in hazards:
             key = "hazard:" + name
-            if key not in self._masks:
-                if name == "non_ascii":
-                    mask = _mask(pc.invert(pc.string_is_ascii(self.array)))
+            with self._lock(key):
+                if key in self._masks:
+                    pass
+                elif name == "non_ascii":
+                    self._masks[key] = _mask(pc.invert(pc.string_is_ascii(self.array)))
                 elif name == "empty":
-                    mask = _mask(pc.equal(pc.binary_length(self.array), 0))
+                    self._masks[key] = _mask(pc.equal(pc.binary_length(self.array), 0))
                 else:
                     cps, rows = self._special_chars()
                     mask = np.zeros(len(self.array), dtype=bool)
                     mask[rows[re2.hazard_mask(name, cps)]] = True
-                self._masks[key] = mask
+                    self._masks[key] = mask
             out |= self._masks[key]
         return out
 
@@ -94,10 +122,11 @@ class StringColumn:
     def lower(self):  # noqa: ANN201 - a pyarrow array
         """Arrow's ``utf8_lower`` of every row. It equals Python's ``str.lower`` except on the
         rows ``rows_with(("lower",))``, which callers answer with Python."""
-        if self._lower is None:
-            import pyarrow.compute as pc
+        with self._lock("lower"):
+            if self._lower is None:
+                import pyarrow.compute as pc
 
-            self._lower = pc.utf8_lower(self.array)
+                self._lower = pc.utf8_lower(self.array)
         return self._lower
 
     def search(self, pattern: str, lower: bool = False) -> np.ndarray:
@@ -183,20 +212,36 @@ def _votes_from_hits(lf: DeclarativeLF, hits: np.ndarray) -> np.ndarray:
     return votes
 
 
-def _patch_rows(lf: DeclarativeLF, col: StringColumn, votes: np.ndarray, rows: np.ndarray) -> None:
-    """Replace the votes of ``rows`` (a boolean mask) with Python's own answers."""
-    import pyarrow as pa
-
-    idx = np.flatnonzero(rows)
+def _patch_rows(
+    lf: DeclarativeLF, col: StringColumn, votes: np.ndarray, hazards: tuple[str, ...]
+) -> None:
+    """Replace the votes of the rows holding one of ``hazards`` with Python's own answers."""
+    idx, values = col.hazard_rows(hazards)
     if idx.size:
-        votes[idx] = _python_votes(lf, col.array.take(pa.array(idx)).to_pylist())
+        votes[idx] = _python_votes(lf, values)
+
+
+def keyword_patterns(needles: Sequence[str]) -> list[str]:
+    """RE2 patterns whose union matches where any needle occurs: one literal alternation per
+    first character when there are at most 3 of them (each pattern then starts with a fixed
+    byte, which RE2 finds with ``memchr``: ~3x faster than a full DFA pass), else one."""
+    groups: dict[str, list[str]] = {}
+    for needle in needles:
+        groups.setdefault(needle[:1], []).append(needle)
+    if len(groups) > 3:
+        return [re2.literal_alternation(tuple(needles))]
+    return [re2.literal_alternation(tuple(g)) for g in groups.values()]
 
 
 def keyword_votes(lf: KeywordLF, col: StringColumn) -> np.ndarray:
-    pattern = re2.literal_alternation(lf._needles)
-    votes = _votes_from_hits(lf, col.search(pattern, lower=not lf.case_sensitive))
-    if not lf.case_sensitive:
-        _patch_rows(lf, col, votes, col.rows_with(("lower",)))
+    lower = not lf.case_sensitive
+    hits = None
+    for pattern in keyword_patterns(lf._needles):
+        found = col.search(pattern, lower=lower)
+        hits = found.copy() if hits is None else np.logical_or(hits, found, out=hits)
+    votes = _votes_from_hits(lf, hits)
+    if lower:
+        _patch_rows(lf, col, votes, ("lower",))
     return votes
 
 
@@ -209,7 +254,7 @@ def regex_votes(lf: RegexLF, col: StringColumn) -> np.ndarray:
     except Exception:  # noqa: BLE001 - RE2 refused it (e.g. too large): Python answers all rows
         return _python_votes(lf, col.array.to_pylist())
     if plan.hazards:
-        _patch_rows(lf, col, votes, col.rows_with(plan.hazards))
+        _patch_rows(lf, col, votes, plan.hazards)
     return votes
 
 
@@ -246,22 +291,13 @@ def metadata_votes(lf: MetadataLF, values: pd.Series, col: StringColumn | None) 
 def lf_votes(
     lfs: Sequence[DeclarativeLF], df: pd.DataFrame, n_threads: int = 2
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """``(j, votes)`` for each declarative LF ``lfs[j]``: its vote per row of ``df`` (-1 =
-    abstain). Arrow kernels release the GIL, so LFs run on ``n_threads`` threads."""
+    """``(j, votes)`` for each declarative LF ``lfs[j]``, in order: its vote per row of ``df``
+    (-1 = abstain). Arrow kernels release the GIL, so LFs run on ``n_threads`` threads."""
     columns: dict[str, StringColumn] = {}
     for lf in lfs:
         f = lf.fields[0]
         if f not in columns and isinstance(lf, KeywordLF | RegexLF | MetadataLF):
             columns[f] = StringColumn(df[f])
-    for lf in lfs:  # shared per-column work done once, before the threads share the column
-        col = columns[lf.fields[0]]
-        if col.array is None or isinstance(lf, MetadataLF):
-            continue
-        if isinstance(lf, KeywordLF) and not lf.case_sensitive:
-            _ = col.lower
-            _ = col.rows_with(("lower",))
-        if isinstance(lf, RegexLF) and (plan := re2.translate(lf.pattern, lf.ignore_case)):
-            _ = col.rows_with(plan.hazards)
 
     def run(lf: DeclarativeLF) -> np.ndarray:
         col = columns[lf.fields[0]]
@@ -278,4 +314,16 @@ def lf_votes(
     if not lfs or not len(df):
         return
     with ThreadPoolExecutor(max_workers=max(1, n_threads)) as pool:
-        yield from enumerate(pool.map(run, lfs))
+        futures = {j: pool.submit(run, lfs[j]) for j in _start_order(lfs)}
+        for j in range(len(lfs)):
+            yield j, futures[j].result()
+
+
+def _start_order(lfs: Sequence[DeclarativeLF]) -> list[int]:
+    """LF indices with LFs on the lower-cased text alternating with the others, so that while
+    one thread lower-cases a column the other runs LFs that do not need it."""
+    lower = [j for j, lf in enumerate(lfs) if isinstance(lf, KeywordLF) and not lf.case_sensitive]
+    other = [j for j in range(len(lfs)) if j not in set(lower)]
+    order = [j for pair in zip(other, lower, strict=False) for j in pair]
+    n = min(len(other), len(lower))
+    return order + other[n:] + lower[n:]
