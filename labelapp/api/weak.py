@@ -1,12 +1,12 @@
-"""Weak supervision over HTTP (sme, admin): labeling functions, preview, analysis, and the
-apply / label model / propagation jobs. Only declarative LFs are accepted here: Python LFs come
+"""Weak supervision over HTTP (sme, admin): labeling functions, preview, analysis, the
+apply / label model / propagation / end model jobs, and the probabilistic labels they store. Only declarative LFs are accepted here: Python LFs come
 from files through ``labelapp lf load`` and run only in the job worker process."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import login_required
 
 from labelapp.api import api
@@ -19,7 +19,13 @@ from labelapp.services.jobs import enqueue
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
-STEPS = {"apply": "ws_apply", "fit": "ws_fit", "propagate": "ws_propagate", "pipeline": "ws_pipeline"}
+STEPS = {
+    "apply": "ws_apply",
+    "fit": "ws_fit",
+    "propagate": "ws_propagate",
+    "train": "ws_train",
+    "pipeline": "ws_pipeline",
+}
 
 
 @api.get("/projects/<int:project_id>/lfs")
@@ -105,6 +111,21 @@ def ws_runs(project_id: int):  # noqa: ANN201
     })  # fmt: skip
 
 
+@api.get("/projects/<int:project_id>/prob-labels")
+@login_required
+def prob_labels(project_id: int):  # noqa: ANN201
+    project = project_for_me(project_id, "sme")
+    source = request.args.get("source") or None
+    limit, after = request.args.get("limit", 1000), request.args.get("after", 0)
+    try:
+        limit, after = int(limit), int(after)
+    except ValueError:
+        raise UserError(f"limit and after must be whole numbers, got {limit!r} and {after!r}") from None
+    rows = service.list_prob_labels(get_db(), project.id, source, limit, after)
+    return jsonify({"classes": service.class_names(project), "prob_labels": rows,
+                    "next_after": rows[-1]["id"] if len(rows) == limit else None})  # fmt: skip
+
+
 _LF_ID = _path_id("lf_id")
 _SPEC = _json(
     {
@@ -170,9 +191,11 @@ register_paths(
         },
         "/api/projects/{project_id}/ws/{step}": {
             "post": _op(
-                "Start a job (sme, admin): apply (votes of the active LFs), fit (label model), "
-                "propagate (label spreading), or pipeline (all three). Poll /api/jobs/{id}; 200 "
-                "if that job is already queued or running",
+                "Start a job (sme, admin): apply (votes of the active LFs; on Dask when "
+                "configured or the project is large), fit (label model), propagate (label "
+                "spreading), train (end model on the label-model labels, scored on the held-out "
+                "human-labeled items), or pipeline (apply, fit, propagate). Poll /api/jobs/{id}; "
+                "200 if that job is already queued or running",
                 ok="202",
                 params=[_path_id("project_id"),
                         {"name": "step", "in": "path", "required": True,
@@ -181,9 +204,28 @@ register_paths(
         },
         "/api/projects/{project_id}/ws/runs": {
             "get": _op(
-                "The latest label-model and propagation runs with their metrics, and how many "
-                "items hold a probabilistic label from each source (sme, admin)",
+                "The latest run of each kind (apply, label_model, propagation, end_model) with "
+                "its metrics, and how many items hold a probabilistic label from each source "
+                "(sme, admin)",
                 params=[_path_id("project_id")],
+            )
+        },
+        "/api/projects/{project_id}/prob-labels": {
+            "get": _op(
+                "Probabilistic labels in id order, each with its item, source (label_model, "
+                "propagation, model), run id and run kind, label, confidence and class "
+                "probabilities (in the order of `classes`); page with ?after=<next_after> "
+                "(sme, admin)",
+                params=[
+                    _path_id("project_id"),
+                    {"name": "source", "in": "query", "required": False,
+                     "schema": {"enum": list(service.PROB_SOURCES)}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000,
+                                "default": 1000}},
+                    {"name": "after", "in": "query", "required": False,
+                     "schema": {"type": "integer", "default": 0}},
+                ],  # fmt: skip
             )
         },
     }

@@ -2,7 +2,7 @@
 
 ``load FILE.py`` stores the Snorkel ``@labeling_function`` LFs a file defines (the only way
 Python LFs enter the app), ``list`` shows the LFs, ``apply`` runs apply + label model +
-propagation inline with a progress bar.
+propagation (+ the end model with ``--steps ...,train``) inline with a progress bar.
 """
 
 from __future__ import annotations
@@ -81,10 +81,12 @@ def list_lfs(project: str) -> None:
     "--steps",
     default="apply,fit,propagate",
     show_default=True,
-    help="Comma-separated steps: apply (votes), fit (label model), propagate.",
+    help="Comma-separated steps: apply (votes), fit (label model), propagate, train (the end "
+    "model on the label-model labels).",
 )
 def apply(project: str, steps: str) -> None:
-    """Apply the active LFs, fit the label model and propagate labels, here and now."""
+    """Apply the active LFs, fit the label model and propagate labels (and, with
+    ``--steps train``, train the end model), here and now."""
     from tqdm import tqdm
 
     from labelapp.db import make_engine, make_session_factory
@@ -93,10 +95,10 @@ def apply(project: str, steps: str) -> None:
     from labelapp.services.projects import get_project_by_name
 
     chosen = tuple(s.strip() for s in steps.split(",") if s.strip())
-    unknown = sorted(set(chosen) - {"apply", "fit", "propagate"})
+    unknown = sorted(set(chosen) - set(weak.STEPS))
     if unknown or not chosen:
         raise click.BadParameter(
-            f"unknown step(s) {unknown}: use apply, fit, propagate", param_hint="--steps"
+            f"unknown step(s) {unknown}: use {', '.join(weak.STEPS)}", param_hint="--steps"
         )
     with database() as session:
         project_id = get_project_by_name(session, project).id
@@ -131,3 +133,10 @@ def apply(project: str, steps: str) -> None:
         quality = f"; accuracy {m['accuracy']} on held-out human labels" if "accuracy" in m else ""
         click.echo(f"propagation run {result['propagation_run_id']}: {m['n_reached']:,} items "
                    f"reached, {m['n_new']:,} no LF covered{quality}")  # fmt: skip
+    if "end_model" in result:
+        m = result["end_model"]
+        quality = (f"accuracy {m['accuracy']}, macro F1 {m['f1_macro']} on {m['n_evaluated']} "
+                   "held-out human-labeled items" if "accuracy" in m
+                   else "no human labels to score it on")  # fmt: skip
+        click.echo(f"end model run {result['end_model_run_id']}: trained on {m['n_train']:,} "
+                   f"label-model labels, predicted {m['n_items']:,} items; {quality}")  # fmt: skip

@@ -719,7 +719,8 @@ def pipeline(
     job_id: int | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
-    """Apply, fit and/or propagate in order, progress split evenly between the steps."""
+    """Apply, fit, propagate and/or train (the end model) in order, progress split evenly
+    between the steps."""
     result: dict[str, Any] = {}
     for n, step in enumerate(steps):
         def part(f: float, message: str, n: int = n, step: str = step) -> None:
@@ -734,15 +735,22 @@ def pipeline(
         elif step == "propagate":
             run = propagate(sessions, project_id, job_id, part)
             result["propagation_run_id"], result["propagation"] = run.id, run.metrics
+        elif step == "train":
+            from labelapp.services.weak_end_model import train_end_model
+
+            run = train_end_model(sessions, project_id, job_id, part)
+            result["end_model_run_id"], result["end_model"] = run.id, run.metrics
         else:
-            raise UserError(f"unknown step {step!r}: use apply, fit, propagate")
+            raise UserError(f"unknown step {step!r}: use {', '.join(STEPS)}")
     return result
 
 
+STEPS = ("apply", "fit", "propagate", "train")
 JOB_STEPS = {
     "ws_apply": ("apply",),
     "ws_fit": ("fit",),
     "ws_propagate": ("propagate",),
+    "ws_train": ("train",),
     "ws_pipeline": ("apply", "fit", "propagate"),
 }
 
@@ -770,10 +778,14 @@ def prob_label_counts(session: Session, project_id: int) -> dict[str, int]:
     return {source: n for source, n in rows}
 
 
+RUN_KINDS = ("apply", "label_model", "propagation", "end_model")
+PROB_SOURCES = ("label_model", "propagation", "model")
+
+
 def latest_runs(session: Session, project_id: int) -> dict[str, LabelModelRun]:
-    """The latest label-model run and the latest propagation run."""
+    """The latest run of each kind: LF application, label model, propagation, end model."""
     out = {}
-    for kind in ("label_model", "propagation"):
+    for kind in RUN_KINDS:
         run = session.scalar(
             select(LabelModelRun)
             .where(LabelModelRun.project_id == project_id, LabelModelRun.kind == kind)
@@ -795,3 +807,31 @@ def run_json(run: LabelModelRun) -> dict[str, Any]:
         "job_id": run.job_id,
         "created_at": run.created_at.isoformat(),
     }
+
+
+def list_prob_labels(
+    session: Session, project_id: int, source: str | None, limit: int, after: int = 0
+) -> list[dict[str, Any]]:
+    """Probabilistic labels in id order after ``after``, each with its item, source and run."""
+    if source is not None and source not in PROB_SOURCES:
+        raise UserError(f"unknown source {source!r}: use one of {', '.join(PROB_SOURCES)}")
+    if not 1 <= limit <= 10_000:
+        raise UserError(f"limit must be between 1 and 10000, got {limit}")
+    p = ProbLabel
+    query = (
+        select(p.id, p.item_id, Item.external_id, p.source, p.label_model_run_id,
+               LabelModelRun.kind, p.label, p.confidence, p.probs, p.created_at)  # fmt: skip
+        .join(Item, Item.id == p.item_id)
+        .outerjoin(LabelModelRun, LabelModelRun.id == p.label_model_run_id)
+        .where(p.project_id == project_id, p.id > after)
+        .order_by(p.id)
+        .limit(limit)
+    )
+    if source is not None:
+        query = query.where(p.source == source)
+    keys = ("id", "item_id", "external_id", "source", "run_id", "run_kind", "label",
+            "confidence", "probs", "created_at")  # fmt: skip
+    return [
+        {**dict(zip(keys, row, strict=True)), "created_at": row[-1].isoformat()}
+        for row in session.execute(query)
+    ]

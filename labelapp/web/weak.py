@@ -1,5 +1,6 @@
 """The labeling-functions page (sme, admin): write and preview declarative LFs, the LF analysis
-table with a coverage-vs-accuracy plot, and the apply / label model / propagation jobs."""
+table with a coverage-vs-accuracy plot, and the apply / label model / propagation / end model
+jobs with their latest runs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from labelapp.web.access import project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.pages import pages
 
-JOB_KINDS = ("ws_pipeline", "ws_apply", "ws_fit", "ws_propagate")
+JOB_KINDS = ("ws_pipeline", "ws_apply", "ws_fit", "ws_propagate", "ws_train")
 
 
 def scatter(rows: list[dict[str, Any]], width: int = 560, height: int = 260) -> dict | None:

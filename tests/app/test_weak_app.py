@@ -226,6 +226,7 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
                                                              ProbLabel.label_model_run_id)).all()  # fmt: skip
         runs = {r.kind: r for r in session.scalars(select(LabelModelRun))}
     assert n_votes == result["apply"]["n_votes"] > 0
+    assert result["apply"]["applier"] == "pandas (in process)"  # 120 items: below the Dask threshold
     assert {(s, run) for s, run, _ in rows} == {
         ("label_model", result["label_model_run_id"]), ("propagation", result["propagation_run_id"])}  # fmt: skip
     counts = {s: n for s, _, n in rows}
@@ -238,7 +239,8 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
 
     page = client.get(f"/projects/{project_id}/lfs", headers=sme.headers).get_data(as_text=True)
     for text in ("kw_check", "re_link", f"label_model {counts['label_model']}",
-                 f"propagation {counts['propagation']}", 'id="lf-chart"', lm["chosen"]):  # fmt: skip
+                 f"propagation {counts['propagation']}", 'id="lf-chart"', lm["chosen"],
+                 f"{n_votes:,} votes of 3 LF(s) on 120 items, applied on pandas (in process)"):  # fmt: skip
         assert text in page, text
     assert "never run" in page and "labelapp lf load" in page
 

@@ -1,0 +1,153 @@
+"""The end model: a classifier trained on the label model's probabilistic labels, so that items no
+LF covers get a prediction too (:func:`weak_supervision.end_model.fit_end_model`).
+
+It is trained on the items that hold a ``label_model`` probabilistic label and no human label, and
+scored on every item with a human label (accuracy and macro F1): a held-out set it never saw. Its
+predictions for every item are stored as ``model`` probabilistic labels, with an ``end_model``
+run row (:class:`LabelModelRun`) recording the label-model run it learned from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelapp.db import session_scope
+from labelapp.models import LabelModelRun, ProbLabel
+from labelapp.services.errors import UserError
+from labelapp.services.queue import start_write
+from labelapp.services.weak import (
+    Progress,
+    _features,
+    _project,
+    _quiet,
+    _replace_prob_labels,
+    class_names,
+    human_label_index,
+    items_frame,
+)
+
+ESTIMATOR = "logistic regression (C=1000, liblinear), soft labels as per-class sample weights"
+FEATURES = "TF-IDF of the texts (sublinear tf, up to 50,000 terms)"
+
+
+def _label_model_probs(
+    session: Session, project_id: int, frame: pd.DataFrame, k: int
+) -> tuple[np.ndarray, LabelModelRun]:
+    """The stored label-model probabilities as an ``(items, k)`` matrix (zero rows: no label),
+    and the run that produced them."""
+    rows = session.execute(
+        select(ProbLabel.item_id, ProbLabel.probs, ProbLabel.label_model_run_id).where(
+            ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
+        )
+    ).all()
+    if not rows:
+        raise UserError("no label-model labels to learn from: fit the label model first")
+    run = session.get(LabelModelRun, max(r[2] for r in rows))
+    widths = {len(r[1]) for r in rows}
+    if widths != {k}:
+        raise UserError(
+            f"the label model was fitted for {sorted(widths)} classes but the project has {k}: "
+            "apply the LFs and fit the label model again"
+        )
+    probs = np.zeros((len(frame), k))
+    position = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
+    probs[position.loc[[r[0] for r in rows]].to_numpy()] = np.array([r[1] for r in rows], float)
+    return probs, run
+
+
+def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Accuracy and macro F1 (over the classes present in either), in percent."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "accuracy": round(100 * float(accuracy_score(y_true, y_pred)), 2),
+        "f1_macro": round(100 * float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 2),
+    }
+
+
+def evaluate(human: np.ndarray, predicted: np.ndarray, lm_probs: np.ndarray) -> dict[str, Any]:
+    """End-model scores on the human-labeled items, and the label model's on those it covers
+    (with the end model's on the same items, for a like-for-like comparison)."""
+    labeled = human >= 0
+    out: dict[str, Any] = {"n_evaluated": int(labeled.sum())}
+    if not labeled.any():
+        return out
+    out.update(_scores(human[labeled], predicted[labeled]))
+    covered = labeled & (lm_probs.sum(axis=1) > 0)
+    if covered.any():
+        from weak_supervision.majority import probs_to_preds
+
+        out["where_label_model"] = {
+            "n": int(covered.sum()),
+            "end_model": _scores(human[covered], predicted[covered]),
+            "label_model": _scores(human[covered], probs_to_preds(lm_probs[covered])),
+        }
+    return out
+
+
+def train_end_model(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None = None,
+    progress: Progress = _quiet,
+) -> LabelModelRun:
+    """Train the end model on the latest label-model labels of items without a human label,
+    score it on the human-labeled items, and store its predictions for every item."""
+    from weak_supervision.end_model import fit_end_model
+
+    with session_scope(sessions) as session:
+        project = _project(session, project_id)
+        if project.task_type != "text":
+            raise UserError("the end model works on text projects (TF-IDF features of the texts)")
+        classes = class_names(project)
+        frame = items_frame(session, project_id)
+        human = human_label_index(session, project, frame["item_id"].to_numpy())
+        lm_probs, lm_run = _label_model_probs(session, project_id, frame, len(classes))
+        lm_run_id, lf_ids = lm_run.id, list(lm_run.lf_ids)
+    train = (lm_probs.sum(axis=1) > 0) & (human < 0)
+    if not train.any():
+        raise UserError(
+            "every item the label model labels also has a human label: nothing is left to train "
+            "on without scoring on the training items; write LFs that cover unlabeled items"
+        )
+    progress(0.1, f"featurizing {len(frame):,} texts")
+    X = _features(frame["text"].fillna("").tolist())
+    progress(0.4, f"training on {int(train.sum()):,} label-model labels")
+    try:
+        model = fit_end_model(X[np.flatnonzero(train)], lm_probs[train])
+    except ValueError as exc:  # e.g. the labels cover one class only
+        raise UserError(f"cannot train the end model: {exc}") from None
+    progress(0.7, "predicting every item")
+    probs = np.zeros((len(frame), len(classes)))
+    probs[:, model.classes_] = model.predict_proba(X)
+    metrics: dict[str, Any] = {
+        "n_items": len(frame),
+        "n_train": int(train.sum()),
+        "n_human": int((human >= 0).sum()),
+        "label_model_run_id": lm_run_id,
+        "evaluation": "held out: items with a human label are never trained on",
+        **evaluate(human, probs.argmax(axis=1), lm_probs),
+    }
+    progress(0.8, "storing probabilistic labels")
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelModelRun(
+            project_id=project_id,
+            kind="end_model",
+            lf_ids=lf_ids,
+            params={"classes": classes, "label_model_run_id": lm_run_id, "features": FEATURES,
+                    "estimator": ESTIMATOR},  # fmt: skip
+            metrics=metrics,
+            job_id=job_id,
+        )
+        session.add(run)
+        session.flush()
+        _replace_prob_labels(session, project_id, "model", run.id, frame["item_id"].to_numpy(),
+                             probs, classes)  # fmt: skip
+        session.expunge(run)
+    return run
