@@ -35,6 +35,7 @@ from labelapp.models import (
     WeakLabel,
     utcnow,
 )
+from labelapp.services import weak_cache
 from labelapp.services.bulk import Constant, bulk_insert_columns, sqlite_timestamp
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.jobs import handler
@@ -467,7 +468,13 @@ def _number(value: Any) -> float | None:
     return None if np.isnan(value) else value
 
 
-def analysis(session: Session, project: Project, n_examples: int = 5) -> Analysis:
+def analysis(session: Session, project: Project) -> Analysis:
+    """:func:`compute_analysis`, recomputed only when votes, LFs, items or human labels changed
+    (:mod:`labelapp.services.weak_cache`); the result is shared, read-only."""
+    return weak_cache.cached(session, project, compute_analysis)
+
+
+def compute_analysis(session: Session, project: Project, n_examples: int = 5) -> Analysis:
     """The library's LF analysis of the stored votes against the human labels, per active LF,
     with examples of hits and of disagreements with humans. LFs not applied yet show no votes."""
     from weak_supervision.analysis import lf_analysis, lf_examples
