@@ -72,6 +72,20 @@ def start_write(session: Session) -> None:
     begin_write(session)
 
 
+def start_lease_write(session: Session) -> None:
+    """Start a transaction that only moves leases, and let PostgreSQL commit it without waiting
+    for the disk (``synchronous_commit`` off for this transaction alone).
+
+    A lease is soft state: if the machine crashed right after such a commit, the lease would
+    be gone and the item simply back in the queue (a submit for it is still accepted). Labels
+    and every other write keep the fully durable commit. On this machine kind a durable commit
+    waits ~3 ms for fsync; a claim then costs a fraction of that.
+    """
+    start_write(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql.LEASES_ONLY)
+
+
 def _lease_until(project: Project, now: datetime) -> datetime:
     return now + timedelta(seconds=project.lease_seconds)
 
@@ -86,7 +100,7 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     This runs on every item an annotator sees, so it uses column rows and Core statements (no
     ORM entities or unit-of-work flush): a claim is a few indexed statements and one commit.
     """
-    start_write(session)
+    start_lease_write(session)
     now = utcnow()
     expires = _lease_until(project, now)
     params = {"project": project.id, "user": user.id, "now": now, "expires": expires}
@@ -362,7 +376,7 @@ def heartbeat(session: Session, user: User, item_id: int) -> datetime:
     if item is None:
         raise NotFound(f"no item {item_id}")
     project = get_project_for(session, user, item.project_id)
-    start_write(session)
+    start_lease_write(session)
     now = utcnow()
     expires = _lease_until(project, now)
     q = QueueEntry
@@ -386,7 +400,7 @@ def heartbeat(session: Session, user: User, item_id: int) -> datetime:
 
 def release(session: Session, user: User, item_id: int) -> bool:
     """Give back the user's lease (they left the page); True if they held it."""
-    start_write(session)
+    start_lease_write(session)
     q = QueueEntry
     count = session.execute(
         update(q)

@@ -9,13 +9,16 @@ execution. Bind names: ``project``, ``user``, ``item``, ``client``, ``now``, ``e
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, exists, insert, or_, select, update
+from sqlalchemy import bindparam, case, exists, insert, or_, select, text, update
 
 from labelapp.models import Annotation, Item, QueueEntry
 
 _q = QueueEntry
 _queue = QueueEntry.__table__
 _annotations = Annotation.__table__
+
+# PostgreSQL: this transaction's commit need not wait for the disk (see start_lease_write).
+LEASES_ONLY = text("SET LOCAL synchronous_commit TO OFF")
 
 # What a claim needs to know about the entry it leases (why it was queued; gold or not).
 CLAIM_COLUMNS = (_q.item_id, _q.strategy, _q.score, _q.model_run_id, _q.is_gold)
