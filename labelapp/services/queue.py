@@ -155,12 +155,13 @@ def check_client_id(client_id: object) -> str:
     return client_id
 
 
-def _check_labels(project: Project, labels: object, kind: str) -> list[str]:
+def _check_labels(session: Session, project: Project, labels: object, kind: str) -> list[str]:
     if kind == "skip":
         return []
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise UserError('labels must be a list of label names, e.g. {"labels": ["spam"]}')
-    names = [label.name for label in project.labels]
+    label_set = session.execute(sql.LABELS, {"project": project.id}).all()
+    names = [label.name for label in label_set]
     unknown = [x for x in labels if x not in names]
     if unknown:
         raise UserError(
@@ -170,7 +171,7 @@ def _check_labels(project: Project, labels: object, kind: str) -> list[str]:
     chosen = [n for n in names if n in set(labels)]  # the project's order, no repeats
     if not chosen:
         raise UserError("choose at least one label (or skip the item)")
-    ambiguous = {label.name for label in project.labels if label.is_ambiguous}
+    ambiguous = {label.name for label in label_set if label.is_ambiguous}
     if len(chosen) > 1 and (not project.multi_label or ambiguous & set(chosen)):
         raise UserError(
             "this project takes one label per item"
@@ -239,7 +240,7 @@ def record(
     if project_id is None:
         raise NotFound(f"no item {item_id}")
     project = get_project_for(session, user, project_id)
-    chosen = _check_labels(project, labels, kind)
+    chosen = _check_labels(session, project, labels, kind)
 
     start_write(session)
     keys = {"item": item_id, "user": user.id, "client": client_id}

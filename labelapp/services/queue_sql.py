@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, case, exists, insert, or_, select, text, update
 
-from labelapp.models import Annotation, Item, QueueEntry
+from labelapp.models import Annotation, Item, Label, QueueEntry
 
 _q = QueueEntry
 _queue = QueueEntry.__table__
@@ -82,6 +82,13 @@ LEASE = (
     update(_queue)
     .where(_queue.c.item_id == bindparam("item"))
     .values(leased_by_id=bindparam("user"), lease_expires_at=bindparam("expires"))
+)
+
+# The project's label set, in display order (checked on every submit).
+LABELS = (
+    select(Label.name, Label.is_ambiguous)
+    .where(Label.project_id == bindparam("project"))
+    .order_by(Label.position)
 )
 
 ITEM = select(Item).where(Item.id == bindparam("item"))
