@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from labelapp.db import begin_write
 from labelapp.models import Annotation, Item, Project, QueueEntry, User, utcnow
 from labelapp.services import queue_sql as sql
-from labelapp.services.errors import Conflict, NotFound, UserError
-from labelapp.services.projects import current_guideline, get_project_for
+from labelapp.services.errors import Conflict, UserError
+from labelapp.services.projects import current_guideline, get_project_of_item
 
 LIVE_KINDS = ("label", "skip")
 MAX_CLIENT_ID = 64
@@ -236,10 +236,7 @@ def record(
         not isinstance(duration_ms, int) or not 0 <= duration_ms <= MAX_DURATION_MS
     ):
         raise UserError("duration_ms must be a whole number of milliseconds, 0 to 86400000")
-    project_id = session.scalar(sql.ITEM_PROJECT, {"item": item_id})
-    if project_id is None:
-        raise NotFound(f"no item {item_id}")
-    project = get_project_for(session, user, project_id)
+    project = get_project_of_item(session, user, item_id)
     chosen = _check_labels(session, project, labels, kind)
 
     start_write(session)
@@ -373,10 +370,7 @@ def undo_last(session: Session, project: Project, user: User, client_id: object)
 
 def heartbeat(session: Session, user: User, item_id: int) -> datetime:
     """Extend the user's lease on an item they still hold; LeaseLost if someone else has it."""
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound(f"no item {item_id}")
-    project = get_project_for(session, user, item.project_id)
+    project = get_project_of_item(session, user, item_id)
     start_lease_write(session)
     now = utcnow()
     expires = _lease_until(project, now)

@@ -92,7 +92,6 @@ LABELS = (
 )
 
 ITEM = select(Item).where(Item.id == bindparam("item"))
-ITEM_PROJECT = select(Item.project_id).where(Item.id == bindparam("item"))
 
 # The id of the annotation the user already stored under a client id (a retried submit).
 BY_CLIENT_ID = select(Annotation.id).where(
