@@ -1,5 +1,6 @@
 """The labeling-functions page in real Chromium: an SME writes a keyword LF, previews its hits and
-numbers, saves it, and runs the pipeline job; the analysis table shows it."""
+numbers, saves it, and runs the pipeline job; the analysis table shows it; then the end model is
+trained and its run shows with its held-out scores."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 import labelapp
 from labelapp.db import session_scope
-from labelapp.models import Annotation
+from labelapp.models import Annotation, LabelModelRun
 from tests.app.factories import add_items, make_project, make_user
 from tests.browser.conftest import log_in, shot
 
@@ -70,3 +72,28 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, s
     expect(page.locator("#lf-chart circle")).to_have_count(1)
     expect(page.locator("#ws-job-status")).to_have_text("done")
     shot(page, "lf_page_applied")
+    expect(page.locator("#apply-run")).to_contain_text("applied on pandas (in process)")
+    expect(page.locator("#end-model-run")).to_contain_text("Not trained yet")
+
+    page.fill("#lf-name", "kw_song")  # a second LF, voting ham, then the pipeline again
+    page.select_option("#lf-label", "ham")
+    page.fill("#lf-keywords", "song, love")
+    page.locator("#save-button").click()
+    expect(page.locator("#lf-kw_song")).to_contain_text("not applied")
+    page.locator("#run-pipeline").click()
+    expect(page.locator("#lf-kw_song")).not_to_contain_text("not applied", timeout=90_000)
+    expect(page.locator("#ws-job-status")).to_have_text("done")
+
+    page.locator("#run-train").click()
+    expect(page.locator("#end-model-table")).to_be_visible(timeout=90_000)
+    with session_scope(sessions) as session:
+        run = session.scalar(select(LabelModelRun).where(LabelModelRun.kind == "end_model"))
+        metrics = dict(run.metrics)
+    cells = page.locator("#end-model-table tbody tr").first.locator("td")
+    expect(cells.nth(1)).to_have_text(str(metrics["n_evaluated"]))
+    expect(cells.nth(2)).to_have_text(f"{metrics['accuracy']}%")
+    expect(cells.nth(3)).to_have_text(f"{metrics['f1_macro']}%")
+    assert metrics["n_evaluated"] == 30 and metrics["n_items"] == 60
+    expect(page.locator("#prob-counts")).to_contain_text("model 60")
+    expect(page.locator("#ws-job-kind")).to_have_text("ws_train")
+    shot(page, "lf_page_end_model")
