@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 
 import pytest
 
@@ -94,6 +95,16 @@ def test_non_member_cannot_see_or_change_another_project(client, world) -> None:
         upload = {"file": (io.BytesIO(b"text\nsneaky\n"), "x.csv")}
         response = client.post(f"/api/projects/{other}/imports", data=upload, headers=headers)
         assert response.status_code == 404
+        # The annotation loop's writes check membership too (one statement on the hot path).
+        for action in ("annotations", "skip", "heartbeat"):
+            body = {"labels": ["x"], "client_id": str(uuid.uuid4())}
+            response = client.post(f"/api/items/{item}/{action}", json=body, headers=headers)
+            assert response.status_code == 404, action
+            missing = client.post(f"/api/items/999999999/{action}", json=body, headers=headers)
+            assert missing.status_code == 404
+            assert "no item 999999999" in missing.get_json()["error"]["message"]
+    listing = client.get(f"/api/projects/{other}/annotations", headers=world["root"].headers)
+    assert listing.get_json()["total"] == 0
     # Pages too, with a real login session.
     login(client, "sam", world["sam"].password)
     assert client.get(f"/projects/{other}").status_code == 404
