@@ -40,8 +40,10 @@ def media_dir() -> Path:
 
 # Where LF application runs (labelapp.services.weak_dask): in process for small projects, on Dask
 # for large ones. On a 2-core machine the in-process applier is the faster one (1M texts x 20
-# keyword/regex LFs: 3.8 s in process, 10.3 s on a 2-worker LocalCluster; benchmarks/RESULTS.md),
-# so a LocalCluster is only started for projects beyond what one process comfortably holds.
+# keyword/regex LFs: 3.8 s in process, 10.3 s on a 2-worker LocalCluster, benchmarks/RESULTS.md;
+# 200k texts x 6 declarative + 2 Python LFs: 9.9 s against 17.7 s), so a LocalCluster is only
+# started for projects beyond what one process comfortably holds; a configured scheduler (more
+# machines) is always used.
 DASK_MIN_ITEMS_DEFAULT = 2_000_000
 
 
