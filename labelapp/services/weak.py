@@ -1,5 +1,8 @@
 """Weak supervision for a project: labeling functions (versioned), their votes, LF analysis, the
 label model and label propagation, with probabilistic labels stored per item with their source.
+Beside it: :mod:`~labelapp.services.weak_dask` (pandas or Dask applier),
+:mod:`~labelapp.services.weak_cache` (the analysis, cached) and
+:mod:`~labelapp.services.weak_end_model` (the end model, the ``train`` step).
 
 The library (:mod:`weak_supervision`) does the work; this module turns rows into a DataFrame and
 vote matrices and writes the results back. LFs vote a class index: index ``i`` is the ``i``-th

@@ -31,7 +31,6 @@ from labelapp.services.weak import (
     items_frame,
 )
 
-ESTIMATOR = "logistic regression (C=1000, liblinear), soft labels as per-class sample weights"
 FEATURES = "TF-IDF of the texts (sublinear tf, up to 50,000 terms)"
 
 
@@ -90,6 +89,13 @@ def evaluate(human: np.ndarray, predicted: np.ndarray, lm_probs: np.ndarray) -> 
     return out
 
 
+def _describe(model: Any) -> str:
+    """What was fitted, read from the model (the library chooses its defaults)."""
+    params = model.get_params()
+    shown = ", ".join(f"{k}={params[k]}" for k in ("C", "solver") if k in params)
+    return f"{type(model).__name__}({shown}), soft labels as per-class sample weights"
+
+
 def train_end_model(
     sessions: sessionmaker[Session],
     project_id: int,
@@ -141,7 +147,7 @@ def train_end_model(
             kind="end_model",
             lf_ids=lf_ids,
             params={"classes": classes, "label_model_run_id": lm_run_id, "features": FEATURES,
-                    "estimator": ESTIMATOR},  # fmt: skip
+                    "estimator": _describe(model)},  # fmt: skip
             metrics=metrics,
             job_id=job_id,
         )

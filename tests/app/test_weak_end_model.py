@@ -99,6 +99,7 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     assert end.id == job["result"]["end_model_run_id"] and end.job_id == job["id"]
     assert end.params["label_model_run_id"] == lm.id == m["label_model_run_id"]
     assert end.lf_ids == lm.lf_ids
+    assert end.params["estimator"].startswith("LogisticRegression(C=")
     # every item holds a model label from this run; probabilities are distributions
     assert sorted(r[0] for r in model) == sorted(yt["ids"])
     assert {r[3] for r in model} == {end.id}
