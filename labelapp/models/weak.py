@@ -47,7 +47,9 @@ class WeakLabel(Base):
 
 
 class LabelModelRun(Base):
-    """One fit of a label model or one label-propagation pass, with its inputs and metrics."""
+    """One weak-supervision run, with its inputs and metrics. ``kind``: ``apply`` (LF votes
+    stored, and on which applier), ``label_model`` (a fit), ``propagation`` (a spreading pass)
+    or ``end_model`` (a classifier trained on label-model labels)."""
 
     __tablename__ = "label_model_runs"
 
