@@ -4,22 +4,15 @@
   const form = document.getElementById("lf-form");
   if (!form) return;
   const project = form.dataset.project;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const message = $("lf-message");
+  const { call: request, errorText } = window.labelapp; // page.js: CSRF header, 401 -> login
 
+  // A JSON call that throws an Error with the server's message on any 4xx/5xx answer.
   const call = async (method, url, body) => {
-    const res = await fetch(url, {
-      method,
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const err = data.error || {};
-      throw new Error(err.message || `request failed (${res.status})`);
-    }
-    return data;
+    const { status, data } = await request(url, body, method);
+    if (status >= 400) throw new Error(errorText(data, `request failed (${status})`));
+    return data || {};
   };
 
   const say = (text, isError = false) => {
@@ -137,9 +130,13 @@
     }
   };
   const poll = async () => {
-    const res = await fetch(`/api/jobs/${box.dataset.job}`, { headers: { Accept: "application/json" } });
-    if (!res.ok) { $("ws-job-result").textContent = `Could not read the job (${res.status}).`; return; }
-    const job = await res.json();
+    let job;
+    try {
+      job = await call("GET", `/api/jobs/${box.dataset.job}`);
+    } catch (err) {
+      $("ws-job-result").textContent = `Could not read the job: ${err.message}`;
+      return;
+    }
     show(job);
     if (job.status === "done") {
       window.location.replace(`${window.location.pathname}?job=${job.id}`);
