@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from labelapp.db import session_scope
@@ -60,3 +61,14 @@ def add_items(sessions, project_id: int, texts: list[str], tmp_dir) -> list[int]
             select(Item.id).where(Item.project_id == project_id).order_by(Item.position)
         )
         return [r[0] for r in rows]
+
+
+def wait_for_job(client, job_id: int, headers: dict, timeout: float = 120) -> dict:  # noqa: ANN001
+    """Poll ``GET /api/jobs/ID`` until the background job is done or failed; its JSON."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

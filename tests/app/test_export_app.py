@@ -4,7 +4,6 @@ Label Studio round trips, and who may export."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +21,7 @@ from labelapp.models import (
     ProbLabel,
     Project,
 )
-from tests.app.factories import make_project, make_user
+from tests.app.factories import make_project, make_user, wait_for_job
 from tests.paths import SHARED_DATA
 
 PSY = SHARED_DATA / "youtube_spam_uci" / "Youtube01-Psy.csv"
@@ -318,16 +317,6 @@ def test_multi_label_project_exports_label_sets(sessions, tmp_path) -> None:  # 
     assert set(rows["label"]) == {"music", "music|promo", "question"}
 
 
-def _wait(client, job_id: int, headers: dict, timeout: float = 90) -> dict:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
-
-
 def test_api_export_job_versions_diff_and_roles(spam, client, sessions) -> None:  # noqa: ANN001
     project_id = spam["project"]
     sme, annotator = spam["sme"], spam["people"]["a"]
@@ -345,7 +334,7 @@ def test_api_export_job_versions_diff_and_roles(spam, client, sessions) -> None:
     started = client.post(url, json={"format": "parquet", "seed": 1, "ratios": [0.7, 0.15, 0.15],
                                      "min_confidence": 0.9}, headers=sme.headers)  # fmt: skip
     assert started.status_code == 202, started.get_json()
-    job = _wait(client, started.get_json()["id"], sme.headers)
+    job = wait_for_job(client, started.get_json()["id"], sme.headers)
     assert job["status"] == "done", job
     assert job["result"]["version"] == 1
     listing = client.get(url, headers=sme.headers).get_json()["versions"]
@@ -357,7 +346,7 @@ def test_api_export_job_versions_diff_and_roles(spam, client, sessions) -> None:
     with session_scope(sessions) as session:
         assert session.scalar(select(Item.split).where(Item.id == spam["ids"][0])) is not None
     second = client.post(url, json={"format": "csv"}, headers=sme.headers)
-    assert _wait(client, second.get_json()["id"], sme.headers)["status"] == "done"
+    assert wait_for_job(client, second.get_json()["id"], sme.headers)["status"] == "done"
     diff = client.get(f"{url}/diff?old=1&new=2", headers=sme.headers).get_json()
     assert diff["items"]["added"] == [] and diff["items"]["moved"] == []
     assert diff["changed_parameters"] == ["format", "ratios", "seed"]

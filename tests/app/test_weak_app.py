@@ -5,7 +5,6 @@ probabilistic labels with their sources, and annotators kept out."""
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +17,7 @@ from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, ProbLabel, WeakLabel
 from labelapp.services.imports import import_path
-from tests.app.factories import make_project, make_user
+from tests.app.factories import make_project, make_user, wait_for_job
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
@@ -177,16 +176,6 @@ def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path)
     assert by_name["has_free"]["polarity"] == ["spam"]
 
 
-def _wait(client, job_id: int, headers: dict) -> dict:  # noqa: ANN001
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
-
-
 def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions, tmp_path) -> None:  # noqa: ANN001
     """Real comments: an SME's keyword LFs, the pipeline as a background job, then the page."""
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(120).reset_index(drop=True)
@@ -215,7 +204,7 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
 
     started = client.post(f"{url}/ws/pipeline", headers=sme.headers)
     assert started.status_code == 202, started.get_json()
-    job = _wait(client, started.get_json()["id"], sme.headers)
+    job = wait_for_job(client, started.get_json()["id"], sme.headers)
     assert job["status"] == "done", job
     assert job["kind"] == "ws_pipeline" and job["progress"] == 1.0
     result = job["result"]

@@ -4,7 +4,6 @@ without a human label, scored on the human-labeled ones, its predictions stored 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from labelapp.models import Annotation, LabelModelRun, ProbLabel, Project
 from labelapp.services import weak
 from labelapp.services.errors import UserError
 from labelapp.services.weak_end_model import train_end_model
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, make_project, make_user, wait_for_job
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N_HUMAN = 300
@@ -65,25 +64,15 @@ def yt(sessions, tmp_path) -> dict:  # noqa: ANN001
     return {"project": project_id, "ids": ids, "truth": truth, "sme": sme, "ann": ann}
 
 
-def _wait(client, job_id: int, headers: dict) -> dict:  # noqa: ANN001
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
-
-
 def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client, sessions) -> None:  # noqa: ANN001
     url, headers = f"/api/projects/{yt['project']}", yt["sme"].headers
-    early = _wait(client, client.post(f"{url}/ws/train", headers=headers).get_json()["id"], headers)
+    early = wait_for_job(client, client.post(f"{url}/ws/train", headers=headers).get_json()["id"], headers)
     assert early["status"] == "failed" and "fit the label model first" in early["error"]
 
     weak.pipeline(sessions, yt["project"], ("apply", "fit"))
     started = client.post(f"{url}/ws/train", headers=headers)
     assert started.status_code == 202, started.get_json()
-    job = _wait(client, started.get_json()["id"], headers)
+    job = wait_for_job(client, started.get_json()["id"], headers)
     assert job["status"] == "done", job
     assert job["kind"] == "ws_train" and job["progress"] == 1.0
     m = job["result"]["end_model"]
