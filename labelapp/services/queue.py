@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ MAX_DURATION_MS = 24 * 3600 * 1000
 class Claim:
     """An item leased to an annotator, and why the queue chose it."""
 
-    item: Item
+    item: Item | Row  # a row of the items table on the claim path (read as plain Core)
     lease_expires_at: datetime
     strategy: str | None
     score: float | None
@@ -83,7 +83,7 @@ def start_lease_write(session: Session) -> None:
     """
     start_write(session)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sql.LEASES_ONLY)
+        session.connection().execute(sql.LEASES_ONLY)
 
 
 def _lease_until(project: Project, now: datetime) -> datetime:
@@ -104,18 +104,19 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     now = utcnow()
     expires = _lease_until(project, now)
     params = {"project": project.id, "user": user.id, "now": now, "expires": expires}
-    row = session.execute(sql.MY_LEASE, params).first()
+    conn = session.connection()
+    row = conn.execute(sql.MY_LEASE, params).first()
     if row is not None and not row.is_gold:
-        session.execute(sql.LEASE, {**params, "item": row.item_id})
+        conn.execute(sql.LEASE, {**params, "item": row.item_id})
     elif row is None:
         if project.gold_rate > 0 and random.random() < project.gold_rate:  # noqa: S311 (sampling)
-            row = session.execute(sql.NEXT_GOLD, params).first()
+            row = conn.execute(sql.NEXT_GOLD, params).first()
         if row is None:
-            row = session.execute(sql.LEASE_NEXT, params).first()
+            row = conn.execute(sql.LEASE_NEXT, params).first()
     if row is None:
         session.commit()
         return None
-    item = session.scalar(sql.ITEM, {"item": row.item_id})
+    item = conn.execute(sql.ITEM, {"item": row.item_id}).first()
     assert item is not None
     claim = Claim(item, expires, row.strategy, row.score, row.model_run_id, row.is_gold)
     session.commit()
@@ -160,7 +161,7 @@ def _check_labels(session: Session, project: Project, labels: object, kind: str)
         return []
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise UserError('labels must be a list of label names, e.g. {"labels": ["spam"]}')
-    label_set = session.execute(sql.LABELS, {"project": project.id}).all()
+    label_set = session.connection().execute(sql.LABELS, {"project": project.id}).all()
     names = [label.name for label in label_set]
     unknown = [x for x in labels if x not in names]
     if unknown:
@@ -241,14 +242,15 @@ def record(
 
     start_write(session)
     keys = {"item": item_id, "user": user.id, "client": client_id}
-    if session.scalar(sql.BY_CLIENT_ID, keys) is not None:
+    conn = session.connection()
+    if conn.scalar(sql.BY_CLIENT_ID, keys) is not None:
         existing = annotation_by_client_id(session, user, client_id)
         session.commit()
         assert existing is not None
         return _replay(existing, item_id, project)
-    entry = session.execute(sql.ENTRY_FOR_SUBMIT, keys).first()
+    entry = conn.execute(sql.ENTRY_FOR_SUBMIT, keys).first()
     now = utcnow()
-    prior_kind = session.scalar(sql.PRIOR_KIND, keys)
+    prior_kind = conn.scalar(sql.PRIOR_KIND, keys)
     if entry is not None and not entry.is_gold:
         held_by_other = (
             entry.leased_by_id not in (None, user.id)
@@ -264,7 +266,7 @@ def record(
                 "the next item"
             )
         delta = int(kind == "label") - int(prior_kind == "label")
-        session.execute(sql.SETTLE, {**keys, "new_remaining": max(0, entry.remaining - delta)})
+        conn.execute(sql.SETTLE, {**keys, "new_remaining": max(0, entry.remaining - delta)})
     if guideline_version is None or not isinstance(guideline_version, int):
         guideline = current_guideline(session, project)
         guideline_version = guideline.version if guideline else None
@@ -286,7 +288,7 @@ def record(
     try:
         # The row goes in as one prebuilt INSERT .. RETURNING id; the caller gets the (transient)
         # Annotation with its id, without a unit-of-work flush.
-        annotation.id = session.scalar(
+        annotation.id = conn.scalar(
             sql.INSERT_ANNOTATION, {f: getattr(annotation, f) for f in sql.ANNOTATION_FIELDS}
         )
         session.commit()
