@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +22,10 @@ from labelapp.services.errors import UserError
 from labelapp.services.jobs import enqueue, handler
 from labelapp.services.overview import live_labels
 from labelapp.services.queue import start_write
+
+if TYPE_CHECKING:  # numpy and pandas load only in the functions that need them (web workers stay small)
+    import numpy as np
+
 
 MIN_TOP_N = 2000
 
@@ -55,6 +58,7 @@ def consensus_labels(session: Session, project: Project) -> dict[int, str]:
 
 def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, str]:
     """Item ids in queue order, their texts or image features, and a data version."""
+    import numpy as np
     rows = session.execute(
         select(Item.id, Item.text, Item.image_path)
         .where(Item.project_id == project.id)
@@ -79,6 +83,8 @@ def retrain_project(
     progress: Callable[[float, str], None] = lambda f, m: None,
 ) -> ModelRun:
     """Fit the project's model on its human labels and reorder its queue by the strategy."""
+    import numpy as np
+
     from active_learning.feature_cache import FeatureCache
     from active_learning.retrain import retrain_and_score
 

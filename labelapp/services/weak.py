@@ -19,10 +19,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +42,11 @@ from labelapp.services.errors import NotFound, UserError
 from labelapp.services.jobs import handler
 from labelapp.services.queue import start_write
 from labelapp.services.weak_dask import choose_applier, run_applier
+
+if TYPE_CHECKING:  # numpy and pandas load only in the functions that need them (web workers stay small)
+    import numpy as np
+    import pandas as pd
+
 
 DECLARATIVE_KINDS = ("keyword", "regex", "metadata")
 PREVIEW_ITEMS = 5000
@@ -72,6 +75,8 @@ def class_names(project: Project) -> list[str]:
 def items_frame(session: Session, project_id: int, limit: int | None = None) -> pd.DataFrame:
     """The project's items in import order: ``item_id``, ``external_id``, ``text`` and one
     column per metadata key (what metadata LFs read)."""
+    import numpy as np
+    import pandas as pd
     query = (
         select(Item.id, Item.external_id, Item.text, Item.meta)
         .where(Item.project_id == project_id)
@@ -97,6 +102,8 @@ def items_frame(session: Session, project_id: int, limit: int | None = None) -> 
 def human_label_index(session: Session, project: Project, item_ids: np.ndarray) -> np.ndarray:
     """One class index per item (-1 = no human label): adjudications, else the annotators'
     majority (:func:`labelapp.services.retrain.consensus_labels`)."""
+    import numpy as np
+
     from labelapp.services.retrain import consensus_labels
 
     index = {name: i for i, name in enumerate(class_names(project))}
@@ -307,6 +314,8 @@ def preview(
 ) -> dict[str, Any]:
     """What an unsaved declarative LF would do on the first ``sample`` items: its first hits,
     coverage, and empirical accuracy against the human labels among them."""
+    import numpy as np
+
     from weak_supervision.apply import apply_lfs as library_apply
     from weak_supervision.lfs import lf_from_spec
 
@@ -370,6 +379,8 @@ def apply_lfs(
     :mod:`labelapp.services.weak_dask`), and what they covered.
 
     Executes Python LFs: call it from the job worker or the CLI, never in a request."""
+    import numpy as np
+
     from weak_supervision.lfs import lf_from_spec
     from weak_supervision.python_lfs import python_lfs_from_source
 
@@ -437,6 +448,8 @@ def vote_matrix(
 ) -> tuple[np.ndarray, list[LabelingFunction], pd.DataFrame]:
     """Stored votes of ``lfs`` (default: the active latest versions) as an ``(items, lfs)``
     matrix in import order, with the LFs and the items."""
+    import numpy as np
+    import pandas as pd
     lfs = latest_lfs(session, project_id, active_only=True) if lfs is None else lfs
     frame = items_frame(session, project_id)
     L = np.full((len(frame), len(lfs)), -1, dtype=np.int16)
@@ -467,6 +480,7 @@ class Analysis:
 
 
 def _number(value: Any) -> float | None:
+    import numpy as np
     value = float(value)
     return None if np.isnan(value) else value
 
@@ -641,6 +655,9 @@ def propagate(
     """Spread human labels and confident label-model labels over a kNN graph of TF-IDF features;
     every item the graph reaches gets a ``propagation`` ProbLabel. Accuracy is measured on a
     fifth of the human labels held out of the seeds (then all seeds are used)."""
+    import numpy as np
+    import pandas as pd
+
     from weak_supervision.propagation import propagate as library_propagate
     from weak_supervision.propagation import propagation_seeds
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from labelapp import config
 from labelapp.services.errors import UserError
+
+if TYPE_CHECKING:  # numpy and pandas load only in the functions that need them (web workers stay small)
+    import numpy as np
+    import pandas as pd
+
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ def choose_applier(n_items: int) -> Applier:
 
 def run_applier(applier: Applier, lfs: Sequence[Any], frame: pd.DataFrame) -> np.ndarray:
     """The ``(items, lfs)`` votes of ``lfs`` on ``frame`` with ``applier``."""
+    import numpy as np
+
     from weak_supervision.apply import apply_lfs, apply_lfs_dask
 
     if not len(frame):
