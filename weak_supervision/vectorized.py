@@ -12,6 +12,7 @@ computed once, by whichever thread needs it first, while the other thread runs o
 from __future__ import annotations
 
 import operator
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,7 @@ class StringColumn:
             self.array = pa.array([None] * len(values), type=pa.string())
         self._lower = None
         self._special: tuple[np.ndarray, np.ndarray] | None = None
+        self._distinct: np.ndarray | None = None
         self._masks: dict[str, np.ndarray] = {}
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
@@ -66,12 +68,10 @@ class StringColumn:
     def hazard_rows(self, hazards: tuple[str, ...]) -> tuple[np.ndarray, list]:
         """``(rows, values)``: the indices of ``rows_with(hazards)`` and their Python strings,
         cached (several LFs patch the same rows)."""
-        import pyarrow as pa
-
         with self._lock("python:" + ",".join(hazards)):
             if hazards not in self._hazard_rows:
                 idx = np.flatnonzero(self.rows_with(hazards))
-                values = self.array.take(pa.array(idx)).to_pylist() if idx.size else []
+                values = _take_pylist(self.array, idx)
                 self._hazard_rows[hazards] = (idx, values)
         return self._hazard_rows[hazards]
 
@@ -95,6 +95,16 @@ class StringColumn:
             )
         return self._special
 
+    def _distinct_chars(self) -> np.ndarray:
+        """The distinct code points of ``_special_chars``, found by scattering into a table of
+        every code point (no sort: the first call's hazard decisions see each character once)."""
+        with self._lock("distinct"):
+            if self._distinct is None:
+                seen = np.zeros(sys.maxunicode + 1, dtype=bool)
+                seen[self._special_chars()[0]] = True
+                self._distinct = np.flatnonzero(seen)
+        return self._distinct
+
     def rows_with(self, hazards: tuple[str, ...]) -> np.ndarray:
         """Rows holding a character of any of the named hazards (``re2.hazard_mask``);
         ``non_ascii`` means any character above U+007F."""
@@ -112,8 +122,11 @@ class StringColumn:
                     self._masks[key] = _mask(pc.equal(pc.binary_length(self.array), 0))
                 else:
                     cps, rows = self._special_chars()
+                    distinct = self._distinct_chars()
+                    is_hazard = np.zeros(sys.maxunicode + 1, dtype=bool)
+                    is_hazard[distinct[re2.hazard_mask(name, distinct)]] = True
                     mask = np.zeros(len(self.array), dtype=bool)
-                    mask[rows[re2.hazard_mask(name, cps)]] = True
+                    mask[rows[is_hazard[cps]]] = True
                     self._masks[key] = mask
             out |= self._masks[key]
         return out
@@ -138,6 +151,22 @@ class StringColumn:
             arr = self.lower if lower else self.array
             self._masks[key] = _mask(pc.match_substring_regex(arr, pattern))
         return self._masks[key]
+
+
+def _take_pylist(arr, idx: np.ndarray) -> list:  # noqa: ANN001 - a pyarrow (chunked) array
+    """``arr[idx]`` as Python values (``idx`` sorted), taken chunk by chunk: ``take`` on a
+    chunked array first concatenates every chunk (a copy of the whole column)."""
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out: list = []
+    start = 0
+    for chunk in chunks:
+        lo, hi = np.searchsorted(idx, [start, start + len(chunk)])
+        if hi > lo:
+            out += chunk.take(pa.array(idx[lo:hi] - start)).to_pylist()
+        start += len(chunk)
+    return out
 
 
 _BLOCK = 1 << 22  # bytes per numpy pass: small reused buffers, no 100 MB temporaries

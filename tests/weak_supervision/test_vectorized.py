@@ -46,3 +46,25 @@ def test_start_order_alternates_lower_case_and_other_lfs():
         KeywordLF("e", 1, keywords=["v"]),
     ]
     assert _start_order(lfs) == [2, 0, 3, 1, 4]
+
+
+def test_hazard_rows_patched_across_arrow_chunks():
+    import pyarrow as pa
+
+    from weak_supervision.vectorized import _take_pylist
+
+    texts = ["é12345", "12345", "naïve u", "u ok", "straße 99999", "ıx", "", "ÉCHECK OUT"] * 3
+    chunks = pa.chunked_array([texts[:5], texts[5:6], [], texts[6:17], texts[17:]], pa.string())
+    assert _take_pylist(chunks, np.array([0, 4, 5, 17, 23])) == [
+        texts[i] for i in (0, 4, 5, 17, 23)
+    ]
+    frame = pd.DataFrame({"text": pd.Series(pd.arrays.ArrowStringArray(chunks))})
+    lfs = [
+        RegexLF("digits", 1, pattern=r"\b\d{5,}\b"),
+        RegexLF("u", 0, pattern=r"\bu\b"),
+        RegexLF("check", 1, pattern="check.*out", ignore_case=True),
+        KeywordLF("i", 1, keywords=["ix", "é"]),
+    ]
+    expected = np.array([[lf.vote_value(t) for lf in lfs] for t in texts])
+    assert (apply_lfs(lfs, frame) == expected).all()
+    assert (expected >= 0).sum() > 10 and (expected < 0).sum() > 10
