@@ -7,9 +7,13 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from labelapp.models import Project
 
 DEMO_USERS = (  # username, role, password: printed by `labelapp demo`; change them for real use
     ("admin", "admin", "demo-admin"),
@@ -18,6 +22,7 @@ DEMO_USERS = (  # username, role, password: printed by `labelapp demo`; change t
     ("bob", "annotator", "demo-bob"),
 )
 TEXT_PROJECT = "youtube-spam"
+GOLD_COMMENTS = 40  # known answers among the comments, to show annotator accuracy
 IMAGE_PROJECT = "digits"
 GUIDELINES = """# Is this YouTube comment spam?
 
@@ -83,14 +88,7 @@ def _populate(session: Session) -> None:
         guidelines=GUIDELINES,
         queue_order="random",
     )
-    data = resources.files("labelapp") / "demo_data" / "youtube_spam.csv"
-    with resources.as_file(data) as path:
-        import_path(
-            session,
-            text,
-            path,
-            ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR"),
-        )
+    _import_comments(session, text)
     digits = create_project(
         session,
         IMAGE_PROJECT,
@@ -107,6 +105,32 @@ def _populate(session: Session) -> None:
         if not user.is_admin:
             add_member(session, user, text)
             add_member(session, user, digits)
+
+
+def _import_comments(session: Session, project: Project) -> None:
+    """The comments, without their answer column: the data set's CLASS (0 ham, 1 spam) would sit
+    in every item's metadata on the labeling page. ``GOLD_COMMENTS`` of them, chosen with a
+    fixed seed, come in as gold items (known answers served at the project's gold rate)."""
+    import pandas as pd
+
+    from labelapp.services.imports import ImportOptions, import_path
+
+    data = resources.files("labelapp") / "demo_data" / "youtube_spam.csv"
+    with resources.as_file(data) as path:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["label"] = frame.pop("CLASS").map({"0": "ham", "1": "spam"})
+    gold = frame.sample(n=GOLD_COMMENTS, random_state=0)
+    rest = frame.drop(gold.index).drop(columns="label")
+    columns = {"text_col": "CONTENT", "id_col": "COMMENT_ID", "group_col": "AUTHOR"}
+    with tempfile.TemporaryDirectory() as tmp:
+        gold.to_csv(Path(tmp) / "youtube_spam_gold.csv", index=False)
+        rest.to_csv(Path(tmp) / "youtube_spam.csv", index=False)
+        import_path(
+            session, project, Path(tmp) / "youtube_spam_gold.csv",
+            ImportOptions(**columns, label_col="label", gold=True),
+        )
+        import_path(session, project, Path(tmp) / "youtube_spam.csv", ImportOptions(**columns))
+    project.gold_rate = 0.05
 
 
 def _write_digit_images(folder: Path, count: int) -> None:

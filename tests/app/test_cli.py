@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,6 +102,16 @@ def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:  # noqa: A
     listing = subprocess.run([exe, "projects", "list"], env=env, capture_output=True, text=True).stdout
     assert "youtube-spam" in listing and "1,953 items" in listing  # 1,956 rows, 3 repeated ids
     assert "digits" in listing and "300 items" in listing
+    # Annotators never see the data set's answers; 40 of them are gold items instead.
+    from labelapp.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo' / 'labelapp.sqlite3'}")
+    with engine.connect() as conn:
+        metas = conn.exec_driver_sql("SELECT meta FROM items WHERE text IS NOT NULL").scalars()
+        assert not any("CLASS" in json.loads(m) for m in metas)
+        gold = conn.exec_driver_sql("SELECT count(*) FROM queue_entries WHERE is_gold").scalar()
+        assert gold == 40
+    engine.dispose()
 
 
 def test_cli_and_app_import_no_heavy_libraries() -> None:
