@@ -128,7 +128,9 @@ def apply_lfs_dask(
                 n_workers=n_workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # None does not disable the dashboard (dask/distributed#8136): it would take
+                # port 8787, or warn when that is busy. A free port on loopback instead.
+                dashboard_address="127.0.0.1:0",
             )
             client = own_client = Client(own_cluster)
     try:
