@@ -644,6 +644,33 @@ def _features(texts: list[str]) -> Any:
     return TfidfVectorizer(sublinear_tf=True, min_df=1, max_features=50_000).fit_transform(texts)
 
 
+def label_model_matrix(
+    session: Session, project_id: int, frame: pd.DataFrame, k: int
+) -> tuple[np.ndarray, int | None]:
+    """The stored label-model probabilities as an ``(items, k)`` matrix in ``frame``'s order
+    (zero rows: no label), and the latest run that produced them (None: there are none)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = session.execute(
+        select(ProbLabel.item_id, ProbLabel.probs, ProbLabel.label_model_run_id).where(
+            ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
+        )
+    ).all()
+    probs = np.zeros((len(frame), k))
+    if not rows:
+        return probs, None
+    widths = {len(r[1]) for r in rows}
+    if widths != {k}:
+        raise UserError(
+            f"the label model was fitted for {sorted(widths)} classes but the project has {k}: "
+            "apply the LFs and fit the label model again"
+        )
+    position = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
+    probs[position.loc[[r[0] for r in rows]].to_numpy()] = np.array([r[1] for r in rows], float)
+    return probs, max(r[2] for r in rows)
+
+
 def propagate(
     sessions: sessionmaker[Session],
     project_id: int,
@@ -656,7 +683,6 @@ def propagate(
     every item the graph reaches gets a ``propagation`` ProbLabel. Accuracy is measured on a
     fifth of the human labels held out of the seeds (then all seeds are used)."""
     import numpy as np
-    import pandas as pd
 
     from weak_supervision.propagation import propagate as library_propagate
     from weak_supervision.propagation import propagation_seeds
@@ -668,22 +694,8 @@ def propagate(
         classes = class_names(project)
         frame = items_frame(session, project_id)
         human = human_label_index(session, project, frame["item_id"].to_numpy())
-        lm_run = session.scalar(
-            select(func.max(ProbLabel.label_model_run_id)).where(
-                ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
-            )
-        )
-        lm = session.execute(
-            select(ProbLabel.item_id, ProbLabel.probs).where(
-                ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
-            )
-        ).all()
+        lm_probs, lm_run = label_model_matrix(session, project_id, frame, len(classes))
     k = len(classes)
-    lm_probs = np.zeros((len(frame), k))
-    if lm:
-        position = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
-        at = position.loc[[r[0] for r in lm]].to_numpy()
-        lm_probs[at] = np.array([r[1] for r in lm], dtype=float)
     has_lm = lm_probs.sum(axis=1) > 0
     if not (human >= 0).any() and not has_lm.any():
         raise UserError("nothing to propagate: label some items or fit the label model first")

@@ -12,12 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp.db import session_scope
-from labelapp.models import LabelModelRun, ProbLabel
+from labelapp.models import LabelModelRun
 from labelapp.services.errors import UserError
 from labelapp.services.queue import start_write
 from labelapp.services.weak import (
@@ -29,34 +27,10 @@ from labelapp.services.weak import (
     class_names,
     human_label_index,
     items_frame,
+    label_model_matrix,
 )
 
 FEATURES = "TF-IDF of the texts (sublinear tf, up to 50,000 terms)"
-
-
-def _label_model_probs(
-    session: Session, project_id: int, frame: pd.DataFrame, k: int
-) -> tuple[np.ndarray, LabelModelRun]:
-    """The stored label-model probabilities as an ``(items, k)`` matrix (zero rows: no label),
-    and the run that produced them."""
-    rows = session.execute(
-        select(ProbLabel.item_id, ProbLabel.probs, ProbLabel.label_model_run_id).where(
-            ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
-        )
-    ).all()
-    if not rows:
-        raise UserError("no label-model labels to learn from: fit the label model first")
-    run = session.get(LabelModelRun, max(r[2] for r in rows))
-    widths = {len(r[1]) for r in rows}
-    if widths != {k}:
-        raise UserError(
-            f"the label model was fitted for {sorted(widths)} classes but the project has {k}: "
-            "apply the LFs and fit the label model again"
-        )
-    probs = np.zeros((len(frame), k))
-    position = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
-    probs[position.loc[[r[0] for r in rows]].to_numpy()] = np.array([r[1] for r in rows], float)
-    return probs, run
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -113,7 +87,10 @@ def train_end_model(
         classes = class_names(project)
         frame = items_frame(session, project_id)
         human = human_label_index(session, project, frame["item_id"].to_numpy())
-        lm_probs, lm_run = _label_model_probs(session, project_id, frame, len(classes))
+        lm_probs, lm_run_id = label_model_matrix(session, project_id, frame, len(classes))
+        if lm_run_id is None:
+            raise UserError("no label-model labels to learn from: fit the label model first")
+        lm_run = session.get(LabelModelRun, lm_run_id)
         lm_run_id, lf_ids = lm_run.id, list(lm_run.lf_ids)
     train = (lm_probs.sum(axis=1) > 0) & (human < 0)
     if not train.any():
