@@ -98,6 +98,25 @@ def rss_mb(pid: int) -> float:
     return kib / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (from /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def process_ids(*, parent: int | None = None, user: str | None = None) -> list[int]:
+    """A process and its children, or every process of a user (``pgrep``)."""
+    args = ["-P", str(parent)] if parent is not None else ["-u", str(user)]
+    out = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout.split()
+    return ([parent] if parent is not None else []) + [int(x) for x in out]
+
+
 def annotator_loop(base: str, project_id: int, token: str, start: float, stop: float) -> dict:
     """One annotator: next + submit until ``stop`` (wall clock), over one keep-alive connection.
 
@@ -209,7 +228,16 @@ def main() -> None:
             drive(base, project_id, tokens[:1], 2)  # warm up connections and caches
             results = []
             for n in clients:
+                # Where the CPU goes, per annotation: the server's processes and the database's
+                # (PostgreSQL's backends; SQLite runs inside the server).
+                server_pids = process_ids(parent=server.pid)
+                db_pids = process_ids(user="postgres") if args.db == "postgresql" else []
+                before = cpu_seconds(server_pids), cpu_seconds(db_pids)
                 result = drive(base, project_id, tokens[:n], args.seconds)
+                after = cpu_seconds(server_pids), cpu_seconds(db_pids)
+                done = max(1, result["annotations"])
+                result["server_cpu_ms"] = round((after[0] - before[0]) / done * 1000, 2)
+                result["db_cpu_ms"] = round((after[1] - before[1]) / done * 1000, 2)
                 result["server_mb"] = round(rss_mb(server.pid))
                 print(json.dumps(result), flush=True)
                 results.append(result)
@@ -228,12 +256,13 @@ def main() -> None:
     print(f"\nMachine: {machine()}; {args.db}, {args.items:,} items, {served_by}, "
           f"{args.seconds:.0f} s per run\n")
     print("| annotators | annotations/s | next p50 / p95 / p99 (ms) | submit p50 / p95 / p99 (ms) "
+          "| CPU ms per annotation: server / database "
           "| served twice | server memory (MB) |")
-    print("|---:|---:|---|---|---:|---:|")
+    print("|---:|---:|---|---|---|---:|---:|")
     for r in results:
         print(f"| {r['clients']} | {r['per_s']} | {r['next_p50']} / {r['next_p95']} / "
               f"{r['next_p99']} | {r['submit_p50']} / {r['submit_p95']} / {r['submit_p99']} | "
-              f"{r['duplicates']} | {r['server_mb']} |")
+              f"{r['server_cpu_ms']} / {r['db_cpu_ms']} | {r['duplicates']} | {r['server_mb']} |")
 
 
 if __name__ == "__main__":
