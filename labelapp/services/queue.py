@@ -35,7 +35,7 @@ MAX_DURATION_MS = 24 * 3600 * 1000
 class Claim:
     """An item leased to an annotator, and why the queue chose it."""
 
-    item: Item | Row  # a row of the items table on the claim path (read as plain Core)
+    item: Item | Row  # on the claim path: a Core row with the item's columns
     lease_expires_at: datetime
     strategy: str | None
     score: float | None
@@ -111,14 +111,17 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     elif row is None:
         if project.gold_rate > 0 and random.random() < project.gold_rate:  # noqa: S311 (sampling)
             row = conn.execute(sql.NEXT_GOLD, params).first()
-        if row is None:
-            row = conn.execute(sql.LEASE_NEXT, params).first()
+        if row is None and conn.dialect.name == "postgresql":
+            row = conn.execute(sql.LEASE_NEXT_WITH_ITEM, params).first()
+        elif row is None:
+            leased = conn.execute(sql.LEASE_NEXT, params).first()
+            if leased is not None:
+                row = conn.execute(sql.CLAIMED, {"item": leased.item_id}).first()
     if row is None:
         session.commit()
         return None
-    item = conn.execute(sql.ITEM, {"item": row.item_id}).first()
-    assert item is not None
-    claim = Claim(item, expires, row.strategy, row.score, row.model_run_id, row.is_gold)
+    # The row carries the item's columns too (every claim statement joins the item).
+    claim = Claim(row, expires, row.strategy, row.score, row.model_run_id, row.is_gold)
     session.commit()
     return claim
 
@@ -243,14 +246,17 @@ def record(
     start_write(session)
     keys = {"item": item_id, "user": user.id, "client": client_id}
     conn = session.connection()
-    if conn.scalar(sql.BY_CLIENT_ID, keys) is not None:
+    entry = conn.execute(sql.ENTRY_FOR_SUBMIT, keys).first()
+    # Read after the lock, in a statement of its own: on PostgreSQL it then sees whatever a
+    # concurrent submit of the same pair committed while this one waited for the lock.
+    state = conn.execute(sql.SUBMIT_STATE, keys).one()
+    if state.stored_id is not None:
         existing = annotation_by_client_id(session, user, client_id)
         session.commit()
         assert existing is not None
         return _replay(existing, item_id, project)
-    entry = conn.execute(sql.ENTRY_FOR_SUBMIT, keys).first()
     now = utcnow()
-    prior_kind = conn.scalar(sql.PRIOR_KIND, keys)
+    prior_kind = state.prior_kind
     if entry is not None and not entry.is_gold:
         held_by_other = (
             entry.leased_by_id not in (None, user.id)

@@ -32,9 +32,10 @@ _not_done_by_user = ~exists().where(
     _a.item_id == _q.item_id, _a.user_id == bindparam("user")
 )
 
-# The user's own live lease in the project (a reopened page resumes it).
+# The user's own live lease in the project (a reopened page resumes it), with its item.
 MY_LEASE = (
-    select(*CLAIM_COLUMNS)
+    select(*CLAIM_COLUMNS, *_items.c)
+    .join_from(_queue, _items, _items.c.id == _q.item_id)
     .where(
         _q.project_id == bindparam("project"),
         _q.leased_by_id == bindparam("user"),
@@ -45,9 +46,10 @@ MY_LEASE = (
     .limit(1)
 )
 
-# The first gold item the user has not answered (gold items are never leased).
+# The first gold item the user has not answered (gold items are never leased), with its item.
 NEXT_GOLD = (
-    select(*CLAIM_COLUMNS)
+    select(*CLAIM_COLUMNS, *_items.c)
+    .join_from(_queue, _items, _items.c.id == _q.item_id)
     .where(_q.project_id == bindparam("project"), _q.is_gold.is_(True), _not_done_by_user)
     .order_by(_q.position)
     .limit(1)
@@ -81,6 +83,12 @@ LEASE_NEXT = (
     .values(leased_by_id=bindparam("user"), lease_expires_at=bindparam("expires"))
     .returning(*CLAIM_COLUMNS)
 )
+# PostgreSQL: the lease and its item in one round trip (a data-modifying CTE; SQLite has none,
+# so there the item comes with CLAIMED).
+_leased = LEASE_NEXT.cte("leased")
+LEASE_NEXT_WITH_ITEM = select(_leased, _items).join_from(
+    _leased, _items, _items.c.id == _leased.c.item_id
+)
 
 # Renew the lease on one entry.
 LEASE = (
@@ -96,7 +104,12 @@ LABELS = (
     .order_by(_label.position)
 )
 
-ITEM = select(_items).where(_items.c.id == bindparam("item"))
+# A leased entry with its item, by item id (SQLite's second step of LEASE_NEXT).
+CLAIMED = (
+    select(*CLAIM_COLUMNS, *_items.c)
+    .join_from(_queue, _items, _items.c.id == _q.item_id)
+    .where(_q.item_id == bindparam("item"))
+)
 
 # The id of the annotation the user already stored under a client id (a retried submit).
 BY_CLIENT_ID = select(_a.id).where(
@@ -123,6 +136,13 @@ PRIOR_KIND = (
     )
     .order_by(_a.id.desc())
     .limit(1)
+)
+
+# A submit's two questions in one round trip: was this client id stored already (a retry), and
+# what state is the (item, user) pair in.
+SUBMIT_STATE = select(
+    BY_CLIENT_ID.scalar_subquery().label("stored_id"),
+    PRIOR_KIND.scalar_subquery().label("prior_kind"),
 )
 
 # A submit's effect on the entry: the new ``remaining``, and the submitter's lease given back.
