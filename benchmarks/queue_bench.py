@@ -98,16 +98,21 @@ def rss_mb(pid: int) -> float:
     return kib / 1024
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far (from /proc), in seconds."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU time each process has used so far (from /proc), in seconds."""
+    out = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings; a process that started in between counts whole."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def process_ids(*, parent: int | None = None, user: str | None = None) -> list[int]:
@@ -230,14 +235,16 @@ def main() -> None:
             for n in clients:
                 # Where the CPU goes, per annotation: the server's processes and the database's
                 # (PostgreSQL's backends; SQLite runs inside the server).
-                server_pids = process_ids(parent=server.pid)
-                db_pids = process_ids(user="postgres") if args.db == "postgresql" else []
-                before = cpu_seconds(server_pids), cpu_seconds(db_pids)
+                def readings() -> tuple[dict[int, float], dict[int, float]]:
+                    db = process_ids(user="postgres") if args.db == "postgresql" else []
+                    return cpu_seconds(process_ids(parent=server.pid)), cpu_seconds(db)
+
+                before = readings()
                 result = drive(base, project_id, tokens[:n], args.seconds)
-                after = cpu_seconds(server_pids), cpu_seconds(db_pids)
+                after = readings()
                 done = max(1, result["annotations"])
-                result["server_cpu_ms"] = round((after[0] - before[0]) / done * 1000, 2)
-                result["db_cpu_ms"] = round((after[1] - before[1]) / done * 1000, 2)
+                result["server_cpu_ms"] = round(cpu_used(before[0], after[0]) / done * 1000, 2)
+                result["db_cpu_ms"] = round(cpu_used(before[1], after[1]) / done * 1000, 2)
                 result["server_mb"] = round(rss_mb(server.pid))
                 print(json.dumps(result), flush=True)
                 results.append(result)
