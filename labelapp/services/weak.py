@@ -671,6 +671,31 @@ def label_model_matrix(
     return probs, max(r[2] for r in rows)
 
 
+@dataclass
+class TextData:
+    """What propagation and the end model learn from, in the items' import order: the class
+    names, the items, each item's human label index (-1: none), the label-model probabilities
+    (zero rows: no label) and the run that produced them (None: the label model never ran)."""
+
+    classes: list[str]
+    frame: pd.DataFrame
+    human: np.ndarray
+    lm_probs: np.ndarray
+    lm_run_id: int | None
+
+
+def text_data(session: Session, project_id: int, purpose: str) -> TextData:
+    """:class:`TextData` of a text project; ``purpose`` names the step in the error for others."""
+    project = _project(session, project_id)
+    if project.task_type != "text":
+        raise UserError(f"{purpose} works on text projects (TF-IDF features of the texts)")
+    classes = class_names(project)
+    frame = items_frame(session, project_id)
+    human = human_label_index(session, project, frame["item_id"].to_numpy())
+    lm_probs, lm_run_id = label_model_matrix(session, project_id, frame, len(classes))
+    return TextData(classes, frame, human, lm_probs, lm_run_id)
+
+
 def propagate(
     sessions: sessionmaker[Session],
     project_id: int,
@@ -688,13 +713,10 @@ def propagate(
     from weak_supervision.propagation import propagation_seeds
 
     with session_scope(sessions) as session:
-        project = _project(session, project_id)
-        if project.task_type != "text":
-            raise UserError("label propagation works on text projects (TF-IDF neighbours)")
-        classes = class_names(project)
-        frame = items_frame(session, project_id)
-        human = human_label_index(session, project, frame["item_id"].to_numpy())
-        lm_probs, lm_run = label_model_matrix(session, project_id, frame, len(classes))
+        data = text_data(session, project_id, "label propagation")
+    classes, frame, human, lm_probs, lm_run = (
+        data.classes, data.frame, data.human, data.lm_probs, data.lm_run_id
+    )
     k = len(classes)
     has_lm = lm_probs.sum(axis=1) > 0
     if not (human >= 0).any() and not has_lm.any():

@@ -21,13 +21,9 @@ from labelapp.services.queue import start_write
 from labelapp.services.weak import (
     Progress,
     _features,
-    _project,
     _quiet,
     _replace_prob_labels,
-    class_names,
-    human_label_index,
-    items_frame,
-    label_model_matrix,
+    text_data,
 )
 
 FEATURES = "TF-IDF of the texts (sublinear tf, up to 50,000 terms)"
@@ -81,13 +77,10 @@ def train_end_model(
     from weak_supervision.end_model import fit_end_model
 
     with session_scope(sessions) as session:
-        project = _project(session, project_id)
-        if project.task_type != "text":
-            raise UserError("the end model works on text projects (TF-IDF features of the texts)")
-        classes = class_names(project)
-        frame = items_frame(session, project_id)
-        human = human_label_index(session, project, frame["item_id"].to_numpy())
-        lm_probs, lm_run_id = label_model_matrix(session, project_id, frame, len(classes))
+        data = text_data(session, project_id, "the end model")
+        classes, frame, human, lm_probs, lm_run_id = (
+            data.classes, data.frame, data.human, data.lm_probs, data.lm_run_id
+        )
         if lm_run_id is None:
             raise UserError("no label-model labels to learn from: fit the label model first")
         lm_run = session.get(LabelModelRun, lm_run_id)
