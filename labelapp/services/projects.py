@@ -110,16 +110,16 @@ def visible_projects(session: Session, user: User) -> list[Project]:
     return list(session.scalars(stmt))
 
 
-_PROJECT = select(Project).where(Project.id == bindparam("project"))
-# The project and the membership check together, in one statement.
-_MEMBERS_PROJECT = _PROJECT.where(
-    exists().where(Membership.user_id == bindparam("user"), Membership.project_id == Project.id)
+# Prebuilt, with the membership check in the same statement: these run on every API call.
+_IS_MEMBER = exists().where(
+    Membership.user_id == bindparam("user"), Membership.project_id == Project.id
 )
+_PROJECT = select(Project).where(Project.id == bindparam("project"))
+_MEMBERS_PROJECT = _PROJECT.where(_IS_MEMBER)
 
 
 def get_project_for(session: Session, user: User, project_id: int) -> Project:
     """The project if ``user`` may see it. Non-members get 404, not 403: no existence leak."""
-    # Prebuilt: this runs on every API call an annotator makes (see services/queue_sql.py).
     stmt = _PROJECT if user.is_admin else _MEMBERS_PROJECT
     project = session.scalar(stmt, {"project": project_id, "user": user.id})
     if project is None:
@@ -130,9 +130,7 @@ def get_project_for(session: Session, user: User, project_id: int) -> Project:
 _ITEM_PROJECT = select(Project).join(Item, Item.project_id == Project.id).where(
     Item.id == bindparam("item")
 )
-_MEMBERS_ITEM_PROJECT = _ITEM_PROJECT.where(
-    exists().where(Membership.user_id == bindparam("user"), Membership.project_id == Project.id)
-)
+_MEMBERS_ITEM_PROJECT = _ITEM_PROJECT.where(_IS_MEMBER)
 
 
 def get_project_of_item(session: Session, user: User, item_id: int) -> Project:
@@ -145,12 +143,6 @@ def get_project_of_item(session: Session, user: User, item_id: int) -> Project:
     if project_id is None:
         raise NotFound(f"no item {item_id}")
     raise NotFound(f"no project {project_id} that you are a member of")
-
-
-def can_see(session: Session, user: User, project: Project) -> bool:
-    if user.is_admin:
-        return True
-    return session.get(Membership, (user.id, project.id)) is not None
 
 
 def require_role(user: User, *roles: str) -> None:

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,25 +128,8 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
 
 def held_by_others(session: Session, project: Project, user: User) -> int:
     """How many items this user could still get once another annotator's lease ends or is given up."""
-    q = QueueEntry
-    now = utcnow()
-    return session.scalar(
-        select(func.count()).where(
-            q.project_id == project.id,
-            q.remaining > 0,
-            q.is_gold.is_(False),
-            q.leased_by_id.is_not(None),
-            q.leased_by_id != user.id,
-            q.lease_expires_at > now,
-            _not_done_by(user),
-        )
-    ) or 0
-
-
-def _not_done_by(user: User):  # noqa: ANN202
-    return ~exists().where(
-        Annotation.item_id == QueueEntry.item_id, Annotation.user_id == user.id
-    )
+    params = {"project": project.id, "user": user.id, "now": utcnow()}
+    return session.connection().scalar(sql.HELD_BY_OTHERS, params) or 0
 
 
 def check_client_id(client_id: object) -> str:
@@ -251,7 +234,7 @@ def record(
     # concurrent submit of the same pair committed while this one waited for the lock.
     state = conn.execute(sql.SUBMIT_STATE, keys).one()
     if state.stored_id is not None:
-        existing = annotation_by_client_id(session, user, client_id)
+        existing = session.get(Annotation, state.stored_id)
         session.commit()
         assert existing is not None
         return _replay(existing, item_id, project)

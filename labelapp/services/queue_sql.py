@@ -9,7 +9,7 @@ execution. Bind names: ``project``, ``user``, ``item``, ``client``, ``now``, ``e
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, exists, insert, or_, select, text, update
+from sqlalchemy import bindparam, case, exists, func, insert, or_, select, text, update
 
 from labelapp.models import Annotation, Item, Label, QueueEntry
 
@@ -32,11 +32,14 @@ _not_done_by_user = ~exists().where(
     _a.item_id == _q.item_id, _a.user_id == bindparam("user")
 )
 
+# Every claim statement answers with the entry's claim columns and its item's columns.
+_CLAIM_ROWS = select(*CLAIM_COLUMNS, *_items.c).join_from(
+    _queue, _items, _items.c.id == _q.item_id
+)
+
 # The user's own live lease in the project (a reopened page resumes it), with its item.
 MY_LEASE = (
-    select(*CLAIM_COLUMNS, *_items.c)
-    .join_from(_queue, _items, _items.c.id == _q.item_id)
-    .where(
+    _CLAIM_ROWS.where(
         _q.project_id == bindparam("project"),
         _q.leased_by_id == bindparam("user"),
         _q.lease_expires_at > bindparam("now"),
@@ -48,9 +51,7 @@ MY_LEASE = (
 
 # The first gold item the user has not answered (gold items are never leased), with its item.
 NEXT_GOLD = (
-    select(*CLAIM_COLUMNS, *_items.c)
-    .join_from(_queue, _items, _items.c.id == _q.item_id)
-    .where(_q.project_id == bindparam("project"), _q.is_gold.is_(True), _not_done_by_user)
+    _CLAIM_ROWS.where(_q.project_id == bindparam("project"), _q.is_gold.is_(True), _not_done_by_user)
     .order_by(_q.position)
     .limit(1)
 )
@@ -90,6 +91,17 @@ LEASE_NEXT_WITH_ITEM = select(_leased, _items).join_from(
     _leased, _items, _items.c.id == _leased.c.item_id
 )
 
+# How many entries the user could still get once other annotators' live leases end.
+HELD_BY_OTHERS = select(func.count()).where(
+    _q.project_id == bindparam("project"),
+    _q.remaining > 0,
+    _q.is_gold.is_(False),
+    _q.leased_by_id.is_not(None),
+    _q.leased_by_id != bindparam("user"),
+    _q.lease_expires_at > bindparam("now"),
+    _not_done_by_user,
+)
+
 # Renew the lease on one entry.
 LEASE = (
     update(_queue)
@@ -105,11 +117,7 @@ LABELS = (
 )
 
 # A leased entry with its item, by item id (SQLite's second step of LEASE_NEXT).
-CLAIMED = (
-    select(*CLAIM_COLUMNS, *_items.c)
-    .join_from(_queue, _items, _items.c.id == _q.item_id)
-    .where(_q.item_id == bindparam("item"))
-)
+CLAIMED = _CLAIM_ROWS.where(_q.item_id == bindparam("item"))
 
 # The id of the annotation the user already stored under a client id (a retried submit).
 BY_CLIENT_ID = select(_a.id).where(

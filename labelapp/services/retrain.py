@@ -23,7 +23,8 @@ from labelapp.services.jobs import enqueue, handler
 from labelapp.services.overview import live_labels
 from labelapp.services.queue import start_write
 
-if TYPE_CHECKING:  # numpy and pandas load only in the functions that need them (web workers stay small)
+# The data stack loads in the functions that use it: web workers start without it.
+if TYPE_CHECKING:
     import numpy as np
 
 

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,7 +43,8 @@ from labelapp.services.jobs import handler
 from labelapp.services.queue import start_write
 from labelapp.services.weak_dask import choose_applier, run_applier
 
-if TYPE_CHECKING:  # numpy and pandas load only in the functions that need them (web workers stay small)
+# The data stack loads in the functions that use it: web workers start without it.
+if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
@@ -671,8 +672,7 @@ def label_model_matrix(
     return probs, max(r[2] for r in rows)
 
 
-@dataclass
-class TextData:
+class TextData(NamedTuple):
     """What propagation and the end model learn from, in the items' import order: the class
     names, the items, each item's human label index (-1: none), the label-model probabilities
     (zero rows: no label) and the run that produced them (None: the label model never ran)."""
@@ -713,10 +713,7 @@ def propagate(
     from weak_supervision.propagation import propagation_seeds
 
     with session_scope(sessions) as session:
-        data = text_data(session, project_id, "label propagation")
-    classes, frame, human, lm_probs, lm_run = (
-        data.classes, data.frame, data.human, data.lm_probs, data.lm_run_id
-    )
+        classes, frame, human, lm_probs, lm_run = text_data(session, project_id, "label propagation")
     k = len(classes)
     has_lm = lm_probs.sum(axis=1) > 0
     if not (human >= 0).any() and not has_lm.any():

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from labelapp import config
 from labelapp.services.errors import UserError
 
-if TYPE_CHECKING:  # numpy and pandas load only in the functions that need them (web workers stay small)
+# The data stack loads in the functions that use it: web workers start without it.
+if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-
 
 
 @dataclass(frozen=True)

@@ -77,14 +77,10 @@ def train_end_model(
     from weak_supervision.end_model import fit_end_model
 
     with session_scope(sessions) as session:
-        data = text_data(session, project_id, "the end model")
-        classes, frame, human, lm_probs, lm_run_id = (
-            data.classes, data.frame, data.human, data.lm_probs, data.lm_run_id
-        )
+        classes, frame, human, lm_probs, lm_run_id = text_data(session, project_id, "the end model")
         if lm_run_id is None:
             raise UserError("no label-model labels to learn from: fit the label model first")
-        lm_run = session.get(LabelModelRun, lm_run_id)
-        lm_run_id, lf_ids = lm_run.id, list(lm_run.lf_ids)
+        lf_ids = list(session.get(LabelModelRun, lm_run_id).lf_ids)
     train = (lm_probs.sum(axis=1) > 0) & (human < 0)
     if not train.any():
         raise UserError(
