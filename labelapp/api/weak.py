@@ -1,6 +1,7 @@
 """Weak supervision over HTTP (sme, admin): labeling functions, preview, analysis, the
-apply / label model / propagation / end model jobs, and the probabilistic labels they store. Only declarative LFs are accepted here: Python LFs come
-from files through ``labelapp lf load`` and run only in the job worker process."""
+apply / label model / propagation / end model jobs, and the probabilistic labels they store.
+Only declarative LFs are accepted here: Python LFs come from files through ``labelapp lf load``
+and run only in the job worker process."""
 
 from __future__ import annotations
 
