@@ -136,16 +136,21 @@ def annotator_loop(base: str, project_id: int, token: str, start: float, stop: f
     http = HTTPConnection(url.hostname, url.port, timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     next_ms, submit_ms, items, errors = [], [], [], []
+
+    def post(path: str, body: bytes) -> tuple[int, bytes, float]:
+        """Status, body and milliseconds of one POST on the kept-alive connection."""
+        t0 = time.perf_counter()
+        http.request("POST", path, body=body, headers=headers)
+        res = http.getresponse()
+        data = res.read()
+        return res.status, data, (time.perf_counter() - t0) * 1000
+
     while time.time() < start:
         time.sleep(0.001)
     while time.time() < stop:
-        t0 = time.perf_counter()
-        http.request("POST", f"/api/projects/{project_id}/next", body=b"", headers=headers)
-        res = http.getresponse()
-        data = res.read()
-        t1 = time.perf_counter()
-        if res.status != 200:
-            errors.append(f"next {res.status}")
+        status, data, took_next = post(f"/api/projects/{project_id}/next", b"")
+        if status != 200:
+            errors.append(f"next {status}")
             break
         item_id = json.loads(data)["item"]["id"]
         body = {
@@ -154,16 +159,13 @@ def annotator_loop(base: str, project_id: int, token: str, start: float, stop: f
             "duration_ms": 900,
             "guideline_version": 1,  # the page sends the version it showed
         }
-        http.request("POST", f"/api/items/{item_id}/annotations", body=json.dumps(body),
-                     headers=headers)
-        res = http.getresponse()
-        data = res.read()
-        t2 = time.perf_counter()
-        if res.status != 201:
-            errors.append(f"submit {res.status}: {data[:200]!r}")
+        status, data, took_submit = post(f"/api/items/{item_id}/annotations",
+                                          json.dumps(body).encode())
+        if status != 201:
+            errors.append(f"submit {status}: {data[:200]!r}")
             break
-        next_ms.append((t1 - t0) * 1000)
-        submit_ms.append((t2 - t1) * 1000)
+        next_ms.append(took_next)
+        submit_ms.append(took_submit)
         items.append(item_id)
     http.close()
     return {"next": next_ms, "submit": submit_ms, "items": items, "errors": errors}
