@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,25 +98,18 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     labels, that they have not labeled or skipped, and that nobody else holds a live lease on.
 
     This runs on every item an annotator sees, so it uses column rows and Core statements (no
-    ORM entities or unit-of-work flush): a claim is a few indexed statements and one commit.
+    ORM entities or unit-of-work flush): on PostgreSQL a claim is one statement and a commit.
     """
-    start_lease_write(session)
+    gold_turn = project.gold_rate > 0 and random.random() < project.gold_rate  # noqa: S311
     now = utcnow()
     expires = _lease_until(project, now)
     params = {"project": project.id, "user": user.id, "now": now, "expires": expires}
-    conn = session.connection()
-    row = conn.execute(sql.MY_LEASE, params).first()
-    if row is not None and not row.is_gold:
-        conn.execute(sql.LEASE, {**params, "item": row.item_id})
-    elif row is None:
-        if project.gold_rate > 0 and random.random() < project.gold_rate:  # noqa: S311 (sampling)
-            row = conn.execute(sql.NEXT_GOLD, params).first()
-        if row is None and conn.dialect.name == "postgresql":
-            row = conn.execute(sql.LEASE_NEXT_WITH_ITEM, params).first()
-        elif row is None:
-            leased = conn.execute(sql.LEASE_NEXT, params).first()
-            if leased is not None:
-                row = conn.execute(sql.CLAIMED, {"item": leased.item_id}).first()
+    if not gold_turn and session.get_bind().dialect.name == "postgresql":
+        start_write(session)  # the statement itself lets the lease commit skip the disk
+        row = session.connection().execute(sql.CLAIM_FOR_USER, params).first()
+    else:
+        start_lease_write(session)
+        row = _claim_in_steps(session.connection(), params, gold_turn)
     if row is None:
         session.commit()
         return None
@@ -124,6 +117,24 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     claim = Claim(row, expires, row.strategy, row.score, row.model_run_id, row.is_gold)
     session.commit()
     return claim
+
+
+def _claim_in_steps(conn: Connection, params: dict, gold_turn: bool) -> Row | None:
+    """The claim as separate statements (SQLite; and a gold turn on PostgreSQL)."""
+    row = conn.execute(sql.MY_LEASE, params).first()
+    if row is not None:
+        if not row.is_gold:
+            conn.execute(sql.LEASE, {**params, "item": row.item_id})
+        return row
+    if gold_turn:
+        row = conn.execute(sql.NEXT_GOLD, params).first()
+    if row is None and conn.dialect.name == "postgresql":
+        row = conn.execute(sql.LEASE_NEXT_WITH_ITEM, params).first()
+    elif row is None:
+        leased = conn.execute(sql.LEASE_NEXT, params).first()
+        if leased is not None:
+            row = conn.execute(sql.CLAIMED, {"item": leased.item_id}).first()
+    return row
 
 
 def held_by_others(session: Session, project: Project, user: User) -> int:
@@ -255,7 +266,9 @@ def record(
                 "the next item"
             )
         delta = int(kind == "label") - int(prior_kind == "label")
-        conn.execute(sql.SETTLE, {**keys, "new_remaining": max(0, entry.remaining - delta)})
+        settle = {**keys, "new_remaining": max(0, entry.remaining - delta)}
+    else:
+        settle = None
     if guideline_version is None or not isinstance(guideline_version, int):
         guideline = current_guideline(session, project)
         guideline_version = guideline.version if guideline else None
@@ -277,9 +290,14 @@ def record(
     try:
         # The row goes in as one prebuilt INSERT .. RETURNING id; the caller gets the (transient)
         # Annotation with its id, without a unit-of-work flush.
-        annotation.id = conn.scalar(
-            sql.INSERT_ANNOTATION, {f: getattr(annotation, f) for f in sql.ANNOTATION_FIELDS}
-        )
+        values = {f"a_{f}": getattr(annotation, f) for f in sql.ANNOTATION_FIELDS}
+        if settle is None:
+            annotation.id = conn.scalar(sql.INSERT_ANNOTATION, values)
+        elif conn.dialect.name == "postgresql":
+            annotation.id = conn.scalar(sql.SETTLE_AND_INSERT, {**values, **settle})
+        else:
+            conn.execute(sql.SETTLE, settle)
+            annotation.id = conn.scalar(sql.INSERT_ANNOTATION, values)
         session.commit()
     except IntegrityError:
         # Two copies of one submit raced past the check above: the other one stored it.

@@ -9,7 +9,19 @@ execution. Bind names: ``project``, ``user``, ``item``, ``client``, ``now``, ``e
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 
 from labelapp.models import Annotation, Item, Label, QueueEntry
 
@@ -37,17 +49,14 @@ _CLAIM_ROWS = select(*CLAIM_COLUMNS, *_items.c).join_from(
     _queue, _items, _items.c.id == _q.item_id
 )
 
-# The user's own live lease in the project (a reopened page resumes it), with its item.
-MY_LEASE = (
-    _CLAIM_ROWS.where(
-        _q.project_id == bindparam("project"),
-        _q.leased_by_id == bindparam("user"),
-        _q.lease_expires_at > bindparam("now"),
-        or_(_q.remaining > 0, _q.is_gold),
-    )
-    .order_by(_q.lease_expires_at.desc())
-    .limit(1)
+_my_live_lease = (
+    _q.project_id == bindparam("project"),
+    _q.leased_by_id == bindparam("user"),
+    _q.lease_expires_at > bindparam("now"),
+    or_(_q.remaining > 0, _q.is_gold),
 )
+# The user's own live lease in the project (a reopened page resumes it), with its item.
+MY_LEASE = _CLAIM_ROWS.where(*_my_live_lease).order_by(_q.lease_expires_at.desc()).limit(1)
 
 # The first gold item the user has not answered (gold items are never leased), with its item.
 NEXT_GOLD = (
@@ -59,36 +68,71 @@ NEXT_GOLD = (
 # Lease the best free entry in one statement: UPDATE .. WHERE item_id = (SELECT .. FOR UPDATE
 # SKIP LOCKED) RETURNING. PostgreSQL locks the row it picks and skips rows other claims hold;
 # SQLite ignores the lock clause (its writers are serialized by BEGIN IMMEDIATE).
-_best_free = (
-    select(_q.item_id)
-    .where(
-        _q.project_id == bindparam("project"),
-        _q.remaining > 0,
-        _q.is_gold.is_(False),
-        or_(
-            _q.leased_by_id.is_(None),
-            _q.lease_expires_at <= bindparam("now"),
-            _q.leased_by_id == bindparam("user"),
-        ),
-        _not_done_by_user,
+_free_for_user = (
+    _q.project_id == bindparam("project"),
+    _q.remaining > 0,
+    _q.is_gold.is_(False),
+    or_(
+        _q.leased_by_id.is_(None),
+        _q.lease_expires_at <= bindparam("now"),
+        _q.leased_by_id == bindparam("user"),
+    ),
+    _not_done_by_user,
+)
+
+
+def _lease_best(*also):  # noqa: ANN002, ANN202
+    """UPDATE the best entry free for the user (and matching ``also``) to their lease."""
+    best = (
+        select(_q.item_id)
+        .where(*_free_for_user, *also)
+        .order_by(_q.priority.desc(), _q.position)
+        .limit(1)
+        .with_for_update(of=_queue, skip_locked=True)
+        .scalar_subquery()
+        .correlate(None)  # its own scan of the queue, not a reference to the updated row
     )
-    .order_by(_q.priority.desc(), _q.position)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-    .scalar_subquery()
-    .correlate(None)  # its own scan of the queue, not a reference to the updated row
-)
-LEASE_NEXT = (
-    update(_queue)
-    .where(_q.item_id == _best_free)
-    .values(leased_by_id=bindparam("user"), lease_expires_at=bindparam("expires"))
-    .returning(*CLAIM_COLUMNS)
-)
+    return (
+        update(_queue)
+        .where(_q.item_id == best)
+        .values(leased_by_id=bindparam("user"), lease_expires_at=bindparam("expires"))
+        .returning(*CLAIM_COLUMNS)
+    )
+
+
+LEASE_NEXT = _lease_best()
 # PostgreSQL: the lease and its item in one round trip (a data-modifying CTE; SQLite has none,
 # so there the item comes with CLAIMED).
 _leased = LEASE_NEXT.cte("leased")
 LEASE_NEXT_WITH_ITEM = select(_leased, _items).join_from(
     _leased, _items, _items.c.id == _leased.c.item_id
+)
+
+# PostgreSQL: a whole claim in one round trip (what claim_next does in up to four statements
+# elsewhere): resume the user's live lease and renew it (gold entries are never leased), or,
+# when they hold none, lease the best free entry; answer with the entry and its item. The lease
+# commit skips the wait for the disk (set_config(.., true): this transaction only; see
+# start_lease_write). Data-modifying CTEs run exactly once whether or not the query reads them;
+# the uncorrelated NOT EXISTS becomes a one-time filter, so with a live lease the queue is not
+# scanned and no row is locked.
+_mine = select(*CLAIM_COLUMNS).where(*_my_live_lease)
+_mine = _mine.order_by(_q.lease_expires_at.desc()).limit(1).cte("mine")
+_renewed = (
+    update(_queue)
+    .where(_q.item_id == select(_mine.c.item_id).where(~_mine.c.is_gold).scalar_subquery())
+    .values(lease_expires_at=bindparam("expires"))
+    .cte("renewed")
+)
+_claimed = _lease_best(~exists(select(_mine.c.item_id))).cte("claimed")
+_mine_or_claimed = union_all(select(_mine), select(_claimed)).subquery("claim")
+CLAIM_FOR_USER = (
+    select(
+        _mine_or_claimed,
+        _items,
+        func.set_config("synchronous_commit", "off", literal(True)).label("lease_commit"),
+    )
+    .join_from(_mine_or_claimed, _items, _items.c.id == _mine_or_claimed.c.item_id)
+    .add_cte(_renewed)
 )
 
 # How many entries the user could still get once other annotators' live leases end.
@@ -165,9 +209,17 @@ SETTLE = (
     )
 )
 
-# One annotation row; values come as parameters, the new id comes back.
-INSERT_ANNOTATION = insert(_annotations).returning(_annotations.c.id)
+# One annotation row; values come as parameters named ``a_<column>``, the new id comes back.
+# (Named apart from every column: SQLAlchemy turns parameter keys that match a column name into
+# SET clauses, and would do so in SETTLE_AND_INSERT's UPDATE too.)
 ANNOTATION_FIELDS = (
     "item_id", "project_id", "user_id", "source", "kind", "labels", "client_id", "duration_ms",
     "guideline_version", "strategy", "model_run_id", "note", "created_at",
 )
+INSERT_ANNOTATION = (
+    insert(_annotations)
+    .values({f: bindparam(f"a_{f}") for f in ANNOTATION_FIELDS})
+    .returning(_annotations.c.id)
+)
+# PostgreSQL: SETTLE and INSERT_ANNOTATION in one round trip (a data-modifying CTE).
+SETTLE_AND_INSERT = INSERT_ANNOTATION.add_cte(SETTLE.cte("settled"))

@@ -38,7 +38,7 @@ def label(client, item_id: int, who, labels=("spam",), client_id=None):  # noqa:
     )
 
 
-def test_next_serves_import_order_and_leases(client, setup) -> None:  # noqa: ANN001
+def test_next_serves_import_order_and_leases(client, setup, sessions) -> None:  # noqa: ANN001
     project_id, items, alice, bob = setup
     first = nxt(client, project_id, alice)
     assert first.status_code == 200
@@ -46,8 +46,18 @@ def test_next_serves_import_order_and_leases(client, setup) -> None:  # noqa: AN
     assert body["item"]["id"] == items[0]
     assert body["item"]["text"] == "text 0"
     assert body["lease_expires_at"]
-    # Asking again resumes the same lease (a reloaded page shows the same item).
+    with session_scope(sessions) as s:  # the lease is about to run out
+        s.execute(
+            update(QueueEntry)
+            .where(QueueEntry.item_id == items[0])
+            .values(lease_expires_at=utcnow() + timedelta(seconds=5))
+        )
+    # Asking again resumes the same lease (a reloaded page shows the same item) and renews it.
     assert nxt(client, project_id, alice).get_json()["item"]["id"] == items[0]
+    with session_scope(sessions) as s:
+        entry = s.get(QueueEntry, items[0])
+        assert entry.leased_by_id == alice.id
+        assert entry.lease_expires_at > utcnow() + timedelta(seconds=60)
     # Someone else gets the next one: a leased item is not handed out twice.
     assert nxt(client, project_id, bob).get_json()["item"]["id"] == items[1]
 
