@@ -67,6 +67,8 @@ FEATURES = {
     "tfidf_word_char": _tfidf_word_char,
 }
 DEFAULT_TEXT_RECIPE = TextRecipe()
+# Snorkel's spam tutorial: 1-5-gram counts, C=1e3, the label model's hard labels, no human labels.
+TUTORIAL_TEXT_RECIPE = TextRecipe("count_1_5", C=1e3, soft=False)
 
 
 def soft_label_training_set(X, probs: np.ndarray, min_weight: float = 1e-3):  # noqa: ANN001, ANN201
@@ -263,6 +265,7 @@ __all__ = [
     "DEFAULT_TEXT_RECIPE",
     "FEATURES",
     "TextEndModel",
+    "TUTORIAL_TEXT_RECIPE",
     "TextRecipe",
     "fit_end_model",
     "fit_text_end_model",

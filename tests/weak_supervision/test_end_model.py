@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from tests.paths import SHARED_DATA
+from tests.paths import REPO_ROOT, SHARED_DATA
 from weak_supervision.end_model import (
     DEFAULT_TEXT_RECIPE,
+    TUTORIAL_TEXT_RECIPE,
     TextRecipe,
     fit_text_end_model,
     select_recipe,
@@ -86,3 +87,43 @@ def test_default_recipe_on_the_spam_tutorial_split():
     model = fit_text_end_model(texts, probs, human, DEFAULT_TEXT_RECIPE)
     accuracy = (model.predict(list(splits["test"]["text"])) == y_test).mean()
     assert accuracy >= 0.92, accuracy
+
+
+SPACY21_VOTES = REPO_ROOT / "benchmarks" / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
+
+
+@pytest.mark.slow
+def test_tutorial_reproduced_with_the_tutorials_own_spacy():
+    """With has_person_nlp's votes from spaCy 2.1 + en_core_web_sm 2.1.0 (the tutorial's pin,
+    recorded by benchmarks/spacy2/person_votes.py), LF coverage, the label model and the
+    tutorial's end model equal the published notebook: 0.0719, 86.0%, 94.4% (236/250)."""
+    pytest.importorskip("textblob")
+    from weak_supervision.examples import youtube_spam as ys
+    from weak_supervision.label_model import LabelModel
+    from weak_supervision.majority import probs_to_preds
+
+    splits = ys.load_splits(SHARED_DATA / "youtube_spam_uci")
+    votes = ys.recorded_person_votes(SPACY21_VOTES, splits)
+    names, L = ys.vote_matrices(splits, votes)
+    assert names.index("has_person_nlp") == 7
+    assert round(float((L["train"][:, 7] == 0).mean()), 4) == 0.0719
+    lm = LabelModel(2, n_epochs=500, seed=123).fit(L["train"])
+    y_test = splits["test"]["label"].to_numpy()
+    assert (probs_to_preds(lm.predict_proba(L["test"])) == y_test).mean() >= 0.86
+    covered = (L["train"] >= 0).any(axis=1)
+    model = fit_text_end_model(
+        list(splits["train"]["text"][covered]),
+        lm.predict_proba(L["train"])[covered],
+        recipe=TUTORIAL_TEXT_RECIPE,
+    )
+    correct = int((model.predict(list(splits["test"]["text"])) == y_test).sum())
+    assert correct >= 235, f"{correct}/250"
+
+
+def test_recorded_votes_must_be_for_the_same_rows():
+    from weak_supervision.examples import youtube_spam as ys
+
+    splits = ys.load_splits(SHARED_DATA / "youtube_spam_uci")
+    shuffled = {**splits, "test": splits["test"].iloc[::-1].reset_index(drop=True)}
+    with pytest.raises(ValueError, match="split 'test' are not for these rows"):
+        ys.recorded_person_votes(SPACY21_VOTES, shuffled)

@@ -12,8 +12,11 @@ Python LFs, loadable as a file with ``load_python_lfs(__file__)`` (``labelapp lf
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from snorkel.labeling import labeling_function
 from snorkel.preprocess import preprocessor
@@ -142,3 +145,45 @@ def lfs(include_spacy: bool | None = None) -> list:
         python.append(has_person_nlp)
     python += [textblob_polarity, textblob_subjectivity]
     return lfs_from_specs(DECLARATIVE_SPECS) + python
+
+
+def texts_sha256(texts: pd.Series | list) -> str:
+    """A fingerprint of texts in order (each UTF-8 text, then a NUL byte; non-strings as "")."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update((text if isinstance(text, str) else "").encode("utf8") + b"\x00")
+    return digest.hexdigest()
+
+
+def recorded_person_votes(path: str | Path, splits: dict[str, pd.DataFrame]) -> dict:
+    """``has_person_nlp``'s votes per split as recorded by ``benchmarks/spacy2/person_votes.py``
+    under an older spaCy (the tutorial pinned spaCy 2.1, which does not run on Python 3.11).
+    Raises ValueError when the file's rows are not ``splits``' rows in the same order."""
+    recorded = json.loads(Path(path).read_text())
+    votes = {}
+    for name, df in splits.items():
+        split = recorded["splits"].get(name)
+        if split is None or split["text_sha256"] != texts_sha256(df["text"]):
+            raise ValueError(
+                f"{path}: the recorded votes of split {name!r} are not for these rows; "
+                "record them again with benchmarks/spacy2/person_votes.py"
+            )
+        votes[name] = np.asarray(split["votes"], dtype=np.int64)
+    return votes
+
+
+def vote_matrices(
+    splits: dict[str, pd.DataFrame], person_votes: dict[str, np.ndarray] | None = None
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """``(lf_names, L per split)`` of the tutorial's 10 LFs in its order; ``has_person_nlp``
+    comes from ``person_votes`` when given (see ``recorded_person_votes``), else from spaCy."""
+    from weak_supervision.apply import apply_lfs
+
+    if person_votes is None:
+        chosen = lfs(include_spacy=True)
+        return [lf.name for lf in chosen], {k: apply_lfs(chosen, df) for k, df in splits.items()}
+    rest = lfs(include_spacy=False)
+    names = [lf.name for lf in rest]
+    at = names.index("short_comment") + 1  # the tutorial's order
+    L = {k: np.insert(apply_lfs(rest, df), at, person_votes[k], axis=1) for k, df in splits.items()}
+    return [*names[:at], "has_person_nlp", *names[at:]], L
