@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,6 +108,30 @@ def _populate(session: Session) -> None:
             add_member(session, user, digits)
 
 
+class _PlainText(HTMLParser):
+    """A comment's text from the markup the data set stores (YouTube's HTML): tags dropped,
+    ``<br>`` as a new line, entities such as ``&#39;`` decoded (by the standard library's
+    parser; the raw data escapes a literal ``<`` as ``&lt;``, so every ``<`` starts a tag)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+
+
+def plain_text(markup: str) -> str:
+    parser = _PlainText()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
 def _import_comments(session: Session, project: Project) -> None:
     """The comments, without their answer column: the data set's CLASS (0 ham, 1 spam) would sit
     in every item's metadata on the labeling page. ``GOLD_COMMENTS`` of them, chosen with a
@@ -119,6 +144,7 @@ def _import_comments(session: Session, project: Project) -> None:
     with resources.as_file(data) as path:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame["label"] = frame.pop("CLASS").map({"0": "ham", "1": "spam"})
+    frame["CONTENT"] = frame["CONTENT"].map(plain_text)
     gold = frame.sample(n=GOLD_COMMENTS, random_state=0)
     rest = frame.drop(gold.index).drop(columns="label")
     columns = {"text_col": "CONTENT", "id_col": "COMMENT_ID", "group_col": "AUTHOR"}

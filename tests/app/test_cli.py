@@ -109,6 +109,10 @@ def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:  # noqa: A
     with engine.connect() as conn:
         metas = conn.exec_driver_sql("SELECT meta FROM items WHERE text IS NOT NULL").scalars()
         assert not any("CLASS" in json.loads(m) for m in metas)
+        # Comments read as text, not as the HTML the data set stores them in.
+        texts = conn.exec_driver_sql("SELECT text FROM items WHERE text IS NOT NULL").scalars().all()
+        assert not any("<br" in t or "&#39;" in t or "&quot;" in t for t in texts)
+        assert sum("\n" in t for t in texts) > 50 and sum("'" in t for t in texts) > 100
         gold = conn.exec_driver_sql("SELECT count(*) FROM queue_entries WHERE is_gold").scalar()
         assert gold == 40
     engine.dispose()
