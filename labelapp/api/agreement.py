@@ -11,6 +11,7 @@ from labelapp.api.openapi import _PAGE, _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body, page_args
 from labelapp.api.serialize import annotation_json, item_json
 from labelapp.models import Guideline, Item
+from labelapp.services import adjudication
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
 from labelapp.web.access import me, project_for_me
@@ -69,14 +70,14 @@ def agreement_report(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/adjudication")
 @login_required
 def adjudication_backlog(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
     min_confidence, include_ambiguous = float_arg("min_confidence"), flag_arg("include_ambiguous")
     offset, limit = page_args(default_limit=50)
     session = get_db()
     result = service.project_agreement(
         session, project, n_resamples=0, min_confidence=min_confidence, with_model=False
     )
-    backlog = service.open_backlog(session, result, include_ambiguous, offset, limit)
+    backlog = adjudication.open_backlog(session, result, include_ambiguous, offset, limit)
     items = {
         item.id: item
         for item in session.scalars(
@@ -88,7 +89,7 @@ def adjudication_backlog(project_id: int):  # noqa: ANN201
             "total": backlog.total,
             "offset": offset,
             "entries": [
-                {**service.entry_dict(e), "item": item_json(items[e.item_id])}
+                {**adjudication.entry_dict(e), "item": item_json(items[e.item_id])}
                 for e in backlog.entries
             ],
         }
@@ -99,7 +100,7 @@ def adjudication_backlog(project_id: int):  # noqa: ANN201
 @login_required
 def adjudicate_item(item_id: int):  # noqa: ANN201
     body = json_body()
-    result = service.adjudicate(
+    result = adjudication.adjudicate(
         get_db(),
         me(),
         item_id,
@@ -135,7 +136,7 @@ def list_guidelines(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/guidelines")
 @login_required
 def new_guidelines(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
     session = get_db()
     guideline, created = service.new_guideline_version(
         session, project, json_body().get("body"), me()
@@ -209,7 +210,7 @@ register_paths(
                         "required": ["labels", "reason", "client_id"],
                         "properties": {
                             "labels": {"type": "array", "items": {"type": "string"}},
-                            "reason": {"type": "string", "maxLength": service.MAX_REASON},
+                            "reason": {"type": "string", "maxLength": adjudication.MAX_REASON},
                             "client_id": {"type": "string", "maxLength": 64},
                         },
                     }

@@ -99,6 +99,7 @@ def report(
     reliable first), human level next to the model, guideline versions, ambiguous answers and
     the adjudication backlog. Adjudicated and gold items are not in the backlog."""
     from labelapp.cli.context import database
+    from labelapp.services import adjudication
     from labelapp.services import agreement as service
     from labelapp.services.projects import get_project_by_name
 
@@ -116,7 +117,7 @@ def report(
         if as_json:
             click.echo(json.dumps(data))
             return
-        report = service.with_open_backlog(session, result)
+        report = adjudication.with_open_backlog(session, result)
         if report is not None:  # the items people know: their external ids
             from dataclasses import replace
 

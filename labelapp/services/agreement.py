@@ -1,4 +1,5 @@
-"""Agreement between a project's annotators, its adjudication backlog, and adjudications.
+"""Agreement between a project's annotators (the adjudication backlog and decisions are in
+:mod:`labelapp.services.adjudication`).
 
 Rows -> the library -> results: each annotator's current label per item (their latest row that
 is not an adjudication, if it is a label) becomes the long table ``item, annotator, label,
@@ -6,12 +7,6 @@ created_at, guideline_version`` that :func:`weak_supervision.agreement.agreement
 Only answers with exactly one real label enter it; "ambiguous" answers (and, in multi-label
 projects, answers with several labels) are counted beside it. Gold answers come from
 ``Item.gold_labels``.
-
-The adjudication backlog is the report's disagreements (annotators disagree; optionally also a
-Dawid-Skene confidence below ``min_confidence``; optionally items someone called ambiguous),
-without gold items (their answer is known) and without items already adjudicated. A reviewer's
-decision is an append-only ``Annotation`` with ``kind="adjudicate"``, ``source="adjudication"``
-and the reason in ``note``; the latest adjudication of an item is its final label.
 
 Reports are cached per project in the process for a few minutes and recomputed at once when
 an annotation, a gold item, a model run or a guideline version is added (adjudications do not
@@ -23,12 +18,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from labelapp import config
@@ -42,23 +36,24 @@ from labelapp.models import (
     User,
     utcnow,
 )
-from labelapp.services.errors import Conflict, NotFound, UserError
+from labelapp.services.adjudication import (
+    REVIEWER_ROLES,
+    adjudication_summary,
+    with_open_backlog,
+)
+from labelapp.services.errors import UserError
 from labelapp.services.projects import (
     current_guideline,
-    get_project_for,
     require_role,
     save_guideline,
 )
-from labelapp.services.queue import annotation_by_client_id, check_client_id, start_write
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from weak_supervision.agreement_report import AgreementReport
 
-REVIEWER_ROLES = ("sme", "admin")
 CACHE_SECONDS = 300.0
-MAX_REASON = 2000
 MAX_GUIDELINE = 100_000
 CV_FOLDS = 5
 MAX_CACHED = 16
@@ -451,236 +446,6 @@ def _features(session: Session, project: Project, ids: list[int]) -> Any:
     return featurize_texts([rows[i] or "" for i in ids], kind="tfidf")
 
 
-# --- the adjudication backlog --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Adjudication:
-    """An item's latest adjudication."""
-
-    annotation_id: int
-    labels: list[str]
-    reviewer: str
-    reason: str
-    created_at: datetime
-
-
-def adjudications(session: Session, project_id: int) -> dict[int, Adjudication]:
-    """item id -> its latest adjudication."""
-    a = Annotation
-    rows = session.execute(
-        select(a.id, a.item_id, a.labels, User.username, a.note, a.created_at)
-        .join(User, User.id == a.user_id, isouter=True)
-        .where(a.project_id == project_id, a.kind == "adjudicate")
-        .order_by(a.id)
-    ).all()
-    return {
-        item_id: Adjudication(ann_id, list(labels), name or "?", note or "", created_at)
-        for ann_id, item_id, labels, name, note, created_at in rows
-    }
-
-
-@dataclass(frozen=True)
-class BacklogEntry:
-    """An item to adjudicate: why, who said what, and what the consensus models suggest."""
-
-    item_id: int
-    reason: str
-    answers: list[tuple[str, list[str], datetime]]
-    majority: str | None
-    majority_share: float | None
-    suggestion: str | None
-    confidence: float | None
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """One page of the open backlog and its full length."""
-
-    total: int
-    entries: list[BacklogEntry]
-
-
-def open_backlog(
-    session: Session,
-    agreement: ProjectAgreement,
-    include_ambiguous: bool = False,
-    offset: int = 0,
-    limit: int | None = None,
-) -> Backlog:
-    """Items still to adjudicate, least confident first, ambiguous-only items last; entries are
-    built for the ``offset``/``limit`` page only (a large backlog stays cheap to page through)."""
-    skip = set(adjudications(session, agreement.project_id)) | set(agreement.gold)
-    report = agreement.report
-    flagged = (
-        report.disagreements[~report.disagreements.index.isin(list(skip))]
-        if report is not None
-        else None
-    )
-    ids: list[int] = [] if flagged is None else flagged.index.tolist()
-    n_flagged = len(ids)
-    if include_ambiguous:
-        ids += sorted({i for i, _ in agreement.answers.ambiguous} - skip - set(ids))
-    page = ids[offset : None if limit is None else offset + limit]
-    consensus = report.consensus if report is not None else None
-    entries = []
-    for position, item_id in enumerate(page, start=offset):
-        reason = "ambiguous"
-        if position < n_flagged:
-            assert flagged is not None
-            row, reason = flagged.loc[item_id], str(flagged.at[item_id, "reason"])
-        elif consensus is not None and item_id in consensus.index:
-            row = consensus.loc[item_id]
-        else:
-            row = None
-        entries.append(
-            BacklogEntry(
-                int(item_id),
-                reason,
-                agreement.answers.by_item.get(item_id, []),
-                str(row["majority"]) if row is not None else None,
-                float(row["majority_share"]) if row is not None else None,
-                str(row["consensus"]) if row is not None else None,
-                float(row["confidence"]) if row is not None else None,
-            )
-        )
-    return Backlog(len(ids), entries)
-
-
-def with_open_backlog(session: Session, agreement: ProjectAgreement) -> AgreementReport | None:
-    """The report with ``disagreements`` cut to the open backlog (for tables and the CLI)."""
-    report = agreement.report
-    if report is None:
-        return None
-    skip = set(adjudications(session, agreement.project_id)) | set(agreement.gold)
-    remaining = report.disagreements[~report.disagreements.index.isin(list(skip))]
-    return replace(report, disagreements=remaining)
-
-
-def adjudication_summary(
-    session: Session, agreement: ProjectAgreement, backlog: int
-) -> dict[str, Any]:
-    """How many items wait, how many were decided, and how often the decision matched the
-    majority vote and the Dawid-Skene suggestion (a check on trusting either blindly)."""
-    done = adjudications(session, agreement.project_id)
-    consensus = agreement.report.consensus if agreement.report is not None else None
-    majority = suggestion = compared = 0
-    for item_id, adj in done.items():
-        if consensus is None or item_id not in consensus.index or len(adj.labels) != 1:
-            continue
-        compared += 1
-        majority += consensus.at[item_id, "majority"] == adj.labels[0]
-        suggestion += consensus.at[item_id, "consensus"] == adj.labels[0]
-    return {
-        "backlog": backlog,
-        "adjudicated": len(done),
-        "compared": compared,
-        "agreed_with_majority": int(majority),
-        "agreed_with_dawid_skene": int(suggestion),
-    }
-
-
-# --- adjudicating --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Adjudicated:
-    """The stored adjudication and whether this request stored it (False: a retry)."""
-
-    annotation: Annotation
-    created: bool
-
-
-def _final_labels(project: Project, labels: object) -> list[str]:
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        raise UserError('labels must be a list of label names, e.g. {"labels": ["spam"]}')
-    names = [lab.name for lab in project.labels]
-    unknown = [x for x in labels if x not in names]
-    if unknown:
-        raise UserError(
-            f"unknown label(s) {', '.join(map(repr, unknown))} for project {project.name!r}",
-            [f"known labels: {', '.join(names)}"],
-        )
-    chosen = [n for n in names if n in set(labels)]
-    if not chosen:
-        raise UserError("choose the final label")
-    if len(chosen) > 1 and not project.multi_label:
-        raise UserError("this project takes one label per item: choose one final label")
-    ambiguous = {lab.name for lab in project.labels if lab.is_ambiguous}
-    if ambiguous & set(chosen):
-        raise UserError(
-            "'ambiguous' cannot be the final label: adjudication decides the item; if the "
-            "guidelines do not say, write that in the reason and choose the closest label"
-        )
-    return chosen
-
-
-def adjudicate(
-    session: Session,
-    reviewer: User,
-    item_id: int,
-    *,
-    labels: object,
-    reason: object,
-    client_id: object,
-) -> Adjudicated:
-    """Record ``reviewer``'s final label for an item with their reason; retries are no-ops.
-
-    Reviewers are SMEs and admins of the item's project. The row is appended; an earlier
-    adjudication of the item stays in the history and the latest one counts.
-    """
-    client_id = check_client_id(client_id)
-    if not isinstance(reason, str) or not reason.strip():
-        raise UserError("write a reason: why this label (it is kept with the decision)")
-    if len(reason) > MAX_REASON:
-        raise UserError(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound(f"no item {item_id}")
-    project = get_project_for(session, reviewer, item.project_id)
-    require_role(reviewer, *REVIEWER_ROLES)
-    chosen = _final_labels(project, labels)
-
-    start_write(session)
-    existing = annotation_by_client_id(session, reviewer, client_id)
-    if existing is not None:
-        session.commit()
-        return _replay(existing, item_id)
-    guideline = current_guideline(session, project)
-    annotation = Annotation(
-        item_id=item_id,
-        project_id=project.id,
-        user_id=reviewer.id,
-        source="adjudication",
-        kind="adjudicate",
-        labels=chosen,
-        client_id=client_id,
-        guideline_version=guideline.version if guideline else None,
-        note=reason.strip(),
-        created_at=utcnow(),
-    )
-    session.add(annotation)
-    try:
-        session.commit()
-    except IntegrityError:
-        # Two copies of one submit raced past the check above: the other one stored it.
-        session.rollback()
-        stored = annotation_by_client_id(session, reviewer, client_id)
-        if stored is None:
-            raise
-        return _replay(stored, item_id)
-    return Adjudicated(annotation, created=True)
-
-
-def _replay(existing: Annotation, item_id: int) -> Adjudicated:
-    if existing.item_id != item_id or existing.kind != "adjudicate":
-        raise Conflict(
-            f"client_id {existing.client_id!r} was already used for another submit (item "
-            f"{existing.item_id}, {existing.kind}); make a new client_id for each submit"
-        )
-    return Adjudicated(existing, created=False)
-
-
 # --- guideline versions --------------------------------------------------------------------
 
 
@@ -712,21 +477,6 @@ def _frame_records(frame: pd.DataFrame | None, index_name: str) -> list[dict[str
         return []
     table = frame.reset_index(names=index_name)
     return [{str(k): _num(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
-
-
-def entry_dict(entry: BacklogEntry) -> dict[str, Any]:
-    return {
-        "item_id": entry.item_id,
-        "reason": entry.reason,
-        "answers": [
-            {"annotator": name, "labels": labels, "created_at": at.isoformat()}
-            for name, labels, at in entry.answers
-        ],
-        "majority": entry.majority,
-        "majority_share": entry.majority_share,
-        "suggestion": entry.suggestion,
-        "confidence": entry.confidence,
-    }
 
 
 def agreement_dict(

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
 from labelapp.models import Item
+from labelapp.services import adjudication
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
 from labelapp.services.projects import current_guideline, update_settings
@@ -32,8 +33,8 @@ def _agreement(project_id: int):  # noqa: ANN202
 def agreement(project_id: int) -> str:
     project, result = _agreement(project_id)
     session = get_db()
-    report = service.with_open_backlog(session, result)
-    backlog = service.open_backlog(session, result, limit=PREVIEW)
+    report = adjudication.with_open_backlog(session, result)
+    backlog = adjudication.open_backlog(session, result, limit=PREVIEW)
     data = service.agreement_dict(session, result, max_disagreements=0)
     shown = [e.item_id for e in backlog.entries]
     refs = dict(session.execute(select(Item.id, Item.external_id).where(Item.id.in_(shown))).all())
@@ -112,7 +113,7 @@ def agreement_plot(project_id: int, name: str) -> Response:
 @pages.route("/projects/<int:project_id>/adjudicate")
 @login_required
 def adjudicate(project_id: int) -> str:
-    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
     min_confidence = float_arg("min_confidence")
     include_ambiguous = flag_arg("include_ambiguous")
     query = {
@@ -184,7 +185,7 @@ def save_overlap(project_id: int) -> WerkzeugResponse:
 @login_required
 def save_guidelines(project_id: int) -> WerkzeugResponse:
     """A new guideline version (SMEs, admins); answers from now on carry its number."""
-    project = project_for_me(project_id, *service.REVIEWER_ROLES)
+    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
     session = get_db()
     try:
         guideline, created = service.new_guideline_version(
