@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 from labelapp.models import Annotation, Item, Project, User, utcnow
 from labelapp.services.errors import Conflict, NotFound, UserError
 from labelapp.services.projects import current_guideline, get_project_for, require_role
-from labelapp.services.queue import annotation_by_client_id, check_client_id, start_write
+from labelapp.services.queue import (
+    annotation_by_client_id,
+    check_client_id,
+    start_write,
+    stored_by_the_other_copy,
+)
 
 if TYPE_CHECKING:
     from labelapp.services.agreement import ProjectAgreement
@@ -243,13 +248,8 @@ def adjudicate(
     session.add(annotation)
     try:
         session.commit()
-    except IntegrityError:
-        # Two copies of one submit raced past the check above: the other one stored it.
-        session.rollback()
-        stored = annotation_by_client_id(session, reviewer, client_id)
-        if stored is None:
-            raise
-        return _replay(stored, item_id)
+    except IntegrityError as error:
+        return _replay(stored_by_the_other_copy(session, reviewer, client_id, error), item_id)
     return Adjudicated(annotation, created=True)
 
 

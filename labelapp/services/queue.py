@@ -202,6 +202,19 @@ def annotation_by_client_id(
     )
 
 
+def stored_by_the_other_copy(
+    session: Session, user: User, client_id: str, error: IntegrityError
+) -> Annotation:
+    """After ``error`` on commit: two copies of one submit raced past the "already stored?"
+    check and the other one stored it; roll back and return that. Re-raises ``error`` when no
+    annotation has this client id (the integrity error was something else)."""
+    session.rollback()
+    stored = annotation_by_client_id(session, user, client_id)
+    if stored is None:
+        raise error
+    return stored
+
+
 def _replay(existing: Annotation, item_id: int, project: Project | None = None) -> Submitted:
     if existing.item_id != item_id:
         raise Conflict(
@@ -299,13 +312,8 @@ def record(
             conn.execute(sql.SETTLE, settle)
             annotation.id = conn.scalar(sql.INSERT_ANNOTATION, values)
         session.commit()
-    except IntegrityError:
-        # Two copies of one submit raced past the check above: the other one stored it.
-        session.rollback()
-        stored = annotation_by_client_id(session, user, client_id)
-        if stored is None:
-            raise
-        return _replay(stored, item_id, project)
+    except IntegrityError as error:
+        return _replay(stored_by_the_other_copy(session, user, client_id, error), item_id, project)
     return Submitted(annotation, created=True, project=project)
 
 

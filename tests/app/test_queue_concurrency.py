@@ -125,3 +125,28 @@ def test_abandoned_leases_come_back(server, sessions, tmp_path) -> None:  # noqa
     results = run_team(server, project_id, [p.token for p in workers])
     assert sorted(i for r in results for i in r) == sorted(abandoned)
     assert sorted(stored_labels(sessions, project_id)) == sorted(items)
+
+
+def test_a_submit_sent_many_times_at_once_stores_one_label(server, sessions, tmp_path) -> None:  # noqa: ANN001
+    """A double click or a retrying network: 8 copies of one submit arrive together."""
+    project_id = make_project(sessions, "burst", ("ham", "spam"))
+    add_items(sessions, project_id, ["one", "two"], tmp_path)
+    (alice,) = team(sessions, project_id, 1)
+    headers = {"Authorization": f"Bearer {alice.token}"}
+    item_id = requests.post(
+        f"{server}/api/projects/{project_id}/next", headers=headers, timeout=30
+    ).json()["item"]["id"]
+    body = {"labels": ["ham"], "client_id": str(uuid.uuid4())}
+    start = threading.Barrier(8)
+
+    def send(_: int) -> requests.Response:
+        start.wait()
+        return requests.post(
+            f"{server}/api/items/{item_id}/annotations", json=body, headers=headers, timeout=30
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert stored_labels(sessions, project_id) == {item_id: [alice.id]}
