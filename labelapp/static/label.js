@@ -94,7 +94,7 @@
     }
     const meta = $("item-meta");
     meta.replaceChildren();
-    const entries = Object.entries(item.meta || {}).slice(0, 6);
+    const entries = Object.entries(item.meta || {}).filter(([, v]) => v !== null && v !== "").slice(0, 6);
     if (item.group_key) entries.unshift(["group", item.group_key]);
     for (const [k, v] of entries) {
       const dt = document.createElement("dt"); dt.textContent = k;
@@ -261,9 +261,16 @@
     }
   }
 
+  let progressTimer = null;
   async function refreshProgress(force = false) {
     const now = Date.now();
-    if (!force && now - lastProgress < 3000) return;
+    if (!force && now - lastProgress < 3000) {
+      // Answers in quick succession: one refresh when the burst settles, never stale numbers.
+      if (!progressTimer) {
+        progressTimer = setTimeout(() => { progressTimer = null; refreshProgress(true); }, 3000 - (now - lastProgress));
+      }
+      return;
+    }
     lastProgress = now;
     try {
       const res = await call(cfg.urls.progress, undefined, "GET");

@@ -44,6 +44,7 @@ def test_label_skip_undo_with_the_keyboard(page, live_server, sessions, tmp_path
     expect(ref).to_have_text("Item t1")
     page.keyboard.press("1")  # ham
     expect(ref).to_have_text("Item t2")
+    expect(page.locator("#done-today")).to_have_text("2")  # catches up after a quick burst
     page.keyboard.press("s")  # skip
     expect(ref).to_have_text("Item t3")
     page.keyboard.press("3")  # ambiguous
