@@ -91,18 +91,25 @@ def project(project_id: int) -> str:
     session = get_db()
     proj = project_for_me(project_id)
     items = session.scalar(select(func.count()).where(Item.project_id == proj.id)) or 0
-    remaining = (
+    remaining = (  # as the queue counts: gold items (known answers) never need labels
         session.scalar(
-            select(func.count()).where(QueueEntry.project_id == proj.id, QueueEntry.remaining > 0)
+            select(func.count()).where(
+                QueueEntry.project_id == proj.id,
+                QueueEntry.remaining > 0,
+                QueueEntry.is_gold.is_(False),
+            )
         )
         or 0
     )
-    annotations = (
-        session.scalar(
-            select(func.count()).where(Annotation.project_id == proj.id, Annotation.kind == "label")
-        )
-        or 0
+    by_source = dict(
+        session.execute(
+            select(Annotation.source, func.count())
+            .where(Annotation.project_id == proj.id, Annotation.kind == "label")
+            .group_by(Annotation.source)
+        ).all()
     )
+    annotations, gold = by_source.pop("human", 0), by_source.pop("gold", 0)
+    imported = sum(by_source.values())
     imports = session.scalars(
         select(ImportBatch)
         .where(ImportBatch.project_id == proj.id)
@@ -121,6 +128,8 @@ def project(project_id: int) -> str:
         items=items,
         remaining=remaining,
         annotations=annotations,
+        imported=imported,
+        gold=gold,
         imports=imports,
         form=(ImportForm() if proj.task_type == "text" else ImageImportForm()) if can_import else None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from labelapp.models import Annotation, Item, Project, QueueEntry
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.projects import update_settings
 from tests.app.factories import make_project, make_user
+from tests.conftest import login
 
 
 def label_all(client, project_id: int, who, answer="spam") -> list[int]:  # noqa: ANN001
@@ -77,3 +79,9 @@ def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(client, sess
     served_b = [b["item"]["id"], *label_all(client, project_id, bob)]
     assert gold_ids <= set(served_a) and gold_ids <= set(served_b)
     assert len(set(served_a) - gold_ids) == 5  # alice (first) took all work items
+    # The project page counts like the queue: gold answers are not work left or labels given.
+    login(client, alice.username, alice.password)
+    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert re.search(r'>0</div><div class="label">still need labels<', page)
+    assert re.search(r'>9</div><div class="label">labels given by annotators', page)  # 7 + 2
+    assert "(+ 2 gold answers)" in page
