@@ -20,13 +20,8 @@ from labelapp.services.jobs import enqueue
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
-STEPS = {
-    "apply": "ws_apply",
-    "fit": "ws_fit",
-    "propagate": "ws_propagate",
-    "train": "ws_train",
-    "pipeline": "ws_pipeline",
-}
+# step name in the URL -> its job kind: apply, fit, propagate, train, pipeline
+STEPS = {kind.removeprefix("ws_"): kind for kind in service.JOB_STEPS}
 
 
 @api.get("/projects/<int:project_id>/lfs")

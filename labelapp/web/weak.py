@@ -95,6 +95,7 @@ def lfs_page(project_id: int) -> str:
         chart=scatter(result.rows) if result else None,
         runs=runs,
         counts=service.prob_label_counts(session, project.id),
+        prob_sources=service.PROB_SOURCES,
         job=_last_job(project.id),
         inactive=[lf for lf in service.latest_lfs(session, project.id) if not lf.active],
         classes=[lab.name for lab in project.labels if not lab.is_ambiguous],
