@@ -77,7 +77,7 @@ def soft_label_training_set(X, probs: np.ndarray, min_weight: float = 1e-3):  # 
     if probs.ndim != 2 or probs.shape[0] != X.shape[0]:
         raise ValueError(f"probs must be (n_items, n_classes) for {X.shape[0]} items")
     rows, classes = np.nonzero(probs >= min_weight)
-    X_rep = X[rows] if sp.issparse(X) else np.asarray(X)[rows]
+    X_rep = _rows(X, rows)
     return X_rep, classes, probs[rows, classes]
 
 

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from labelapp.models import Annotation, Item, Project, User, utcnow
-from labelapp.services.errors import Conflict, NotFound, UserError
-from labelapp.services.projects import current_guideline, get_project_for, require_role
+from labelapp.models import Annotation, Project, User, utcnow
+from labelapp.services.errors import Conflict, UserError
+from labelapp.services.projects import current_guideline, get_project_of_item, require_role
 from labelapp.services.queue import (
     annotation_by_client_id,
     check_client_id,
@@ -220,10 +220,7 @@ def adjudicate(
         raise UserError("write a reason: why this label (it is kept with the decision)")
     if len(reason) > MAX_REASON:
         raise UserError(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound(f"no item {item_id}")
-    project = get_project_for(session, reviewer, item.project_id)
+    project = get_project_of_item(session, reviewer, item_id)
     require_role(reviewer, *REVIEWER_ROLES)
     chosen = _final_labels(project, labels)
 

@@ -210,6 +210,9 @@ def test_adjudication_through_the_api(client, sessions, world) -> None:  # noqa:
     ):
         res = client.post(url, json=bad, headers=sme.headers)
         assert res.status_code == 400 and message in res.get_json()["error"]["message"]
+    missing = client.post("/api/items/999999/adjudication", json={**body, "client_id": "adj-5"},
+                          headers=sme.headers)  # fmt: skip
+    assert missing.status_code == 404 and "no item 999999" in missing.get_json()["error"]["message"]
     with session_scope(sessions) as session:
         rows = session.execute(
             select(Annotation.kind, Annotation.source, Annotation.user_id, Annotation.labels,
