@@ -126,6 +126,7 @@ class _PlainText(HTMLParser):
 
 
 def plain_text(markup: str) -> str:
+    """The text a reader sees in ``markup`` (see :class:`_PlainText`)."""
     parser = _PlainText()
     parser.feed(markup)
     parser.close()
