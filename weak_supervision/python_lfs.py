@@ -1,7 +1,9 @@
 """Python labeling functions: Snorkel ``@labeling_function`` objects loaded from a file or source.
 
-Loading executes the module's code in this process. That is right for files an SME hands to the
-CLI (``labelapp lf load FILE.py``), and wrong for text typed into a web form: never pass that here.
+Loading executes the module's code in *this* process: these functions are for code you trust
+(your own notebook, the bundled examples) and for :mod:`weak_supervision.sandbox_runner`, which
+calls them inside the sandbox. Code an SME wrote goes through :mod:`weak_supervision.sandbox`
+(``sandbox.lf_names(source)`` to check it, ``sandbox.apply_python_lfs`` to apply it), never here.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ when every alternative starts with the same byte); regex LFs run through ``weak_
 Metadata rules use numpy or Arrow comparisons where the types make them exact, and Python
 otherwise. LFs run on a thread pool; the per-column work they share (lower case, hazard rows) is
 computed once, by whichever thread needs it first, while the other thread runs other LFs.
+
+Regex LFs never run Python's ``re`` in this process unless asked to (``regex_timeout=None``):
+the rows RE2 cannot answer go to :func:`weak_supervision.regex_guard.search_many`, a child
+process killed after ``regex_timeout`` seconds, so a backtracking pattern cannot stall the caller.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weak_supervision import re2
+from weak_supervision import re2, regex_guard
 from weak_supervision.lfs import ABSTAIN, DeclarativeLF, KeywordLF, MetadataLF, RegexLF
 
 _NUMPY_OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -235,6 +239,15 @@ def _python_votes(lf: DeclarativeLF, values: Sequence[Any]) -> np.ndarray:
     return np.fromiter((lf.vote_value(v) for v in values), dtype=np.int64, count=len(values))
 
 
+def _regex_python_votes(lf: RegexLF, values: Sequence[Any], timeout: float | None) -> np.ndarray:
+    """``lf.vote_value`` per value: in this process when ``timeout`` is None (trusted patterns),
+    else in a child process with that time limit (``regex_guard.RegexTimeout`` past it)."""
+    if timeout is None:
+        return _python_votes(lf, values)
+    hits = regex_guard.search_many(lf.pattern, lf.ignore_case, values, timeout)
+    return np.where(hits, lf.label, ABSTAIN).astype(np.int64)
+
+
 def _votes_from_hits(lf: DeclarativeLF, hits: np.ndarray) -> np.ndarray:
     votes = np.full(len(hits), ABSTAIN, dtype=np.int16 if lf.label < 2**15 else np.int64)
     votes[hits] = lf.label
@@ -242,12 +255,17 @@ def _votes_from_hits(lf: DeclarativeLF, hits: np.ndarray) -> np.ndarray:
 
 
 def _patch_rows(
-    lf: DeclarativeLF, col: StringColumn, votes: np.ndarray, hazards: tuple[str, ...]
+    lf: DeclarativeLF,
+    col: StringColumn,
+    votes: np.ndarray,
+    hazards: tuple[str, ...],
+    python: Callable[[Sequence[Any]], np.ndarray] | None = None,
 ) -> None:
-    """Replace the votes of the rows holding one of ``hazards`` with Python's own answers."""
+    """Replace the votes of the rows holding one of ``hazards`` with Python's own answers
+    (``python(values)``, default ``lf.vote_value`` per value)."""
     idx, values = col.hazard_rows(hazards)
     if idx.size:
-        votes[idx] = _python_votes(lf, values)
+        votes[idx] = python(values) if python is not None else _python_votes(lf, values)
 
 
 def keyword_patterns(needles: Sequence[str]) -> list[str]:
@@ -274,16 +292,22 @@ def keyword_votes(lf: KeywordLF, col: StringColumn) -> np.ndarray:
     return votes
 
 
-def regex_votes(lf: RegexLF, col: StringColumn) -> np.ndarray:
+def regex_votes(lf: RegexLF, col: StringColumn, timeout: Any = ...) -> np.ndarray:
+    """Votes of a regex LF: RE2 where it answers exactly, Python's ``re`` for the rest, in a
+    child process limited to ``timeout`` seconds (default ``regex_guard.current_limit()``;
+    None: in this process)."""
+    if timeout is ...:
+        timeout = regex_guard.current_limit()
     plan = re2.translate(lf.pattern, lf.ignore_case)
     if plan is None:
-        return _python_votes(lf, col.array.to_pylist())
+        return _regex_python_votes(lf, col.array.to_pylist(), timeout)
     try:
         votes = _votes_from_hits(lf, col.search(plan.re2))
     except Exception:  # noqa: BLE001 - RE2 refused it (e.g. too large): Python answers all rows
-        return _python_votes(lf, col.array.to_pylist())
+        return _regex_python_votes(lf, col.array.to_pylist(), timeout)
     if plan.hazards:
-        _patch_rows(lf, col, votes, plan.hazards)
+        _patch_rows(lf, col, votes, plan.hazards,
+                    lambda values: _regex_python_votes(lf, values, timeout))  # fmt: skip
     return votes
 
 
@@ -318,10 +342,18 @@ def metadata_votes(lf: MetadataLF, values: pd.Series, col: StringColumn | None) 
 
 
 def lf_votes(
-    lfs: Sequence[DeclarativeLF], df: pd.DataFrame, n_threads: int = 2
+    lfs: Sequence[DeclarativeLF],
+    df: pd.DataFrame,
+    n_threads: int = 2,
+    regex_timeout: Any = ...,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """``(j, votes)`` for each declarative LF ``lfs[j]``, in order: its vote per row of ``df``
-    (-1 = abstain). Arrow kernels release the GIL, so LFs run on ``n_threads`` threads."""
+    (-1 = abstain). Arrow kernels release the GIL, so LFs run on ``n_threads`` threads.
+    Python-``re`` fallbacks of regex LFs run in a child process limited to ``regex_timeout``
+    seconds (default: ``regex_guard.current_limit()``, see ``regex_guard.time_limit``; None: in
+    this process, for trusted patterns only)."""
+    if regex_timeout is ...:
+        regex_timeout = regex_guard.current_limit()
     columns: dict[str, StringColumn] = {}
     for lf in lfs:
         f = lf.fields[0]
@@ -333,11 +365,13 @@ def lf_votes(
         if isinstance(lf, MetadataLF):
             return metadata_votes(lf, df[lf.field], col)
         if col.array is None:  # not a string column: Python semantics row by row
+            if isinstance(lf, RegexLF):
+                return _regex_python_votes(lf, df[lf.fields[0]].tolist(), regex_timeout)
             return _python_votes(lf, df[lf.fields[0]].tolist())
         if isinstance(lf, KeywordLF):
             return keyword_votes(lf, col)
         if isinstance(lf, RegexLF):
-            return regex_votes(lf, col)
+            return regex_votes(lf, col, regex_timeout)
         raise TypeError(f"not a declarative LF: {lf!r}")
 
     if not lfs or not len(df):

@@ -9,8 +9,11 @@ vote matrices and writes the results back. LFs vote a class index: index ``i`` i
 non-'ambiguous' label of the project in display order (declarative specs are stored with the
 label's *name*, so reordering nothing breaks them).
 
-Python LFs are only ever created from files by ``labelapp lf load`` and only ever executed by
-:func:`apply_lfs`, which runs in the job worker process (or in the CLI): never in a request.
+Python LFs are only ever created from files by ``labelapp lf load`` and never executed in a
+labelapp process: loading a file and applying LFs run them in the sandbox
+(:mod:`labelapp.services.lf_guard`, :mod:`weak_supervision.sandbox`), a separate process with
+CPU, wall-time and memory limits, no network and no files but its own. Regex LFs whose pattern
+RE2 cannot run use Python's ``re`` in a child process with a time limit, never in a request's.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from labelapp.models import (
     WeakLabel,
     utcnow,
 )
-from labelapp.services import weak_cache
+from labelapp.services import lf_guard, weak_cache
 from labelapp.services.bulk import Constant, bulk_insert_columns, sqlite_timestamp
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.jobs import handler
@@ -101,14 +104,14 @@ def items_frame(session: Session, project_id: int, limit: int | None = None) -> 
 
 
 def human_label_index(session: Session, project: Project, item_ids: np.ndarray) -> np.ndarray:
-    """One class index per item (-1 = no human label): adjudications, else the annotators'
-    majority (:func:`labelapp.services.retrain.consensus_labels`)."""
+    """One class index per item (-1 = no human label), from the one label rule
+    (:func:`labelapp.services.labels.human_labels`)."""
     import numpy as np
 
-    from labelapp.services.retrain import consensus_labels
+    from labelapp.services.labels import human_labels
 
     index = {name: i for i, name in enumerate(class_names(project))}
-    labels = consensus_labels(session, project)
+    labels = human_labels(session, project)
     return np.fromiter(
         (index.get(labels.get(int(i), ""), -1) for i in item_ids), dtype=np.int64, count=len(item_ids)
     )
@@ -233,10 +236,51 @@ def _store(
 def save_lf(
     session: Session, project: Project, spec: Any, author: User | None, description: str = ""
 ) -> tuple[LabelingFunction, bool]:
-    """Validate and save a declarative LF; an edit of an existing name is its next version."""
+    """Validate and save a declarative LF; an edit of an existing name is its next version.
+    A regex that Python's ``re`` must run is first tried on the preview sample, within the
+    preview time limit: one that backtracks too long is refused, not saved."""
     stored = validate_spec(project, spec)
+    if stored["kind"] == "regex":
+        _check_pattern(session, project, stored)
     return _store(session, project, stored["name"], stored["kind"], stored, None, author,
                   description)  # fmt: skip
+
+
+def _check_pattern(session: Session, project: Project, stored: dict[str, Any]) -> None:
+    """Refuse a regex LF whose Python-``re`` fallback exceeds the preview time limit on the
+    preview sample (patterns RE2 runs whole are linear-time: not tried)."""
+    from weak_supervision import re2
+
+    plan = re2.translate(stored["pattern"], stored.get("ignore_case", False))
+    if plan is not None and not plan.hazards:
+        return
+    frame = items_frame(session, project.id, limit=PREVIEW_ITEMS)
+    if not frame.empty:
+        _regex_guarded_votes(project, stored, frame)
+
+
+def _regex_guarded_votes(project: Project, stored: dict[str, Any], frame: pd.DataFrame) -> Any:
+    """The votes of the declarative LF ``stored`` on ``frame``, Python-``re`` fallbacks within
+    the preview time limit; a timeout or a bad LF is a UserError."""
+    from weak_supervision import regex_guard
+    from weak_supervision.apply import apply_lfs as library_apply
+    from weak_supervision.lfs import lf_from_spec
+
+    classes = class_names(project)
+    lf = lf_from_spec({**stored, "label": classes.index(stored["label"])})
+    seconds = lf_guard.regex_seconds("preview")
+    try:
+        with regex_guard.time_limit(seconds):
+            return library_apply([lf], frame)[:, 0]
+    except regex_guard.RegexTimeout:
+        raise UserError(
+            f"LF {stored['name']!r}: "
+            + regex_guard.timeout_message(stored["pattern"], seconds, len(frame),
+                                          "of the preview sample")  # fmt: skip
+            + f" (the limit is {lf_guard.regex_hint('preview')})"
+        ) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def load_python_lfs(
@@ -244,20 +288,19 @@ def load_python_lfs(
 ) -> list[tuple[LabelingFunction, bool]]:
     """Store each Snorkel LF the ``.py`` file defines (kind python, source = the file's code).
 
-    Loading runs the file once here to find its LFs: the CLI's caller owns that code."""
-    from weak_supervision.python_lfs import load_python_lfs as library_load
-
+    The file is loaded in the sandbox to find its LFs, never in this process."""
     class_names(project)
     path = Path(path)
-    try:
-        lfs = library_load(path)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    if path.suffix != ".py":
+        raise UserError(f"{path}: expected a .py file of labeling functions")
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
     source = path.read_text(encoding="utf-8")
+    names = lf_guard.python_lf_names(source)
     return [
-        _store(session, project, lf.name, "python", {"file": path.name}, source, author,
+        _store(session, project, name, "python", {"file": path.name}, source, author,
                f"loaded from {path.name}")  # fmt: skip
-        for lf in lfs
+        for name in names
     ]
 
 
@@ -317,19 +360,12 @@ def preview(
     coverage, and empirical accuracy against the human labels among them."""
     import numpy as np
 
-    from weak_supervision.apply import apply_lfs as library_apply
-    from weak_supervision.lfs import lf_from_spec
-
     stored = validate_spec(project, spec)
     classes = class_names(project)
     frame = items_frame(session, project.id, limit=sample)
     if frame.empty:
         raise UserError("the project has no items yet: import some first")
-    lf = lf_from_spec({**stored, "label": classes.index(stored["label"])})
-    try:
-        votes = library_apply([lf], frame)[:, 0]
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    votes = _regex_guarded_votes(project, stored, frame)
     human = human_label_index(session, project, frame["item_id"].to_numpy())
     hit = np.flatnonzero(votes >= 0)
     judged = hit[human[hit] >= 0]
@@ -379,11 +415,12 @@ def apply_lfs(
     ``apply`` run row records which LFs ran, on which applier (pandas or Dask, see
     :mod:`labelapp.services.weak_dask`), and what they covered.
 
-    Executes Python LFs: call it from the job worker or the CLI, never in a request."""
+    Declarative LFs run in process (regex fallbacks to Python's ``re`` in a time-limited child
+    process), Python LFs in the sandbox: call it from the job worker or the CLI."""
     import numpy as np
 
+    from weak_supervision import regex_guard
     from weak_supervision.lfs import lf_from_spec
-    from weak_supervision.python_lfs import python_lfs_from_source
 
     with session_scope(sessions) as session:
         project = _project(session, project_id)
@@ -394,20 +431,28 @@ def apply_lfs(
         specs = [(r.id, r.name, library_spec(r, classes)) for r in rows]
         frame = items_frame(session, project_id)
     progress(0.1, f"{len(specs)} LFs over {len(frame):,} items")
-    lfs, modules = [], {}
-    for _, name, spec in specs:
-        if spec["kind"] != "python":
-            lfs.append(lf_from_spec(spec, n_classes=len(classes)))
-            continue
-        if spec["source"] not in modules:  # one execution per distinct file
-            found = python_lfs_from_source(spec["source"])
-            modules[spec["source"]] = {lf.name: lf for lf in found}
-        if name not in modules[spec["source"]]:
-            raise UserError(f"Python LF {name!r} is no longer defined in its stored source")
-        lfs.append(modules[spec["source"]][name])
+    declarative = [(j, lf_from_spec(spec, n_classes=len(classes)))
+                   for j, (_, _, spec) in enumerate(specs) if spec["kind"] != "python"]  # fmt: skip
+    python = [(j, name, spec["source"])
+              for j, (_, name, spec) in enumerate(specs) if spec["kind"] == "python"]  # fmt: skip
     applier = choose_applier(len(frame))
-    progress(0.15, f"applying on {applier.describe()}")
-    L = run_applier(applier, lfs, frame)
+    L = np.full((len(frame), len(specs)), -1, dtype=np.int64)
+    if declarative and len(frame):
+        progress(0.15, f"applying on {applier.describe()}")
+        seconds = lf_guard.regex_seconds("apply")
+        try:
+            with regex_guard.time_limit(seconds):
+                L[:, [j for j, _ in declarative]] = run_applier(
+                    applier, [lf for _, lf in declarative], frame
+                )
+        except regex_guard.RegexTimeout as exc:
+            raise UserError(f"{exc} (the limit is {lf_guard.regex_hint('apply')})") from None
+    if python and len(frame):
+        progress(0.35, f"running {len(python)} Python LFs in the sandbox")
+        L[:, [j for j, _, _ in python]] = lf_guard.apply_python(
+            [(name, source) for _, name, source in python], frame
+        )
+    lfs = declarative + python
     n_classes = len(classes)
     if L.size and int(L.max()) >= n_classes:
         j = int(np.argwhere(L.max(axis=0) >= n_classes)[0][0])

@@ -2,6 +2,11 @@
 for large ones or whenever a scheduler is configured. Both give the same vote matrix
 (:func:`weak_supervision.apply.apply_lfs_dask` runs the in-process applier on each part).
 
+Only declarative LFs go to either applier: Python LFs run in the sandbox
+(:mod:`labelapp.services.lf_guard`), one process per apply in the job worker, on the pandas frame
+(never on Dask workers, which would run SME code unconfined). Regex fallbacks to Python's ``re``
+stay time-limited on Dask too (workers use ``regex_guard``'s default limit).
+
 Settings (:mod:`labelapp.config`): ``LABELAPP_DASK_SCHEDULER`` (an address: always use it) and
 ``LABELAPP_DASK_MIN_ITEMS`` (from this many items, a LocalCluster when no address is set).
 """
@@ -53,10 +58,16 @@ def choose_applier(n_items: int) -> Applier:
 
 
 def run_applier(applier: Applier, lfs: Sequence[Any], frame: pd.DataFrame) -> np.ndarray:
-    """The ``(items, lfs)`` votes of ``lfs`` on ``frame`` with ``applier``."""
+    """The ``(items, lfs)`` votes of the declarative ``lfs`` on ``frame`` with ``applier``
+    (a Python LF here is a TypeError: those run in the sandbox)."""
     import numpy as np
 
     from weak_supervision.apply import apply_lfs, apply_lfs_dask
+    from weak_supervision.lfs import DeclarativeLF
+
+    unconfined = [lf.name for lf in lfs if not isinstance(lf, DeclarativeLF)]
+    if unconfined:
+        raise TypeError(f"Python LFs {unconfined} must run in the sandbox (lf_guard.apply_python)")
 
     if not len(frame):
         return np.empty((0, len(lfs)), dtype=np.int8)
