@@ -19,7 +19,10 @@ def data_dir() -> Path:
     configured = os.environ.get("LABELAPP_DATA_DIR")
     path = Path(configured) if configured else Path(platformdirs.user_data_dir("labelapp"))
     path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Database, media and secret key live here: only the server's user may read them.
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is masked by the umask
     return path
 
 
@@ -79,3 +82,86 @@ def dask_min_items() -> int:
             f"like 2000000 (the default), or unset it"
         )
     return value
+
+
+def _positive(name: str, default: float, example: str, integer: bool = False) -> float:
+    """The positive number in environment variable ``name`` (``default`` when unset)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        kind = "whole number" if integer else "number"
+        raise ValueError(f"{name}={raw!r} is not a positive {kind}: give one like {example}, "
+                         f"or unset it for the default {default:g}")  # fmt: skip
+    return value
+
+
+# Limits on code SMEs write (labelapp.services.lf_guard): regexes Python's `re` must run go to a
+# child process killed after these many seconds; Python LFs run in a sandboxed process per apply.
+def regex_timeout_seconds() -> float:
+    """``LABELAPP_REGEX_TIMEOUT_SECONDS``: time a regex LF's Python-``re`` fallback may take in a
+    preview or a save (inside a request). Default 2."""
+    return _positive("LABELAPP_REGEX_TIMEOUT_SECONDS", 2.0, "2")
+
+
+def regex_apply_timeout_seconds() -> float:
+    """``LABELAPP_REGEX_APPLY_TIMEOUT_SECONDS``: the same for an apply job over all items.
+    Default 120."""
+    return _positive("LABELAPP_REGEX_APPLY_TIMEOUT_SECONDS", 120.0, "120")
+
+
+def lf_cpu_seconds() -> float:
+    """``LABELAPP_LF_CPU_SECONDS``: CPU time of one sandboxed Python-LF run. Default 120."""
+    return _positive("LABELAPP_LF_CPU_SECONDS", 120.0, "120")
+
+
+def lf_wall_seconds() -> float:
+    """``LABELAPP_LF_WALL_SECONDS``: wall time of one sandboxed Python-LF run. Default 180."""
+    return _positive("LABELAPP_LF_WALL_SECONDS", 180.0, "180")
+
+
+def lf_memory_mb() -> int:
+    """``LABELAPP_LF_MEMORY_MB``: memory Python LFs may allocate beyond their libraries and the
+    item data. Default 768."""
+    return int(_positive("LABELAPP_LF_MEMORY_MB", 768, "768", integer=True))
+
+
+def job_workers() -> int:
+    """``LABELAPP_JOB_WORKERS``: job worker processes per server process, so one project's slow
+    job does not hold up another's. Default 2."""
+    return int(_positive("LABELAPP_JOB_WORKERS", 2, "2", integer=True))
+
+
+# Limits on uploads and image zips (labelapp.services.imports.archive, .images): each refusal
+# names the setting to raise. Zips are checked entry by entry while they are unpacked, on the
+# bytes really read, never on the sizes the archive claims.
+def max_upload_mb() -> int:
+    """``LABELAPP_MAX_UPLOAD_MB``: the largest request body (an import's file). Default 1024."""
+    return int(_positive("LABELAPP_MAX_UPLOAD_MB", 1024, "1024", integer=True))
+
+
+def zip_max_files() -> int:
+    """``LABELAPP_ZIP_MAX_FILES``: entries an image zip may hold. Default 100,000."""
+    return int(_positive("LABELAPP_ZIP_MAX_FILES", 100_000, "100000", integer=True))
+
+
+def zip_max_bytes() -> int:
+    """``LABELAPP_ZIP_MAX_MB``: megabytes an image zip may unpack to, all entries together.
+    Default 2048 (bigger folders: ``labelapp import FOLDER`` on the server)."""
+    return int(_positive("LABELAPP_ZIP_MAX_MB", 2048, "2048", integer=True)) * 1024**2
+
+
+def zip_max_ratio() -> float:
+    """``LABELAPP_ZIP_MAX_RATIO``: how many times its compressed size an entry may unpack to
+    (once past 1 MB; images barely compress, zip bombs by a factor of 1000). Default 100."""
+    return _positive("LABELAPP_ZIP_MAX_RATIO", 100.0, "100")
+
+
+def image_max_pixels() -> int:
+    """``LABELAPP_IMAGE_MAX_PIXELS``: width x height an imported image may have (decoding one
+    takes about 4 bytes per pixel). Default 100,000,000 (10000 x 10000)."""
+    return int(_positive("LABELAPP_IMAGE_MAX_PIXELS", 100_000_000, "100000000", integer=True))

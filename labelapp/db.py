@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp import config
+from labelapp.services.errors import UserError
 
 
 def normalize_url(url: str) -> str:
@@ -44,12 +46,17 @@ def _configure_sqlite(engine: Engine) -> None:
         # lock. Read-only work stays a plain deferred BEGIN, so readers never wait.
         immediate = conn.get_execution_options().get("sqlite_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # What ensure_write_lock needs to know later: does this transaction hold the write lock
+        # (taken up front, or by a first write since: SQLite counts every changed row)?
+        conn.info["sqlite_write_lock"] = immediate
+        conn.info["sqlite_changes_at_begin"] = conn.connection.dbapi_connection.total_changes
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:  # noqa: ANN003
     """Create an engine for ``url`` (default: :func:`labelapp.config.database_url`)."""
     url = normalize_url(url or config.database_url())
     if url.startswith("sqlite"):
+        _create_private_file(make_url(url).database)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -62,6 +69,19 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:  # noqa: ANN003
         if "poolclass" not in kwargs and not kwargs.get("pool_pre_ping"):
             _ping_idle_connections(engine)
     return engine
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite file as 0600 (SQLite would use the umask, often world-readable); its
+    -wal and -shm files take the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # e.g. the folder is missing: SQLite itself reports that with its own message
 
 
 PING_AFTER_IDLE_SECONDS = 5.0
@@ -101,14 +121,71 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+# Taking SQLite's write lock: each attempt waits up to the busy timeout (30 s) inside SQLite;
+# between attempts a short, growing pause. Only then does a writer give up, with DatabaseBusy.
+WRITE_LOCK_ATTEMPTS = 3
+WRITE_LOCK_BACKOFF_SECONDS = (0.2, 1.0)
+
+
+class DatabaseBusy(UserError):
+    """Another process held SQLite's write lock for longer than every retry waited."""
+
+    status = 503
+    code = "database_busy"
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite's "database is locked" (or "busy")."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 def begin_write(session: Session) -> None:
     """Start the session's transaction as a writer (on SQLite: take the write lock now).
 
     Call it first in any unit of work that reads and then writes; on PostgreSQL it is a no-op.
+    On SQLite a lock still held by another writer after the busy timeout is retried a few times
+    (:data:`WRITE_LOCK_ATTEMPTS`); after that :class:`DatabaseBusy` says so plainly.
     """
     if session.in_transaction():
         return
-    session.connection(execution_options={"sqlite_write": True})
+    for attempt in range(WRITE_LOCK_ATTEMPTS):
+        try:
+            session.connection(execution_options={"sqlite_write": True})
+            return
+        except exc.OperationalError as error:
+            if not is_lock_error(error):
+                raise
+            session.rollback()
+            if attempt + 1 == WRITE_LOCK_ATTEMPTS:
+                raise DatabaseBusy(
+                    "the database is busy: another process kept it locked for writing through "
+                    f"{WRITE_LOCK_ATTEMPTS} waits of 30 s; nothing was changed. Try again, or "
+                    "use PostgreSQL for a team (LABELAPP_DATABASE_URL)"
+                ) from None
+            time.sleep(WRITE_LOCK_BACKOFF_SECONDS[min(attempt, len(WRITE_LOCK_BACKOFF_SECONDS) - 1)])
+
+
+def ensure_write_lock(session: Session) -> None:
+    """Make sure the session's transaction may write without upgrading a read lock (SQLite).
+
+    A unit of work that has only read so far ends that read-only transaction (nothing to commit;
+    loaded objects stay usable) and starts again with ``BEGIN IMMEDIATE``; one that already holds
+    the lock, or has written (SQLite then holds it), goes on in the same transaction, so its
+    earlier writes and the coming ones still commit or roll back together. No-op on PostgreSQL.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if not session.in_transaction():
+        begin_write(session)
+        return
+    conn = session.connection()
+    dbapi = conn.connection.dbapi_connection
+    wrote = dbapi is not None and dbapi.total_changes != conn.info.get("sqlite_changes_at_begin")
+    if conn.info.get("sqlite_write_lock") or wrote or session.new or session.dirty or session.deleted:
+        return
+    session.commit()
+    begin_write(session)
 
 
 @contextmanager
@@ -123,3 +200,13 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """:func:`session_scope` for a unit of work that writes: on SQLite its transaction takes the
+    write lock before its first read (with :func:`begin_write`'s retries), so it never fails
+    upgrading a read lock while other processes write."""
+    with session_scope(factory) as session:
+        begin_write(session)
+        yield session

@@ -55,7 +55,7 @@ def prepare(data_dir: Path) -> DemoInfo:
     url = f"sqlite:///{data_dir / 'labelapp.sqlite3'}"
     os.environ["LABELAPP_DATABASE_URL"] = url
 
-    from labelapp.db import make_engine, make_session_factory, session_scope
+    from labelapp.db import begin_write, make_engine, make_session_factory, session_scope
     from labelapp.migrate import upgrade
     from labelapp.models import Project
     from labelapp.services.users import get_user, rotate_token
@@ -65,6 +65,7 @@ def prepare(data_dir: Path) -> DemoInfo:
     try:
         factory = make_session_factory(engine)
         with session_scope(factory) as session:
+            begin_write(session)  # a server may be writing to this database right now
             created = session.scalar(select(Project.id).where(Project.name == TEXT_PROJECT)) is None
             if created:
                 _populate(session)

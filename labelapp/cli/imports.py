@@ -74,6 +74,7 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
     """
     from sqlalchemy import select
 
+    from labelapp.db import ensure_write_lock
     from labelapp.models import Project
     from labelapp.services.imports import ImportOptions, import_path
     from labelapp.services.projects import create_project, get_project_by_name
@@ -88,6 +89,8 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
         if target is None and create:
             if not labels:
                 raise click.UsageError("--create needs --labels a,b,...")
+            # The new project and its items commit together: hold the write lock from here.
+            ensure_write_lock(session)
             kind = task_type or ("image" if path.is_dir() else "text")
             target = create_project(session, project, labels, task_type=kind)
             click.echo(f"created project {target.id}: {target.name}", err=True)

@@ -36,7 +36,7 @@ def load(path: Path, project: str, author: str | None) -> None:
     from labelapp.services import weak
     from labelapp.services.projects import get_project_by_name
 
-    with database() as session:
+    with database(write=True) as session:
         target = get_project_by_name(session, project)
         user = None
         if author:

@@ -50,7 +50,7 @@ def create(name: str, labels: str, task_type: str, multi_label: bool, ambiguous:
     """Create project NAME."""
     from labelapp.services.projects import create_project
 
-    with database() as session:
+    with database(write=True) as session:
         project = create_project(
             session, name, labels, task_type=task_type, multi_label=multi_label,
             allow_ambiguous=ambiguous, overlap_k=overlap_k, description=description,
@@ -67,7 +67,7 @@ def add_member(project: str, usernames: tuple[str, ...]) -> None:
     from labelapp.services.users import add_member as add
     from labelapp.services.users import get_user
 
-    with database() as session:
+    with database(write=True) as session:
         target = get_project_by_name(session, project)
         for name in usernames:
             add(session, get_user(session, name), target)

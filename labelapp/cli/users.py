@@ -27,7 +27,7 @@ def create(name: str, role: str, projects: tuple[str, ...], password: str | None
 
     generated = password is None
     password = password or secrets.token_urlsafe(9)
-    with database() as session:
+    with database(write=True) as session:
         targets = [get_project_by_name(session, p) for p in projects]
         user, token = create_user(session, name, role, password=password)
         for project in targets:
@@ -47,7 +47,7 @@ def token(name: str) -> None:
     """Issue a new API token for NAME (the old one stops working)."""
     from labelapp.services.users import get_user, rotate_token
 
-    with database() as session:
+    with database(write=True) as session:
         new = rotate_token(session, get_user(session, name))
     click.echo(f"API token: {new}")
 
@@ -59,7 +59,7 @@ def password(name: str, password: str) -> None:
     """Set NAME's login password."""
     from labelapp.services.users import get_user, set_password
 
-    with database() as session:
+    with database(write=True) as session:
         set_password(get_user(session, name), password)
     click.echo(f"password of {name!r} changed")
 

@@ -1,6 +1,7 @@
 """Background jobs: a row per job (status, progress, error, timings), run by a local executor.
 
-Jobs run in a separate worker process (a one-process pool started with ``spawn``), never in the
+Jobs run in separate worker processes (a pool of ``LABELAPP_JOB_WORKERS``, default 2, started
+with ``spawn``, so one project's slow job does not hold up another's), never in the
 threads that serve requests: a retrain that featurizes a million texts would otherwise hold the
 GIL and stall every annotator's next item. Each server process (e.g. each gunicorn worker) has its
 own pool; the ``jobs`` table keeps one active job per project and kind, so two workers never
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 import threading
 import time
 import traceback
@@ -24,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelapp.db import session_scope
+from labelapp.db import session_scope, write_scope
 from labelapp.models import Job, User, utcnow
 from labelapp.services.errors import UserError
 from labelapp.services.queue import start_write
@@ -39,6 +41,7 @@ HANDLER_MODULES = (
     "labelapp.services.retrain",
     "labelapp.services.export",
     "labelapp.services.weak",
+    "labelapp.services.label_issues",
 )
 _executor: ProcessPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -59,8 +62,14 @@ def executor() -> ProcessPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
+            from labelapp import config
+
+            try:
+                workers = config.job_workers()
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
             _executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
             )
         return _executor
 
@@ -141,16 +150,28 @@ def _record_crash(sessions: sessionmaker[Session], job_id: int, future: Future) 
     global _executor
     with _executor_lock:
         _executor = None  # a broken pool cannot run more jobs: the next job starts a new one
-    with session_scope(sessions) as session:
+    with write_scope(sessions) as session:
         job = session.get(Job, job_id)
         if job is not None and job.status in ("queued", "running"):
             job.status, job.finished_at = "failed", utcnow()
             job.error = f"the job's worker process stopped: {exc!r}"
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s'\"/:]+/)+([^\s'\":/]*)")
+
+
+def public_message(exc: BaseException, internal: bool = False) -> str:
+    """What every member of the project may read about a failure: the message, with server paths
+    cut to their last part (the full traceback goes to the log and to admins)."""
+    text = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", str(exc))[:2000]
+    if internal:
+        return f"the job failed ({type(exc).__name__}: {text}); an admin can read the details"
+    return text
+
+
 def run(sessions: sessionmaker[Session], job_id: int) -> None:
     """Run one job to the end, recording progress, result or the error."""
-    with session_scope(sessions) as session:
+    with write_scope(sessions) as session:
         job = session.get(Job, job_id)
         if job is None or job.status != "queued":
             return
@@ -158,7 +179,7 @@ def run(sessions: sessionmaker[Session], job_id: int) -> None:
     started = time.perf_counter()
 
     def progress(fraction: float, message: str = "") -> None:
-        with session_scope(sessions) as s:
+        with write_scope(sessions) as s:
             row = s.get(Job, job_id)
             if row is not None:
                 row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
@@ -169,12 +190,13 @@ def run(sessions: sessionmaker[Session], job_id: int) -> None:
         is_user_error = isinstance(exc, UserError | ValueError)
         if not is_user_error:
             log.exception("job %s (%s) failed", job_id, job.kind)
-        with session_scope(sessions) as session:
+        with write_scope(sessions) as session:
             row = session.get(Job, job_id)
             row.status, row.finished_at = "failed", utcnow()
-            row.error = str(exc) if is_user_error else traceback.format_exc(limit=5)
+            row.error = public_message(exc, internal=not is_user_error)
+            row.traceback = None if is_user_error else traceback.format_exc(limit=8)
         return
-    with session_scope(sessions) as session:
+    with write_scope(sessions) as session:
         row = session.get(Job, job_id)
         row.status, row.finished_at, row.progress = "done", utcnow(), 1.0
         row.result = {**result, "seconds": round(time.perf_counter() - started, 2)}

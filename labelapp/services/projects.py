@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from labelapp.db import ensure_write_lock
 from labelapp.models import Guideline, Item, Label, Membership, Project, User
 from labelapp.models.projects import QUEUE_ORDERS, TASK_TYPES
 from labelapp.services.errors import Conflict, Forbidden, NotFound, UserError
@@ -48,6 +49,7 @@ def create_project(
     name = name.strip()
     if not name or len(name) > 120:
         raise UserError("project name must be 1-120 characters")
+    ensure_write_lock(session)  # the name check and the insert in one writing transaction
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"project {name!r} already exists; choose another name or import into it")
     if task_type not in TASK_TYPES:
@@ -218,11 +220,12 @@ def update_settings(project: Project, changes: dict) -> None:
                 raise UserError(f"{name} must be a number from {low} to {high}")
             checked[name] = float(value)
     if "strategy" in changes:
-        from active_learning.strategies import STRATEGIES
+        from active_learning.names import STRATEGY_NAMES
 
-        if changes["strategy"] not in STRATEGIES:
+        if changes["strategy"] not in STRATEGY_NAMES:
             raise UserError(
-                f"unknown strategy {changes['strategy']!r}; choose one of {', '.join(STRATEGIES)}"
+                f"unknown strategy {changes['strategy']!r}; choose one of "
+                f"{', '.join(STRATEGY_NAMES)}"
             )
         checked["strategy"] = changes["strategy"]
     if "queue_order" in changes:

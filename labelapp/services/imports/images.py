@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,23 +49,64 @@ class StagedImages:
             path.unlink(missing_ok=True)
 
 
+class _TooLarge(ValueError):
+    """An image with more pixels than LABELAPP_IMAGE_MAX_PIXELS."""
+
+
+def _check_image(path: Path, max_pixels: int) -> tuple[int, int, str]:
+    """Width, height and mode of the image at ``path``, checked without decoding its pixels.
+
+    The size comes from the header and is refused above ``max_pixels`` before anything else
+    (a 20000 x 20000 PNG of a few kB would decode to 1.6 GB); PIL's own decompression-bomb
+    guard, tied to the same limit, turns from a warning into a refusal too.
+    """
+    from PIL import Image
+
+    def refuse(pixels: int | None) -> _TooLarge:
+        size = f"{pixels:,} pixels" if pixels else "too many pixels"
+        return _TooLarge(
+            f"{size}; the limit is {max_pixels:,} pixels (LABELAPP_IMAGE_MAX_PIXELS): scale "
+            "the image down or raise the limit"
+        )
+
+    # PIL's own guard (in Image.open) follows the same limit: it warns above it and raises at
+    # twice it, before this code sees the size. The same value every time: safe across threads.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with Image.open(path) as image:
+            width, height, mode = image.width, image.height, image.mode
+            if width * height > max_pixels:
+                raise refuse(width * height)
+            image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))  # PIL: "Image size (N pixels) ..."
+        raise refuse(int(found.group(1)) if found else None) from None
+    return width, height, mode
+
+
 def validate_folder(
     folder: Path,
     label_names: list[str],
     folder_labels: bool,
     progress: Callable[[str, int, int], None],
+    name: str | None = None,
 ) -> tuple[ValidRows, StagedImages]:
-    """Check every image opens; with ``folder_labels`` each must sit in a folder named for its label."""
-    from PIL import Image, UnidentifiedImageError
+    """Check every image opens; with ``folder_labels`` each must sit in a folder named for its label.
+
+    ``name`` is what messages call the folder (an upload's file name: never a server path).
+    """
+    name = name or str(folder)
+    from PIL import UnidentifiedImageError
 
     files = sorted(
         p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
     )
     if not files:
         raise UserError(
-            f"{folder}: no images found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})"
+            f"{name}: no images found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})"
         )
     known = set(label_names)
+    max_pixels = config.image_max_pixels()
     problems: list[str] = []
     records = []
     sources: dict[str, Path] = {}
@@ -82,16 +124,16 @@ def validate_folder(
                 )
                 continue
             labels = [parent]
-        data = path.read_bytes()
         try:
-            with Image.open(path) as image:
-                image.verify()
-            with Image.open(path) as image:
-                width, height, mode = image.width, image.height, image.mode
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            problems.append(f"{relative}: not a readable image ({exc})")
+            width, height, mode = _check_image(path, max_pixels)
+        except _TooLarge as exc:
+            problems.append(f"{relative}: {exc}")
             continue
-        digest = hashlib.sha256(data).hexdigest()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+            problems.append(f"{relative}: not a readable image ({type(exc).__name__})")
+            continue
+        with path.open("rb") as handle:  # in chunks: an image file is never read whole
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         sources[relative] = path
         hashes[relative] = digest
         meta = {"file": relative, "width": width, "height": height, "mode": mode}
@@ -101,7 +143,7 @@ def validate_folder(
             break
     if problems:
         raise UserError(
-            f"{folder}: {len(problems)} problem(s) found; nothing was imported:", problems
+            f"{name}: {len(problems)} problem(s) found; nothing was imported:", problems
         )
     frame = pd.DataFrame(records, columns=["external_id", "content_hash", "meta", "labels", "row"])
     frame["text"] = None

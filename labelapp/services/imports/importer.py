@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from labelapp.db import ensure_write_lock
 from labelapp.models import Annotation, ImportBatch, Item, Project, QueueEntry, User, utcnow
 from labelapp.services.bulk import Constant, bulk_insert, bulk_insert_columns, sqlite_timestamp
 from labelapp.services.errors import UserError
@@ -80,7 +81,9 @@ def import_path(
             raise UserError(
                 f"{name}: a folder of images needs an image project; {project.name!r} is text"
             )
-        valid, staged = images.validate_folder(path, label_names, options.folder_labels, progress)
+        valid, staged = images.validate_folder(
+            path, label_names, options.folder_labels, progress, display_name
+        )
         label_source = options.label_source or ("folder" if options.folder_labels else None)
     elif fmt == "label_studio":
         from labelapp.services.imports.label_studio import read_label_studio
@@ -120,6 +123,8 @@ def import_path(
         raise UserError(f"{name}: gold items need their answers: give the label column")
     if options.gold:
         label_source = options.label_source or "gold"
+    # Reading and validating took no lock; storing takes SQLite's write lock now, up front.
+    ensure_write_lock(session)
     try:
         report = _store(session, project, valid, fmt, name, label_source, user, progress, staged)
         if fmt == "label_studio":

@@ -55,6 +55,9 @@ class LabelStudioRows:
 
 
 def _load(path: Path, name: str) -> list[dict[str, Any]]:
+    from labelapp.services.imports.readers import scan_text
+
+    scan_text(path, name)  # not UTF-8: refused naming the line and byte
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -127,6 +130,9 @@ def read_label_studio(
             if extra not in ("item_id", "split", "group_key", "metadata", key):
                 meta.setdefault(extra, item)
         metas.append(json.dumps(meta, ensure_ascii=False, sort_keys=True))
+        if "\\u0000" in metas[-1]:
+            problems.append((position, "the task's data holds a NUL character (\\x00); remove "
+                                       "it: the database cannot store it"))  # fmt: skip
     if not any(texts):
         keys = sorted({k for t in tasks if isinstance(t, dict) for k in (t.get("data") or {})})
         raise UserError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ def validate_table(
     """Validate all rows; raise one :class:`UserError` listing the first problems by row."""
     _check_columns(df, columns, filename)
     problems: list[tuple[int, str]] = []
+    if df.attrs.get("may_hold_nul", True):
+        problems.extend(nul_problems(df))
 
     text = df[columns.text].astype("string")
     missing_text = text.isna() | (text.str.strip() == "")
@@ -108,6 +111,37 @@ def validate_table(
     # Without ids, identical texts are one item; with ids, a repeated identical row is one item.
     frame = frame.drop_duplicates("external_id", keep="first")
     return ValidRows(frame=frame.reset_index(drop=True), duplicates_in_file=before - len(frame))
+
+
+def nul_problems(df: pd.DataFrame) -> list[tuple[int, str]]:
+    """Rows with a NUL character (``\\x00``) in any column: PostgreSQL cannot store one in text
+    or JSON, so it is refused on every database alike. Vectorized per column."""
+    problems: list[tuple[int, str]] = []
+    for column in df.columns:
+        values = df[column]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        if values.dtype == object:  # lists or dicts (JSONL, Parquet) are checked as their JSON
+            values = values.map(_as_text, na_action="ignore")
+        text = values.astype("string")
+        rows = np.flatnonzero(text.str.contains("\x00", regex=False).fillna(False).to_numpy())
+        for i in rows[:MAX_ERRORS_SHOWN]:
+            problems.append(
+                (int(i), f"column {column!r} holds a NUL character (\\x00) at character "
+                         f"{text.iloc[i].index(chr(0)) + 1}; remove it: the database cannot "
+                         "store it")
+            )  # fmt: skip
+        if len(problems) >= MAX_ERRORS_SHOWN:
+            break
+    return problems
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return json.dumps(value, default=str).replace("\\u0000", "\x00")
 
 
 def _conflicting_duplicates(
