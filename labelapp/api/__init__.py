@@ -4,4 +4,4 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__)
 
-from labelapp.api import agreement, export, health, learning, openapi, projects, queue, weak  # noqa: E402, F401  (routes register on import)
+from labelapp.api import agreement, export, health, learning, openapi, projects, queue, review, weak  # noqa: E402, F401  (routes register on import)

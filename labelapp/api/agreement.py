@@ -7,10 +7,21 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from labelapp.api import api
-from labelapp.api.openapi import _PAGE, _json, _op, _path_id, register_paths
-from labelapp.api.projects import json_body, page_args
+from labelapp.api.projects import page_args
+from labelapp.api.schemas.learning import (
+    Adjudication,
+    AgreementOut,
+    AgreementQuery,
+    BacklogPage,
+    BacklogQuery,
+    GuidelineList,
+    GuidelineOut,
+    GuidelinesBody,
+)
+from labelapp.api.schemas.queue import AnnotationOut
 from labelapp.api.serialize import annotation_json, item_json
-from labelapp.models import Guideline, Item
+from labelapp.api.validation import args, body, validate
+from labelapp.models import REVIEWER_ROLES, Guideline, Item
 from labelapp.services import adjudication
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
@@ -28,16 +39,6 @@ def float_arg(name: str) -> float | None:
         raise UserError(f"{name} must be a number, e.g. ?{name}=0.8; got {raw!r}") from None
 
 
-def int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise UserError(f"{name} must be a whole number; got {raw!r}") from None
-
-
 def flag_arg(name: str, default: bool = False) -> bool:
     raw = request.args.get(name, "").strip().lower()
     if not raw:
@@ -51,28 +52,38 @@ def flag_arg(name: str, default: bool = False) -> bool:
 
 @api.get("/projects/<int:project_id>/agreement")
 @login_required
+@validate(query=AgreementQuery, resp={200: AgreementOut})
 def agreement_report(project_id: int):  # noqa: ANN201
+    """Agreement report (admin)
+
+    Percent agreement, Fleiss' kappa, Krippendorff's alpha with bootstrap intervals, pairwise
+    Cohen's kappa, per-label agreement, annotator reliability (Dawid-Skene, gold accuracy), human
+    level next to the queue's model, ambiguous answers, agreement per guideline version and over
+    time, the adjudication backlog."""
     project = project_for_me(project_id, "admin")
     session = get_db()
+    query: AgreementQuery = args()
     result = service.project_agreement(
         session,
         project,
-        n_resamples=int_arg("n_resamples", 1000),
-        min_confidence=float_arg("min_confidence"),
+        n_resamples=query.n_resamples,
+        min_confidence=query.min_confidence,
         with_model=flag_arg("model", True),
     )
-    limit = int_arg("max_disagreements", 50)
-    if not 0 <= limit <= 10_000:
-        raise UserError("max_disagreements must be from 0 to 10000")
+    limit = query.max_disagreements
     return jsonify(service.agreement_dict(session, result, max_disagreements=limit))
 
 
 @api.get("/projects/<int:project_id>/adjudication")
 @login_required
+@validate(query=BacklogQuery, resp={200: BacklogPage})
 def adjudication_backlog(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
-    min_confidence, include_ambiguous = float_arg("min_confidence"), flag_arg("include_ambiguous")
-    offset, limit = page_args(default_limit=50)
+    """Items awaiting adjudication (sme, admin), least confident first
+
+    With every current answer and who gave it, the majority and the Dawid-Skene suggestion."""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
+    min_confidence, include_ambiguous = args().min_confidence, flag_arg("include_ambiguous")
+    offset, limit = page_args()
     session = get_db()
     result = service.project_agreement(
         session, project, n_resamples=0, min_confidence=min_confidence, with_model=False
@@ -98,15 +109,19 @@ def adjudication_backlog(project_id: int):  # noqa: ANN201
 
 @api.post("/items/<int:item_id>/adjudication")
 @login_required
+@validate(json=Adjudication, resp={201: AnnotationOut, 200: AnnotationOut}, errors=(409,))
 def adjudicate_item(item_id: int):  # noqa: ANN201
-    body = json_body()
+    """Record the final label of an item with a reason (sme, admin)
+
+    201, or 200 with the stored one when the client_id was already used for it."""
+    decision: Adjudication = body()
     result = adjudication.adjudicate(
         get_db(),
         me(),
         item_id,
-        labels=body.get("labels"),
-        reason=body.get("reason"),
-        client_id=body.get("client_id"),
+        labels=decision.labels,
+        reason=decision.reason,
+        client_id=decision.client_id,
     )
     return (
         jsonify(annotation_json(result.annotation, me().username)),
@@ -125,7 +140,9 @@ def guideline_json(guideline) -> dict:  # noqa: ANN001
 
 @api.get("/projects/<int:project_id>/guidelines")
 @login_required
+@validate(resp={200: GuidelineList})
 def list_guidelines(project_id: int):  # noqa: ANN201
+    """Every guideline version, oldest first"""
     project = project_for_me(project_id)
     rows = get_db().scalars(
         select(Guideline).where(Guideline.project_id == project.id).order_by(Guideline.version)
@@ -135,89 +152,14 @@ def list_guidelines(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/guidelines")
 @login_required
+@validate(json=GuidelinesBody, resp={201: GuidelineOut, 200: GuidelineOut})
 def new_guidelines(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
+    """Save the guidelines as a new version (sme, admin)
+
+    200 with the current version when the text is unchanged. Answers record the version they were
+    given under."""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
     session = get_db()
-    guideline, created = service.new_guideline_version(
-        session, project, json_body().get("body"), me()
-    )
+    guideline, created = service.new_guideline_version(session, project, body().body, me())
     session.commit()
     return jsonify(guideline_json(guideline)), 201 if created else 200
-
-
-_MIN_CONFIDENCE = {
-    "name": "min_confidence",
-    "in": "query",
-    "schema": {"type": "number", "minimum": 0, "maximum": 1},
-    "description": "also flag items whose Dawid-Skene confidence is below this",
-}
-
-register_paths(
-    {
-        "/api/projects/{project_id}/agreement": {
-            "get": _op(
-                "Agreement report (admin): percent agreement, Fleiss' kappa, Krippendorff's "
-                "alpha with bootstrap intervals, pairwise Cohen's kappa, per-label agreement, "
-                "annotator reliability (Dawid-Skene, gold accuracy), human level next to the "
-                "queue's model, ambiguous answers, agreement per guideline version and over "
-                "time, the adjudication backlog",
-                params=[
-                    _path_id("project_id"),
-                    _MIN_CONFIDENCE,
-                    {"name": "n_resamples", "in": "query",
-                     "schema": {"type": "integer", "minimum": 0, "maximum": 10000,
-                                "default": 1000}},
-                    {"name": "model", "in": "query", "schema": {"enum": ["0", "1"]},
-                     "description": "0 skips the model comparison (faster)"},
-                    {"name": "max_disagreements", "in": "query",
-                     "schema": {"type": "integer", "minimum": 0, "default": 50}},
-                ],
-            )
-        },
-        "/api/projects/{project_id}/adjudication": {
-            "get": _op(
-                "Items awaiting adjudication (sme, admin), least confident first, with every "
-                "current answer and who gave it, the majority and the Dawid-Skene suggestion",
-                params=[
-                    _path_id("project_id"),
-                    *_PAGE,
-                    _MIN_CONFIDENCE,
-                    {"name": "include_ambiguous", "in": "query", "schema": {"enum": ["0", "1"]},
-                     "description": "1 also lists items someone answered 'ambiguous'"},
-                ],
-            )
-        },
-        "/api/projects/{project_id}/guidelines": {
-            "get": _op("Every guideline version, oldest first", params=[_path_id("project_id")]),
-            "post": _op(
-                "Save the guidelines as a new version (sme, admin); 200 with the current version "
-                "when the text is unchanged. Answers record the version they were given under.",
-                ok="201",
-                params=[_path_id("project_id")],
-                body=_json({"type": "object", "required": ["body"],
-                            "properties": {"body": {"type": "string"}}}),
-            ),
-        },
-        "/api/items/{item_id}/adjudication": {
-            "post": _op(
-                "Record the final label of an item with a reason (sme, admin); 201, or 200 "
-                "with the stored one when the client_id was already used for it",
-                ok="201",
-                params=[_path_id("item_id")],
-                body=_json(
-                    {
-                        "type": "object",
-                        "required": ["labels", "reason", "client_id"],
-                        "properties": {
-                            "labels": {"type": "array", "items": {"type": "string"}},
-                            "reason": {"type": "string", "maxLength": adjudication.MAX_REASON},
-                            "client_id": {"type": "string", "maxLength": 64},
-                        },
-                    }
-                ),
-                responses={"200": {"description": "Already stored (retry)"},
-                           "409": {"$ref": "#/components/responses/Error"}},
-            )
-        },
-    }
-)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, url_for
 from flask_login import login_required
 
 from labelapp.api import api
 from labelapp.api.learning import job_json
-from labelapp.api.openapi import _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body
+from labelapp.api.schemas.learning import (
+    ExportDiffOut,
+    ExportDiffQuery,
+    ExportManifestOut,
+    ExportStart,
+    ExportVersionList,
+    JobOut,
+)
+from labelapp.api.validation import args, validate
 from labelapp.services import export as service
-from labelapp.services.errors import UserError
 from labelapp.services.jobs import enqueue
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -18,7 +25,12 @@ from labelapp.web.db import get_db
 
 @api.post("/projects/<int:project_id>/exports")
 @login_required
+@validate(json=ExportStart, resp={202: JobOut, 200: JobOut})
 def start_export(project_id: int):  # noqa: ANN201
+    """Start an export job (sme, admin); poll /api/jobs/{id}
+
+    Its result names the new dataset version. 200 if an export is already queued or running
+    (that job)."""
     project = project_for_me(project_id, "sme")
     body = json_body()
     plan = service.plan_from_user(body.get("augment"), body.get("copies"))
@@ -31,89 +43,39 @@ def start_export(project_id: int):  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>/exports")
 @login_required
+@validate(resp={200: ExportVersionList})
 def export_versions(project_id: int):  # noqa: ANN201
+    """Dataset versions, oldest first (sme, admin)
+
+    Counts per split and label, label sources, parameters."""
     project = project_for_me(project_id, "sme")
     versions = service.list_versions(get_db(), project.id)
-    return jsonify({"versions": [service.version_summary(v) for v in versions]})
+    return jsonify({"versions": [_summary(v) for v in versions]})
 
 
 @api.get("/projects/<int:project_id>/exports/<int:version>")
 @login_required
+@validate(resp={200: ExportManifestOut})
 def export_version(project_id: int, version: int):  # noqa: ANN201
+    """One dataset version with its manifest (sme, admin)"""
     project = project_for_me(project_id, "sme")
     row = service.get_version(get_db(), project.id, version)
-    return jsonify({**service.version_summary(row), "manifest": row.manifest})
+    return jsonify({**_summary(row), "manifest": row.manifest})
+
+
+def _summary(version) -> dict:  # noqa: ANN001
+    """A version as the API shows it: a download link, no server path."""
+    url = url_for("pages.download_version", project_id=version.project_id, version=version.version)
+    return {**service.version_summary(version), "download_url": url}
 
 
 @api.get("/projects/<int:project_id>/exports/diff")
 @login_required
+@validate(query=ExportDiffQuery, resp={200: ExportDiffOut})
 def export_diff(project_id: int):  # noqa: ANN201
+    """Compare two versions (sme, admin)
+
+    Items added, removed, relabeled, moved; count deltas; changed parameters."""
     project = project_for_me(project_id, "sme")
-    try:
-        old, new = int(request.args["old"]), int(request.args["new"])
-    except (KeyError, ValueError):
-        raise UserError("give the two versions to compare: ?old=1&new=2") from None
-    return jsonify(service.diff(get_db(), project.id, old, new))
-
-
-_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-register_paths(
-    {
-        "/api/projects/{project_id}/exports": {
-            "post": _op(
-                "Start an export job (sme, admin); poll /api/jobs/{id}; its result names the new "
-                "dataset version. 200 if an export is already queued or running (that job)",
-                ok="202",
-                params=[_path_id("project_id")],
-                body=_json(
-                    {
-                        "type": "object",
-                        "required": ["format"],
-                        "properties": {
-                            "format": {"enum": list(service.FORMATS)},
-                            "seed": {"type": "integer", "default": 0},
-                            "ratios": {
-                                "type": "array",
-                                "items": {"type": "number"},
-                                "minItems": 3,
-                                "maxItems": 3,
-                                "default": [0.8, 0.1, 0.1],
-                            },
-                            "min_confidence": {"type": "number", "default": 0.9},
-                            "resplit": {"type": "boolean", "default": False},
-                            "augment": {
-                                "description": "a shipped pipeline name, 'text', or a plan "
-                                "object (albumentations to_dict, or {'text': {...}})",
-                                "oneOf": [{"type": "string"}, {"type": "object"}],
-                            },
-                            "copies": {"type": "integer", "minimum": 1, "maximum": 20},
-                        },
-                    }
-                ),
-            ),
-            "get": _op(
-                "Dataset versions, oldest first: counts per split and label, label sources, "
-                "parameters (sme, admin)",
-                params=[_path_id("project_id")],
-            ),
-        },
-        "/api/projects/{project_id}/exports/{version}": {
-            "get": _op(
-                "One dataset version with its manifest (sme, admin)",
-                params=[_path_id("project_id"), _VERSION],
-            )
-        },
-        "/api/projects/{project_id}/exports/diff": {
-            "get": _op(
-                "Compare two versions: items added, removed, relabeled, moved; count deltas; "
-                "changed parameters (sme, admin)",
-                params=[
-                    _path_id("project_id"),
-                    {"name": "old", "in": "query", "required": True, "schema": {"type": "integer"}},
-                    {"name": "new", "in": "query", "required": True, "schema": {"type": "integer"}},
-                ],
-            )
-        },
-    }
-)
+    query: ExportDiffQuery = args()
+    return jsonify(service.diff(get_db(), project.id, query.old, query.new))

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify
+from flask import abort, current_app, jsonify, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from labelapp.api import api
-from labelapp.api.openapi import _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body
+from labelapp.api.schemas.learning import JobOut, ModelRunList, ProjectSettings
+from labelapp.api.schemas.projects import ProjectOut
 from labelapp.api.serialize import project_json
-from labelapp.models import Job, ModelRun
+from labelapp.api.validation import validate
+from labelapp.models import REVIEWER_ROLES, Job, ModelRun
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import enqueue
-from labelapp.services.projects import get_project_for, update_settings
+from labelapp.services.projects import get_project_for, require_role, update_settings
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
@@ -23,12 +25,15 @@ from labelapp.web.db import get_db
 def job_json(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
+        "url": url_for("api.get_job", job_id=job.id),
         "project_id": job.project_id,
         "kind": job.kind,
         "status": job.status,
         "progress": job.progress,
         "message": job.message,
         "error": job.error,
+        # The traceback of a crash is for admins: it names server code and paths.
+        **({"traceback": job.traceback} if me().is_admin and job.traceback else {}),
         "result": job.result,
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
@@ -51,7 +56,12 @@ def model_run_json(run: ModelRun) -> dict[str, Any]:
 
 @api.patch("/projects/<int:project_id>")
 @login_required
+@validate(json=ProjectSettings, resp={200: ProjectOut})
 def patch_project(project_id: int):  # noqa: ANN201
+    """Change a project's settings (admin)
+
+    strategy, batch_size, retrain_every, lease_seconds, queue_order, overlap_k, overlap_share,
+    gold_rate, description; only those sent change."""
     project = project_for_me(project_id, "admin")
     session = get_db()
     update_settings(project, json_body())
@@ -61,7 +71,11 @@ def patch_project(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/retrain")
 @login_required
+@validate(resp={202: JobOut, 200: JobOut})
 def retrain_now(project_id: int):  # noqa: ANN201
+    """Retrain and rescore the queue now (sme, admin)
+
+    200 if a retrain is already queued or running (that job is returned)."""
     project = project_for_me(project_id, "sme")
     if project.multi_label:
         raise UserError("active learning orders single-label projects only")
@@ -72,47 +86,25 @@ def retrain_now(project_id: int):  # noqa: ANN201
 
 @api.get("/jobs/<int:job_id>")
 @login_required
+@validate(resp={200: JobOut})
 def get_job(job_id: int):  # noqa: ANN201
+    """A background job (sme, admin)"""
     session = get_db()
     job = session.get(Job, job_id)
     if job is None or job.project_id is None:
         abort(404, f"no job {job_id}")
     get_project_for(session, me(), job.project_id)
+    require_role(me(), *REVIEWER_ROLES)
     return jsonify(job_json(job))
 
 
 @api.get("/projects/<int:project_id>/model-runs")
 @login_required
+@validate(resp={200: ModelRunList})
 def model_runs(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id)
+    """Model runs with held-out metrics, oldest first (sme, admin)"""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
     runs = get_db().scalars(
         select(ModelRun).where(ModelRun.project_id == project.id).order_by(ModelRun.id)
     )
     return jsonify({"model_runs": [model_run_json(r) for r in runs]})
-
-
-register_paths(
-    {
-        "/api/projects/{project_id}": {
-            "patch": _op(
-                "Change a project's settings (admin): strategy, batch_size, retrain_every, "
-                "lease_seconds, queue_order, overlap_k, overlap_share, gold_rate, description",
-                body=_json({"type": "object"}),
-                params=[_path_id("project_id")],
-            )
-        },
-        "/api/projects/{project_id}/retrain": {
-            "post": _op(
-                "Retrain and rescore the queue now (sme, admin); 200 if a retrain is already "
-                "queued or running (that job is returned)",
-                ok="202",
-                params=[_path_id("project_id")],
-            )
-        },
-        "/api/jobs/{job_id}": {"get": _op("A background job", params=[_path_id("job_id")])},
-        "/api/projects/{project_id}/model-runs": {
-            "get": _op("Model runs with held-out metrics, oldest first",
-                       params=[_path_id("project_id")])
-        },
-    }
-)

@@ -12,68 +12,80 @@ from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
 
 from labelapp.api import api
+from labelapp.api.schemas.common import Page
+from labelapp.api.schemas.projects import (
+    ImportForm,
+    ImportList,
+    ImportReportOut,
+    ItemOut,
+    ItemPage,
+    MemberAdd,
+    MemberOut,
+    ProjectCreate,
+    ProjectList,
+    ProjectOut,
+    UserOut,
+)
 from labelapp.api.serialize import import_json, item_json, project_json, user_json
-from labelapp.models import ImportBatch, Item
-from labelapp.services.errors import UserError
+from labelapp.api.validation import args, body, validate
+from labelapp.models import REVIEWER_ROLES, ImportBatch, Item
+from labelapp.services.errors import Forbidden, UserError
 from labelapp.services.projects import create_project, get_project_for, visible_projects
+from labelapp.services.queue import has_seen
 from labelapp.services.users import add_member, get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
-MAX_PAGE = 1000
-
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise UserError("send a JSON object with Content-Type: application/json")
-    return body
+    """The route's checked JSON body as a dict of the fields that were sent."""
+    return body().model_dump(exclude_unset=True)
 
 
-def page_args(default_limit: int = 100) -> tuple[int, int]:
-    """``offset`` and ``limit`` from the query string, checked."""
-    try:
-        offset = int(request.args.get("offset", 0))
-        limit = int(request.args.get("limit", default_limit))
-    except ValueError:
-        raise UserError("offset and limit must be whole numbers") from None
-    if offset < 0 or not 1 <= limit <= MAX_PAGE:
-        raise UserError(f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
-    return offset, limit
+def page_args() -> tuple[int, int]:
+    """``offset`` and ``limit`` from the route's checked query string."""
+    query = args()
+    return query.offset, query.limit
 
 
 @api.get("/me")
 @login_required
+@validate(resp={200: UserOut})
 def whoami():  # noqa: ANN201
+    """The authenticated user"""
     return jsonify(user_json(me()))
 
 
 @api.get("/projects")
 @login_required
+@validate(resp={200: ProjectList})
 def list_projects():  # noqa: ANN201
+    """Projects the caller is a member of (admins: all)"""
     return jsonify({"projects": [project_json(p) for p in visible_projects(get_db(), me())]})
 
 
 @api.post("/projects")
 @login_required
+@validate(json=ProjectCreate, resp={201: ProjectOut}, errors=(409,))
 def new_project():  # noqa: ANN201
+    """Create a project (admin)"""
     if not me().is_admin:
         abort(403, "only admins create projects")
-    body = json_body()
+    new: ProjectCreate = body()
     session = get_db()
     project = create_project(
         session,
-        str(body.get("name", "")),
-        body.get("labels") or [],
-        task_type=str(body.get("task_type", "text")),
-        multi_label=bool(body.get("multi_label", False)),
-        allow_ambiguous=bool(body.get("allow_ambiguous", False)),
-        hotkeys=body.get("hotkeys"),
-        description=str(body.get("description", "")),
-        guidelines=str(body.get("guidelines", "")),
-        overlap_k=int(body.get("overlap_k", 1)),
-        queue_order=str(body.get("queue_order", "import")),
-        lease_seconds=int(body.get("lease_seconds", 600)),
+        new.name,
+        new.labels,
+        task_type=new.task_type,
+        multi_label=new.multi_label,
+        allow_ambiguous=new.allow_ambiguous,
+        hotkeys=new.hotkeys,
+        description=new.description,
+        guidelines=new.guidelines,
+        overlap_k=new.overlap_k,
+        queue_order=new.queue_order,
+        lease_seconds=new.lease_seconds,
         author=me(),
     )
     session.commit()
@@ -82,18 +94,22 @@ def new_project():  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>")
 @login_required
+@validate(resp={200: ProjectOut})
 def get_project(project_id: int):  # noqa: ANN201
+    """A project with its label names (`labels`) and settings"""
     return jsonify(project_json(project_for_me(project_id)))
 
 
 @api.post("/projects/<int:project_id>/members")
 @login_required
+@validate(json=MemberAdd, resp={201: MemberOut}, errors=(409,))
 def add_project_member(project_id: int):  # noqa: ANN201
+    """Add a user to the project (admin)"""
     project = project_for_me(project_id)
     if not me().is_admin:
         abort(403, "only admins add members")
     session = get_db()
-    user = get_user(session, str(json_body().get("username", "")))
+    user = get_user(session, body().username)
     add_member(session, user, project)
     session.commit()
     return jsonify({"project_id": project.id, "user": user_json(user)}), 201
@@ -101,8 +117,10 @@ def add_project_member(project_id: int):  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>/items")
 @login_required
+@validate(query=Page, resp={200: ItemPage})
 def list_items(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id)
+    """Items in import order, paginated (sme, admin)"""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
     offset, limit = page_args()
     session = get_db()
     total = session.scalar(select(func.count()).where(Item.project_id == project.id))
@@ -118,19 +136,25 @@ def list_items(project_id: int):  # noqa: ANN201
 
 @api.get("/items/<int:item_id>")
 @login_required
+@validate(resp={200: ItemOut})
 def get_item(item_id: int):  # noqa: ANN201
+    """One item (annotators: only items the queue gave them)"""
     session = get_db()
     item = session.get(Item, item_id)
     if item is None:
         abort(404, f"no item {item_id}")
     get_project_for(session, me(), item.project_id)
+    if not me().is_reviewer and not has_seen(session, me(), item.id):
+        raise Forbidden("annotators see the items the queue gave them, and no others")
     return jsonify(item_json(item))
 
 
 @api.get("/projects/<int:project_id>/imports")
 @login_required
+@validate(resp={200: ImportList})
 def list_imports(project_id: int):  # noqa: ANN201
-    project = project_for_me(project_id)
+    """Past imports (sme, admin)"""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
     batches = get_db().scalars(
         select(ImportBatch).where(ImportBatch.project_id == project.id).order_by(ImportBatch.id)
     )
@@ -139,9 +163,12 @@ def list_imports(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/imports")
 @login_required
+@validate(form=ImportForm, resp={201: ImportReportOut}, errors=(413,))
 def create_import(project_id: int):  # noqa: ANN201
-    """Upload a CSV/TSV/JSONL/Parquet file, or a zip of images for an image project (multipart
-    field ``file``); column options as form fields."""
+    """Import a CSV/TSV/JSONL/Parquet file, or a zip of images for an image project (sme, admin)
+
+    Multipart field ``file``; column options as form fields. All rows are validated first; a bad
+    row rejects the whole file with its line number."""
     project = project_for_me(project_id, "sme")
     upload = request.files.get("file")
     if upload is None or not upload.filename:

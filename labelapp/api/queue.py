@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -9,21 +10,40 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from labelapp.api import api
-from labelapp.api.openapi import _ERROR, _PAGE, _json, _op, _path_id, register_paths
-from labelapp.api.projects import json_body, page_args
+from labelapp.api.projects import page_args
+from labelapp.api.schemas.queue import (
+    AnnotationOut,
+    AnnotationPage,
+    AnnotationQuery,
+    Answer,
+    ClaimOut,
+    HeartbeatOut,
+    LeaseTicket,
+    ProgressOut,
+    ReleaseOut,
+    UndoRequest,
+)
 from labelapp.api.serialize import annotation_json, claim_json
+from labelapp.api.validation import body, validate
 from labelapp.models import Annotation, Item, User
 from labelapp.services import queue
+from labelapp.services.errors import Forbidden
 from labelapp.services.projects import get_project_for
 from labelapp.services.retrain import maybe_retrain
 from labelapp.services.users import get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
+_LOST = (409,)  # the lease went to someone else, or the client_id was used for another item
+
 
 @api.post("/projects/<int:project_id>/next")
 @login_required
+@validate(resp={200: ClaimOut, 204: None})
 def next_item(project_id: int):  # noqa: ANN201
+    """Claim the next item under a lease (204: nothing left for you)
+
+    With a Retry-After header on the 204, items held by others may come back: ask again then."""
     project = project_for_me(project_id)
     session = get_db()
     claim = queue.claim_next(session, project, me())
@@ -34,21 +54,21 @@ def next_item(project_id: int):  # noqa: ANN201
             response.headers["Retry-After"] = "5"
             response.headers["X-Held-By-Others"] = str(waiting)
         return response
-    return jsonify(claim_json(claim))
+    return jsonify(claim_json(claim, me().id))
 
 
 def _record(item_id: int, kind: str):  # noqa: ANN202
-    body = json_body()
+    answer: Answer = body()
     result = queue.record(
         get_db(),
         me(),
         item_id,
         kind=kind,
-        client_id=body.get("client_id"),
-        labels=body.get("labels"),
-        duration_ms=body.get("duration_ms"),
-        guideline_version=body.get("guideline_version"),
-        note=str(body["note"])[:2000] if body.get("note") else None,
+        client_id=answer.client_id,
+        labels=answer.labels,
+        duration_ms=answer.duration_ms,
+        guideline_version=answer.guideline_version,
+        note=answer.note or None,
     )
     if result.created and kind == "label" and result.project is not None:
         maybe_retrain(get_db(), current_app.extensions["labelapp.sessions"], result.project)
@@ -57,36 +77,49 @@ def _record(item_id: int, kind: str):  # noqa: ANN202
 
 @api.post("/items/<int:item_id>/annotations")
 @login_required
+@validate(json=Answer, resp={201: AnnotationOut, 200: AnnotationOut}, errors=_LOST)
 def submit_annotation(item_id: int):  # noqa: ANN201
+    """Label an item (201); a repeated client_id returns the stored annotation (200)"""
     return _record(item_id, "label")
 
 
 @api.post("/items/<int:item_id>/skip")
 @login_required
+@validate(json=Answer, resp={201: AnnotationOut, 200: AnnotationOut}, errors=_LOST)
 def skip_item(item_id: int):  # noqa: ANN201
+    """Skip an item (you will not get it again); idempotent by client_id"""
     return _record(item_id, "skip")
 
 
 @api.post("/projects/<int:project_id>/undo")
 @login_required
+@validate(json=UndoRequest, resp={200: ClaimOut, 204: None}, errors=_LOST)
 def undo(project_id: int):  # noqa: ANN201
+    """Retract your latest label or skip; the item comes back to you leased (204: nothing to undo)"""
     project = project_for_me(project_id)
-    claim = queue.undo_last(get_db(), project, me(), json_body().get("client_id"))
+    claim = queue.undo_last(get_db(), project, me(), body().client_id)
     if claim is None:
         return Response(status=204)
-    return jsonify(claim_json(claim))
+    return jsonify(claim_json(claim, me().id))
 
 
 @api.post("/items/<int:item_id>/heartbeat")
 @login_required
+@validate(json=LeaseTicket, optional_body=True, resp={200: HeartbeatOut}, errors=_LOST)
 def heartbeat(item_id: int):  # noqa: ANN201
-    expires = queue.heartbeat(get_db(), me(), item_id)
+    """Extend your lease on an open item (409 if it was lost); send the claim's lease_ticket"""
+    ticket = (body() or LeaseTicket()).lease_ticket or ""
+    expected = queue.lease_ticket(current_app.config["SECRET_KEY"], me().id, item_id)
+    served = hmac.compare_digest(ticket.encode(), expected.encode())
+    expires = queue.heartbeat(get_db(), me(), item_id, served=served)
     return jsonify({"item_id": item_id, "lease_expires_at": expires.isoformat()})
 
 
 @api.post("/items/<int:item_id>/release")
 @login_required
+@validate(resp={200: ReleaseOut})
 def release(item_id: int):  # noqa: ANN201
+    """Give back your lease on an item"""
     session = get_db()
     item = session.get(Item, item_id)
     if item is not None:
@@ -96,7 +129,9 @@ def release(item_id: int):  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>/progress")
 @login_required
+@validate(resp={200: ProgressOut})
 def progress(project_id: int):  # noqa: ANN201
+    """Your progress and what the project still needs"""
     project = project_for_me(project_id)
     p = queue.progress(get_db(), project, me())
     return jsonify(
@@ -111,8 +146,10 @@ def progress(project_id: int):  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>/annotations")
 @login_required
+@validate(query=AnnotationQuery, resp={200: AnnotationPage})
 def list_annotations(project_id: int):  # noqa: ANN201
-    """Every annotation row of the project, oldest first; ``?user=NAME``, ``?kind=label`` filter."""
+    """The project's annotation rows, oldest first; ``?user=NAME``, ``?kind=label`` filter.
+    Reviewers see every row; an annotator sees only their own."""
     project = project_for_me(project_id)
     offset, limit = page_args()
     session = get_db()
@@ -120,7 +157,12 @@ def list_annotations(project_id: int):  # noqa: ANN201
     where: list[Any] = [a.project_id == project.id]
     if kind := request.args.get("kind"):
         where.append(a.kind == kind)
-    if username := request.args.get("user"):
+    username = request.args.get("user")
+    if not me().is_reviewer:
+        if username not in (None, me().username):
+            raise Forbidden("annotators see only their own annotations")
+        username = me().username
+    if username:
         where.append(a.user_id == get_user(session, username).id)
     total = session.scalar(select(func.count()).select_from(a).where(*where))
     rows = list(session.scalars(select(a).where(*where).order_by(a.id).offset(offset).limit(limit)))
@@ -133,94 +175,3 @@ def list_annotations(project_id: int):  # noqa: ANN201
             "annotations": [annotation_json(r, names.get(r.user_id)) for r in rows],
         }
     )
-
-
-_CLAIM = {
-    "type": "object",
-    "properties": {
-        "item": {"type": "object"},
-        "lease_expires_at": {"type": "string", "format": "date-time"},
-        "queued_by": {"type": "object"},
-    },
-}
-_SUBMIT = _json(
-    {
-        "type": "object",
-        "required": ["client_id"],
-        "properties": {
-            "labels": {"type": "array", "items": {"type": "string"}},
-            "client_id": {"type": "string", "maxLength": 64},
-            "duration_ms": {"type": "integer", "minimum": 0},
-            "guideline_version": {"type": "integer"},
-            "note": {"type": "string"},
-        },
-    }
-)
-_LOST = {"409": _ERROR}
-
-register_paths(
-    {
-        "/api/projects/{project_id}/next": {
-            "post": _op(
-                "Claim the next item under a lease (204: nothing left for you)",
-                params=[_path_id("project_id")],
-                responses={"200": {"description": "The leased item", "content": _json(_CLAIM)},
-                           "204": {"description": "Nothing left for this annotator; with a "
-                                          "Retry-After header, items held by others may come "
-                                          "back: ask again then"}},
-            )
-        },
-        "/api/items/{item_id}/annotations": {
-            "post": _op(
-                "Label an item (201); a repeated client_id returns the stored annotation (200)",
-                ok="201",
-                body=_SUBMIT,
-                params=[_path_id("item_id")],
-                responses={"200": {"description": "Already stored (retry)"}, **_LOST},
-            )
-        },
-        "/api/items/{item_id}/skip": {
-            "post": _op(
-                "Skip an item (you will not get it again); idempotent by client_id",
-                ok="201",
-                body=_SUBMIT,
-                params=[_path_id("item_id")],
-                responses=_LOST,
-            )
-        },
-        "/api/projects/{project_id}/undo": {
-            "post": _op(
-                "Retract your latest label or skip; the item comes back to you leased",
-                body=_json({"type": "object", "required": ["client_id"]}),
-                params=[_path_id("project_id")],
-                responses={"204": {"description": "Nothing to undo"}},
-            )
-        },
-        "/api/items/{item_id}/heartbeat": {
-            "post": _op(
-                "Extend your lease on an open item (409 if it was lost)",
-                params=[_path_id("item_id")],
-                responses=_LOST,
-            )
-        },
-        "/api/items/{item_id}/release": {
-            "post": _op("Give back your lease on an item", params=[_path_id("item_id")])
-        },
-        "/api/projects/{project_id}/progress": {
-            "get": _op("Your progress and what the project still needs",
-                       params=[_path_id("project_id")])
-        },
-        "/api/projects/{project_id}/annotations": {
-            "get": _op(
-                "Annotations of the project, oldest first (paginated; filter by user, kind)",
-                params=[
-                    _path_id("project_id"),
-                    *_PAGE,
-                    {"name": "user", "in": "query", "schema": {"type": "string"}},
-                    {"name": "kind", "in": "query",
-                     "schema": {"enum": ["label", "skip", "retract", "adjudicate"]}},
-                ],
-            )
-        },
-    }
-)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 
 from labelapp.models import Annotation, ImportBatch, Item, Project, User
-from labelapp.services.queue import Claim
+from labelapp.services.queue import Claim, lease_ticket
 
 
 def project_json(project: Project) -> dict[str, Any]:
@@ -73,11 +73,14 @@ def import_json(batch: ImportBatch) -> dict[str, Any]:
     }
 
 
-def claim_json(claim: Claim) -> dict[str, Any]:
-    """A leased item, when its lease ends, and what put it at the head of the queue."""
+def claim_json(claim: Claim, user_id: int) -> dict[str, Any]:
+    """A leased item, when its lease ends, and what put it at the head of the queue; the
+    ``lease_ticket`` goes back with each heartbeat."""
+    secret = current_app.config["SECRET_KEY"]
     return {
         "item": item_json(claim.item),
         "lease_expires_at": claim.lease_expires_at.isoformat(),
+        "lease_ticket": lease_ticket(secret, user_id, claim.item.id),
         "queued_by": {
             "strategy": claim.strategy,
             "score": claim.score,

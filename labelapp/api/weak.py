@@ -7,13 +7,26 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_login import login_required
 
 from labelapp.api import api
 from labelapp.api.learning import job_json
-from labelapp.api.openapi import _json, _op, _path_id, register_paths
 from labelapp.api.projects import json_body
+from labelapp.api.schemas.learning import JobOut
+from labelapp.api.schemas.weak import (
+    AnalysisOut,
+    LFActive,
+    LFList,
+    LFOut,
+    LFSpecBody,
+    LFVersions,
+    PreviewOut,
+    ProbLabelPage,
+    ProbLabelQuery,
+    RunsOut,
+)
+from labelapp.api.validation import PATH_PARAMETERS, args, body, validate
 from labelapp.services import weak as service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import enqueue
@@ -22,11 +35,14 @@ from labelapp.web.db import get_db
 
 # step name in the URL -> its job kind: apply, fit, propagate, train, pipeline
 STEPS = {kind.removeprefix("ws_"): kind for kind in service.JOB_STEPS}
+PATH_PARAMETERS["step"] = {"type": "string", "enum": list(STEPS)}
 
 
 @api.get("/projects/<int:project_id>/lfs")
 @login_required
+@validate(resp={200: LFList})
 def list_lfs(project_id: int):  # noqa: ANN201
+    """The latest version of each labeling function, and the classes they vote (sme, admin)"""
     project = project_for_me(project_id, "sme")
     rows = service.latest_lfs(get_db(), project.id)
     return jsonify({"classes": service.class_names(project),
@@ -35,7 +51,12 @@ def list_lfs(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/lfs")
 @login_required
+@validate(json=LFSpecBody, resp={201: LFOut, 200: LFOut})
 def save_lf(project_id: int):  # noqa: ANN201
+    """Save a declarative LF (keyword, regex, metadata) (sme, admin)
+
+    A new name is version 1, a changed one its next version, an unchanged one is returned with
+    200. Python LFs are loaded from files with `labelapp lf load` only."""
     project = project_for_me(project_id, "sme")
     session = get_db()
     body = json_body()
@@ -47,14 +68,22 @@ def save_lf(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/lfs/preview")
 @login_required
+@validate(json=LFSpecBody, resp={200: PreviewOut})
 def preview_lf(project_id: int):  # noqa: ANN201
+    """What an unsaved LF would do on the first 5,000 items (sme, admin)
+
+    Its first 20 hits, coverage and empirical accuracy against human labels."""
     project = project_for_me(project_id, "sme")
-    return jsonify(service.preview(get_db(), project, json_body()))
+    spec = json_body()
+    spec.pop("description", None)
+    return jsonify(service.preview(get_db(), project, spec))
 
 
 @api.get("/projects/<int:project_id>/lfs/<int:lf_id>/versions")
 @login_required
+@validate(resp={200: LFVersions})
 def lf_versions(project_id: int, lf_id: int):  # noqa: ANN201
+    """Every version of this LF's name, oldest first (sme, admin)"""
     project = project_for_me(project_id, "sme")
     session = get_db()
     row = service.get_lf(session, project.id, lf_id)
@@ -64,27 +93,38 @@ def lf_versions(project_id: int, lf_id: int):  # noqa: ANN201
 
 @api.patch("/projects/<int:project_id>/lfs/<int:lf_id>")
 @login_required
+@validate(json=LFActive, resp={200: LFOut})
 def patch_lf(project_id: int, lf_id: int):  # noqa: ANN201
+    """Switch an LF on or off: {"active": bool} (its latest version; sme, admin)"""
     project = project_for_me(project_id, "sme")
-    body = json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
-        raise UserError('send {"active": true} or {"active": false}')
     session = get_db()
-    row = service.set_active(session, project.id, lf_id, body["active"])
+    row = service.set_active(session, project.id, lf_id, body().active)
     session.commit()
     return jsonify(service.lf_json(row))
 
 
 @api.get("/projects/<int:project_id>/lfs/analysis")
 @login_required
+@validate(resp={200: AnalysisOut})
 def lf_analysis(project_id: int):  # noqa: ANN201
+    """Per active LF from its stored votes (sme, admin)
+
+    Polarity, coverage, overlaps, conflicts, correct/incorrect/emp_accuracy against human labels,
+    example hits and disagreements."""
     project = project_for_me(project_id, "sme")
     return jsonify(asdict(service.analysis(get_db(), project)))
 
 
 @api.post("/projects/<int:project_id>/ws/<step>")
 @login_required
+@validate(resp={202: JobOut, 200: JobOut})
 def start_step(project_id: int, step: str):  # noqa: ANN201
+    """Start a weak-supervision job (sme, admin); poll /api/jobs/{id}
+
+    apply (votes of the active LFs; on Dask when configured or the project is large), fit (label
+    model), propagate (label spreading), train (end model on the label-model labels, scored on
+    the held-out human-labeled items), or pipeline (apply, fit, propagate). 200 if that job is
+    already queued or running."""
     project = project_for_me(project_id, "sme")
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")
@@ -97,7 +137,11 @@ def start_step(project_id: int, step: str):  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>/ws/runs")
 @login_required
+@validate(resp={200: RunsOut})
 def ws_runs(project_id: int):  # noqa: ANN201
+    """The latest run of each kind with its metrics, and the items per label source (sme, admin)
+
+    Kinds: apply, label_model, propagation, end_model; sources of probabilistic labels."""
     project = project_for_me(project_id, "sme")
     session = get_db()
     runs = service.latest_runs(session, project.id)
@@ -109,120 +153,15 @@ def ws_runs(project_id: int):  # noqa: ANN201
 
 @api.get("/projects/<int:project_id>/prob-labels")
 @login_required
+@validate(query=ProbLabelQuery, resp={200: ProbLabelPage})
 def prob_labels(project_id: int):  # noqa: ANN201
+    """Probabilistic labels in id order; page with ?after=<next_after> (sme, admin)
+
+    Each with its item, source (label_model, propagation, model), run id and run kind, label,
+    confidence and class probabilities (in the order of `classes`)."""
     project = project_for_me(project_id, "sme")
-    source = request.args.get("source") or None
-    limit, after = request.args.get("limit", 1000), request.args.get("after", 0)
-    try:
-        limit, after = int(limit), int(after)
-    except ValueError:
-        raise UserError(f"limit and after must be whole numbers, got {limit!r} and {after!r}") from None
+    query: ProbLabelQuery = args()
+    source, limit, after = query.source or None, query.limit, query.after
     rows = service.list_prob_labels(get_db(), project.id, source, limit, after)
     return jsonify({"classes": service.class_names(project), "prob_labels": rows,
                     "next_after": rows[-1]["id"] if len(rows) == limit else None})  # fmt: skip
-
-
-_LF_ID = _path_id("lf_id")
-_SPEC = _json(
-    {
-        "type": "object",
-        "required": ["kind", "name", "label"],
-        "properties": {
-            "kind": {"enum": list(service.DECLARATIVE_KINDS)},
-            "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.\\-]{0,99}$"},
-            "label": {"type": "string", "description": "a label name of the project"},
-            "keywords": {"type": "array", "items": {"type": "string"}},
-            "case_sensitive": {"type": "boolean"},
-            "pattern": {"type": "string", "description": "Python regular expression"},
-            "ignore_case": {"type": "boolean"},
-            "field": {"type": "string", "description": "text (default) or a metadata key"},
-            "op": {"enum": ["==", "!=", "<", "<=", ">", ">=", "in", "not in"]},
-            "value": {},
-            "description": {"type": "string"},
-        },
-    }
-)
-
-register_paths(
-    {
-        "/api/projects/{project_id}/lfs": {
-            "get": _op("The latest version of each labeling function, and the classes they vote "
-                       "(sme, admin)", params=[_path_id("project_id")]),  # fmt: skip
-            "post": _op(
-                "Save a declarative LF (keyword, regex, metadata); a new name is version 1, a "
-                "changed one its next version, an unchanged one is returned with 200 (sme, admin). "
-                "Python LFs are loaded from files with `labelapp lf load` only",
-                ok="201",
-                params=[_path_id("project_id")],
-                body=_SPEC,
-            ),
-        },
-        "/api/projects/{project_id}/lfs/preview": {
-            "post": _op(
-                "What an unsaved LF would do on the first 5,000 items: its first 20 hits, "
-                "coverage and empirical accuracy against human labels (sme, admin)",
-                params=[_path_id("project_id")],
-                body=_SPEC,
-            )
-        },
-        "/api/projects/{project_id}/lfs/{lf_id}": {
-            "patch": _op(
-                "Switch an LF on or off: {\"active\": bool} (its latest version; sme, admin)",
-                params=[_path_id("project_id"), _LF_ID],
-                body=_json({"type": "object", "required": ["active"],
-                            "properties": {"active": {"type": "boolean"}}}),  # fmt: skip
-            )
-        },
-        "/api/projects/{project_id}/lfs/{lf_id}/versions": {
-            "get": _op("Every version of this LF's name, oldest first (sme, admin)",
-                       params=[_path_id("project_id"), _LF_ID])  # fmt: skip
-        },
-        "/api/projects/{project_id}/lfs/analysis": {
-            "get": _op(
-                "Per active LF from its stored votes: polarity, coverage, overlaps, conflicts, "
-                "correct/incorrect/emp_accuracy against human labels, example hits and "
-                "disagreements (sme, admin)",
-                params=[_path_id("project_id")],
-            )
-        },
-        "/api/projects/{project_id}/ws/{step}": {
-            "post": _op(
-                "Start a job (sme, admin): apply (votes of the active LFs; on Dask when "
-                "configured or the project is large), fit (label model), propagate (label "
-                "spreading), train (end model on the label-model labels, scored on the held-out "
-                "human-labeled items), or pipeline (apply, fit, propagate). Poll /api/jobs/{id}; "
-                "200 if that job is already queued or running",
-                ok="202",
-                params=[_path_id("project_id"),
-                        {"name": "step", "in": "path", "required": True,
-                         "schema": {"enum": list(STEPS)}}],  # fmt: skip
-            )
-        },
-        "/api/projects/{project_id}/ws/runs": {
-            "get": _op(
-                "The latest run of each kind (apply, label_model, propagation, end_model) with "
-                "its metrics, and how many items hold a probabilistic label from each source "
-                "(sme, admin)",
-                params=[_path_id("project_id")],
-            )
-        },
-        "/api/projects/{project_id}/prob-labels": {
-            "get": _op(
-                "Probabilistic labels in id order, each with its item, source (label_model, "
-                "propagation, model), run id and run kind, label, confidence and class "
-                "probabilities (in the order of `classes`); page with ?after=<next_after> "
-                "(sme, admin)",
-                params=[
-                    _path_id("project_id"),
-                    {"name": "source", "in": "query", "required": False,
-                     "schema": {"enum": list(service.PROB_SOURCES)}},
-                    {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 10000,
-                                "default": 1000}},
-                    {"name": "after", "in": "query", "required": False,
-                     "schema": {"type": "integer", "default": 0}},
-                ],  # fmt: skip
-            )
-        },
-    }
-)

@@ -77,11 +77,14 @@ def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, s
         ({"kind": "keyword", "name": "kw", "label": "eggs", "keywords": ["x"]},
          "label 'eggs' is not one of this project's labels (ham, spam)"),
         ({"kind": "keyword", "name": "kw", "label": "spam", "keywords": []},
-         "keywords must be a non-empty list"),
+         "keywords: List should have at least 1 item"),
         ({"kind": "metadata", "name": "md", "label": "ham", "field": "channel", "op": "~",
-          "value": "fan"}, "unknown op '~'"),
+          "value": "fan"}, "op: Input should be '=='"),
         ({"kind": "python", "name": "py", "source": "import os"}, "labelapp lf load"),
-        ({"kind": "keyword", "name": "2bad", "label": "spam", "keywords": ["x"]}, "is invalid"),
+        ({"kind": "keyword", "name": "2bad", "label": "spam", "keywords": ["x"]},
+         "name: String should match pattern"),
+        ({"kind": "keyword", "name": "kw", "label": "spam", "keywords": ["x"], "pattern": "y"},
+         "pattern: Extra inputs are not permitted"),
     ]  # fmt: skip
     for spec, expected in bad:
         res = client.post(url, json=spec, headers=headers)

@@ -159,8 +159,9 @@ def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:  # 
     first = only["prob_labels"][0]
     assert first["external_id"].startswith("t") and len(first["probs"]) == 2
     assert first["label"] in ("ham", "spam") and 0.5 <= first["confidence"] <= 1
-    for bad, message in (("?source=gold", "unknown source 'gold'"), ("?limit=0", "limit must be"),
-                         ("?limit=x", "whole numbers")):  # fmt: skip
+    for bad, message in (("?source=gold", "source: Input should be ''"),
+                         ("?limit=0", "limit: Input should be greater than or equal to 1"),
+                         ("?limit=x", "limit: Input should be a valid integer")):  # fmt: skip
         res = client.get(f"{url}{bad}", headers=headers)
         assert res.status_code == 400 and message in res.get_json()["error"]["message"], bad
     assert client.get(url, headers=yt["ann"].headers).status_code == 403

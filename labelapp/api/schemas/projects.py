@@ -1,0 +1,152 @@
+"""Projects, members, items, imports and who is asking."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from labelapp.api.schemas.common import (
+    Body,
+    LabelName,
+    LongText,
+    Name,
+    Out,
+    Query,
+    text,
+)
+from labelapp.models.projects import QUEUE_ORDERS, TASK_TYPES
+
+Hotkey = text(8, 1)
+
+
+class ProjectCreate(Body):
+    """A new project and its ordered label set (admin)."""
+
+    name: Name
+    labels: Annotated[list[LabelName], Field(min_length=1, max_length=200)]
+    task_type: Literal[TASK_TYPES] = "text"  # type: ignore[valid-type]
+    multi_label: bool = False
+    allow_ambiguous: bool = False
+    hotkeys: Annotated[list[Hotkey], Field(max_length=200)] | None = None
+    description: text(5000) = ""
+    guidelines: LongText = ""
+    overlap_k: Annotated[int, Field(ge=1, le=50)] = 1
+    queue_order: Literal[QUEUE_ORDERS] = "import"  # type: ignore[valid-type]
+    lease_seconds: Annotated[int, Field(ge=10, le=86_400)] = 600
+
+
+class MemberAdd(Body):
+    username: Name
+
+
+class LabelOut(Out):
+    name: str
+    hotkey: str
+    ambiguous: bool
+
+
+class ProjectOut(Out):
+    id: int
+    name: str
+    description: str
+    task_type: str
+    multi_label: bool
+    labels: list[str]
+    label_set: list[LabelOut]
+    overlap_k: int
+    overlap_share: float
+    gold_rate: float
+    strategy: str
+    batch_size: int
+    retrain_every: int
+    lease_seconds: int
+    queue_order: str
+    created_at: str
+
+
+class ProjectList(Out):
+    projects: list[ProjectOut]
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    display_name: str | None
+    role: str
+
+
+class MemberOut(Out):
+    project_id: int
+    user: UserOut
+
+
+class ItemOut(Out):
+    id: int
+    project_id: int
+    external_id: str
+    meta: Any = None
+    group_key: str | None
+    split: str | None
+    text: str | None = Field(None, description="text items")
+    image_url: str | None = Field(None, description="image items")
+
+
+class ItemPage(Out):
+    total: int
+    offset: int
+    items: list[ItemOut]
+
+
+class ImportOut(Out):
+    id: int
+    filename: str
+    format: str
+    label_source: str | None
+    rows: int
+    items_created: int
+    items_existing: int
+    annotations_created: int
+    created_at: str
+
+
+class ImportList(Out):
+    imports: list[ImportOut]
+
+
+class ImportForm(Query):
+    """A multipart upload: the file and what its columns mean."""
+
+    file: Any = Field(json_schema_extra={"type": "string", "format": "binary"})
+    text_col: text(200) = ""
+    id_col: text(200) = ""
+    label_col: text(200) = ""
+    label_source: text(80) = ""
+    group_col: text(200) = ""
+    format: Literal["", "csv", "tsv", "jsonl", "parquet"] = ""
+    folder_labels: Literal["", "0", "1", "true", "false", "on", "off", "yes", "no"] = Field(
+        "", description="image zips: the folder names are the labels"
+    )
+
+
+class ImportReportOut(Out):
+    import_id: int
+    filename: str
+    format: str
+    rows: int
+    items_created: int
+    items_existing: int
+    duplicates_in_file: int
+    annotations_created: int
+    label_source: str | None
+    warnings: list[str]
+    gold_items: int
+
+
+class Health(Out):
+    status: str
+    schema_version: str | None
+    version: str
+
+
+
