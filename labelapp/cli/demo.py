@@ -33,10 +33,9 @@ def demo(port: int, host: str, data_dir: Path | None, no_serve: bool) -> None:
     click.echo(f"admin API token: {info.admin_token}")
     if no_serve:
         return
-    from werkzeug.serving import run_simple
-
     from labelapp.app import create_app
+    from labelapp.cli.serve import run_threaded
 
     app = create_app()
     click.echo(f"\nlabelapp demo running at http://{host}:{port}/   (Ctrl+C to stop)")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_threaded(host, port, app)

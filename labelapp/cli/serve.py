@@ -26,9 +26,26 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"labelapp on http://{host}:{port}/ (database: {_safe(url)})")
+    run_threaded(host, port, app)
+
+
+def run_threaded(host: str, port: int, app) -> None:  # noqa: ANN001
+    """One threaded process (Werkzeug), whose ``Server`` header names no versions."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False,
+               request_handler=quiet_request_handler())  # fmt: skip
+
+
+def quiet_request_handler() -> type:
+    """Werkzeug's request handler without its ``Server: Werkzeug/3.x Python/3.x`` versions."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietRequestHandler(WSGIRequestHandler):
+        def version_string(self) -> str:
+            return "labelapp"
+
+    return QuietRequestHandler
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int = 4) -> None:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from labelapp.models.base import Base, utcnow
 
 ROLES = ("admin", "sme", "annotator")
+# Roles that review a project's work: they see every answer, import, model and job in it.
+REVIEWER_ROLES = ("sme", "admin")
 
 
 class User(UserMixin, Base):
@@ -25,15 +27,30 @@ class User(UserMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session and remember-cookie id (see get_id): bumping it ends them all.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
         return self.active
 
+    def get_id(self) -> str:
+        """Flask-Login's id for sessions and remember-cookies: ``"<id>:<epoch>"``."""
+        return f"{self.id}:{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-cookie of this user (logout, password change)."""
+        self.session_epoch += 1
+
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_reviewer(self) -> bool:
+        """Sees every answer, import, model run and job of the projects they belong to."""
+        return self.role in REVIEWER_ROLES
 
 
 class Membership(Base):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from labelapp.models import Annotation, Project, User, utcnow
+from labelapp.models import REVIEWER_ROLES, Annotation, Project, User, utcnow
 from labelapp.services.errors import Conflict, UserError
 from labelapp.services.projects import current_guideline, get_project_of_item, require_role
 from labelapp.services.queue import (
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from labelapp.services.agreement import ProjectAgreement
     from weak_supervision.agreement_report import AgreementReport
 
-REVIEWER_ROLES = ("sme", "admin")
 MAX_REASON = 2000
 
 
@@ -215,13 +214,13 @@ def adjudicate(
     Reviewers are SMEs and admins of the item's project. The row is appended; an earlier
     adjudication of the item stays in the history and the latest one counts.
     """
+    project = get_project_of_item(session, reviewer, item_id)
+    require_role(reviewer, *REVIEWER_ROLES)
     client_id = check_client_id(client_id)
     if not isinstance(reason, str) or not reason.strip():
         raise UserError("write a reason: why this label (it is kept with the decision)")
     if len(reason) > MAX_REASON:
         raise UserError(f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
-    project = get_project_of_item(session, reviewer, item_id)
-    require_role(reviewer, *REVIEWER_ROLES)
     chosen = _final_labels(project, labels)
 
     start_write(session)

@@ -12,11 +12,13 @@ item; on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (one writer at a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -385,8 +387,31 @@ def undo_last(session: Session, project: Project, user: User, client_id: object)
     return claim
 
 
-def heartbeat(session: Session, user: User, item_id: int) -> datetime:
-    """Extend the user's lease on an item they still hold; LeaseLost if someone else has it."""
+def has_seen(session: Session, user: User, item_id: int) -> bool:
+    """True if the queue gave ``item_id`` to ``user``: they hold its lease or answered it."""
+    answered = select(Annotation.id).where(
+        Annotation.item_id == item_id, Annotation.user_id == user.id
+    )
+    held = select(QueueEntry.item_id).where(
+        QueueEntry.item_id == item_id, QueueEntry.leased_by_id == user.id
+    )
+    return bool(session.scalar(select(answered.exists() | held.exists())))
+
+
+def lease_ticket(secret: str, user_id: int, item_id: int) -> str:
+    """Proof, handed out with a claim, that ``item_id`` was served to ``user_id``: gold items are
+    served to everyone and have no lease row to show who is looking at them."""
+    message = f"lease:{user_id}:{item_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def heartbeat(session: Session, user: User, item_id: int, served: bool = False) -> datetime:
+    """Extend the lease ``user`` holds on an item; LeaseLost when they hold none.
+
+    A lease is only ever taken through the queue (claim_next): a heartbeat never leases a free
+    item. A gold item has no lease; it answers like a held one only with ``served`` (a valid
+    :func:`lease_ticket`), so a heartbeat cannot tell anyone which items are gold.
+    """
     project = get_project_of_item(session, user, item_id)
     start_lease_write(session)
     now = utcnow()
@@ -394,19 +419,16 @@ def heartbeat(session: Session, user: User, item_id: int) -> datetime:
     q = QueueEntry
     held = session.execute(
         update(q)
-        .where(
-            q.item_id == item_id,
-            or_(
-                q.leased_by_id == user.id,
-                and_(q.remaining > 0, or_(q.leased_by_id.is_(None), q.lease_expires_at <= now)),
-            ),
-        )
-        .values(leased_by_id=user.id, lease_expires_at=expires)
+        .where(q.item_id == item_id, q.leased_by_id == user.id, q.is_gold.is_(False))
+        .values(lease_expires_at=expires)
     ).rowcount
-    gold = session.scalar(select(q.is_gold).where(q.item_id == item_id))
+    gold = bool(session.scalar(select(q.is_gold).where(q.item_id == item_id)))
     session.commit()
-    if not held and not gold:
-        raise LeaseLost("this item is now leased to another annotator; go on with the next item")
+    if not held and not (gold and served):
+        raise LeaseLost(
+            "you hold no lease on this item (it went to another annotator, or was never "
+            "yours): ask for the next item"
+        )
     return expires
 
 

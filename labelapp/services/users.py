@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from labelapp.db import ensure_write_lock
 from labelapp.models import ROLES, Membership, Project, User
 from labelapp.services.errors import Conflict, NotFound, UserError
 
@@ -31,6 +33,7 @@ def create_user(
         raise UserError(f"invalid username {username!r}: use 1-80 characters without spaces")
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    ensure_write_lock(session)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists; pick another name")
     token = secrets.token_urlsafe(32)
@@ -48,21 +51,34 @@ def create_user(
 
 def rotate_token(session: Session, user: User) -> str:
     """Replace a user's API token; the old one stops working."""
+    ensure_write_lock(session)
     token = secrets.token_urlsafe(32)
     user.api_token_hash = hash_token(token)
     return token
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password; every session and remember-cookie of the user ends."""
     if len(password) < 8:
         raise UserError("password too short: use at least 8 characters")
     user.password_hash = generate_password_hash(password)
+    user.end_sessions()
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, else None."""
+    """The active user with this username and password, else None.
+
+    An unknown user name costs one password check too (against a decoy hash), so the answer's
+    timing does not tell which user names exist.
+    """
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.active or not user.password_hash:
+        check_password_hash(_decoy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
@@ -84,6 +100,15 @@ def get_user(session: Session, username: str) -> User:
 
 def add_member(session: Session, user: User, project: Project) -> None:
     """Make ``user`` a member of ``project`` (no-op if already)."""
+    ensure_write_lock(session)
     if session.get(Membership, (user.id, project.id)) is None:
         session.add(Membership(user_id=user.id, project_id=project.id))
         session.flush()
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log ``user`` out everywhere: every session and remember-cookie stops working."""
+    session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    session.commit()

@@ -286,7 +286,7 @@
     if (!current || busy || document.visibilityState !== "visible") return;
     const itemId = current.item.id;
     try {
-      const res = await call(`${cfg.urls.item}${itemId}/heartbeat`);
+      const res = await call(`${cfg.urls.item}${itemId}/heartbeat`, { lease_ticket: current.lease_ticket });
       if (!current || current.item.id !== itemId) return;
       if (res.status === 200) { showLease(res.data.lease_expires_at); return; }
       if (res.status === 409) {
@@ -306,8 +306,55 @@
   }
 
   // --- keyboard and clicks --------------------------------------------------------------------
+  // --- flags -----------------------------------------------------------------------------
+  // A flag goes to the reviewers (reason + optional comment); it does not answer the item.
+  const flagForm = $("flag-form");
+  function toggleFlag(show = flagForm.hidden) {
+    if (show && !current) return;
+    flagForm.hidden = !show;
+    if (show) {
+      $("flag-comment").value = "";
+      const first = flagForm.querySelector("input[name=reason]");
+      first.checked = true;
+      first.focus(); // 1-4 pick the reason, Tab goes to the comment, Enter sends
+    }
+  }
+  async function sendFlag() {
+    if (!current) return;
+    const item = current.item;
+    const reason = flagForm.querySelector("input[name=reason]:checked").value;
+    const body = { reason, comment: $("flag-comment").value.trim(), client_id: uuid() };
+    toggleFlag(false);
+    try {
+      const res = await call(`${cfg.urls.item}${item.id}/flags`, body);
+      if (res.status === 201 || res.status === 200) {
+        banner(`Flagged item ${item.external_id} for a reviewer. Label or skip it when you are ready.`);
+        $("item-ref").textContent = `Item ${item.external_id} · flagged`;
+      } else {
+        banner(errorText(res.data, "The flag was not stored."), "error");
+      }
+    } catch (err) {
+      banner("Cannot reach the server; the flag was not stored. Try again.", "warn");
+    }
+  }
+  flagForm.addEventListener("submit", (e) => { e.preventDefault(); sendFlag(); });
+  flagForm.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); toggleFlag(false); return; }
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); sendFlag(); return; }
+    const n = Number(e.key);
+    const radios = flagForm.querySelectorAll("input[name=reason]");
+    if (e.target.tagName !== "TEXTAREA" && n >= 1 && n <= radios.length) {
+      e.preventDefault();
+      radios[n - 1].checked = true;
+      radios[n - 1].focus();
+    }
+  });
+  $("cancel-flag").addEventListener("click", () => toggleFlag(false));
+  $("show-flag").addEventListener("click", () => toggleFlag(true));
+
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!flagForm.hidden) return; // the flag form has its own keys
     const tag = (e.target && e.target.tagName) || "";
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
@@ -318,7 +365,8 @@
     if (key === "Enter") { e.preventDefault(); submitSelection(); return; }
     if (key === "s") { e.preventDefault(); answer("skip", []); return; }
     if (key === "z" || key === "Backspace") { e.preventDefault(); undo(); return; }
-    if (key === "g" || key === "?") { e.preventDefault(); toggleGuidelines(); }
+    if (key === "g" || key === "?") { e.preventDefault(); toggleGuidelines(); return; }
+    if (key === "f") { e.preventDefault(); toggleFlag(true); }
   });
   for (const btn of document.querySelectorAll(".label-button")) {
     btn.addEventListener("click", () => chooseLabel(btn.dataset.label));

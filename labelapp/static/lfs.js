@@ -129,30 +129,21 @@
       result.textContent = `Finished in ${job.result.seconds} s; reloading…`;
     }
   };
-  const poll = async () => {
-    let job;
-    try {
-      job = await call("GET", `/api/jobs/${box.dataset.job}`);
-    } catch (err) {
-      $("ws-job-result").textContent = `Could not read the job: ${err.message}`;
-      return;
-    }
-    show(job);
-    if (job.status === "done") {
-      window.location.replace(`${window.location.pathname}?job=${job.id}`);
-    } else if (job.status !== "failed") {
-      setTimeout(poll, 500);
-    }
+  const follow = (job) => {
+    window.labelapp.pollJob(job.url, show).then((last) => {
+      if (last.status === "done") window.location.replace(`${window.location.pathname}?job=${last.id}`);
+    }).catch((err) => { $("ws-job-result").textContent = err.message; });
   };
   document.querySelectorAll(".ws-step").forEach((button) => {
     button.addEventListener("click", async () => {
       try {
-        show(await call("POST", `/api/projects/${project}/ws/${button.dataset.step}`));
-        setTimeout(poll, 300);
+        const job = await call("POST", `/api/projects/${project}/ws/${button.dataset.step}`);
+        show(job);
+        follow(job);
       } catch (err) {
         say(err.message, true);
       }
     });
   });
-  if (box && ["queued", "running"].includes(box.dataset.status)) setTimeout(poll, 300);
+  if (box && ["queued", "running"].includes(box.dataset.status)) follow({ url: box.dataset.jobUrl });
 })();

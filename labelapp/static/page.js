@@ -52,5 +52,25 @@
     return e.details && e.details.length ? `${e.message} (${e.details.join("; ")})` : e.message;
   }
 
-  window.labelapp = { NetworkError, uuid, call, banner, clearBanner, errorText };
+  // Poll a job (its JSON has a `url`) every `every` ms, calling onUpdate(job) after each read,
+  // until it is done or failed; resolves with the last job. Throws on an HTTP error.
+  async function pollJob(url, onUpdate, every = 500) {
+    for (;;) {
+      const res = await call(url, undefined, "GET");
+      if (res.status !== 200) throw new Error(errorText(res.data, `could not read the job (${res.status})`));
+      onUpdate(res.data);
+      if (res.data.status === "done" || res.data.status === "failed") return res.data;
+      await new Promise((resolve) => setTimeout(resolve, every));
+    }
+  }
+
+  // Bar widths and heights come from data attributes: the Content-Security-Policy allows no
+  // inline style attributes.
+  function sizeBars(root = document) {
+    root.querySelectorAll("[data-width]").forEach((el) => { el.style.width = `${el.dataset.width}%`; });
+    root.querySelectorAll("[data-height]").forEach((el) => { el.style.height = `${el.dataset.height}%`; });
+  }
+  sizeBars();
+
+  window.labelapp = { NetworkError, uuid, call, banner, clearBanner, errorText, pollJob, sizeBars };
 })();

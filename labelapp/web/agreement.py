@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
-from labelapp.models import Item
+from labelapp.models import REVIEWER_ROLES, Item
 from labelapp.services import adjudication
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
@@ -113,7 +113,7 @@ def agreement_plot(project_id: int, name: str) -> Response:
 @pages.route("/projects/<int:project_id>/adjudicate")
 @login_required
 def adjudicate(project_id: int) -> str:
-    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
+    project = project_for_me(project_id, *REVIEWER_ROLES)
     min_confidence = float_arg("min_confidence")
     include_ambiguous = flag_arg("include_ambiguous")
     query = {
@@ -185,7 +185,7 @@ def save_overlap(project_id: int) -> WerkzeugResponse:
 @login_required
 def save_guidelines(project_id: int) -> WerkzeugResponse:
     """A new guideline version (SMEs, admins); answers from now on carry its number."""
-    project = project_for_me(project_id, *adjudication.REVIEWER_ROLES)
+    project = project_for_me(project_id, *REVIEWER_ROLES)
     session = get_db()
     try:
         guideline, created = service.new_guideline_version(

@@ -8,14 +8,28 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from labelapp.services.users import authenticate
+from labelapp.services.users import authenticate, end_sessions
+from labelapp.web.access import me
 from labelapp.web.db import get_db
 from labelapp.web.forms import LoginForm
+from labelapp.web.security import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_USER, limiter
 
 auth = Blueprint("auth", __name__)
 
 
+def _login_name() -> str:
+    return "user:" + request.form.get("username", "").strip().lower()[:80]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
 @auth.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT_PER_USER, key_func=_login_name, methods=["POST"], deduct_when=_failed,
+               error_message="Too many failed logins for this user name: wait 15 minutes.")
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], deduct_when=_failed,
+               error_message="Too many failed logins from this address: wait 15 minutes.")
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("pages.projects"))
@@ -37,6 +51,7 @@ def login() -> str | Response:
 @auth.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    end_sessions(get_db(), me())  # every device of this user, not only this browser
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

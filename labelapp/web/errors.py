@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from labelapp.services.errors import UserError
 
@@ -34,4 +34,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        message = exc.description or exc.name
+        if exc.code == 413 and message == RequestEntityTooLarge.description:
+            limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20
+            message = (f"the upload is larger than {limit:,} MB, the largest this server takes "
+                       "(LABELAPP_MAX_UPLOAD_MB): split the file, or ask an admin to raise it")  # fmt: skip
+        return error_response(exc.code or 500, code, message)

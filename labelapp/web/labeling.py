@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask_login import login_required
 
+from labelapp.models import FLAG_REASONS
 from labelapp.services.projects import current_guideline
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -13,7 +14,14 @@ from labelapp.web.markdown import render_markdown
 labeling = Blueprint("labeling", __name__)
 
 # Keys the page keeps for itself; a label whose hotkey is one of these loses that key's action.
-RESERVED_KEYS = {"s": "skip", "z": "undo", "g": "guidelines", "?": "help"}
+RESERVED_KEYS = {"s": "skip", "z": "undo", "g": "guidelines", "f": "flag", "?": "help"}
+FLAG_TEXTS = {
+    "unclear_guideline": "The guidelines do not say",
+    "broken_item": "Broken or unreadable item",
+    "offensive": "Offensive content",
+    "other": "Something else",
+}
+FLAG_CHOICES = [(reason, FLAG_TEXTS[reason]) for reason in FLAG_REASONS]
 
 
 @labeling.route("/projects/<int:project_id>/label")
@@ -45,4 +53,5 @@ def label_page(project_id: int) -> str:
         config=config,
         guideline=guideline,
         guideline_html=render_markdown(guideline.body if guideline else ""),
+        flag_reasons=FLAG_CHOICES,
     )

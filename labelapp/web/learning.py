@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from active_learning.names import STRATEGY_NAMES, STRATEGY_TITLES
 from labelapp.models import ModelRun, Project
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import active_job, enqueue
@@ -16,18 +17,8 @@ from labelapp.web.db import get_db
 from labelapp.web.forms import LearningForm
 from labelapp.web.pages import pages
 
-# The names the strategies go by (kept here so the page need not import scikit-learn to render).
-STRATEGY_CHOICES = [
-    ("margin", "margin (uncertainty, default)"),
-    ("least_confidence", "least confidence"),
-    ("entropy", "entropy"),
-    ("cluster", "cluster-based"),
-    ("committee", "query-by-committee (vote entropy)"),
-    ("committee_kl", "query-by-committee (KL disagreement)"),
-    ("region", "region-based"),
-    ("diversity", "diverse batch"),
-    ("random", "random"),
-]
+# The strategies' names from the library's cheap names module (no scikit-learn in web workers).
+STRATEGY_CHOICES = [(name, STRATEGY_TITLES[name]) for name in STRATEGY_NAMES]
 
 
 def learning_context(project: Project) -> dict:
@@ -52,7 +43,7 @@ def learning_context(project: Project) -> dict:
         "chart": accuracy_chart(runs),
         "learning_form": form if me().is_admin else None,
         "retrain_job": active_job(session, project.id, "retrain"),
-        "can_retrain": me().role in ("admin", "sme") and not project.multi_label,
+        "can_retrain": me().is_reviewer and not project.multi_label,
     }
 
 

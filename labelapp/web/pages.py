@@ -5,20 +5,23 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from labelapp import config
-from labelapp.models import Annotation, ImportBatch, Item, QueueEntry
+from labelapp.models import REVIEWER_ROLES, Annotation, ImportBatch, Item, QueueEntry
 from labelapp.services.errors import UserError
+from labelapp.services.flags import list_flags, resolve_flag
 from labelapp.services.overview import project_overview
 from labelapp.services.projects import create_project, get_project_for, visible_projects
+from labelapp.services.queue import has_seen
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.forms import ImageImportForm, ImportForm, ProjectForm
+from labelapp.web.labeling import FLAG_TEXTS
 
 pages = Blueprint("pages", __name__)
 
@@ -110,28 +113,33 @@ def project(project_id: int) -> str:
     )
     annotations, gold = by_source.pop("human", 0), by_source.pop("gold", 0)
     imported = sum(by_source.values())
+    reviewer = me().is_reviewer  # annotators see no imports, gold answers or model runs
     imports = session.scalars(
         select(ImportBatch)
         .where(ImportBatch.project_id == proj.id)
         .order_by(ImportBatch.id.desc())
         .limit(20)
-    ).all()
-    can_import = me().role in ("admin", "sme")
+    ).all() if reviewer else []  # fmt: skip
     overview = project_overview(session, proj) if me().is_admin else None
+    flag_total, flags = list_flags(session, proj, limit=20) if reviewer else (0, [])
     from labelapp.web.learning import learning_context
 
     return render_template(
         "project.html",
         overview=overview,
-        **learning_context(proj),
+        reviewer=reviewer,
+        flags=flags,
+        flag_total=flag_total,
+        flag_texts=FLAG_TEXTS,
+        **(learning_context(proj) if reviewer else {}),
         project=proj,
         items=items,
         remaining=remaining,
         annotations=annotations,
-        imported=imported,
-        gold=gold,
+        imported=imported if reviewer else 0,
+        gold=gold if reviewer else 0,
         imports=imports,
-        form=(ImportForm() if proj.task_type == "text" else ImageImportForm()) if can_import else None,
+        form=(ImportForm() if proj.task_type == "text" else ImageImportForm()) if reviewer else None,
     )
 
 
@@ -195,7 +203,19 @@ def item_image(item_id: int) -> Response:
     if item is None or item.image_path is None:
         abort(404)
     get_project_for(session, me(), item.project_id)
+    if not me().is_reviewer and not has_seen(session, me(), item.id):
+        abort(403, "annotators see the items the queue gave them, and no others")
     path = (config.media_dir() / item.image_path).resolve()
     if not path.is_relative_to(config.media_dir()) or not path.exists():
         abort(404)
     return send_file(path, max_age=3600)
+
+
+@pages.route("/projects/<int:project_id>/flags/<int:flag_id>/resolve", methods=["POST"])
+@login_required
+def resolve_flag_page(project_id: int, flag_id: int) -> Response:
+    """A reviewer closes a flag from the project page, saying what was done."""
+    proj = project_for_me(project_id, *REVIEWER_ROLES)
+    flag = resolve_flag(get_db(), me(), flag_id, request.form.get("resolution", ""), proj.id)
+    flash(f"Flag on item {flag.item_id} resolved.", "info")
+    return redirect(url_for("pages.project", project_id=proj.id, _anchor="flags"))

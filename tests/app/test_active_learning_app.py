@@ -51,6 +51,7 @@ def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_
         project.retrain_every, project.batch_size = 30, 10
         import_path(session, project, path, ImportOptions(text_col="CONTENT", id_col="COMMENT_ID"))
     alice = make_user(sessions, "alice", "annotator", (project_id,))
+    lead = make_user(sessions, "lead", "sme", (project_id,))  # model runs are for reviewers
 
     for _ in range(30):
         claim = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()
@@ -60,7 +61,7 @@ def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_
         res = client.post(f"/api/items/{item['id']}/annotations", json=body, headers=alice.headers)
         assert res.status_code == 201
 
-    runs = wait_for_runs(client, project_id, alice, 1)
+    runs = wait_for_runs(client, project_id, lead, 1)
     assert runs[0]["strategy"] == "margin" and runs[0]["n_train"] > 0
     after = head_of_queue(sessions, project_id)
     with session_scope(sessions) as session:

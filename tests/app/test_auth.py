@@ -160,7 +160,7 @@ def test_images_are_served_only_to_members(client, sessions, tmp_path) -> None: 
         import_path(session, session.get(Project, pid), folder)
     member = make_user(sessions, "m", "annotator", (pid,))
     stranger = make_user(sessions, "s", "annotator")
-    item = client.get(f"/api/projects/{pid}/items", headers=member.headers).json["items"][0]
+    item = client.post(f"/api/projects/{pid}/next", headers=member.headers).json["item"]
     assert item["image_url"].startswith("/media/items/")
     login(client, "s", stranger.password)
     assert client.get(item["image_url"]).status_code == 404

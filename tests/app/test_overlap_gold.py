@@ -12,7 +12,7 @@ from labelapp.models import Annotation, Item, Project, QueueEntry
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.projects import update_settings
 from tests.app.factories import make_project, make_user
-from tests.conftest import login
+from tests.conftest import csrf_token_from, login
 
 
 def label_all(client, project_id: int, who, answer="spam") -> list[int]:  # noqa: ANN001
@@ -80,8 +80,15 @@ def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(client, sess
     assert gold_ids <= set(served_a) and gold_ids <= set(served_b)
     assert len(set(served_a) - gold_ids) == 5  # alice (first) took all work items
     # The project page counts like the queue: gold answers are not work left or labels given.
-    login(client, alice.username, alice.password)
+    # Reviewers see the gold answers apart; annotators are not told there are any.
+    lead = make_user(sessions, "lead", "sme", (project_id,))
+    login(client, lead.username, lead.password)
     page = client.get(f"/projects/{project_id}").get_data(as_text=True)
     assert re.search(r'>0</div><div class="label">still need labels<', page)
     assert re.search(r'>9</div><div class="label">labels given by annotators', page)  # 7 + 2
     assert "(+ 2 gold answers)" in page
+    client.post("/logout", data={"csrf_token": csrf_token_from(page)})
+    login(client, alice.username, alice.password)
+    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert re.search(r'>9</div><div class="label">labels given by annotators', page)
+    assert "gold answers" not in page and "gold.csv" not in page
