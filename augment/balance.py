@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class BalanceReport:
     chi2_p_value: float | None
     chi2_dof: int | None
     notes: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # evaluation splits too small to trust, and why
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the manifest and the API)."""
@@ -42,6 +44,7 @@ class BalanceReport:
             "chi2_p_value": None if self.chi2_p_value is None else round(self.chi2_p_value, 6),
             "chi2_dof": self.chi2_dof,
             "notes": dict(self.notes),
+            "warnings": list(self.warnings),
         }
 
 
@@ -52,6 +55,7 @@ def balance_report(
     *,
     split_names: tuple[str, ...] = ("train", "dev", "test"),
     notes: dict[str, int] | None = None,
+    warnings: Sequence[str] = (),
 ) -> BalanceReport:
     """Tabulate ``labels`` by ``splits`` (rows without a split are left out) and test independence."""
     from scipy.stats import chi2_contingency
@@ -75,4 +79,5 @@ def balance_report(
     if table.shape[0] >= 2 and table.shape[1] >= 2:
         result = chi2_contingency(table.to_numpy())
         chi2, p_value, dof = float(result.statistic), float(result.pvalue), int(result.dof)
-    return BalanceReport(counts, proportions, source_counts, chi2, p_value, dof, dict(notes or {}))
+    return BalanceReport(counts, proportions, source_counts, chi2, p_value, dof, dict(notes or {}),
+                         tuple(warnings))  # fmt: skip

@@ -11,8 +11,9 @@ Rules, in order:
 2. Items linked by the same group key, the same content hash, the same normalized text or a
    near-duplicate text form one component; a component never straddles splits.
 3. Unless ``resplit=True``, an item with an existing split keeps it, and new items join the split
-   of their component's placed items. A non-human item found in dev/test goes to train; a component
-   whose placed items disagree (e.g. a new duplicate link) moves wholly to its majority split.
+   of their component's placed items (their majority, human items first, when a new duplicate
+   link joins items placed apart: those keep their splits, and the report counts the component
+   as straddling). The one move: a non-human item found in dev/test goes to train.
 4. The remaining components with human items are placed so that, per label, human counts approach
    ``ratios``: multi-item components greedily (largest first, each where it best fills what its
    labels still need), then single items by a seeded shuffle per label. Components with no human
@@ -32,6 +33,8 @@ from augment.duplicates import find_duplicates, linked_components
 
 SPLIT_NAMES = ("train", "dev", "test")
 HUMAN_SOURCES = ("human", "adjudicated")
+# An evaluation split with fewer items of a class than this gets a warning in the report.
+MIN_EVAL_PER_CLASS = 10
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ def assign_splits(
     n_components = int(component.max()) + 1 if len(component) else 0
 
     comp_split = np.full(n_components, -1, dtype=np.int64)
+    keep: np.ndarray | None = None  # per row: the split a placed item keeps (-1: not placed)
     if "split" in sub and not resplit:
         existing = sub["split"].astype("string")
         unknown = existing.notna() & ~existing.isin(names)
@@ -189,8 +193,11 @@ def assign_splits(
             has_vote = votes.sum(axis=1) > 0
             chosen = n_splits - 1 - np.argmax(votes[:, ::-1], axis=1)
             comp_split[has_vote] = chosen[has_vote]
-            now = comp_split[component[placed]]
-            notes["moved_to_keep_component_together"] = int((now != fixed[placed]).sum())
+            apart = comp_split[component[placed]] != fixed[placed]
+            notes["kept_split_in_straddling_component"] = int(apart.sum())
+            notes["straddling_components"] = int(np.unique(component[placed[apart]]).size)
+            keep = np.full(len(sub), -1, dtype=np.int64)
+            keep[placed] = fixed[placed]
 
     human_per_component = np.bincount(component[human], minlength=n_components)
     comp_split[(comp_split < 0) & (human_per_component == 0)] = 0
@@ -235,6 +242,8 @@ def assign_splits(
         remaining[:, label] -= allocation
 
     row_split = comp_split[component] if len(component) else np.empty(0, dtype=np.int64)
+    if keep is not None:  # placed items keep their split (weak ones in dev/test moved above)
+        row_split = np.where(keep >= 0, keep, row_split)
     weak_in_eval = ~human & (row_split > 0)
     notes["weak_left_out_in_eval_component"] = int(weak_in_eval.sum())
     row_split = np.where(weak_in_eval, -1, row_split)
@@ -256,11 +265,53 @@ def assign_splits(
     splits = pd.Series(categories, index=items.index, name="split").astype("string")
     components = pd.Series(component_of_row, index=items.index, name="component")
     sources_out = source.to_numpy()[inverse]
+    human_out = np.zeros(len(frame), dtype=bool)
+    human_out[rows] = human
     report = balance_report(
         splits,
         label_keys(items["label"]),
         pd.Series(sources_out, index=items.index),
         split_names=tuple(names),
         notes=notes,
+        warnings=eval_warnings(splits, label_keys(items["label"]),
+                               pd.Series(human_out[inverse], index=items.index), names,
+                               ratio_array, human_sources),  # fmt: skip
     )
     return SplitResult(splits=splits, report=report, components=components)
+
+
+def eval_warnings(
+    splits: pd.Series,
+    labels: pd.Series,
+    human: pd.Series,
+    names: Sequence[str],
+    ratios: np.ndarray,
+    human_sources: Sequence[str] = HUMAN_SOURCES,
+    min_per_class: int = MIN_EVAL_PER_CLASS,
+) -> list[str]:
+    """Why the evaluation splits (all but the first) cannot be trusted, if they cannot: empty, or
+    fewer than ``min_per_class`` items of a class, each with its reason."""
+    out: list[str] = []
+    kinds = " or ".join(repr(s) for s in human_sources)
+    classes = sorted(labels[human & labels.notna()].astype(str).unique())
+    per_class_total = labels[human].astype(str).value_counts()
+    for name, ratio in zip(list(names)[1:], ratios[1:], strict=True):
+        if ratio <= 0:
+            continue
+        in_split = labels[(splits == name).fillna(False).to_numpy()].astype(str)
+        if in_split.empty:
+            if not human.any():
+                out.append(f"{name} is empty: no item has a label of source {kinds}, and "
+                           "only those go to evaluation splits")  # fmt: skip
+            else:
+                out.append(f"{name} is empty: only {int(human.sum())} item(s) have a label of "
+                           f"source {kinds}; label more items")  # fmt: skip
+            continue
+        counts = in_split.value_counts()
+        for label in classes:
+            n = int(counts.get(label, 0))
+            if n < min_per_class:
+                out.append(f"{name} holds {n} item(s) of {label!r}, fewer than {min_per_class}: "
+                           f"{int(per_class_total.get(label, 0))} {label!r} item(s) have a label "
+                           f"of source {kinds} in all")  # fmt: skip
+    return out

@@ -110,6 +110,12 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
         + (f"; {summary['n_augmented']:,} augmented copies in train" if summary["n_augmented"] else "")
         + f" -> {version.out_dir}"
     )
+    if summary["moves"]:
+        moved = ", ".join(f"{move} {n:,}" for move, n in summary["moves"].items())
+        click.echo(f"items that changed split: {moved}"
+                   + ("" if request.resplit else " (labels no longer from people leave dev/test)"))  # fmt: skip
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @export.command("versions")
@@ -122,7 +128,7 @@ def versions(project: str, as_json: bool) -> None:
 
     with database() as session:
         project_id = get_project_by_name(session, project).id
-        rows = [version_summary(v) for v in list_versions(session, project_id)]
+        rows = [version_summary(v, local=True) for v in list_versions(session, project_id)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

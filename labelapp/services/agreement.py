@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from labelapp import config
 from labelapp.models import (
+    REVIEWER_ROLES,
     Annotation,
     Guideline,
     Item,
@@ -36,12 +37,9 @@ from labelapp.models import (
     User,
     utcnow,
 )
-from labelapp.services.adjudication import (
-    REVIEWER_ROLES,
-    adjudication_summary,
-    with_open_backlog,
-)
+from labelapp.services.adjudication import adjudication_summary, with_open_backlog
 from labelapp.services.errors import UserError
+from labelapp.services.labels import human_labels
 from labelapp.services.projects import (
     current_guideline,
     require_role,
@@ -348,7 +346,7 @@ def model_comparison(
     }
     if project.multi_label:
         return {**base, "available": False, "reason": "single-label projects only"}
-    labels = consensus_labels(answers)
+    labels = human_labels(session, project)
     overlap = set(report.human_level.pairs["item"].tolist())
     counts = Counter(labels.values())
     if len(counts) < 2 or min(counts.values()) < 2:
@@ -371,21 +369,6 @@ def model_comparison(
         "n_items": int(table.loc["overall", "items"]),
         "table": records,
     }
-
-
-def consensus_labels(answers: Answers) -> dict[int, str]:
-    """One training label per item, as the queue's retrain picks it: the majority of the single
-    (non-ambiguous) labels, items with a tied top left out."""
-    table = answers.table
-    if table.empty:
-        return {}
-    counts = table.groupby(["item", "label"]).size().rename("n").reset_index()
-    counts = counts.sort_values(["item", "n"], ascending=[True, False], kind="stable")
-    top = counts.groupby("item").head(2)
-    first = top.groupby("item").nth(0).set_index("item")
-    second = top.groupby("item").nth(1).set_index("item")["n"].reindex(first.index).fillna(0)
-    keep = first[first["n"] > second]
-    return dict(zip(keep.index.tolist(), keep["label"].tolist(), strict=True))
 
 
 def _num(value: Any) -> Any:

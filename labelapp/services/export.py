@@ -1,22 +1,11 @@
 """Export a project as a dataset version: resolve labels, split, write files, record the version.
 
-Each item's label and its source, first rule that applies:
-
-1. its latest adjudication (``kind="adjudicate"``): source ``adjudicated``;
-2. its annotators' current labels (:func:`~labelapp.services.overview.live_labels`): all agree
-   and nobody said "ambiguous": ``human``; otherwise a strict majority (an "ambiguous" answer is a
-   vote that cannot win): ``majority``, which stays in train; a tie: left out;
-3. its imported label (an annotation with no user), under the import's source name (e.g.
-   ``uci``, ``gold``; Label Studio annotations keep ``human``/``adjudicated`` and win over
-   predictions imported beside them); otherwise the latest import counts;
-4. its latest probabilistic label (``label_model`` before ``propagation``) with its confidence:
-   train only, and only from ``min_confidence`` up.
-
-"Ambiguous" is never a training class: an item whose only answer is ambiguous is left out. The
-library (:mod:`labelapp.export`) splits and writes; this module reads the rows, stores the splits
-back on the items (so the next export keeps them) and records a :class:`DatasetVersion` whose
-snapshot lives in the data directory (``versions/project-<id>/v<N>.parquet``).
-"""
+Each item's label, its source and confidence come from :mod:`labelapp.services.labels` (one rule
+for every feature). Human labels may go to any split; weak ones (imported predictions, label
+model, propagation) stay in train, and probabilistic labels only from ``min_confidence`` up.
+The library (:mod:`labelapp.export`) splits and writes; this module reads the rows, stores the
+splits back on the items (so the next export keeps them) and records a :class:`DatasetVersion`
+whose snapshot lives in the data directory (``versions/project-<id>/v<N>.parquet``)."""
 
 from __future__ import annotations
 
@@ -26,7 +15,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,25 +27,22 @@ import labelapp
 from labelapp import config
 from labelapp.db import session_scope
 from labelapp.models import (
-    Annotation,
     DatasetVersion,
     Item,
     Job,
     LabelingFunction,
     LabelModelRun,
-    ProbLabel,
     Project,
 )
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.jobs import handler
-from labelapp.services.overview import live_labels
+from labelapp.services.labels import ResolvedLabels, resolve_labels
 from labelapp.services.queue import start_write
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
-WEAK_SOURCES = ("label_model", "propagation")  # in order of preference
 _ID_CHUNK = 10_000  # ids per IN (...): below SQLite's and PostgreSQL's bound-parameter limits
 Progress = Callable[[float, str], None]
 # Share of a job's progress bar per stage: reading rows, the library's stages, storing the version.
@@ -142,6 +128,8 @@ def request_from(values: Mapping[str, Any], *, augment: dict[str, Any] | None = 
             "seed must be an integer, min_confidence a number in [0, 1] and ratios three numbers "
             "like 0.8,0.1,0.1"
         ) from None
+    if not 0 <= seed < 2**32:
+        raise UserError(f"seed must be between 0 and {2**32 - 1}, got {seed}")
     resplit = values.get("resplit") in (True, "true", "on", "1", 1)
     return ExportRequest(fmt=fmt, seed=seed, ratios=ratios, min_confidence=min_confidence,  # type: ignore[arg-type]
                          resplit=resplit, augment=augment)  # fmt: skip
@@ -191,145 +179,6 @@ def plan_from_user(value: Any, copies: Any = None) -> dict[str, Any] | None:
             raise UserError(f"augmented copies per item must be between 1 and 20, got {copies}")
         plan["copies"] = copies
     return plan
-
-
-# --- labels --------------------------------------------------------------------------------
-
-
-@dataclass
-class ResolvedLabels:
-    """Per item id: ``(labels, source, confidence)``; what was left out and why; the runs used."""
-
-    labels: dict[int, tuple[list[str], str, float]] = field(default_factory=dict)
-    left_out: Counter = field(default_factory=Counter)
-    label_model_runs: list[int] = field(default_factory=list)
-
-
-def human_vote(answers: list[list[str]], ambiguous: set[str]) -> tuple[list[str], str] | None:
-    """Annotators' answers -> ``(labels, "human" | "majority")``, or None (a tie, or only
-    "ambiguous"). An ambiguous answer counts against unanimity and as a vote that cannot win."""
-    if len(answers) == 1 and answers[0] and not ambiguous.intersection(answers[0]):
-        return sorted(answers[0]), "human"  # the common case, without a Counter
-    votes = Counter(tuple(sorted(a)) for a in answers if a and not ambiguous.intersection(a))
-    n_ambiguous = sum(1 for a in answers if ambiguous.intersection(a))
-    if not votes:
-        return None
-    (top, n), *rest = votes.most_common()
-    if not rest and n_ambiguous == 0:
-        return list(top), "human"
-    return (list(top), "majority") if n > max(rest[0][1] if rest else 0, n_ambiguous) else None
-
-
-def _latest_imported(session: Session, project_id: int) -> dict[int, tuple[list[str], str]]:
-    """Per item, its imported label (annotations without a user): the latest of its most trusted
-    source (see :func:`_standing`), as (labels, source)."""
-    a = Annotation
-    ranked = (
-        select(
-            a.id,
-            a.item_id,
-            a.source,
-            a.labels,
-            func.row_number()
-            .over(partition_by=(a.item_id, a.source), order_by=a.id.desc())
-            .label("rank"),
-        )
-        .where(a.project_id == project_id, a.user_id.is_(None), a.kind == "label")
-        .subquery()
-    )
-    rows = session.execute(
-        select(ranked.c.item_id, ranked.c.source, ranked.c.labels)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.id)
-    )
-    out: dict[int, tuple[list[str], str]] = {}
-    for item_id, source, labels in rows:  # in id order: a later row of equal standing wins
-        held = out.get(item_id)
-        if held is None or _standing(source) <= _standing(held[1]):
-            out[item_id] = (list(labels), source)
-    return out
-
-
-def _standing(source: str) -> int:
-    """Imported sources in order of trust: adjudicated, human (e.g. Label Studio annotations
-    beside its predictions), then any other (the latest of those)."""
-    return {"adjudicated": 0, "human": 1}.get(source, 2)
-
-
-def _latest_weak(session: Session, project_id: int) -> dict[int, tuple[str, str, float, int | None]]:
-    """Per item, its latest probabilistic label, label model before propagation."""
-    p = ProbLabel
-    ranked = (
-        select(
-            p.item_id,
-            p.source,
-            p.label,
-            p.confidence,
-            p.label_model_run_id,
-            func.row_number()
-            .over(partition_by=(p.item_id, p.source), order_by=p.id.desc())
-            .label("rank"),
-        )
-        .where(p.project_id == project_id, p.source.in_(WEAK_SOURCES))
-        .subquery()
-    )
-    rows = session.execute(select(ranked).where(ranked.c.rank == 1)).all()
-    out: dict[int, tuple[str, str, float, int | None]] = {}
-    for item_id, source, label, confidence, run_id, _rank in rows:
-        held = out.get(item_id)
-        if held is None or WEAK_SOURCES.index(source) < WEAK_SOURCES.index(held[0]):
-            out[item_id] = (source, label, float(confidence), run_id)
-    return out
-
-
-def resolve_labels(session: Session, project: Project) -> ResolvedLabels:
-    """Each item's training label and its source, by the rules in the module docstring."""
-    ambiguous = {lab.name for lab in project.labels if lab.is_ambiguous}
-    out = ResolvedLabels()
-    a = Annotation
-    for item_id, labels in session.execute(
-        select(a.item_id, a.labels)
-        .where(a.project_id == project.id, a.kind == "adjudicate")
-        .order_by(a.id)  # the latest adjudication wins
-    ):
-        out.labels[item_id] = (list(labels), "adjudicated", 1.0)
-
-    answers: dict[int, list[list[str]]] = {}
-    for item_id, _user, labels in live_labels(session, project.id):
-        answers.setdefault(item_id, []).append(labels)
-    decided = set(out.labels)
-    for item_id, given in answers.items():
-        if item_id in decided:
-            continue
-        decided.add(item_id)  # humans answered: a weaker source never overrides them
-        vote = human_vote(given, ambiguous)
-        if vote is None:
-            out.left_out["annotators tied or only 'ambiguous'"] += 1
-        else:
-            out.labels[item_id] = (vote[0], vote[1], 1.0)
-
-    for item_id, (labels, source) in _latest_imported(session, project.id).items():
-        if item_id in decided:
-            continue
-        decided.add(item_id)
-        chosen = [x for x in labels if x not in ambiguous]
-        if chosen:
-            out.labels[item_id] = (chosen, source, 1.0)
-        else:
-            out.left_out["imported as 'ambiguous'"] += 1
-
-    runs = set()
-    for item_id, (source, label, confidence, run_id) in _latest_weak(session, project.id).items():
-        if item_id in decided:
-            continue
-        labels = label.split("|") if project.multi_label else [label]
-        if ambiguous.intersection(labels):
-            continue
-        out.labels[item_id] = (labels, source, confidence)
-        if run_id is not None:
-            runs.add(int(run_id))
-    out.label_model_runs = sorted(runs)
-    return out
 
 
 # --- rows ----------------------------------------------------------------------------------
@@ -528,9 +377,12 @@ def export_project(
     splits = result.splits.astype(object).where(result.splits.notna(), None)
     previous = items["split"].astype(object).where(items["split"].notna(), None)
     changed: dict[str | None, list[int]] = {}  # new split -> items that move there
+    moves: Counter = Counter()  # "dev->train": items that had a split and got another one
     for item_id, old, new in zip(items["item_id"], previous, splits, strict=True):
         if old != new and (new is not None or request.resplit):
             changed.setdefault(new, []).append(int(item_id))
+            if old is not None:
+                moves[f"{old}->{new}"] += 1
     manifest_sha256 = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
     params = {
         **request.to_params(),
@@ -542,6 +394,7 @@ def export_project(
         "items_per_source": {
             str(k): int(v) for k, v in result.snapshot["label_source"].value_counts().items()
         },
+        "moves": dict(sorted(moves.items())),
         "job_id": job_id,
     }
     with session_scope(sessions) as session:
@@ -629,15 +482,18 @@ def version_snapshot(version: DatasetVersion) -> pd.DataFrame:
     path = version.params.get("snapshot")
     if not path or not Path(path).is_file():
         raise UserError(
-            f"the snapshot of version {version.version} is missing ({path}); it is kept in the "
-            "data directory where the export ran"
+            f"the snapshot of version {version.version} is missing from the data directory "
+            f"(versions/{Path(path).parent.name}/{Path(path).name}); it is kept on the machine "
+            "where the export ran"
         )
     return read_snapshot(path)
 
 
-def version_summary(version: DatasetVersion) -> dict[str, Any]:
+def version_summary(version: DatasetVersion, local: bool = False) -> dict[str, Any]:
     """JSON-ready: number, format, when; items per split and per label source; and the
-    manifest's row counts per split and label and per split and source (augmented copies in)."""
+    manifest's row counts per split and label and per split and source (augmented copies in).
+    ``local`` (the CLI, on the server) adds the folder it was written to: web answers never
+    name server paths."""
     manifest = version.manifest
     order = manifest.get("parameters", {}).get("split_names") or ["train", "dev", "test"]
 
@@ -651,7 +507,7 @@ def version_summary(version: DatasetVersion) -> dict[str, Any]:
         "format": version.format,
         "created_at": version.created_at.isoformat(),
         "created_by_id": version.created_by_id,
-        "out_dir": version.out_dir,
+        **({"out_dir": version.out_dir} if local else {}),
         "n_items": manifest.get("n_items"),
         "n_rows": manifest.get("n_rows"),
         "n_augmented": manifest.get("n_augmented", 0),
@@ -669,6 +525,9 @@ def version_summary(version: DatasetVersion) -> dict[str, Any]:
         },
         "manifest_sha256": version.manifest_sha256,
         "dataset_sha256": manifest.get("dataset_sha256"),
+        "moves": version.params.get("moves") or {},  # items that changed split, e.g. dev->train
+        # Evaluation splits too small to trust (empty, or under 10 items of a class) and why.
+        "warnings": list((manifest.get("split_report") or {}).get("warnings", [])),
     }
 
 

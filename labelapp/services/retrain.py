@@ -8,7 +8,6 @@ thousand rows keeps the swap short, so annotators' claims never wait on it.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Job, ModelRun, Project, QueueEntry
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import enqueue, handler
-from labelapp.services.overview import live_labels
+from labelapp.services.labels import human_labels
 from labelapp.services.queue import start_write
 
 # The data stack loads in the functions that use it: web workers start without it.
@@ -29,32 +28,6 @@ if TYPE_CHECKING:
 
 
 MIN_TOP_N = 2000
-
-
-def consensus_labels(session: Session, project: Project) -> dict[int, str]:
-    """One training label per item: an adjudication if there is one, else the majority of its
-    annotators' current labels (no ties, no 'ambiguous')."""
-    ambiguous = {lab.name for lab in project.labels if lab.is_ambiguous}
-    votes: dict[int, Counter] = {}
-    for item_id, _user, labels in live_labels(session, project.id):
-        chosen = [x for x in labels if x not in ambiguous]
-        if len(chosen) == 1:
-            votes.setdefault(item_id, Counter())[chosen[0]] += 1
-    out = {}
-    for item_id, counter in votes.items():
-        (top, n), *rest = counter.most_common(2) + [(None, 0)]
-        if n > rest[0][1]:
-            out[item_id] = top
-    # A reviewer's adjudication is the final word on a disputed item (the latest one counts).
-    rows = session.execute(
-        select(Annotation.item_id, Annotation.labels)
-        .where(Annotation.project_id == project.id, Annotation.kind == "adjudicate")
-        .order_by(Annotation.id)
-    )
-    for item_id, labels in rows:
-        if len(labels) == 1 and labels[0] not in ambiguous:
-            out[item_id] = labels[0]
-    return out
 
 
 def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, str]:
@@ -98,7 +71,7 @@ def retrain_project(
         through = session.scalar(
             select(func.max(Annotation.id)).where(Annotation.project_id == project_id)
         )
-        labels = consensus_labels(session, project)
+        labels = human_labels(session, project)
         ids, data, version = _project_data(session, project)
         strategy, batch_size, seed = project.strategy, project.batch_size, project.queue_seed
     progress(0.2, f"{len(labels)} labeled items, {len(ids)} in all")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Project
+from labelapp.services.labels import human_labels
 from labelapp.services.overview import live_labels
-from labelapp.services.retrain import consensus_labels
 from tests.app.factories import add_items, make_project, make_user
 
 
@@ -25,4 +25,4 @@ def test_adjudication_overrides_the_vote_but_keeps_answers(sessions, tmp_path) -
     with session_scope(sessions) as session:
         answers = sorted((u, tuple(lab)) for _, u, lab in live_labels(session, project_id))
         assert answers == [(ann.id, ("ham",)), (rev.id, ("ham",))]
-        assert consensus_labels(session, session.get(Project, project_id)) == {item_id: "spam"}
+        assert human_labels(session, session.get(Project, project_id)) == {item_id: "spam"}

@@ -129,19 +129,25 @@ def test_splits_are_stable_when_items_are_added(ag_news):
     assert set(new.unique()) == {"train", "dev", "test"}
 
 
-def test_a_previous_split_that_straddles_is_repaired():
+def test_placed_items_keep_their_split_and_a_straddle_is_reported():
+    """Without resplit nothing placed moves (an item's split is a promise); a duplicate link
+    found between items placed apart is counted, and a new copy joins one of them."""
     items = pd.DataFrame(
         {
-            "item_id": [1, 2, 3, 4],
-            "label": ["a", "a", "b", "b"],
-            "text": ["Buy cheap pills now", "buy CHEAP pills, now!", "hello there", "good song"],
-            "split": ["train", "test", "test", "dev"],
+            "item_id": [1, 2, 3, 4, 5],
+            "label": ["a", "a", "b", "b", "a"],
+            "text": ["Buy cheap pills now", "buy CHEAP pills, now!", "hello there", "good song",
+                     "BUY CHEAP PILLS NOW"],
+            "split": ["train", "test", "test", "dev", None],
         }
     )
     result = assign_splits(items, random_state=0)
-    assert result.splits.iloc[0] == result.splits.iloc[1]
-    assert list(result.splits.iloc[2:]) == ["test", "dev"]
-    assert result.report.notes["moved_to_keep_component_together"] == 1
+    assert list(result.splits.iloc[:4]) == ["train", "test", "test", "dev"]
+    assert result.splits.iloc[4] in ("train", "test")  # follows the items it duplicates
+    assert result.report.notes["straddling_components"] == 1
+    assert result.report.notes["kept_split_in_straddling_component"] == 1
+    assert list(assign_splits(items, random_state=0, resplit=True).splits.iloc[:2].unique()) in (
+        ["train"], ["dev"], ["test"])  # re-split: the duplicates go together again
 
 
 def test_seed_order_and_resplit(youtube):
@@ -199,3 +205,25 @@ def test_a_weak_item_kept_in_dev_by_an_old_split_moves_to_train():
     result = assign_splits(items, random_state=0, min_confidence=0.9)
     assert result.splits.tolist() == ["train", "test", "dev"]
     assert result.report.notes["weak_moved_from_eval_to_train"] == 1
+
+
+def test_evaluation_splits_too_small_to_trust_are_reported() -> None:
+    import pandas as pd
+
+    from augment.splits import assign_splits
+
+    balanced = pd.DataFrame({"item_id": range(400), "label": ["a", "b"] * 200})
+    assert assign_splits(balanced, random_state=0).report.warnings == ()
+    few_b = pd.DataFrame({"item_id": range(200), "label": ["a"] * 150 + ["b"] * 50})
+    warnings = assign_splits(few_b, random_state=0).report.warnings
+    assert warnings == (
+        "dev holds 5 item(s) of 'b', fewer than 10: 50 'b' item(s) have a label of source "
+        "'human' or 'adjudicated' in all",
+        "test holds 5 item(s) of 'b', fewer than 10: 50 'b' item(s) have a label of source "
+        "'human' or 'adjudicated' in all",
+    )
+    imported = balanced.assign(label_source="import:comments.csv", confidence=1.0)
+    report = assign_splits(imported, random_state=0).report
+    assert [w.split(":")[0] for w in report.warnings] == ["dev is empty", "test is empty"]
+    assert "only those go to evaluation splits" in report.warnings[0]
+    assert report.to_dict()["warnings"] == list(report.warnings)

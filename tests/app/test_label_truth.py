@@ -1,0 +1,130 @@
+"""One label truth: every case of how an item gets its label, in one project, and retrain,
+agreement and export all see the same label and source for each item."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from labelapp.db import session_scope
+from labelapp.models import Annotation, Item, LabelModelRun, ProbLabel, Project
+from labelapp.services.imports import ImportOptions, import_path
+from labelapp.services.labels import human_labels, resolve_labels
+from tests.app.factories import make_project, make_user
+
+# external id -> (answers of ann, bob, cat; None = no answer), then what the item must resolve to
+ANSWERS = {
+    "unanimous": ("spam", "spam", None),
+    "majority": ("ham", "ham", "spam"),
+    "tie": ("spam", "ham", None),
+    "ambiguous_and_one": ("spam", "ambiguous", None),
+    "only_ambiguous": ("ambiguous", None, None),
+    "adjudicated": ("ham", "spam", None),
+    "gold_disputed": ("ham", None, None),
+}
+EXPECTED = {
+    "unanimous": (["spam"], "human"),
+    "majority": (["ham"], "majority"),
+    "tie": None,  # waits for adjudication
+    "ambiguous_and_one": None,  # "ambiguous" is a vote that cannot win: a tie
+    "only_ambiguous": None,
+    "adjudicated": (["spam"], "adjudicated"),
+    "gold_disputed": (["spam"], "gold"),  # the known answer, whatever was said
+    "imported_human": (["ham"], "human"),
+    "imported_weak": (["spam"], "import:weak.csv"),
+    "weak_only": (["ham"], "label_model"),
+    "nothing": None,
+}
+
+
+@pytest.fixture
+def project(client, sessions, tmp_path):  # noqa: ANN001, ANN201
+    pid = make_project(sessions, "truth", ("ham", "spam"), allow_ambiguous=True)
+    items = tmp_path / "items.csv"
+    ids = [*ANSWERS, "imported_weak", "weak_only", "nothing"]
+    ids.remove("gold_disputed")
+    items.write_text("id,text\n" + "".join(f"{i},text of {i}\n" for i in ids))
+    human = tmp_path / "human.csv"
+    human.write_text("id,text,answer\nimported_human,text of imported_human,ham\n")
+    weak = tmp_path / "weak.csv"
+    weak.write_text("id,text,answer\nimported_weak,text of imported_weak,spam\n")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,text,answer\ngold_disputed,text of gold_disputed,spam\n")
+    with session_scope(sessions) as session:
+        proj = session.get(Project, pid)
+        import_path(session, proj, items)
+        import_path(session, proj, human, ImportOptions(label_col="answer", label_source="human"))
+        import_path(session, proj, weak, ImportOptions(label_col="answer"))
+        import_path(session, proj, gold, ImportOptions(label_col="answer", gold=True))
+        ref = dict(session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all())
+    people = [make_user(sessions, n, "annotator", (pid,)) for n in ("ann", "bob", "cat")]
+    sme = make_user(sessions, "sid", "sme", (pid,))
+    with session_scope(sessions) as session:
+        for ext, answers in ANSWERS.items():
+            for person, label in zip(people, answers, strict=True):
+                if label is not None:
+                    session.add(Annotation(item_id=ref[ext], project_id=pid, user_id=person.id,
+                                           kind="label", labels=[label]))  # fmt: skip
+        session.add(Annotation(item_id=ref["adjudicated"], project_id=pid, user_id=sme.id,
+                               kind="adjudicate", source="adjudication", labels=["spam"],
+                               note="the guideline says links are spam"))  # fmt: skip
+        run = LabelModelRun(project_id=pid, kind="label_model", lf_ids=[], metrics={})
+        session.add(run)
+        session.flush()
+        for ext, label in (("weak_only", "ham"), ("unanimous", "ham"), ("tie", "ham")):
+            session.add(ProbLabel(project_id=pid, item_id=ref[ext], source="label_model",
+                                  label=label, confidence=0.93, probs=[0.93, 0.07],
+                                  label_model_run_id=run.id))  # fmt: skip
+    return pid, ref
+
+
+def test_every_case_resolves_by_the_one_rule(sessions, project) -> None:  # noqa: ANN001
+    pid, ref = project
+    with session_scope(sessions) as session:
+        resolved = resolve_labels(session, session.get(Project, pid))
+    got = {ext: resolved.labels.get(item_id) for ext, item_id in ref.items()}
+    for ext, expected in EXPECTED.items():
+        if expected is None:
+            assert got[ext] is None, ext
+        else:
+            assert got[ext][:2] == expected, ext
+    assert got["weak_only"][2] == pytest.approx(0.93)
+    # Humans outrank a label model that disagrees with them (unanimous, tie).
+    assert got["unanimous"][0] == ["spam"]
+
+
+def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, monkeypatch) -> None:  # noqa: ANN001
+    from active_learning import retrain as library
+    from labelapp.services.agreement import project_agreement
+    from labelapp.services.export import export_items
+    from labelapp.services.retrain import retrain_project
+
+    pid, ref = project
+    by_id = {item_id: ext for ext, item_id in ref.items()}
+    human = {ext: e for ext, e in EXPECTED.items() if e and e[1] in ("human", "majority",
+                                                                       "adjudicated", "gold")}
+    with session_scope(sessions) as session:
+        proj = session.get(Project, pid)
+        assert {by_id[i]: lab for i, lab in human_labels(session, proj).items()} == {
+            ext: e[0][0] for ext, e in human.items()}  # fmt: skip
+        frame, _ = export_items(session, proj)
+        exported = {by_id[i]: (lab, src) for i, lab, src in
+                    frame[["item_id", "label", "label_source"]].itertuples(index=False)}  # fmt: skip
+        assert exported == {ext: (e[0][0], e[1]) for ext, e in EXPECTED.items() if e}
+        model = project_agreement(session, proj, use_cache=False).model
+    assert model["available"], model
+    assert model["n_train_items"] == len(human)
+
+    seen: dict[str, str] = {}
+    real = library.retrain_and_score
+
+    def spy(data, positions, labels, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.update({by_id[ids[p]]: lab for p, lab in zip(positions, labels, strict=True)})
+        return real(data, positions, labels, **kwargs)
+
+    with session_scope(sessions) as session:
+        ids = list(session.scalars(select(Item.id).where(Item.project_id == pid)
+                                   .order_by(Item.position)))  # fmt: skip
+    monkeypatch.setattr(library, "retrain_and_score", spy)
+    retrain_project(sessions, pid)
+    assert seen == {ext: e[0][0] for ext, e in human.items()}
