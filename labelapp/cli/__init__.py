@@ -9,6 +9,7 @@ from labelapp.cli.export import export
 from labelapp.cli.imports import import_command
 from labelapp.cli.lf import lf
 from labelapp.cli.projects import projects
+from labelapp.cli.review import review
 from labelapp.cli.serve import serve
 from labelapp.cli.simulate import simulate
 from labelapp.cli.users import users
@@ -22,6 +23,6 @@ def main() -> None:
 
 
 for command in (
-    agreement, db, demo, export, import_command, lf, projects, serve, simulate, users, ws
+    agreement, db, demo, export, import_command, lf, projects, review, serve, simulate, users, ws
 ):
     main.add_command(command)

@@ -3,20 +3,26 @@
 from labelapp.models.base import Base, utcnow
 from labelapp.models.items import Annotation, ImportBatch, Item, QueueEntry
 from labelapp.models.projects import Guideline, Label, Project
+from labelapp.models.review import FLAG_REASONS, Flag, LabelIssue, LabelIssueRun
 from labelapp.models.runs import DatasetVersion, Job, ModelRun
-from labelapp.models.users import ROLES, Membership, User
+from labelapp.models.users import REVIEWER_ROLES, ROLES, Membership, User
 from labelapp.models.weak import LabelingFunction, LabelModelRun, ProbLabel, WeakLabel
 
 __all__ = [
+    "FLAG_REASONS",
+    "REVIEWER_ROLES",
     "ROLES",
     "Annotation",
     "Base",
     "DatasetVersion",
+    "Flag",
     "Guideline",
     "ImportBatch",
     "Item",
     "Job",
     "Label",
+    "LabelIssue",
+    "LabelIssueRun",
     "LabelModelRun",
     "LabelingFunction",
     "Membership",

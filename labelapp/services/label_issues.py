@@ -1,0 +1,196 @@
+"""Scan a project for labels that are likely wrong: the label-issue job.
+
+Every item with a label people gave (:func:`labelapp.services.labels.human_labels`) is scored
+by :func:`active_learning.label_issues.detect_label_issues`: out-of-sample class probabilities
+(k-fold cross-validation on the project's features) with confident learning, plus annotators
+who disagree, LF votes against the label with a confident label model, and near-duplicates with
+another label. A scan is a :class:`LabelIssueRun` with a :class:`LabelIssue` row per scored item
+(score, suggested label, reasons); the latest run is what the review shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelapp import config
+from labelapp.db import session_scope
+from labelapp.models import Item, Job, LabelIssue, LabelIssueRun, ProbLabel, Project
+from labelapp.services.errors import NotFound, UserError
+from labelapp.services.jobs import handler
+from labelapp.services.labels import human_labels
+from labelapp.services.overview import live_labels
+from labelapp.services.queue import start_write
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Progress = Callable[[float, str], None]
+MIN_PER_CLASS = 2  # cross-validation needs two labeled items of a class at the least
+_CHUNK = 5_000
+
+
+def _quiet(_fraction: float, _message: str) -> None:
+    pass
+
+
+def scan(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    *,
+    job_id: int | None = None,
+    progress: Progress = _quiet,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Score every human label of the project, store the scan, and return its summary with
+    the flagged items, most likely wrong first."""
+    import numpy as np
+
+    from active_learning.label_issues import detect_label_issues
+
+    progress(0.05, "reading labels")
+    with session_scope(sessions) as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"no project {project_id}")
+        if project.multi_label:
+            raise UserError("label-issue scans need a single-label project")
+        classes = [lab.name for lab in project.labels if not lab.is_ambiguous]
+        labels = human_labels(session, project)
+        ids = np.array(sorted(labels), dtype=np.int64)
+        given = [labels[int(i)] for i in ids]
+        _check(given, classes)
+        rows = _items(session, ids)
+        votes = _votes(session, project_id, ids, classes)
+        lm_probs = _label_model_probs(session, project_id, ids, len(classes))
+        is_image = project.task_type == "image"
+    progress(0.2, f"featurizing {len(ids):,} labeled items")
+    X, texts = _features(rows, is_image)
+    pairs = None
+    if texts is not None:
+        from augment.duplicates import near_duplicate_pairs
+
+        pairs = near_duplicate_pairs(texts)
+    progress(0.4, "cross-validating and scoring")
+    issues = detect_label_issues(
+        given, X=X, classes=classes, votes=votes, lm_probs=lm_probs, duplicate_pairs=pairs,
+        item_ids=[r[1] for r in rows], random_state=random_state,
+    )  # fmt: skip
+    progress(0.85, "storing the scan")
+    flagged = issues.flagged
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelIssueRun(project_id=project_id, job_id=job_id, n_scored=len(ids),
+                            n_flagged=int(flagged.sum()),
+                            params={"classes": classes, "random_state": random_state,
+                                    "n_estimated": int(issues.n_estimated)})  # fmt: skip
+        session.add(run)
+        session.flush()
+        records = [
+            {"run_id": run.id, "item_id": int(ids[i]), "label": given[i],
+             "suggested": str(issues.suggested[i]), "score": round(float(issues.scores[i]), 6),
+             "flagged": bool(flagged[i]), "reasons": list(issues.reasons[i])}
+            for i in range(len(ids))
+        ]  # fmt: skip
+        for start in range(0, len(records), _CHUNK):
+            session.execute(insert(LabelIssue), records[start : start + _CHUNK])
+        run_id = run.id
+    top = [
+        {"id": rows[i][1], "item_id": int(ids[i]), "label": given[i],
+         "suggested": str(issues.suggested[i]), "score": round(float(issues.scores[i]), 4),
+         "reasons": list(issues.reasons[i])}
+        for i in issues.order if flagged[i]
+    ]  # fmt: skip
+    progress(1.0, f"{int(flagged.sum()):,} of {len(ids):,} labels flagged")
+    return {"run_id": run_id, "scored": len(ids), "flagged": int(flagged.sum()), "top": top}
+
+
+def _check(given: list[str], classes: list[str]) -> None:
+    counts = {c: given.count(c) for c in classes}
+    enough = [c for c, n in counts.items() if n >= MIN_PER_CLASS]
+    if len(enough) < 2:
+        raise UserError(
+            f"a scan needs at least {MIN_PER_CLASS} labeled items of two classes; the project has "
+            + ", ".join(f"{n} {c!r}" for c, n in counts.items())
+            + " (labels from annotators, adjudication or gold count)"
+        )
+
+
+def _items(session: Session, ids: np.ndarray) -> list[tuple[int, str, str | None, str | None]]:
+    """(id, external id, text, image path) of ``ids``, in that order."""
+    found: dict[int, tuple] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = [int(i) for i in ids[start : start + _CHUNK]]
+        for row in session.execute(
+            select(Item.id, Item.external_id, Item.text, Item.image_path).where(Item.id.in_(chunk))
+        ):
+            found[row[0]] = tuple(row)
+    return [found[int(i)] for i in ids]
+
+
+def _features(rows: list[tuple], is_image: bool) -> tuple[Any, list[str] | None]:
+    """Features of the labeled items (TF-IDF for text, pixels for images) and their texts."""
+    if is_image:
+        from active_learning.image_features import pixel_features
+
+        media = config.media_dir()
+        return pixel_features([media / r[3] for r in rows]), None
+    from active_learning.text_features import TextFeaturizer
+
+    texts = [r[2] or "" for r in rows]
+    return TextFeaturizer().fit_transform(texts), texts
+
+
+def _votes(session: Session, project_id: int, ids: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Per labeled item, how many annotators currently say each class."""
+    import numpy as np
+
+    position = {int(item_id): i for i, item_id in enumerate(ids)}
+    column = {c: j for j, c in enumerate(classes)}
+    votes = np.zeros((len(ids), len(classes)))
+    for item_id, _user, answer in live_labels(session, project_id):
+        row = position.get(item_id)
+        if row is not None and len(answer) == 1 and answer[0] in column:
+            votes[row, column[answer[0]]] += 1
+    return votes
+
+
+def _label_model_probs(
+    session: Session, project_id: int, ids: np.ndarray, n_classes: int
+) -> np.ndarray | None:
+    """The latest label-model probabilities per labeled item (NaN rows: no LF voted)."""
+    import numpy as np
+
+    latest = (
+        select(func.max(ProbLabel.id))
+        .where(ProbLabel.project_id == project_id, ProbLabel.source == "label_model")
+        .group_by(ProbLabel.item_id)
+    )
+    rows = session.execute(select(ProbLabel.item_id, ProbLabel.probs).where(ProbLabel.id.in_(latest)))
+    position = {int(item_id): i for i, item_id in enumerate(ids)}
+    out = np.full((len(ids), n_classes), np.nan)
+    seen = False
+    for item_id, probs in rows:
+        row = position.get(item_id)
+        if row is not None and probs is not None and len(probs) == n_classes:
+            out[row] = probs
+            seen = True
+    return out if seen else None
+
+
+@handler("label_issues")
+def _job(sessions: sessionmaker[Session], job: Job, progress: Progress) -> dict[str, Any]:
+    result = scan(sessions, job.project_id, job_id=job.id, progress=progress)
+    return {**result, "top": result["top"][:50]}
+
+
+def latest_run(session: Session, project_id: int) -> LabelIssueRun | None:
+    return session.scalar(
+        select(LabelIssueRun)
+        .where(LabelIssueRun.project_id == project_id)
+        .order_by(LabelIssueRun.id.desc())
+        .limit(1)
+    )
