@@ -20,10 +20,10 @@ from active_learning.clustering import PoolClustering, cluster_pool
 from active_learning.committee import fit_committee
 from active_learning.feature_cache import FeatureCache
 from active_learning.feature_cache import data_version as content_version
-from active_learning.featurize import DEFAULT_CACHE, featurize_texts
+from active_learning.featurize import DEFAULT_CACHE, featurize_texts_as
 from active_learning.models import make_classifier
 from active_learning.priorities import pool_priorities
-from active_learning.strategies import get_strategy
+from active_learning.strategies import DEFAULT_STRATEGY, get_strategy
 
 #: Strategies that read a clustering of the pool, and its size parameter / default.
 CLUSTERED = {"cluster": ("n_clusters", None), "region": ("n_regions", 8)}
@@ -112,11 +112,12 @@ def strategy_state(
 
 
 def _features(
-    data: Any, version: str | None, featurizer: str, cache: FeatureCache
-) -> tuple[Any, str | None]:
-    """(feature matrix, data version or None when a matrix came without one)."""
+    data: Any, version: str | None, featurizer: str, cache: FeatureCache,
+    embedding_cache_dir: Any = None,
+) -> tuple[Any, str | None, str]:
+    """(feature matrix, data version or None when a matrix came without one, featurizer used)."""
     if sp.issparse(data) or (isinstance(data, np.ndarray) and data.ndim == 2):
-        return data, version
+        return data, version, featurizer
     if isinstance(data, str) or not isinstance(data, Sequence | np.ndarray):
         raise TypeError(
             "retrain_and_score: data must be a feature matrix (2-D array or scipy sparse) or a "
@@ -124,7 +125,11 @@ def _features(
         )
     texts = list(data)
     version = version or content_version(texts)
-    return featurize_texts(texts, kind=featurizer, version=version, cache=cache), version
+    X, used, _ = featurize_texts_as(
+        texts, kind=featurizer, version=version, cache=cache,
+        embedding_cache_dir=embedding_cache_dir,
+    )
+    return X, version, used
 
 
 def retrain_and_score(
@@ -132,11 +137,12 @@ def retrain_and_score(
     labeled_indices: Any,
     labels: Any,
     *,
-    strategy: str = "margin",
+    strategy: str = DEFAULT_STRATEGY,
     batch_size: int = 20,
     random_state: int = 0,
     data_version: str | None = None,
     featurizer: str = "tfidf",
+    embedding_cache_dir: Any = None,
     cache: FeatureCache | None = None,
     holdout_indices: Any = None,
     holdout_labels: Any = None,
@@ -149,19 +155,24 @@ def retrain_and_score(
 ) -> RescoreResult:
     """Fit on the human labels, score every row without a human label, measure on held-out ones.
 
-    ``data``: all of a project's items, as texts (featurized once per ``data_version`` and cached
+    ``labeled_indices`` should be in labeling order (oldest first): ``auto`` compares the model
+    with one fitted without the latest labels. ``data``: all of a project's items, as texts (featurized once per ``data_version`` and cached
     in ``cache``) or as a feature matrix. ``labeled_indices``/``labels``: row positions and their
     human labels. Held out for metrics: ``holdout_indices``/``holdout_labels`` if given (e.g. a
     dev split), else the labeled rows in a fixed ``holdout_size`` share of all rows
     (:func:`holdout_mask`); if that would leave fewer than 2 classes to train on, nothing is held
     out and ``metrics`` is None. ``extra_indices``/``extra_labels`` (e.g. confident weak labels)
-    are added to training only; those rows stay in the pool. Cluster and region strategies
+    are added to training only; those rows stay in the pool. ``featurizer="embeddings"`` keeps
+    each text's vector in ``embedding_cache_dir`` (by content hash) and falls back to TF-IDF when
+    the model cannot load (see :mod:`active_learning.features`). Cluster and region strategies
     cluster the pool once per data version (cached) unless ``clustering`` is given.
     """
     t0 = time.perf_counter()
     strat = get_strategy(strategy)
     cache = DEFAULT_CACHE if cache is None else cache
-    X, version = _features(data, data_version, featurizer, cache)
+    X, version, featurizer = _features(
+        data, data_version, featurizer, cache, embedding_cache_dir
+    )
     n_rows = X.shape[0]
     t_feat = time.perf_counter()
     params = dict(strategy_params or {})
@@ -226,7 +237,12 @@ def retrain_and_score(
     query_model = model
     if strategy in COMMITTEES:
         query_model = fit_query_model(strategy, base, X[fit_idx], fit_y, n_members, random_state)
-    state = strategy_state(strategy, X, fit_idx, fit_y, pool_idx, clustering, random_state)
+    # Human labels last, in the caller's order (oldest first): ``auto`` measures stability
+    # against the model without the most recent labels.
+    n_tr = train_idx.shape[0]
+    state_idx = np.concatenate([fit_idx[n_tr:], fit_idx[:n_tr]])
+    state_y = np.concatenate([fit_y[n_tr:], fit_y[:n_tr]])
+    state = strategy_state(strategy, X, state_idx, state_y, pool_idx, clustering, random_state)
     state.update(params)
     pri = pool_priorities(strat, query_model, X[pool_idx], batch, **state)
     timings["score_s"] = time.perf_counter() - t_fit

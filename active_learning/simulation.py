@@ -24,6 +24,10 @@ from active_learning.models import make_classifier
 from active_learning.retrain import CLUSTERED, COMMITTEES, fit_query_model, strategy_state
 from active_learning.strategies import get_strategy
 
+#: A batch size, or ``[(up_to_labels, batch), ...]``: ``batch`` labels per round while fewer
+#: than ``up_to_labels`` are labeled (the last entry's batch beyond), e.g. small batches first.
+BatchSchedule = int | Sequence[tuple[int, int]]
+
 CURVE_COLUMNS = ["strategy", "seed", "round", "n_labels", "accuracy", "f1_macro", "query_s"]
 Progress = Callable[[str, int, int], None]
 
@@ -40,12 +44,32 @@ def initial_labels(y_pool: np.ndarray, n: int, rng: np.random.Generator) -> np.n
     return order[:n]
 
 
-def _check_inputs(X: Any, y: Any, budget: int, batch_size: int, test_size: float) -> np.ndarray:
+def batch_for(schedule: BatchSchedule, n_labeled: int) -> int:
+    """The batch size a :data:`BatchSchedule` gives when ``n_labeled`` items are labeled."""
+    if isinstance(schedule, int | np.integer):
+        return int(schedule)
+    for up_to, batch in schedule:
+        if n_labeled < up_to:
+            return int(batch)
+    return int(schedule[-1][1])
+
+
+def _check_schedule(schedule: BatchSchedule) -> None:
+    steps = [(0, schedule)] if isinstance(schedule, int | np.integer) else list(schedule)
+    if not steps:
+        raise ValueError("batch_size schedule is empty; give an int or [(up_to, batch), ...].")
+    for _, batch in steps:
+        if int(batch) < 1:
+            raise ValueError(f"batch_size must be at least 1; got {batch}.")
+
+
+def _check_inputs(
+    X: Any, y: Any, budget: int, batch_size: BatchSchedule, test_size: float
+) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must hold one label per row of X ({X.shape[0]}); got shape {y.shape}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    _check_schedule(batch_size)
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be in (0, 1); got {test_size}.")
     n_pool = int(X.shape[0] * (1.0 - test_size))
@@ -69,7 +93,7 @@ def run_strategy(
     start: np.ndarray,
     *,
     budget: int,
-    batch_size: int,
+    batch_size: BatchSchedule,
     seed: int,
     estimator: Any,
     clustering: PoolClustering | None,
@@ -91,7 +115,7 @@ def run_strategy(
             "f1_macro": float(f1_score(y[test], pred, average="macro")), "query_s": 0.0,
         }
         rows.append(row)
-        n_next = min(batch_size, budget - labeled.shape[0])
+        n_next = min(batch_for(batch_size, labeled.shape[0]), budget - labeled.shape[0])
         if n_next <= 0:
             break
         t0 = time.perf_counter()
@@ -119,7 +143,7 @@ def simulate(
     strategies: Sequence[str],
     *,
     budget: int,
-    batch_size: int,
+    batch_size: BatchSchedule,
     seeds: int | Sequence[int] = 5,
     test_size: float = 0.2,
     initial: int | None = None,
@@ -131,8 +155,9 @@ def simulate(
 
     ``X``: features of all rows (e.g. TF-IDF fitted once on every text: unsupervised, so using
     the test rows' words leaks no labels). ``initial`` labels are drawn at random first (default:
-    ``batch_size``). ``seeds``: a count (0..k-1) or explicit seeds. ``progress(strategy, seed,
-    done)`` is called after each finished curve.
+    the first ``batch_size``); ``batch_size`` may be a schedule (:data:`BatchSchedule`).
+    ``seeds``: a count (0..k-1) or explicit seeds. ``progress(strategy, seed, done)`` is called
+    after each finished curve.
     """
     y = _check_inputs(X, y, budget, batch_size, test_size)
     names = list(dict.fromkeys(strategies))
@@ -143,7 +168,7 @@ def simulate(
         raise ValueError("seeds must name at least one seed.")
     estimator = make_classifier() if estimator is None else estimator
     params = strategy_params or {}
-    initial = batch_size if initial is None else initial
+    initial = batch_for(batch_size, 0) if initial is None else initial
     rows: list[dict[str, Any]] = []
     done = 0
     for seed in seed_list:
@@ -157,7 +182,7 @@ def simulate(
             clustering = None
             if name in CLUSTERED:
                 key, default = CLUSTERED[name]
-                k = int(params.get(name, {}).get(key) or default or batch_size)
+                k = int(params.get(name, {}).get(key) or default or batch_for(batch_size, 0))
                 if (key, k) not in clusterings:  # features only: once per seed and size
                     full = np.zeros(X.shape[0], dtype=np.int64)
                     c = cluster_pool(X[pool], k, random_state=seed)

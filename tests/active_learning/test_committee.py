@@ -12,6 +12,7 @@ from active_learning.committee import (
     committee_scores,
     fit_committee,
     kl_max_disagreement,
+    kl_mean_disagreement,
     vote_entropy,
 )
 from active_learning.models import make_classifier
@@ -82,3 +83,34 @@ def test_committee_needs_two_classes_and_two_members(ag_case):
         fit_committee(make_classifier(), X, np.zeros(10), 3)
     with pytest.raises(ValueError, match="at least 2"):
         Committee([ag_case.model])
+
+
+def test_kl_disagreement_against_a_hand_computation():
+    # Two members, one item, two classes: (0.8, 0.2) and (0.4, 0.6); consensus (0.6, 0.4).
+    P = np.array([[[0.8, 0.2]], [[0.4, 0.6]]])
+    kl_a = 0.8 * np.log(0.8 / 0.6) + 0.2 * np.log(0.2 / 0.4)  # KL(member || consensus)
+    kl_b = 0.4 * np.log(0.4 / 0.6) + 0.6 * np.log(0.6 / 0.4)
+    np.testing.assert_allclose(kl_max_disagreement(P), [max(kl_a, kl_b)], rtol=1e-12)
+    np.testing.assert_allclose(kl_mean_disagreement(P), [(kl_a + kl_b) / 2], rtol=1e-12)
+
+    def h(p):
+        return -(p * np.log(p)).sum()
+
+    # Mean KL to the mean = entropy of the consensus - the members' mean entropy.
+    expected = h(np.array([0.6, 0.4])) - (h(P[0, 0]) + h(P[1, 0])) / 2
+    np.testing.assert_allclose(kl_mean_disagreement(P), [expected], rtol=1e-12)
+
+
+def test_committee_ranks_by_mean_kl_when_asked(ag_case, committee):
+    idx, scores = get_strategy("committee")(committee, ag_case.X_pool, 20, measure="kl_mean")
+    kl = kl_mean_disagreement(committee.member_proba(ag_case.X_pool))
+    np.testing.assert_allclose(scores, kl[idx])
+    assert kl[idx].min() >= np.sort(kl)[-20] - 1e-12
+
+
+def test_dropped_committee_kl_falls_back_to_vote_entropy_with_a_warning():
+    from active_learning.strategies import STRATEGIES
+
+    assert "committee_kl" not in STRATEGIES  # not offered any more
+    with pytest.warns(DeprecationWarning, match="committee_kl.*dropped"):
+        assert get_strategy("committee_kl") is get_strategy("committee")

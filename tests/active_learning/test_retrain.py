@@ -21,7 +21,9 @@ def _labels(y, n, seed=0):
     return idx, y[idx]
 
 
-@pytest.mark.parametrize("strategy", ["margin", "cluster", "committee", "region", "diversity"])
+@pytest.mark.parametrize(
+    "strategy", ["auto", "margin", "cluster", "committee", "region", "diversity"]
+)
 def test_rescores_every_unlabeled_item_with_the_batch_first(news, strategy):
     texts, y = news
     idx, labels = _labels(y, 80)

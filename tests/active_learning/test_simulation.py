@@ -76,7 +76,7 @@ def test_cli_writes_curves_and_ends_with_a_json_summary(tmp_path):
     result = CliRunner().invoke(simulate_command, [
         "--data", str(data), "--text-col", "text", "--label-col", "label",
         "--strategy", "random,margin,cluster", "--budget", "60", "--batch", "20",
-        "--seeds", "2", "--out", str(out),
+        "--seeds", "2", "--out", str(out), "--featurizer", "tfidf",
     ])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
@@ -93,7 +93,7 @@ def test_cli_reads_headerless_tsv_and_explains_bad_columns(tmp_path):
     data = tmp_path / "sms.tsv"
     sms_spam(300)[["label", "text"]].to_csv(data, sep="\t", header=False, index=False)
     base = ["--data", str(data), "--budget", "40", "--batch", "20", "--seeds", "1",
-            "--strategy", "margin", "--out", str(tmp_path / "o")]
+            "--strategy", "margin", "--out", str(tmp_path / "o"), "--featurizer", "tfidf"]
     ok = CliRunner().invoke(simulate_command, [*base, "--no-header", "--text-col", "1",
                                                "--label-col", "0"])
     assert ok.exit_code == 0, ok.output
@@ -104,3 +104,17 @@ def test_cli_reads_headerless_tsv_and_explains_bad_columns(tmp_path):
     unknown = CliRunner().invoke(simulate_command, [*base, "--no-header", "--text-col", "1",
                                                     "--label-col", "0", "--strategy", "best"])
     assert unknown.exit_code != 0 and "Unknown query strategy 'best'" in unknown.output
+
+
+def test_cli_uses_sentence_embeddings_by_default_and_caches_them(tmp_path):
+    data = tmp_path / "sms.csv"
+    sms_spam(160, seed=4).to_csv(data, index=False)
+    cache = tmp_path / "emb"
+    args = ["--data", str(data), "--text-col", "text", "--label-col", "label", "--budget", "40",
+            "--batch", "10", "--seeds", "1", "--out", str(tmp_path / "o"),
+            "--embedding-cache", str(cache)]
+    result = CliRunner().invoke(simulate_command, args)
+    assert result.exit_code == 0, result.output
+    assert "features: embeddings (384 columns)" in result.output
+    assert list(json.loads(result.output.strip().splitlines()[-1])) == ["random", "margin", "auto"]
+    assert len(list(cache.glob("*.vecs.npy"))) == 1

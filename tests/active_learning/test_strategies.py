@@ -39,8 +39,12 @@ def test_random_depends_on_the_seed_only(ag_case):
     assert set(a) != set(b)
 
 
-def test_margin_is_the_default_and_picks_what_modal_picks(ag_case):
-    assert DEFAULT_STRATEGY == "margin"
+def test_auto_is_the_default():
+    assert DEFAULT_STRATEGY == "auto"
+    assert STRATEGIES["auto"].batch_aware  # its batch is not the top of its pool scores
+
+
+def test_margin_picks_what_modal_picks(ag_case):
     ours, scores = get_strategy("margin")(ag_case.model, ag_case.X_pool, N)
     theirs, _ = modal_compat.modal_margin_sampling(ag_case.model, ag_case.X_pool, N)
     assert set(ours) == set(theirs)
