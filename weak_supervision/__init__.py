@@ -37,8 +37,17 @@ Entry points (votes are ``(n_items, n_lfs)`` int matrices, -1 = abstain, classes
     model, fitted on distinct vote patterns: same parameters, a fraction of the memory),
     ``majority.majority_vote`` / ``majority_vote_proba`` / ``probs_to_preds`` (Snorkel's
     tie-break; reproduces WRENCH's published MV numbers exactly).
-``propagation.propagate(X, seeds, n_classes, n_neighbors=10) -> probs``
-    ``LabelSpreading`` on a sparse kNN graph; ``propagation.propagation_seeds(human_labels,
+``zoo.select_label_model(L, human_labels, n_classes, metric="f1") -> LabelModelSelection``
+    The label-model zoo (Snorkel's model with and without the labels' class balance, majority
+    and weighted majority vote, Dawid-Skene on LF votes, FlyingSquid's triplet method, a
+    semi-supervised naive Bayes and its labels-only form), one chosen by k-fold
+    cross-validation on the human labels (one-standard-error rule towards the earlier
+    candidate); ``.name``, ``.scores``, ``.reason``, ``.predict_proba(L, name=None)``.
+``crowd_methods.choose_aggregator(answers, gold=None) -> AggregatorChoice``
+    Crowd aggregation: ours (Dawid-Skene, majority vote, Wawa) and crowd-kit's (one-coin DS,
+    GLAD, MACE, M-MSR; extra ``labelapp[crowd]``), picked by gold accuracy or a documented rule.
+``propagation.propagate(X, seeds, n_classes, n_neighbors=10, graph="auto") -> probs``
+    Label spreading on a sparse kNN graph (exact scikit-learn, or faiss HNSW from 20k rows); ``propagation.propagation_seeds(human_labels,
     lm_probs, threshold=0.7)`` builds the seeds. Unreached rows are all-zero.
 ``end_model.fit_end_model(X, probs)``
     A classifier trained on probabilistic labels through per-class sample weights.

@@ -21,13 +21,55 @@ from weak_supervision.dawid_skene import DawidSkene
 ANSWER_COLUMNS = ("question", "worker", "answer")
 TRUTH_COLUMNS = ("question", "truth")
 POSITIVE_LABEL = "1"
+# accepted header names per role, as the public crowd benchmark files spell them (Zheng et al.:
+# question/worker/answer and question/truth; others: id,worker,answer and q,truth; crowd-kit:
+# task/worker/label)
+ALIASES = {
+    "question": ("question", "q", "id", "item", "task", "question_id", "item_id", "task_id"),
+    "worker": ("worker", "annotator", "performer", "worker_id", "annotator_id"),
+    "answer": ("answer", "label", "response"),
+    "truth": ("truth", "gold", "label", "answer", "true_label"),
+}
 
 
 class CrowdFileError(ValueError):
     """A crowd CSV file that cannot be used, with the file, the line and how to fix it."""
 
 
-def _read_csv(path: str | Path, columns: tuple[str, ...]) -> pd.DataFrame:
+def _find_columns(
+    path: Path, header: list[str], columns: tuple[str, ...], given: dict[str, str | None]
+) -> list[str]:
+    """The file's column for each role of ``columns``: the one named by ``given[role]``, else
+    the first of ``ALIASES[role]`` in the header (case-insensitive)."""
+    lower = {name.lower(): name for name in header}
+    found = []
+    for role in columns:
+        wanted = given.get(role)
+        if wanted is not None:
+            if wanted not in header:
+                raise CrowdFileError(
+                    f"{path}, line 1: no column '{wanted}' (given for the {role}); the header is "
+                    f"'{','.join(header)}'."
+                )
+            found.append(wanted)
+            continue
+        match = next((lower[a] for a in ALIASES[role] if a in lower and lower[a] not in found), None)
+        if match is None:
+            raise CrowdFileError(
+                f"{path}, line 1: header is '{','.join(header)}' but has no {role} column; "
+                f"name it one of {', '.join(ALIASES[role])}, or give --{_option(role)}-col."
+            )
+        found.append(match)
+    return found
+
+
+def _option(role: str) -> str:
+    return {"question": "item", "answer": "label"}.get(role, role)
+
+
+def _read_csv(
+    path: str | Path, columns: tuple[str, ...], given: dict[str, str | None] | None = None
+) -> pd.DataFrame:
     path = Path(path)
     expected = ",".join(columns)
     try:
@@ -42,15 +84,12 @@ def _read_csv(path: str | Path, columns: tuple[str, ...]) -> pd.DataFrame:
         ) from exc
     except pd.errors.ParserError as exc:
         raise CrowdFileError(
-            f"{path}: malformed CSV ({exc}); every line must have exactly {len(columns)} "
-            f"comma-separated fields: {expected}."
+            f"{path}: malformed CSV ({exc}); every line must have as many comma-separated "
+            f"fields as the header ({expected})."
         ) from exc
     header = [c.strip() for c in table.columns]
-    if header != list(columns):
-        raise CrowdFileError(
-            f"{path}, line 1: header is '{','.join(header)}' but must be '{expected}'; "
-            "rename the columns (in this order)."
-        )
+    table.columns = header
+    table = table[_find_columns(path, header, columns, given or {})]
     table.columns = list(columns)
     table = table.apply(lambda column: column.str.strip())
     empty = table.eq("")
@@ -65,14 +104,22 @@ def _read_csv(path: str | Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return table
 
 
-def load_answers(path: str | Path) -> pd.DataFrame:
-    """Read ``answer.csv`` (question,worker,answer) as strings, validating every line."""
-    return _read_csv(path, ANSWER_COLUMNS)
+def load_answers(
+    path: str | Path,
+    item_col: str | None = None,
+    worker_col: str | None = None,
+    label_col: str | None = None,
+) -> pd.DataFrame:
+    """Read an answers CSV as strings into columns question, worker, answer, validating every
+    line. Header names: see ``ALIASES`` (e.g. ``id,worker,answer``), or name the columns."""
+    given = {"question": item_col, "worker": worker_col, "answer": label_col}
+    return _read_csv(path, ANSWER_COLUMNS, given)
 
 
-def load_truth(path: str | Path) -> pd.Series:
-    """Read ``truth.csv`` (question,truth) into a Series of true labels indexed by question."""
-    table = _read_csv(path, TRUTH_COLUMNS)
+def load_truth(path: str | Path, item_col: str | None = None) -> pd.Series:
+    """Read a truth CSV (question,truth; or q,truth, id,truth ...) into a Series of true labels
+    indexed by question."""
+    table = _read_csv(path, TRUTH_COLUMNS, {"question": item_col})
     conflicting = table.groupby("question")["truth"].nunique() > 1
     if conflicting.any():
         question = conflicting[conflicting].index[0]
@@ -95,14 +142,19 @@ class CrowdEvaluation:
     answers: int = 0
     workers: int = 0
     dawid_skene_iterations: int = 0
+    chosen: str = ""  # the method the app would pick (evaluate_methods), never by the truth
+    reason: str = ""
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        """The summary object: ``{"majority_vote": {...}, "dawid_skene": {...}, "items": n}``."""
-        return {
-            "majority_vote": dict(self.scores["majority_vote"]),
-            "dawid_skene": dict(self.scores["dawid_skene"]),
-            "items": self.items,
-        }
+        """The summary object: one ``{"accuracy": .., "f1": ..}`` per method, ``"chosen"``
+        (when a choice was made) and ``"items"``."""
+        out: dict = {name: dict(scores) for name, scores in self.scores.items()}
+        if self.chosen:
+            out["chosen"] = self.chosen
+        out["items"] = self.items
+        return out
 
 
 def _scores(truth: pd.Series, predicted: pd.Series, f1_kind: str) -> dict[str, float]:
@@ -149,4 +201,44 @@ def evaluate_crowd(
         answers=len(answers),
         workers=int(answers["worker"].nunique()),
         dawid_skene_iterations=model.n_iter_,
+    )
+
+
+def evaluate_methods(
+    answers: pd.DataFrame,
+    truth: pd.Series,
+    gold: pd.Series | None = None,
+    methods: list[str] | None = None,
+) -> CrowdEvaluation:
+    """Run every aggregation method of ``crowd_methods`` (or ``methods``) on all ``answers``,
+    score each against ``truth`` on the items with answers and truth, and record which one
+    ``choose_aggregator`` picks: by accuracy on ``gold`` (items with known answers, as a
+    project's gold items) if given, else by its documented rule. The truth never picks."""
+    from weak_supervision import crowd_methods
+
+    long = answers.rename(columns={"question": "item", "answer": "label"})
+    common = truth.index.intersection(pd.Index(long["item"].unique()))
+    if len(common) == 0:
+        raise ValueError(
+            "no question has both answers and a truth; check that the answers and the truth use "
+            "the same question ids."
+        )
+    choice = crowd_methods.choose_aggregator(long, gold=gold, methods=methods)
+    truth = truth.loc[common]
+    classes = sorted(set(truth) | set(answers["answer"]))
+    f1_kind = "binary" if len(classes) <= 2 and POSITIVE_LABEL in classes else "macro"
+    return CrowdEvaluation(
+        items=len(common),
+        classes=classes,
+        f1_kind=f1_kind,
+        scores={
+            name: _scores(truth, labels.loc[common], f1_kind)
+            for name, labels in choice.all_labels.items()
+        },
+        answers=len(answers),
+        workers=int(answers["worker"].nunique()),
+        chosen=choice.name,
+        reason=choice.reason,
+        skipped=choice.skipped,
+        seconds=choice.seconds,
     )

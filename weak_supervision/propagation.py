@@ -1,9 +1,14 @@
-"""Label propagation: scikit-learn's ``LabelSpreading`` over a sparse k-nearest-neighbour graph.
+"""Label propagation: label spreading (Zhou et al. 2004) over a sparse k-nearest-neighbour graph.
 
 Seeds are human labels plus confident label-model labels; spreading reaches items no LF covers.
-``LabelSpreading(kernel="knn")`` keeps the graph sparse (``n * n_neighbors`` edges), never the
-dense N x N RBF kernel. Sparse high-dimensional features (TF-IDF) are first reduced with
-``TruncatedSVD`` so the neighbour search is a dense, BLAS-friendly brute force.
+The graph is sparse (``n * n_neighbors`` edges), never the dense N x N RBF kernel. Sparse
+high-dimensional features (TF-IDF) are first reduced with ``TruncatedSVD``.
+
+Two graphs: ``"exact"`` is scikit-learn's ``LabelSpreading(kernel="knn")`` itself (brute-force
+neighbour search, O(n^2)); ``"ann"`` finds the neighbours with faiss's HNSW index (approximate,
+MIT licence, Euclidean as scikit-learn) and runs scikit-learn's spreading iteration on that graph (``spread_on_graph``: the
+same normalised graph and update, equal to ``LabelSpreading`` to 1e-12 on the same graph).
+``"auto"`` (default) uses ``"ann"`` from ``ANN_FROM`` items on, when faiss is installed.
 """
 
 from __future__ import annotations
@@ -38,15 +43,99 @@ def propagation_seeds(
     return seeds
 
 
-def reduce_features(X, n_components: int = 100, random_state: int = 0) -> np.ndarray:  # noqa: ANN001
-    """L2-normalised dense features: sparse input goes through TruncatedSVD first."""
+def reduce_features(
+    X,  # noqa: ANN001
+    n_components: int = 100,
+    random_state: int = 0,
+    dtype: type = np.float64,
+) -> np.ndarray:
+    """L2-normalised dense features: sparse input goes through TruncatedSVD first (in
+    ``dtype``: float32 halves the SVD's time and memory, which the ann graph uses)."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
     if sp.issparse(X):
         k = min(n_components, X.shape[1] - 1)
-        X = TruncatedSVD(n_components=k, random_state=random_state).fit_transform(X)
-    return normalize(np.asarray(X, dtype=np.float64))
+        X = TruncatedSVD(n_components=k, random_state=random_state).fit_transform(X.astype(dtype))
+    return normalize(np.asarray(X, dtype=dtype))
+
+
+ANN_FROM = 20_000
+
+
+def faiss_available() -> bool:
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ann_knn_graph(
+    features: np.ndarray,
+    n_neighbors: int,
+    hnsw_m: int = 16,
+    ef_construction: int = 40,
+    ef_search: int = 48,
+    n_threads: int | None = None,
+) -> sp.csr_matrix:
+    """Connectivity matrix of each row's ``n_neighbors`` approximate nearest neighbours, the
+    row itself included (as scikit-learn's ``kneighbors_graph`` on its own fit data), from a
+    faiss HNSW index with Euclidean distance (as scikit-learn; all-zero rows stay close to
+    each other, which an inner-product index would not keep)."""
+    import faiss
+
+    if n_threads:
+        faiss.omp_set_num_threads(n_threads)
+    X = np.ascontiguousarray(features, dtype=np.float32)
+    n, d = X.shape
+    index = faiss.IndexHNSWFlat(d, hnsw_m)  # L2, as scikit-learn (zero rows included)
+    index.hnsw.efConstruction = ef_construction
+    index.add(X)
+    index.hnsw.efSearch = max(ef_search, n_neighbors)
+    _, neighbours = index.search(X, n_neighbors)
+    rows = np.arange(n)
+    # every row is its own neighbour (distance 0 in scikit-learn); HNSW may miss it among ties
+    has_self = (neighbours == rows[:, None]).any(axis=1)
+    neighbours[~has_self, -1] = rows[~has_self]
+    missing = neighbours < 0  # fewer than n_neighbors found: point at itself (no edge gained)
+    neighbours[missing] = np.broadcast_to(rows[:, None], neighbours.shape)[missing]
+    indptr = np.arange(0, n * n_neighbors + 1, n_neighbors)
+    graph = sp.csr_matrix(
+        (np.ones(n * n_neighbors), neighbours.ravel().astype(np.int64), indptr), shape=(n, n)
+    )
+    graph.sum_duplicates()
+    graph.data[:] = 1.0
+    return graph
+
+
+def spread_on_graph(
+    graph: sp.spmatrix,
+    seeds: np.ndarray,
+    alpha: float = 0.2,
+    max_iter: int = 30,
+    tol: float = 1e-3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``LabelSpreading`` fit on a given connectivity ``graph``: ``(classes,
+    distributions)``; rows no seed reaches are all zeros."""
+    from scipy.sparse.csgraph import laplacian as csgraph_laplacian
+
+    laplacian = csgraph_laplacian(graph.tocoo(), normed=True)
+    laplacian = -laplacian
+    laplacian.data[laplacian.row == laplacian.col] = 0.0
+    S = laplacian.tocsr()
+    classes = np.unique(seeds[seeds >= 0])
+    dist = (seeds[:, None] == classes[None, :]).astype(np.float64)
+    y_static = dist * (1 - alpha)
+    previous = np.zeros_like(dist)
+    for _ in range(max_iter):
+        if np.abs(dist - previous).sum() < tol:
+            break
+        previous = dist
+        dist = alpha * (S @ dist) + y_static
+    normalizer = dist.sum(axis=1, keepdims=True)
+    normalizer[normalizer == 0] = 1
+    return classes, dist / normalizer
 
 
 def propagate(
@@ -58,10 +147,13 @@ def propagate(
     max_iter: int = 30,
     n_components: int = 100,
     n_jobs: int | None = None,
+    graph: str = "auto",
 ) -> np.ndarray:
     """Class probabilities ``(n, n_classes)`` spread from ``seeds`` (-1 = unlabeled).
 
-    Rows the graph does not connect to any seed are all zeros: no label, rather than a guess.
+    ``graph``: "exact" (scikit-learn's brute-force kNN), "ann" (faiss HNSW) or "auto" ("ann"
+    from ``ANN_FROM`` rows on when faiss is installed). Rows the graph does not connect to any
+    seed are all zeros: no label, rather than a guess.
     """
     import warnings
 
@@ -77,10 +169,25 @@ def propagate(
         raise ValueError("no seeds: give human labels or confident label-model labels")
     if seeds.max() >= n_classes:
         raise ValueError(f"seed label {seeds.max()} is out of range for {n_classes} classes")
+    if graph not in ("auto", "exact", "ann"):
+        raise ValueError(f"graph must be 'auto', 'exact' or 'ann', got {graph!r}")
+    if graph == "auto":
+        graph = "ann" if len(seeds) >= ANN_FROM and faiss_available() else "exact"
+    k = min(n_neighbors, len(seeds) - 1)
+    if graph == "ann":
+        features = reduce_features(X, n_components, dtype=np.float32)
+        if not faiss_available():
+            raise ImportError("graph='ann' needs faiss: pip install faiss-cpu")
+        classes, dist = spread_on_graph(
+            ann_knn_graph(features, k, n_threads=n_jobs), seeds, alpha, max_iter
+        )
+        out = np.zeros((len(seeds), n_classes))
+        out[:, classes.astype(int)] = dist
+        return out
     features = reduce_features(X, n_components)
     model = LabelSpreading(
         kernel="knn",
-        n_neighbors=min(n_neighbors, len(seeds) - 1),
+        n_neighbors=k,
         alpha=alpha,
         max_iter=max_iter,
         n_jobs=n_jobs,

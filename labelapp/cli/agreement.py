@@ -1,6 +1,7 @@
 """``labelapp agreement``: annotator agreement and aggregation from the terminal.
 
-``evaluate`` scores majority vote and Dawid-Skene on crowd answer files against known truth;
+``evaluate`` scores every aggregation method on crowd answer files against known truth and
+names the one the app would pick;
 ``report`` prints a project's agreement report (the agreement page's numbers) as a table.
 ``format_report`` renders a :class:`weak_supervision.agreement_report.AgreementReport` as the
 terminal table of ``agreement report``.
@@ -30,28 +31,73 @@ def agreement() -> None:
     "answers_path",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV with header question,worker,answer (one row per answer).",
+    help="CSV, one row per answer; header question,worker,answer (or id/q/task/item, "
+    "annotator, label: see --item-col).",
 )
 @click.option(
     "--truth",
     "truth_path",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV with header question,truth.",
+    help="CSV with header question,truth (or q,truth, id,truth ...). Only scores the methods.",
 )
-def evaluate(answers_path: Path, truth_path: Path) -> None:
-    """Score majority vote and Dawid-Skene against the truth, on items with answers and truth.
+@click.option(
+    "--gold",
+    "gold_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Optional CSV of gold items (same format as --truth): the method with the best "
+    "accuracy on them is the one chosen. Without it, the documented rule chooses.",
+)
+@click.option("--item-col", help="Column of the item id in the answers and truth files.")
+@click.option("--worker-col", help="Column of the worker id in the answers file.")
+@click.option("--label-col", help="Column of the answer in the answers file.")
+@click.option(
+    "--methods",
+    help="Comma-separated methods to run (default: all of "
+    "dawid_skene, majority_vote, wawa, one_coin_dawid_skene, glad, mace, mmsr).",
+)
+def evaluate(
+    answers_path: Path,
+    truth_path: Path,
+    gold_path: Path | None,
+    item_col: str | None,
+    worker_col: str | None,
+    label_col: str | None,
+    methods: str | None,
+) -> None:
+    """Score every aggregation method against the truth, on items with answers and truth, and
+    say which one the app would pick (best accuracy on --gold items, else Dawid-Skene when
+    workers overlap enough, else majority vote; never the truth).
 
     Accuracy and F1 are percentages; F1 is of class "1" for binary data with a class "1", macro
-    over the classes otherwise. The last line is one JSON object:
-    {"majority_vote": {"accuracy", "f1"}, "dawid_skene": {"accuracy", "f1"}, "items"}.
+    over the classes otherwise. GLAD, MACE, one-coin Dawid-Skene and M-MSR need the extra
+    'labelapp[crowd]' (crowd-kit); without it they are listed as skipped. The last line is one
+    JSON object: {METHOD: {"accuracy", "f1"}, ..., "chosen": METHOD, "items": N}.
     """
-    from weak_supervision.crowd import CrowdFileError, evaluate_crowd, load_answers, load_truth
+    from weak_supervision.crowd import (
+        CrowdFileError,
+        evaluate_methods,
+        load_answers,
+        load_truth,
+    )
+    from weak_supervision.crowd_methods import METHODS
 
+    chosen_methods = None
+    if methods:
+        chosen_methods = [m.strip() for m in methods.split(",") if m.strip()]
+        unknown = [m for m in chosen_methods if m not in METHODS]
+        if unknown or not chosen_methods:
+            raise click.BadParameter(
+                f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}",
+                param_hint="--methods",
+            )
     try:
-        answers = load_answers(answers_path)
-        truth = load_truth(truth_path)
-        result = evaluate_crowd(answers, truth)
+        answers = load_answers(answers_path, item_col, worker_col, label_col)
+        truth = load_truth(truth_path, item_col)
+        gold = None if gold_path is None else load_truth(gold_path, item_col)
+        result = evaluate_methods(answers, truth, gold=gold, methods=chosen_methods)
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
     except (CrowdFileError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     f1_name = 'F1 of class "1"' if result.f1_kind == "binary" else "macro F1"
@@ -59,10 +105,15 @@ def evaluate(answers_path: Path, truth_path: Path) -> None:
         f"{result.answers} answers by {result.workers} workers, {len(result.classes)} classes; "
         f"scored on {result.items} items with a truth ({f1_name})"
     )
-    for name, title in (("majority_vote", "majority vote"), ("dawid_skene", "Dawid-Skene")):
-        score = result.scores[name]
-        click.echo(f"{title:<14} accuracy {score['accuracy']:6.2f} %   F1 {score['f1']:6.2f} %")
-    click.echo(f"(Dawid-Skene EM: {result.dawid_skene_iterations} iterations)")
+    for name, score in result.scores.items():
+        mark = "  <- chosen" if name == result.chosen else ""
+        click.echo(
+            f"{name:<22} accuracy {score['accuracy']:6.2f} %   F1 {score['f1']:6.2f} %   "
+            f"{result.seconds.get(name, 0):7.2f} s{mark}"
+        )
+    for name, why in result.skipped.items():
+        click.echo(f"{name:<22} skipped: {why}")
+    click.echo(f"chosen: {result.chosen} ({result.reason})")
     click.echo(json.dumps(result.as_json()))
 
 

@@ -20,24 +20,26 @@ def run(*args: str):
 def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
     folder = CROWD / "bluebirds_duck"
     result = run(
-        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv")
-    )
+        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv"),
+        "--methods", "majority_vote,dawid_skene",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     summary = json.loads(lines[-1])
-    assert set(summary) == {"majority_vote", "dawid_skene", "items"}
+    assert set(summary) == {"majority_vote", "dawid_skene", "chosen", "items"}
     assert summary["items"] == 108
     assert set(summary["majority_vote"]) == {"accuracy", "f1"}
     assert summary["dawid_skene"]["accuracy"] > summary["majority_vote"]["accuracy"]
-    assert any(line.startswith("majority vote") for line in lines[:-1])
+    assert any(line.startswith("majority_vote") for line in lines[:-1])
     assert 'F1 of class "1"' in lines[0]
 
 
 def test_evaluate_d_product_reproduces_the_published_majority_vote() -> None:
     folder = CROWD / "D_Product"
     result = run(
-        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv")
-    )
+        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv"),
+        "--methods", "majority_vote,dawid_skene",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["items"] == 8315
@@ -69,7 +71,10 @@ def test_evaluate_any_number_of_classes_uses_macro_f1(tmp_path) -> None:
         list(truth.items())[:250] + [("q999", "cat")], columns=["question", "truth"]
     )
     known.to_csv(truth_file, index=False)
-    result = run("evaluate", "--answers", str(answers), "--truth", str(truth_file))
+    result = run(
+        "evaluate", "--answers", str(answers), "--truth", str(truth_file),
+        "--methods", "majority_vote,dawid_skene,wawa",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["items"] == 250

@@ -171,8 +171,8 @@ def test_bad_input_gets_clear_errors(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="not fitted"):
         DawidSkene().predict()
     bad_header = tmp_path / "answer.csv"
-    bad_header.write_text("item,worker,answer\n1,a,0\n")
-    with pytest.raises(CrowdFileError, match="line 1: header is 'item,worker,answer'"):
+    bad_header.write_text("item,who,answer\n1,a,0\n")
+    with pytest.raises(CrowdFileError, match="line 1: header is 'item,who,answer' but has no wor"):
         load_answers(bad_header)
     empty_cell = tmp_path / "answers2.csv"
     empty_cell.write_text("question,worker,answer\n1,a,0\n2,,1\n")

@@ -109,10 +109,15 @@ def test_cli_evaluate_last_line_is_json(tmp_path):
     result = CliRunner().invoke(ws, ["evaluate", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
-    assert set(out) == {"majority_vote", "label_model"}
+    assert set(out) == {"majority_vote", "label_model", "chosen", "candidates"}
     assert out["majority_vote"] == {"accuracy": 84.0, "f1": 80.77}
+    assert out["label_model"] == out["candidates"][out["chosen"]]
     assert set(out["label_model"]) == {"accuracy", "f1"}
     assert "fitted on valid" in result.output
+    # every candidate is printed, the chosen one marked
+    for name in out["candidates"]:
+        assert any(line.strip().startswith(name) for line in result.output.splitlines())
+    assert result.output.count("<- chosen") == 1
 
 
 def test_cli_evaluate_reports_bad_folders(tmp_path):
@@ -151,4 +156,6 @@ def test_cli_evaluate_handles_multiclass_and_few_lfs(tmp_path):
     _write_wrench(tmp_path / "two_lfs", n_classes=3, n_lfs=2)
     result = CliRunner().invoke(ws, ["evaluate", str(tmp_path / "two_lfs")])
     assert result.exit_code == 0, result.output
-    assert "majority_vote" in result.output.splitlines()[0]  # too few LFs for Snorkel's model
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert "label_model" not in out["candidates"]  # too few LFs for Snorkel's model
+    assert out["label_model"]["accuracy"] > 50

@@ -1,0 +1,157 @@
+"""Label propagation at scale: faiss HNSW kNN graph (``graph="ann"``) beside scikit-learn's
+``LabelSpreading(kernel="knn")`` (``graph="exact"``) in the same run.
+
+Usage: nice -n 19 .venv/bin/python benchmarks/ws_propagation_bench.py [--stage youtube|100k|1m]
+
+Stages (each in its own process, so peak RSS is that stage's):
+  youtube  the 1,956 UCI YouTube comments on the Snorkel tutorial split (as ws_quality_bench):
+           seeds = valid's 120 human labels + label-model labels with p >= 0.7 on covered items;
+           reach and accuracy on the comments no LF covers, exact vs ann graph.
+  100k     100k synthetic texts (ws_speed_bench's: two real SMS/YouTube messages joined),
+           TF-IDF, 5% seeds; propagate() with each graph: seconds, reach, agreement of the two.
+  1m       the same on 1M texts, ann graph only: seconds and peak memory.
+The last line of each stage is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+SPACY21_VOTES = ROOT / "benchmarks" / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage_youtube() -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from weak_supervision.examples import youtube_spam as ys
+    from weak_supervision.label_model import LabelModel
+    from weak_supervision.propagation import propagate, propagation_seeds
+
+    splits = ys.load_splits(DATA / "youtube_spam_uci")
+    recorded = ys.recorded_person_votes(SPACY21_VOTES, splits)
+    _, L = ys.vote_matrices(splits, recorded)
+    y = {k: df["label"].to_numpy() for k, df in splits.items()}
+    lm = LabelModel(2, n_epochs=500, seed=123).fit(L["train"])
+    order = ("train", "valid", "test")
+    texts = [t for k in order for t in splits[k]["text"]]
+    L_all = np.vstack([L[k] for k in order])
+    y_all = np.concatenate([y[k] for k in order])
+    p_all = lm.predict_proba(L_all)
+    covered = (L_all >= 0).any(axis=1)
+    human = np.full(len(y_all), -1)
+    n_train, n_valid = len(y["train"]), len(y["valid"])
+    human[n_train : n_train + n_valid] = y["valid"]
+    seeds = propagation_seeds(human, p_all, threshold=0.7, lm_mask=covered)
+    X = TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
+    target = ~covered & (seeds < 0)
+    out = {"items": len(texts), "seeds": int((seeds >= 0).sum()), "uncovered": int(target.sum())}
+    for graph in ("exact", "ann"):
+        t = time.perf_counter()
+        probs = propagate(X, seeds, 2, n_neighbors=10, graph=graph)
+        reached = target & (probs.sum(axis=1) > 0)
+        out[graph] = {
+            "seconds": round(time.perf_counter() - t, 3),
+            "reached": int(reached.sum()),
+            "accuracy_uncovered": round(
+                100 * float((probs[reached].argmax(axis=1) == y_all[reached]).mean()), 1
+            ),
+        }
+    out["majority_class_uncovered"] = round(
+        100 * float((y_all[target] == np.bincount(y["valid"]).argmax()).mean()), 1
+    )
+    return out
+
+
+def _texts_and_seeds(n: int):  # noqa: ANN202
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from benchmarks.ws_speed_bench import load_texts
+
+    df = load_texts(max(n, 100_000)).iloc[:n]
+    t = time.perf_counter()
+    X = TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(df["text"])
+    tfidf_seconds = time.perf_counter() - t
+    rng = np.random.default_rng(0)
+    spam_words = df["text"].str.contains("free|win|prize|call|txt|subscribe|check", case=False)
+    seeds = np.where(rng.random(n) < 0.05, spam_words.astype(int).to_numpy(), -1)
+    return X, seeds, tfidf_seconds, spam_words.astype(int).to_numpy()
+
+
+def stage_scale(n: int, graphs: tuple[str, ...]) -> dict:
+    from weak_supervision.propagation import propagate, reduce_features
+
+    X, seeds, tfidf_seconds, keyword = _texts_and_seeds(n)
+    out: dict = {"items": n, "seeds": int((seeds >= 0).sum()), "tfidf_seconds": round(tfidf_seconds, 1)}
+    t = time.perf_counter()
+    reduce_features(X, dtype=np.float32)
+    # the ann graph's TruncatedSVD (float32), part of its propagate() time below
+    out["svd_float32_seconds"] = round(time.perf_counter() - t, 1)
+    preds = {}
+    for graph in graphs:
+        t = time.perf_counter()
+        probs = propagate(X, seeds, 2, n_neighbors=10, graph=graph)
+        seconds = time.perf_counter() - t
+        reached = probs.sum(axis=1) > 0
+        unseeded = reached & (seeds < 0)
+        preds[graph] = np.where(reached, probs.argmax(axis=1), -1)
+        out[graph] = {
+            "seconds": round(seconds, 1),
+            "reached": round(float(reached.mean()), 4),
+            # the keyword rule that made the seeds, on the items that were not seeds
+            "agrees_with_keyword_rule": round(
+                100 * float((preds[graph][unseeded] == keyword[unseeded]).mean()), 2
+            ),
+            "peak_mb_so_far": round(peak_mb()),
+        }
+    if len(preds) == 2:
+        both = (preds["exact"] >= 0) & (preds["ann"] >= 0)
+        out["same_label_exact_vs_ann"] = round(
+            100 * float((preds["exact"][both] == preds["ann"][both]).mean()), 2
+        )
+    out["peak_mb"] = round(peak_mb())
+    return out
+
+
+STAGES = {
+    "youtube": stage_youtube,
+    "100k": lambda: stage_scale(100_000, ("ann", "exact")),
+    "1m": lambda: stage_scale(1_000_000, ("ann",)),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stage", choices=list(STAGES))
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(STAGES[args.stage]()), flush=True)
+        return
+    results = {}
+    for stage in STAGES:
+        done = subprocess.run(
+            [sys.executable, __file__, "--stage", stage], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"stage {stage} failed:\n{done.stderr}")
+        results[stage] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(stage, json.dumps(results[stage]), flush=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
