@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	# The CPU build of torch first (snorkel needs torch; any other torch pulls GBs of CUDA).
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,tutorial]'
+	$(PY) -m pip install -q -e '.[test,tutorial,crowd]'
 	$(PY) -m pip check
 	touch $(STAMP)
 

@@ -12,11 +12,15 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "import_queue.md",
     "active_learning.md",
+    "al_quality.md",
+    "label_issues.md",
     "weak_supervision.md",
+    "ws_zoo.md",
     "agreement.md",
     "agreement_app.md",
     "export.md",
     "export_app.md",
+    "api_fuzz.md",
 ]
 HEADER = """# Benchmark results
 
