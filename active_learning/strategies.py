@@ -9,10 +9,12 @@ from active_learning.base import QueryStrategy
 from active_learning.cluster_based import CLUSTER_BASED
 from active_learning.committee import COMMITTEE
 from active_learning.diversity import DIVERSITY
-from active_learning.names import DROPPED, STRATEGY_NAMES
+from active_learning.names import DEFAULT_STRATEGY, DROPPED, STRATEGY_NAMES
 from active_learning.random_sampling import RANDOM
 from active_learning.region_based import REGION_BASED
 from active_learning.uncertainty import ENTROPY, LEAST_CONFIDENCE, MARGIN
+
+__all__ = ["DEFAULT_STRATEGY", "DROPPED", "STRATEGIES", "STRATEGY_NAMES", "get_strategy"]
 
 STRATEGIES: dict[str, QueryStrategy] = {
     s.name: s
