@@ -18,9 +18,14 @@ def data_dir() -> Path:
     """The data directory (created if missing): database file, uploaded media, exports."""
     configured = os.environ.get("LABELAPP_DATA_DIR")
     path = Path(configured) if configured else Path(platformdirs.user_data_dir("labelapp"))
+    return private_dir(path)
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` resolved; created 0700 if missing (a data directory holds the database, media
+    and the secret key: only the server's user may read them)."""
     path = path.expanduser().resolve()
     if not path.exists():
-        # Database, media and secret key live here: only the server's user may read them.
         path.mkdir(parents=True, mode=0o700, exist_ok=True)
         path.chmod(0o700)  # mkdir's mode is masked by the umask
     return path

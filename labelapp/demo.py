@@ -49,8 +49,9 @@ class DemoInfo:
 
 def prepare(data_dir: Path) -> DemoInfo:
     """Create (or reuse) the demo database in ``data_dir``. Safe to run again."""
-    data_dir = data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    from labelapp.config import private_dir
+
+    data_dir = private_dir(data_dir)
     os.environ["LABELAPP_DATA_DIR"] = str(data_dir)
     url = f"sqlite:///{data_dir / 'labelapp.sqlite3'}"
     os.environ["LABELAPP_DATABASE_URL"] = url

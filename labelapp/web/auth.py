@@ -45,7 +45,7 @@ def login() -> str | Response:
             if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
                 target = url_for("pages.projects")
             return redirect(target)
-    return render_template("login.html", form=form), 200 if request.method == "GET" else 401
+    return render_template("login.html", form=form), 401 if request.method == "POST" else 200
 
 
 @auth.route("/logout", methods=["POST"])

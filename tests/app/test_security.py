@@ -165,6 +165,7 @@ def test_every_answer_carries_the_security_headers(app, client, sessions) -> Non
         assert res.headers["X-Content-Type-Options"] == "nosniff"
         assert res.headers["X-Frame-Options"] == "DENY"
         assert res.headers["Referrer-Policy"] == "same-origin"
+    assert client.head("/login").status_code == 200  # a probe's HEAD is not a failed login
 
 
 def test_the_server_header_names_no_versions(app) -> None:  # noqa: ANN001
@@ -199,3 +200,4 @@ def test_the_data_directory_and_database_are_private(tmp_path, monkeypatch) -> N
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / config.DATABASE_FILENAME).stat().st_mode) == 0o600
     assert stat.S_IMODE((folder / "secret_key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(config.private_dir(tmp_path / "demo" / "dir").stat().st_mode) == 0o700
