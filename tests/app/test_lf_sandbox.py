@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Job, LabelingFunction, Project, WeakLabel
@@ -21,16 +20,6 @@ from labelapp.services.errors import UserError
 from tests.app.factories import add_items, make_project, make_user
 
 EVIL = "(a+)+(?=b)"  # RE2 lacks lookaheads; Python's re backtracks 2^n steps on n "a"s
-
-
-@pytest.fixture
-def server(app):  # noqa: ANN001, ANN201
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

@@ -9,26 +9,14 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 import requests
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from labelapp.db import session_scope
 from labelapp.models import Annotation, QueueEntry, utcnow
 from tests.app.factories import add_items, make_project, make_user
 
 ANNOTATORS = 16
-
-
-@pytest.fixture
-def server(app):  # noqa: ANN001, ANN201
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
 
 
 def annotate_until_empty(base: str, project_id: int, token: str, wait: bool = True) -> list[int]:

@@ -40,6 +40,16 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
+def _payload_csv(path, prefix: str, meta: str):  # noqa: ANN001, ANN202
+    """A CSV whose items' text and one metadata column are the payloads."""
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text", meta])
+        for i, payload in enumerate(PAYLOADS):
+            writer.writerow([f"{prefix}{i}", payload, payload])
+    return path
+
+
 def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:  # noqa: ANN001
     with session_scope(sessions) as session:
         project = create_project(
@@ -47,12 +57,7 @@ def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:  # noqa: ANN00
             description=ALL, guidelines="\n\n".join(PAYLOADS), overlap_k=2,
         )  # fmt: skip
         pid = project.id
-    path = tmp_path / "x<img src=x onerror=alert(1)>.csv"
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text", "note"])
-        for i, payload in enumerate(PAYLOADS):
-            writer.writerow([f"i{i}", payload, payload])
+    path = _payload_csv(tmp_path / "x<img src=x onerror=alert(1)>.csv", "i", "note")
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, pid), path, ImportOptions(text_col="text"))
     sme = make_user(sessions, "sid", "sme", (pid,))
@@ -67,12 +72,7 @@ def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:  # noqa: ANN00
                               json={"labels": [label], "client_id": str(uuid.uuid4()),
                                     "note": ALL})  # fmt: skip
             assert res.status_code == 201, res.get_json()
-    more = tmp_path / "more.csv"  # fresh items for the labeling page
-    with more.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text", "source"])
-        for i, payload in enumerate(PAYLOADS):
-            writer.writerow([f"j{i}", payload, payload])
+    more = _payload_csv(tmp_path / "more.csv", "j", "source")  # fresh items to label
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, pid), more, ImportOptions(text_col="text"))
     lf = {"name": "kw_x", "kind": "keyword", "keywords": [PAYLOADS[1]], "label": "ham",
