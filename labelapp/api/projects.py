@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import abort, current_app, jsonify, request
 from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
@@ -175,35 +175,28 @@ def create_import(project_id: int):  # noqa: ANN201
         raise UserError("send the file as multipart/form-data in the field 'file'")
     form = request.form
     filename = secure_filename(upload.filename) or "upload"
-    session = get_db()
+    images = project.task_type == "image"
+    # The file is parsed in a child process: pandas never loads in, nor grows, a web worker.
+    from labelapp.services.uploads import import_upload
+
+    if images:
+        options = dict(
+            folder_labels=form.get("folder_labels", "").lower() in ("1", "true", "on", "yes"),
+            label_source=form.get("label_source") or None,
+        )
+    else:
+        options = dict(
+            text_col=form.get("text_col") or None,
+            id_col=form.get("id_col") or None,
+            label_col=form.get("label_col") or None,
+            label_source=form.get("label_source") or None,
+            group_col=form.get("group_col") or None,
+            format=form.get("format") or None,
+        )
+    get_db().commit()  # end the read: the child writes in its own transaction
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
-        # pandas/pyarrow load only when someone imports: workers stay small.
-        from labelapp.services.imports import ImportOptions, import_path
-
-        if project.task_type == "image":
-            from labelapp.services.imports.archive import unpack_images_zip
-
-            folder = unpack_images_zip(path, Path(tmp) / "unpacked", filename)
-            options = ImportOptions(
-                folder_labels=form.get("folder_labels", "").lower() in ("1", "true", "on", "yes"),
-                label_source=form.get("label_source") or None,
-            )
-            report = import_path(
-                session, project, folder, options, user=me(), display_name=filename
-            )
-        else:
-            options = ImportOptions(
-                text_col=form.get("text_col") or None,
-                id_col=form.get("id_col") or None,
-                label_col=form.get("label_col") or None,
-                label_source=form.get("label_source") or None,
-                group_col=form.get("group_col") or None,
-                format=form.get("format") or None,
-            )
-            report = import_path(
-                session, project, path, options, user=me(), display_name=filename
-            )
-    session.commit()
-    return jsonify(report.to_dict()), 201
+        report = import_upload(current_app.config["DATABASE_URL"], project.id, me().id, path,
+                               filename, options, images)  # fmt: skip
+    return jsonify(report), 201

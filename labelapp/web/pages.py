@@ -5,7 +5,17 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
@@ -153,23 +163,22 @@ def import_file(project_id: int) -> Response:
         for field, errors in form.errors.items():
             flash(f"{field}: {'; '.join(errors)}", "error")
         return redirect(url_for("pages.project", project_id=proj.id))
-    session = get_db()
     upload = form.file.data
     filename = secure_filename(upload.filename or "upload.csv") or "upload.csv"
+    # The file is parsed in a child process: pandas never loads in, nor grows, a web worker.
+    from labelapp.services.uploads import import_upload
+
+    get_db().commit()  # end the read: the child writes in its own transaction
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
-        # pandas/pyarrow load only when someone imports: workers stay small.
-        from labelapp.services.imports import ImportOptions, import_path
-        from labelapp.services.imports.archive import unpack_images_zip
-
         if images:
-            options = ImportOptions(
+            options = dict(
                 folder_labels=form.folder_labels.data,
                 label_source=form.label_source.data or None,
             )
         else:
-            options = ImportOptions(
+            options = dict(
                 text_col=form.text_col.data or None,
                 id_col=form.id_col.data or None,
                 label_col=form.label_col.data or None,
@@ -177,19 +186,16 @@ def import_file(project_id: int) -> Response:
                 group_col=form.group_col.data or None,
             )
         try:
-            if images:
-                path = unpack_images_zip(path, Path(tmp) / "unpacked", filename)
-            report = import_path(session, proj, path, options, user=me(), display_name=filename)
+            report = import_upload(current_app.config["DATABASE_URL"], proj.id, me().id, path,
+                                   filename, options, images)  # fmt: skip
         except UserError as exc:
-            session.rollback()
             flash(exc.message, "error")
             for detail in exc.details:
                 flash(detail, "error-detail")
             return redirect(url_for("pages.project", project_id=proj.id))
-    session.commit()
     flash(
-        f"Imported {filename}: {report.items_created} new items, {report.items_existing} already "
-        f"there, {report.annotations_created} labels.",
+        f"Imported {filename}: {report['items_created']} new items, {report['items_existing']} "
+        f"already there, {report['annotations_created']} labels.",
         "info",
     )
     return redirect(url_for("pages.project", project_id=proj.id))
