@@ -21,6 +21,7 @@ ORDER = [
     "export.md",
     "export_app.md",
     "api_fuzz.md",
+    "security.md",
 ]
 HEADER = """# Benchmark results
 
