@@ -168,6 +168,22 @@ def _scores(truth: pd.Series, predicted: pd.Series, f1_kind: str) -> dict[str, f
     }
 
 
+def _answered_truth(truth: pd.Series, answered: pd.Index) -> pd.Index:
+    """The questions with both answers and a truth; a clear error when there are none."""
+    common = truth.index.intersection(answered)
+    if len(common) == 0:
+        raise ValueError(
+            "no question has both answers and a truth; check that the answers and the truth use "
+            "the same question ids."
+        )
+    return common
+
+
+def _f1_kind(classes: list) -> str:
+    """Binary F1 of the positive class for two classes that include it, macro F1 otherwise."""
+    return "binary" if len(classes) <= 2 and POSITIVE_LABEL in classes else "macro"
+
+
 def evaluate_crowd(
     answers: pd.DataFrame, truth: pd.Series, dawid_skene: DawidSkene | None = None
 ) -> CrowdEvaluation:
@@ -181,15 +197,10 @@ def evaluate_crowd(
     voted = majority_vote(answers, **columns)["label"]
     model = (dawid_skene or DawidSkene()).fit(answers, **columns)
     consensus = model.predict()
-    common = truth.index.intersection(voted.index)
-    if len(common) == 0:
-        raise ValueError(
-            "no question has both answers and a truth; check that answer.csv and truth.csv use "
-            "the same question ids."
-        )
+    common = _answered_truth(truth, voted.index)
     gold = truth.loc[common]
     classes = sorted(set(gold) | set(answers["answer"]))
-    f1_kind = "binary" if len(classes) <= 2 and POSITIVE_LABEL in classes else "macro"
+    f1_kind = _f1_kind(classes)
     return CrowdEvaluation(
         items=len(common),
         classes=classes,
@@ -217,16 +228,11 @@ def evaluate_methods(
     from weak_supervision import crowd_methods
 
     long = answers.rename(columns={"question": "item", "answer": "label"})
-    common = truth.index.intersection(pd.Index(long["item"].unique()))
-    if len(common) == 0:
-        raise ValueError(
-            "no question has both answers and a truth; check that the answers and the truth use "
-            "the same question ids."
-        )
+    common = _answered_truth(truth, pd.Index(long["item"].unique()))
     choice = crowd_methods.choose_aggregator(long, gold=gold, methods=methods)
     truth = truth.loc[common]
     classes = sorted(set(truth) | set(answers["answer"]))
-    f1_kind = "binary" if len(classes) <= 2 and POSITIVE_LABEL in classes else "macro"
+    f1_kind = _f1_kind(classes)
     return CrowdEvaluation(
         items=len(common),
         classes=classes,
