@@ -4,15 +4,17 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -n 2
+# The whole tree CI tests, pinned (regenerate with `make constraints` after changing dependencies).
+CONSTRAINTS := .ci/constraints.txt
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test test-fast lint fmt install constraints bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	# The CPU build of torch first (snorkel needs torch; any other torch pulls GBs of CUDA).
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,tutorial,crowd]'
+	$(PY) -m pip install -q -c $(CONSTRAINTS) torch
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[all,test,tutorial]'
 	$(PY) -m pip check
 	touch $(STAMP)
 
@@ -24,8 +26,19 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
 test: $(STAMP) lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The edit-test loop: no browser, no slow tests, SQLite only.
+test-fast: $(STAMP)
+	LABELAPP_TEST_BACKENDS=sqlite $(VENV)/bin/pytest $(PYTEST_ARGS) -q -m 'not browser and not slow'
+
+constraints: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable > $(CONSTRAINTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

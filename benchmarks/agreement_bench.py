@@ -11,7 +11,10 @@ its own process, the peak RSS growth during one call (over the process with the 
 the peak of traced allocations (tracemalloc, which numpy reports to) in another call. Then the whole ``agreement_report`` (bootstrap, Dawid-Skene, human level) on the
 same answers as a long table.
 
+    .venv/bin/pip install krippendorff   # GPL-3: a peer for this benchmark only, never a dependency
     .venv/bin/python benchmarks/agreement_bench.py [--items 100000] [--annotators 10] [--repeat 3]
+
+The licence test fails while ``krippendorff`` is installed: uninstall it after the run.
 """
 
 from __future__ import annotations

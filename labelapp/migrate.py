@@ -1,4 +1,4 @@
-"""Alembic, configured in code: the migrations live in ``migrations/`` beside the package."""
+"""Alembic, configured in code: the migrations ship inside the package, in ``labelapp/migrations/``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from labelapp.db import make_engine, normalize_url
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 # Alembic cannot reflect expression indexes (``priority DESC``) on SQLite, so autogenerate would

@@ -20,7 +20,19 @@ from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("LABELAPP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-BACKENDS = ["sqlite", "postgresql"]
+# `make test-fast` sets LABELAPP_TEST_BACKENDS=sqlite; CI always runs both.
+BACKENDS = (
+    ["sqlite", "postgresql"]
+    if IN_CI
+    else os.environ.get("LABELAPP_TEST_BACKENDS", "sqlite,postgresql").split(",")
+)
+
+# Sentence embeddings depend on the text and the model only: one on-disk cache for every test's
+# data directory, so the demo comments are embedded once per machine, not once per test.
+os.environ.setdefault(
+    "LABELAPP_EMBEDDING_DIR",
+    str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "labelapp-tests" / "embeddings"),
+)
 
 
 def _worker() -> str:

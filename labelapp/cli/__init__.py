@@ -15,8 +15,9 @@ from labelapp.cli.simulate import simulate
 from labelapp.cli.users import users
 from labelapp.cli.ws import ws
 
+from labelapp.extras import ExtrasAwareGroup
 
-@click.group()
+@click.group(cls=ExtrasAwareGroup)
 @click.version_option(package_name="labelapp")
 def main() -> None:
     """labelapp: label data, guided by active learning and weak supervision."""

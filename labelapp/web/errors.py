@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from labelapp.extras import missing_extra_message
 from labelapp.services.errors import UserError
 
 
@@ -40,3 +41,11 @@ def register_error_handlers(app: Flask) -> None:
             message = (f"the upload is larger than {limit:,} MB, the largest this server takes "
                        "(LABELAPP_MAX_UPLOAD_MB): split the file, or ask an admin to raise it")  # fmt: skip
         return error_response(exc.code or 500, code, message)
+
+    @app.errorhandler(ModuleNotFoundError)
+    def _missing_extra(exc: ModuleNotFoundError):  # noqa: ANN202
+        message = missing_extra_message(exc)
+        if message is None:
+            raise exc
+        # The server lacks an optional package: a configuration matter, not the client's fault.
+        return error_response(503, "missing_extra", message)

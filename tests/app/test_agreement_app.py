@@ -1,7 +1,7 @@
 """Agreement and adjudication through the API, the pages and the CLI, on a hand-made overlap project.
 
 Three annotators answer the same items; the expected numbers are computed here from the answer
-table with independent code (scikit-learn's Cohen's kappa, the ``krippendorff`` package, the
+table with independent code (scikit-learn's Cohen's kappa, the textbook alpha in ``tests/alpha_reference.py``, the
 textbook pair-agreement formula), not by the library under test.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-import krippendorff
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -23,6 +22,7 @@ from labelapp.models import Annotation, Item, Project
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.labels import human_labels
 from labelapp.services.projects import save_guideline
+from tests.alpha_reference import reference_alpha
 from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
@@ -101,7 +101,7 @@ def expected() -> dict:
     code = {"ham": 0, "spam": 1}
     matrix = np.array([[code[x] if x is not None else np.nan for x in labels]
                        for labels in rows.values()]).T  # annotators x items
-    alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+    alpha = reference_alpha(matrix, "nominal")
     ann, bob = ([labels[k] for labels in rows.values()] for k in (0, 1))
     # Human level: each answer against the unique majority of the other two (leave-one-out).
     agree = compared = 0
