@@ -43,7 +43,7 @@ Entry points (votes are ``(n_items, n_lfs)`` int matrices, -1 = abstain, classes
     semi-supervised naive Bayes and its labels-only form), one chosen by k-fold
     cross-validation on the human labels (one-standard-error rule towards the earlier
     candidate); ``.name``, ``.scores``, ``.reason``, ``.predict_proba(L, name=None)``.
-``crowd_methods.choose_aggregator(answers, gold=None) -> AggregatorChoice``
+``agreement.crowd_methods.choose_aggregator(answers, gold=None) -> AggregatorChoice``
     Crowd aggregation: ours (Dawid-Skene, majority vote, Wawa) and crowd-kit's (one-coin DS,
     GLAD, MACE, M-MSR; extra ``labelapp[crowd]``), picked by gold accuracy or a documented rule.
 ``propagation.propagate(X, seeds, n_classes, n_neighbors=10, graph="auto") -> probs``

@@ -3,7 +3,7 @@
 ``evaluate`` scores every aggregation method on crowd answer files against known truth and
 names the one the app would pick;
 ``report`` prints a project's agreement report (the agreement page's numbers) as a table.
-``format_report`` renders a :class:`weak_supervision.agreement_report.AgreementReport` as the
+``format_report`` renders a :class:`weak_supervision.agreement.report.AgreementReport` as the
 terminal table of ``agreement report``.
 """
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from weak_supervision.agreement_report import AgreementReport
+    from weak_supervision.agreement.report import AgreementReport
 
 
 @click.group("agreement")
@@ -74,13 +74,13 @@ def evaluate(
     'labelapp[crowd]' (crowd-kit); without it they are listed as skipped. The last line is one
     JSON object: {METHOD: {"accuracy", "f1"}, ..., "chosen": METHOD, "items": N}.
     """
-    from weak_supervision.crowd import (
+    from weak_supervision.agreement.crowd import (
         CrowdFileError,
         evaluate_methods,
         load_answers,
         load_truth,
     )
-    from weak_supervision.crowd_methods import METHODS
+    from weak_supervision.agreement.crowd_methods import METHODS
 
     chosen_methods = None
     if methods:

@@ -31,7 +31,7 @@ from labelapp.services.queue import (
 
 if TYPE_CHECKING:
     from labelapp.services.agreement import ProjectAgreement
-    from weak_supervision.agreement_report import AgreementReport
+    from weak_supervision.agreement.report import AgreementReport
 
 MAX_REASON = 2000
 

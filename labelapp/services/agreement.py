@@ -49,7 +49,7 @@ from labelapp.services.projects import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from weak_supervision.agreement_report import AgreementReport
+    from weak_supervision.agreement.report import AgreementReport
 
 CACHE_SECONDS = 300.0
 MAX_GUIDELINE = 100_000

@@ -81,7 +81,7 @@ def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
 
 def plot_png(result: service.ProjectAgreement, name: str) -> bytes:
     """One of :data:`PLOTS` as PNG bytes (the library's plots; matplotlib loads here)."""
-    from weak_supervision import agreement_plots as plots
+    from weak_supervision.agreement import plots
 
     report = result.report
     assert report is not None

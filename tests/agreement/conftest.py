@@ -21,7 +21,7 @@ def oracle(name: str) -> dict:
 @pytest.fixture(scope="session")
 def d_product() -> tuple[pd.DataFrame, pd.Series]:
     """D_Product crowd answers as a long (item, annotator, label) table, and its truth."""
-    from weak_supervision.crowd import load_answers, load_truth
+    from weak_supervision.agreement.crowd import load_answers, load_truth
 
     answers = load_answers(CROWD / "D_Product" / "answer.csv")
     truth = load_truth(CROWD / "D_Product" / "truth.csv")

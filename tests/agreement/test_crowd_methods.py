@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from labelapp.cli.agreement import agreement
 from tests.agreement.conftest import CROWD
-from weak_supervision import crowd_methods
-from weak_supervision.crowd import load_answers, load_truth
-from weak_supervision.crowd_methods import aggregate, choose_aggregator, wawa_labels
+from weak_supervision.agreement import crowd_methods
+from weak_supervision.agreement.crowd import load_answers, load_truth
+from weak_supervision.agreement.crowd_methods import aggregate, choose_aggregator, wawa_labels
 
 BLUEBIRDS = CROWD / "bluebirds_duck"
 

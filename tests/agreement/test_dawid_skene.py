@@ -17,7 +17,7 @@ from weak_supervision.agreement import (
     load_truth,
     majority_vote,
 )
-from weak_supervision.crowd import CrowdFileError
+from weak_supervision.agreement.crowd import CrowdFileError
 
 
 def reference_output() -> dict:

@@ -20,7 +20,7 @@ from weak_supervision.agreement import (
     ratings_matrix,
     specific_agreement,
 )
-from weak_supervision.agreement_bootstrap import item_statistics, metrics_from_totals
+from weak_supervision.agreement.bootstrap import item_statistics, metrics_from_totals
 
 
 def noisy_ratings(n_items: int, n_annotators: int, n_labels: int, missing: float, seed: int):

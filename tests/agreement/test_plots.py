@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from weak_supervision.agreement import agreement_by
-from weak_supervision.agreement_plots import (
+from weak_supervision.agreement.plots import (
     agreement_over_time_plot,
     annotator_plot,
     figure_png,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.paths import SHARED_DATA
-from weak_supervision.dawid_skene import DawidSkene
+from weak_supervision.agreement.dawid_skene import DawidSkene
 from weak_supervision.evaluate import evaluate_wrench
 from weak_supervision.flyingsquid import FlyingSquid, triplet_accuracies
 from weak_supervision.label_model import LabelModel

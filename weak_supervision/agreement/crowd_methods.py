@@ -5,7 +5,7 @@ Answers are a long table with columns ``item``, ``worker``, ``label`` (labels as
 Ours (no extra dependency): ``majority_vote``; ``wawa`` (worker agreement with aggregate:
 majority vote weighted by each worker's agreement with the plain majority; crowd-kit 1.4.2's
 ``Wawa`` raises AttributeError on scikit-learn >= 1.6, so it is written here); ``dawid_skene``
-(``weak_supervision.dawid_skene`` with a 0.01 pseudo-count; checked against Dawid & Skene 1979
+(``weak_supervision.agreement.dawid_skene`` with a 0.01 pseudo-count; checked against Dawid & Skene 1979
 and crowd-kit, and faster than crowd-kit's).
 From crowd-kit (Apache-2.0, the optional extra ``pip install 'labelapp[crowd]'``):
 ``one_coin_dawid_skene``, ``glad`` (Whitehill et al. 2009), ``mace`` (Hovy et al. 2013) and
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from weak_supervision.agreement_votes import argmax_first, encode_answers
+from weak_supervision.agreement.votes import argmax_first, encode_answers
 
 OURS = ("dawid_skene", "majority_vote", "wawa")
 FROM_CROWDKIT = ("one_coin_dawid_skene", "glad", "mace", "mmsr")
@@ -80,7 +80,7 @@ def wawa_labels(answers: pd.DataFrame) -> pd.Series:
 
 
 def dawid_skene_labels(answers: pd.DataFrame) -> pd.Series:
-    from weak_supervision.dawid_skene import DawidSkene
+    from weak_supervision.agreement.dawid_skene import DawidSkene
 
     # A 0.01 pseudo-count keeps answers a worker never gave from probability 0 (D_Product:
     # 93.93 % without, 94.00 % with; bluebirds 89.81 % either way).

@@ -24,8 +24,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.stats import bootstrap
 
-from weak_supervision.agreement_alpha import Level, alpha_from_coincidences
-from weak_supervision.agreement_data import numeric_categories
+from weak_supervision.agreement.alpha import Level, alpha_from_coincidences
+from weak_supervision.agreement.data import numeric_categories
 
 
 @dataclass(frozen=True)

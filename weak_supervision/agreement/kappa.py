@@ -2,7 +2,7 @@
 
 Every wide function takes *ratings*, an items x annotators matrix with NaN/None where an annotator
 did not label an item, and an optional ``categories`` giving the label order (see
-:mod:`weak_supervision.agreement_data`). Items rated by fewer than two annotators carry no
+:mod:`weak_supervision.agreement.data`). Items rated by fewer than two annotators carry no
 information about agreement and are ignored.
 """
 
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.stats import norm
 from sklearn.metrics import cohen_kappa_score
 
-from weak_supervision.agreement_data import category_counts, encode_ratings
+from weak_supervision.agreement.data import category_counts, encode_ratings
 
 KappaWeights = Literal["linear", "quadratic"] | None
 

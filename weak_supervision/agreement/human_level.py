@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from weak_supervision.agreement_data import latest_answers
-from weak_supervision.agreement_votes import argmax_first, encode_answers
+from weak_supervision.agreement.data import latest_answers
+from weak_supervision.agreement.votes import argmax_first, encode_answers
 
 # Answers whose "others" count vectors (answers x classes) are held in memory at once.
 _CELLS_PER_CHUNK = 4_000_000

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
-from weak_supervision.agreement_votes import majority_vote
-from weak_supervision.dawid_skene import DawidSkene
+from weak_supervision.agreement.dawid_skene import DawidSkene
+from weak_supervision.agreement.votes import majority_vote
 
 ANSWER_COLUMNS = ("question", "worker", "answer")
 TRUTH_COLUMNS = ("question", "truth")
@@ -225,7 +225,7 @@ def evaluate_methods(
     score each against ``truth`` on the items with answers and truth, and record which one
     ``choose_aggregator`` picks: by accuracy on ``gold`` (items with known answers, as a
     project's gold items) if given, else by its documented rule. The truth never picks."""
-    from weak_supervision import crowd_methods
+    from weak_supervision.agreement import crowd_methods
 
     long = answers.rename(columns={"question": "item", "answer": "label"})
     common = _answered_truth(truth, pd.Index(long["item"].unique()))

@@ -16,7 +16,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from weak_supervision.agreement_report import AgreementReport
+    from weak_supervision.agreement.report import AgreementReport
 
 
 def _figure(width: float, height: float) -> Figure:

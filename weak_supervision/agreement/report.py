@@ -14,19 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weak_supervision.agreement_alpha import LEVELS, Level, alpha_from_counts
-from weak_supervision.agreement_bootstrap import ConfidenceInterval, bootstrap_agreement
-from weak_supervision.agreement_data import counts_from_codes, latest_answers
-from weak_supervision.agreement_kappa import (
+from weak_supervision.agreement.alpha import LEVELS, Level, alpha_from_counts
+from weak_supervision.agreement.bootstrap import ConfidenceInterval, bootstrap_agreement
+from weak_supervision.agreement.data import counts_from_codes, latest_answers
+from weak_supervision.agreement.dawid_skene import DawidSkene
+from weak_supervision.agreement.human_level import HumanLevel, human_level
+from weak_supervision.agreement.kappa import (
     fleiss_kappa_from_counts,
     pairwise_agreement_per_item,
     pairwise_kappa_long,
     percent_agreement_from_counts,
     specific_agreement_from_counts,
 )
-from weak_supervision.agreement_votes import annotator_accuracy, argmax_first, encode_answers
-from weak_supervision.dawid_skene import DawidSkene
-from weak_supervision.human_level import HumanLevel, human_level
+from weak_supervision.agreement.votes import annotator_accuracy, argmax_first, encode_answers
 
 
 @dataclass(frozen=True)

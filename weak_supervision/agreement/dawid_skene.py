@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import logsumexp, softmax
 
-from weak_supervision.agreement_votes import EncodedAnswers, argmax_first, encode_answers
+from weak_supervision.agreement.votes import EncodedAnswers, argmax_first, encode_answers
 
 _LOG_FLOOR = 1e-300  # log(0) would give -inf and NaN in products; this is effectively zero.
 

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from weak_supervision.agreement_data import category_counts, encode_ratings, numeric_categories
+from weak_supervision.agreement.data import category_counts, encode_ratings, numeric_categories
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS = ("nominal", "ordinal", "interval", "ratio")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from weak_supervision.agreement_alpha import Level, alpha_from_counts
-from weak_supervision.agreement_data import counts_from_codes, latest_answers
-from weak_supervision.agreement_kappa import fleiss_kappa_from_counts, percent_agreement_from_counts
-from weak_supervision.agreement_votes import encode_answers
+from weak_supervision.agreement.alpha import Level, alpha_from_counts
+from weak_supervision.agreement.data import counts_from_codes, latest_answers
+from weak_supervision.agreement.kappa import fleiss_kappa_from_counts, percent_agreement_from_counts
+from weak_supervision.agreement.votes import encode_answers
 
 
 def _metrics(group: pd.DataFrame, classes, item, annotator, label, level: Level) -> dict:

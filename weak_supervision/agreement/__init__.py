@@ -47,34 +47,37 @@ The pieces, for other uses:
   ``agreement_over_time(df, freq="W")``;
 - crowd files (``question,worker,answer`` / ``question,truth``): ``load_answers``, ``load_truth``,
   ``evaluate_crowd`` (majority vote and Dawid-Skene scored against the truth);
-- plots (:mod:`weak_supervision.agreement_plots`, matplotlib imported on use): ``kappa_heatmap``,
+- plots (:mod:`weak_supervision.agreement.plots`, matplotlib imported on use): ``kappa_heatmap``,
   ``annotator_plot`` (Dawid-Skene accuracy, agreement with others, gold accuracy),
   ``agreement_over_time_plot``; ``figure_png(figure)`` gives PNG bytes.
 
 Everything is numpy/pandas/scipy (and scikit-learn's kappa); no Flask, no SQLAlchemy.
 """
 
-from weak_supervision.agreement_alpha import (
+from weak_supervision.agreement.alpha import (
     LEVELS,
     Level,
     alpha_from_counts,
     coincidence_matrix,
     krippendorff_alpha,
 )
-from weak_supervision.agreement_bootstrap import (
+from weak_supervision.agreement.bootstrap import (
     AgreementIntervals,
     ConfidenceInterval,
     bootstrap_agreement,
     bootstrap_ci,
 )
-from weak_supervision.agreement_data import (
+from weak_supervision.agreement.crowd import evaluate_crowd, load_answers, load_truth
+from weak_supervision.agreement.data import (
     category_counts,
     encode_ratings,
     latest_answers,
     ratings_matrix,
 )
-from weak_supervision.agreement_groups import agreement_by, agreement_over_time
-from weak_supervision.agreement_kappa import (
+from weak_supervision.agreement.dawid_skene import DawidSkene
+from weak_supervision.agreement.groups import agreement_by, agreement_over_time
+from weak_supervision.agreement.human_level import HumanLevel, human_level
+from weak_supervision.agreement.kappa import (
     KappaEstimate,
     PairwiseKappa,
     cohen_kappa,
@@ -85,11 +88,8 @@ from weak_supervision.agreement_kappa import (
     percent_agreement,
     specific_agreement,
 )
-from weak_supervision.agreement_report import AgreementReport, agreement_report
-from weak_supervision.agreement_votes import annotator_accuracy, encode_answers, majority_vote
-from weak_supervision.crowd import evaluate_crowd, load_answers, load_truth
-from weak_supervision.dawid_skene import DawidSkene
-from weak_supervision.human_level import HumanLevel, human_level
+from weak_supervision.agreement.report import AgreementReport, agreement_report
+from weak_supervision.agreement.votes import annotator_accuracy, encode_answers, majority_vote
 
 __all__ = [
     "LEVELS",
