@@ -9,6 +9,7 @@ migrations inside the package and ``labelapp demo --no-serve`` must find its bun
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,9 +34,14 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Build from a copy: setuptools writes build/ and *.egg-info into the folder it builds.
+    source = out / "source"
+    skip = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__",
+                                  ".pytest_cache", ".ruff_cache", "tests", "benchmarks")  # fmt: skip
+    shutil.copytree(ROOT, source, ignore=skip)
     env = {**os.environ, "PIP_NO_INDEX": "1"}
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)], cwd=out, env=env)  # fmt: skip
+         "-w", str(out), str(source)], cwd=out, env=env)  # fmt: skip
     (found,) = out.glob("labelapp-*.whl")
     return found
 
