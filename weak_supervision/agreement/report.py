@@ -197,87 +197,22 @@ def agreement_report(
     overlap = n_per_item >= 2
     levels: tuple[Level, ...] = ("nominal",) if level == "nominal" else ("nominal", level)
 
-    if overlap.sum() >= 2 and n_resamples > 0:
-        intervals = bootstrap_agreement(
-            counts, encoded.classes, levels, n_resamples, confidence, random_state
-        )
-        pa, fk, alpha = intervals.percent_agreement, intervals.fleiss_kappa, intervals.alpha
-        specific = intervals.per_label
-    else:
-        pa = _no_interval(percent_agreement_from_counts(counts))
-        fk = _no_interval(fleiss_kappa_from_counts(counts))
-        alpha = {lv: _no_interval(alpha_from_counts(counts, lv, encoded.classes)) for lv in levels}
-        values = specific_agreement_from_counts(counts)
-        specific = pd.DataFrame(
-            {"estimate": values, "low": np.nan, "high": np.nan},
-            index=pd.Index(classes, name="label"),
-        )
-
-    pairwise = pairwise_kappa_long(
-        encoded.item, encoded.annotator, encoded.label, encoded.annotators, n_classes
+    pa, fk, alpha, specific = _summary_metrics(
+        counts, encoded.classes, levels, n_resamples, confidence, random_state
     )
-    weighted = (
-        None
-        if level == "nominal"
-        else pairwise_kappa_long(
-            encoded.item,
-            encoded.annotator,
-            encoded.label,
-            encoded.annotators,
-            n_classes,
-            weights="linear",
-        ).kappa
-    )
+    pairwise = _pairwise_kappa(encoded)
+    weighted = None if level == "nominal" else _pairwise_kappa(encoded, weights="linear").kappa
 
     gold_series = _gold_series(gold, classes)
-    model = (dawid_skene or DawidSkene(smoothing=0.01)).fit(
-        latest, item, annotator, label, classes=classes, gold=gold_series
-    )
-    posteriors = model.posteriors_.to_numpy()
+    model = dawid_skene or DawidSkene(smoothing=0.01)
+    model.fit(latest, item, annotator, label, classes=classes, gold=gold_series)
     humans = human_level(latest, classes, item, annotator, label)
-
-    # Per item: majority vote, pair agreement and the Dawid-Skene consensus.
-    dense = counts.toarray()
-    top = dense.max(axis=1)
-    pair_agreement = np.full(n_items, np.nan)
-    pair_agreement[overlap] = pairwise_agreement_per_item(counts[overlap], n_per_item[overlap])
-    consensus = pd.DataFrame(
-        {
-            "n_answers": n_per_item.astype(np.int64),
-            "majority": encoded.classes[argmax_first(dense)],
-            "majority_share": top / n_per_item,
-            "tied": (dense == top[:, None]).sum(axis=1) > 1,
-            "agreement": pair_agreement,
-            "consensus": encoded.classes[argmax_first(posteriors)],
-            "confidence": posteriors.max(axis=1),
-        },
-        index=pd.Index(encoded.items, name=item),
-    )
+    consensus = _consensus_table(counts, encoded, model.posteriors_.to_numpy(), item)
     disagreements = _disagreements(latest, consensus, item, annotator, label, min_confidence)
 
     annotator_table = _annotator_table(encoded, overlap, pairwise.kappa, model, humans)
     if gold_series is not None:
-        accuracy = annotator_accuracy(latest, gold_series, item, annotator, label)
-        annotator_table["gold_n"] = (
-            accuracy["n_gold"].reindex(annotator_table.index).fillna(0).astype(np.int64)
-        )
-        annotator_table["gold_accuracy"] = accuracy["accuracy"].reindex(annotator_table.index)
-
-    label_counts = np.bincount(encoded.label, minlength=n_classes)
-    per_label = pd.DataFrame(
-        {
-            "n_answers": label_counts,
-            "share": label_counts / label_counts.sum(),
-            "specific_agreement": specific["estimate"].to_numpy(),
-            "low": specific["low"].to_numpy(),
-            "high": specific["high"].to_numpy(),
-            "ds_prior": model.priors_,
-        },
-        index=pd.Index(classes, name="label"),
-    )
-    human_per_label = humans.per_label()
-    per_label["human_n"] = human_per_label["n"].to_numpy()
-    per_label["human"] = human_per_label["human"].to_numpy()
+        _add_gold_accuracy(annotator_table, latest, gold_series, (item, annotator, label))
 
     return AgreementReport(
         labels=classes,
@@ -289,7 +224,7 @@ def agreement_report(
         percent_agreement=pa,
         fleiss_kappa=fk,
         krippendorff_alpha=alpha,
-        per_label=per_label,
+        per_label=_per_label_table(encoded, specific, model, humans),
         annotators=annotator_table,
         kappa=pairwise.kappa,
         kappa_items=pairwise.n_items,
@@ -355,3 +290,76 @@ def _disagreements(
     }
     flagged["labels"] = [by_item.get(key, {}) for key in flagged.index]
     return flagged.sort_values(["confidence", "majority_share"], kind="stable")
+
+
+def _add_gold_accuracy(table: pd.DataFrame, latest, gold: pd.Series, columns) -> None:  # noqa: ANN001
+    """Each annotator's number of gold items answered and accuracy on them, as two columns."""
+    accuracy = annotator_accuracy(latest, gold, *columns)
+    table["gold_n"] = accuracy["n_gold"].reindex(table.index).fillna(0).astype(np.int64)
+    table["gold_accuracy"] = accuracy["accuracy"].reindex(table.index)
+
+
+def _pairwise_kappa(encoded, weights: str | None = None):  # noqa: ANN001, ANN202
+    """Cohen's kappa of every annotator pair on their shared items (weighted if asked)."""
+    return pairwise_kappa_long(
+        encoded.item, encoded.annotator, encoded.label, encoded.annotators, encoded.n_classes,
+        weights=weights,
+    )  # fmt: skip
+
+
+def _summary_metrics(counts, categories: np.ndarray, levels, n_resamples, confidence, seed):  # noqa: ANN001, ANN202
+    """Percent agreement, Fleiss' kappa, alpha per level and specific agreement per label, with
+    bootstrap intervals when at least two items overlap and resamples are asked for."""
+    n_per_item = np.asarray(counts.sum(axis=1)).ravel()
+    if (n_per_item >= 2).sum() >= 2 and n_resamples > 0:
+        found = bootstrap_agreement(counts, categories, levels, n_resamples, confidence, seed)
+        return found.percent_agreement, found.fleiss_kappa, found.alpha, found.per_label
+    alpha = {lv: _no_interval(alpha_from_counts(counts, lv, categories)) for lv in levels}
+    specific = pd.DataFrame(
+        {"estimate": specific_agreement_from_counts(counts), "low": np.nan, "high": np.nan},
+        index=pd.Index(categories.tolist(), name="label"),
+    )
+    pa = _no_interval(percent_agreement_from_counts(counts))
+    return pa, _no_interval(fleiss_kappa_from_counts(counts)), alpha, specific
+
+
+def _consensus_table(counts, encoded, posteriors: np.ndarray, item: str) -> pd.DataFrame:  # noqa: ANN001
+    """Per item: majority vote, pair agreement and the Dawid-Skene consensus."""
+    n_per_item = np.asarray(counts.sum(axis=1)).ravel()
+    overlap = n_per_item >= 2
+    dense = counts.toarray()
+    top = dense.max(axis=1)
+    pair_agreement = np.full(encoded.n_items, np.nan)
+    pair_agreement[overlap] = pairwise_agreement_per_item(counts[overlap], n_per_item[overlap])
+    return pd.DataFrame(
+        {
+            "n_answers": n_per_item.astype(np.int64),
+            "majority": encoded.classes[argmax_first(dense)],
+            "majority_share": top / n_per_item,
+            "tied": (dense == top[:, None]).sum(axis=1) > 1,
+            "agreement": pair_agreement,
+            "consensus": encoded.classes[argmax_first(posteriors)],
+            "confidence": posteriors.max(axis=1),
+        },
+        index=pd.Index(encoded.items, name=item),
+    )
+
+
+def _per_label_table(encoded, specific: pd.DataFrame, model: DawidSkene, humans: HumanLevel):  # noqa: ANN001, ANN202
+    """Per label: answers, share, specific agreement with its interval, DS prior, human level."""
+    label_counts = np.bincount(encoded.label, minlength=encoded.n_classes)
+    per_label = pd.DataFrame(
+        {
+            "n_answers": label_counts,
+            "share": label_counts / label_counts.sum(),
+            "specific_agreement": specific["estimate"].to_numpy(),
+            "low": specific["low"].to_numpy(),
+            "high": specific["high"].to_numpy(),
+            "ds_prior": model.priors_,
+        },
+        index=pd.Index(encoded.classes.tolist(), name="label"),
+    )
+    human_per_label = humans.per_label()
+    per_label["human_n"] = human_per_label["n"].to_numpy()
+    per_label["human"] = human_per_label["human"].to_numpy()
+    return per_label
