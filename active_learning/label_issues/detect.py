@@ -61,6 +61,15 @@ def _codes(labels: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.array([position[v] for v in y.tolist()], dtype=np.int64), cols
 
 
+def _out_of_sample(X: Any, codes: np.ndarray, K: int, n_splits: int, seed: int, estimator: Any):  # noqa: ANN202
+    """Cross-validated class probabilities from features ``X`` (the model signal's input)."""
+    if X is None:
+        raise ValueError("pass pred_probs (out-of-sample class probabilities) or features X.")
+    return out_of_sample_probs(
+        X, codes, n_splits=n_splits, random_state=seed, estimator=estimator, classes=np.arange(K)
+    )
+
+
 def detect_label_issues(
     labels: Any,
     pred_probs: Any = None,
@@ -107,12 +116,7 @@ def detect_label_issues(
     if K < 2:
         raise ValueError(f"need at least two classes to find label issues; got {cols.tolist()}.")
     if pred_probs is None:
-        if X is None:
-            raise ValueError("pass pred_probs (out-of-sample class probabilities) or features X.")
-        pred_probs = out_of_sample_probs(
-            X, codes, n_splits=n_splits, random_state=random_state, estimator=estimator,
-            classes=np.arange(K),
-        )
+        pred_probs = _out_of_sample(X, codes, K, n_splits, random_state, estimator)
     codes, P = check_inputs(codes, pred_probs)
     if P.shape[1] != K:
         raise ValueError(f"pred_probs has {P.shape[1]} columns for {K} classes {cols.tolist()}.")
