@@ -215,58 +215,12 @@ def one_standard_error_choice(
     return best
 
 
-def select_label_model(
-    L: np.ndarray,
-    human_labels: np.ndarray | None,
-    n_classes: int,
-    metric: str = "f1",
-    candidates: Iterable[str] = CANDIDATES,
-    n_folds: int = 5,
-    n_repeats: int = 2,
-    min_labels: int | None = None,
-    cv_seed: int = 0,
-    **snorkel_kwargs: Any,
-) -> LabelModelSelection:
-    """Choose a label model for votes ``L`` by cross-validation on ``human_labels`` (one per
-    row of ``L``, -1 = unlabeled). ``metric``: "f1" (class 1 for two classes, macro otherwise)
-    or "accuracy"; ``cv_seed`` seeds the folds. ``snorkel_kwargs`` go to Snorkel's fit (epochs,
-    lr, seed)."""
-    L = check_votes(L, n_classes)
-    if len(L) == 0:
-        raise ValueError("cannot fit a label model on zero items")
-    y = check_labels(human_labels, len(L), n_classes)
-    if metric not in ("f1", "accuracy"):
-        raise ValueError(f"metric must be 'f1' or 'accuracy', got {metric!r}")
-    candidates = list(candidates)
-    unknown = sorted(set(candidates) - set(CANDIDATES))
-    if unknown or not candidates:
-        raise ValueError(f"unknown label model(s) {unknown}; choose from {', '.join(CANDIDATES)}")
-    labeled = np.flatnonzero(y >= 0)
-    balance = class_balance_from_labels(y, n_classes, min_labels)
-    selection = LabelModelSelection(
-        name="",
-        n_classes=n_classes,
-        class_balance=balance,
-        metric=metric,
-        n_labeled=len(labeled),
-        _L=L,
-        _y=y,
-        _kwargs=snorkel_kwargs,
-    )
-    if balance is None or len(labeled) < n_folds:
-        default = "label_model" if L.shape[1] >= 3 else "majority_vote"
-        selection.name = default if default in candidates else candidates[0]
-        selection.reason = (
-            f"{len(labeled)} human labels: too few to choose by, so the default {selection.name}"
-        )
-        return selection
+def _out_of_fold(L, y, labeled, candidates, fitted_once, n_classes, cv, snorkel_kwargs):  # noqa: ANN001, ANN202
+    """Out-of-fold predictions of every candidate on the labeled rows, per repeat of the
+    ``cv = (n_folds, n_repeats, seed)`` folds; candidates that cannot fit drop out."""
+    n_folds, n_repeats, cv_seed = cv
     cache: dict[str, Any] = {}
-    fitted_once = {
-        name: fit_candidate(name, L, np.full(len(L), -1), n_classes, **snorkel_kwargs)
-        for name in candidates
-        if name not in USES_LABELS
-    }
-    oof: dict[str, list[np.ndarray]] = {}  # out-of-fold predictions per repeat
+    oof: dict[str, list[np.ndarray]] = {}
     usable = set(candidates)
     for repeat in range(n_repeats):
         preds = {name: np.full(len(labeled), -1) for name in candidates}
@@ -288,6 +242,66 @@ def select_label_model(
                 preds[name][test] = probs_to_preds(fitted(L[rows]))
         for name in usable:
             oof.setdefault(name, []).append(preds[name])
+    return oof, usable
+
+
+def _check_candidates(candidates: Iterable[str], metric: str) -> list[str]:
+    if metric not in ("f1", "accuracy"):
+        raise ValueError(f"metric must be 'f1' or 'accuracy', got {metric!r}")
+    candidates = list(candidates)
+    unknown = sorted(set(candidates) - set(CANDIDATES))
+    if unknown or not candidates:
+        raise ValueError(f"unknown label model(s) {unknown}; choose from {', '.join(CANDIDATES)}")
+    return candidates
+
+
+def select_label_model(
+    L: np.ndarray,
+    human_labels: np.ndarray | None,
+    n_classes: int,
+    metric: str = "f1",
+    candidates: Iterable[str] = CANDIDATES,
+    n_folds: int = 5,
+    n_repeats: int = 2,
+    min_labels: int | None = None,
+    cv_seed: int = 0,
+    **snorkel_kwargs: Any,
+) -> LabelModelSelection:
+    """Choose a label model for votes ``L`` by cross-validation on ``human_labels`` (one per
+    row of ``L``, -1 = unlabeled). ``metric``: "f1" (class 1 for two classes, macro otherwise)
+    or "accuracy"; ``cv_seed`` seeds the folds. ``snorkel_kwargs`` go to Snorkel's fit (epochs,
+    lr, seed)."""
+    L = check_votes(L, n_classes)
+    if len(L) == 0:
+        raise ValueError("cannot fit a label model on zero items")
+    y = check_labels(human_labels, len(L), n_classes)
+    candidates = _check_candidates(candidates, metric)
+    labeled = np.flatnonzero(y >= 0)
+    balance = class_balance_from_labels(y, n_classes, min_labels)
+    selection = LabelModelSelection(
+        name="",
+        n_classes=n_classes,
+        class_balance=balance,
+        metric=metric,
+        n_labeled=len(labeled),
+        _L=L,
+        _y=y,
+        _kwargs=snorkel_kwargs,
+    )
+    if balance is None or len(labeled) < n_folds:
+        default = "label_model" if L.shape[1] >= 3 else "majority_vote"
+        selection.name = default if default in candidates else candidates[0]
+        selection.reason = (
+            f"{len(labeled)} human labels: too few to choose by, so the default {selection.name}"
+        )
+        return selection
+    fitted_once = {
+        name: fit_candidate(name, L, np.full(len(L), -1), n_classes, **snorkel_kwargs)
+        for name in candidates
+        if name not in USES_LABELS
+    }
+    oof, usable = _out_of_fold(L, y, labeled, candidates, fitted_once, n_classes,
+                               (n_folds, n_repeats, cv_seed), snorkel_kwargs)  # fmt: skip
     y_lab = y[labeled]
     for name in candidates:
         if name in usable:
