@@ -132,6 +132,59 @@ def _features(
     return X, version, used
 
 
+def _training_split(n_rows: int, idx: np.ndarray, y: np.ndarray, holdout: tuple, holdout_size: float,
+                    extra: tuple, random_state: Any) -> tuple:  # fmt: skip
+    """(train rows, held-out rows and labels, fit rows and labels): the held-out rows are the
+    given ones, else a fixed share of all rows (none if that leaves one class to train on);
+    ``extra`` rows (e.g. confident weak labels) join the fit set unless labeled or held out."""
+    if np.unique(y).shape[0] < 2:
+        raise ValueError(
+            f"Need human labels of at least 2 classes to train; got {np.unique(y).tolist()}. "
+            "Label more items (the queue keeps its current order meanwhile)."
+        )
+    if holdout[0] is not None:
+        hold_idx, hold_y = _check_labels(n_rows, holdout[0], holdout[1], "holdout_indices")
+        keep = ~np.isin(idx, hold_idx)
+        train_idx, train_y = idx[keep], y[keep]
+    else:
+        held = holdout_mask(n_rows, holdout_size, random_state)[idx]
+        train_idx, train_y, hold_idx, hold_y = idx[~held], y[~held], idx[held], y[held]
+        if np.unique(train_y).shape[0] < 2 or hold_idx.shape[0] == 0:
+            train_idx, train_y, hold_idx, hold_y = idx, y, idx[:0], y[:0]
+    if np.unique(train_y).shape[0] < 2:
+        raise ValueError("The training labels (not held out) cover only 1 class; label more items.")
+    ex_idx, ex_y = _check_labels(n_rows, extra[0], extra[1], "extra_indices")
+    ex_keep = ~np.isin(ex_idx, np.concatenate([train_idx, hold_idx]))
+    fit_idx = np.concatenate([train_idx, ex_idx[ex_keep]])
+    fit_y = np.concatenate([train_y, ex_y[ex_keep]])
+    return train_idx, hold_idx, hold_y, fit_idx, fit_y
+
+
+def _holdout_metrics(model: Any, X: Any, hold_idx: np.ndarray, hold_y: np.ndarray, n_fit: int):  # noqa: ANN202
+    """Accuracy and macro F1 on the held-out rows, or None when nothing is held out."""
+    if not hold_idx.shape[0]:
+        return None
+    pred = model.predict(X[hold_idx])
+    return {
+        "accuracy": float(accuracy_score(hold_y, pred)),
+        "f1_macro": float(f1_score(hold_y, pred, average="macro")),
+        "n_holdout": int(hold_idx.shape[0]),
+        "n_train": int(n_fit),
+    }
+
+
+def _pool_clustering(X: Any, k: int, seed: Any, cache: FeatureCache, features: str,
+                     version: str | None) -> PoolClustering:  # fmt: skip
+    """k clusters of all rows; they depend on the features only, so once per data version."""
+
+    def compute() -> PoolClustering:
+        return cluster_pool(X, k, random_state=seed)
+
+    if version is None:
+        return compute()
+    return cache.get_or_compute(f"clusters:{features}:{k}:{seed}", compute)
+
+
 def retrain_and_score(
     data: Any,
     labeled_indices: Any,
@@ -155,66 +208,33 @@ def retrain_and_score(
 ) -> RescoreResult:
     """Fit on the human labels, score every row without a human label, measure on held-out ones.
 
-    ``labeled_indices`` should be in labeling order (oldest first): ``auto`` compares the model
-    with one fitted without the latest labels. ``data``: all of a project's items, as texts (featurized once per ``data_version`` and cached
-    in ``cache``) or as a feature matrix. ``labeled_indices``/``labels``: row positions and their
-    human labels. Held out for metrics: ``holdout_indices``/``holdout_labels`` if given (e.g. a
-    dev split), else the labeled rows in a fixed ``holdout_size`` share of all rows
-    (:func:`holdout_mask`); if that would leave fewer than 2 classes to train on, nothing is held
-    out and ``metrics`` is None. ``extra_indices``/``extra_labels`` (e.g. confident weak labels)
-    are added to training only; those rows stay in the pool. ``featurizer="embeddings"`` keeps
-    each text's vector in ``embedding_cache_dir`` (by content hash) and falls back to TF-IDF when
-    the model cannot load (see :mod:`active_learning.features`). Cluster and region strategies
-    cluster the pool once per data version (cached) unless ``clustering`` is given.
+    ``data``: all items, as texts (featurized once per ``data_version``, cached in ``cache``;
+    ``featurizer="embeddings"`` keeps vectors in ``embedding_cache_dir`` and falls back to TF-IDF)
+    or a feature matrix. ``labeled_indices``/``labels``: row positions, oldest first (``auto``
+    compares with the model fitted without the latest labels), and their human labels. Held out:
+    ``holdout_indices``/``holdout_labels`` if given, else the labeled rows in a fixed
+    ``holdout_size`` share (:func:`holdout_mask`; none if fewer than 2 classes would remain, and
+    ``metrics`` is None). ``extra_indices``/``extra_labels`` (confident weak labels) train only
+    and stay in the pool. Cluster and region strategies cluster the pool once per data version.
     """
     t0 = time.perf_counter()
     strat = get_strategy(strategy)
     cache = DEFAULT_CACHE if cache is None else cache
-    X, version, featurizer = _features(
-        data, data_version, featurizer, cache, embedding_cache_dir
-    )
+    X, version, featurizer = _features(data, data_version, featurizer, cache, embedding_cache_dir)
     n_rows = X.shape[0]
     t_feat = time.perf_counter()
     params = dict(strategy_params or {})
     idx, y = _check_labels(n_rows, labeled_indices, labels, "labeled_indices")
-    if np.unique(y).shape[0] < 2:
-        raise ValueError(
-            f"Need human labels of at least 2 classes to train; got {np.unique(y).tolist()}. "
-            "Label more items (the queue keeps its current order meanwhile)."
-        )
-    if holdout_indices is not None:
-        hold_idx, hold_y = _check_labels(n_rows, holdout_indices, holdout_labels, "holdout_indices")
-        keep = ~np.isin(idx, hold_idx)
-        train_idx, train_y = idx[keep], y[keep]
-    else:
-        held = holdout_mask(n_rows, holdout_size, random_state)[idx]
-        train_idx, train_y, hold_idx, hold_y = idx[~held], y[~held], idx[held], y[held]
-        if np.unique(train_y).shape[0] < 2 or hold_idx.shape[0] == 0:
-            train_idx, train_y, hold_idx, hold_y = idx, y, idx[:0], y[:0]
-    if np.unique(train_y).shape[0] < 2:
-        raise ValueError("The training labels (not held out) cover only 1 class; label more items.")
-    ex_idx, ex_y = _check_labels(n_rows, extra_indices, extra_labels, "extra_indices")
-    ex_keep = ~np.isin(ex_idx, np.concatenate([train_idx, hold_idx]))
-    fit_idx = np.concatenate([train_idx, ex_idx[ex_keep]])
-    fit_y = np.concatenate([train_y, ex_y[ex_keep]])
+    split = _training_split(n_rows, idx, y, (holdout_indices, holdout_labels), holdout_size,
+                            (extra_indices, extra_labels), random_state)  # fmt: skip
+    train_idx, hold_idx, hold_y, fit_idx, fit_y = split
 
     base = estimator if estimator is not None else make_classifier(random_state)
     model = clone(base).fit(X[fit_idx], fit_y)
-    metrics = None
-    if hold_idx.shape[0]:
-        pred = model.predict(X[hold_idx])
-        metrics = {
-            "accuracy": float(accuracy_score(hold_y, pred)),
-            "f1_macro": float(f1_score(hold_y, pred, average="macro")),
-            "n_holdout": int(hold_idx.shape[0]),
-            "n_train": int(fit_idx.shape[0]),
-        }
+    metrics = _holdout_metrics(model, X, hold_idx, hold_y, fit_idx.shape[0])
     t_fit = time.perf_counter()
 
-    taken = np.zeros(n_rows, dtype=bool)
-    taken[idx] = True
-    taken[hold_idx] = True
-    pool_idx = np.flatnonzero(~taken)
+    pool_idx = np.setdiff1d(np.arange(n_rows), np.concatenate([idx, hold_idx]))
     timings = {"features_s": t_feat - t0, "fit_s": t_fit - t_feat}
     if pool_idx.shape[0] == 0:
         empty = np.empty(0)
@@ -226,24 +246,17 @@ def retrain_and_score(
     if clustering is None and strategy in CLUSTERED:
         name, default = CLUSTERED[strategy]
         k = int(params.get(name) or default or batch)
-
-        def compute() -> PoolClustering:
-            return cluster_pool(X, k, random_state=random_state)
-
-        # The clusters depend on the features only: once per data version.
-        key = f"clusters:{featurizer}:{version}:{k}:{random_state}"
-        clustering = compute() if version is None else cache.get_or_compute(key, compute)
-    n_members = int(params.pop("n_members", 5))
+        clustering = _pool_clustering(X, k, random_state, cache, f"{featurizer}:{version}", version)
     query_model = model
     if strategy in COMMITTEES:
+        n_members = int(params.pop("n_members", 5))
         query_model = fit_query_model(strategy, base, X[fit_idx], fit_y, n_members, random_state)
+    params.pop("n_members", None)
     # Human labels last, in the caller's order (oldest first): ``auto`` measures stability
     # against the model without the most recent labels.
-    n_tr = train_idx.shape[0]
-    state_idx = np.concatenate([fit_idx[n_tr:], fit_idx[:n_tr]])
-    state_y = np.concatenate([fit_y[n_tr:], fit_y[:n_tr]])
-    state = strategy_state(strategy, X, state_idx, state_y, pool_idx, clustering, random_state)
-    state.update(params)
+    order = np.r_[train_idx.shape[0]:fit_idx.shape[0], 0:train_idx.shape[0]]
+    state = strategy_state(strategy, X, fit_idx[order], fit_y[order], pool_idx, clustering,
+                           random_state) | params  # fmt: skip
     pri = pool_priorities(strat, query_model, X[pool_idx], batch, **state)
     timings["score_s"] = time.perf_counter() - t_fit
     return RescoreResult(
