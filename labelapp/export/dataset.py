@@ -122,64 +122,12 @@ def _augment_rows(
     ``relative_to`` when given (the export folder, for the tabular formats).
     """
     train = rows[rows["split"] == "train"]
-    records = []
     total = len(train) * plan.copies
     _report("augment", 0, total, progress)
     if plan.kind == "text":
-        from augment.text import augment_text
-
-        if "text" not in train:
-            raise ValueError("a text augmentation plan needs a 'text' column (a text project)")
-        config = plan.text_config()
-        for n, (item_id, text) in enumerate(zip(train["item_id"], train["text"], strict=True)):
-            for copy in range(plan.copies):
-                out = augment_text(
-                    "" if pd.isna(text) else str(text),
-                    config,
-                    source_id=item_id,
-                    random_state=seed,
-                    copy=copy,
-                )
-                records.append(
-                    {
-                        "source": item_id,
-                        "copy": copy,
-                        "text": out.text,
-                        "params": {"seed": out.seed, "operations": out.operations},
-                    }
-                )
-            if n % 1000 == 0:
-                _report("augment", n * plan.copies, total, progress)
+        records = _augmented_texts(train, plan, seed, progress)
     else:
-        from augment.image_io import read_image, write_image
-        from augment.images import augment_image, build_pipeline
-        from labelapp.export.image_folders import resolve_image
-
-        if "image_path" not in train:
-            raise ValueError("an image augmentation plan needs an 'image_path' column")
-        pipeline = build_pipeline(plan.spec)
-        folder = image_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        for n, (item_id, path) in enumerate(
-            zip(train["item_id"], train["image_path"], strict=True)
-        ):
-            image = read_image(resolve_image(path, image_root))
-            for copy in range(plan.copies):
-                sample = augment_image(
-                    pipeline, image, source_id=item_id, random_state=seed, copy=copy
-                )
-                target = write_image(sample.image, folder / f"{_file_stem(item_id)}~aug{copy}.png")
-                records.append(
-                    {
-                        "source": item_id,
-                        "copy": copy,
-                        "image_path": str(
-                            target if relative_to is None else target.relative_to(relative_to)
-                        ),
-                        "params": {"seed": sample.seed, "transforms": sample.params},
-                    }
-                )
-            _report("augment", (n + 1) * plan.copies, total, progress)
+        records = _augmented_images(train, plan, seed, progress, image_dir, relative_to, image_root)
     if not records:
         return rows.iloc[0:0]
     made = pd.DataFrame.from_records(records)
@@ -196,6 +144,52 @@ def _augment_rows(
         copies["content_hash"] = None
     _report("augment", total, total, progress)
     return copies
+
+
+def _augmented_texts(train: pd.DataFrame, plan: AugmentPlan, seed: int, progress: Progress) -> list:
+    """One record per augmented copy of each train text: source, copy, text, params."""
+    from augment.text import augment_text
+
+    if "text" not in train:
+        raise ValueError("a text augmentation plan needs a 'text' column (a text project)")
+    config = plan.text_config()
+    total = len(train) * plan.copies
+    records = []
+    for n, (item_id, text) in enumerate(zip(train["item_id"], train["text"], strict=True)):
+        for copy in range(plan.copies):
+            out = augment_text("" if pd.isna(text) else str(text), config, source_id=item_id,
+                               random_state=seed, copy=copy)  # fmt: skip
+            params = {"seed": out.seed, "operations": out.operations}
+            records.append({"source": item_id, "copy": copy, "text": out.text, "params": params})
+        if n % 1000 == 0:
+            _report("augment", n * plan.copies, total, progress)
+    return records
+
+
+def _augmented_images(train: pd.DataFrame, plan: AugmentPlan, seed: int, progress: Progress,
+                      folder: Path, relative_to: Path | None, image_root: Path | None) -> list:  # fmt: skip
+    """One PNG in ``folder`` and one record per augmented copy of each train image."""
+    from augment.image_io import read_image, write_image
+    from augment.images import augment_image, build_pipeline
+    from labelapp.export.image_folders import resolve_image
+
+    if "image_path" not in train:
+        raise ValueError("an image augmentation plan needs an 'image_path' column")
+    pipeline = build_pipeline(plan.spec)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = len(train) * plan.copies
+    records = []
+    for n, (item_id, path) in enumerate(zip(train["item_id"], train["image_path"], strict=True)):
+        image = read_image(resolve_image(path, image_root))
+        for copy in range(plan.copies):
+            sample = augment_image(pipeline, image, source_id=item_id, random_state=seed, copy=copy)
+            target = write_image(sample.image, folder / f"{_file_stem(item_id)}~aug{copy}.png")
+            shown = target if relative_to is None else target.relative_to(relative_to)
+            params = {"seed": sample.seed, "transforms": sample.params}
+            records.append({"source": item_id, "copy": copy, "image_path": str(shown),
+                            "params": params})  # fmt: skip
+        _report("augment", (n + 1) * plan.copies, total, progress)
+    return records
 
 
 def _file_stem(item_id: str) -> str:
