@@ -15,8 +15,7 @@ from pathlib import Path
 import click
 
 from labelapp.cli.context import database
-
-FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
+from labelapp.formats import EXPORT_FORMATS as FORMATS
 
 
 def _ratios(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:

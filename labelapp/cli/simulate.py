@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
-FORMATS = ("csv", "tsv", "jsonl", "parquet")
-SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-            ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
+from labelapp.formats import TABLE_FORMATS as FORMATS
+from labelapp.formats import TABLE_SUFFIXES as SUFFIXES
 
 
 def _read_table(path: Path, fmt: str | None, header: bool) -> Any:

@@ -28,8 +28,8 @@ from labelapp.export.manifest import (
     write_manifest,
 )
 from labelapp.export.rows import prepare_rows
+from labelapp.formats import EXPORT_FORMATS as FORMATS
 
-FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
 Progress = Callable[[str, int, int], None] | None
 """``progress(stage, done, total)``; stages: ``splits``, ``augment``, ``write``, ``manifest``."""
 

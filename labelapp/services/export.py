@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import labelapp
 from labelapp import config
 from labelapp.db import session_scope
+from labelapp.formats import EXPORT_FORMATS as FORMATS
 from labelapp.models import (
     DatasetVersion,
     Item,
@@ -42,7 +43,6 @@ from labelapp.services.queue import start_write
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMATS = ("csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio")
 _ID_CHUNK = 10_000  # ids per IN (...): below SQLite's and PostgreSQL's bound-parameter limits
 Progress = Callable[[float, str], None]
 # Share of a job's progress bar per stage: reading rows, the library's stages, storing the version.

@@ -9,19 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from labelapp.formats import IMPORT_FORMATS as FORMATS
+from labelapp.formats import TABLE_SUFFIXES as _EXTENSIONS
 from labelapp.services.errors import UserError
-
-FORMATS = ("csv", "tsv", "jsonl", "parquet", "images", "label_studio")
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
