@@ -136,9 +136,58 @@ def lf_memory_mb() -> int:
 
 
 def job_workers() -> int:
-    """``LABELAPP_JOB_WORKERS``: job worker processes per server process, so one project's slow
-    job does not hold up another's. Default 2."""
+    """``LABELAPP_JOB_WORKERS``: jobs one ``labelapp worker`` runs at once (its default
+    ``--concurrency``), so one project's slow job does not hold up another's. Default 2."""
     return int(_positive("LABELAPP_JOB_WORKERS", 2, "2", integer=True))
+
+
+# The job queue (labelapp.services.job_queue): Huey, on an SQLite file in the data directory by
+# default (no server), on Redis for a team (web servers and workers on several machines).
+def queue_url() -> str | None:
+    """``LABELAPP_QUEUE_URL``: ``redis://host:6379/0`` puts the job queue on Redis; web processes
+    then start no worker of their own (run ``labelapp worker``). Unset: the data directory."""
+    value = os.environ.get("LABELAPP_QUEUE_URL", "").strip()
+    if not value:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(
+            f"LABELAPP_QUEUE_URL={value!r} is not a Redis URL: give one like "
+            "redis://127.0.0.1:6379/0, or unset it for the queue in the data directory"
+        )
+    return value
+
+
+def queue_name() -> str:
+    """``LABELAPP_QUEUE_NAME``: the queue's name on Redis, so several installations can share one
+    server. Default ``labelapp``."""
+    return os.environ.get("LABELAPP_QUEUE_NAME", "").strip() or "labelapp"
+
+
+def job_lease_seconds() -> float:
+    """``LABELAPP_JOB_LEASE_SECONDS``: a running job whose worker has not renewed its heartbeat for
+    this long is taken to be dead (killed, machine gone) and run again. Default 30."""
+    return _positive("LABELAPP_JOB_LEASE_SECONDS", 30.0, "30")
+
+
+def job_attempts() -> int:
+    """``LABELAPP_JOB_ATTEMPTS``: runs a job gets when its worker dies under it, before it is
+    marked failed. Default 2."""
+    return int(_positive("LABELAPP_JOB_ATTEMPTS", 2, "2", integer=True))
+
+
+def job_modules() -> tuple[str, ...]:
+    """``LABELAPP_JOB_MODULES``: more modules (comma-separated) whose ``@handler`` functions add
+    job kinds; workers import them beside labelapp's own. Default: none."""
+    raw = os.environ.get("LABELAPP_JOB_MODULES", "")
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+def job_time_limit(kind: str) -> float:
+    """``LABELAPP_JOB_TIME_LIMIT_<KIND>`` (e.g. ``LABELAPP_JOB_TIME_LIMIT_RETRAIN``), else
+    ``LABELAPP_JOB_TIME_LIMIT``: seconds a job of that kind may run before it is stopped and
+    marked failed. Default 7200 (two hours)."""
+    default = _positive("LABELAPP_JOB_TIME_LIMIT", 7200.0, "7200")
+    return _positive(f"LABELAPP_JOB_TIME_LIMIT_{kind.upper()}", default, "3600")
 
 
 # Limits on uploads and image zips (labelapp.services.imports.archive, .images): each refusal

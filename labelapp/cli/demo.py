@@ -34,8 +34,10 @@ def demo(port: int, host: str, data_dir: Path | None, no_serve: bool) -> None:
     if no_serve:
         return
     from labelapp.app import create_app
-    from labelapp.cli.serve import run_threaded
+    from labelapp.cli.serve import run_threaded, start_worker_beside
+    from labelapp.config import database_url
 
     app = create_app()
+    start_worker_beside(database_url())
     click.echo(f"\nlabelapp demo running at http://{host}:{port}/   (Ctrl+C to stop)")
     run_threaded(host, port, app)

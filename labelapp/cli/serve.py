@@ -16,6 +16,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     url = database_url()
     if workers > 0:
+        start_worker_beside(url)
         run_gunicorn(host, port, workers, threads)
         return
     from labelapp.app import create_app
@@ -26,7 +27,25 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"labelapp on http://{host}:{port}/ (database: {_safe(url)})")
+    start_worker_beside(url)
     run_threaded(host, port, app)
+
+
+def start_worker_beside(url: str) -> None:
+    """On the embedded queue, one ``labelapp worker`` beside the web process (it stops with it);
+    with ``LABELAPP_QUEUE_URL`` set, workers are separate processes the operator runs."""
+    from labelapp import config
+    from labelapp.services import local_worker
+
+    try:
+        team_queue = config.queue_url()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if team_queue:
+        click.echo("jobs: on the queue at LABELAPP_QUEUE_URL; run `labelapp worker` to run them")
+        return
+    local_worker.start(url)
+    click.echo("jobs: one worker started beside this server (queue in the data directory)")
 
 
 def run_threaded(host: str, port: int, app) -> None:  # noqa: ANN001

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelapp.models.base import Base, utcnow
 
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+# A job in these states holds its (project, kind): the partial unique index below allows one.
+JOB_ACTIVE_STATUSES = ("queued", "running")
+_ACTIVE_SQL = "status IN ('queued', 'running')"
 
 
 class Job(Base):
@@ -34,6 +37,18 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # Durable jobs (issue 16): the worker running a job renews heartbeat_at every few seconds (a
+    # queued job's is when it was last put on the task queue); a job whose heartbeat is older than
+    # the lease is run again by the next worker, or failed after its attempts.
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    worker: Mapped[str | None] = mapped_column(String(255))  # host:pid of the running worker
+
+    __table_args__ = (
+        Index("uq_jobs_active_project_kind", "project_id", "kind", unique=True,
+              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+    )
 
 
 class ModelRun(Base):

@@ -1,51 +1,50 @@
-"""Background jobs: a row per job (status, progress, error, timings), run by a local executor.
+"""Background jobs: a row per job (status, progress, error, timings), run by ``labelapp worker``.
 
-Jobs run in separate worker processes (a pool of ``LABELAPP_JOB_WORKERS``, default 2, started
-with ``spawn``, so one project's slow job does not hold up another's), never in the
-threads that serve requests: a retrain that featurizes a million texts would otherwise hold the
-GIL and stall every annotator's next item. Each server process (e.g. each gunicorn worker) has its
-own pool; the ``jobs`` table keeps one active job per project and kind, so two workers never
-retrain the same project at once. Work that is heavy in itself (LF application, pool scoring)
-can go to Dask inside the job.
+:func:`enqueue` writes the row and puts its id on the task queue (Huey:
+:mod:`labelapp.services.job_queue`); a worker claims the row, runs the job in a child process it
+watches (:mod:`labelapp.services.job_supervisor`), and records the outcome. Web processes never
+run jobs. The database keeps at most one queued or running job per project and kind (a partial
+unique index), so two web processes asking for a retrain at once get the same job. On the
+embedded queue a worker starts beside the web process by itself
+(:mod:`labelapp.services.local_worker`).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import re
-import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exc, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp.db import session_scope, write_scope
 from labelapp.models import Job, User, utcnow
+from labelapp.models.runs import JOB_ACTIVE_STATUSES
+from labelapp.services import job_queue, job_state
 from labelapp.services.errors import UserError
-from labelapp.services.queue import start_write
 
 log = logging.getLogger(__name__)
-STALE_AFTER = timedelta(hours=1)  # a "running" job older than this died with its process
 
 Handler = Callable[[sessionmaker[Session], Job, Callable[[float, str], None]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
-# Modules whose @handler functions the worker process must import to know every job kind.
+# Modules whose @handler functions a worker must import to know every job kind.
 HANDLER_MODULES = (
     "labelapp.services.retrain",
     "labelapp.services.export",
-    "labelapp.services.weak",
+    "labelapp.services.weak_pipeline",
     "labelapp.services.label_issues",
 )
-_executor: ProcessPoolExecutor | None = None
-_executor_lock = threading.Lock()
-_worker_sessions: dict[str, sessionmaker[Session]] = {}
+FINISHED = ("done", "failed", "cancelled")
+# Every job kind, named once: a web process queues them without importing their handlers (which
+# load the learning stack); tests/app/test_jobs_durable.py checks each has its handler.
+JOB_KINDS = (
+    "retrain", "export", "label_issues",
+    "ws_apply", "ws_fit", "ws_propagate", "ws_train", "ws_pipeline",
+)  # fmt: skip
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -58,53 +57,32 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def executor() -> ProcessPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            from labelapp import config
-
-            try:
-                workers = config.job_workers()
-            except ValueError as exc:
-                raise UserError(str(exc)) from None
-            _executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-            )
-        return _executor
-
-
-def _url_of(sessions: sessionmaker[Session]) -> str:
-    return sessions.kw["bind"].url.render_as_string(hide_password=False)
-
-
-def _run_in_worker(url: str, data_dir: str | None, job_id: int) -> None:
-    """Entry point in the worker process: its own engine, the handlers, then the job."""
-    import importlib
-
-    from labelapp.db import make_engine, make_session_factory
-
-    if data_dir:
-        os.environ["LABELAPP_DATA_DIR"] = data_dir
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
-    if url not in _worker_sessions:
-        _worker_sessions[url] = make_session_factory(make_engine(url))
-    run(_worker_sessions[url], job_id)
-
-
 def active_job(session: Session, project_id: int, kind: str) -> Job | None:
-    """The queued or running job of this kind for the project, unless it is stale."""
-    job = session.scalar(
-        select(Job)
-        .where(Job.project_id == project_id, Job.kind == kind, Job.status.in_(("queued", "running")))
-        .order_by(Job.id.desc())
-        .limit(1)
+    """The queued or running job of this kind for the project (at most one: a unique index)."""
+    return session.scalar(
+        select(Job).where(
+            Job.project_id == project_id, Job.kind == kind, Job.status.in_(JOB_ACTIVE_STATUSES)
+        )
     )
-    if job is not None and job.created_at < utcnow() - STALE_AFTER:
-        job.status, job.error = "failed", "the process running this job stopped"
-        return None
-    return job
+
+
+class JobHandle:
+    """A newly queued job, for callers that wait for it (tests, the CLI)."""
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: int) -> None:
+        self.sessions, self.job_id = sessions, job_id
+
+    def result(self, timeout: float | None = None) -> Job:
+        """Wait until the job is finished; the job row. TimeoutError after ``timeout`` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with session_scope(self.sessions) as session:
+                job = session.get(Job, self.job_id)
+                if job is None or job.status in FINISHED:
+                    return job
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {self.job_id} still {job.status} after {timeout} s")
+            time.sleep(0.1)
 
 
 def enqueue(
@@ -113,48 +91,77 @@ def enqueue(
     kind: str,
     params: dict[str, Any] | None = None,
     user: User | None = None,
-) -> tuple[Job, Future | None]:
+) -> tuple[Job, JobHandle | None]:
     """Queue a job unless one of this kind is already queued or running for the project.
 
-    Returns the job (new or the active one) and, for a new job, the future of its run.
+    Returns the job (new or the active one) and, for a new job, a handle to wait for it.
     """
-    if kind not in HANDLERS:
-        raise UserError(f"unknown job kind {kind!r}; known: {', '.join(sorted(HANDLERS))}")
-    with session_scope(sessions) as session:
-        start_write(session)
-        existing = active_job(session, project_id, kind)
-        if existing is not None:
-            return existing, None
-        job = Job(
-            project_id=project_id,
-            kind=kind,
-            params=params or {},
-            created_by_id=user.id if user else None,
-        )
-        session.add(job)
+    if kind not in JOB_KINDS and kind not in HANDLERS:  # HANDLERS: kinds that tests register
+        raise UserError(f"unknown job kind {kind!r}; known: {', '.join(JOB_KINDS)}")
+    job, state = job_state.persist(sessions, lambda s: _insert(s, project_id, kind, params, user))
+    if state != "active":
+        _send(sessions, job.id)  # a new job, or the active one run again after its worker died
+    return job, JobHandle(sessions, job.id) if state == "new" else None
+
+
+def start_job(
+    session: Session,
+    sessions: sessionmaker[Session],
+    project_id: int,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    user: User | None = None,
+) -> tuple[Job, JobHandle | None]:
+    """The "start a job" use case from a request: end the request's read (its snapshot would
+    hold SQLite back while the job writes in its own session), then :func:`enqueue`."""
+    session.commit()
+    return enqueue(sessions, project_id, kind, params, user)
+
+
+def _insert(session: Session, project_id: int, kind: str, params: dict[str, Any] | None,
+            user: User | None) -> tuple[Job, str]:  # fmt: skip
+    """The active job ("active", or "requeued" when its worker had died), or a new queued one
+    ("new"); the unique index settles a race between processes."""
+    from labelapp.services.job_reaper import reap_one
+
+    existing = active_job(session, project_id, kind)
+    if existing is not None:
+        state = reap_one(session, existing)
+        if state != "failed":
+            return existing, "requeued" if state == "requeued" else "active"
         session.flush()
-        job_id = job.id
-    from labelapp import config
+    job = Job(project_id=project_id, kind=kind, params=params or {}, heartbeat_at=utcnow(),
+              created_by_id=user.id if user else None)  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except exc.IntegrityError:
+        return active_job(session, project_id, kind), "active"
+    return job, "new"
 
-    future = executor().submit(_run_in_worker, _url_of(sessions), str(config.data_dir()), job_id)
-    future.add_done_callback(lambda f: _record_crash(sessions, job_id, f))
-    return job, future
+
+def _send(sessions: sessionmaker[Session], job_id: int) -> None:
+    """Put the job on the queue; on the embedded queue make sure a local worker runs."""
+    job_queue.send(job_id)
+    if job_queue.embedded():
+        from labelapp.services import local_worker
+
+        local_worker.ensure(sessions.kw["bind"].url.render_as_string(hide_password=False))
 
 
-def _record_crash(sessions: sessionmaker[Session], job_id: int, future: Future) -> None:
-    """If the worker process died (killed, out of memory), say so on the job instead of leaving
-    it 'running' forever."""
-    exc = future.exception()
-    if exc is None:
-        return
-    global _executor
-    with _executor_lock:
-        _executor = None  # a broken pool cannot run more jobs: the next job starts a new one
-    with write_scope(sessions) as session:
+def cancel(sessions: sessionmaker[Session], job_id: int) -> Job:
+    """Cancel a job: a queued one at once, a running one by its worker within seconds (its
+    process is stopped). A finished job is returned unchanged."""
+
+    def change(session: Session) -> Job:
         job = session.get(Job, job_id)
-        if job is not None and job.status in ("queued", "running"):
-            job.status, job.finished_at = "failed", utcnow()
-            job.error = f"the job's worker process stopped: {exc!r}"
+        if job.status == "queued":
+            job.status, job.finished_at, job.message = "cancelled", utcnow(), "cancelled"
+        elif job.status == "running":
+            job.cancel_requested, job.message = True, "cancelling…"
+        return job
+
+    return job_state.persist(sessions, change)
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s'\"/:]+/)+([^\s'\":/]*)")
@@ -170,18 +177,22 @@ def public_message(exc: BaseException, internal: bool = False) -> str:
 
 
 def run(sessions: sessionmaker[Session], job_id: int) -> None:
-    """Run one job to the end, recording progress, result or the error."""
-    with write_scope(sessions) as session:
+    """Claim a queued job and run it in this process to the end (tests, one-off runs)."""
+    attempt = job_state.claim(sessions, job_id)
+    if attempt is not None:
+        execute(sessions, job_id, attempt)
+
+
+def execute(sessions: sessionmaker[Session], job_id: int, attempt: int) -> None:
+    """Run a claimed job's handler, recording progress, result or the error."""
+    with session_scope(sessions) as session:
         job = session.get(Job, job_id)
-        if job is None or job.status != "queued":
-            return
-        job.status, job.started_at = "running", utcnow()
     started = time.perf_counter()
 
     def progress(fraction: float, message: str = "") -> None:
         with write_scope(sessions) as s:
             row = s.get(Job, job_id)
-            if row is not None:
+            if row is not None and row.status == "running":
                 row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
 
     try:
@@ -190,13 +201,9 @@ def run(sessions: sessionmaker[Session], job_id: int) -> None:
         is_user_error = isinstance(exc, UserError | ValueError)
         if not is_user_error:
             log.exception("job %s (%s) failed", job_id, job.kind)
-        with write_scope(sessions) as session:
-            row = session.get(Job, job_id)
-            row.status, row.finished_at = "failed", utcnow()
-            row.error = public_message(exc, internal=not is_user_error)
-            row.traceback = None if is_user_error else traceback.format_exc(limit=8)
+        job_state.finish(sessions, job_id, attempt, "failed",
+                         error=public_message(exc, internal=not is_user_error),
+                         traceback=None if is_user_error else traceback.format_exc(limit=8))  # fmt: skip
         return
-    with write_scope(sessions) as session:
-        row = session.get(Job, job_id)
-        row.status, row.finished_at, row.progress = "done", utcnow(), 1.0
-        row.result = {**result, "seconds": round(time.perf_counter() - started, 2)}
+    job_state.finish(sessions, job_id, attempt, "done", progress=1.0,
+                     result={**result, "seconds": round(time.perf_counter() - started, 2)})  # fmt: skip
