@@ -1,0 +1,71 @@
+"""Drift and slices asked for over HTTP, computed in a spawned child process: scipy and
+scikit-learn never load into (or grow) a web process, and the child's memory goes back to the
+system when it exits. The computations only read; the request waits for the report."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from labelapp.db import end_read
+from labelapp.services.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+ANALYSES = ("drift", "slices")
+
+
+class ChildError(UserError):
+    """A UserError raised in the child, with its status and code."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[str]) -> None:
+        super().__init__(message, details)
+        self.status, self.code = status, code
+
+
+def analyse(
+    database_url: str, analysis: str, project_id: int, params: dict[str, Any],
+    reader: Session | None = None,
+) -> dict[str, Any]:
+    """Run ``drift`` (params a, b, seed) or ``slices`` (params column) on the project in a child
+    process; returns its report or raises the child's :class:`UserError`."""
+    if analysis not in ANALYSES:
+        raise ValueError(f"unknown analysis {analysis!r}")
+    end_read(reader)  # the caller's read ends: the child reads in its own transaction
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        outcome = pool.submit(
+            _run, database_url, os.environ.get("LABELAPP_DATA_DIR"), analysis, project_id, params
+        ).result()
+    if outcome[0] == "error":
+        raise ChildError(*outcome[1:])
+    return outcome[1]
+
+
+def _run(
+    database_url: str, data_dir: str | None, analysis: str, project_id: int, params: dict[str, Any]
+) -> tuple:
+    """In the child: one read-only session, the report or the user's error."""
+    if data_dir:
+        os.environ["LABELAPP_DATA_DIR"] = data_dir
+    from labelapp.db import make_engine, make_session_factory, session_scope
+    from labelapp.models import Project
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            project = session.get(Project, project_id)
+            if analysis == "drift":
+                from labelapp.services.drift.service import drift_between
+
+                return ("ok", drift_between(session, project, **params))
+            from labelapp.services.slices import slice_report
+
+            return ("ok", slice_report(session, project, **params))
+    except UserError as exc:
+        return ("error", exc.status, exc.code, exc.message, list(exc.details))
+    finally:
+        engine.dispose()

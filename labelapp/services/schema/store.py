@@ -1,0 +1,188 @@
+"""The project schema in the database: its versions, each import's check, an admin's edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labelapp.models import Item, Project, ProjectSchema, SchemaCheck, User
+from labelapp.services.errors import UserError
+from labelapp.services.schema.names import DEFAULT_SCHEMA_MODE, SCHEMA_MODES, TEXT_COLUMN
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from labelapp.services.imports.validate import Columns
+    from labelapp.services.schema.check import Problem
+
+
+@dataclass
+class SchemaReport:
+    """An import's check against the project schema, before anything is stored."""
+
+    mode: str
+    checked_version: int | None  # None: the project had no schema (this import infers it)
+    problems: list[Problem] = field(default_factory=list)
+    lines: list[list[str]] = field(default_factory=list)  # per problem, its first rows, named
+    new_schema: dict[str, Any] | None = None
+    reason: str = ""
+    schema_version: int | None = None  # set once recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "checked_version": self.checked_version,
+            "schema_version": self.schema_version,
+            "evolved": self.reason == "evolved",
+            "problems": [
+                {**p.to_dict(), "lines": lines}
+                for p, lines in zip(self.problems, self.lines, strict=True)
+            ],  # fmt: skip
+        }
+
+
+def current_schema(session: Session, project_id: int) -> ProjectSchema | None:
+    """The project's highest schema version, or None before its first import."""
+    return session.scalar(
+        select(ProjectSchema)
+        .where(ProjectSchema.project_id == project_id)
+        .order_by(ProjectSchema.version.desc())
+        .limit(1)
+    )
+
+
+def schema_frame(df: pd.DataFrame, roles: Columns) -> pd.DataFrame:
+    """The columns a schema covers: every metadata column, and the text as :data:`TEXT_COLUMN`."""
+    used = {c for c in (roles.text, roles.id, roles.label, roles.group) if c}
+    frame = df[[c for c in df.columns if c not in used]].reset_index(drop=True)
+    frame.insert(0, TEXT_COLUMN, df[roles.text].reset_index(drop=True))
+    return frame
+
+
+def check_import(
+    session: Session, project: Project, df: pd.DataFrame, roles: Columns, fmt: str, name: str,
+    row_name: Callable[[int], str], mode: str = DEFAULT_SCHEMA_MODE,
+    valid_rows: pd.DataFrame | None = None,
+) -> SchemaReport:  # fmt: skip
+    """Check an import's table against the project schema before anything is stored.
+
+    ``strict`` refuses a file with a blocking problem (another type, a missing required column,
+    empty strings against nulls, nulls where there were none) with :class:`UserError`; other
+    problems are reported and the schema stays. ``evolve`` accepts the file and prepares the
+    schema's next version. The first import infers version 1. Only rows that bring new items
+    are checked (``valid_rows``: the validated rows, with ``external_id`` and ``row``): a file that labels items already there
+    brings no new data.
+    """
+    from labelapp.services.schema.check import check_frame
+    from labelapp.services.schema.infer import evolve_schema, infer_schema
+
+    if mode not in SCHEMA_MODES:
+        raise UserError(f"unknown schema mode {mode!r}: choose one of {', '.join(SCHEMA_MODES)}")
+    text_file = fmt in ("csv", "tsv")
+    current = current_schema(session, project.id)
+    if current is None:
+        frame = schema_frame(df, roles)
+        return SchemaReport(
+            mode, None, new_schema=infer_schema(frame, text_file), reason="inferred"
+        )
+    rows = _new_rows(session, project.id, valid_rows, len(df))
+    frame = schema_frame(df.iloc[rows], roles)
+    problems = check_frame(current.schema, frame, text_file) if len(rows) else []
+    for problem in problems:  # back to the file's own row numbers
+        problem.rows = [int(rows[r]) for r in problem.rows]
+    report = SchemaReport(mode, current.version, problems,
+                          [[row_name(r) for r in p.rows] for p in problems])  # fmt: skip
+    blocking = [p for p in problems if p.blocking]
+    if mode == "strict" and blocking:
+        raise UserError(
+            f"{name}: {len(blocking)} problem(s) against the project's schema (version "
+            f"{current.version}); nothing was imported. Fix the file, or import it with "
+            "'--schema evolve' (API/page: schema=evolve) to accept it as the schema's next version:",
+            [_line(p, lines) for p, lines in zip(problems, report.lines, strict=True)],
+        )
+    if mode == "evolve" and problems:
+        report.new_schema = evolve_schema(current.schema, infer_schema(frame, text_file, repeat=1))
+        report.reason = "evolved"
+    return report
+
+
+def _new_rows(session: Session, project_id: int, valid_rows: pd.DataFrame | None, n: int) -> Any:
+    """The positions of the rows that create an item (all rows when not known)."""
+    import numpy as np
+
+    if valid_rows is None:
+        return np.arange(n)
+    known = set(session.scalars(select(Item.external_id).where(Item.project_id == project_id)))
+    new = ~valid_rows["external_id"].isin(known).to_numpy()
+    return np.sort(valid_rows["row"].to_numpy()[new])
+
+
+def _line(problem: Problem, lines: list[str]) -> str:
+    where = f" (first: {', '.join(lines)})" if lines else ""
+    flag = "refused" if problem.blocking else "warning"
+    return f"{flag}: {problem.message}{where}"
+
+
+def record_check(
+    session: Session, project: Project, report: SchemaReport, import_id: int, user: User | None
+) -> SchemaReport:
+    """Store the import's check (its provenance) and the schema version it made, if any.
+    Runs inside the import's transaction: the caller commits."""
+    version = report.checked_version
+    if report.new_schema is not None:
+        version = (report.checked_version or 0) + 1
+        session.add(ProjectSchema(project_id=project.id, version=version, schema=report.new_schema,
+                                  reason=report.reason, import_id=import_id,
+                                  created_by_id=user.id if user else None))  # fmt: skip
+    report.schema_version = version
+    session.add(SchemaCheck(project_id=project.id, import_id=import_id, mode=report.mode,
+                            checked_version=report.checked_version, schema_version=version,
+                            problems=report.to_dict()["problems"]))  # fmt: skip
+    session.flush()
+    return report
+
+
+def schema_versions(session: Session, project_id: int) -> list[ProjectSchema]:
+    """Every version of the project's schema, oldest first."""
+    return list(session.scalars(
+        select(ProjectSchema).where(ProjectSchema.project_id == project_id)
+        .order_by(ProjectSchema.version)
+    ))  # fmt: skip
+
+
+def import_checks(session: Session, project_id: int, limit: int = 20) -> list[SchemaCheck]:
+    """The latest imports' schema checks, newest first."""
+    return list(session.scalars(
+        select(SchemaCheck).where(SchemaCheck.project_id == project_id)
+        .order_by(SchemaCheck.id.desc()).limit(limit)
+    ))  # fmt: skip
+
+
+def next_version(session: Session, project_id: int) -> int:
+    latest = session.scalar(
+        select(func.max(ProjectSchema.version)).where(ProjectSchema.project_id == project_id)
+    )
+    return (latest or 0) + 1
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """An import's schema report as lines for a terminal."""
+    version = report.get("schema_version")
+    if report.get("checked_version") is None:
+        head = f"schema: version {version} inferred from this import"
+    elif report.get("evolved"):
+        head = f"schema: evolved from version {report['checked_version']} to {version}"
+    else:
+        head = f"schema: checked against version {version}"
+    lines = [
+        head
+        + (f"; {len(report['problems'])} problem(s):" if report["problems"] else "; no problems")
+    ]
+    for problem in report["problems"]:
+        where = f" (first: {', '.join(problem['lines'])})" if problem["lines"] else ""
+        lines.append(f"  {problem['kind']}: {problem['message']}{where}")
+    return lines
