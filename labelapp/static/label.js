@@ -14,8 +14,9 @@
   let shownAt = 0;
   let selected = new Set();
   let busy = false;
-  let lastProgress = 0;
-  const history = [];
+  let editing = null; // an earlier answer reopened for a change: {item, annotation}
+  const viewer = window.labelapp.imageViewer($("image-tools"));
+  const answers = window.labelapp.answersPanel(cfg, reopen);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
   // --- outbox -----------------------------------------------------------------------------
@@ -50,7 +51,7 @@
       saveOutbox(rest);
       if (res.status === 200 || res.status === 201) {
         clearBanner();
-        addHistory(entry, res.data);
+        if (entry.change) banner(`Changed your answer on item ${entry.ref} to ${entry.kind === "skip" ? "a skip" : entry.body.labels.join(", ")}.`);
       } else if (res.status === 409) {
         banner(errorText(res.data, "This item went to someone else; your answer was not stored."), "warn", true);
       } else {
@@ -58,39 +59,43 @@
       }
     }
     setSaving();
+    answers.refreshRecent(loadOutbox());
   }
 
   // --- the item on screen -----------------------------------------------------------------
   function render(claim) {
     current = claim;
-    selected = new Set();
-    shownAt = performance.now();
-    const item = claim.item;
-    $("done").hidden = true;
-    $("item-card").hidden = false;
-    $("labels").hidden = false;
-    $("item-card").setAttribute("aria-busy", "false");
-    $("item-ref").textContent = `Item ${item.external_id}`;
+    editing = null;
+    $("editing").hidden = true;
     const why = claim.queued_by || {};
     const whyText = why.strategy
       ? `${why.strategy}${why.score != null ? ` · score ${Number(why.score).toFixed(3)}` : ""}${why.model_run_id ? ` · model run #${why.model_run_id}` : ""}`
       : "queue order";
-    $("item-why").textContent = whyText;
+    showItem(claim.item, whyText, []);
     showLease(claim.lease_expires_at);
+  }
+
+  // The item card (text or the image viewer, and its metadata) and the label buttons.
+  function showItem(item, whyText, chosen) {
+    selected = new Set(cfg.multiLabel ? chosen : []);
+    shownAt = performance.now();
+    $("done").hidden = true;
+    $("item-card").hidden = false;
+    $("labels").hidden = false;
+    document.querySelectorAll(".item-action").forEach((b) => { b.hidden = false; });
+    $("item-card").setAttribute("aria-busy", "false");
+    $("item-ref").textContent = `Item ${item.external_id}`;
+    $("item-why").textContent = whyText;
+    $("item-why").hidden = !whyText;
     const body = $("item-body");
-    body.replaceChildren();
     if (item.image_url) {
-      const img = document.createElement("img");
-      img.src = item.image_url;
-      img.alt = `Image ${item.external_id}`;
-      img.className = "item-image";
-      img.onload = () => { if (img.naturalWidth < 128) img.classList.add("pixelated"); };
-      body.append(img);
+      viewer.show(body, item.image_url, `Image ${item.external_id}`);
     } else {
+      viewer.hide();
       const p = document.createElement("p");
       p.className = "item-text";
       p.textContent = item.text;
-      body.append(p);
+      body.replaceChildren(p);
     }
     const meta = $("item-meta");
     meta.replaceChildren();
@@ -101,7 +106,30 @@
       const dd = document.createElement("dd"); dd.textContent = typeof v === "object" ? JSON.stringify(v) : String(v);
       meta.append(dt, dd);
     }
-    paintSelection();
+    paintSelection(chosen);
+  }
+
+  // An earlier answer, reopened: the item on screen with the answer marked; a label (or s)
+  // appends the changed answer, Esc goes back to the queue's item (still leased).
+  function reopen(entry) {
+    if (busy) return;
+    editing = entry;
+    const { item, annotation } = entry;
+    const was = annotation.kind === "skip" ? [] : annotation.labels;
+    showItem(item, "", was);
+    $("item-lease").textContent = "";
+    $("show-flag").hidden = true;
+    $("editing").hidden = false;
+    $("editing-ref").textContent = `item ${item.external_id}`;
+    $("editing-was").textContent = annotation.kind === "skip" ? "skipped" : was.join(", ");
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  }
+
+  function stopEditing() {
+    if (!editing) return;
+    editing = null;
+    $("editing").hidden = true;
+    if (current) { render(current); } else { loadNext(); }
   }
 
   function showLease(iso) {
@@ -113,21 +141,26 @@
   let recheck = null;
   function showDone(heldByOthers = 0) {
     current = null;
+    editing = null;
+    viewer.hide();
+    $("editing").hidden = true;
     $("item-card").hidden = true;
     $("labels").hidden = true;
+    document.querySelectorAll(".item-action").forEach((b) => { b.hidden = true; });
     $("done").hidden = false;
     $("done-others").textContent = heldByOthers
       ? `${heldByOthers} item(s) you could still label are open on other screens; if their leases run out they come to you. Checking again every few seconds.`
       : "";
     clearTimeout(recheck);
     if (heldByOthers) recheck = setTimeout(() => { if (!current && !busy) loadNext(); }, 5000);
-    refreshProgress(true);
+    refreshProgress();
   }
 
-  function paintSelection() {
+  function paintSelection(was = []) {
     for (const btn of document.querySelectorAll(".label-button")) {
       const on = selected.has(btn.dataset.label);
       btn.classList.toggle("selected", on);
+      btn.classList.toggle("was", was.includes(btn.dataset.label));
       btn.setAttribute("aria-pressed", on ? "true" : "false");
     }
     const submit = $("submit");
@@ -143,7 +176,7 @@
           showDone(Number(res.headers.get("X-Held-By-Others") || 0));
           return;
         }
-        if (res.status === 200) { render(res.data); return; }
+        if (res.status === 200) { if (!editing) render(res.data); else current = res.data; return; }
         banner(errorText(res.data, `Could not get the next item (${res.status}).`), "error", true);
         return;
       } catch (err) {
@@ -156,10 +189,11 @@
 
   // --- answers ----------------------------------------------------------------------------
   async function answer(kind, labels) {
-    if (!current || busy) return;
+    if (busy || !(current || editing)) return;
     busy = true;
     try {
-      const item = current.item;
+      const change = editing;
+      const item = change ? change.item : current.item;
       const entry = {
         url: `${cfg.urls.item}${item.id}/${kind === "skip" ? "skip" : "annotations"}`,
         body: {
@@ -167,16 +201,27 @@
           client_id: uuid(),
           duration_ms: Math.round(performance.now() - shownAt),
           guideline_version: cfg.guidelineVersion,
+          ...(change ? { note: `changed from annotation ${change.annotation.id}` } : {}),
         },
         kind,
+        change: Boolean(change),
         ref: item.external_id,
         preview: item.text ? item.text.slice(0, 60) : `image ${item.external_id}`,
       };
       saveOutbox([...loadOutbox(), entry]);
       flashChoice(labels);
-      await flushOutbox();
-      await loadNext();
+      const stored = flushOutbox();
+      if (change && current) {
+        // Back to the queue's item at once: the change is in the outbox, sent in the background.
+        editing = null;
+        render(current);
+        stored.then(() => refreshProgress());
+        return; // not awaited: the next answer may start while the change is sent
+      }
+      editing = null;
+      await stored;
       refreshProgress();
+      await loadNext();
     } finally {
       busy = false;
     }
@@ -190,7 +235,7 @@
   }
 
   function chooseLabel(name) {
-    if (!current) return;
+    if (!current && !editing) return;
     if (cfg.multiLabel) {
       const label = cfg.labels.find((l) => l.name === name);
       if (label && label.ambiguous) { selected = new Set([name]); }
@@ -217,12 +262,10 @@
       const res = await call(cfg.urls.undo, { client_id: uuid() });
       if (res.status === 204) { banner("Nothing to undo."); return; }
       if (res.status !== 200) { banner(errorText(res.data, "Undo failed."), "error"); return; }
-      const undone = history.find((h) => !h.undone && h.itemId === res.data.item.id);
-      if (undone) undone.undone = true;
-      paintHistory();
       render(res.data);
       banner(`Undone: your answer on item ${res.data.item.external_id} is withdrawn. Answer it again.`);
-      refreshProgress(true);
+      refreshProgress();
+      answers.refreshRecent(loadOutbox());
     } catch (err) {
       banner("Cannot reach the server; undo did not happen.", "warn");
     } finally {
@@ -230,55 +273,37 @@
     }
   }
 
-  // --- side panel -------------------------------------------------------------------------
-  function addHistory(entry, annotation) {
-    history.unshift({
-      itemId: annotation ? annotation.item_id : null,
-      ref: entry.ref,
-      kind: entry.kind,
-      labels: entry.body.labels || [],
-      preview: entry.preview,
-      undone: false,
-    });
-    history.length = Math.min(history.length, 8);
-    paintHistory();
-  }
-
-  function paintHistory() {
-    const list = $("history");
-    list.replaceChildren();
-    for (const h of history) {
-      const li = document.createElement("li");
-      if (h.undone) li.className = "undone";
-      const tag = document.createElement("span");
-      tag.className = h.kind === "skip" ? "chip skip" : "chip";
-      tag.textContent = h.kind === "skip" ? "skipped" : h.labels.join(", ");
-      const text = document.createElement("span");
-      text.className = "muted small";
-      text.textContent = ` ${h.preview}`;
-      li.append(tag, text);
-      list.append(li);
-    }
-  }
-
-  let progressTimer = null;
-  async function refreshProgress(force = false) {
-    const now = Date.now();
-    if (!force && now - lastProgress < 3000) {
-      // Answers in quick succession: one refresh when the burst settles, never stale numbers.
-      if (!progressTimer) {
-        progressTimer = setTimeout(() => { progressTimer = null; refreshProgress(true); }, 3000 - (now - lastProgress));
-      }
-      return;
-    }
-    lastProgress = now;
-    try {
-      const res = await call(cfg.urls.progress, undefined, "GET");
-      if (res.status !== 200) return;
-      $("done-today").textContent = res.data.done_today.toLocaleString();
-      $("left").textContent = res.data.left_in_queue.toLocaleString();
-      $("pace").textContent = `${res.data.done_total.toLocaleString()} labels by you in this project; ${res.data.leased_now} item(s) open on screens now.`;
-    } catch (err) { /* the next refresh will try again */ }
+  // --- progress ---------------------------------------------------------------------------
+  // Read after every stored answer: the counts on screen are never an answer behind.
+  // "You" counts are this annotator's; "The project" counts are every annotator's together.
+  const fmt = (n) => Number(n).toLocaleString();
+  let progressAsk = 0;
+  async function refreshProgress() {
+    const mine = ++progressAsk;
+    let res;
+    try { res = await call(cfg.urls.progress, undefined, "GET"); } catch (err) { return; }
+    if (res.status !== 200 || mine !== progressAsk) return;
+    const p = res.data;
+    $("done-today").textContent = fmt(p.done_today);
+    $("done-total").textContent = fmt(p.done_total);
+    $("rate").textContent = p.rate_per_hour == null ? "–" : fmt(Math.round(p.rate_per_hour));
+    $("rate").title = p.rate_per_hour == null ? "" : `${p.answered_today} answers in ${Math.round(p.seconds_on_items_today / 60)} min on items today`;
+    const others = p.held_by_others ? ` (${fmt(p.held_by_others)} of them open on other screens now)` : "";
+    $("left-for-me").textContent = p.left_for_me
+      ? `${fmt(p.left_for_me)} item${p.left_for_me === 1 ? "" : "s"} left for you${others}.`
+      : "Nothing left for you in this queue.";
+    const total = Math.max(p.labels_needed_total, 1);
+    const given = Math.max(0, p.labels_needed_total - p.left_in_queue);
+    const yours = Math.min(p.done_total, given);
+    $("bar-mine").style.width = `${(100 * yours) / total}%`;
+    $("bar-others").style.width = `${(100 * (given - yours)) / total}%`;
+    $("project-bar").setAttribute("aria-label", `${fmt(given)} of ${fmt(p.labels_needed_total)} labels given, ${fmt(yours)} by you`);
+    $("project-left").textContent = p.left_in_queue
+      ? `${fmt(p.left_in_queue)} of ${fmt(p.labels_needed_total)} labels still needed from all annotators; ${fmt(p.leased_now)} item(s) open on screens now.`
+      : `All ${fmt(p.labels_needed_total)} labels the project asked for are given.`;
+    $("done-project").textContent = p.left_in_queue
+      ? `The project still needs ${fmt(p.left_in_queue)} label(s), from other annotators: an item needs different people.`
+      : "The project has every label it asked for.";
   }
 
   // --- lease heartbeat --------------------------------------------------------------------
@@ -297,7 +322,7 @@
   }
   setInterval(heartbeat, Math.max(10, cfg.leaseSeconds / 3) * 1000);
   document.addEventListener("visibilitychange", heartbeat);
-  setInterval(() => refreshProgress(true), 30000);
+  setInterval(refreshProgress, 30000);
 
   // --- guidelines drawer --------------------------------------------------------------------
   function toggleGuidelines(show) {
@@ -310,7 +335,7 @@
   // A flag goes to the reviewers (reason + optional comment); it does not answer the item.
   const flagForm = $("flag-form");
   function toggleFlag(show = flagForm.hidden) {
-    if (show && !current) return;
+    if (show && (!current || editing)) return; // a flag is for the queue's item
     flagForm.hidden = !show;
     if (show) {
       $("flag-comment").value = "";
@@ -357,11 +382,18 @@
     if (!flagForm.hidden) return; // the flag form has its own keys
     const tag = (e.target && e.target.tagName) || "";
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    if (answers.isOpen()) return; // the answers drawer has its own keys
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-    if (key === "Escape") { toggleGuidelines(false); return; }
+    if (key === "Escape") {
+      if ($("guidelines").hidden && editing) stopEditing();
+      toggleGuidelines(false);
+      return;
+    }
     if (!$("guidelines").hidden && key !== "g") return;
     const label = byHotkey.get(key);
     if (label) { e.preventDefault(); chooseLabel(label.name); return; }
+    if (key === "h") { e.preventDefault(); answers.open(); return; }
+    if (viewer.key(e.key.length === 1 ? e.key.toLowerCase() : e.key)) { e.preventDefault(); return; }
     if (key === "Enter") { e.preventDefault(); submitSelection(); return; }
     if (key === "s") { e.preventDefault(); answer("skip", []); return; }
     if (key === "z" || key === "Backspace") { e.preventDefault(); undo(); return; }
@@ -374,6 +406,10 @@
   if ($("submit")) $("submit").addEventListener("click", submitSelection);
   $("skip").addEventListener("click", () => answer("skip", []));
   $("undo").addEventListener("click", undo);
+  $("show-answers").addEventListener("click", () => answers.open());
+  $("recent-all").addEventListener("click", () => answers.open());
+  $("done-answers").addEventListener("click", () => answers.open());
+  $("stop-editing").addEventListener("click", stopEditing);
   $("show-guidelines").addEventListener("click", () => toggleGuidelines());
   $("close-guidelines").addEventListener("click", () => toggleGuidelines(false));
 
@@ -381,6 +417,6 @@
   (async () => {
     await flushOutbox();
     await loadNext();
-    refreshProgress(true);
+    refreshProgress();
   })();
 })();

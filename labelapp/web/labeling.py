@@ -14,7 +14,11 @@ from labelapp.web.markdown import render_markdown
 labeling = Blueprint("labeling", __name__)
 
 # Keys the page keeps for itself; a label whose hotkey is one of these loses that key's action.
-RESERVED_KEYS = {"s": "skip", "z": "undo", "g": "guidelines", "f": "flag", "?": "help"}
+RESERVED_KEYS = {
+    "s": "skip", "z": "undo", "g": "guidelines", "f": "flag", "?": "help", "h": "earlier answers",
+    "+": "zoom in", "=": "zoom in", "-": "zoom out", "x": "fit image", "a": "image 1:1",
+    "c": "contrast",
+}
 FLAG_TEXTS = {
     "unclear_guideline": "The guidelines do not say",
     "broken_item": "Broken or unreadable item",
@@ -39,11 +43,13 @@ def label_page(project_id: int) -> str:
         "labels": [
             {"name": lab.name, "hotkey": lab.hotkey, "ambiguous": lab.is_ambiguous}
             for lab in project.labels
+            if not lab.retired  # retired labels are no longer offered
         ],
         "urls": {
             "next": url_for("api.next_item", project_id=project.id),
             "undo": url_for("api.undo", project_id=project.id),
             "progress": url_for("api.progress", project_id=project.id),
+            "answers": url_for("api.list_my_answers", project_id=project.id),
             "item": "/api/items/",
         },
     }
