@@ -21,6 +21,7 @@ ANSWERS = {
     "only_ambiguous": ("ambiguous", None, None),
     "adjudicated": ("ham", "spam", None),
     "gold_disputed": ("ham", None, None),
+    "corrected": ("spam", "spam", None),
 }
 EXPECTED = {
     "unanimous": (["spam"], "human"),
@@ -30,8 +31,9 @@ EXPECTED = {
     "only_ambiguous": None,
     "adjudicated": (["spam"], "adjudicated"),
     "gold_disputed": (["spam"], "gold"),  # the known answer, whatever was said
+    "corrected": (["ham"], "corrected"),  # a reviewer's correction beats unanimous annotators
     "imported_human": (["ham"], "human"),
-    "imported_weak": (["spam"], "import:weak.csv"),
+    "imported_weak": (["spam"], "import"),
     "weak_only": (["ham"], "label_model"),
     "nothing": None,
 }
@@ -53,8 +55,8 @@ def project(client, sessions, tmp_path):  # noqa: ANN001, ANN201
     with session_scope(sessions) as session:
         proj = session.get(Project, pid)
         import_path(session, proj, items)
-        import_path(session, proj, human, ImportOptions(label_col="answer", label_source="human"))
-        import_path(session, proj, weak, ImportOptions(label_col="answer"))
+        import_path(session, proj, human, ImportOptions(label_col="answer", label_kind="human"))
+        import_path(session, proj, weak, ImportOptions(label_col="answer", label_kind="weak"))
         import_path(session, proj, gold, ImportOptions(label_col="answer", gold=True))
         ref = dict(session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all())
     people = [make_user(sessions, n, "annotator", (pid,)) for n in ("ann", "bob", "cat")]
@@ -68,6 +70,14 @@ def project(client, sessions, tmp_path):  # noqa: ANN001, ANN201
         session.add(Annotation(item_id=ref["adjudicated"], project_id=pid, user_id=sme.id,
                                kind="adjudicate", source="adjudication", labels=["spam"],
                                note="the guideline says links are spam"))  # fmt: skip
+        session.add(Annotation(item_id=ref["corrected"], project_id=pid, user_id=sme.id,
+                               kind="adjudicate", source="adjudication", labels=["spam"]))  # fmt: skip
+    from labelapp.models import User
+    from labelapp.services.corrections import correct_label
+
+    with session_scope(sessions) as session:
+        correct_label(session, session.get(User, sme.id), ref["corrected"], ["ham"],
+                      "the text is a song lyric, not an ad")  # fmt: skip
         run = LabelModelRun(project_id=pid, kind="label_model", lf_ids=[], metrics={})
         session.add(run)
         session.flush()
@@ -102,7 +112,8 @@ def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, mon
     pid, ref = project
     by_id = {item_id: ext for ext, item_id in ref.items()}
     human = {ext: e for ext, e in EXPECTED.items() if e and e[1] in ("human", "majority",
-                                                                       "adjudicated", "gold")}
+                                                                       "adjudicated", "gold",
+                                                                       "corrected")}
     with session_scope(sessions) as session:
         proj = session.get(Project, pid)
         assert {by_id[i]: lab for i, lab in human_labels(session, proj).items()} == {
@@ -128,3 +139,42 @@ def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, mon
     monkeypatch.setattr(library, "retrain_and_score", spy)
     retrain_project(sessions, pid)
     assert seen == {ext: e[0][0] for ext, e in human.items()}
+
+
+def test_the_review_api_reports_the_same_label_and_source(client, sessions, project) -> None:  # noqa: ANN001
+    pid, ref = project
+    sme = make_user(sessions, "rita", "sme", (pid,))
+    listed = client.get(f"/api/projects/{pid}/review?limit=200", headers=sme.headers).get_json()
+    by_id = {item_id: ext for ext, item_id in ref.items()}
+    got = {by_id[r["item_id"]]: (r["labels"], r["source"]) for r in listed["items"]}
+    assert got == {ext: (e[0], e[1]) if e else (None, None) for ext, e in EXPECTED.items()}
+    for ext in ("corrected", "imported_weak", "tie"):
+        one = client.get(f"/api/projects/{pid}/review/items/{ref[ext]}", headers=sme.headers)
+        assert (one.get_json()["item"]["labels"], one.get_json()["item"]["source"]) == got[ext]
+
+
+def test_multi_label_items_resolve_the_same_everywhere(client, sessions, tmp_path) -> None:  # noqa: ANN001
+    from labelapp.services.export import export_items
+
+    pid = make_project(sessions, "tags", ("news", "sport", "tech"), multi_label=True)
+    path = tmp_path / "tags.csv"
+    path.write_text("id,text,tags\na,first text,sport|news\nb,second text,tech\nc,third text,\n")
+    weak = tmp_path / "weak.csv"
+    weak.write_text("id,text,tags\nc,third text,news|tech\n")
+    with session_scope(sessions) as session:
+        proj = session.get(Project, pid)
+        import_path(session, proj, path, ImportOptions(label_col="tags", label_kind="human"))
+        import_path(session, proj, weak, ImportOptions(label_col="tags", label_kind="weak"))
+        ref = dict(session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all())
+    expected = {"a": (["news", "sport"], "human"), "b": (["tech"], "human"),
+                "c": (["news", "tech"], "import")}  # fmt: skip
+    sme = make_user(sessions, "tess", "sme", (pid,))
+    with session_scope(sessions) as session:
+        proj = session.get(Project, pid)
+        resolved = resolve_labels(session, proj).labels
+        frame, _ = export_items(session, proj)
+    assert {ext: resolved[i][:2] for ext, i in ref.items()} == expected
+    exported = {r.item_id: (sorted(r.label), r.label_source) for r in frame.itertuples()}
+    assert {ext: exported[i] for ext, i in ref.items()} == expected
+    listed = client.get(f"/api/projects/{pid}/review", headers=sme.headers).get_json()["items"]
+    assert {r["external_id"]: (r["labels"], r["source"]) for r in listed} == expected

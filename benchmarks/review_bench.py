@@ -1,0 +1,140 @@
+"""The review list's speed: a project with ``--n`` items (30 % answered by one annotator, 5 % of
+those by a second who disagrees half the time, a label-issue scan scoring every answered item,
+0.1 % flagged); ``GET /api/projects/{id}/review`` for a filtered, sorted first page and the next
+page (keyset cursor), p50 and p95 over ``--repeat`` calls each. Target (issue 15): under 200 ms
+p95 on PostgreSQL with 1,000,000 items.
+
+    nice -n 10 .venv/bin/python benchmarks/review_bench.py --n 1000000 --backends postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks._common import fresh_database, machine  # noqa: E402
+
+QUERIES = {
+    "disagreement, by issue score": "disagreement=true&sort=issue_score&limit=50",
+    "label=spam, source=human, by confidence": "label=spam&source=human&sort=confidence&limit=50",
+    "issue score >= 0.9": "min_score=0.9&sort=issue_score&limit=50",
+}
+
+
+def build(url: str, n: int, workdir: Path) -> tuple[int, str]:
+    """The project; returns (project id, an sme's token)."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from labelapp.db import make_engine, make_session_factory, session_scope
+    from labelapp.models import Item, LabelIssueRun, Project
+    from labelapp.services.bulk import Constant, bulk_insert_columns
+    from labelapp.services.imports import ImportOptions, import_path
+    from labelapp.services.projects import create_project
+    from labelapp.services.users import add_member, create_user
+
+    csv = workdir / "items.csv"
+    pd.DataFrame({"id": [f"i{i}" for i in range(n)],
+                  "text": [f"comment {i} about topic {i % 997}" for i in range(n)]}).to_csv(csv, index=False)  # fmt: skip
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        project = create_project(session, "bench", ["ham", "spam"])
+        ann, _ = create_user(session, "ann", "annotator", password="pw-ann-12345")
+        bob, _ = create_user(session, "bob", "annotator", password="pw-bob-12345")
+        sme, token = create_user(session, "sam", "sme", password="pw-sam-12345")
+        add_member(session, sme, project)
+        pid, ann_id, bob_id = project.id, ann.id, bob.id
+    with session_scope(sessions) as session:
+        import_path(session, session.get(Project, pid), csv, ImportOptions())
+    stamp = "2026-01-01 00:00:00.000000" if url.startswith("sqlite") else "2026-01-01T00:00:00+00:00"
+    rng = np.random.default_rng(0)
+    with session_scope(sessions) as session:
+        ids = np.array(session.scalars(select(Item.id).where(Item.project_id == pid).order_by(Item.id)).all())
+        answered = ids[rng.random(n) < 0.3]
+        labels = np.where(rng.random(len(answered)) < 0.5, "spam", "ham")
+        _answers(session, pid, ann_id, answered, labels, stamp)
+        second = rng.random(len(answered)) < 0.05
+        flip = np.where(rng.random(second.sum()) < 0.5, labels[second], np.where(labels[second] == "spam", "ham", "spam"))
+        _answers(session, pid, bob_id, answered[second], flip, stamp)
+        run = LabelIssueRun(project_id=pid, n_scored=len(answered), n_flagged=0)
+        session.add(run)
+        session.flush()
+        bulk_insert_columns(session, "label_issues", {
+            "run_id": Constant(run.id), "item_id": answered, "label": labels.tolist(),
+            "suggested": np.where(labels == "spam", "ham", "spam").tolist(),
+            "score": rng.random(len(answered)), "flagged": Constant(False),
+            "reasons": Constant(json.dumps(["out-of-sample probability"])),
+        }, len(answered))  # fmt: skip
+        flagged = ids[rng.random(n) < 0.001]
+        bulk_insert_columns(session, "flags", {
+            "project_id": Constant(pid), "item_id": flagged, "user_id": Constant(ann_id),
+            "reason": Constant("other"), "comment": Constant(""), "created_at": Constant(stamp),
+            "client_id": [f"f{i}" for i in range(len(flagged))],
+        }, len(flagged))  # fmt: skip
+    engine.dispose()
+    return pid, token
+
+
+def _answers(session, pid: int, user_id: int, items, labels, stamp: str) -> None:  # noqa: ANN001
+    from labelapp.services.bulk import Constant, bulk_insert_columns
+
+    bulk_insert_columns(session, "annotations", {
+        "item_id": items, "project_id": Constant(pid), "user_id": Constant(user_id),
+        "source": Constant("human"), "kind": Constant("label"),
+        "labels": [json.dumps([x]) for x in labels], "created_at": Constant(stamp),
+    }, len(items))  # fmt: skip
+
+
+def measure(client, pid: int, headers: dict, query: str, repeat: int) -> dict[str, float]:  # noqa: ANN001
+    first, second = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        page = client.get(f"/api/projects/{pid}/review?{query}", headers=headers).get_json()
+        first.append(time.perf_counter() - t)
+        if page.get("next_after"):
+            t = time.perf_counter()
+            client.get(f"/api/projects/{pid}/review?{query}&after={page['next_after']}", headers=headers)
+            second.append(time.perf_counter() - t)
+    p95 = lambda xs: float(np.percentile(xs, 95)) if xs else float("nan")  # noqa: E731
+    return {"first_p50": statistics.median(first), "first_p95": p95(first),
+            "next_p50": statistics.median(second) if second else float("nan"), "next_p95": p95(second)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--backends", default="postgresql")
+    args = parser.parse_args()
+    print(f"# {machine()}; load {os.getloadavg()[0]:.1f}; n={args.n:,}")
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
+            os.environ["LABELAPP_DATA_DIR"] = str(Path(tmp) / "data")
+            t0 = time.perf_counter()
+            pid, token = build(url, args.n, Path(tmp))
+            print(f"{backend}: built in {time.perf_counter() - t0:.0f} s")
+            from labelapp.app import create_app
+
+            client = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True}).test_client()
+            headers = {"Authorization": f"Bearer {token}"}
+            for name, query in QUERIES.items():
+                r = measure(client, pid, headers, query, args.repeat)
+                print(f"{backend} {name}: first page p50 {r['first_p50'] * 1000:,.0f} ms, "
+                      f"p95 {r['first_p95'] * 1000:,.0f} ms; next page p50 {r['next_p50'] * 1000:,.0f} ms, "
+                      f"p95 {r['next_p95'] * 1000:,.0f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The review list and an item's history over HTTP; reviewers correct labels and send sets of
+items to adjudication or back to the labeling queue (sme, admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask_login import login_required
+
+from labelapp.api import api
+from labelapp.api.schemas.review_items import (
+    BatchAction,
+    BatchResult,
+    CorrectionOut,
+    ItemReviewOut,
+    NewCorrection,
+    ReviewPageOut,
+    ReviewQuery,
+)
+from labelapp.api.validation import args, body, validate
+from labelapp.models import REVIEWER_ROLES, LabelCorrection
+from labelapp.services import review, review_item
+from labelapp.services.corrections import correct_label
+from labelapp.web.access import me, project_for_me
+from labelapp.web.db import get_db
+
+
+def _guess(value: tuple[list[str], str, float] | None) -> dict[str, Any] | None:
+    return None if value is None else {"labels": value[0], "source": value[1], "confidence": value[2]}
+
+
+def row_json(row: review.ReviewRow) -> dict[str, Any]:
+    return {
+        "item_id": row.item_id, "external_id": row.external_id, "text": row.text,
+        "has_image": bool(row.image_path), "meta": row.meta, "labels": row.labels,
+        "source": row.source, "confidence": row.confidence,
+        "answers": [{"user": u, "labels": labs} for u, labs in row.answers],
+        "weak": _guess(row.weak), "prediction": _guess(row.prediction), "issue": row.issue,
+        "flags": row.flags, "corrections": row.corrections,
+    }  # fmt: skip
+
+
+def review_filter(query: ReviewQuery) -> review.ReviewFilter:
+    return review.ReviewFilter(
+        label=query.label or None, source=query.source or None, annotator=query.annotator or None,
+        min_confidence=query.min_confidence, max_confidence=query.max_confidence,
+        disagreement=query.disagreement, flagged=query.flagged, min_score=query.min_score,
+        unlabeled=query.unlabeled,
+    )  # fmt: skip
+
+
+@api.get("/projects/<int:project_id>/review")
+@login_required
+@validate(query=ReviewQuery, resp={200: ReviewPageOut})
+def review_list(project_id: int):  # noqa: ANN201
+    """Items with their resolved label and source, answers, weak label, prediction, label-issue
+    score and flags; filtered, sorted, keyset-paged (?after=next_after) (sme, admin)"""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
+    query: ReviewQuery = args()
+    page = review.review_page(get_db(), project, review_filter(query), query.sort,
+                              query.order == "desc", query.after or None, query.limit)  # fmt: skip
+    return jsonify({"total": page.total, "next_after": page.next_after,
+                    "items": [row_json(r) for r in page.rows]})  # fmt: skip
+
+
+@api.get("/projects/<int:project_id>/review/items/<int:item_id>")
+@login_required
+@validate(resp={200: ItemReviewOut})
+def review_item_detail(project_id: int, item_id: int):  # noqa: ANN201
+    """One item with its whole history in order: answers, corrections, adjudications, flags, LF
+    votes, weak and model labels, label-issue scans (sme, admin)"""
+    session = get_db()
+    project, item = review_item.review_item(session, me(), project_id, item_id)
+    row = review.item_row(session, project, item.id)
+    events = review_item.history(session, project, item.id)
+    return jsonify({"item": row_json(row), "history": [e.to_dict() for e in events]})
+
+
+def correction_json(c: LabelCorrection) -> dict[str, Any]:
+    return {"id": c.id, "item_id": c.item_id, "labels": c.labels,
+            "previous_labels": c.previous_labels, "previous_source": c.previous_source,
+            "reason": c.reason, "created_at": c.created_at.isoformat()}  # fmt: skip
+
+
+@api.post("/items/<int:item_id>/corrections")
+@login_required
+@validate(json=NewCorrection, resp={201: CorrectionOut})
+def correct_item(item_id: int):  # noqa: ANN201
+    """Correct an item's label with a reason (sme, admin): appended, never overwritten; the
+    latest correction is the item's label everywhere (source 'corrected')"""
+    request: NewCorrection = body()
+    correction = correct_label(get_db(), me(), item_id, request.labels, request.reason)
+    return jsonify(correction_json(correction)), 201
+
+
+@api.post("/projects/<int:project_id>/review/actions")
+@login_required
+@validate(json=BatchAction, resp={200: BatchResult})
+def review_action(project_id: int):  # noqa: ANN201
+    """Send items to adjudication (with a reason) or back to the labeling queue for k more
+    annotators (sme, admin)"""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
+    request: BatchAction = body()
+    session = get_db()
+    if request.action == "adjudicate":
+        n = review_item.send_to_adjudication(session, me(), project, request.item_ids, request.reason)
+    else:
+        n = review_item.send_to_queue(session, me(), project, request.item_ids, request.k)
+    return jsonify({"action": request.action, "items": n})

@@ -1,0 +1,9 @@
+"""Names of the review page's sorts and filters (cheap to import: API schemas and pages use them)."""
+
+from __future__ import annotations
+
+# Sort keys: the label-issue score, the resolved label's confidence, the item id.
+REVIEW_SORTS = ("issue_score", "confidence", "item")
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_REQUEUE_K = 20
