@@ -27,18 +27,14 @@ from active_learning.embeddings import (
     embed_texts,
     embeddings_available,
 )
+from active_learning.names import DEFAULT_FEATURIZER, DEFAULT_MAX_EMBEDDING_ITEMS
+from active_learning.names import FEATURIZER_NAMES as FEATURIZERS
 from active_learning.text_features import TextFeaturizer
 
 __all__ = [
     "DEFAULT_FEATURIZER", "DEFAULT_MAX_EMBEDDING_ITEMS", "FEATURIZERS", "EmbeddingsUnavailable",
     "embed_texts", "embeddings_available", "make_featurizer", "resolve_featurizer",
 ]
-
-FEATURIZERS = ("embeddings", "tfidf")
-DEFAULT_FEATURIZER = "embeddings"
-#: Above this many items a project featurizes with TF-IDF (100k texts embed in minutes on 2
-#: cores; 1M would take hours).
-DEFAULT_MAX_EMBEDDING_ITEMS = 200_000
 
 log = logging.getLogger(__name__)
 

@@ -26,3 +26,15 @@ STRATEGY_TITLES = {
     "region": "region-based",
     "diversity": "diverse batch",
 }
+
+#: Text featurizers (:mod:`active_learning.features`): sentence embeddings by default, TF-IDF as
+#: the fallback for large projects or when the embedding model cannot load.
+FEATURIZER_NAMES = ("embeddings", "tfidf")
+DEFAULT_FEATURIZER = "embeddings"
+#: Above this many items a project featurizes with TF-IDF (embedding costs ~5-10 ms per text on
+#: 2 cores: 100k texts take minutes, 1M hours; benchmarks/RESULTS.md).
+DEFAULT_MAX_EMBEDDING_ITEMS = 200_000
+FEATURIZER_TITLES = {
+    "embeddings": "sentence embeddings (all-MiniLM-L6-v2)",
+    "tfidf": "TF-IDF (word counts)",
+}

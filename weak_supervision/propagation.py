@@ -5,7 +5,7 @@ The graph is sparse (``n * n_neighbors`` edges), never the dense N x N RBF kerne
 high-dimensional features (TF-IDF) are first reduced with ``TruncatedSVD``.
 
 Two graphs: ``"exact"`` is scikit-learn's ``LabelSpreading(kernel="knn")`` itself (brute-force
-neighbour search, O(n^2)); ``"ann"`` finds the neighbours with faiss's HNSW index (approximate,
+neighbour search, O(n^2)); ``"ann"`` finds the neighbours with a faiss IVF-Flat index (approximate,
 MIT licence, Euclidean as scikit-learn) and runs scikit-learn's spreading iteration on that graph (``spread_on_graph``: the
 same normalised graph and update, equal to ``LabelSpreading`` to 1e-12 on the same graph).
 ``"auto"`` (default) uses ``"ann"`` from ``ANN_FROM`` items on, when faiss is installed.
@@ -48,15 +48,18 @@ def reduce_features(
     n_components: int = 100,
     random_state: int = 0,
     dtype: type = np.float64,
+    n_iter: int = 5,
 ) -> np.ndarray:
     """L2-normalised dense features: sparse input goes through TruncatedSVD first (in
-    ``dtype``: float32 halves the SVD's time and memory, which the ann graph uses)."""
+    ``dtype``: float32 halves the SVD's time and memory, which the ann graph uses; ``n_iter``
+    power iterations of the randomized SVD, scikit-learn's default 5)."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
     if sp.issparse(X):
         k = min(n_components, X.shape[1] - 1)
-        X = TruncatedSVD(n_components=k, random_state=random_state).fit_transform(X.astype(dtype))
+        svd = TruncatedSVD(n_components=k, n_iter=n_iter, random_state=random_state)
+        X = svd.fit_transform(X.astype(dtype))
     return normalize(np.asarray(X, dtype=dtype))
 
 
@@ -71,31 +74,72 @@ def faiss_available() -> bool:
     return True
 
 
+#: The ann graph's randomized SVD: 3 power iterations instead of 5 (a neighbour graph needs the
+#: leading directions, not their exact values). 64 components instead of 100 saved little
+#: (100k texts: 20.1 against 24.8 CPU s) and lost 5 points on the YouTube comments: not taken.
+ANN_SVD_ITER = 3
+
+
+def _ivf_neighbours(X: np.ndarray, k: int, nprobe: int, seed: int) -> np.ndarray:
+    """Each row's ``k`` nearest rows (Euclidean) from a faiss IVF-Flat index: k-means cells
+    (about 4 sqrt(n), at least 39 training rows each), ``nprobe`` nearest cells searched."""
+    import faiss
+
+    n, d = X.shape
+    nlist = max(1, min(int(4 * np.sqrt(n)), n // 39))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
+    index.cp.seed = seed
+    rng = np.random.default_rng(seed)
+    sample = X[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))]
+    index.train(sample)
+    index.add(X)
+    index.nprobe = min(nprobe, nlist)
+    return index.search(X, k)[1]
+
+
+def _hnsw_neighbours(
+    X: np.ndarray, k: int, hnsw_m: int, ef_construction: int, ef_search: int
+) -> np.ndarray:
+    import faiss
+
+    index = faiss.IndexHNSWFlat(X.shape[1], hnsw_m)  # L2, as scikit-learn (zero rows included)
+    index.hnsw.efConstruction = ef_construction
+    index.add(X)
+    index.hnsw.efSearch = max(ef_search, k)
+    return index.search(X, k)[1]
+
+
 def ann_knn_graph(
     features: np.ndarray,
     n_neighbors: int,
+    index: str = "ivf",
+    nprobe: int = 16,
     hnsw_m: int = 16,
     ef_construction: int = 40,
     ef_search: int = 48,
     n_threads: int | None = None,
+    seed: int = 0,
 ) -> sp.csr_matrix:
     """Connectivity matrix of each row's ``n_neighbors`` approximate nearest neighbours, the
-    row itself included (as scikit-learn's ``kneighbors_graph`` on its own fit data), from a
-    faiss HNSW index with Euclidean distance (as scikit-learn; all-zero rows stay close to
-    each other, which an inner-product index would not keep)."""
+    row itself included (as scikit-learn's ``kneighbors_graph`` on its own fit data), with
+    Euclidean distance (as scikit-learn; all-zero rows stay close to each other, which an
+    inner-product index would not keep). ``index``: "ivf" (faiss IVF-Flat, the default: about
+    4 sqrt(n) k-means cells, ``nprobe`` searched; 0.95 neighbour recall on 100k TF-IDF texts,
+    benchmarks/results/propagation_scale.md) or "hnsw" (``hnsw_m``, ``ef_*``)."""
     import faiss
 
+    if index not in ("ivf", "hnsw"):
+        raise ValueError(f"index must be 'ivf' or 'hnsw', got {index!r}")
     if n_threads:
         faiss.omp_set_num_threads(n_threads)
     X = np.ascontiguousarray(features, dtype=np.float32)
-    n, d = X.shape
-    index = faiss.IndexHNSWFlat(d, hnsw_m)  # L2, as scikit-learn (zero rows included)
-    index.hnsw.efConstruction = ef_construction
-    index.add(X)
-    index.hnsw.efSearch = max(ef_search, n_neighbors)
-    _, neighbours = index.search(X, n_neighbors)
+    n = X.shape[0]
+    if index == "ivf":
+        neighbours = _ivf_neighbours(X, n_neighbors, nprobe, seed)
+    else:
+        neighbours = _hnsw_neighbours(X, n_neighbors, hnsw_m, ef_construction, ef_search)
     rows = np.arange(n)
-    # every row is its own neighbour (distance 0 in scikit-learn); HNSW may miss it among ties
+    # every row is its own neighbour (distance 0 in scikit-learn); the index may miss it in ties
     has_self = (neighbours == rows[:, None]).any(axis=1)
     neighbours[~has_self, -1] = rows[~has_self]
     missing = neighbours < 0  # fewer than n_neighbors found: point at itself (no edge gained)
@@ -175,7 +219,7 @@ def propagate(
         graph = "ann" if len(seeds) >= ANN_FROM and faiss_available() else "exact"
     k = min(n_neighbors, len(seeds) - 1)
     if graph == "ann":
-        features = reduce_features(X, n_components, dtype=np.float32)
+        features = reduce_features(X, n_components, dtype=np.float32, n_iter=ANN_SVD_ITER)
         if not faiss_available():
             raise ImportError("graph='ann' needs faiss: pip install faiss-cpu")
         classes, dist = spread_on_graph(

@@ -58,3 +58,14 @@ def test_ann_and_exact_propagation_agree():
     assert (ann[reached].argmax(axis=1) == y[reached]).mean() >= 0.95
     with pytest.raises(ValueError, match="graph must be"):
         propagate(X, seeds, 3, graph="kd")
+
+
+def test_hnsw_index_is_still_available_and_bad_names_are_refused():
+    from sklearn.neighbors import NearestNeighbors
+
+    X, _, _ = _clusters(2000)
+    exact = NearestNeighbors(n_neighbors=10).fit(X).kneighbors_graph(X, 10, mode="connectivity")
+    hnsw = ann_knn_graph(X, 10, index="hnsw")
+    assert hnsw.multiply(exact).sum() / exact.sum() >= 0.98
+    with pytest.raises(ValueError, match="index must be"):
+        ann_knn_graph(X, 10, index="lsh")
