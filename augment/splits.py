@@ -32,7 +32,7 @@ from augment.balance import BalanceReport, balance_report
 from augment.duplicates import find_duplicates, linked_components
 
 SPLIT_NAMES = ("train", "dev", "test")
-HUMAN_SOURCES = ("human", "adjudicated")
+HUMAN_SOURCES = ("human", "adjudicated", "corrected")
 # An evaluation split with fewer items of a class than this gets a warning in the report.
 MIN_EVAL_PER_CLASS = 10
 

@@ -16,12 +16,17 @@ ORDER = [
     "label_issues.md",
     "weak_supervision.md",
     "ws_zoo.md",
+    "propagation_scale.md",
+    "featurize_scale.md",
     "agreement.md",
     "agreement_app.md",
     "export.md",
     "export_app.md",
+    "export_speed.md",
+    "review.md",
     "api_fuzz.md",
     "security.md",
+    "drift.md",
 ]
 HEADER = """# Benchmark results
 

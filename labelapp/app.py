@@ -45,7 +45,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from labelapp.api import api
     from labelapp.api.validation import init_app as init_api_validation
-    from labelapp.web import agreement, export, learning, weak  # noqa: F401  (their routes join the pages blueprint)
+    from labelapp.web import (  # noqa: F401  (their routes join the pages blueprint)
+        agreement,
+        augment_settings,  # noqa: F401  (issue 18: flips keep labels)
+        export,
+        featurizer,
+        jobs,  # noqa: F401  (issue 16: cancel a job from its page)
+        learning,
+        review,  # noqa: F401  (issue 15: the review page)
+        weak,
+    )
     from labelapp.web.auth import auth
     from labelapp.web.errors import register_error_handlers
     from labelapp.web.labeling import labeling
@@ -55,6 +64,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(labeling)
+    from labelapp.web import import_wizard, project_admin  # noqa: F401  (routes join the admin blueprint)
+    from labelapp.web.admin import admin
+
+    app.register_blueprint(admin)
     app.register_blueprint(api, url_prefix="/api")
     register_error_handlers(app)
 

@@ -210,3 +210,10 @@ def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_scope(factory) as session:
         begin_write(session)
         yield session
+
+
+def end_read(session: Session | None) -> None:
+    """End ``session``'s transaction before another process writes and this one waits for it: an
+    open SQLite read would hold the writer back (a rollback-journal reader keeps its shared lock)."""
+    if session is not None:
+        session.commit()

@@ -91,7 +91,8 @@ def _populate(session: Session) -> None:
         guidelines=GUIDELINES,
         queue_order="random",
     )
-    _import_comments(session, text)
+    truth = _import_comments(session, text)
+    _simulate_annotators(session, text, truth)
     digits = create_project(
         session,
         IMAGE_PROJECT,
@@ -101,6 +102,7 @@ def _populate(session: Session) -> None:
         description="300 handwritten digits from scikit-learn's bundled digits data set.",
         guidelines="# Which digit is this?\n\nPress the digit's key. Unreadable? Skip it (`s`).",
     )
+    digits.flips_keep_label = False  # a mirrored 2 is no 2: exports leave flips out
     with tempfile.TemporaryDirectory() as tmp:
         _write_digit_images(Path(tmp), count=300)
         import_path(session, digits, Path(tmp), ImportOptions())
@@ -135,10 +137,28 @@ def plain_text(markup: str) -> str:
     return "".join(parser.parts).strip()
 
 
-def _import_comments(session: Session, project: Project) -> None:
+def _simulate_annotators(session: Session, project: Project, truth: dict[str, str]) -> None:
+    """Overlap on a seeded share of the comments, answered by three simulated annotators of
+    different reliability (labelapp.demo_annotators), so agreement has real numbers at once."""
+    from labelapp.demo_annotators import OVERLAP_K, OVERLAP_SHARE, SIMULATED, simulate
+    from labelapp.services.overlap import queue_overlap
+    from labelapp.services.projects import current_guideline
+    from labelapp.services.users import add_member, create_user
+
+    project.overlap_k, project.overlap_share = OVERLAP_K, OVERLAP_SHARE
+    queue_overlap(session, project)
+    people = [create_user(session, name, "annotator")[0] for name, _ in SIMULATED]
+    for person in people:
+        add_member(session, person, project)
+    guideline = current_guideline(session, project)
+    simulate(session, project, people, truth, guideline.version if guideline else 1)
+
+
+def _import_comments(session: Session, project: Project) -> dict[str, str]:
     """The comments, without their answer column: the data set's CLASS (0 ham, 1 spam) would sit
     in every item's metadata on the labeling page. ``GOLD_COMMENTS`` of them, chosen with a
-    fixed seed, come in as gold items (known answers served at the project's gold rate)."""
+    fixed seed, come in as gold items (known answers served at the project's gold rate).
+    Returns every comment's answer by its id (for the simulated annotators only)."""
     import pandas as pd
 
     from labelapp.services.imports import ImportOptions, import_path
@@ -160,6 +180,7 @@ def _import_comments(session: Session, project: Project) -> None:
         )
         import_path(session, project, Path(tmp) / "youtube_spam.csv", ImportOptions(**columns))
     project.gold_rate = 0.05
+    return dict(zip(frame["COMMENT_ID"], frame["label"], strict=True))
 
 
 def _write_digit_images(folder: Path, count: int) -> None:

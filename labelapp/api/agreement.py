@@ -161,5 +161,4 @@ def new_guidelines(project_id: int):  # noqa: ANN201
     project = project_for_me(project_id, *REVIEWER_ROLES)
     session = get_db()
     guideline, created = service.new_guideline_version(session, project, body().body, me())
-    session.commit()
     return jsonify(guideline_json(guideline)), 201 if created else 200

@@ -18,7 +18,8 @@ from labelapp.api.schemas.learning import (
 )
 from labelapp.api.validation import args, validate
 from labelapp.services import export as service
-from labelapp.services.jobs import enqueue
+from labelapp.services.dataset_versions import list_versions
+from labelapp.services.jobs import start_job
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
@@ -35,9 +36,8 @@ def start_export(project_id: int):  # noqa: ANN201
     body = json_body()
     plan = service.plan_from_user(body.get("augment"), body.get("copies"))
     params = service.request_from(body, augment=plan).checked(project).to_params()
-    get_db().commit()  # end the read: the job runs in its own session
-    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id, "export",
-                          params, user=me())  # fmt: skip
+    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id,
+                            "export", params, user=me())  # fmt: skip
     return jsonify(job_json(job)), 202 if future is not None else 200
 
 
@@ -49,7 +49,7 @@ def export_versions(project_id: int):  # noqa: ANN201
 
     Counts per split and label, label sources, parameters."""
     project = project_for_me(project_id, "sme")
-    versions = service.list_versions(get_db(), project.id)
+    versions = list_versions(get_db(), project.id)
     return jsonify({"versions": [_summary(v) for v in versions]})
 
 

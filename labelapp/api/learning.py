@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from labelapp.api import api
 from labelapp.api.projects import json_body
-from labelapp.api.schemas.learning import JobOut, ModelRunList, ProjectSettings
+from labelapp.api.schemas.learning import JobOut, LearningOut, ModelRunList, ProjectSettings
 from labelapp.api.schemas.projects import ProjectOut
 from labelapp.api.serialize import project_json
 from labelapp.api.validation import validate
 from labelapp.models import REVIEWER_ROLES, Job, ModelRun
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import enqueue
-from labelapp.services.projects import get_project_for, require_role, update_settings
+from labelapp.services.jobs import cancel, start_job
+from labelapp.services.projects import change_settings, get_project_for, require_role
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
@@ -61,11 +61,10 @@ def patch_project(project_id: int):  # noqa: ANN201
     """Change a project's settings (admin)
 
     strategy, batch_size, retrain_every, lease_seconds, queue_order, overlap_k, overlap_share,
-    gold_rate, description; only those sent change."""
+    gold_rate, description, featurizer, embedding_max_items; only those sent change."""
     project = project_for_me(project_id, "admin")
     session = get_db()
-    update_settings(project, json_body())
-    session.commit()
+    change_settings(session, project, json_body())
     return jsonify(project_json(project))
 
 
@@ -79,7 +78,7 @@ def retrain_now(project_id: int):  # noqa: ANN201
     project = project_for_me(project_id, "sme")
     if project.multi_label:
         raise UserError("active learning orders single-label projects only")
-    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id, "retrain",
+    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain",
                           user=me())
     return jsonify(job_json(job)), 202 if future is not None else 200
 
@@ -89,13 +88,30 @@ def retrain_now(project_id: int):  # noqa: ANN201
 @validate(resp={200: JobOut})
 def get_job(job_id: int):  # noqa: ANN201
     """A background job (sme, admin)"""
+    return jsonify(job_json(_job_for_reviewer(job_id)))
+
+
+def _job_for_reviewer(job_id: int) -> Job:
+    """The job if the current user is a reviewer of its project (404 / 403 otherwise)."""
     session = get_db()
     job = session.get(Job, job_id)
     if job is None or job.project_id is None:
         abort(404, f"no job {job_id}")
     get_project_for(session, me(), job.project_id)
     require_role(me(), *REVIEWER_ROLES)
-    return jsonify(job_json(job))
+    return job
+
+
+@api.post("/jobs/<int:job_id>/cancel")
+@login_required
+@validate(resp={200: JobOut})
+def cancel_job(job_id: int):  # noqa: ANN201
+    """Cancel a job (sme, admin): a queued one at once, a running one within seconds
+
+    Poll the job until its status is ``cancelled``; a finished job is returned unchanged."""
+    _job_for_reviewer(job_id)
+    get_db().rollback()  # the service writes in its own transaction
+    return jsonify(job_json(cancel(current_app.extensions["labelapp.sessions"], job_id)))
 
 
 @api.get("/projects/<int:project_id>/model-runs")
@@ -108,3 +124,15 @@ def model_runs(project_id: int):  # noqa: ANN201
         select(ModelRun).where(ModelRun.project_id == project.id).order_by(ModelRun.id)
     )
     return jsonify({"model_runs": [model_run_json(r) for r in runs]})
+
+
+@api.get("/projects/<int:project_id>/learning")
+@login_required
+@validate(resp={200: LearningOut})
+def learning(project_id: int):  # noqa: ANN201
+    """The active-learning story (sme, admin): strategy, the model run that ordered the queue,
+    the next retrain or the running one"""
+    from labelapp.services.learning_story import learning_story
+
+    project = project_for_me(project_id, *REVIEWER_ROLES)
+    return jsonify(learning_story(get_db(), project).as_json())

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
 
 from labelapp.api import api
+from labelapp.api.schemas.admin import MemberAddRole
 from labelapp.api.schemas.common import Page
 from labelapp.api.schemas.projects import (
     ImportForm,
@@ -19,7 +20,6 @@ from labelapp.api.schemas.projects import (
     ImportReportOut,
     ItemOut,
     ItemPage,
-    MemberAdd,
     MemberOut,
     ProjectCreate,
     ProjectList,
@@ -29,10 +29,10 @@ from labelapp.api.schemas.projects import (
 from labelapp.api.serialize import import_json, item_json, project_json, user_json
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, ImportBatch, Item
+from labelapp.services import project_lifecycle
 from labelapp.services.errors import Forbidden, UserError
-from labelapp.services.projects import create_project, get_project_for, visible_projects
+from labelapp.services.projects import get_project_for, visible_projects
 from labelapp.services.queue import has_seen
-from labelapp.services.users import add_member, get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
@@ -73,7 +73,7 @@ def new_project():  # noqa: ANN201
         abort(403, "only admins create projects")
     new: ProjectCreate = body()
     session = get_db()
-    project = create_project(
+    project = project_lifecycle.new_project(
         session,
         new.name,
         new.labels,
@@ -88,7 +88,6 @@ def new_project():  # noqa: ANN201
         lease_seconds=new.lease_seconds,
         author=me(),
     )
-    session.commit()
     return jsonify(project_json(project)), 201
 
 
@@ -102,16 +101,13 @@ def get_project(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/members")
 @login_required
-@validate(json=MemberAdd, resp={201: MemberOut}, errors=(409,))
+@validate(json=MemberAddRole, resp={201: MemberOut}, errors=(409,))
 def add_project_member(project_id: int):  # noqa: ANN201
-    """Add a user to the project (admin)"""
-    project = project_for_me(project_id)
-    if not me().is_admin:
-        abort(403, "only admins add members")
-    session = get_db()
-    user = get_user(session, body().username)
-    add_member(session, user, project)
-    session.commit()
+    """Add a user to the project; ``role`` (annotator, sme) sets their role first (admin; smes
+    if the project lets them)"""
+    from labelapp.api.admin import add_member_with_role
+
+    user, project = add_member_with_role(project_id)
     return jsonify({"project_id": project.id, "user": user_json(user)}), 201
 
 
@@ -183,6 +179,7 @@ def create_import(project_id: int):  # noqa: ANN201
         options = dict(
             folder_labels=form.get("folder_labels", "").lower() in ("1", "true", "on", "yes"),
             label_source=form.get("label_source") or None,
+            label_kind=form.get("label_kind") or None,
         )
     else:
         options = dict(
@@ -190,13 +187,15 @@ def create_import(project_id: int):  # noqa: ANN201
             id_col=form.get("id_col") or None,
             label_col=form.get("label_col") or None,
             label_source=form.get("label_source") or None,
+            label_kind=form.get("label_kind") or None,
+            confidence_col=form.get("confidence_col") or None,
             group_col=form.get("group_col") or None,
             format=form.get("format") or None,
+            schema=form.get("schema") or "strict",
         )
-    get_db().commit()  # end the read: the child writes in its own transaction
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
         report = import_upload(current_app.config["DATABASE_URL"], project.id, me().id, path,
-                               filename, options, images)  # fmt: skip
+                               filename, options, images, reader=get_db())  # fmt: skip
     return jsonify(report), 201

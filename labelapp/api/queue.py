@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import asdict
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -26,10 +27,9 @@ from labelapp.api.schemas.queue import (
 from labelapp.api.serialize import annotation_json, claim_json
 from labelapp.api.validation import body, validate
 from labelapp.models import Annotation, Item, User
-from labelapp.services import queue
+from labelapp.services import answers, queue
 from labelapp.services.errors import Forbidden
 from labelapp.services.projects import get_project_for
-from labelapp.services.retrain import maybe_retrain
 from labelapp.services.users import get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -70,8 +70,6 @@ def _record(item_id: int, kind: str):  # noqa: ANN202
         guideline_version=answer.guideline_version,
         note=answer.note or None,
     )
-    if result.created and kind == "label" and result.project is not None:
-        maybe_retrain(get_db(), current_app.extensions["labelapp.sessions"], result.project)
     return jsonify(annotation_json(result.annotation, me().username)), 201 if result.created else 200
 
 
@@ -131,17 +129,9 @@ def release(item_id: int):  # noqa: ANN201
 @login_required
 @validate(resp={200: ProgressOut})
 def progress(project_id: int):  # noqa: ANN201
-    """Your progress and what the project still needs"""
+    """Your progress (counts, rate, what is left for you) and what the project still needs"""
     project = project_for_me(project_id)
-    p = queue.progress(get_db(), project, me())
-    return jsonify(
-        {
-            "done_today": p.done_today,
-            "done_total": p.done_total,
-            "left_in_queue": p.left_in_queue,
-            "leased_now": p.leased_now,
-        }
-    )
+    return jsonify(asdict(answers.progress(get_db(), project, me())))
 
 
 @api.get("/projects/<int:project_id>/annotations")

@@ -23,7 +23,7 @@ from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, Flag, Item, LabelIssue
 from labelapp.services import flags as service
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import enqueue
+from labelapp.services.jobs import start_job
 from labelapp.services.label_issues import latest_run
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -89,7 +89,7 @@ def start_label_issue_scan(project_id: int):  # noqa: ANN201
     project = project_for_me(project_id, *REVIEWER_ROLES)
     if project.multi_label:
         raise UserError("label-issue scans need a single-label project")
-    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id,
+    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id,
                           "label_issues", user=me())  # fmt: skip
     return jsonify(job_json(job)), 202 if future is not None else 200
 

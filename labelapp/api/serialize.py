@@ -19,18 +19,23 @@ def project_json(project: Project) -> dict[str, Any]:
         "multi_label": project.multi_label,
         "labels": [label.name for label in project.labels],
         "label_set": [
-            {"name": label.name, "hotkey": label.hotkey, "ambiguous": label.is_ambiguous}
+            {"name": label.name, "hotkey": label.hotkey, "ambiguous": label.is_ambiguous,
+             "retired": label.retired}  # fmt: skip
             for label in project.labels
         ],
         "overlap_k": project.overlap_k,
         "overlap_share": project.overlap_share,
         "gold_rate": project.gold_rate,
         "strategy": project.strategy,
+        "featurizer": project.featurizer,
+        "embedding_max_items": project.embedding_max_items,
         "batch_size": project.batch_size,
         "retrain_every": project.retrain_every,
         "lease_seconds": project.lease_seconds,
         "queue_order": project.queue_order,
         "created_at": project.created_at.isoformat(),
+        "archived": project.archived_at is not None,
+        "flips_keep_label": project.flips_keep_label,
     }
 
 
@@ -39,7 +44,7 @@ def item_json(item: Item) -> dict[str, Any]:
         "id": item.id,
         "project_id": item.project_id,
         "external_id": item.external_id,
-        "meta": item.meta,
+        "meta": visible_meta(item, item.meta),
         "group_key": item.group_key,
         "split": item.split,
     }
@@ -48,6 +53,16 @@ def item_json(item: Item) -> dict[str, Any]:
     else:
         data["text"] = item.text
     return data
+
+
+def visible_meta(item: Item, meta: dict[str, Any] | None) -> dict[str, Any]:
+    """``meta`` as the caller may see it: annotators only the project's chosen columns (by
+    default none that look like a label), reviewers all (labelapp.services.visibility)."""
+    from labelapp.services.visibility import meta_for
+    from labelapp.web.access import me
+    from labelapp.web.db import get_db
+
+    return meta_for(me(), get_db().get(Project, item.project_id), meta)
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 32
-ERROR_CODES = (400, 401, 403, 404)
+# 409: also any write to an archived project (read-only; labelapp.web.access).
+ERROR_CODES = (400, 401, 403, 404, 409)
 
 
 class InvalidRequest(UserError):

@@ -1,7 +1,6 @@
 """Weak supervision over HTTP (sme, admin): labeling functions, preview, analysis, the
 apply / label model / propagation / end model jobs, and the probabilistic labels they store.
-Only declarative LFs are accepted here: Python LFs come from files through ``labelapp lf load``
-and run only in the job worker process."""
+Python LFs (api/lf_versions.py, or files through ``labelapp lf load``) run only in the sandbox."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from labelapp.api import api
 from labelapp.api.learning import job_json
 from labelapp.api.projects import json_body
 from labelapp.api.schemas.learning import JobOut
+from labelapp.api.schemas.lf_versions import ReplaceQuery
 from labelapp.api.schemas.weak import (
     AnalysisOut,
     LFActive,
@@ -27,11 +27,14 @@ from labelapp.api.schemas.weak import (
     RunsOut,
 )
 from labelapp.api.validation import PATH_PARAMETERS, args, body, validate
+from labelapp.services import lf_versions as versions_service
 from labelapp.services import weak as service
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import enqueue
+from labelapp.services.jobs import start_job
+from labelapp.services.rates import rate
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
+from labelapp.web.highlight import spans
 
 # step name in the URL -> its job kind: apply, fit, propagate, train, pipeline
 STEPS = {kind.removeprefix("ws_"): kind for kind in service.JOB_STEPS}
@@ -51,18 +54,18 @@ def list_lfs(project_id: int):  # noqa: ANN201
 
 @api.post("/projects/<int:project_id>/lfs")
 @login_required
-@validate(json=LFSpecBody, resp={201: LFOut, 200: LFOut})
+@validate(json=LFSpecBody, query=ReplaceQuery, resp={201: LFOut, 200: LFOut}, errors=(409,))
 def save_lf(project_id: int):  # noqa: ANN201
     """Save a declarative LF (keyword, regex, metadata) (sme, admin)
 
-    A new name is version 1, a changed one its next version, an unchanged one is returned with
-    200. Python LFs are loaded from files with `labelapp lf load` only."""
+    A new name is version 1. An existing name answers 409 unless ?replace=1: then a changed LF
+    is its next version and an unchanged one is returned with 200. Python LFs: POST
+    /lfs/python."""
     project = project_for_me(project_id, "sme")
-    session = get_db()
     body = json_body()
     description = body.pop("description", "")
-    row, created = service.save_lf(session, project, body, me(), str(description or ""))
-    session.commit()
+    row, created = versions_service.save_declarative(get_db(), project, body, me(),
+                                                str(description or ""), bool(args().replace))  # fmt: skip
     return jsonify(service.lf_json(row)), 201 if created else 200
 
 
@@ -72,11 +75,17 @@ def save_lf(project_id: int):  # noqa: ANN201
 def preview_lf(project_id: int):  # noqa: ANN201
     """What an unsaved LF would do on the first 5,000 items (sme, admin)
 
-    Its first 20 hits, coverage and empirical accuracy against human labels."""
+    Its first 20 hits (with where it matched, as marks), coverage and empirical accuracy against
+    human labels (also as rates with their count and 95% interval)."""
     project = project_for_me(project_id, "sme")
     spec = json_body()
     spec.pop("description", None)
-    return jsonify(service.preview(get_db(), project, spec))
+    out = service.preview(get_db(), project, spec)
+    out["coverage_rate"] = rate(out["n_hits"], out["n_items"])
+    out["accuracy_rate"] = rate(out["correct"], out["n_labeled_hits"])
+    for hit in out["hits"]:
+        hit["marks"] = spans(hit["text"], out["spec"])
+    return jsonify(out)
 
 
 @api.get("/projects/<int:project_id>/lfs/<int:lf_id>/versions")
@@ -99,7 +108,6 @@ def patch_lf(project_id: int, lf_id: int):  # noqa: ANN201
     project = project_for_me(project_id, "sme")
     session = get_db()
     row = service.set_active(session, project.id, lf_id, body().active)
-    session.commit()
     return jsonify(service.lf_json(row))
 
 
@@ -123,15 +131,14 @@ def start_step(project_id: int, step: str):  # noqa: ANN201
 
     apply (votes of the active LFs; on Dask when configured or the project is large), fit (label
     model), propagate (label spreading), train (end model on the label-model labels, scored on
-    the held-out human-labeled items), or pipeline (apply, fit, propagate). 200 if that job is
+    the held-out human-labeled items), or pipeline (all four in order: "Run all"). 200 if that job is
     already queued or running."""
     project = project_for_me(project_id, "sme")
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")
     service.class_names(project)  # a multi-label project fails here, not in the job
-    get_db().commit()  # end the read: the job runs in its own session
-    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id, STEPS[step],
-                          user=me())  # fmt: skip
+    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id,
+                            STEPS[step], user=me())  # fmt: skip
     return jsonify(job_json(job)), 202 if future is not None else 200
 
 

@@ -70,10 +70,13 @@ def _counts(per_split: dict[str, int]) -> str:
               help="Augmentation plan for train: a JSON file or a shipped pipeline name.")  # fmt: skip
 @click.option("--resplit", is_flag=True,
               help="Assign splits afresh instead of keeping every item's earlier split.")  # fmt: skip
+@click.option("--include-unlabeled", is_flag=True,
+              help="Also write unlabeled.<ext>: the items left without a label, with their weak "
+              "label or model prediction and confidence (for pre-annotation elsewhere).")  # fmt: skip
 @click.pass_context
 def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path | None, seed: int,
            ratios: tuple[float, ...], min_confidence: float, augment_source: str | None,
-           resplit: bool) -> None:  # fmt: skip
+           resplit: bool, include_unlabeled: bool) -> None:  # fmt: skip
     """Export a project's labeled items with train/dev/test splits and a manifest.
 
     Dev and test hold human (adjudicated where annotators disagreed) labels only; train adds
@@ -94,7 +97,8 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     request = ExportRequest(fmt=fmt, seed=seed, ratios=ratios, min_confidence=min_confidence,
-                            resplit=resplit, augment=plan)  # type: ignore[arg-type]  # fmt: skip
+                            resplit=resplit, augment=plan,
+                            include_unlabeled=include_unlabeled)  # type: ignore[arg-type]  # fmt: skip
     bar = _bar()
     with _sessions(project) as (sessions, project_id):  # type: ignore[arg-type]
         try:
@@ -109,6 +113,10 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
         + (f"; {summary['n_augmented']:,} augmented copies in train" if summary["n_augmented"] else "")
         + f" -> {version.out_dir}"
     )
+    if summary["unlabeled"]:
+        pool = summary["unlabeled"]
+        click.echo(f"{pool['file']}: {pool['n_items']:,} items without a label, "
+                   f"{pool['n_predicted']:,} with a weak label or prediction")  # fmt: skip
     if summary["moves"]:
         moved = ", ".join(f"{move} {n:,}" for move, n in summary["moves"].items())
         click.echo(f"items that changed split: {moved}"
@@ -122,7 +130,8 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def versions(project: str, as_json: bool) -> None:
     """List the project's dataset versions, oldest first."""
-    from labelapp.services.export import list_versions, version_summary
+    from labelapp.services.dataset_versions import list_versions
+    from labelapp.services.export import version_summary
     from labelapp.services.projects import get_project_by_name
 
     with database() as session:

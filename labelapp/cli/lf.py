@@ -111,7 +111,9 @@ def apply(project: str, steps: str) -> None:
         bar.refresh()
 
     try:
-        result = weak.pipeline(make_session_factory(engine), project_id, chosen, progress=progress)
+        from labelapp.services.weak_pipeline import pipeline
+
+        result = pipeline(make_session_factory(engine), project_id, chosen, progress=progress)
         progress(1.0, "done")
     except (UserError, ValueError) as exc:  # bad input or settings: the message says which
         raise click.ClickException(str(exc)) from None

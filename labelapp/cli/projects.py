@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from labelapp.cli.context import database
+from labelapp.models.roles import MEMBER_ROLES
 
 
 @click.group("projects")
 def projects() -> None:
-    """Create, list and share projects."""
+    """Create, list, share, archive and delete projects."""
 
 
 @projects.command("list")
@@ -72,3 +73,78 @@ def add_member(project: str, usernames: tuple[str, ...]) -> None:
         for name in usernames:
             add(session, get_user(session, name), target)
     click.echo(f"{', '.join(usernames)} now member(s) of {project}")
+
+
+def _archive(name: str, archived: bool) -> None:
+    from labelapp.services.project_lifecycle import set_archived
+    from labelapp.services.projects import get_project_by_name
+
+    with database(write=True) as session:
+        set_archived(session, get_project_by_name(session, name), archived)
+
+
+@projects.command("archive")
+@click.argument("name")
+def archive(name: str) -> None:
+    """Archive project NAME: hidden from annotators, read-only, still exportable."""
+    _archive(name, True)
+    click.echo(f"archived {name!r}: hidden from annotators and read-only; exports still work")
+
+
+@projects.command("unarchive")
+@click.argument("name")
+def unarchive(name: str) -> None:
+    """Make archived project NAME active again."""
+    _archive(name, False)
+    click.echo(f"{name!r} is active again")
+
+
+@projects.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for the name again.")
+def delete(name: str, yes: bool) -> None:
+    """Delete project NAME with its items, answers, media, jobs and exports (refused while one
+    of its jobs runs). Without --yes, asks you to type the name."""
+    from labelapp.services.project_lifecycle import delete_project
+    from labelapp.services.projects import get_project_by_name
+
+    typed = name if yes else click.prompt(f"This deletes {name!r} and all its data. Type its name")
+    with database(write=True) as session:
+        done = delete_project(session, get_project_by_name(session, name), typed)
+    rows = ", ".join(f"{n:,} {table}" for table, n in sorted(done.rows.items()))
+    click.echo(f"deleted {done.name!r}: {rows or 'no rows'}; {done.files:,} files or folders")
+
+
+@projects.command("members")
+@click.argument("name")
+@click.option("--add", "add_user", metavar="USER", help="Make USER a member.")
+@click.option("--role", type=click.Choice(MEMBER_ROLES),
+              help="With --add: set USER's role (roles apply in every project).")
+@click.option("--remove", "remove_user", metavar="USER",
+              help="Remove USER (their leases are released; their answers stay).")
+def members(name: str, add_user: str | None, role: str | None, remove_user: str | None) -> None:
+    """List the members of project NAME; add or remove one."""
+    from labelapp.services.membership import add_to_project, list_members, remove_from_project
+    from labelapp.services.projects import get_project_by_name
+    from labelapp.services.users import get_user
+    from labelapp.services.users_admin import cli_admin
+
+    if role and not add_user:
+        raise click.UsageError("--role goes with --add USER")
+    with database(write=True) as session:
+        project = get_project_by_name(session, name)
+        actor = cli_admin()
+        if add_user:
+            user = add_to_project(session, actor, project, get_user(session, add_user), role)
+            click.echo(f"{user.username} ({user.role}) is a member of {project.name}")
+        if remove_user:
+            released = remove_from_project(session, actor, project, get_user(session, remove_user))
+            click.echo(f"removed {remove_user} from {project.name}; {released} lease(s) released, "
+                       "answers kept")  # fmt: skip
+        people = list_members(session, project)
+    for user in people:
+        state = "" if user.active else "  (deactivated)"
+        click.echo(f"{user.username:<20} {user.role:<10}{state}")
+    if not people:
+        click.echo(f"{name} has no members yet: add one with "
+                   f"`labelapp projects members {name} --add USER`")  # fmt: skip

@@ -12,7 +12,7 @@ from labelapp.models import ROLES
 
 @click.group("users")
 def users() -> None:
-    """Create users and their API tokens."""
+    """Create, list, deactivate and reactivate users; roles, passwords and API tokens."""
 
 
 @users.command("create")
@@ -82,4 +82,42 @@ def list_users() -> None:
             member_of.setdefault(user_id, []).append(project_name)
     for user in rows:
         projects = ", ".join(member_of.get(user.id, [])) or ("(all)" if user.is_admin else "-")
-        click.echo(f"{user.id:>4}  {user.username:<20} {user.role:<10} {projects}")
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.id:>4}  {user.username:<20} {user.role:<10} {state:<9} {projects}")
+
+
+def _set_active(name: str, active: bool) -> None:
+    from labelapp.services.users import get_user
+    from labelapp.services.users_admin import set_active
+
+    with database(write=True) as session:
+        set_active(session, get_user(session, name), active)
+
+
+@users.command("deactivate")
+@click.argument("name")
+def deactivate(name: str) -> None:
+    """Deactivate NAME: their sessions and API token stop working at once; answers stay."""
+    _set_active(name, False)
+    click.echo(f"{name!r} deactivated: logged out everywhere, API token refused")
+
+
+@users.command("reactivate")
+@click.argument("name")
+def reactivate(name: str) -> None:
+    """Let NAME log in again (with their password; make a new token with `users token`)."""
+    _set_active(name, True)
+    click.echo(f"{name!r} is active again")
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def role(name: str, role: str) -> None:
+    """Change NAME's role (it applies in every project); the last admin keeps theirs."""
+    from labelapp.services.users import get_user
+    from labelapp.services.users_admin import set_role
+
+    with database(write=True) as session:
+        set_role(session, get_user(session, name), role)
+    click.echo(f"{name!r} is now {role}")

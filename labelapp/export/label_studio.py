@@ -18,7 +18,7 @@ import pandas as pd
 
 from labelapp.export.rows import SPLIT_NAMES, prepare_rows
 
-HUMAN_SOURCES = ("human", "adjudicated")
+HUMAN_SOURCES = ("human", "adjudicated", "corrected")
 
 
 def _choice_result(
@@ -70,7 +70,7 @@ def to_label_studio_tasks(
                     "id": number,
                     "result": result,
                     "was_cancelled": False,
-                    "ground_truth": row["label_source"] == "adjudicated",
+                    "ground_truth": row["label_source"] in ("adjudicated", "corrected"),
                     "completed_by": row.get("annotator")
                     if row.get("annotator") == row.get("annotator")
                     else None,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from active_learning.names import DEFAULT_FEATURIZER, DEFAULT_MAX_EMBEDDING_ITEMS, DEFAULT_STRATEGY
 from labelapp.models.base import Base, utcnow
 
 TASK_TYPES = ("text", "image")
@@ -27,13 +30,26 @@ class Project(Base):
     overlap_k: Mapped[int] = mapped_column(default=1)
     overlap_share: Mapped[float] = mapped_column(default=1.0)
     gold_rate: Mapped[float] = mapped_column(default=0.0)
-    strategy: Mapped[str] = mapped_column(String(32), default="margin")
+    strategy: Mapped[str] = mapped_column(String(32), default=DEFAULT_STRATEGY)
+    # Text features for every model on the items (labelapp.services.featurizers): embeddings
+    # unless the project has more than ``embedding_max_items`` items, then TF-IDF.
+    featurizer: Mapped[str] = mapped_column(String(16), default=DEFAULT_FEATURIZER)
+    embedding_max_items: Mapped[int] = mapped_column(default=DEFAULT_MAX_EMBEDDING_ITEMS)
     batch_size: Mapped[int] = mapped_column(default=50)
     retrain_every: Mapped[int] = mapped_column(default=50)
     lease_seconds: Mapped[int] = mapped_column(default=600)
     queue_order: Mapped[str] = mapped_column(String(16), default="import")
     queue_seed: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Archived: hidden from annotators, read-only, still exportable (labelapp.services.project_lifecycle).
+    archived_at: Mapped[datetime | None] = mapped_column()
+    # Whether the project's smes may add and remove members (admins always may).
+    sme_manages_members: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Metadata columns annotators see; None: all but label-like ones (labelapp.services.visibility).
+    annotator_columns: Mapped[list[str] | None] = mapped_column()
+    # Whether a horizontal flip keeps an image's label (off for digits and text in images: the
+    # export then leaves flips out of augmentation; augment/label_safety.py).
+    flips_keep_label: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     labels: Mapped[list[Label]] = relationship(
         order_by="Label.position", cascade="all, delete-orphan", lazy="select"
@@ -56,6 +72,8 @@ class Label(Base):
     hotkey: Mapped[str] = mapped_column(String(8))
     # The "ambiguous / unsure" answer: a real label, stored and counted, never a training class.
     is_ambiguous: Mapped[bool] = mapped_column(default=False)
+    # Retired: no longer offered; answers that name it are kept (labelapp.services.label_sets).
+    retired: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
 class Guideline(Base):

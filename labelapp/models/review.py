@@ -76,3 +76,42 @@ class LabelIssue(Base):
     reasons: Mapped[list[str]] = mapped_column(default=list)
 
     __table_args__ = (Index("ix_label_issues_run_score", "run_id", "score"),)
+
+
+class LabelCorrection(Base):
+    """A reviewer's correction of an item's label, with the reason. Corrections are appended,
+    never overwritten: the latest is the item's label, above every other source
+    (:mod:`labelapp.services.labels`), and the earlier ones stay in the item's history."""
+
+    __tablename__ = "label_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    labels: Mapped[list[str]] = mapped_column()
+    previous_labels: Mapped[list[str] | None] = mapped_column()  # the label it replaced, if any
+    previous_source: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_label_corrections_project_item", "project_id", "item_id", "id"),
+        Index("ix_label_corrections_item", "item_id"),
+    )
+
+
+class AdjudicationRequest(Base):
+    """A reviewer sent the item to adjudication from the review page (with the filter's reason):
+    it is in the adjudication backlog until someone adjudicates or corrects it."""
+
+    __tablename__ = "adjudication_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_adjudication_requests_project_item", "project_id", "item_id"),)

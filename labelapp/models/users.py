@@ -9,10 +9,11 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelapp.models.base import Base, utcnow
+from labelapp.models.roles import Role
 
-ROLES = ("admin", "sme", "annotator")
+ROLES = tuple(role.value for role in Role)
 # Roles that review a project's work: they see every answer, import, model and job in it.
-REVIEWER_ROLES = ("sme", "admin")
+REVIEWER_ROLES = (Role.SME.value, Role.ADMIN.value)
 
 
 class User(UserMixin, Base):

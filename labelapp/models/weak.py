@@ -30,6 +30,8 @@ class LabelingFunction(Base):
     active: Mapped[bool] = mapped_column(default=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set on every version when the LF is deleted: its votes go, its history stays.
+    deleted_at: Mapped[datetime | None] = mapped_column()
 
 
 class WeakLabel(Base):

@@ -4,6 +4,8 @@ their decisions.
 The backlog is the agreement report's disagreements (annotators disagree; optionally also a
 Dawid-Skene confidence below the report's ``min_confidence``; optionally items someone called
 ambiguous), without gold items (their answer is known) and without items already adjudicated.
+Each entry's suggestion is the label of the aggregation method picked for the project's answers
+(:mod:`labelapp.services.aggregation`: best on gold items, else a documented rule).
 A reviewer's decision is an append-only ``Annotation`` with ``kind="adjudicate"``,
 ``source="adjudication"`` and the reason in ``note``; the latest adjudication of an item is its
 final label.
@@ -28,6 +30,7 @@ from labelapp.services.queue import (
     start_write,
     stored_by_the_other_copy,
 )
+from labelapp.services.retrain_trigger import maybe_retrain
 
 if TYPE_CHECKING:
     from labelapp.services.agreement import ProjectAgreement
@@ -76,6 +79,8 @@ class BacklogEntry:
     majority_share: float | None
     suggestion: str | None
     confidence: float | None
+    suggested_by: str = "Dawid-Skene"  # the title of the method that made the suggestion
+    dawid_skene: str | None = None  # Dawid-Skene's label (``confidence`` is its posterior)
 
 
 @dataclass(frozen=True)
@@ -104,13 +109,18 @@ def open_backlog(
     )
     ids: list[int] = [] if flagged is None else flagged.index.tolist()
     n_flagged = len(ids)
+    from labelapp.services.review_item import open_requests
+
+    requested = [i for i in open_requests(session, agreement.project_id) if i not in set(ids)]
+    ids += requested  # sent from the review page (labelapp.services.review_item)
     if include_ambiguous:
         ids += sorted({i for i, _ in agreement.answers.ambiguous} - skip - set(ids))
     page = ids[offset : None if limit is None else offset + limit]
+    requested_set = set(requested)
     consensus = report.consensus if report is not None else None
     entries = []
     for position, item_id in enumerate(page, start=offset):
-        reason = "ambiguous"
+        reason = "sent by a reviewer" if item_id in requested_set else "ambiguous"
         if position < n_flagged:
             assert flagged is not None
             row, reason = flagged.loc[item_id], str(flagged.at[item_id, "reason"])
@@ -127,9 +137,17 @@ def open_backlog(
                 float(row["majority_share"]) if row is not None else None,
                 str(row["consensus"]) if row is not None else None,
                 float(row["confidence"]) if row is not None else None,
+                agreement.aggregator.title if agreement.aggregator else "Dawid-Skene",
+                _dawid_skene(row),
             )
         )
     return Backlog(len(ids), entries)
+
+
+def _dawid_skene(row: Any) -> str | None:
+    if row is None:
+        return None
+    return str(row["dawid_skene"] if "dawid_skene" in row.index else row["consensus"])
 
 
 def with_open_backlog(session: Session, agreement: ProjectAgreement) -> AgreementReport | None:
@@ -146,22 +164,28 @@ def adjudication_summary(
     session: Session, agreement: ProjectAgreement, backlog: int
 ) -> dict[str, Any]:
     """How many items wait, how many were decided, and how often the decision matched the
-    majority vote and the Dawid-Skene suggestion (a check on trusting either blindly)."""
+    majority vote, the suggestion (the picked aggregation method, ``suggested_by``) and
+    Dawid-Skene (a check on trusting any of them blindly)."""
     done = adjudications(session, agreement.project_id)
     consensus = agreement.report.consensus if agreement.report is not None else None
-    majority = suggestion = compared = 0
+    picked = agreement.aggregator
+    majority = suggestion = dawid_skene = compared = 0
     for item_id, adj in done.items():
         if consensus is None or item_id not in consensus.index or len(adj.labels) != 1:
             continue
         compared += 1
         majority += consensus.at[item_id, "majority"] == adj.labels[0]
         suggestion += consensus.at[item_id, "consensus"] == adj.labels[0]
+        column = "dawid_skene" if "dawid_skene" in consensus.columns else "consensus"
+        dawid_skene += consensus.at[item_id, column] == adj.labels[0]
     return {
         "backlog": backlog,
         "adjudicated": len(done),
         "compared": compared,
         "agreed_with_majority": int(majority),
-        "agreed_with_dawid_skene": int(suggestion),
+        "agreed_with_suggestion": int(suggestion),
+        "agreed_with_dawid_skene": int(dawid_skene),
+        "suggested_by": picked.name if picked else "dawid_skene",
     }
 
 
@@ -200,7 +224,18 @@ def _final_labels(project: Project, labels: object) -> list[str]:
     return chosen
 
 
-def adjudicate(
+def adjudicate(session: Session, reviewer: User, item_id: int, **decision: object) -> Adjudicated:
+    """The adjudication use case: store it (:func:`store_adjudication`), then count the new
+    human label toward the next retrain."""
+    result = store_adjudication(session, reviewer, item_id, **decision)  # type: ignore[arg-type]
+    if result.created:
+        project = session.get(Project, result.annotation.project_id)
+        if project is not None:
+            maybe_retrain(session, project)
+    return result
+
+
+def store_adjudication(
     session: Session,
     reviewer: User,
     item_id: int,
@@ -273,4 +308,6 @@ def entry_dict(entry: BacklogEntry) -> dict[str, Any]:
         "majority_share": entry.majority_share,
         "suggestion": entry.suggestion,
         "confidence": entry.confidence,
+        "suggested_by": entry.suggested_by,
+        "dawid_skene": entry.dawid_skene,
     }

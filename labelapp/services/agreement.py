@@ -38,6 +38,7 @@ from labelapp.models import (
     utcnow,
 )
 from labelapp.services.adjudication import adjudication_summary, with_open_backlog
+from labelapp.services.aggregation import PickedAggregator, pick_aggregator, with_picked_consensus
 from labelapp.services.errors import UserError
 from labelapp.services.labels import human_labels
 from labelapp.services.projects import (
@@ -174,6 +175,8 @@ class ProjectAgreement:
     computed_at: datetime
     seconds: float
     guideline_dates: dict[int, datetime] = field(default_factory=dict)
+    # The crowd-aggregation method whose label ``report.consensus`` holds (adjudication suggestions).
+    aggregator: PickedAggregator | None = None
 
     @property
     def n_ambiguous(self) -> int:
@@ -257,7 +260,7 @@ def _compute(
     gold = gold_answers(session, project)
     labels = metric_labels(project)
     table = answers.table
-    report = by_guideline = over_time = freq = model = None
+    report = by_guideline = over_time = freq = model = aggregator = None
     if len(table):
         answered = set(table["item"])
         report = agreement_report(
@@ -268,6 +271,8 @@ def _compute(
             min_confidence=min_confidence,
             random_state=project.queue_seed,
         )
+        aggregator = pick_aggregator(table, gold)
+        report = with_picked_consensus(report, aggregator)
         versioned = table.dropna(subset=["guideline_version"])
         if len(versioned):
             by_guideline = agreement_by(
@@ -299,6 +304,7 @@ def _compute(
         computed_at=utcnow(),
         seconds=time.perf_counter() - started,
         guideline_dates=dates,
+        aggregator=aggregator,
     )
 
 
@@ -449,7 +455,9 @@ def new_guideline_version(
     current = current_guideline(session, project)
     if current is not None and current.body.strip() == body.strip():
         return current, False
-    return save_guideline(session, project, body, author), True
+    guideline = save_guideline(session, project, body, author)
+    session.commit()
+    return guideline, True
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -494,6 +502,7 @@ def agreement_dict(
             report.to_dict(max_disagreements=max_disagreements) if report is not None else None
         ),
         "adjudication": adjudication_summary(session, agreement, backlog),
+        "aggregation": agreement.aggregator.as_dict() if agreement.aggregator else None,
         "by_guideline_version": [
             {
                 **row,

@@ -15,7 +15,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,9 @@ from labelapp.models import (
     LabelModelRun,
     Project,
 )
+from labelapp.services.dataset_versions import get_version, version_snapshot
 from labelapp.services.errors import NotFound, UserError
+from labelapp.services.export_unlabeled import with_predictions, write_left_out
 from labelapp.services.jobs import handler
 from labelapp.services.labels import ResolvedLabels, resolve_labels
 from labelapp.services.queue import start_write
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _ID_CHUNK = 10_000  # ids per IN (...): below SQLite's and PostgreSQL's bound-parameter limits
+_SELECT_BY_ID = 50_000  # up to this many items, read by id; more, one scan of the project
 Progress = Callable[[float, str], None]
 # Share of a job's progress bar per stage: reading rows, the library's stages, storing the version.
 _STAGES = {"read": (0.0, 0.15), "splits": (0.15, 0.35), "augment": (0.35, 0.6),
@@ -61,6 +64,7 @@ class ExportRequest:
     resplit: bool = False
     augment: dict[str, Any] | None = None  # an AugmentPlan.to_dict()
     near_duplicate_threshold: float | None = 0.7
+    include_unlabeled: bool = False  # also write unlabeled.<ext> (labelapp.services.export_unlabeled)
 
     def checked(self, project: Project) -> ExportRequest:
         if self.fmt not in FORMATS:
@@ -83,6 +87,10 @@ class ExportRequest:
                     f"a {kind} augmentation plan cannot augment the {project.task_type} items of "
                     f"{project.name!r}"
                 )
+            from augment.label_safety import plan_for_project
+
+            # Where flips change labels (digits, text in images) they leave the plan, recorded.
+            return replace(self, augment=plan_for_project(self.augment, project.flips_keep_label))
         return self
 
     def to_params(self) -> dict[str, Any]:
@@ -94,6 +102,7 @@ class ExportRequest:
             "resplit": bool(self.resplit),
             "augment": self.augment,
             "near_duplicate_threshold": self.near_duplicate_threshold,
+            "include_unlabeled": bool(self.include_unlabeled),
         }
 
     @classmethod
@@ -106,6 +115,7 @@ class ExportRequest:
             resplit=bool(params.get("resplit", False)),
             augment=params.get("augment"),
             near_duplicate_threshold=params.get("near_duplicate_threshold", 0.7),
+            include_unlabeled=bool(params.get("include_unlabeled", False)),
         )
 
 
@@ -131,8 +141,9 @@ def request_from(values: Mapping[str, Any], *, augment: dict[str, Any] | None = 
     if not 0 <= seed < 2**32:
         raise UserError(f"seed must be between 0 and {2**32 - 1}, got {seed}")
     resplit = values.get("resplit") in (True, "true", "on", "1", 1)
+    unlabeled = values.get("include_unlabeled") in (True, "true", "on", "1", 1)
     return ExportRequest(fmt=fmt, seed=seed, ratios=ratios, min_confidence=min_confidence,  # type: ignore[arg-type]
-                         resplit=resplit, augment=augment)  # fmt: skip
+                         resplit=resplit, augment=augment, include_unlabeled=unlabeled)  # fmt: skip
 
 
 def load_plan(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -200,7 +211,14 @@ def items_frame(
     query = select(
         i.id, i.external_id, i.text, i.image_path, i.content_hash, meta, i.group_key, i.split
     ).where(i.project_id == project.id)
-    rows = session.execute(query.order_by(i.id)).all()
+    if ids is not None and len(ids) <= _SELECT_BY_ID:
+        # A few labeled items of a big project: read those rows only (by primary key).
+        wanted = sorted(set(map(int, ids)))
+        rows = [row for start in range(0, len(wanted), _ID_CHUNK)
+                for row in session.execute(query.where(i.id.in_(wanted[start:start + _ID_CHUNK]))
+                                           .order_by(i.id))]  # fmt: skip
+    else:
+        rows = session.execute(query.order_by(i.id)).all()
     names = ["item_id", "external_id", "text", "image_path", "content_hash", "metadata",
              "group_key", "split"]  # fmt: skip
     # Column lists, not Row objects: pandas inspects every Row when given them (3x slower).
@@ -221,7 +239,7 @@ def export_items(session: Session, project: Project) -> tuple[pd.DataFrame, Reso
     import pandas as pd
 
     resolved = resolve_labels(session, project)
-    frame = items_frame(session, project)
+    frame = items_frame(session, project, list(resolved.labels))
     known = frame["item_id"].isin(set(resolved.labels)).to_numpy()
     frame = frame[known].reset_index(drop=True)
     entries = [resolved.labels[i] for i in frame["item_id"]]
@@ -338,7 +356,13 @@ def export_project(
         request = request.checked(project)
         items, resolved = export_items(session, project)
         recorded = provenance(session, project, resolved)
-        name, multi_label = project.name, project.multi_label
+        # The manifest records this version's drift against the previous one (issue 20).
+        from labelapp.services.drift.service import drift_from_previous
+
+        recorded["drift_from_previous"] = drift_from_previous(session, project, items["item_id"])
+        name, multi_label, task_type = project.name, project.multi_label, project.task_type
+        pool = with_predictions(session, project, items_frame(session, project)) \
+            if request.include_unlabeled else None  # fmt: skip
     if items.empty:
         raise UserError(
             f"project {name!r} has no labeled items to export: label some, import labels, or "
@@ -373,6 +397,7 @@ def export_project(
         if managed:
             shutil.rmtree(target, ignore_errors=True)
         raise
+    unlabeled = write_left_out(pool, result.snapshot, request.fmt, target, task_type, multi_label)
     progress("store", 0, 1)
     splits = result.splits.astype(object).where(result.splits.notna(), None)
     previous = items["split"].astype(object).where(items["split"].notna(), None)
@@ -396,6 +421,7 @@ def export_project(
         },
         "moves": dict(sorted(moves.items())),
         "job_id": job_id,
+        "unlabeled": unlabeled,
     }
     with session_scope(sessions) as session:
         start_write(session)
@@ -451,44 +477,6 @@ def export_project(
 # --- versions ------------------------------------------------------------------------------
 
 
-def list_versions(session: Session, project_id: int) -> list[DatasetVersion]:
-    return list(
-        session.scalars(
-            select(DatasetVersion)
-            .where(DatasetVersion.project_id == project_id)
-            .order_by(DatasetVersion.version)
-        )
-    )
-
-
-def get_version(session: Session, project_id: int, number: int) -> DatasetVersion:
-    version = session.scalar(
-        select(DatasetVersion).where(
-            DatasetVersion.project_id == project_id, DatasetVersion.version == number
-        )
-    )
-    if version is None:
-        known = [v.version for v in list_versions(session, project_id)]
-        raise NotFound(
-            f"no dataset version {number} in this project; versions: "
-            f"{', '.join(map(str, known)) or 'none yet (export first)'}"
-        )
-    return version
-
-
-def version_snapshot(version: DatasetVersion) -> pd.DataFrame:
-    from labelapp.export import read_snapshot
-
-    path = version.params.get("snapshot")
-    if not path or not Path(path).is_file():
-        raise UserError(
-            f"the snapshot of version {version.version} is missing from the data directory "
-            f"(versions/{Path(path).parent.name}/{Path(path).name}); it is kept on the machine "
-            "where the export ran"
-        )
-    return read_snapshot(path)
-
-
 def version_summary(version: DatasetVersion, local: bool = False) -> dict[str, Any]:
     """JSON-ready: number, format, when; items per split and per label source; and the
     manifest's row counts per split and label and per split and source (augmented copies in).
@@ -526,6 +514,8 @@ def version_summary(version: DatasetVersion, local: bool = False) -> dict[str, A
         "manifest_sha256": version.manifest_sha256,
         "dataset_sha256": manifest.get("dataset_sha256"),
         "moves": version.params.get("moves") or {},  # items that changed split, e.g. dev->train
+        # --include-unlabeled: the file of items without an exported label (not a split).
+        "unlabeled": version.params.get("unlabeled"),
         # Evaluation splits too small to trust (empty, or under 10 items of a class) and why.
         "warnings": list((manifest.get("split_report") or {}).get("warnings", [])),
     }

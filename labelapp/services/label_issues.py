@@ -20,6 +20,7 @@ from labelapp import config
 from labelapp.db import session_scope
 from labelapp.models import Item, Job, LabelIssue, LabelIssueRun, ProbLabel, Project
 from labelapp.services.errors import NotFound, UserError
+from labelapp.services.featurizers import FeaturizerSetting, featurizer_setting, text_features
 from labelapp.services.jobs import handler
 from labelapp.services.labels import human_labels
 from labelapp.services.overview import live_labels
@@ -66,14 +67,9 @@ def scan(
         rows = _items(session, ids)
         votes = _votes(session, project_id, ids, classes)
         lm_probs = _label_model_probs(session, project_id, ids, len(classes))
-        is_image = project.task_type == "image"
+        setting = None if project.task_type == "image" else featurizer_setting(session, project)
     progress(0.2, f"featurizing {len(ids):,} labeled items")
-    X, texts = _features(rows, is_image)
-    pairs = None
-    if texts is not None:
-        from augment.duplicates import near_duplicate_pairs
-
-        pairs = near_duplicate_pairs(texts)
+    X, used, pairs = _features(rows, setting)
     progress(0.4, "cross-validating and scoring")
     issues = detect_label_issues(
         given, X=X, classes=classes, votes=votes, lm_probs=lm_probs, duplicate_pairs=pairs,
@@ -86,7 +82,8 @@ def scan(
         run = LabelIssueRun(project_id=project_id, job_id=job_id, n_scored=len(ids),
                             n_flagged=int(flagged.sum()),
                             params={"classes": classes, "random_state": random_state,
-                                    "n_estimated": int(issues.n_estimated)})  # fmt: skip
+                                    "n_estimated": int(issues.n_estimated),
+                                    "features": used})  # fmt: skip
         session.add(run)
         session.flush()
         records = [
@@ -131,17 +128,29 @@ def _items(session: Session, ids: np.ndarray) -> list[tuple[int, str, str | None
     return [found[int(i)] for i in ids]
 
 
-def _features(rows: list[tuple], is_image: bool) -> tuple[Any, list[str] | None]:
-    """Features of the labeled items (TF-IDF for text, pixels for images) and their texts."""
-    if is_image:
+def _features(
+    rows: list[tuple], setting: FeaturizerSetting | None
+) -> tuple[Any, str, np.ndarray | None]:
+    """Features of the labeled items (the project's featurizer for text, pixels for images),
+    the featurizer used, and near-duplicate pairs (text only): word-shingle MinHash, plus pairs
+    of nearly equal sentence embeddings when the project embeds (paraphrases MinHash misses)."""
+    if setting is None:
         from active_learning.image_features import pixel_features
 
         media = config.media_dir()
-        return pixel_features([media / r[3] for r in rows]), None
-    from active_learning.text_features import TextFeaturizer
+        return pixel_features([media / r[3] for r in rows]), "pixels", None
+    import numpy as np
+
+    from augment.duplicates import near_duplicate_pairs
 
     texts = [r[2] or "" for r in rows]
-    return TextFeaturizer().fit_transform(texts), texts
+    features = text_features(setting, texts)
+    pairs = near_duplicate_pairs(texts)
+    if features.used == "embeddings":
+        from active_learning.near_duplicates import vector_near_pairs
+
+        pairs = np.unique(np.vstack([pairs.reshape(-1, 2), vector_near_pairs(features.X)]), axis=0)
+    return features.X, features.used, pairs
 
 
 def _votes(session: Session, project_id: int, ids: np.ndarray, classes: list[str]) -> np.ndarray:

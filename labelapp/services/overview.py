@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from labelapp.models import Annotation, Project, QueueEntry, User, utcnow
+from labelapp.services.counts import project_counts
 
 
 @dataclass
@@ -33,9 +35,13 @@ class Overview:
     leases: list[tuple[str, int, datetime]] = field(default_factory=list)
 
 
-def live_labels(session: Session, project_id: int) -> list[tuple[int, int, list[str]]]:
-    """(item_id, user_id, labels) for each human's current label: their latest row, if a label."""
+def live_labels(
+    session: Session, project_id: int, item_ids: Collection[int] | None = None
+) -> list[tuple[int, int, list[str]]]:
+    """(item_id, user_id, labels) for each human's current label: their latest row, if a label
+    (of the items ``item_ids`` only, when given)."""
     a = Annotation
+    scope = a.item_id.in_(list(item_ids)) if item_ids is not None else true()
     ranked = (
         select(
             a.item_id,
@@ -47,7 +53,7 @@ def live_labels(session: Session, project_id: int) -> list[tuple[int, int, list[
             .label("rank"),
         )
         # A reviewer's adjudication is not their own answer: it never replaces their label.
-        .where(a.project_id == project_id, a.user_id.is_not(None), a.kind != "adjudicate")
+        .where(a.project_id == project_id, a.user_id.is_not(None), a.kind != "adjudicate", scope)
         .subquery()
     )
     rows = session.execute(
@@ -106,14 +112,13 @@ def project_overview(session: Session, project: Project, days: int = 30) -> Over
     per_day = [(d, n) for d, n in per_day if d.toordinal() >= since]
 
     q = QueueEntry
-    waiting, needed = session.execute(
-        select(func.count(), func.coalesce(func.sum(q.remaining), 0)).where(
+    needed = session.scalar(
+        select(func.coalesce(func.sum(q.remaining), 0)).where(
             q.project_id == project.id, q.remaining > 0, q.is_gold.is_(False)
         )
-    ).one()
-    done = session.scalar(
-        select(func.count()).where(q.project_id == project.id, q.remaining == 0)
     )
+    counts = project_counts(session, [project.id])[project.id]  # as every page counts
+    waiting, done = counts.to_label, counts.labeled
     now = utcnow()
     leases = [
         (names.get(user_id, "?"), item_id, expires)

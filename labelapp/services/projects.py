@@ -9,6 +9,7 @@ from labelapp.db import ensure_write_lock
 from labelapp.models import Guideline, Item, Label, Membership, Project, User
 from labelapp.models.projects import QUEUE_ORDERS, TASK_TYPES
 from labelapp.services.errors import Conflict, Forbidden, NotFound, UserError
+from labelapp.services.featurizer_settings import check_featurizer_settings
 
 AMBIGUOUS_LABEL = "ambiguous"
 _DEFAULT_HOTKEYS = [str(i) for i in range(1, 10)] + list("qwertyuiop")
@@ -109,6 +110,8 @@ def visible_projects(session: Session, user: User) -> list[Project]:
         stmt = stmt.join(Membership, Membership.project_id == Project.id).where(
             Membership.user_id == user.id
         )
+    if not user.is_reviewer:  # archived projects are hidden from annotators
+        stmt = stmt.where(Project.archived_at.is_(None))
     return list(session.scalars(stmt))
 
 
@@ -124,7 +127,7 @@ def get_project_for(session: Session, user: User, project_id: int) -> Project:
     """The project if ``user`` may see it. Non-members get 404, not 403: no existence leak."""
     stmt = _PROJECT if user.is_admin else _MEMBERS_PROJECT
     project = session.scalar(stmt, {"project": project_id, "user": user.id})
-    if project is None:
+    if project is None or (project.archived_at is not None and not user.is_reviewer):
         raise NotFound(f"no project {project_id} that you are a member of")
     return project
 
@@ -139,7 +142,7 @@ def get_project_of_item(session: Session, user: User, item_id: int) -> Project:
     """The project of item ``item_id`` if ``user`` may see it, in one statement (every submit)."""
     stmt = _ITEM_PROJECT if user.is_admin else _MEMBERS_ITEM_PROJECT
     project = session.scalar(stmt, {"item": item_id, "user": user.id})
-    if project is not None:
+    if project is not None and (project.archived_at is None or user.is_reviewer):
         return project
     project_id = session.scalar(select(Item.project_id).where(Item.id == item_id))
     if project_id is None:
@@ -152,12 +155,16 @@ def require_role(user: User, *roles: str) -> None:
         raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
 
 
-def get_project_by_name(session: Session, name: str) -> Project:
+CREATE_HINT = "Create one with `labelapp projects create NAME --labels a,b`"
+
+
+def get_project_by_name(session: Session, name: str, how_to_create: str = CREATE_HINT) -> Project:
+    """The project called ``name``; else NotFound naming the known ones and ``how_to_create``."""
     project = session.scalar(select(Project).where(Project.name == name))
     if project is None:
         known = session.scalars(select(Project.name).order_by(Project.name)).all()
         hint = f" Known projects: {', '.join(known)}." if known else " There are no projects yet."
-        raise NotFound(f"no project named {name!r}.{hint} Create one with --create --labels a,b")
+        raise NotFound(f"no project named {name!r}: it does not exist.{hint} {how_to_create}")
     return project
 
 
@@ -195,12 +202,20 @@ _INT_SETTINGS = {
 _FLOAT_SETTINGS = {"overlap_share": (0.0, 1.0), "gold_rate": (0.0, 1.0)}
 
 
+def change_settings(session: Session, project: Project, changes: dict) -> None:
+    """The "change settings" use case: check and apply ``changes`` (see :func:`update_settings`)
+    and commit; a bad value raises UserError and changes nothing."""
+    update_settings(project, changes)
+    session.commit()
+
+
 def update_settings(project: Project, changes: dict) -> None:
     """Apply checked setting changes; a bad value raises UserError and changes nothing.
 
     ``overlap_k`` and ``overlap_share`` apply to items imported afterwards.
     """
-    known = {*_INT_SETTINGS, *_FLOAT_SETTINGS, "strategy", "queue_order", "description"}
+    known = {*_INT_SETTINGS, *_FLOAT_SETTINGS, "strategy", "queue_order", "description",
+             "featurizer", "embedding_max_items", "flips_keep_label"}
     unknown = sorted(set(changes) - known)
     if unknown:
         raise UserError(
@@ -234,5 +249,10 @@ def update_settings(project: Project, changes: dict) -> None:
         checked["queue_order"] = changes["queue_order"]
     if "description" in changes:
         checked["description"] = str(changes["description"])[:5000]
+    checked.update(check_featurizer_settings(changes))
+    if "flips_keep_label" in changes:
+        if not isinstance(changes["flips_keep_label"], bool):
+            raise UserError("flips_keep_label must be true or false")
+        checked["flips_keep_label"] = changes["flips_keep_label"]
     for name, value in checked.items():
         setattr(project, name, value)

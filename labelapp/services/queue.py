@@ -18,8 +18,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from labelapp.db import begin_write
@@ -27,6 +27,7 @@ from labelapp.models import Annotation, Item, Project, QueueEntry, User, utcnow
 from labelapp.services import queue_sql as sql
 from labelapp.services.errors import Conflict, UserError
 from labelapp.services.projects import current_guideline, get_project_of_item
+from labelapp.services.retrain_trigger import maybe_retrain
 
 LIVE_KINDS = ("label", "skip")
 MAX_CLIENT_ID = 64
@@ -109,6 +110,8 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     if not gold_turn and session.get_bind().dialect.name == "postgresql":
         start_write(session)  # the statement itself lets the lease commit skip the disk
         row = session.connection().execute(sql.CLAIM_FOR_USER, params).first()
+        if row is None:
+            row = _claim_waiting(session, params)
     else:
         start_lease_write(session)
         row = _claim_in_steps(session.connection(), params, gold_turn)
@@ -139,8 +142,24 @@ def _claim_in_steps(conn: Connection, params: dict, gold_turn: bool) -> Row | No
     return row
 
 
+def _claim_waiting(session: Session, params: dict) -> Row | None:
+    """PostgreSQL, after a skipping claim found nothing: claim again, waiting (up to 3 s) for
+    rows other transactions hold (a retrain's priority swap locks every entry it reorders). On a
+    lock timeout, None: the 204 then carries Retry-After (:func:`held_by_others` counts them)."""
+    conn = session.connection()
+    try:
+        with conn.begin_nested():
+            conn.execute(sql.WAIT_FOR_LOCKS)
+            return conn.execute(sql.LEASE_NEXT_WAITING_WITH_ITEM, params).first()
+    except OperationalError as error:
+        if "lock timeout" not in str(error).lower():
+            raise
+        return None
+
+
 def held_by_others(session: Session, project: Project, user: User) -> int:
-    """How many items this user could still get once another annotator's lease ends or is given up."""
+    """How many items (up to 1,000) this user could still get although a claim found none: held
+    by other annotators' leases, or by a running priority swap's row locks (PostgreSQL)."""
     params = {"project": project.id, "user": user.id, "now": utcnow()}
     return session.connection().scalar(sql.HELD_BY_OTHERS, params) or 0
 
@@ -226,7 +245,16 @@ def _replay(existing: Annotation, item_id: int, project: Project | None = None) 
     return Submitted(existing, created=False, project=project)
 
 
-def record(
+def record(session: Session, user: User, item_id: int, *, kind: str, **answer: object) -> Submitted:
+    """The submit and skip use case: store the answer (:func:`store_answer`), then count a new
+    label toward the next retrain."""
+    result = store_answer(session, user, item_id, kind=kind, **answer)  # type: ignore[arg-type]
+    if result.created and kind == "label" and result.project is not None:
+        maybe_retrain(session, result.project)
+    return result
+
+
+def store_answer(
     session: Session,
     user: User,
     item_id: int,
@@ -444,38 +472,3 @@ def release(session: Session, user: User, item_id: int) -> bool:
     session.commit()
     return bool(count)
 
-
-@dataclass(frozen=True)
-class Progress:
-    done_today: int
-    done_total: int
-    left_in_queue: int
-    leased_now: int
-
-
-def progress(session: Session, project: Project, user: User) -> Progress:
-    """What the annotator has done today and in all, and what the project still needs."""
-    now = utcnow()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    a = Annotation
-    mine = (a.project_id == project.id, a.user_id == user.id)
-    today = session.execute(
-        select(a.item_id, a.kind).where(*mine, a.created_at >= midnight).order_by(a.id)
-    ).all()
-    latest_today = dict(today)  # item -> the kind of its latest row today
-    done_today = sum(1 for kind in latest_today.values() if kind == "label")
-    done_total = session.scalar(
-        select(func.count(func.distinct(a.item_id))).where(*mine, a.kind == "label")
-    )
-    q = QueueEntry
-    left = session.scalar(
-        select(func.coalesce(func.sum(q.remaining), 0)).where(
-            q.project_id == project.id, q.remaining > 0, q.is_gold.is_(False)
-        )
-    )
-    leased = session.scalar(
-        select(func.count()).where(
-            q.project_id == project.id, q.leased_by_id.is_not(None), q.lease_expires_at > now
-        )
-    )
-    return Progress(int(done_today), int(done_total), int(left or 0), int(leased or 0))

@@ -82,14 +82,15 @@ _free_for_user = (
 )
 
 
-def _lease_best(*also):  # noqa: ANN002, ANN202
-    """UPDATE the best entry free for the user (and matching ``also``) to their lease."""
+def _lease_best(*also, wait: bool = False):  # noqa: ANN002, ANN202
+    """UPDATE the best entry free for the user (and matching ``also``) to their lease; with
+    ``wait``, rows another transaction holds are waited for instead of skipped."""
     best = (
         select(_q.item_id)
         .where(*_free_for_user, *also)
         .order_by(_q.priority.desc(), _q.position)
         .limit(1)
-        .with_for_update(of=_queue, skip_locked=True)
+        .with_for_update(of=_queue, skip_locked=not wait)
         .scalar_subquery()
         .correlate(None)  # its own scan of the queue, not a reference to the updated row
     )
@@ -108,6 +109,16 @@ _leased = LEASE_NEXT.cte("leased")
 LEASE_NEXT_WITH_ITEM = select(_leased, _items).join_from(
     _leased, _items, _items.c.id == _leased.c.item_id
 )
+
+# PostgreSQL, when SKIP LOCKED found nothing (issue 16): a retrain's priority swap holds row locks
+# on up to twice its top_n entries until it commits; near the end of a project that is every
+# entry left, and the skipping claim saw an empty queue while thousands of items were left. This
+# claim waits for those locks instead (under a lock timeout; see queue.claim_next).
+_waited = _lease_best(wait=True).cte("waited")
+LEASE_NEXT_WAITING_WITH_ITEM = select(_waited, _items).join_from(
+    _waited, _items, _items.c.id == _waited.c.item_id
+)
+WAIT_FOR_LOCKS = text("SET LOCAL lock_timeout = '3s'")
 
 # PostgreSQL: a whole claim in one round trip (what claim_next does in up to four statements
 # elsewhere): resume the user's live lease and renew it (gold entries are never leased), or,
@@ -136,16 +147,18 @@ CLAIM_FOR_USER = (
     .add_cte(_renewed)
 )
 
-# How many entries the user could still get once other annotators' live leases end.
-HELD_BY_OTHERS = select(func.count()).where(
-    _q.project_id == bindparam("project"),
-    _q.remaining > 0,
-    _q.is_gold.is_(False),
-    _q.leased_by_id.is_not(None),
-    _q.leased_by_id != bindparam("user"),
-    _q.lease_expires_at > bindparam("now"),
-    _not_done_by_user,
-)
+# How many entries the user could still get although the claim found none (counted up to 1,000):
+# other annotators' live leases, and (PostgreSQL) entries a running priority swap held locked.
+_could_come_back = (
+    select(_q.item_id)
+    .where(_q.project_id == bindparam("project"), _q.remaining > 0, _q.is_gold.is_(False),
+           or_(_q.leased_by_id.is_(None), _q.leased_by_id != bindparam("user"),
+               _q.lease_expires_at <= bindparam("now")),
+           _not_done_by_user)
+    .limit(1000)
+    .subquery()
+)  # fmt: skip
+HELD_BY_OTHERS = select(func.count()).select_from(_could_come_back)
 
 # Renew the lease on one entry.
 LEASE = (
@@ -157,7 +170,7 @@ LEASE = (
 # The project's label set, in display order (checked on every submit).
 LABELS = (
     select(_label.name, _label.is_ambiguous)
-    .where(_label.project_id == bindparam("project"))
+    .where(_label.project_id == bindparam("project"), _label.retired.is_(False))  # offered ones
     .order_by(_label.position)
 )
 

@@ -17,10 +17,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from labelapp import config
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Job, ModelRun, Project, QueueEntry
+from labelapp.services.batch_dedupe import spread_near_duplicates
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import enqueue, handler
+from labelapp.services.featurizers import (
+    Features,
+    FeaturizerSetting,
+    feature_cache,
+    featurizer_setting,
+    text_features,
+)
+from labelapp.services.jobs import handler
 from labelapp.services.labels import human_labels
 from labelapp.services.queue import start_write
+from labelapp.services.table_stats import PRIORITY_TABLES, analyze_after_bulk_write
 
 # The data stack loads in the functions that use it: web workers start without it.
 if TYPE_CHECKING:
@@ -28,6 +37,19 @@ if TYPE_CHECKING:
 
 
 MIN_TOP_N = 2000
+
+
+def labeling_order(session: Session, project_id: int, item_ids: Any) -> list[int]:
+    """``item_ids`` oldest-labeled first (by each item's first annotation; items without one,
+    e.g. gold answers, first): ``auto`` compares the model with one without the latest labels."""
+    first = dict(
+        session.execute(
+            select(Annotation.item_id, func.min(Annotation.id))
+            .where(Annotation.project_id == project_id)
+            .group_by(Annotation.item_id)
+        ).all()
+    )
+    return sorted(item_ids, key=lambda i: (first.get(i, 0), i))
 
 
 def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, str]:
@@ -47,7 +69,10 @@ def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, 
 
         media = config.media_dir()
         return ids, pixel_features([media / r[2] for r in rows]), version
-    return ids, [r[1] or "" for r in rows], version
+    from active_learning.feature_cache import data_version
+
+    texts = [r[1] or "" for r in rows]
+    return ids, texts, f"project-{project.id}-{data_version(texts)}"  # an edited text: new version
 
 
 def retrain_project(
@@ -59,7 +84,6 @@ def retrain_project(
     """Fit the project's model on its human labels and reorder its queue by the strategy."""
     import numpy as np
 
-    from active_learning.feature_cache import FeatureCache
     from active_learning.retrain import retrain_and_score
 
     with session_scope(sessions) as session:
@@ -72,75 +96,91 @@ def retrain_project(
             select(func.max(Annotation.id)).where(Annotation.project_id == project_id)
         )
         labels = human_labels(session, project)
+        order = labeling_order(session, project_id, list(labels))
         ids, data, version = _project_data(session, project)
         strategy, batch_size, seed = project.strategy, project.batch_size, project.queue_seed
+        setting = None if project.task_type == "image" else featurizer_setting(session, project)
+    features = _features(setting, data, progress)
     progress(0.2, f"{len(labels)} labeled items, {len(ids)} in all")
     position = {int(item_id): i for i, item_id in enumerate(ids)}
-    labeled = [(position[i], lab) for i, lab in labels.items() if i in position]
+    labeled = [(position[i], labels[i]) for i in order if i in position]
     result = retrain_and_score(
-        data,
+        features.X,
         [p for p, _ in labeled],
         [lab for _, lab in labeled],
         strategy=strategy,
         batch_size=batch_size,
         random_state=seed,
-        data_version=version,
-        cache=_cache(FeatureCache),
+        data_version=f"{features.used}:{version}",
+        cache=feature_cache(),
     )
     progress(0.8, "swapping queue priorities")
     top_n = max(MIN_TOP_N, 20 * batch_size)
     order = np.argsort(-result.priority, kind="stable")[:top_n]
     chosen_ids = ids[result.pool_indices[order]]
+    # Near-duplicates never back to back (labelapp/services/batch_dedupe.py); the priorities,
+    # best first, follow the new order.
+    spread = spread_near_duplicates(sessions, chosen_ids)
+    order, chosen_ids = order[spread], chosen_ids[spread]
+    ranked = np.sort(result.priority[order])[::-1]
     with session_scope(sessions) as session:
         start_write(session)
         run = ModelRun(
             project_id=project_id,
-            featurizer="pixels" if isinstance(data, np.ndarray) else "tfidf",
+            featurizer=features.used,
             estimator=type(result.model).__name__,
             strategy=strategy,
             n_train=result.n_train,
             n_eval=int((result.metrics or {}).get("n_holdout", 0)),
             trained_through_annotation_id=through,
-            params={"batch_size": batch_size, "top_n": top_n, "data_version": version},
+            params={"batch_size": batch_size, "top_n": top_n, "data_version": version,
+                    "featurizer_reason": features.reason},
             metrics={k: v for k, v in (result.metrics or {}).items()},
             job_id=job_id,
         )
         session.add(run)
         session.flush()
-        q = QueueEntry
-        session.execute(
-            update(q)
-            .where(q.project_id == project_id, q.model_run_id.is_not(None))
-            .values(priority=0.0, score=None, strategy=None, model_run_id=None)
-        )
-        session.execute(
-            text(
-                "UPDATE queue_entries SET priority = :priority, score = :score, "
-                "strategy = :strategy, model_run_id = :run WHERE item_id = :item_id"
-            ),
-            [
-                {
-                    "priority": float(result.priority[k]),
-                    "score": float(result.score[k]),
-                    "strategy": strategy,
-                    "run": run.id,
-                    "item_id": int(item_id),
-                }
-                for k, item_id in zip(order, chosen_ids, strict=True)
-            ],
-        )
+        _swap_priorities(session, run, [
+            {"priority": float(ranked[rank]), "score": float(result.score[k]),
+             "strategy": strategy, "run": run.id, "item_id": int(item_id)}
+            for rank, (k, item_id) in enumerate(zip(order, chosen_ids, strict=True))
+        ])  # fmt: skip
+    with session_scope(sessions) as session:  # after the swap: it holds its row locks no longer
+        analyze_after_bulk_write(session, PRIORITY_TABLES, len(chosen_ids))
     return run
 
 
-_CACHE: Any = None
+def _swap_priorities(session: Session, run: ModelRun, rows: list[dict[str, Any]]) -> None:
+    """Clear the project's previous model priorities and set ``rows`` (one per ranked item)."""
+    q = QueueEntry
+    session.execute(
+        update(q)
+        .where(q.project_id == run.project_id, q.model_run_id.is_not(None))
+        .values(priority=0.0, score=None, strategy=None, model_run_id=None)
+    )
+    if not rows:  # nothing left to score (every item labeled): no priorities to set
+        return
+    session.execute(
+        text(
+            "UPDATE queue_entries SET priority = :priority, score = :score, "
+            "strategy = :strategy, model_run_id = :run WHERE item_id = :item_id"
+        ),
+        rows,
+    )
 
 
-def _cache(factory: Any) -> Any:
-    """One feature cache per process, on disk in the data directory (shared by workers)."""
-    global _CACHE
-    if _CACHE is None:
-        _CACHE = factory(config.data_dir() / "features", max_items=2)
-    return _CACHE
+def _features(
+    setting: FeaturizerSetting | None, data: Any, progress: Callable[[float, str], None]
+) -> Features:
+    """The project's features of ``data``; image features (no ``setting``) pass through as
+    "pixels". Runs outside any database session (embedding is slow)."""
+    if setting is None:
+        return Features(data, "pixels", None)
+
+    def embedded(done: int, total: int) -> None:
+        progress(0.05 + 0.15 * done / max(total, 1), f"embedded {done:,} of {total:,} new texts")
+
+    return text_features(setting, data, embedded)
 
 
 @handler("retrain")
@@ -149,32 +189,3 @@ def _run_retrain(
 ) -> dict[str, Any]:
     run = retrain_project(sessions, job.project_id, job.id, progress)
     return {"model_run_id": run.id, "metrics": run.metrics, "n_train": run.n_train}
-
-
-def labels_since_last_run(session: Session, project_id: int, cap: int) -> int:
-    """Human labels stored since the last model run read its training set (counted up to ``cap``,
-    so the check stays cheap on every submit however large the project)."""
-    through = session.scalar(
-        select(func.max(ModelRun.trained_through_annotation_id)).where(
-            ModelRun.project_id == project_id
-        )
-    )
-    a = Annotation
-    recent = (
-        select(a.id)
-        .where(a.project_id == project_id, a.kind == "label", a.user_id.is_not(None))
-        .where(a.id > (through or 0))
-        .limit(cap)
-        .subquery()
-    )
-    return session.scalar(select(func.count()).select_from(recent)) or 0
-
-
-def maybe_retrain(session: Session, sessions: sessionmaker[Session], project: Project) -> None:
-    """After a label: queue a retrain once ``retrain_every`` new labels have arrived."""
-    if project.retrain_every <= 0 or project.multi_label:
-        return
-    due = labels_since_last_run(session, project.id, project.retrain_every) >= project.retrain_every
-    session.commit()  # end the read: the job runs in its own session
-    if due:
-        enqueue(sessions, project.id, "retrain")

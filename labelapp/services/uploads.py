@@ -13,9 +13,13 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from labelapp.db import end_read
 from labelapp.services.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class _Failed(UserError):
@@ -34,16 +38,20 @@ def import_upload(
     filename: str,
     options: dict[str, Any],
     images: bool,
+    dry_run: bool = False,
+    reader: Session | None = None,
 ) -> dict[str, Any]:
     """Import the uploaded file at ``path`` (a zip of images when ``images``) into the project
     in a child process; ``options`` are :class:`~labelapp.services.imports.ImportOptions`'s
     fields (kept a dict here, so this module imports no pandas). Returns the import report as a
-    dict, or raises the child's UserError."""
+    dict, or raises the child's UserError. ``dry_run``: check everything and report what the
+    import would do, then roll back (the import wizard's check step)."""
+    end_read(reader)  # the caller's read ends: the child writes in its own transaction
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         outcome = pool.submit(
             _run, database_url, os.environ.get("LABELAPP_DATA_DIR"), project_id, user_id,
-            str(path), filename, options, images,
+            str(path), filename, options, images, dry_run,
         ).result()  # fmt: skip
     if outcome[0] == "error":
         raise _Failed(*outcome[1:])
@@ -59,6 +67,7 @@ def _run(
     filename: str,
     options: dict[str, Any],
     images: bool,
+    dry_run: bool = False,
 ) -> tuple:
     """In the child: unpack (images), import in one transaction, report or the user's error."""
     if data_dir:
@@ -77,6 +86,8 @@ def _run(
             report = import_path(session, session.get(Project, project_id), source,
                                  ImportOptions(**options), user=session.get(User, user_id),
                                  display_name=filename)  # fmt: skip
+            if dry_run:
+                session.rollback()  # nothing stored: session_scope then commits nothing
             return ("ok", report.to_dict())
     except UserError as exc:
         return ("error", exc.status, exc.code, exc.message, list(exc.details))

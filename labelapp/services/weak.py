@@ -9,8 +9,9 @@ vote matrices and writes the results back. LFs vote a class index: index ``i`` i
 non-'ambiguous' label of the project in display order (declarative specs are stored with the
 label's *name*, so reordering nothing breaks them).
 
-Python LFs are only ever created from files by ``labelapp lf load`` and never executed in a
-labelapp process: loading a file and applying LFs run them in the sandbox
+Python LFs are created from files by ``labelapp lf load`` or from the LF page's editor
+(:mod:`labelapp.services.lf_versions`) and never executed in a labelapp process: loading,
+previewing and applying them run them in the sandbox
 (:mod:`labelapp.services.lf_guard`, :mod:`weak_supervision.sandbox`), a separate process with
 CPU, wall-time and memory limits, no network and no files but its own. Regex LFs whose pattern
 RE2 cannot run use Python's ``re`` in a child process with a time limit, never in a request's.
@@ -30,7 +31,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from labelapp.db import session_scope
 from labelapp.models import (
     Item,
-    Job,
     LabelingFunction,
     LabelModelRun,
     ProbLabel,
@@ -42,7 +42,7 @@ from labelapp.models import (
 from labelapp.services import lf_guard, weak_cache
 from labelapp.services.bulk import Constant, bulk_insert_columns, sqlite_timestamp
 from labelapp.services.errors import NotFound, UserError
-from labelapp.services.jobs import handler
+from labelapp.services.featurizers import featurizer_setting, text_features
 from labelapp.services.queue import start_write
 from labelapp.services.weak_dask import choose_applier, run_applier
 
@@ -146,8 +146,8 @@ def validate_spec(project: Project, spec: Any) -> dict[str, Any]:
     kind = spec.get("kind")
     if kind == "python":
         raise UserError(
-            "Python LFs are not accepted here: write them in a .py file and load it with "
-            "`labelapp lf load FILE.py --project NAME` (code typed into the browser never runs)"
+            "Python LFs are not accepted here: save their code with POST /api/projects/{id}/lfs/python "
+            "(it runs in the sandbox), or load a file with `labelapp lf load FILE.py --project NAME`"
         )
     if kind not in DECLARATIVE_KINDS:
         raise UserError(f"unknown LF kind {kind!r}: use one of {', '.join(DECLARATIVE_KINDS)}")
@@ -168,7 +168,7 @@ def validate_spec(project: Project, spec: Any) -> dict[str, Any]:
 
 
 def latest_lfs(session: Session, project_id: int, active_only: bool = False) -> list[LabelingFunction]:
-    """The latest version of each LF of the project, by name."""
+    """The latest version of each LF of the project, by name (deleted LFs left out)."""
     lf = LabelingFunction
     newest = (
         select(lf.name, func.max(lf.version).label("v"))
@@ -179,7 +179,7 @@ def latest_lfs(session: Session, project_id: int, active_only: bool = False) -> 
     query = (
         select(lf)
         .join(newest, (lf.name == newest.c.name) & (lf.version == newest.c.v))
-        .where(lf.project_id == project_id)
+        .where(lf.project_id == project_id, lf.deleted_at.is_(None))
         .order_by(lf.name)
     )
     if active_only:
@@ -322,6 +322,7 @@ def set_active(session: Session, project_id: int, lf_id: int, active: bool) -> L
             "switch that one"
         )
     row.active = active
+    session.commit()
     return row
 
 
@@ -632,7 +633,7 @@ def fit_label_model(
     aggregator and the class balance. Items some LF voted on get a ``label_model`` ProbLabel."""
     from weak_supervision.majority import probs_to_preds
     from weak_supervision.metrics import score
-    from weak_supervision.pipeline import choose_label_model
+    from weak_supervision.zoo import USES_LABELS, select_label_model
 
     with session_scope(sessions) as session:
         project = _project(session, project_id)
@@ -647,13 +648,14 @@ def fit_label_model(
     progress(0.2, f"fitting on {int(covered.sum()):,} covered items, {len(lfs)} LFs")
     k = len(classes)
     labeled = human >= 0
-    choice = choose_label_model(
-        L, k, L_dev=L[labeled] if labeled.any() else None,
-        y_dev=human[labeled] if labeled.any() else None,
-    )  # fmt: skip
+    # The zoo (Snorkel, majority votes, weighted majority, Dawid-Skene, FlyingSquid,
+    # semi-supervised...), one chosen by cross-validation on the project's human labels.
+    choice = select_label_model(L, human, k)
     probs = choice.predict_proba(L)
     metrics: dict[str, Any] = {
         "chosen": choice.name,
+        "chosen_because": choice.reason,
+        "chosen_reads_labels": choice.name in USES_LABELS,  # then n_evaluated is in-sample
         "candidates": choice.scores,
         "n_items": len(L),
         "n_covered": int(covered.sum()),
@@ -682,12 +684,6 @@ def fit_label_model(
                              frame["item_id"].to_numpy()[covered], probs[covered], classes)  # fmt: skip
         session.expunge(run)
     return run
-
-
-def _features(texts: list[str]) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(sublinear_tf=True, min_df=1, max_features=50_000).fit_transform(texts)
 
 
 def label_model_matrix(
@@ -759,6 +755,7 @@ def propagate(
 
     with session_scope(sessions) as session:
         classes, frame, human, lm_probs, lm_run = text_data(session, project_id, "label propagation")
+        setting = featurizer_setting(session, _project(session, project_id))
     k = len(classes)
     has_lm = lm_probs.sum(axis=1) > 0
     if not (human >= 0).any() and not has_lm.any():
@@ -766,8 +763,10 @@ def propagate(
     if len(frame) < 3:
         raise UserError("label propagation needs at least 3 items")
     progress(0.2, "featurizing texts")
-    X = _features(frame["text"].fillna("").tolist())
-    metrics: dict[str, Any] = {"n_items": len(frame), "label_model_run_id": lm_run}
+    features = text_features(setting, frame["text"].fillna("").tolist())
+    X = features.X
+    metrics: dict[str, Any] = {"n_items": len(frame), "label_model_run_id": lm_run,
+                               "features": features.used, "featurizer_reason": features.reason}
     labeled = np.flatnonzero(human >= 0)
     if len(labeled) >= 10:
         rng = np.random.default_rng(0)
@@ -803,7 +802,7 @@ def propagate(
             kind="propagation",
             lf_ids=[],
             params={"classes": classes, "n_neighbors": n_neighbors, "threshold": threshold,
-                    "features": "tfidf"},  # fmt: skip
+                    "features": features.used},  # fmt: skip
             metrics=metrics,
             job_id=job_id,
         )
@@ -815,57 +814,14 @@ def propagate(
     return run
 
 
-def pipeline(
-    sessions: sessionmaker[Session],
-    project_id: int,
-    steps: tuple[str, ...] = ("apply", "fit", "propagate"),
-    job_id: int | None = None,
-    progress: Progress = _quiet,
-) -> dict[str, Any]:
-    """Apply, fit, propagate and/or train (the end model) in order, progress split evenly
-    between the steps."""
-    result: dict[str, Any] = {}
-    for n, step in enumerate(steps):
-        def part(f: float, message: str, n: int = n, step: str = step) -> None:
-            progress((n + f) / len(steps), f"{step}: {message}")
-
-        part(0.0, "starting")
-        if step == "apply":
-            result["apply"] = apply_lfs(sessions, project_id, part, job_id)
-        elif step == "fit":
-            run = fit_label_model(sessions, project_id, job_id, part)
-            result["label_model_run_id"], result["label_model"] = run.id, run.metrics
-        elif step == "propagate":
-            run = propagate(sessions, project_id, job_id, part)
-            result["propagation_run_id"], result["propagation"] = run.id, run.metrics
-        elif step == "train":
-            from labelapp.services.weak_end_model import train_end_model
-
-            run = train_end_model(sessions, project_id, job_id, part)
-            result["end_model_run_id"], result["end_model"] = run.id, run.metrics
-        else:
-            raise UserError(f"unknown step {step!r}: use {', '.join(STEPS)}")
-    return result
-
-
 STEPS = ("apply", "fit", "propagate", "train")
 JOB_STEPS = {
     "ws_apply": ("apply",),
     "ws_fit": ("fit",),
     "ws_propagate": ("propagate",),
     "ws_train": ("train",),
-    "ws_pipeline": ("apply", "fit", "propagate"),
+    "ws_pipeline": ("apply", "fit", "propagate", "train"),  # the page's "Run all"
 }
-
-
-def _job(kind: str) -> None:
-    @handler(kind)
-    def run(sessions: sessionmaker[Session], job: Job, progress: Progress) -> dict[str, Any]:
-        return pipeline(sessions, job.project_id, JOB_STEPS[kind], job.id, progress)
-
-
-for _kind in JOB_STEPS:
-    _job(_kind)
 
 
 # --- summaries for the page --------------------------------------------------------------------

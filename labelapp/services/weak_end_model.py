@@ -17,16 +17,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from labelapp.db import session_scope
 from labelapp.models import LabelModelRun
 from labelapp.services.errors import UserError
+from labelapp.services.featurizers import featurizer_setting, text_features
 from labelapp.services.queue import start_write
 from labelapp.services.weak import (
     Progress,
-    _features,
+    _project,
     _quiet,
     _replace_prob_labels,
     text_data,
 )
 
-FEATURES = "TF-IDF of the texts (sublinear tf, up to 50,000 terms)"
+FEATURES = {
+    "embeddings": "sentence embeddings of the texts (all-MiniLM-L6-v2, 384 dimensions)",
+    "tfidf": "TF-IDF of the texts (single words, up to 200,000 terms)",
+}
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -81,6 +85,7 @@ def train_end_model(
         if lm_run_id is None:
             raise UserError("no label-model labels to learn from: fit the label model first")
         lf_ids = list(session.get(LabelModelRun, lm_run_id).lf_ids)
+        setting = featurizer_setting(session, _project(session, project_id))
     train = (lm_probs.sum(axis=1) > 0) & (human < 0)
     if not train.any():
         raise UserError(
@@ -88,7 +93,8 @@ def train_end_model(
             "on without scoring on the training items; write LFs that cover unlabeled items"
         )
     progress(0.1, f"featurizing {len(frame):,} texts")
-    X = _features(frame["text"].fillna("").tolist())
+    features = text_features(setting, frame["text"].fillna("").tolist())
+    X = features.X
     progress(0.4, f"training on {int(train.sum()):,} label-model labels")
     try:
         model = fit_end_model(X[np.flatnonzero(train)], lm_probs[train])
@@ -102,6 +108,8 @@ def train_end_model(
         "n_train": int(train.sum()),
         "n_human": int((human >= 0).sum()),
         "label_model_run_id": lm_run_id,
+        "featurizer": features.used,
+        "featurizer_reason": features.reason,
         "evaluation": "held out: items with a human label are never trained on",
         **evaluate(human, probs.argmax(axis=1), lm_probs),
     }
@@ -112,7 +120,7 @@ def train_end_model(
             project_id=project_id,
             kind="end_model",
             lf_ids=lf_ids,
-            params={"classes": classes, "label_model_run_id": lm_run_id, "features": FEATURES,
+            params={"classes": classes, "label_model_run_id": lm_run_id, "features": FEATURES[features.used],
                     "estimator": _describe(model)},  # fmt: skip
             metrics=metrics,
             job_id=job_id,

@@ -99,10 +99,14 @@
     const s = $("suggestion");
     s.replaceChildren();
     if (entry.suggestion) {
+      const by = entry.suggested_by || "Dawid-Skene";
+      const how = by === "Dawid-Skene"
+        ? `${pct(entry.confidence)} sure, weighing each annotator by their estimated reliability`
+        : "the aggregation method picked for this project's answers";
       s.append(
-        "Dawid-Skene suggests ",
+        `${by} suggests `,
         Object.assign(document.createElement("strong"), { textContent: entry.suggestion }),
-        ` (${pct(entry.confidence)} sure, weighing each annotator by their estimated reliability); majority vote: ${entry.majority} (${pct(entry.majority_share)} of answers). Press `,
+        ` (${how}); majority vote: ${entry.majority} (${pct(entry.majority_share)} of answers). Press `,
         Object.assign(document.createElement("kbd"), { textContent: "a" }),
         " to take the suggestion.",
       );

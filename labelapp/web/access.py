@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from labelapp.extensions import login_manager
 from labelapp.models import Project, User
+from labelapp.services.errors import Conflict
 from labelapp.services.projects import get_project_for, require_role
 from labelapp.web.db import get_db
 
@@ -26,6 +27,23 @@ def _unauthorized():  # noqa: ANN202
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+# What still works on an archived project besides reading: exporting it, unarchiving, deleting.
+ARCHIVED_WRITES = frozenset({
+    "api.archive_project", "api.delete_project", "api.start_export", "pages.start_export",
+    "admin.archive", "admin.delete_project",
+})  # fmt: skip
+
+
+def refuse_writes_if_archived(project: Project) -> None:
+    """An archived project is read-only: a change answers 409 and says how to unarchive."""
+    if project.archived_at is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.endpoint in ARCHIVED_WRITES:
+        return
+    raise Conflict(f"project {project.name!r} is archived and read-only; an admin can "
+                   "unarchive it on the project page")  # fmt: skip
+
+
 def me() -> User:
     """The authenticated user (routes are @login_required)."""
     return current_user._get_current_object()  # type: ignore[attr-defined]
@@ -36,4 +54,5 @@ def project_for_me(project_id: int, *roles: str) -> Project:
     project = get_project_for(get_db(), me(), project_id)
     if roles:
         require_role(me(), *roles)
+    refuse_writes_if_archived(project)
     return project

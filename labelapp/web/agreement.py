@@ -10,13 +10,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
 from labelapp.models import REVIEWER_ROLES, Item
-from labelapp.services import adjudication
+from labelapp.services import adjudication, overlap
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
-from labelapp.services.projects import current_guideline, update_settings
+from labelapp.services.projects import current_guideline
+from labelapp.services.rates import wilson
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-from labelapp.web.pages import pages
+from labelapp.web.page_blueprint import pages
 
 PLOTS = ("kappa", "annotators", "time", "guidelines")
 PREVIEW = 8  # backlog items listed on the agreement page
@@ -54,10 +55,23 @@ def agreement(project_id: int) -> str:
 
 
 def _annotator_rows(report) -> list[dict]:  # noqa: ANN001
+    """The least reliable annotators, each rate with its 95% interval (for the chart)."""
     if report is None:
         return []
     table = report.annotators.sort_values("ds_accuracy").head(MAX_ANNOTATOR_ROWS)
-    return [{"name": name, **row} for name, row in table.to_dict(orient="index").items()]
+    rows = [
+        {"name": name, **{k: None if v != v else v for k, v in row.items()}}  # NaN -> None (JSON)
+        for name, row in table.to_dict(orient="index").items()
+    ]
+    for row in rows:
+        n, gold_n = int(row.get("n_overlap") or 0), int(row.get("gold_n") or 0)
+        row["intervals"] = {
+            key: wilson(round(value * size), size) if size else None
+            for key, size in (("ds_accuracy", n), ("agreement_with_others", n),
+                              ("gold_accuracy", gold_n))
+            if (value := row.get(key)) is not None
+        }  # fmt: skip
+    return rows
 
 
 def _per_label_rows(report) -> list[dict]:  # noqa: ANN001
@@ -72,8 +86,8 @@ def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
         return False
     if name == "kappa":
         return len(report.kappa) >= 2
-    if name == "annotators":
-        return len(report.annotators) >= 1
+    if name == "annotators":  # no reliability figure without overlapping items
+        return len(report.annotators) >= 1 and report.n_overlap_items > 0
     if name == "time":
         return result.over_time is not None and len(result.over_time) >= 2
     return result.by_guideline is not None and len(result.by_guideline) >= 2
@@ -169,12 +183,20 @@ def save_overlap(project_id: int) -> WerkzeugResponse:
             for name, kind in (("overlap_k", int), ("overlap_share", float), ("gold_rate", float))
             if (value := _form_number(name, kind)) is not None
         }
-        update_settings(project, changes)
-        session.commit()
-        flash(
-            "Overlap and gold settings saved; overlap applies to items imported from now on.",
-            "info",
-        )
+        done = overlap.save_settings(session, project, changes, bool(request.form.get("apply_existing")))
+        if done is not None:
+            flash(
+                f"Overlap and gold settings saved; {done.n_queued:,} items already imported were "
+                f"queued for {done.n_answers:,} more answers"
+                + (f", {done.n_released:,} need fewer" if done.n_released else "")
+                + ".",
+                "info",
+            )
+        else:
+            flash(
+                "Overlap and gold settings saved; overlap applies to items imported from now on.",
+                "info",
+            )
     except UserError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -191,7 +213,6 @@ def save_guidelines(project_id: int) -> WerkzeugResponse:
         guideline, created = service.new_guideline_version(
             session, project, request.form.get("body", ""), me()
         )
-        session.commit()
         flash(
             f"Guidelines saved as version {guideline.version}; agreement under it appears "
             "next to the earlier versions as answers come in."

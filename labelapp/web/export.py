@@ -18,11 +18,13 @@ from werkzeug.wrappers import Response
 from labelapp import config
 from labelapp.models import Item, Project
 from labelapp.services import export as service
+from labelapp.services.dataset_versions import list_versions
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import active_job, enqueue
+from labelapp.services.jobs import active_job, start_job
 from labelapp.web.access import me, project_for_me
+from labelapp.web.augment_settings import augment_notes
 from labelapp.web.db import get_db
-from labelapp.web.pages import pages
+from labelapp.web.page_blueprint import pages
 
 PREVIEW_ITEMS = 6
 MAX_COPIES = 8
@@ -36,7 +38,14 @@ def _augment_choices(project: Project) -> list[tuple[str, str]]:
     from augment.images import ready_pipelines
 
     if project.task_type == "image":
-        return [(name, f"{name} (shipped pipeline)") for name in ready_pipelines()]
+        from augment.images import load_pipeline_spec
+
+        # Each shipped pipeline's own description, first sentence ("light: for photos ...").
+        def title(name: str) -> str:
+            said = str(load_pipeline_spec(name).get("description", "")).split(".")[0]
+            return f"{name}: {said.split(':', 1)[-1].strip()}" if said else f"{name} (shipped pipeline)"
+
+        return [(name, title(name)) for name in ready_pipelines()]
     return [("text", "text: random swap and deletion")]
 
 
@@ -45,7 +54,7 @@ def _augment_choices(project: Project) -> list[tuple[str, str]]:
 def export_page(project_id: int) -> str:
     project = project_for_me(project_id, "sme")
     session = get_db()
-    versions = service.list_versions(session, project.id)
+    versions = list_versions(session, project.id)
     summaries = [service.version_summary(v) for v in versions]
     comparison = None
     old, new = request.args.get("old", type=int), request.args.get("new", type=int)
@@ -89,9 +98,8 @@ def start_export(project_id: int) -> Response:
     except UserError as exc:
         flash(exc.message, "error")
         return redirect(url_for("pages.export_page", project_id=project.id))
-    get_db().commit()
-    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id, "export",
-                          params, user=me())  # fmt: skip
+    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id,
+                            "export", params, user=me())  # fmt: skip
     if future is None:
         flash(f"An export is already {job.status} (job #{job.id}).", "info")
     return redirect(url_for("pages.export_page", project_id=project.id, job=job.id))
@@ -187,7 +195,7 @@ def augment_page(project_id: int) -> str:
     spec_text = args.get("spec", "")
     seed = args.get("seed", 0, type=int)
     copies = max(1, min(MAX_COPIES, args.get("copies", 4, type=int)))
-    grid, error, plan = [], None, None
+    grid, error, plan, notes = [], None, None, {}
     try:
         if project.task_type == "text" and choice == "text":
             swap = args.get("swap_prob", 0.1, type=float)
@@ -197,6 +205,7 @@ def augment_page(project_id: int) -> str:
             plan = service.plan_from_user(spec_text if choice == "custom" else choice)
         if plan is not None and plan["kind"] != project.task_type:
             raise UserError(f"a {plan['kind']} plan cannot augment {project.task_type} items")
+        plan, notes = augment_notes(project, plan)  # as the export would use it
         if plan is not None:
             maker = _image_grid if project.task_type == "image" else _text_grid
             grid = maker(project, plan, copies, seed)
@@ -213,5 +222,6 @@ def augment_page(project_id: int) -> str:
         grid=grid,
         error=error,
         plan=plan,
+        notes=notes,
         args=args,
     )

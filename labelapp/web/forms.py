@@ -12,6 +12,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from labelapp.services.schema.names import DEFAULT_SCHEMA_MODE, SCHEMA_MODE_TEXT, SCHEMA_MODES
+
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
@@ -40,6 +42,10 @@ class ImportForm(FlaskForm):
     label_col = StringField("Label column (optional)", validators=[Optional(), Length(max=200)])
     label_source = StringField("Label source name", validators=[Optional(), Length(max=80)])
     group_col = StringField("Group column (optional)", validators=[Optional(), Length(max=200)])
+    schema = SelectField(
+        "Against the project schema", default=DEFAULT_SCHEMA_MODE,
+        choices=[(m, SCHEMA_MODE_TEXT[m]) for m in SCHEMA_MODES],
+    )
 
 
 class ImageImportForm(FlaskForm):

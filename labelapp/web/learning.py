@@ -10,12 +10,13 @@ from werkzeug.wrappers import Response
 from active_learning.names import STRATEGY_NAMES, STRATEGY_TITLES
 from labelapp.models import ModelRun, Project
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import active_job, enqueue
-from labelapp.services.projects import update_settings
+from labelapp.services.jobs import active_job, start_job
+from labelapp.services.learning_story import learning_story
+from labelapp.services.projects import change_settings
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.forms import LearningForm
-from labelapp.web.pages import pages
+from labelapp.web.page_blueprint import pages
 
 # The strategies' names from the library's cheap names module (no scikit-learn in web workers).
 STRATEGY_CHOICES = [(name, STRATEGY_TITLES[name]) for name in STRATEGY_NAMES]
@@ -40,33 +41,12 @@ def learning_context(project: Project) -> dict:
     form.strategy.choices = STRATEGY_CHOICES
     return {
         "runs": runs,
-        "chart": accuracy_chart(runs),
+        # The chart is drawn in the browser from GET /api/projects/{id}/model-runs (learning.js).
+        "chart": any(r.metrics.get("accuracy") is not None for r in runs),
         "learning_form": form if me().is_admin else None,
         "retrain_job": active_job(session, project.id, "retrain"),
+        "story": learning_story(session, project),
         "can_retrain": me().is_reviewer and not project.multi_label,
-    }
-
-
-def accuracy_chart(runs: list[ModelRun], width: int = 560, height: int = 160) -> dict | None:
-    """Points of held-out accuracy per run for a small inline SVG line chart."""
-    points = [(r, r.metrics.get("accuracy")) for r in runs if r.metrics.get("accuracy") is not None]
-    if not points:
-        return None
-    pad = 28
-    n = len(points)
-    xs = [pad + (width - 2 * pad) * (i / max(1, n - 1)) for i in range(n)]
-    ys = [height - pad - (height - 2 * pad) * acc for _, acc in points]
-    return {
-        "width": width,
-        "height": height,
-        "pad": pad,
-        "path": " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(zip(xs, ys, strict=True))),
-        "dots": [
-            {"x": x, "y": y, "label": f"run #{r.id}: accuracy {acc:.3f} on held-out labels, "
-                                       f"trained on {r.n_train}"}
-            for (r, acc), x, y in zip(points, xs, ys, strict=True)
-        ],
-        "last": points[-1][1],
     }
 
 
@@ -81,7 +61,8 @@ def save_learning(project_id: int) -> Response:
             flash(f"{field}: {'; '.join(errors)}", "error")
     else:
         try:
-            update_settings(
+            change_settings(
+                get_db(),
                 project,
                 {
                     "strategy": form.strategy.data,
@@ -90,7 +71,6 @@ def save_learning(project_id: int) -> Response:
                     "lease_seconds": form.lease_seconds.data,
                 },
             )
-            get_db().commit()
             flash("Active-learning settings saved.", "info")
         except UserError as exc:
             get_db().rollback()
@@ -102,7 +82,7 @@ def save_learning(project_id: int) -> Response:
 @login_required
 def retrain(project_id: int) -> Response:
     project = project_for_me(project_id, "sme")
-    job, future = enqueue(current_app.extensions["labelapp.sessions"], project.id, "retrain",
+    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain",
                           user=me())
     flash(
         f"Retraining (job #{job.id}); the queue reorders when it finishes."

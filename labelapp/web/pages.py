@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -22,18 +21,20 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from labelapp import config
-from labelapp.models import REVIEWER_ROLES, Annotation, ImportBatch, Item, QueueEntry
+from labelapp.models import REVIEWER_ROLES, Annotation, ImportBatch, Item
+from labelapp.services.counts import project_counts
 from labelapp.services.errors import UserError
 from labelapp.services.flags import list_flags, resolve_flag
 from labelapp.services.overview import project_overview
-from labelapp.services.projects import create_project, get_project_for, visible_projects
+from labelapp.services.project_lifecycle import new_project
+from labelapp.services.projects import get_project_for, visible_projects
 from labelapp.services.queue import has_seen
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.forms import ImageImportForm, ImportForm, ProjectForm
 from labelapp.web.labeling import FLAG_TEXTS
-
-pages = Blueprint("pages", __name__)
+from labelapp.web.learning import learning_context
+from labelapp.web.page_blueprint import pages
 
 
 @pages.route("/")
@@ -41,27 +42,12 @@ pages = Blueprint("pages", __name__)
 def projects() -> str:
     session = get_db()
     visible = visible_projects(session, me())
-    ids = [p.id for p in visible]
-    item_counts = dict(
-        session.execute(
-            select(Item.project_id, func.count())
-            .where(Item.project_id.in_(ids))
-            .group_by(Item.project_id)
-        ).all()
-    )
-    open_counts = dict(
-        session.execute(
-            select(QueueEntry.project_id, func.count())
-            .where(QueueEntry.project_id.in_(ids), QueueEntry.remaining > 0)
-            .group_by(QueueEntry.project_id)
-        ).all()
-    )
+    counts = project_counts(session, [p.id for p in visible])  # the same numbers as every page
     form = ProjectForm() if me().is_admin else None
     return render_template(
         "projects.html",
         projects=visible,
-        item_counts=item_counts,
-        open_counts=open_counts,
+        counts=counts,
         form=form,
     )
 
@@ -78,7 +64,7 @@ def create() -> str | Response:
         return redirect(url_for("pages.projects"))
     session = get_db()
     try:
-        project = create_project(
+        project = new_project(
             session,
             form.name.data or "",
             form.labels.data or "",
@@ -93,7 +79,6 @@ def create() -> str | Response:
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("pages.projects"))
-    session.commit()
     flash(f"Project {project.name!r} created. Import items to start.", "info")
     return redirect(url_for("pages.project", project_id=project.id))
 
@@ -103,17 +88,7 @@ def create() -> str | Response:
 def project(project_id: int) -> str:
     session = get_db()
     proj = project_for_me(project_id)
-    items = session.scalar(select(func.count()).where(Item.project_id == proj.id)) or 0
-    remaining = (  # as the queue counts: gold items (known answers) never need labels
-        session.scalar(
-            select(func.count()).where(
-                QueueEntry.project_id == proj.id,
-                QueueEntry.remaining > 0,
-                QueueEntry.is_gold.is_(False),
-            )
-        )
-        or 0
-    )
+    counts = project_counts(session, [proj.id])[proj.id]  # the same numbers as every page
     by_source = dict(
         session.execute(
             select(Annotation.source, func.count())
@@ -132,8 +107,6 @@ def project(project_id: int) -> str:
     ).all() if reviewer else []  # fmt: skip
     overview = project_overview(session, proj) if me().is_admin else None
     flag_total, flags = list_flags(session, proj, limit=20) if reviewer else (0, [])
-    from labelapp.web.learning import learning_context
-
     return render_template(
         "project.html",
         overview=overview,
@@ -143,8 +116,7 @@ def project(project_id: int) -> str:
         flag_texts=FLAG_TEXTS,
         **(learning_context(proj) if reviewer else {}),
         project=proj,
-        items=items,
-        remaining=remaining,
+        counts=counts,
         annotations=annotations,
         imported=imported if reviewer else 0,
         gold=gold if reviewer else 0,
@@ -168,7 +140,6 @@ def import_file(project_id: int) -> Response:
     # The file is parsed in a child process: pandas never loads in, nor grows, a web worker.
     from labelapp.services.uploads import import_upload
 
-    get_db().commit()  # end the read: the child writes in its own transaction
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
@@ -184,20 +155,24 @@ def import_file(project_id: int) -> Response:
                 label_col=form.label_col.data or None,
                 label_source=form.label_source.data or None,
                 group_col=form.group_col.data or None,
+                schema=form.schema.data,
             )
         try:
             report = import_upload(current_app.config["DATABASE_URL"], proj.id, me().id, path,
-                                   filename, options, images)  # fmt: skip
+                                   filename, options, images, reader=get_db())  # fmt: skip
         except UserError as exc:
             flash(exc.message, "error")
             for detail in exc.details:
                 flash(detail, "error-detail")
             return redirect(url_for("pages.project", project_id=proj.id))
-    flash(
-        f"Imported {filename}: {report['items_created']} new items, {report['items_existing']} "
-        f"already there, {report['annotations_created']} labels.",
-        "info",
-    )
+    from labelapp.services.import_wizard import summary
+
+    flash(summary(report), "info")
+    if report.get("schema"):
+        from labelapp.services.schema import report_lines
+
+        for line in report_lines(report["schema"]):
+            flash(line, "info")
     return redirect(url_for("pages.project", project_id=proj.id))
 
 

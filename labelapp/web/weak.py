@@ -1,6 +1,7 @@
-"""The labeling-functions page (sme, admin): write and preview declarative LFs, the LF analysis
-table with a coverage-vs-accuracy plot, and the apply / label model / propagation / end model
-jobs with their latest runs."""
+"""The labeling-functions page (sme, admin): write and preview declarative and Python LFs, their
+versions, the LF analysis table with rates and intervals and an interactive coverage/accuracy
+chart, and the apply / label model / propagation / end model jobs with their latest runs, each
+marked stale with what changed since."""
 
 from __future__ import annotations
 
@@ -14,46 +15,38 @@ from labelapp.models import Job
 from labelapp.services import weak as service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import active_job
+from labelapp.services.lf_staleness import staleness
+from labelapp.services.rates import rate
 from labelapp.web.access import project_for_me
 from labelapp.web.db import get_db
-from labelapp.web.pages import pages
+from labelapp.web.highlight import marked
+from labelapp.web.page_blueprint import pages
 
 JOB_KINDS = ("ws_pipeline", "ws_apply", "ws_fit", "ws_propagate", "ws_train")
 
 
-def scatter(rows: list[dict[str, Any]], width: int = 560, height: int = 260) -> dict | None:
-    """Points for an inline SVG: coverage (x) against empirical accuracy (y), one dot per LF
-    with both numbers."""
-    points = [r for r in rows if r["emp_accuracy"] is not None]
-    if not points:
-        return None
-    pad = 36
-    top = max(r["coverage"] for r in points)
-    x_max = max(0.05, min(1.0, round(top * 1.2 + 0.005, 2)))
-
-    def x(v: float) -> float:
-        return pad + (width - 2 * pad) * v / x_max
-
-    def y(v: float) -> float:
-        return height - pad - (height - 2 * pad) * v
-
+def lf_rates(result: Any) -> dict[int, dict[str, dict]]:
+    """Per LF row: coverage, overlap, conflict and empirical accuracy, each with its count and 95%
+    interval."""
     return {
-        "width": width,
-        "height": height,
-        "pad": pad,
-        "x_ticks": [(x(t), f"{100 * t:.0f}%") for t in (0, x_max / 2, x_max)],
-        "y_ticks": [(y(t), f"{100 * t:.0f}%") for t in (0.0, 0.5, 1.0)],
-        "dots": [
-            {
-                "x": round(x(r["coverage"]), 1),
-                "y": round(y(r["emp_accuracy"]), 1),
-                "name": r["name"],
-                "title": f"{r['name']}: coverage {100 * r['coverage']:.1f}%, accuracy "
-                f"{100 * r['emp_accuracy']:.1f}% on {r['correct'] + r['incorrect']} labeled hits",
-            }
-            for r in points
-        ],
+        r["id"]: {
+            "coverage": rate(round(r["coverage"] * result.n_items), result.n_items)
+            if r["applied"] and r["coverage"] is not None else None,
+            "accuracy": rate(r["correct"], r["correct"] + r["incorrect"]),
+            **{key: rate(round(r[key] * result.n_items), result.n_items)
+               if r["applied"] and r[key] is not None else None
+               for key in ("overlaps", "conflicts")},
+        }
+        for r in result.rows
     }
+
+
+def lf_chart_rows(result: Any) -> list[dict[str, Any]]:
+    """The coverage/accuracy chart's data: every LF, applied or not, with or without accuracy."""
+    rates = lf_rates(result)
+    return [{"name": r["name"], "version": r["version"], "applied": r["applied"],
+             "coverage": rates[r["id"]]["coverage"], "accuracy": rates[r["id"]]["accuracy"]}
+            for r in result.rows]  # fmt: skip
 
 
 def _last_job(project_id: int) -> Job | None:
@@ -87,16 +80,24 @@ def lfs_page(project_id: int) -> str:
     except UserError as exc:  # e.g. a multi-label project
         error = exc.message
     runs = service.latest_runs(session, project.id)
+    latest = service.latest_lfs(session, project.id)
     return render_template(
         "lfs.html",
         project=project,
         error=error,
         result=result,
-        chart=scatter(result.rows) if result else None,
+        chart=lf_chart_rows(result) if result else [],
+        rates=lf_rates(result) if result else {},
         runs=runs,
+        stale=staleness(session, project.id, runs),
+        history={lf.name: service.versions(session, project.id, lf.name) for lf in latest},
+        marked=marked,
+        rate_of=rate,
+        sources={lf.id: {"kind": lf.kind, "name": lf.name, "spec": lf.spec, "source": lf.source,
+                         "description": lf.description} for lf in latest},  # fmt: skip
         counts=service.prob_label_counts(session, project.id),
         prob_sources=service.PROB_SOURCES,
         job=_last_job(project.id),
-        inactive=[lf for lf in service.latest_lfs(session, project.id) if not lf.active],
+        inactive=[lf for lf in latest if not lf.active and lf.deleted_at is None],
         classes=[lab.name for lab in project.labels if not lab.is_ambiguous],
     )

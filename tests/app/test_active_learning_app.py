@@ -62,7 +62,7 @@ def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_
         assert res.status_code == 201
 
     runs = wait_for_runs(client, project_id, lead, 1)
-    assert runs[0]["strategy"] == "margin" and runs[0]["n_train"] > 0
+    assert runs[0]["strategy"] == "auto" and runs[0]["n_train"] > 0
     after = head_of_queue(sessions, project_id)
     with session_scope(sessions) as session:
         import_order = list(
@@ -76,7 +76,7 @@ def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_
         )
     assert after != import_order  # the model, not import order, now decides
     claim = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()
-    assert claim["queued_by"]["strategy"] == "margin"
+    assert claim["queued_by"]["strategy"] == "auto"
     assert claim["queued_by"]["model_run_id"] == runs[0]["id"]
     assert claim["queued_by"]["score"] >= 0
     assert claim["item"]["id"] == after[0]

@@ -44,10 +44,10 @@ def test_import_command_with_create_labels_and_groups(db_url, tmp_path) -> None:
     result = run(
         "import", str(path), "--project", "katy", "--create", "--labels", "ham,spam",
         "--text-col", "CONTENT", "--id-col", "COMMENT_ID", "--label-col", "label",
-        "--label-source", "uci", "--group-col", "AUTHOR",
+        "--label-kind", "human", "--group-col", "AUTHOR",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "350 rows -> 350 new items" in result.output and "350 labels from 'uci'" in result.output
+    assert "350 rows -> 350 new items" in result.output and "350 labels (human)" in result.output
     listing = run("projects", "list").output
     assert "katy" in listing and "350 items" in listing
     again = run("import", str(path), "--project", "katy", "--text-col", "CONTENT", "--id-col", "COMMENT_ID")

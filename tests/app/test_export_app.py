@@ -48,7 +48,7 @@ def files_of(folder: Path) -> dict[str, bytes]:
 def spam(sessions, tmp_path) -> dict:  # noqa: ANN001
     """80 real YouTube comments grouped by author: two annotators label the first 50 (8 of
     them disputed: one adjudicated, one majority of three, one tie, one 'ambiguous'), an import
-    labels 5 more as 'uci', the label model labels the rest (5 below 0.9 confidence)."""
+    imports 5 more as weak labels, the label model labels the rest (5 below 0.9 confidence)."""
     comments = pd.read_csv(PSY).drop_duplicates("CONTENT").head(N_ITEMS).reset_index(drop=True)
     truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
     source = tmp_path / "psy.csv"
@@ -60,7 +60,7 @@ def spam(sessions, tmp_path) -> dict:  # noqa: ANN001
     pd.DataFrame({"id": [f"c{i}" for i in range(50, 55)], "CONTENT": comments["CONTENT"][50:55],
                   "label": truth[50:55]}).to_csv(uci, index=False)  # fmt: skip
     assert run("import", str(uci), "--project", "psy", "--text-col", "CONTENT",
-               "--label-col", "label", "--label-source", "uci").exit_code == 0  # fmt: skip
+               "--label-col", "label", "--label-kind", "weak").exit_code == 0  # fmt: skip
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in "abc"}
     sme = make_user(sessions, "sme", "sme", (project_id,))
     flip = {"spam": "ham", "ham": "spam"}
@@ -112,7 +112,7 @@ def test_cli_export_versions_diff_and_identical_reexport(spam, sessions, tmp_pat
     source = {by_id[i]: s for i, s in rows["label_source"].items()}
     assert source[3] == "adjudicated" and source[4] == "majority" and source[6] == "majority"
     assert {source[i] for i in range(50) if i not in (3, 4, 5, 6, 7)} == {"human"}
-    assert {source[i] for i in range(50, 55)} == {"uci"}  # imported labels beat the label model
+    assert {source[i] for i in range(50, 55)} == {"import"}  # imported labels beat the label model
     assert {source[i] for i in range(55, N_ITEMS - 5)} == {"label_model"}
     left_out = {5, 7} | set(range(N_ITEMS - 5, N_ITEMS))  # tie, only 'ambiguous', low confidence
     assert set(source) == set(range(N_ITEMS)) - left_out
@@ -230,7 +230,7 @@ def test_label_studio_round_trip_through_the_import_command(spam, sessions, tmp_
     key = ["text", "label", "label_source", "group_key"]
     assert sorted(map(tuple, back[key].values.tolist())) == sorted(
         map(tuple, exported[key].values.tolist()))
-    assert set(back["label_source"]) == {"human", "adjudicated", "majority", "uci", "label_model"}
+    assert set(back["label_source"]) == {"human", "adjudicated", "majority", "import", "label_model"}
 
     # Tasks exported from a project come back to their own items there.
     home = run("import", str(tasks), "--project", "psy")

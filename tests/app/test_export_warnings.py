@@ -27,12 +27,13 @@ def test_imported_labels_alone_leave_dev_and_test_empty_with_a_warning(
     path = tmp_path / "comments.csv"
     frame.to_csv(path, index=False)
     created = run("import", str(path), "--project", "yt", "--create", "--labels", "ham,spam",
-                  "--text-col", "CONTENT", "--id-col", "COMMENT_ID", "--label-col", "CLASS")
+                  "--text-col", "CONTENT", "--id-col", "COMMENT_ID", "--label-col", "CLASS",
+                  "--label-kind", "weak")  # fmt: skip
     assert created.exit_code == 0, created.output
     result = run("export", "--project", "yt", "--format", "csv", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
-    assert "warning: dev is empty: no item has a label of source 'human' or 'adjudicated'" in (
-        result.output)  # fmt: skip
+    assert "warning: dev is empty: no item has a label of source 'human' or 'adjudicated' or " \
+        "'corrected'" in result.output  # fmt: skip
     assert "warning: test is empty" in result.output
     sme = make_user(sessions, "sid", "sme", (1,))
     version = client.get("/api/projects/1/exports", headers=sme.headers).get_json()["versions"][0]

@@ -112,7 +112,7 @@ def test_unknown_label_and_duplicate_id_are_reported(sessions, tmp_path) -> None
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     pid = make_project(sessions)
     with pytest.raises(UserError) as err:
-        _import(sessions, pid, path, ImportOptions(label_col="label", label_source="vendor"))
+        _import(sessions, pid, path, ImportOptions(label_col="label", label_kind="human"))
     details = "\n".join(err.value.details)
     assert "line 2: unknown label 'eggs'" in details
     assert "line 3: id 'a' is used for different rows (line 1, line 3)" in details
@@ -149,7 +149,7 @@ def test_labels_become_annotations_by_their_source(sessions, tmp_path) -> None: 
     path = _youtube_with_labels(tmp_path)
     pid = make_project(sessions)
     options = ImportOptions(
-        text_col="CONTENT", id_col="COMMENT_ID", label_col="label", label_source="uci-authors"
+        text_col="CONTENT", id_col="COMMENT_ID", label_col="label", label_kind="human"
     )
     report = _import(sessions, pid, path, options)
     assert report.annotations_created == 350
@@ -157,7 +157,7 @@ def test_labels_become_annotations_by_their_source(sessions, tmp_path) -> None: 
         rows = session.execute(
             select(Annotation.source, Annotation.user_id, Annotation.labels).where(Annotation.project_id == pid)
         ).all()
-    assert {(source, user) for source, user, _ in rows} == {("uci-authors", None)}
+    assert {(source, user) for source, user, _ in rows} == {("human", None)}
     assert sum(labels == ["spam"] for _, _, labels in rows) == 175
     # The same labels again add nothing; a changed label is a new (appended) annotation.
     assert _import(sessions, pid, path, options).annotations_created == 0
@@ -172,7 +172,7 @@ def test_multi_label_values(sessions, tmp_path) -> None:  # noqa: ANN001
     pid = make_project(sessions, labels=("news", "sport", "tech"), multi_label=True)
     path = tmp_path / "m.csv"
     pd.DataFrame({"text": ["a", "b"], "tags": ["sport|news", ""]}).to_csv(path, index=False)
-    report = _import(sessions, pid, path, ImportOptions(label_col="tags", label_source="editors"))
+    report = _import(sessions, pid, path, ImportOptions(label_col="tags"))
     assert report.annotations_created == 1
     with session_scope(sessions) as session:
         assert session.scalar(select(Annotation.labels).where(Annotation.project_id == pid)) == [

@@ -84,7 +84,7 @@ def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(client, sess
     lead = make_user(sessions, "lead", "sme", (project_id,))
     login(client, lead.username, lead.password)
     page = client.get(f"/projects/{project_id}").get_data(as_text=True)
-    assert re.search(r'>0</div><div class="label">still need labels<', page)
+    assert re.search(r'>0</div><div class="label">still to label<', page)  # (issue 17's words)
     assert re.search(r'>9</div><div class="label">labels given by annotators', page)  # 7 + 2
     assert "(+ 2 gold answers)" in page
     client.post("/logout", data={"csrf_token": csrf_token_from(page)})

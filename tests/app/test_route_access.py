@@ -39,6 +39,10 @@ class Rule:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+PY_LF = ("from snorkel.labeling import labeling_function\n\n\n@labeling_function()\n"
+         "def py_matrix(x):\n    return 1 if 'check' in x.text else -1\n")
+
+
 def _submit() -> dict[str, Any]:
     return {"labels": ["ham"], "client_id": str(uuid.uuid4())}
 
@@ -66,6 +70,8 @@ RULES: dict[str, Rule] = {
     "api.release": Rule(MEMBER, "POST", {}),
     "api.progress": Rule(MEMBER),
     "api.list_annotations": Rule(MEMBER),
+    "api.list_my_answers": Rule(MEMBER, query="?q=text&label=ham"),
+    "api.learning": Rule(REVIEWER),
     "api.list_guidelines": Rule(MEMBER),
     "api.new_guidelines": Rule(REVIEWER, "POST", {"body": "# Rules\nLabel spam as spam."}),
     "api.agreement_report": Rule(ADMIN),
@@ -75,6 +81,7 @@ RULES: dict[str, Rule] = {
     "api.model_runs": Rule(REVIEWER),
     "api.retrain_now": Rule(REVIEWER, "POST", {}),
     "api.get_job": Rule(REVIEWER),
+    "api.cancel_job": Rule(REVIEWER, "POST", {}),  # the world's job is finished: unchanged
     "api.start_export": Rule(REVIEWER, "POST", {"format": "csv"}),
     "api.export_versions": Rule(REVIEWER),
     "api.export_version": Rule(REVIEWER),
@@ -87,6 +94,13 @@ RULES: dict[str, Rule] = {
     "api.patch_lf": Rule(REVIEWER, "PATCH", {"active": True}),
     "api.lf_versions": Rule(REVIEWER),
     "api.lf_analysis": Rule(REVIEWER),
+    "api.preview_python_lf": Rule(REVIEWER, "POST", {"source": PY_LF}),
+    "api.save_python_lf": Rule(REVIEWER, "POST", {"source": PY_LF}),
+    "api.rename_lf": Rule(REVIEWER, "POST", {"name": "kw_renamed"}),
+    "api.delete_lf": Rule(REVIEWER, "DELETE", {}),
+    "api.compare_lf_versions": Rule(REVIEWER, query="?other=1"),
+    "api.overlap_preview": Rule(ADMIN, query="?overlap_k=2&overlap_share=0.5"),
+    "api.overlap_apply": Rule(ADMIN, "POST", {}),
     "api.start_step": Rule(REVIEWER, "POST", {}),
     "api.ws_runs": Rule(REVIEWER),
     "api.prob_labels": Rule(REVIEWER),
@@ -96,6 +110,15 @@ RULES: dict[str, Rule] = {
     "api.start_label_issue_scan": Rule(REVIEWER, "POST", {}),
     "api.label_issues": Rule(REVIEWER),
     "api.resolve_flag": Rule(REVIEWER, "POST", {"resolution": "looked at it"}),
+    "api.review_list": Rule(REVIEWER, query="?sort=confidence&disagreement=true"),
+    "api.review_item_detail": Rule(REVIEWER),
+    "api.correct_item": Rule(REVIEWER, "POST", {"labels": ["spam"], "reason": "the link is spam"}),
+    "api.review_action": Rule(REVIEWER, "POST", {"item_ids": [1], "action": "requeue", "k": 1}),
+    # issue 20: the project schema, drift and slices
+    "api.project_schema": Rule(REVIEWER),
+    "api.loosen_schema": Rule(ADMIN, "POST", {"column": "$text", "max_value": 100000}),
+    "api.project_drift": Rule(REVIEWER, query="?a=import:texts.csv&b=import:texts.csv"),
+    "api.project_slices": Rule(REVIEWER),
     # --- pages -------------------------------------------------------------------------------
     "auth.login": Rule(PUBLIC, scoped=False),
     "auth.logout": Rule(USER, "POST", scoped=False, form=True),
@@ -107,21 +130,72 @@ RULES: dict[str, Rule] = {
     "labeling.label_page": Rule(MEMBER),
     "pages.item_image": Rule(REVIEWER),  # annotators: only images the queue gave them
     "pages.import_file": Rule(REVIEWER, "POST", form=True),
+    "pages.review_page": Rule(REVIEWER, query="?sort=issue_score&flagged=true"),
+    "pages.review_item_page": Rule(REVIEWER),
     "pages.agreement": Rule(ADMIN),
     "pages.agreement_plot": Rule(ADMIN),
     "pages.save_overlap": Rule(ADMIN, "POST", form=True, fields={"overlap_k": "1"}),
     "pages.adjudicate": Rule(REVIEWER),
     "pages.save_guidelines": Rule(REVIEWER, "POST", form=True, fields={"body": "Be careful."}),
+    "pages.save_augment_settings": Rule(ADMIN, "POST", form=True, fields={"flips_keep_label": "on"}),
     "pages.save_learning": Rule(ADMIN, "POST", form=True,
                                 fields={"strategy": "margin", "batch_size": "10",
                                         "retrain_every": "0", "lease_seconds": "600"}),
     "pages.retrain": Rule(REVIEWER, "POST", form=True),
+    "pages.cancel_job": Rule(REVIEWER, "POST", form=True),
+    "pages.save_featurizer": Rule(ADMIN, "POST", form=True,
+                                  fields={"featurizer": "tfidf", "embedding_max_items": "1000"}),
     "pages.lfs_page": Rule(REVIEWER),
     "pages.export_page": Rule(REVIEWER),
     "pages.start_export": Rule(REVIEWER, "POST", form=True, fields={"format": "csv"}),
     "pages.download_version": Rule(REVIEWER),
     "pages.augment_page": Rule(REVIEWER),
     "pages.resolve_flag_page": Rule(REVIEWER, "POST", form=True, fields={"resolution": "done"}),
+    # --- issue 17: users, members, lifecycle, label sets, columns (harmless bodies: the matrix
+    # calls each route as every caller in turn, on one world; ``user_id`` is the spare user) ---
+    "api.list_users": Rule(ADMIN, scoped=False),
+    "api.create_user": Rule(ADMIN, "POST", {"username": "matrix-made", "role": "annotator"},
+                            scoped=False),
+    "api.patch_user": Rule(ADMIN, "PATCH", {"active": True}, scoped=False),
+    "api.reset_user_password": Rule(ADMIN, "POST", {}, scoped=False),
+    "api.rotate_user_token": Rule(ADMIN, "POST", {}, scoped=False),
+    "api.change_my_password": Rule(USER, "POST", {"current": "not-it", "new": "whatever-1",
+                                                  "repeat": "whatever-1"}, scoped=False),
+    "api.list_project_members": Rule(REVIEWER),
+    "api.remove_project_member": Rule(ADMIN, "DELETE", {}),
+    "api.patch_team_policy": Rule(ADMIN, "PATCH", {"sme_manages_members": False}),
+    "api.archive_project": Rule(ADMIN, "POST", {"archived": False}),
+    "api.delete_project": Rule(ADMIN, "POST", {"confirm": "not the name"}),
+    "api.get_label_set": Rule(REVIEWER),
+    "api.add_label": Rule(REVIEWER, "POST", {"name": "matrix-label"}),
+    "api.rename_label": Rule(REVIEWER, "POST", {"old": "no-such", "new": "other"}),
+    "api.retire_label": Rule(REVIEWER, "POST", {"name": "matrix-label", "retired": False}),
+    "api.merge_labels": Rule(REVIEWER, "POST", {"source": "ham", "target": "spam"}),
+    "api.order_labels": Rule(REVIEWER, "PUT", {"labels": [{"name": "ham", "hotkey": "1"}]}),
+    "api.get_columns": Rule(REVIEWER),
+    "api.put_columns": Rule(REVIEWER, "PUT", {"columns": None}),
+    "admin.overview": Rule(ADMIN, scoped=False),
+    "admin.users": Rule(ADMIN, scoped=False),
+    "admin.create_user": Rule(ADMIN, "POST", scoped=False, form=True,
+                              fields={"username": "page-made", "role": "annotator"}),
+    "admin.update_user": Rule(ADMIN, "POST", scoped=False, form=True,
+                              fields={"action": "reactivate"}),
+    "admin.profile": Rule(USER, scoped=False),
+    "admin.profile_password": Rule(USER, "POST", scoped=False, form=True,
+                                   fields={"current": "not-it", "new": "x" * 9, "repeat": "x" * 9}),
+    "admin.profile_token": Rule(USER, "POST", scoped=False, form=True),  # unconfirmed: no change
+    "admin.add_member": Rule(ADMIN, "POST", form=True, fields={"username": "gone"}),
+    "admin.remove_member": Rule(ADMIN, "POST", form=True),
+    "admin.team_policy": Rule(ADMIN, "POST", form=True, fields={"sme_manages_members": "0"}),
+    "admin.archive": Rule(ADMIN, "POST", form=True, fields={"archived": "0"}),
+    "admin.delete_project": Rule(ADMIN, "POST", form=True, fields={"confirm": "not the name"}),
+    "admin.labels": Rule(REVIEWER, "POST", form=True,
+                         fields={"action": "merge_preview", "source": "ham", "target": "spam"}),
+    "admin.columns": Rule(REVIEWER, "POST", form=True, fields={"mode": "default"}),
+    "admin.new_project": Rule(ADMIN, scoped=False),
+    "admin.import_upload": Rule(REVIEWER),
+    "admin.import_columns": Rule(REVIEWER),  # an unknown upload: 404 "upload again"
+    "admin.import_run": Rule(REVIEWER, "POST", form=True, fields={"text_col": "text"}),
 }
 SKIP = {"static"}
 
@@ -144,6 +218,7 @@ class World:
     people: dict[str, Account]
     revoked_token: str
     data_dir: str
+    spare_user: int = 0  # a user the admin routes may reset and rotate (issue 17)
 
 
 @pytest.fixture
@@ -200,7 +275,7 @@ def world(app, sessions, tmp_path, monkeypatch) -> World:  # noqa: ANN001
         "reason": "other", "comment": f"{OTHER_ANNOTATOR} thinks so", "client_id": "bob-1"})
     return World(pid, other, item, image_item, image_pid, lf_id, job_id, flag.get_json()["id"],
                  people,
-                 revoked.token, str(config.data_dir()))  # fmt: skip
+                 revoked.token, str(config.data_dir()), spare_user=revoked.id)  # fmt: skip
 
 
 def _path(app, endpoint: str, w: World) -> str:  # noqa: ANN001
@@ -215,6 +290,8 @@ def _path(app, endpoint: str, w: World) -> str:  # noqa: ANN001
         "version": 1,
         "name": "kappa",
         "step": "apply",
+        "user_id": w.spare_user,
+        "token": "0" * 32,
     }
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():

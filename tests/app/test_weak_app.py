@@ -69,7 +69,9 @@ def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, s
         saved = client.post(url, json=spec, headers=headers)
         assert saved.status_code == 201, saved.get_json()
         assert saved.get_json()["version"] == 1 and saved.get_json()["spec"]["label"] == spec["label"]
-    assert client.post(url, json=good[0], headers=headers).status_code == 200  # unchanged
+    taken = client.post(url, json=good[0], headers=headers)  # an existing name: asked first
+    assert taken.status_code == 409 and "exists (version 1" in taken.get_json()["error"]["message"]
+    assert client.post(f"{url}?replace=1", json=good[0], headers=headers).status_code == 200  # unchanged
 
     bad = [
         ({"kind": "regex", "name": "re_bad", "label": "spam", "pattern": "(free"},
@@ -91,7 +93,8 @@ def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, s
         assert res.status_code == 400, spec
         assert expected in res.get_json()["error"]["message"], res.get_json()
 
-    edited = client.post(url, json={**good[0], "keywords": ["free"]}, headers=headers).get_json()
+    edited = client.post(f"{url}?replace=1", json={**good[0], "keywords": ["free"]},
+                         headers=headers).get_json()  # fmt: skip
     assert edited["version"] == 2 and edited["active"]
     listing = client.get(url, headers=headers).get_json()
     assert listing["classes"] == ["ham", "spam"]
@@ -219,8 +222,10 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
         runs = {r.kind: r for r in session.scalars(select(LabelModelRun))}
     assert n_votes == result["apply"]["n_votes"] > 0
     assert result["apply"]["applier"] == "pandas (in process)"  # 120 items: below the Dask threshold
-    assert {(s, run) for s, run, _ in rows} == {
-        ("label_model", result["label_model_run_id"]), ("propagation", result["propagation_run_id"])}  # fmt: skip
+    assert {(s, run) for s, run, _ in rows} == {  # "Run all": the end model's predictions too
+        ("label_model", result["label_model_run_id"]), ("propagation", result["propagation_run_id"]),
+        ("model", result["end_model_run_id"])}  # fmt: skip
+    assert result["end_model"]["n_items"] == 120
     counts = {s: n for s, _, n in rows}
     assert counts["label_model"] == result["apply"]["n_covered"]
     assert counts["propagation"] > counts["label_model"]  # it reaches items no LF covers
@@ -234,7 +239,7 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
                  f"propagation {counts['propagation']}", 'id="lf-chart"', lm["chosen"],
                  f"{n_votes:,} votes of 3 LF(s) on 120 items, applied on pandas (in process)"):  # fmt: skip
         assert text in page, text
-    assert "never run" in page and "labelapp lf load" in page
+    assert "run in the sandbox" in page and "labelapp lf load" in page
 
 
 def test_annotators_are_refused_pages_and_routes(tiny, client) -> None:  # noqa: ANN001

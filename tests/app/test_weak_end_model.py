@@ -16,7 +16,7 @@ import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import Annotation, LabelModelRun, ProbLabel, Project
-from labelapp.services import weak
+from labelapp.services import weak, weak_pipeline
 from labelapp.services.errors import UserError
 from labelapp.services.weak_end_model import train_end_model
 from tests.app.factories import add_items, make_project, make_user, wait_for_job
@@ -69,7 +69,7 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     early = wait_for_job(client, client.post(f"{url}/ws/train", headers=headers).get_json()["id"], headers)
     assert early["status"] == "failed" and "fit the label model first" in early["error"]
 
-    weak.pipeline(sessions, yt["project"], ("apply", "fit"))
+    weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit"))
     started = client.post(f"{url}/ws/train", headers=headers)
     assert started.status_code == 202, started.get_json()
     job = wait_for_job(client, started.get_json()["id"], headers)
@@ -126,7 +126,7 @@ def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> No
         return fit(X, probs, estimator)
 
     monkeypatch.setattr(library, "fit_end_model", spy)
-    weak.pipeline(sessions, yt["project"], ("apply", "fit"))
+    weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit"))
     run = train_end_model(sessions, yt["project"])
     with session_scope(sessions) as session:
         lm = dict(session.execute(select(ProbLabel.item_id, ProbLabel.probs)
@@ -137,7 +137,7 @@ def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> No
 
 
 def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:  # noqa: ANN001
-    weak.pipeline(sessions, yt["project"], ("apply", "fit", "propagate", "train"))
+    weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit", "propagate", "train"))
     url, headers = f"/api/projects/{yt['project']}/prob-labels", yt["sme"].headers
     with session_scope(sessions) as session:
         expected = {(s, k) for s, k in session.execute(

@@ -218,9 +218,9 @@ def test_evaluation_splits_too_small_to_trust_are_reported() -> None:
     warnings = assign_splits(few_b, random_state=0).report.warnings
     assert warnings == (
         "dev holds 5 item(s) of 'b', fewer than 10: 50 'b' item(s) have a label of source "
-        "'human' or 'adjudicated' in all",
+        "'human' or 'adjudicated' or 'corrected' in all",
         "test holds 5 item(s) of 'b', fewer than 10: 50 'b' item(s) have a label of source "
-        "'human' or 'adjudicated' in all",
+        "'human' or 'adjudicated' or 'corrected' in all",
     )
     imported = balanced.assign(label_source="import:comments.csv", confidence=1.0)
     report = assign_splits(imported, random_state=0).report

@@ -48,7 +48,12 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, s
     page.locator("#preview-button").click()
     expect(page.locator("#preview-hits")).to_have_text(str(len(hits)))
     expect(page.locator("#preview-coverage")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
-    expect(page.locator("#preview-accuracy")).to_have_text(f"{100 * correct / len(labeled):.1f}%")
+    # accuracy on fewer than 20 labeled hits: shown in brackets with its count, not as a headline
+    expect(page.locator("#preview-accuracy")).to_have_text(f"({100 * correct / len(labeled):.1f}%)")
+    expect(page.locator("#preview-accuracy-note")).to_contain_text(
+        f"on {len(labeled)} hits with a human label, 95% interval")
+    expect(page.locator("#preview-accuracy-note")).to_contain_text("too few to rely on")
+    expect(page.locator("#preview-table mark").first).to_have_text("check", ignore_case=True)
     expect(page.locator("#preview-table tbody tr")).to_have_count(min(20, len(hits)))
     expect(page.locator("#preview-table tbody tr").first).to_contain_text(f"t{hits[0]}")
     shot(page, "lf_page_preview")
@@ -67,12 +72,16 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, s
     expect(page.locator("#prob-counts")).to_contain_text(f"label_model {len(hits)}",
                                                          timeout=90_000)  # fmt: skip
     row = page.locator("#lf-kw_check")
-    expect(row.locator(".cov")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
-    expect(row.locator(".acc")).to_have_text(f"{100 * correct / len(labeled):.1f}%")
-    expect(page.locator("#lf-chart circle")).to_have_count(1)
+    expect(row.locator(".cov .rate")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
+    expect(row.locator(".cov")).to_contain_text("n=60")
+    expect(row.locator(".acc .rate")).to_have_text(f"{100 * correct / len(labeled):.1f}%")
+    expect(row.locator(".acc")).to_contain_text(f"n={len(labeled)}, too few to rely on")
+    expect(page.locator("#lf-chart")).to_be_visible()
     expect(page.locator("#ws-job-status")).to_have_text("done")
     shot(page, "lf_page_applied")
     expect(page.locator("#apply-run")).to_contain_text("applied on pandas (in process)")
+    # "Run all" tried the end model too: one LF voting one class gives it nothing to learn
+    expect(page.locator("#end-model-skipped")).to_contain_text("single class")
     expect(page.locator("#end-model-run")).to_contain_text("Not trained yet")
 
     page.fill("#lf-name", "kw_song")  # a second LF, voting ham, then the pipeline again
@@ -91,7 +100,7 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, s
         metrics = dict(run.metrics)
     cells = page.locator("#end-model-table tbody tr").first.locator("td")
     expect(cells.nth(1)).to_have_text(str(metrics["n_evaluated"]))
-    expect(cells.nth(2)).to_have_text(f"{metrics['accuracy']}%")
+    expect(cells.nth(2)).to_contain_text(f"{metrics['accuracy']}% (95% interval")
     expect(cells.nth(3)).to_have_text(f"{metrics['f1_macro']}%")
     assert metrics["n_evaluated"] == 30 and metrics["n_items"] == 60
     expect(page.locator("#prob-counts")).to_contain_text("model 60")

@@ -74,7 +74,8 @@ def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:  # noqa: ANN00
             assert res.status_code == 201, res.get_json()
     more = _payload_csv(tmp_path / "more.csv", "j", "source")  # fresh items to label
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, pid), more, ImportOptions(text_col="text"))
+        import_path(session, session.get(Project, pid), more,
+                    ImportOptions(text_col="text", schema="evolve"))  # other columns: evolve
     lf = {"name": "kw_x", "kind": "keyword", "keywords": [PAYLOADS[1]], "label": "ham",
           "description": ALL}  # fmt: skip
     assert client.post(f"/api/projects/{pid}/lfs", json=lf, headers=sme.headers).status_code in (

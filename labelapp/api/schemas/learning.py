@@ -29,6 +29,12 @@ def _strategies() -> tuple[str, ...]:
     return STRATEGY_NAMES
 
 
+def _featurizers() -> tuple[str, ...]:
+    from active_learning.names import FEATURIZER_NAMES
+
+    return FEATURIZER_NAMES
+
+
 class ProjectSettings(Body):
     """Settings an admin may change; only those sent change."""
 
@@ -42,6 +48,10 @@ class ProjectSettings(Body):
     overlap_share: Fraction = None  # type: ignore[assignment]
     gold_rate: Fraction = None  # type: ignore[assignment]
     description: text(5000) = None  # type: ignore[valid-type]
+    featurizer: Literal[_featurizers()] = None  # type: ignore[valid-type]
+    embedding_max_items: Annotated[int, Field(ge=0, le=10_000_000)] = None  # type: ignore[assignment]
+    flips_keep_label: bool = Field(None, description="image projects: a horizontal flip keeps the "
+                                   "label (false for digits, text in images)")  # type: ignore[assignment]
 
 
 class JobOut(Out):
@@ -73,6 +83,24 @@ class ModelRunList(Out):
     model_runs: list[ModelRunOut]
 
 
+class LearningSentences(Out):
+    now: str = Field(description="the strategy and batch size")
+    queue: str = Field(description="which model run ordered the queue, and how the rest is ordered")
+    next_retrain: str = Field(description="the running retrain, or when the next one starts")
+
+
+class LearningOut(Out):
+    """The active-learning card's story (GET /api/projects/{id}/learning)."""
+
+    strategy: str
+    queue_run_id: int | None
+    scored_items: int
+    labels_since_run: int | None
+    labels_to_next_retrain: int | None
+    job_id: int | None
+    sentences: LearningSentences
+
+
 # --- exports ---------------------------------------------------------------------------------
 
 
@@ -82,6 +110,9 @@ class ExportStart(Body):
     ratios: Annotated[list[Fraction], Field(min_length=3, max_length=3)] = [0.8, 0.1, 0.1]
     min_confidence: Fraction = 0.9
     resplit: bool = False
+    include_unlabeled: bool = Field(
+        False, description="also write unlabeled.<ext>: items without an exported label, with "
+        "their weak label or model prediction and confidence")  # fmt: skip
     augment: text(100_000) | dict[str, Any] | None = Field(
         None, description="a shipped pipeline name, 'text', or a plan object (albumentations "
         "to_dict, or {'text': {...}})")  # fmt: skip

@@ -58,11 +58,14 @@ class ProjectOut(Out):
     overlap_share: float
     gold_rate: float
     strategy: str
+    featurizer: str
+    embedding_max_items: int
     batch_size: int
     retrain_every: int
     lease_seconds: int
     queue_order: str
     created_at: str
+    flips_keep_label: bool = Field(True, description="image projects: a horizontal flip keeps the label")
 
 
 class ProjectList(Out):
@@ -121,11 +124,19 @@ class ImportForm(Query):
     text_col: text(200) = ""
     id_col: text(200) = ""
     label_col: text(200) = ""
-    label_source: text(80) = ""
+    label_kind: Literal["", "human", "weak"] = Field(
+        "", description="what the labels are: human (default; any split) or weak (train only)"
+    )
+    confidence_col: text(200) = Field("", description="weak labels: their confidence column (0-1)")
+    label_source: text(80) = Field("", description="deprecated: use label_kind")
     group_col: text(200) = ""
     format: Literal["", "csv", "tsv", "jsonl", "parquet"] = ""
     folder_labels: Literal["", "0", "1", "true", "false", "on", "off", "yes", "no"] = Field(
         "", description="image zips: the folder names are the labels"
+    )
+    schema_mode: Literal["", "strict", "evolve"] = Field(
+        "", alias="schema", description="against the project schema: strict (default) refuses "
+        "another type, a missing column, empty strings against nulls; evolve accepts a new version"
     )
 
 
@@ -141,6 +152,8 @@ class ImportReportOut(Out):
     label_source: str | None
     warnings: list[str]
     gold_items: int
+    label_kind: str | None
+    schema_: dict[str, Any] | None = Field(None, alias="schema", description="the schema check")
 
 
 class Health(Out):

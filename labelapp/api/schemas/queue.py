@@ -97,10 +97,38 @@ class ReleaseOut(Out):
 
 
 class ProgressOut(Out):
+    """Yours: done_today, done_total (items you labeled), answered_today (labels and skips),
+    seconds_on_items_today, rate_per_hour, left_for_me (items you could still get),
+    held_by_others (of those, open on other screens now). The project's: left_in_queue (labels
+    still needed from anyone), labels_needed_total, leased_now."""
+
     done_today: int
     done_total: int
     left_in_queue: int
     leased_now: int
+    left_for_me: int
+    held_by_others: int
+    labels_needed_total: int
+    answered_today: int
+    seconds_on_items_today: float
+    rate_per_hour: float | None
+
+
+class MyAnswersQuery(Page):
+    q: text(200) = Field("", description="words in the item's text or its external id")
+    label: text(80) = Field("", description="only answers that include this label")
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class MyAnswerOut(Out):
+    item: ItemOut
+    annotation: AnnotationOut
+
+
+class MyAnswerPage(Out):
+    total: int
+    offset: int
+    answers: list[MyAnswerOut]
 
 
 

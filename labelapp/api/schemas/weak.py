@@ -58,8 +58,8 @@ class LFSpecBody(RootModel[LFSpec]):
     def _no_python(cls, value: Any) -> Any:
         if isinstance(value, dict) and value.get("kind") == "python":
             raise ValueError(
-                "Python LFs are not accepted here: write them in a .py file and load it with "
-                "`labelapp lf load FILE.py --project NAME` (code typed into the browser never runs)"
+                "Python LFs are not accepted here: POST their code to /api/projects/{id}/lfs/python "
+                "(it runs in the sandbox), or load a file with `labelapp lf load FILE.py`"
             )
         return value
 

@@ -18,7 +18,17 @@ from labelapp.services.bulk import Constant, bulk_insert, bulk_insert_columns, s
 from labelapp.services.errors import UserError
 from labelapp.services.imports import images, readers
 from labelapp.services.imports.validate import Columns, ValidRows, validate_table
+from labelapp.services.imports.weak_labels import read_confidences, store_weak_labels
+from labelapp.services.label_kinds import (
+    IMPORTED_HUMAN_SOURCE,
+    IMPORTED_WEAK_SOURCE,
+    check_kind,
+    kind_from_legacy_source,
+)
+from labelapp.services.schema import SchemaReport, check_import, record_check
 
+# Image labels from subfolder names without --label-kind: a source of their own, train only.
+FOLDER_SOURCE = "folder"
 # progress(phase, done, total): phases are "read", "validate", "store".
 Progress = Callable[[str, int, int], None]
 
@@ -30,13 +40,19 @@ class ImportOptions:
     text_col: str | None = None
     id_col: str | None = None
     label_col: str | None = None
-    label_source: str | None = None
+    # What the labels are (labelapp.services.label_kinds): "human" (the default) or "weak".
+    label_kind: str | None = None
+    confidence_col: str | None = None  # weak labels' confidence (0 to 1; default 1.0)
+    label_source: str | None = None  # deprecated: a name standing for a kind (kind_from_legacy_source)
     group_col: str | None = None
     format: str | None = None
     folder_labels: bool = False
     # The labels are known answers: their items become gold items, served to every annotator at
     # the project's gold rate to measure accuracy (never counted as the team's labels to collect).
     gold: bool = False
+    # Against the project schema (labelapp.services.schema): "strict" refuses a file that changes
+    # a type or drops a required column; "evolve" accepts it as the schema's next version.
+    schema: str = "strict"
 
 
 @dataclass
@@ -54,6 +70,8 @@ class ImportReport:
     label_source: str | None = None
     warnings: list[str] = field(default_factory=list)
     gold_items: int = 0
+    label_kind: str | None = None
+    schema: dict | None = None  # the schema check (labelapp.services.schema.SchemaReport)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,6 +93,8 @@ def import_path(
     name = display_name or path.name
     fmt = readers.detect_format(path, options.format)
     label_names = [label.name for label in project.labels]
+    schema_report: SchemaReport | None = None
+    confidences = None  # weak labels' confidences (a text file's --confidence-col)
 
     if fmt == "images":
         if project.task_type != "image":
@@ -84,16 +104,18 @@ def import_path(
         valid, staged = images.validate_folder(
             path, label_names, options.folder_labels, progress, display_name
         )
-        label_source = options.label_source or ("folder" if options.folder_labels else None)
+        label_source = label_kind_source(options, options.folder_labels)
+        if options.folder_labels and not (options.label_kind or options.label_source):
+            label_source = FOLDER_SOURCE  # subfolder names, unless a kind is given: train only
     elif fmt == "label_studio":
         from labelapp.services.imports.label_studio import read_label_studio
 
         if project.task_type != "text":
             raise UserError(f"{name}: Label Studio tasks import into text projects; "
                             f"{project.name!r} is an image project")  # fmt: skip
-        if options.label_col or options.label_source:
+        if options.label_col or options.label_source or options.label_kind:
             raise UserError(f"{name}: a Label Studio export names each label's source itself; "
-                            "drop the label column and label source options")  # fmt: skip
+                            "drop the label column and label kind options")  # fmt: skip
         studio = read_label_studio(session, project, path, name, options.text_col, progress)
         valid, staged, label_source = studio.valid, None, None
     else:
@@ -116,22 +138,34 @@ def import_path(
         valid = validate_table(df, columns, label_names, project.multi_label, name, row_name)
         progress("validate", len(df), len(df))
         staged = None
-        label_source = options.label_source or (f"import:{name}" if options.label_col else None)
+        schema_report = check_import(session, project, df, columns, fmt, name, row_name,
+                                     options.schema, valid.frame)  # fmt: skip
+        label_source = label_kind_source(options, bool(options.label_col))
+        confidences = read_confidences(df, options.confidence_col, name, row_name)
         del df
 
     if options.gold and "labels" not in valid.frame:
         raise UserError(f"{name}: gold items need their answers: give the label column")
     if options.gold:
-        label_source = options.label_source or "gold"
+        label_source = "gold"
     # Reading and validating took no lock; storing takes SQLite's write lock now, up front.
     ensure_write_lock(session)
     try:
-        report = _store(session, project, valid, fmt, name, label_source, user, progress, staged)
+        report = _store(session, project, valid, fmt, name, label_source, user, progress, staged,
+                        confidences)  # fmt: skip
+        if schema_report is not None:
+            report.schema = record_check(session, project, schema_report, report.import_id,
+                                         user).to_dict()  # fmt: skip
+        _note_kind(report, options, label_source)
         if fmt == "label_studio":
             _store_sourced_labels(session, project, report, studio.labels, progress)
             report.warnings.extend(studio.warnings)
         if options.gold:
             report.gold_items = _mark_gold(session, project, valid.frame)
+        from labelapp.services.table_stats import IMPORT_TABLES, analyze_after_bulk_write
+
+        analyze_after_bulk_write(session, IMPORT_TABLES,  # issue 16: the claim's plan
+                                 report.items_created + report.annotations_created)
     except BaseException:
         if staged is not None:
             staged.discard()
@@ -219,6 +253,40 @@ def _row_namer(path: Path, fmt: str) -> Callable[[int], str]:
     return name
 
 
+def _note_kind(report: ImportReport, options: ImportOptions, label_source: str | None) -> None:
+    """The report says which kind the labels were stored as (and warns of --label-source)."""
+    kinds = {IMPORTED_WEAK_SOURCE: "weak", IMPORTED_HUMAN_SOURCE: "human", "gold": "human"}
+    report.label_kind = kinds.get(label_source or "")
+    if options.label_source:
+        report.warnings.append(
+            f"--label-source is deprecated: {options.label_source!r} was read as "
+            f"--label-kind {report.label_kind}; say --label-kind human|weak instead"
+        )
+
+
+def label_kind_source(options: ImportOptions, has_labels: bool) -> str | None:
+    """Where the import's labels go: the annotation source of human ones, the ProbLabel source
+    of weak ones (:mod:`labelapp.services.label_kinds`); None without labels."""
+    try:
+        kind = check_kind(options.label_kind)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if kind is None and options.label_source:
+        kind = kind_from_legacy_source(options.label_source)
+    if not has_labels:
+        if kind or options.confidence_col:
+            raise UserError("a label kind or confidence column needs the labels: give the label "
+                            "column (or take image labels from subfolders)")  # fmt: skip
+        return None
+    if options.confidence_col and kind != "weak":
+        raise UserError("a confidence column is for weak labels: add --label-kind weak (human "
+                        "labels are certain)")  # fmt: skip
+    if options.gold and kind == "weak":
+        raise UserError("gold items need known answers: --gold and --label-kind weak exclude "
+                        "each other")  # fmt: skip
+    return IMPORTED_WEAK_SOURCE if kind == "weak" else IMPORTED_HUMAN_SOURCE
+
+
 def _store(
     session: Session,
     project: Project,
@@ -229,6 +297,7 @@ def _store(
     user: User | None,
     progress: Progress,
     staged: images.StagedImages | None,
+    confidences: np.ndarray | None = None,
 ) -> ImportReport:
     frame = valid.frame
     existing = _existing_items(session, project.id, frame["external_id"])
@@ -279,13 +348,8 @@ def _store(
         _insert_queue_entries(session, project, batch.id)
     annotations = 0
     if label_source is not None and frame["labels"].notna().any():
-        item_ids = {ext: item_id for ext, (item_id, _) in existing.items()}
-        item_ids.update(
-            session.execute(
-                select(Item.external_id, Item.id).where(Item.import_id == batch.id)
-            ).all()
-        )
-        annotations = _insert_annotations(session, project, frame, item_ids, label_source, advance)
+        annotations = _store_labels(session, project, frame, existing, batch.id, label_source,
+                                    confidences, advance)  # fmt: skip
 
     batch.items_created = len(new)
     batch.items_existing = len(frame) - len(new)
@@ -302,6 +366,21 @@ def _store(
         annotations_created=annotations,
         label_source=label_source,
     )
+
+
+def _store_labels(
+    session: Session, project: Project, frame: pd.DataFrame, existing: dict, import_id: int,
+    label_source: str, confidences: np.ndarray | None, advance: Callable[[int], None],
+) -> int:  # fmt: skip
+    """The file's labels: human ones as annotations by ``label_source``, weak ones as
+    probabilistic labels (:mod:`labelapp.services.imports.weak_labels`)."""
+    item_ids = {ext: item_id for ext, (item_id, _) in existing.items()}
+    item_ids.update(
+        session.execute(select(Item.external_id, Item.id).where(Item.import_id == import_id)).all()
+    )
+    if label_source == IMPORTED_WEAK_SOURCE:
+        return store_weak_labels(session, project, frame, item_ids, confidences, advance)
+    return _insert_annotations(session, project, frame, item_ids, label_source, advance)
 
 
 def _existing_items(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from labelapp.models import Item, Project
 from labelapp.services.errors import UserError
+from labelapp.services.imports.readers import scan_text
 from labelapp.services.imports.validate import (
     MAX_ERRORS_SHOWN,
     Columns,
@@ -36,13 +37,6 @@ from labelapp.services.imports.validate import (
 )
 
 _CHUNK = 10_000  # ids per IN (...) query: well below PostgreSQL's and SQLite's parameter limits
-
-
-def looks_like_task_list(path: Path) -> bool:
-    """True when a ``.json`` file starts with ``[`` (a Label Studio export), not ``{`` (JSONL)."""
-    with path.open("rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] == b"["
 
 
 @dataclass
@@ -55,8 +49,6 @@ class LabelStudioRows:
 
 
 def _load(path: Path, name: str) -> list[dict[str, Any]]:
-    from labelapp.services.imports.readers import scan_text
-
     scan_text(path, name)  # not UTF-8: refused naming the line and byte
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
@@ -137,7 +129,7 @@ def read_label_studio(
         keys = sorted({k for t in tasks if isinstance(t, dict) for k in (t.get("data") or {})})
         raise UserError(
             f"{name}: no task has data[{key!r}]; the tasks' data keys are "
-            f"{', '.join(keys) or '(none)'}. Pass --text-col KEY to name the text."
+            f"{', '.join(keys) or '(none)'}. Name the key that holds the text as the text column."
         )
 
     def row_name(i: int) -> str:

@@ -14,6 +14,13 @@ from labelapp.formats import TABLE_SUFFIXES as _EXTENSIONS
 from labelapp.services.errors import UserError
 
 
+def looks_like_task_list(path: Path) -> bool:
+    """True when a ``.json`` file starts with ``[`` (a Label Studio export), not ``{`` (JSONL)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] == b"["
+
+
 def detect_format(path: Path, fmt: str | None = None) -> str:
     """The import format: given, a folder of images, or from the file extension."""
     if fmt:
@@ -22,11 +29,8 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
         return fmt
     if path.is_dir():
         return "images"
-    if path.suffix.lower() == ".json" and path.is_file():
-        from labelapp.services.imports.label_studio import looks_like_task_list
-
-        if looks_like_task_list(path):
-            return "label_studio"
+    if path.suffix.lower() == ".json" and path.is_file() and looks_like_task_list(path):
+        return "label_studio"
     try:
         return _EXTENSIONS[path.suffix.lower()]
     except KeyError:

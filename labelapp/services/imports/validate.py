@@ -186,7 +186,7 @@ def _check_columns(df: pd.DataFrame, columns: Columns, filename: str) -> None:
         if name is not None and name not in present:
             raise UserError(
                 f"{filename}: no column {name!r} for the {role}; the columns are: "
-                f"{', '.join(present) or '(none)'}. Pass --{role}-col NAME."
+                f"{', '.join(present) or '(none)'}. Choose the {role} column among them."
             )
     if len(df) == 0:
         raise UserError(f"{filename}: no rows to import")
