@@ -213,7 +213,7 @@
   // Accuracy against the number of labels trained on (one point per model run).
   function learningCurve(canvas, runs) {
     const scored = runs.filter((r) => r.metrics && r.metrics.accuracy !== undefined && r.metrics.accuracy !== null);
-    return line(canvas, {
+    const chart = line(canvas, {
       xNumeric: true,
       xTitle: "labels trained on",
       yTitle: "held-out accuracy",
@@ -224,6 +224,11 @@
         counts: scored.map((r) => r.metrics.n_holdout ?? null),
       }],
     });
+    // Labels are whole numbers counted from zero: no 7.5 on the axis when there is one run.
+    chart.options.scales.x.beginAtZero = true;
+    chart.options.scales.x.ticks.precision = 0;
+    chart.update();
+    return chart;
   }
 
   async function getJSON(url) {

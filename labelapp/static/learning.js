@@ -8,6 +8,7 @@
   const { call, errorText, pollJob } = window.labelapp;
   const $ = (id) => document.getElementById(id);
   let chart = null;
+  let curve = null;
 
   function fmt3(v) { return v === null || v === undefined ? "–" : Number(v).toFixed(3); }
   function when(iso) {
@@ -22,6 +23,10 @@
     $("model-runs-empty").hidden = scored;
     if (chart) { chart.destroy(); chart = null; }
     if (scored && window.labelappCharts) chart = window.labelappCharts.modelRuns($("model-runs-chart"), runs);
+    $("learning-curve-box").hidden = !scored;
+    $("learning-curve-title").hidden = !scored;
+    if (curve) { curve.destroy(); curve = null; }
+    if (scored && window.labelappCharts) curve = window.labelappCharts.learningCurve($("learning-curve-chart"), runs);
     const table = $("model-runs-table");
     if (!table) return;
     table.hidden = !runs.length;

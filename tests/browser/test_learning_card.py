@@ -64,5 +64,12 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(page, live_server
     n_train = page.locator("#model-runs-table tbody tr td").nth(3).inner_text()
     assert re.fullmatch(rf"#\d+ · {n_train}", axes["labels"][0]), axes
     assert axes["x"] and axes["y"]
+    # The learning curve beside it: accuracy by the number of labels trained on.
+    expect(page.locator("#learning-curve-box")).to_be_visible()
+    curve = page.evaluate("""() => {
+        const c = Chart.getChart(document.getElementById('learning-curve-chart'));
+        return {x: c.options.scales.x.title.text, points: c.data.datasets[0].data};
+    }""")
+    assert curve["x"] == "labels trained on" and curve["points"][0]["x"] == int(n_train), curve
     card.scroll_into_view_if_needed()
     shot(page, "project-learning-card")
