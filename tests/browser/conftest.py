@@ -99,3 +99,22 @@ def log_in(page, base: str, username: str, password: str) -> None:  # noqa: ANN0
     page.fill("input[name=password]", password)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/")
+
+
+def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+    """Wait until the JavaScript ``expression`` is truthy in ``page``. Playwright's own
+    ``wait_for_function`` polls with ``eval`` inside the page, which our CSP forbids (no
+    'unsafe-eval'); ``page.evaluate`` runs through the debugger protocol, which CSP does not
+    govern, so this polls from Python instead."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if page.evaluate(f"() => Boolean({expression})"):
+                return
+        except Exception:  # noqa: BLE001 - not ready yet (e.g. the chart object not made)
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s:g} s: {expression}")
+        time.sleep(0.1)

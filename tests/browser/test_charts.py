@@ -13,7 +13,7 @@ from labelapp.demo import prepare
 from labelapp.models import Annotation
 from labelapp.services.export import export_project, request_from
 from tests.app.factories import add_items, make_project, make_user
-from tests.browser.conftest import SCREENSHOTS, LiveServer, log_in, shot
+from tests.browser.conftest import SCREENSHOTS, LiveServer, log_in, shot, wait_until
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_ser
     }""")
     box = heat.bounding_box()
     page.mouse.move(box["x"] + cell["x"], box["y"] + cell["y"])
-    page.wait_for_function("Chart.getChart(document.getElementById('kappa-chart')).tooltip.opacity > 0")
+    wait_until(page, "Chart.getChart(document.getElementById('kappa-chart')).tooltip.opacity > 0")
     lines = page.evaluate("""() => Chart.getChart(document.getElementById('kappa-chart'))
       .tooltip.body.flatMap((b) => b.lines)""")
     pair = cell["pair"]
@@ -112,7 +112,7 @@ def test_class_balance_per_split_chart_on_the_export_page(page, live_server, ses
     log_in(page, live_server, sme.username, sme.password)
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server}/projects/{project_id}/export")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('balance-chart'))")
+    wait_until(page, "window.Chart && Chart.getChart(document.getElementById('balance-chart'))")
     info = page.evaluate("""() => {
       const c = Chart.getChart(document.getElementById('balance-chart'));
       return { labels: c.data.labels, series: c.data.datasets.map((d) => [d.label, d.data]),
@@ -134,7 +134,7 @@ def test_class_balance_per_split_chart_on_the_export_page(page, live_server, ses
     }""")
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-    page.wait_for_function("Chart.getChart(document.getElementById('balance-chart')).tooltip.opacity > 0")
+    wait_until(page, "Chart.getChart(document.getElementById('balance-chart')).tooltip.opacity > 0")
     lines = page.evaluate("""() => Chart.getChart(document.getElementById('balance-chart'))
       .tooltip.body.flatMap((b) => b.lines)""")
     assert any(line.startswith("ham: ") and f" of {sizes[0]})" in line for line in lines), lines

@@ -14,7 +14,7 @@ from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Project
 from labelapp.services.imports import ImportOptions, import_path
 from tests.app.factories import add_items, make_project, make_user
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import log_in, shot, wait_until
 
 TEXTS = ["Cool video", "Subscribe to my channel", "nice song", "Check my channel out"]
 
@@ -157,7 +157,7 @@ def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) 
     page.goto(f"{live_server}/projects/{project_id}/label")
     img = page.locator(".image-frame img")
     expect(img).to_be_visible()
-    page.wait_for_function("document.querySelector('.image-frame img').naturalWidth > 0")
+    wait_until(page, "document.querySelector('.image-frame img').naturalWidth > 0")
     # The importer's technical metadata is not shown to annotators.
     expect(page.locator("#item-meta")).not_to_contain_text("width")
     expect(page.locator("#item-meta")).not_to_contain_text("mode")
@@ -183,7 +183,7 @@ def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) 
     page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
     page.mouse.wheel(0, -300)
     expect(page.locator("#zoom-level")).not_to_contain_text("fit")
-    page.wait_for_function(f"document.querySelector('.image-frame img').getBoundingClientRect().width > {zoomed['width'] + 1}")
+    wait_until(page, f"document.querySelector('.image-frame img').getBoundingClientRect().width > {zoomed['width'] + 1}")
 
     before = box()
     page.keyboard.press("ArrowRight")  # pan: the image moves left under the frame
@@ -207,5 +207,5 @@ def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) 
     page.keyboard.press("1")
     thumb = page.locator("#history .answer-row img.thumb")
     expect(thumb).to_have_count(1)
-    page.wait_for_function("document.querySelector('#history img.thumb').naturalWidth > 0")
+    wait_until(page, "document.querySelector('#history img.thumb').naturalWidth > 0")
     shot(page, "labeling-image-recent")

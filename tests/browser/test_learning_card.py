@@ -10,7 +10,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.app.factories import add_items, make_project, make_user
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import log_in, shot, wait_until
 
 SPAM = [f"check out my channel {w} and subscribe" for w in ("now", "today", "please", "here", "free", "quick")]
 HAM = [f"great song about {w}, love it" for w in ("summer", "rain", "home", "love", "roads", "night")]
@@ -56,7 +56,7 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(page, live_server
 
     # The model-run chart: drawn in the browser, x labelled by run and labels trained on.
     expect(page.locator("#model-runs-box")).to_be_visible()
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('model-runs-chart'))")
+    wait_until(page, "window.Chart && Chart.getChart(document.getElementById('model-runs-chart'))")
     axes = page.evaluate("""() => {
         const c = Chart.getChart(document.getElementById('model-runs-chart'));
         return {labels: c.data.labels, x: c.options.scales.x.title.text, y: c.options.scales.y.title.text};
