@@ -77,7 +77,9 @@ def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_p
     page.keyboard.press("o")
     expect(page).to_have_url(re.compile(r"/review/items/\d+"))
     expect(page.locator("#history")).to_contain_text("answer")
+    page.wait_for_load_state("load")  # the page's keys work once its script has run
     page.keyboard.press("2")  # spam
+    expect(page.locator("#correct-labels .label-button[aria-pressed=true]")).to_have_count(1)
     page.keyboard.type("a link to a channel is spam by the guideline")
     page.keyboard.press("Enter")
     expect(page.locator("#current-label")).to_contain_text("corrected")
