@@ -4,32 +4,17 @@ trained and its run shows with its held-out scores."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-import labelapp
 from labelapp.db import session_scope
-from labelapp.models import Annotation, LabelModelRun
-from tests.app.factories import add_items, make_project, make_user
-from tests.browser.conftest import log_in, shot
-
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
+from labelapp.models import LabelModelRun
+from tests.app.factories import make_user
+from tests.browser.conftest import labeled_comments_project, log_in, shot
 
 
 def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
-    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(60).reset_index(drop=True)
-    texts = comments["CONTENT"].tolist()
-    truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
-    project_id = make_project(sessions, "comments", ("ham", "spam"))
-    ids = add_items(sessions, project_id, texts, tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    with session_scope(sessions) as session:
-        for item_id, label in zip(ids[:30], truth[:30], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+    project_id, texts, truth = labeled_comments_project(sessions, tmp_path)
     hits = [i for i, t in enumerate(texts) if "check" in t.lower()]
     labeled = [i for i in hits if i < 30]
     correct = sum(truth[i] == "spam" for i in labeled)

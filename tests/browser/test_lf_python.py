@@ -4,20 +4,15 @@ sandbox limit stop a preview with a message saying so; the LF chart answers a ho
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-import labelapp
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, Project, WeakLabel
+from labelapp.models import Item, LabelingFunction, LabelModelRun, Project, WeakLabel
 from labelapp.services.weak import save_lf
-from tests.app.factories import add_items, make_project, make_user
-from tests.browser.conftest import log_in, shot
+from tests.app.factories import make_user
+from tests.browser.conftest import labeled_comments_project, log_in, shot
 
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 BODY = [  # typed line by line: the editor keeps the indentation it is given
     "from snorkel.labeling import labeling_function",
     "",
@@ -26,20 +21,6 @@ BODY = [  # typed line by line: the editor keeps the indentation it is given
     "def py_check(x):",
     '    return 1 if "check" in x.text.lower() else -1',
 ]
-
-
-def _project(sessions, tmp_path) -> tuple[int, list[str], list[str]]:  # noqa: ANN001
-    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(60).reset_index(drop=True)
-    texts = comments["CONTENT"].tolist()
-    truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
-    project_id = make_project(sessions, "comments", ("ham", "spam"))
-    ids = add_items(sessions, project_id, texts, tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    with session_scope(sessions) as session:
-        for item_id, label in zip(ids[:30], truth[:30], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
-    return project_id, texts, truth
 
 
 def _type_code(page, lines: list[str]) -> None:  # noqa: ANN001
@@ -56,7 +37,7 @@ def _type_code(page, lines: list[str]) -> None:  # noqa: ANN001
 
 
 def test_python_lf_written_previewed_and_saved_in_the_browser(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
-    project_id, texts, truth = _project(sessions, tmp_path)
+    project_id, texts, truth = labeled_comments_project(sessions, tmp_path)
     hits = [i for i, t in enumerate(texts) if "check" in t.lower()]
     labeled = [i for i in hits if i < 30]
     sme = make_user(sessions, "sid", "sme", (project_id,))
@@ -104,7 +85,7 @@ def test_python_lf_written_previewed_and_saved_in_the_browser(page, live_server,
 def test_a_sandbox_limit_stops_a_preview_and_says_so(page, live_server, sessions, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("LABELAPP_LF_CPU_SECONDS", "3")
     monkeypatch.setenv("LABELAPP_LF_WALL_SECONDS", "8")
-    project_id, _, _ = _project(sessions, tmp_path)
+    project_id, _, _ = labeled_comments_project(sessions, tmp_path)
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
     page.goto(f"{live_server}/projects/{project_id}/lfs")
@@ -120,7 +101,7 @@ def test_a_sandbox_limit_stops_a_preview_and_says_so(page, live_server, sessions
 
 
 def test_lf_chart_tooltip_gives_the_rate_with_its_count(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
-    project_id, texts, _ = _project(sessions, tmp_path)
+    project_id, texts, _ = labeled_comments_project(sessions, tmp_path)
     with session_scope(sessions) as session:
         lf, _ = save_lf(session, session.get(Project, project_id),
                         {"kind": "keyword", "name": "kw_check", "label": "spam",
