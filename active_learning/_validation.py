@@ -63,4 +63,3 @@ def check_fitted_classifier(model: Any, where: str) -> None:
         )
     if not hasattr(model, "classes_"):
         raise ValueError(f"{where}: the model is not fitted; call fit on the labeled items first.")
-

@@ -42,7 +42,11 @@ STABLE_KAPPA = 0.9
 
 
 def stability(
-    model: Any, X_pool: Any, X_labeled: Any, y_labeled: Any, recent: int,
+    model: Any,
+    X_pool: Any,
+    X_labeled: Any,
+    y_labeled: Any,
+    recent: int,
     max_rows: int = 20_000,
 ) -> float | None:
     """Cohen's kappa between ``model`` and the estimator refitted without the last ``recent``
@@ -57,7 +61,7 @@ def stability(
         return None
     try:
         previous = clone(model).fit(X_labeled[:keep], y[:keep])
-    except Exception:  # noqa: BLE001 - e.g. a committee or a non-sklearn model: not measurable
+    except Exception:
         return None
     if X_pool.shape[0] > max_rows:
         X_pool = X_pool[np.linspace(0, X_pool.shape[0] - 1, max_rows).astype(np.int64)]
@@ -111,13 +115,21 @@ def auto_query(
     # One thread: on these small matrices (<= 10k sampled rows) OpenMP/BLAS threads gain little;
     # on a loaded machine their spinning made one query 10-20x slower (measured: 18 s -> 1 s).
     with threadpool_limits(limits=1):
-        return _auto_query(model, X, n, X_labeled, y_labeled, seed, stable_kappa, recent,
-                           candidate_factor)
+        return _auto_query(
+            model, X, n, X_labeled, y_labeled, seed, stable_kappa, recent, candidate_factor
+        )
 
 
 def _auto_query(
-    model: Any, X: Any, n: int, X_labeled: Any, y_labeled: Any, seed: int, stable_kappa: float,
-    recent: int | None, candidate_factor: int,
+    model: Any,
+    X: Any,
+    n: int,
+    X_labeled: Any,
+    y_labeled: Any,
+    seed: int,
+    stable_kappa: float,
+    recent: int | None,
+    candidate_factor: int,
 ) -> Query:
     kappa = stability(model, X, X_labeled, y_labeled, recent or n)
     if kappa is None or kappa < stable_kappa:
@@ -136,7 +148,7 @@ def auto_scores(model: Any, X_pool: Any, **state: Any) -> np.ndarray:
 
 
 def auto_phase(model: Any, X_pool: Any, n: int, **state: Any) -> str:
-    """"cold" or "stable": which rule :func:`auto_query` applies now (for display and tests)."""
+    """ "cold" or "stable": which rule :func:`auto_query` applies now (for display and tests)."""
     X = check_pool(X_pool)
     kappa = stability(
         model, X, state.get("X_labeled"), state.get("y_labeled"), state.get("recent") or n
@@ -146,6 +158,9 @@ def auto_phase(model: Any, X_pool: Any, n: int, **state: Any) -> str:
 
 
 AUTO = QueryStrategy(
-    "auto", auto_query, auto_scores, True,
+    "auto",
+    auto_query,
+    auto_scores,
+    True,
     "typical items over k-means clusters until the model is stable, then diverse margin sampling",
 )

@@ -54,7 +54,9 @@ class QueryStrategy:
     batch_aware: bool
     description: str
 
-    def select(self, model: Any, X_pool: Any, n: int, **state: Any) -> tuple[np.ndarray, np.ndarray]:
+    def select(
+        self, model: Any, X_pool: Any, n: int, **state: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` items to label next and their scores (the common strategy signature)."""
         q = self.query(model, X_pool, n, **state)
         return q.indices, q.scores

@@ -46,7 +46,9 @@ def _pool_clusters(
     return labels, well
 
 
-def round_robin(labels: np.ndarray, scores: np.ndarray, preferred: np.ndarray, n: int) -> np.ndarray:
+def round_robin(
+    labels: np.ndarray, scores: np.ndarray, preferred: np.ndarray, n: int
+) -> np.ndarray:
     """Pick ``n`` items: the best-scored item of each cluster, round after round.
 
     ``preferred`` (bool per item) items come before all others; within a round, higher scores
@@ -92,6 +94,9 @@ def cluster_based_query(
 
 
 CLUSTER_BASED = QueryStrategy(
-    "cluster", cluster_based_query, margin_scores, True,
+    "cluster",
+    cluster_based_query,
+    margin_scores,
+    True,
     "most uncertain item of each well-formed k-means cluster, round robin",
 )

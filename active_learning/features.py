@@ -32,8 +32,14 @@ from active_learning.names import FEATURIZER_NAMES as FEATURIZERS
 from active_learning.text_features import TextFeaturizer
 
 __all__ = [
-    "DEFAULT_FEATURIZER", "DEFAULT_MAX_EMBEDDING_ITEMS", "FEATURIZERS", "EmbeddingsUnavailable",
-    "embed_texts", "embeddings_available", "make_featurizer", "resolve_featurizer",
+    "DEFAULT_FEATURIZER",
+    "DEFAULT_MAX_EMBEDDING_ITEMS",
+    "FEATURIZERS",
+    "EmbeddingsUnavailable",
+    "embed_texts",
+    "embeddings_available",
+    "make_featurizer",
+    "resolve_featurizer",
 ]
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,9 @@ def featurize_texts_as(
         raise ValueError(f"Unknown featurizer {kind!r}; choose one of {FEATURIZERS}.")
     cache = DEFAULT_CACHE if cache is None else cache
     f = make_featurizer(
-        kind, n_items=len(texts), cache_dir=embedding_cache_dir,
+        kind,
+        n_items=len(texts),
+        cache_dir=embedding_cache_dir,
         max_embedding_items=max_embedding_items,
     )
     key = f"features:{f.name}:{version or data_version(texts)}"
@@ -56,6 +58,10 @@ def featurize_texts(
     ``embedding_cache_dir`` when given.
     """
     return featurize_texts_as(
-        texts, kind=kind, version=version, cache=cache,
-        embedding_cache_dir=embedding_cache_dir, max_embedding_items=max_embedding_items,
+        texts,
+        kind=kind,
+        version=version,
+        cache=cache,
+        embedding_cache_dir=embedding_cache_dir,
+        max_embedding_items=max_embedding_items,
     )[0]

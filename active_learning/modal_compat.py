@@ -18,7 +18,7 @@ import numpy as np
 
 def preload() -> None:
     """Import modAL now (~3 s), e.g. before timing queries, instead of at the first query."""
-    import modAL.disagreement  # noqa: F401
+    import modAL.disagreement
     import modAL.uncertainty  # noqa: F401
 
 

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 #: Registered strategy names, in the order pages list them.
 STRATEGY_NAMES = (
-    "auto", "random", "margin", "least_confidence", "entropy", "cluster", "committee", "region",
+    "auto",
+    "random",
+    "margin",
+    "least_confidence",
+    "entropy",
+    "cluster",
+    "committee",
+    "region",
     "diversity",
-)  # fmt: skip
+)
 #: Typical items while the model is unstable, then diverse margin (benchmarks/RESULTS.md).
 DEFAULT_STRATEGY = "auto"
 #: Dropped strategies and what a project set to them gets instead (with a warning).

@@ -32,7 +32,9 @@ def _neighbours(X: np.ndarray, k: int, block: int = 4096) -> tuple[np.ndarray, n
     return sims, idx
 
 
-def vector_near_pairs(X: np.ndarray, threshold: float = DEFAULT_THRESHOLD, k: int = 6) -> np.ndarray:
+def vector_near_pairs(
+    X: np.ndarray, threshold: float = DEFAULT_THRESHOLD, k: int = 6
+) -> np.ndarray:
     """Row pairs (m x 2, i < j, unique) with cosine similarity >= ``threshold``."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     if X.ndim != 2:

@@ -16,9 +16,7 @@ def random_scores(model: Any, X_pool: Any, *, random_state: Any = None, **_: Any
     return as_random_state(random_state).random(X.shape[0])
 
 
-def random_query(
-    model: Any, X_pool: Any, n: int, *, random_state: Any = None, **_: Any
-) -> Query:
+def random_query(model: Any, X_pool: Any, n: int, *, random_state: Any = None, **_: Any) -> Query:
     """``n`` distinct items drawn uniformly; the same items for the same ``random_state``."""
     X, n = prepare(X_pool, n)
     scores = random_scores(model, X, random_state=random_state)

@@ -55,8 +55,14 @@ def allocate(gains: np.ndarray, capacity: np.ndarray, n: int) -> np.ndarray:
 
 
 def _region_models(
-    model: Any, regions: np.ndarray, n_regions: int, X_labeled: Any, y_labeled: Any,
-    labeled_regions: Any, min_region_labels: int, local_models: bool,
+    model: Any,
+    regions: np.ndarray,
+    n_regions: int,
+    X_labeled: Any,
+    y_labeled: Any,
+    labeled_regions: Any,
+    min_region_labels: int,
+    local_models: bool,
 ) -> tuple[list[Any], np.ndarray]:
     """(the model scoring each region, labels already in each region)."""
     models = [model] * n_regions
@@ -75,8 +81,17 @@ def _region_models(
 
 
 def _region_scores(
-    model: Any, X: Any, *, regions: Any, n_regions: int, X_labeled: Any, y_labeled: Any,
-    labeled_regions: Any, min_region_labels: int, random_state: Any, local_models: bool = False,
+    model: Any,
+    X: Any,
+    *,
+    regions: Any,
+    n_regions: int,
+    X_labeled: Any,
+    y_labeled: Any,
+    labeled_regions: Any,
+    min_region_labels: int,
+    random_state: Any,
+    local_models: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(margin score per item from its region's model, region per item, gain per region)."""
     if regions is None:
@@ -92,7 +107,13 @@ def _region_scores(
         )
     n_regions = int(max(n_regions, regions.max() + 1))
     models, n_labels = _region_models(
-        model, regions, n_regions, X_labeled, y_labeled, labeled_regions, min_region_labels,
+        model,
+        regions,
+        n_regions,
+        X_labeled,
+        y_labeled,
+        labeled_regions,
+        min_region_labels,
         local_models,
     )
     scores = np.empty(X.shape[0])
@@ -135,9 +156,15 @@ def region_based_query(
     """
     X, n = prepare(X_pool, n)
     scores, regions, gains = _region_scores(
-        model, X, regions=regions, n_regions=n_regions, X_labeled=X_labeled,
-        y_labeled=y_labeled, labeled_regions=labeled_regions,
-        min_region_labels=min_region_labels, random_state=random_state,
+        model,
+        X,
+        regions=regions,
+        n_regions=n_regions,
+        X_labeled=X_labeled,
+        y_labeled=y_labeled,
+        labeled_regions=labeled_regions,
+        min_region_labels=min_region_labels,
+        random_state=random_state,
         local_models=local_models,
     )
     capacity = np.bincount(regions, minlength=gains.shape[0])
@@ -157,14 +184,20 @@ def region_based_scores(model: Any, X_pool: Any, **state: Any) -> np.ndarray:
     keys = ("regions", "X_labeled", "y_labeled", "labeled_regions", "random_state")
     kwargs = {k: state.get(k) for k in keys}
     scores, _, _ = _region_scores(
-        model, X, n_regions=state.get("n_regions", 8),
+        model,
+        X,
+        n_regions=state.get("n_regions", 8),
         min_region_labels=state.get("min_region_labels", 20),
-        local_models=state.get("local_models", False), **kwargs,
+        local_models=state.get("local_models", False),
+        **kwargs,
     )
     return scores
 
 
 REGION_BASED = QueryStrategy(
-    "region", region_based_query, region_based_scores, True,
+    "region",
+    region_based_query,
+    region_based_scores,
+    True,
     "batch split over k-means regions by remaining gain, local models, margin inside (Cortes et al.)",
 )

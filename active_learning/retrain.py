@@ -53,7 +53,9 @@ class RescoreResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _check_labels(n_rows: int, indices: Any, labels: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_labels(
+    n_rows: int, indices: Any, labels: Any, what: str
+) -> tuple[np.ndarray, np.ndarray]:
     idx = np.asarray(indices if indices is not None else [], dtype=np.int64).ravel()
     y = np.asarray(labels if labels is not None else []).ravel()
     if idx.shape[0] != y.shape[0]:
@@ -101,7 +103,9 @@ def strategy_state(
 ) -> dict[str, Any]:
     """Everything a strategy may read besides the model and the pool (rows of ``X``)."""
     state: dict[str, Any] = {
-        "X_labeled": X[train_idx], "y_labeled": y_train, "random_state": random_state,
+        "X_labeled": X[train_idx],
+        "y_labeled": y_train,
+        "random_state": random_state,
     }
     if clustering is not None:
         key = "clusters" if strategy == "cluster" else "regions"
@@ -112,7 +116,10 @@ def strategy_state(
 
 
 def _features(
-    data: Any, version: str | None, featurizer: str, cache: FeatureCache,
+    data: Any,
+    version: str | None,
+    featurizer: str,
+    cache: FeatureCache,
     embedding_cache_dir: Any = None,
 ) -> tuple[Any, str | None, str]:
     """(feature matrix, data version or None when a matrix came without one, featurizer used)."""
@@ -126,14 +133,24 @@ def _features(
     texts = list(data)
     version = version or content_version(texts)
     X, used, _ = featurize_texts_as(
-        texts, kind=featurizer, version=version, cache=cache,
+        texts,
+        kind=featurizer,
+        version=version,
+        cache=cache,
         embedding_cache_dir=embedding_cache_dir,
     )
     return X, version, used
 
 
-def _training_split(n_rows: int, idx: np.ndarray, y: np.ndarray, holdout: tuple, holdout_size: float,
-                    extra: tuple, random_state: Any) -> tuple:  # fmt: skip
+def _training_split(
+    n_rows: int,
+    idx: np.ndarray,
+    y: np.ndarray,
+    holdout: tuple,
+    holdout_size: float,
+    extra: tuple,
+    random_state: Any,
+) -> tuple:
     """(train rows, held-out rows and labels, fit rows and labels): the held-out rows are the
     given ones, else a fixed share of all rows (none if that leaves one class to train on);
     ``extra`` rows (e.g. confident weak labels) join the fit set unless labeled or held out."""
@@ -160,7 +177,7 @@ def _training_split(n_rows: int, idx: np.ndarray, y: np.ndarray, holdout: tuple,
     return train_idx, hold_idx, hold_y, fit_idx, fit_y
 
 
-def _holdout_metrics(model: Any, X: Any, hold_idx: np.ndarray, hold_y: np.ndarray, n_fit: int):  # noqa: ANN202
+def _holdout_metrics(model: Any, X: Any, hold_idx: np.ndarray, hold_y: np.ndarray, n_fit: int):
     """Accuracy and macro F1 on the held-out rows, or None when nothing is held out."""
     if not hold_idx.shape[0]:
         return None
@@ -173,8 +190,9 @@ def _holdout_metrics(model: Any, X: Any, hold_idx: np.ndarray, hold_y: np.ndarra
     }
 
 
-def _pool_clustering(X: Any, k: int, seed: Any, cache: FeatureCache, features: str,
-                     version: str | None) -> PoolClustering:  # fmt: skip
+def _pool_clustering(
+    X: Any, k: int, seed: Any, cache: FeatureCache, features: str, version: str | None
+) -> PoolClustering:
     """k clusters of all rows; they depend on the features only, so once per data version."""
 
     def compute() -> PoolClustering:
@@ -225,8 +243,15 @@ def retrain_and_score(
     t_feat = time.perf_counter()
     params = dict(strategy_params or {})
     idx, y = _check_labels(n_rows, labeled_indices, labels, "labeled_indices")
-    split = _training_split(n_rows, idx, y, (holdout_indices, holdout_labels), holdout_size,
-                            (extra_indices, extra_labels), random_state)  # fmt: skip
+    split = _training_split(
+        n_rows,
+        idx,
+        y,
+        (holdout_indices, holdout_labels),
+        holdout_size,
+        (extra_indices, extra_labels),
+        random_state,
+    )
     train_idx, hold_idx, hold_y, fit_idx, fit_y = split
 
     base = estimator if estimator is not None else make_classifier(random_state)
@@ -239,8 +264,16 @@ def retrain_and_score(
     if pool_idx.shape[0] == 0:
         empty = np.empty(0)
         return RescoreResult(
-            model, strategy, pool_idx, empty, empty, pool_idx, metrics, int(fit_idx.shape[0]),
-            hold_idx, timings,
+            model,
+            strategy,
+            pool_idx,
+            empty,
+            empty,
+            pool_idx,
+            metrics,
+            int(fit_idx.shape[0]),
+            hold_idx,
+            timings,
         )
     batch = min(batch_size, pool_idx.shape[0])
     if clustering is None and strategy in CLUSTERED:
@@ -254,13 +287,24 @@ def retrain_and_score(
     params.pop("n_members", None)
     # Human labels last, in the caller's order (oldest first): ``auto`` measures stability
     # against the model without the most recent labels.
-    order = np.r_[train_idx.shape[0]:fit_idx.shape[0], 0:train_idx.shape[0]]
-    state = strategy_state(strategy, X, fit_idx[order], fit_y[order], pool_idx, clustering,
-                           random_state) | params  # fmt: skip
+    order = np.r_[train_idx.shape[0] : fit_idx.shape[0], 0 : train_idx.shape[0]]
+    state = (
+        strategy_state(
+            strategy, X, fit_idx[order], fit_y[order], pool_idx, clustering, random_state
+        )
+        | params
+    )
     pri = pool_priorities(strat, query_model, X[pool_idx], batch, **state)
     timings["score_s"] = time.perf_counter() - t_fit
     return RescoreResult(
-        model=model, strategy=strategy, pool_indices=pool_idx, priority=pri.priority,
-        score=pri.score, selected=pool_idx[pri.selected], metrics=metrics,
-        n_train=int(fit_idx.shape[0]), holdout_indices=hold_idx, timings=timings,
+        model=model,
+        strategy=strategy,
+        pool_indices=pool_idx,
+        priority=pri.priority,
+        score=pri.score,
+        selected=pool_idx[pri.selected],
+        metrics=metrics,
+        n_train=int(fit_idx.shape[0]),
+        holdout_indices=hold_idx,
+        timings=timings,
     )

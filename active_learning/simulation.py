@@ -110,9 +110,13 @@ def run_strategy(
         model = clone(estimator).fit(X[labeled], y[labeled])
         pred = model.predict(X[test])
         row = {
-            "strategy": strategy, "seed": seed, "round": rnd, "n_labels": int(labeled.shape[0]),
+            "strategy": strategy,
+            "seed": seed,
+            "round": rnd,
+            "n_labels": int(labeled.shape[0]),
             "accuracy": float(accuracy_score(y[test], pred)),
-            "f1_macro": float(f1_score(y[test], pred, average="macro")), "query_s": 0.0,
+            "f1_macro": float(f1_score(y[test], pred, average="macro")),
+            "query_s": 0.0,
         }
         rows.append(row)
         n_next = min(batch_for(batch_size, labeled.shape[0]), budget - labeled.shape[0])
@@ -124,8 +128,12 @@ def run_strategy(
         query_model = model
         if strategy in COMMITTEES:
             query_model = fit_query_model(
-                strategy, estimator, X[labeled], y[labeled],
-                int(strategy_params.get("n_members", 5)), rs,
+                strategy,
+                estimator,
+                X[labeled],
+                y[labeled],
+                int(strategy_params.get("n_members", 5)),
+                rs,
             )
         state = strategy_state(strategy, X, labeled, y[labeled], unl, clustering, rs)
         state.update({k: v for k, v in strategy_params.items() if k != "n_members"})
@@ -192,8 +200,18 @@ def simulate(
                     )
                 clustering = clusterings[key, k]
             rows += run_strategy(
-                name, X, y, pool, test, start, budget=budget, batch_size=batch_size, seed=seed,
-                estimator=estimator, clustering=clustering, strategy_params=params.get(name, {}),
+                name,
+                X,
+                y,
+                pool,
+                test,
+                start,
+                budget=budget,
+                batch_size=batch_size,
+                seed=seed,
+                estimator=estimator,
+                clustering=clustering,
+                strategy_params=params.get(name, {}),
             )
             done += 1
             if progress is not None:

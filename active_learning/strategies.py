@@ -19,8 +19,15 @@ __all__ = ["DEFAULT_STRATEGY", "DROPPED", "STRATEGIES", "STRATEGY_NAMES", "get_s
 STRATEGIES: dict[str, QueryStrategy] = {
     s.name: s
     for s in (
-        AUTO, RANDOM, MARGIN, LEAST_CONFIDENCE, ENTROPY, CLUSTER_BASED, COMMITTEE,
-        REGION_BASED, DIVERSITY,
+        AUTO,
+        RANDOM,
+        MARGIN,
+        LEAST_CONFIDENCE,
+        ENTROPY,
+        CLUSTER_BASED,
+        COMMITTEE,
+        REGION_BASED,
+        DIVERSITY,
     )
 }
 if tuple(STRATEGIES) != STRATEGY_NAMES:  # the cheap list the app shows must name these
@@ -33,7 +40,8 @@ def get_strategy(name: str) -> QueryStrategy:
         warnings.warn(
             f"Query strategy {name!r} was dropped (worse than random with few labels); "
             f"using {DROPPED[name]!r}. Choose another strategy in the project settings.",
-            DeprecationWarning, stacklevel=2,
+            DeprecationWarning,
+            stacklevel=2,
         )
         name = DROPPED[name]
     try:

@@ -32,8 +32,11 @@ class TextFeaturizer:
         dtype: Any = np.float32,
     ) -> None:
         self.vectorizer = TfidfVectorizer(
-            ngram_range=ngram_range, min_df=min_df, max_features=max_features,
-            strip_accents="unicode", dtype=dtype,
+            ngram_range=ngram_range,
+            min_df=min_df,
+            max_features=max_features,
+            strip_accents="unicode",
+            dtype=dtype,
         )
 
     @staticmethod

@@ -64,14 +64,23 @@ def entropy_query(model: Any, X_pool: Any, n: int, **_: Any) -> Query:
 
 
 MARGIN = QueryStrategy(
-    "margin", margin_query, margin_scores, False,
+    "margin",
+    margin_query,
+    margin_scores,
+    False,
     "smallest gap between the two likeliest classes (modAL's margin_sampling)",
 )
 LEAST_CONFIDENCE = QueryStrategy(
-    "least_confidence", least_confidence_query, least_confidence_scores, False,
+    "least_confidence",
+    least_confidence_query,
+    least_confidence_scores,
+    False,
     "lowest probability of the predicted class",
 )
 ENTROPY = QueryStrategy(
-    "entropy", entropy_query, entropy_scores, False,
+    "entropy",
+    entropy_query,
+    entropy_scores,
+    False,
     "highest entropy of the predicted class distribution",
 )

@@ -94,5 +94,6 @@ def balance_report(
     chi2 = p_value = dof = None
     if table.shape[0] >= 2 and table.shape[1] >= 2:
         chi2, p_value, dof = chi2_independence(table.to_numpy())
-    return BalanceReport(counts, proportions, source_counts, chi2, p_value, dof, dict(notes or {}),
-                         tuple(warnings))  # fmt: skip
+    return BalanceReport(
+        counts, proportions, source_counts, chi2, p_value, dof, dict(notes or {}), tuple(warnings)
+    )

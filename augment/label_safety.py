@@ -116,23 +116,39 @@ def describe(spec: Mapping[str, Any]) -> list[str]:
 def _risk(t: Mapping[str, Any], flips_keep_label: bool) -> LabelWarning | None:
     name = _name(t)
     if name in HORIZONTAL_FLIPS and not flips_keep_label:
-        return LabelWarning(name, "mirrors the image, and this project says flips change its "
-                            "labels (digits, text in images)", removed=True)  # fmt: skip
+        return LabelWarning(
+            name,
+            "mirrors the image, and this project says flips change its "
+            "labels (digits, text in images)",
+            removed=True,
+        )
     if name in ORIENTATION:
-        return LabelWarning(name, "turns or mirrors the image upside down: a 6 can become a 9 and "
-                            "text becomes unreadable; keep it only if no class depends on orientation")  # fmt: skip
+        return LabelWarning(
+            name,
+            "turns or mirrors the image upside down: a 6 can become a 9 and "
+            "text becomes unreadable; keep it only if no class depends on orientation",
+        )
     degrees = t.get("rotate") if name == "Affine" else t.get("limit") if "Rotate" in name else None
     if degrees is not None and abs(float(_span_max(degrees))) > MAX_SAFE_DEGREES:
-        return LabelWarning(name, f"rotates by more than {MAX_SAFE_DEGREES:g}°: orientation-"
-                            "sensitive classes (digits, arrows, text) may change")  # fmt: skip
+        return LabelWarning(
+            name,
+            f"rotates by more than {MAX_SAFE_DEGREES:g}°: orientation-"
+            "sensitive classes (digits, arrows, text) may change",
+        )
     hole = t.get("hole_width_range") if name == "CoarseDropout" else None
     if hole is not None and float(_span_max(hole)) > MAX_SAFE_HOLE:
-        return LabelWarning(name, f"blanks holes up to {100 * _span_max(hole):g}% of the side: on "
-                            "small images they can hide what decides the label")  # fmt: skip
+        return LabelWarning(
+            name,
+            f"blanks holes up to {100 * _span_max(hole):g}% of the side: on "
+            "small images they can hide what decides the label",
+        )
     crop = t.get("scale") if name == "RandomResizedCrop" else None
     if crop is not None and float(min(crop)) < MIN_SAFE_CROP:
-        return LabelWarning(name, f"may keep only {100 * float(min(crop)):g}% of the image: the "
-                            "object that decides the label can be cut out")  # fmt: skip
+        return LabelWarning(
+            name,
+            f"may keep only {100 * float(min(crop)):g}% of the image: the "
+            "object that decides the label can be cut out",
+        )
     return None
 
 

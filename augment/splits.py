@@ -273,9 +273,14 @@ def assign_splits(
         pd.Series(sources_out, index=items.index),
         split_names=tuple(names),
         notes=notes,
-        warnings=eval_warnings(splits, label_keys(items["label"]),
-                               pd.Series(human_out[inverse], index=items.index), names,
-                               ratio_array, human_sources),  # fmt: skip
+        warnings=eval_warnings(
+            splits,
+            label_keys(items["label"]),
+            pd.Series(human_out[inverse], index=items.index),
+            names,
+            ratio_array,
+            human_sources,
+        ),
     )
     return SplitResult(splits=splits, report=report, components=components)
 
@@ -301,17 +306,23 @@ def eval_warnings(
         in_split = labels[(splits == name).fillna(False).to_numpy()].astype(str)
         if in_split.empty:
             if not human.any():
-                out.append(f"{name} is empty: no item has a label of source {kinds}, and "
-                           "only those go to evaluation splits")  # fmt: skip
+                out.append(
+                    f"{name} is empty: no item has a label of source {kinds}, and "
+                    "only those go to evaluation splits"
+                )
             else:
-                out.append(f"{name} is empty: only {int(human.sum())} item(s) have a label of "
-                           f"source {kinds}; label more items")  # fmt: skip
+                out.append(
+                    f"{name} is empty: only {int(human.sum())} item(s) have a label of "
+                    f"source {kinds}; label more items"
+                )
             continue
         counts = in_split.value_counts()
         for label in classes:
             n = int(counts.get(label, 0))
             if n < min_per_class:
-                out.append(f"{name} holds {n} item(s) of {label!r}, fewer than {min_per_class}: "
-                           f"{int(per_class_total.get(label, 0))} {label!r} item(s) have a label "
-                           f"of source {kinds} in all")  # fmt: skip
+                out.append(
+                    f"{name} holds {n} item(s) of {label!r}, fewer than {min_per_class}: "
+                    f"{int(per_class_total.get(label, 0))} {label!r} item(s) have a label "
+                    f"of source {kinds} in all"
+                )
     return out

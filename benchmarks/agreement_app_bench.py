@@ -22,8 +22,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import fresh_database, machine, peak_rss_mb  # noqa: E402
-from tests.paths import SHARED_DATA  # noqa: E402
+from benchmarks._common import fresh_database, machine, peak_rss_mb
+from tests.paths import SHARED_DATA
 
 OUT = Path(__file__).parent / "results" / "agreement_app"
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -46,8 +46,15 @@ def synthetic(n_items: int, seed: int = 0) -> pd.DataFrame:
         who = (np.arange(n_items) * 7 + k * 11) % 30
         right = rng.random(n_items) < accuracy[who]
         label = np.where(right, truth, rng.integers(0, 3, n_items))
-        rows.append(pd.DataFrame({"question": np.arange(n_items).astype(str),
-                                  "worker": [f"w{w}" for w in who], "answer": label.astype(str)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "question": np.arange(n_items).astype(str),
+                    "worker": [f"w{w}" for w in who],
+                    "answer": label.astype(str),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -64,8 +71,9 @@ def load(url: str, name: str, answers: pd.DataFrame, labels: list[str], workdir:
     sessions = make_session_factory(engine)
     questions = answers["question"].unique()
     csv = workdir / f"{name}.csv"
-    pd.DataFrame({"id": questions, "text": [f"product pair {q.rsplit('_', 1)[0]}" for q in questions]}).to_csv(
-        csv, index=False)
+    pd.DataFrame(
+        {"id": questions, "text": [f"product pair {q.rsplit('_', 1)[0]}" for q in questions]}
+    ).to_csv(csv, index=False)
     with session_scope(sessions) as session:
         project = create_project(session, name, labels, overlap_k=3)
         import_path(session, project, csv)
@@ -75,18 +83,34 @@ def load(url: str, name: str, answers: pd.DataFrame, labels: list[str], workdir:
         workers = sorted(answers["worker"].unique())
         session.execute(insert(User), [{"username": w, "role": "annotator"} for w in workers])
         users = dict(session.execute(select(User.username, User.id)).all())
-        items = dict(session.execute(
-            select(Item.external_id, Item.id).where(Item.project_id == project_id)).all())
+        items = dict(
+            session.execute(
+                select(Item.external_id, Item.id).where(Item.project_id == project_id)
+            ).all()
+        )
         order = np.random.default_rng(1).permutation(len(answers))
-        when = [START + timedelta(minutes=int(m)) for m in np.sort(
-            np.random.default_rng(2).integers(0, 35 * 24 * 60, len(answers)))]
+        when = [
+            START + timedelta(minutes=int(m))
+            for m in np.sort(np.random.default_rng(2).integers(0, 35 * 24 * 60, len(answers)))
+        ]
         rows = answers.iloc[order]
-        session.execute(insert(Annotation), [
-            {"item_id": items[q], "project_id": project_id, "user_id": users[w], "kind": "label",
-             "labels": [a], "created_at": t, "guideline_version": 1 if i < len(rows) // 2 else 2}
-            for i, (q, w, a, t) in enumerate(zip(rows["question"], rows["worker"], rows["answer"],
-                                                 when, strict=True))
-        ])
+        session.execute(
+            insert(Annotation),
+            [
+                {
+                    "item_id": items[q],
+                    "project_id": project_id,
+                    "user_id": users[w],
+                    "kind": "label",
+                    "labels": [a],
+                    "created_at": t,
+                    "guideline_version": 1 if i < len(rows) // 2 else 2,
+                }
+                for i, (q, w, a, t) in enumerate(
+                    zip(rows["question"], rows["worker"], rows["answer"], when, strict=True)
+                )
+            ],
+        )
         assert session.get(Project, project_id) is not None
     engine.dispose()
     return project_id
@@ -128,12 +152,16 @@ def measure(url: str, project_id: int, save_plots: bool) -> dict:
     report = data["report"]
     model = data["model"]
     out.update(
-        answers=report["n_answers"], items=report["n_items"], annotators=report["n_annotators"],
-        backlog=backlog, percent=report["percent_agreement"]["estimate"],
+        answers=report["n_answers"],
+        items=report["n_items"],
+        annotators=report["n_annotators"],
+        backlog=backlog,
+        percent=report["percent_agreement"]["estimate"],
         alpha=report["krippendorff_alpha"]["nominal"]["estimate"],
         human=next(r["human"] for r in report["human_level"] if r["label"] == "overall"),
         model=model["table"][0]["model"] if model and model.get("available") else None,
-        model_s_est=out["cold_s"] - out["no_model_s"], report_s=no_model.seconds,
+        model_s_est=out["cold_s"] - out["no_model_s"],
+        report_s=no_model.seconds,
     )
     engine.dispose()
     return out
@@ -168,8 +196,10 @@ def main() -> None:
                 )
                 print(f"{name} on {kind}: loaded in {load_s:.1f} s; {r}", flush=True)
                 lines.append(line)
-    print("\n| data | db | answers | items | annotators | cold s (with model) | cold s (no model) "
-          "| warm | backlog | 4 PNGs s | backlog items | percent | alpha | human level | model |")
+    print(
+        "\n| data | db | answers | items | annotators | cold s (with model) | cold s (no model) "
+        "| warm | backlog | 4 PNGs s | backlog items | percent | alpha | human level | model |"
+    )
     print("|" + "---|" * 15)
     print("\n".join(lines))
     print(f"peak RSS {peak_rss_mb():.0f} MB")

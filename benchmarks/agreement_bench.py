@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import machine, peak_rss_mb  # noqa: E402
+from benchmarks._common import machine, peak_rss_mb
 
 
 def make_ratings(items: int, annotators: int, missing: float, seed: int = 0):

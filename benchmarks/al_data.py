@@ -26,12 +26,16 @@ def load(name: str, max_rows: int | None = None, seed: int = 0) -> tuple[list[st
     if name == "sms":
         df = pd.read_csv(
             DATA / "text_classification/sms_spam_uci/SMSSpamCollection",
-            sep="\t", header=None, names=["label", "text"], quoting=3,
+            sep="\t",
+            header=None,
+            names=["label", "text"],
+            quoting=3,
         )
     elif name == "ag_news":
         df = pd.read_csv(
             DATA / "text_classification/ag_news_test/test.csv",
-            header=None, names=["label", "title", "description"],
+            header=None,
+            names=["label", "title", "description"],
         )
         df["text"] = df["title"] + ". " + df["description"]
     elif name == "youtube":

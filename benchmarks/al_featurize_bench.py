@@ -56,40 +56,72 @@ def main() -> None:
     texts = short_texts(args.n)
     n_words = sum(len(t.split()) for t in texts) / len(texts)
     cache = args.cache_dir or Path(tempfile.mkdtemp(prefix="embcache-"))
-    print(f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}")
-    print(f"{args.n:,} texts, {n_words:.1f} words/text on average, "
-          f"{len(set(texts)):,} distinct; cache {cache}\n")
+    print(
+        f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{args.n:,} texts, {n_words:.1f} words/text on average, "
+        f"{len(set(texts)):,} distinct; cache {cache}\n"
+    )
     rows = []
     t0 = time.perf_counter()
     _load_model()
-    rows.append(("load the model (torch + sentence-transformers import)",
-                 time.perf_counter() - t0, None, f"RSS after: {rss_mb():.0f} MB"))
+    rows.append(
+        (
+            "load the model (torch + sentence-transformers import)",
+            time.perf_counter() - t0,
+            None,
+            f"RSS after: {rss_mb():.0f} MB",
+        )
+    )
 
     def report(done: int, todo: int) -> None:
-        print(f"  embedded {done:,}/{todo:,} ({time.perf_counter() - t1:.0f} s, "
-              f"load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+        print(
+            f"  embedded {done:,}/{todo:,} ({time.perf_counter() - t1:.0f} s, "
+            f"load {os.getloadavg()[0]:.1f})",
+            file=sys.stderr,
+            flush=True,
+        )
 
     t1 = time.perf_counter()
     secs, mb, X = sampled_peak_mb(
         lambda: embed_texts(texts, cache_dir=cache, batch_size=args.batch_size, progress=report)
     )
-    rows.append((f"embed {args.n:,} texts, empty cache", secs, mb,
-                 f"{args.n / secs:.0f} texts/s; batch {args.batch_size}; "
-                 f"output {X.nbytes / 2**20:.0f} MB"))
+    rows.append(
+        (
+            f"embed {args.n:,} texts, empty cache",
+            secs,
+            mb,
+            f"{args.n / secs:.0f} texts/s; batch {args.batch_size}; "
+            f"output {X.nbytes / 2**20:.0f} MB",
+        )
+    )
     size = sum(f.stat().st_size for f in cache.iterdir()) / 2**20
     secs, mb, X2 = sampled_peak_mb(lambda: embed_texts(texts, cache_dir=cache))
     same = bool((X == X2).all())
-    rows.append((f"same {args.n:,} texts again (all cached)", secs, mb,
-                 f"cache on disk {size:.0f} MB; identical vectors: {same}"))
+    rows.append(
+        (
+            f"same {args.n:,} texts again (all cached)",
+            secs,
+            mb,
+            f"cache on disk {size:.0f} MB; identical vectors: {same}",
+        )
+    )
     changed = list(texts)
     for i in range(0, args.n, 100):
         changed[i] = changed[i] + " (edited)"
     secs, mb, _ = sampled_peak_mb(lambda: embed_texts(changed, cache_dir=cache))
     rows.append((f"after 1 % of the texts changed ({args.n // 100:,} embedded)", secs, mb, ""))
     secs, mb, T = sampled_peak_mb(lambda: TextFeaturizer().fit_transform(texts))
-    rows.append((f"TF-IDF fit_transform of the {args.n:,} texts", secs, mb,
-                 f"{T.shape[1]:,} terms, {args.n / secs:.0f} texts/s"))
+    rows.append(
+        (
+            f"TF-IDF fit_transform of the {args.n:,} texts",
+            secs,
+            mb,
+            f"{T.shape[1]:,} terms, {args.n / secs:.0f} texts/s",
+        )
+    )
 
     print("| task | seconds | peak extra RSS MB | note |")
     print("|---|---|---|---|")

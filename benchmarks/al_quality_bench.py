@@ -98,8 +98,10 @@ def main() -> None:
     strategies = args.strategies.split(",")
     budgets = sorted(int(b) for b in args.budgets.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
     for name in args.datasets.split(","):
         texts, y = load(name)
         t0 = time.perf_counter()
@@ -107,12 +109,21 @@ def main() -> None:
         t1 = time.perf_counter()
 
         def progress(strategy: str, seed: int, done: int, _t: float = t1, _n: str = name) -> None:
-            print(f"  {_n} seed {seed} {strategy:<13} {time.perf_counter() - _t:7.1f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {_n} seed {seed} {strategy:<13} {time.perf_counter() - _t:7.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
         curves = simulate(
-            X, y, strategies, budget=budgets[-1], batch_size=SCHEDULE, seeds=args.seeds,
-            initial=args.initial, progress=progress,
+            X,
+            y,
+            strategies,
+            budget=budgets[-1],
+            batch_size=SCHEDULE,
+            seeds=args.seeds,
+            initial=args.initial,
+            progress=progress,
         )
         t2 = time.perf_counter()
         stem = f"{name}_{args.featurizer}"
@@ -123,7 +134,8 @@ def main() -> None:
             json.dumps({"budgets": figures, "per_seed_auc": seeds_auc}, indent=1) + "\n"
         )
         png = plot_learning_curves(
-            curves, args.out / f"{stem}_learning_curves.png",
+            curves,
+            args.out / f"{stem}_learning_curves.png",
             title=f"{name} ({args.featurizer}): {len(y)} rows, {args.seeds} seeds (mean +- std)",
         )
         if len(budgets) > 1:  # the cold start, zoomed in
@@ -133,24 +145,31 @@ def main() -> None:
                 title=f"{name} ({args.featurizer}): the first {budgets[-2]} labels",
             )
         qs = curves.groupby("strategy")["query_s"].mean()
-        print(f"\n### {name}: {len(y):,} rows, {len(set(y))} classes, {args.featurizer} "
-              f"{X.shape[1]}-d, {args.seeds} seeds (features {t1 - t0:.1f} s, simulation "
-              f"{t2 - t1:.0f} s)\n")
-        print("| budget | strategy | AUC | accuracy at budget (mean ± std) | labels to "
-              "random's accuracy at budget | fewer labels | AUC ≥ random in seeds | query s |")
+        print(
+            f"\n### {name}: {len(y):,} rows, {len(set(y))} classes, {args.featurizer} "
+            f"{X.shape[1]}-d, {args.seeds} seeds (features {t1 - t0:.1f} s, simulation "
+            f"{t2 - t1:.0f} s)\n"
+        )
+        print(
+            "| budget | strategy | AUC | accuracy at budget (mean ± std) | labels to "
+            "random's accuracy at budget | fewer labels | AUC ≥ random in seeds | query s |"
+        )
         print("|---|---|---|---|---|---|---|---|")
         for b in budgets:
             rnd = seeds_auc[b].get("random")
             for s, r in figures[b].items():
                 need = r["labels_to_random"]
                 wins = (
-                    f"{sum(a >= q for a, q in zip(seeds_auc[b][s], rnd, strict=True))}"
-                    f"/{len(rnd)}" if rnd else "-"
+                    f"{sum(a >= q for a, q in zip(seeds_auc[b][s], rnd, strict=True))}/{len(rnd)}"
+                    if rnd
+                    else "-"
                 )
                 saving = f"{r['saving']:.0%}" if r["saving"] is not None else "-"
-                print(f"| {b} | {s} | {r['auc']:.4f} | {r['accuracy']:.4f} ± "
-                      f"{r['accuracy_std']:.4f} | {need if need is not None else 'not reached'} "
-                      f"| {saving} | {wins} | {qs[s]:.3f} |")
+                print(
+                    f"| {b} | {s} | {r['auc']:.4f} | {r['accuracy']:.4f} ± "
+                    f"{r['accuracy_std']:.4f} | {need if need is not None else 'not reached'} "
+                    f"| {saving} | {wins} | {qs[s]:.3f} |"
+                )
         print(f"\nplot: {png.relative_to(REPO) if png.is_relative_to(REPO) else png}", flush=True)
 
 

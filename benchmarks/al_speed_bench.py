@@ -84,8 +84,11 @@ def synthetic_texts(n: int, seed: int = 0) -> tuple[list[str], Any]:
     import numpy as np
     import pandas as pd
 
-    df = pd.read_csv(DATA / "text_classification/ag_news_test/test.csv", header=None,
-                     names=["label", "title", "description"])
+    df = pd.read_csv(
+        DATA / "text_classification/ag_news_test/test.csv",
+        header=None,
+        names=["label", "title", "description"],
+    )
     words = [f"{t}. {d}".split() for t, d in zip(df["title"], df["description"], strict=True)]
     rng = np.random.default_rng(seed)
     base = rng.integers(0, len(words), n)
@@ -103,8 +106,11 @@ def main() -> None:
     p.add_argument("--n-small", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--skip-modal-batch", action="store_true",
-                   help="skip modAL's ranked batch (about 2 minutes at 100k)")
+    p.add_argument(
+        "--skip-modal-batch",
+        action="store_true",
+        help="skip modAL's ranked batch (about 2 minutes at 100k)",
+    )
     args = p.parse_args()
 
     import numpy as np
@@ -126,8 +132,11 @@ def main() -> None:
         rows.append((task, who, seconds, mb, note))
         print(f"{task:<38} {who:<7} {seconds:9.3f} s {mb:9.1f} MB  {note}", flush=True)
 
-    print(f"# {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"# {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     t0 = time.perf_counter()
     texts, y = synthetic_texts(args.n)
     print(f"generated {len(texts):,} texts in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -135,8 +144,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = FeatureCache(tmp)
         secs, mb, X = sampled_peak_mb(lambda: featurize_texts(texts, cache=cache, version="bench"))
-        report(f"TF-IDF of {args.n:,} texts (first time)", "ours", secs, mb,
-               f"{X.shape[1]:,} terms, {X.nnz / X.shape[0]:.1f} terms/row")
+        report(
+            f"TF-IDF of {args.n:,} texts (first time)",
+            "ours",
+            secs,
+            mb,
+            f"{X.shape[1]:,} terms, {X.nnz / X.shape[0]:.1f} terms/row",
+        )
         other = FeatureCache(tmp)  # a second process: reads the cached matrix
         secs, mb, X2 = sampled_peak_mb(lambda: featurize_texts(texts, cache=other, version="bench"))
         report("same data version, other process", "ours", secs, mb, "loaded from feature cache")
@@ -150,49 +164,82 @@ def main() -> None:
     n = args.batch
 
     secs, proba = timed(lambda: model.predict_proba(X), args.repeat)
-    report(f"predict_proba on {args.n:,}", "sklearn", secs, traced_peak_mb(
-        lambda: model.predict_proba(X)), f"{proba.shape[1]} classes")
+    report(
+        f"predict_proba on {args.n:,}",
+        "sklearn",
+        secs,
+        traced_peak_mb(lambda: model.predict_proba(X)),
+        f"{proba.shape[1]} classes",
+    )
     t_proba = secs
     del proba
 
     s_ours, q = timed(lambda: margin_query(model, X, n), args.repeat)
-    report(f"margin: select {n} of {args.n:,}", "ours", s_ours,
-           traced_peak_mb(lambda: margin_query(model, X, n)),
-           f"{s_ours / t_proba:.2f}x predict_proba")
-    s_modal, (m_idx, _) = timed(lambda: modal_compat.modal_margin_sampling(model, X, n), args.repeat)
+    report(
+        f"margin: select {n} of {args.n:,}",
+        "ours",
+        s_ours,
+        traced_peak_mb(lambda: margin_query(model, X, n)),
+        f"{s_ours / t_proba:.2f}x predict_proba",
+    )
+    s_modal, (m_idx, _) = timed(
+        lambda: modal_compat.modal_margin_sampling(model, X, n), args.repeat
+    )
     same = set(q.indices.tolist()) == set(np.asarray(m_idx).tolist())
-    report(f"margin: select {n} of {args.n:,}", "modAL", s_modal,
-           traced_peak_mb(lambda: modal_compat.modal_margin_sampling(model, X, n)),
-           f"{s_modal / t_proba:.2f}x predict_proba; same selection as ours: {same}")
+    report(
+        f"margin: select {n} of {args.n:,}",
+        "modAL",
+        s_modal,
+        traced_peak_mb(lambda: modal_compat.modal_margin_sampling(model, X, n)),
+        f"{s_modal / t_proba:.2f}x predict_proba; same selection as ours: {same}",
+    )
     assert same, "margin selection differs from modAL's"
 
     committee = fit_committee(make_classifier(), X[train], y[train], 5, random_state=0)
     s_ours, q = timed(lambda: committee_query(committee, X, n), 1)
-    report(f"committee (5, vote entropy): {n} of {args.n:,}", "ours", s_ours,
-           traced_peak_mb(lambda: committee_query(committee, X, n)))
+    report(
+        f"committee (5, vote entropy): {n} of {args.n:,}",
+        "ours",
+        s_ours,
+        traced_peak_mb(lambda: committee_query(committee, X, n)),
+    )
     from modAL.disagreement import vote_entropy_sampling
 
     modal_committee = modal_compat.modal_committee(committee.members)
     s_modal, (m_idx, _) = timed(lambda: vote_entropy_sampling(modal_committee, X, n_instances=n), 1)
     ve = q.pool_scores
-    report(f"committee (5, vote entropy): {n} of {args.n:,}", "modAL", s_modal,
-           traced_peak_mb(lambda: vote_entropy_sampling(modal_committee, X, n_instances=n)),
-           f"ours {s_modal / s_ours:.1f}x faster; both pick vote entropy "
-           f"{ve[q.indices].min():.3f}..{ve[q.indices].max():.3f} vs "
-           f"{ve[np.asarray(m_idx)].min():.3f}..{ve[np.asarray(m_idx)].max():.3f}")
+    report(
+        f"committee (5, vote entropy): {n} of {args.n:,}",
+        "modAL",
+        s_modal,
+        traced_peak_mb(lambda: vote_entropy_sampling(modal_committee, X, n_instances=n)),
+        f"ours {s_modal / s_ours:.1f}x faster; both pick vote entropy "
+        f"{ve[q.indices].min():.3f}..{ve[q.indices].max():.3f} vs "
+        f"{ve[np.asarray(m_idx)].min():.3f}..{ve[np.asarray(m_idx)].max():.3f}",
+    )
 
     secs, mb, clustering = sampled_peak_mb(lambda: cluster_pool(X, n, random_state=0))
-    report(f"cluster {args.n:,} into {n} (once per version)", "ours", secs, mb,
-           "TruncatedSVD(64) + MiniBatchKMeans, fitted on 20k rows")
+    report(
+        f"cluster {args.n:,} into {n} (once per version)",
+        "ours",
+        secs,
+        mb,
+        "TruncatedSVD(64) + MiniBatchKMeans, fitted on 20k rows",
+    )
     state = {"clusters": clustering.labels, "well_formed": clustering.well_formed}
     s_ours, q = timed(lambda: cluster_based_query(model, X, n, **state), args.repeat)
-    report(f"cluster-based: select {n} of {args.n:,}", "ours", s_ours,
-           traced_peak_mb(lambda: cluster_based_query(model, X, n, **state)),
-           f"{np.unique(clustering.labels[q.indices]).shape[0]} clusters covered")
+    report(
+        f"cluster-based: select {n} of {args.n:,}",
+        "ours",
+        s_ours,
+        traced_peak_mb(lambda: cluster_based_query(model, X, n, **state)),
+        f"{np.unique(clustering.labels[q.indices]).shape[0]} clusters covered",
+    )
     try:
         import modAL.cluster  # noqa: F401
+
         note = "imports"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         note = f"no modAL equivalent: modAL.cluster fails to import ({type(exc).__name__}: {exc})"
     report(f"cluster-based: select {n} of {args.n:,}", "modAL", float("nan"), float("nan"), note)
 
@@ -200,12 +247,18 @@ def main() -> None:
     for size in (args.n_small, args.n):
         Xp = X[:size]
         for factor, label in ((10, "top-1000 candidates"), (None, "whole pool")):
+
             def run(Xp: Any = Xp, factor: int | None = factor) -> Any:
                 return diversity_query(model, Xp, n, X_labeled=X_lab, candidate_factor=factor)
 
             secs, mb, q = sampled_peak_mb(run)
-            report(f"diverse batch: {n} of {size:,}", "ours", secs,
-                   max(mb, traced_peak_mb(run) if size <= args.n_small else mb), label)
+            report(
+                f"diverse batch: {n} of {size:,}",
+                "ours",
+                secs,
+                max(mb, traced_peak_mb(run) if size <= args.n_small else mb),
+                label,
+            )
             if size == args.n_small and factor is None:
                 ours_full = q.indices
         if size == args.n_small and not args.skip_modal_batch:
@@ -213,11 +266,18 @@ def main() -> None:
                 lambda Xp=Xp: modal_compat.modal_uncertainty_batch_sampling(model, Xp, n, X_lab)
             )
             same = np.array_equal(np.asarray(m_idx), ours_full)
-            report(f"diverse batch: {n} of {size:,}", "modAL", secs, mb,
-                   f"uncertainty_batch_sampling; same ranked batch as ours (whole pool): {same}")
+            report(
+                f"diverse batch: {n} of {size:,}",
+                "modAL",
+                secs,
+                mb,
+                f"uncertainty_batch_sampling; same ranked batch as ours (whole pool): {same}",
+            )
 
-    print(f"\npeak RSS of the process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
-          f" MB; load at end {os.getloadavg()[0]:.1f}")
+    print(
+        f"\npeak RSS of the process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+        f" MB; load at end {os.getloadavg()[0]:.1f}"
+    )
     print("\n| task | who | seconds | peak extra MB | note |\n|---|---|---|---|---|")
     for task, who, s, mb, note in rows:
         fs = "-" if s != s else f"{s:.3f}"

@@ -41,42 +41,66 @@ def build(url: str, n: int, workdir: Path) -> int:
 
     items = make_items(n)
     csv = workdir / "items.csv"
-    pd.DataFrame({"id": [f"i{i}" for i in range(n)], "text": items["text"],
-                  "group": items["group_key"]}).to_csv(csv, index=False)  # fmt: skip
+    pd.DataFrame(
+        {"id": [f"i{i}" for i in range(n)], "text": items["text"], "group": items["group_key"]}
+    ).to_csv(csv, index=False)
     sessions = make_session_factory(make_engine(url))
     with session_scope(sessions) as session:
         project = create_project(session, "bench", ["World", "Sports", "Business", "Sci/Tech"])
         user, _ = create_user(session, "ann", "annotator", password="pw-ann-12345")
         project_id, user_id = project.id, user.id
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, project_id), csv, ImportOptions(group_col="group"))
+        import_path(
+            session, session.get(Project, project_id), csv, ImportOptions(group_col="group")
+        )
     with session_scope(sessions) as session:
         ids = np.array(session.scalars(select_ids(Item, project_id)).all())
         rng = np.random.default_rng(1)
         weak = rng.random(n) < 0.3
         labels = items["label"].to_numpy()
         human = np.flatnonzero(~weak)
-        bulk_insert_columns(session, "annotations", {
-            "item_id": ids[human], "project_id": Constant(project_id), "user_id": Constant(user_id),
-            "source": Constant("human"), "kind": Constant("label"),
-            "labels": [json.dumps([x]) for x in labels[human]],
-            "created_at": Constant("2026-01-01 00:00:00.000000" if url.startswith("sqlite")
-                                   else "2026-01-01T00:00:00+00:00"),
-        }, len(human))  # fmt: skip
+        bulk_insert_columns(
+            session,
+            "annotations",
+            {
+                "item_id": ids[human],
+                "project_id": Constant(project_id),
+                "user_id": Constant(user_id),
+                "source": Constant("human"),
+                "kind": Constant("label"),
+                "labels": [json.dumps([x]) for x in labels[human]],
+                "created_at": Constant(
+                    "2026-01-01 00:00:00.000000"
+                    if url.startswith("sqlite")
+                    else "2026-01-01T00:00:00+00:00"
+                ),
+            },
+            len(human),
+        )
         weak_rows = np.flatnonzero(weak)
-        bulk_insert_columns(session, "prob_labels", {
-            "item_id": ids[weak_rows], "project_id": Constant(project_id),
-            "source": Constant("label_model"), "probs": Constant("[0.25, 0.25, 0.25, 0.25]"),
-            "label": labels[weak_rows].tolist(),
-            "confidence": rng.uniform(0.5, 1.0, len(weak_rows)),
-            "created_at": Constant("2026-01-01 00:00:00.000000" if url.startswith("sqlite")
-                                   else "2026-01-01T00:00:00+00:00"),
-        }, len(weak_rows))  # fmt: skip
+        bulk_insert_columns(
+            session,
+            "prob_labels",
+            {
+                "item_id": ids[weak_rows],
+                "project_id": Constant(project_id),
+                "source": Constant("label_model"),
+                "probs": Constant("[0.25, 0.25, 0.25, 0.25]"),
+                "label": labels[weak_rows].tolist(),
+                "confidence": rng.uniform(0.5, 1.0, len(weak_rows)),
+                "created_at": Constant(
+                    "2026-01-01 00:00:00.000000"
+                    if url.startswith("sqlite")
+                    else "2026-01-01T00:00:00+00:00"
+                ),
+            },
+            len(weak_rows),
+        )
     sessions.kw["bind"].dispose()
     return project_id
 
 
-def select_ids(item, project_id: int):  # noqa: ANN001, ANN201
+def select_ids(item, project_id: int):
     from sqlalchemy import select
 
     return select(item.id).where(item.project_id == project_id).order_by(item.position)
@@ -95,16 +119,26 @@ def time_export(url: str, project_id: int, out: Path) -> dict:
 
     engine = make_engine(url)
     started = time.perf_counter()
-    version = export_project(make_session_factory(engine), project_id,
-                             ExportRequest(fmt="parquet", min_confidence=0.9), out,
-                             progress=progress)  # fmt: skip
+    version = export_project(
+        make_session_factory(engine),
+        project_id,
+        ExportRequest(fmt="parquet", min_confidence=0.9),
+        out,
+        progress=progress,
+    )
     total = time.perf_counter() - started
     engine.dispose()
-    stages = {s: round(marks[f"{s}-end"] - marks[f"{s}-start"], 2)
-              for s in ("read", "splits", "write", "manifest", "store")
-              if f"{s}-start" in marks and f"{s}-end" in marks}  # fmt: skip
-    return {"seconds": round(total, 2), "items": version.params["n_items"],
-            "splits_changed": version.params["splits_changed"], "stages": stages}  # fmt: skip
+    stages = {
+        s: round(marks[f"{s}-end"] - marks[f"{s}-start"], 2)
+        for s in ("read", "splits", "write", "manifest", "store")
+        if f"{s}-start" in marks and f"{s}-end" in marks
+    }
+    return {
+        "seconds": round(total, 2),
+        "items": version.params["n_items"],
+        "splits_changed": version.params["splits_changed"],
+        "stages": stages,
+    }
 
 
 def main() -> None:
@@ -122,9 +156,11 @@ def main() -> None:
             for run in ("first", "second"):
                 result = time_export(url, project_id, Path(tmp) / run)
                 rate = result["items"] / result["seconds"]
-                print(f"{backend} {run} export: {result['seconds']} s for {result['items']:,} "
-                      f"items ({rate:,.0f} items/s), {result['splits_changed']:,} splits stored; "
-                      f"stages {result['stages']}; peak RSS {peak_rss_mb():,.0f} MB")  # fmt: skip
+                print(
+                    f"{backend} {run} export: {result['seconds']} s for {result['items']:,} "
+                    f"items ({rate:,.0f} items/s), {result['splits_changed']:,} splits stored; "
+                    f"stages {result['stages']}; peak RSS {peak_rss_mb():,.0f} MB"
+                )
 
 
 if __name__ == "__main__":

@@ -43,9 +43,13 @@ def build(url: str, n: int, labeled: int, workdir: Path) -> tuple[int, str]:
     from labelapp.services.users import add_member, create_user
 
     csv = workdir / "items.csv"
-    pd.DataFrame({"id": [f"i{i}" for i in range(n)],
-                  "text": [f"item {i} about {LABELS[i % 4]} and topic {i % 977}" for i in range(n)],
-                  "group": [f"g{i % 5000}" for i in range(n)]}).to_csv(csv, index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "id": [f"i{i}" for i in range(n)],
+            "text": [f"item {i} about {LABELS[i % 4]} and topic {i % 977}" for i in range(n)],
+            "group": [f"g{i % 5000}" for i in range(n)],
+        }
+    ).to_csv(csv, index=False)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with session_scope(sessions) as session:
@@ -55,26 +59,45 @@ def build(url: str, n: int, labeled: int, workdir: Path) -> tuple[int, str]:
         add_member(session, sme, project)
         project_id, ann_id = project.id, ann.id
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, project_id), csv, ImportOptions(group_col="group"))
+        import_path(
+            session, session.get(Project, project_id), csv, ImportOptions(group_col="group")
+        )
     with session_scope(sessions) as session:
-        ids = session.scalars(select(Item.id).where(Item.project_id == project_id)
-                              .order_by(Item.position).limit(labeled)).all()  # fmt: skip
-        stamp = "2026-01-01 00:00:00.000000" if url.startswith("sqlite") else "2026-01-01T00:00:00+00:00"
-        bulk_insert_columns(session, "annotations", {
-            "item_id": list(ids), "project_id": Constant(project_id), "user_id": Constant(ann_id),
-            "source": Constant("human"), "kind": Constant("label"),
-            "labels": [json.dumps([LABELS[k % 4]]) for k in range(len(ids))],
-            "created_at": Constant(stamp),
-        }, len(ids))  # fmt: skip
+        ids = session.scalars(
+            select(Item.id)
+            .where(Item.project_id == project_id)
+            .order_by(Item.position)
+            .limit(labeled)
+        ).all()
+        stamp = (
+            "2026-01-01 00:00:00.000000"
+            if url.startswith("sqlite")
+            else "2026-01-01T00:00:00+00:00"
+        )
+        bulk_insert_columns(
+            session,
+            "annotations",
+            {
+                "item_id": list(ids),
+                "project_id": Constant(project_id),
+                "user_id": Constant(ann_id),
+                "source": Constant("human"),
+                "kind": Constant("label"),
+                "labels": [json.dumps([LABELS[k % 4]]) for k in range(len(ids))],
+                "created_at": Constant(stamp),
+            },
+            len(ids),
+        )
     engine.dispose()
     return project_id, token
 
 
-def api_export(client, project_id: int, headers: dict) -> float:  # noqa: ANN001
+def api_export(client, project_id: int, headers: dict) -> float:
     """Seconds from the POST to the job reported done."""
     started = time.perf_counter()
-    job = client.post(f"/api/projects/{project_id}/exports", headers=headers,
-                      json={"format": "csv"}).get_json()  # fmt: skip
+    job = client.post(
+        f"/api/projects/{project_id}/exports", headers=headers, json={"format": "csv"}
+    ).get_json()
     while job["status"] not in ("done", "failed"):
         time.sleep(0.005)
         job = client.get(f"/api/jobs/{job['id']}", headers=headers).get_json()
@@ -126,17 +149,21 @@ def main() -> None:
             client = app.test_client()
             headers = {"Authorization": f"Bearer {token}"}
             times = [api_export(client, project_id, headers) for _ in range(args.runs + 1)][1:]
-            service = [service_export(url, project_id, Path(tmp) / f"s{k}", args.profile and k == 0)
-                       for k in range(3)]  # fmt: skip
+            service = [
+                service_export(url, project_id, Path(tmp) / f"s{k}", args.profile and k == 0)
+                for k in range(3)
+            ]
             from labelapp.services.drift import service as drift
 
             real, drift.drift_from_previous = drift.drift_from_previous, lambda *a, **k: None
             bare = [service_export(url, project_id, Path(tmp) / f"b{k}", False) for k in range(3)]
             drift.drift_from_previous = real
-            print(f"{backend}: API export, job included: median {statistics.median(times):.3f} s, "
-                  f"max {max(times):.3f} s over {len(times)} runs (first run not counted); "
-                  f"service alone: median {statistics.median(service):.3f} s; service without "
-                  f"the drift report: median {statistics.median(bare):.3f} s")  # fmt: skip
+            print(
+                f"{backend}: API export, job included: median {statistics.median(times):.3f} s, "
+                f"max {max(times):.3f} s over {len(times)} runs (first run not counted); "
+                f"service alone: median {statistics.median(service):.3f} s; service without "
+                f"the drift report: median {statistics.median(bare):.3f} s"
+            )
 
 
 if __name__ == "__main__":

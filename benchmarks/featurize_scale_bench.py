@@ -38,7 +38,10 @@ def _clock() -> tuple[float, float]:
 
 
 def _since(t: tuple[float, float]) -> dict[str, float]:
-    return {"wall_s": round(time.perf_counter() - t[0], 2), "cpu_s": round(time.process_time() - t[1], 2)}
+    return {
+        "wall_s": round(time.perf_counter() - t[0], 2),
+        "cpu_s": round(time.process_time() - t[1], 2),
+    }
 
 
 def stage_tfidf(n: int) -> dict:
@@ -49,9 +52,15 @@ def stage_tfidf(n: int) -> dict:
     before = peak_rss_mb()
     t = _clock()
     X = TextFeaturizer().fit_transform(texts)
-    return {"n": n, **_since(t), "terms": int(X.shape[1]), "nnz": int(X.nnz),
-            "matrix_mb": round((X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20),
-            "texts_mb_before": round(before), "peak_rss_mb": round(peak_rss_mb())}  # fmt: skip
+    return {
+        "n": n,
+        **_since(t),
+        "terms": int(X.shape[1]),
+        "nnz": int(X.nnz),
+        "matrix_mb": round((X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20),
+        "texts_mb_before": round(before),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
 
 
 def stage_embed(n: int) -> dict:
@@ -75,12 +84,18 @@ def stage_embed(n: int) -> dict:
         warm = _since(t)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    return {"n": n, "torch_threads": torch.get_num_threads(), "load_model": load,
-            "embed_empty_cache": cold, "embed_all_cached": warm,
-            "texts_per_wall_s": round(n / cold["wall_s"], 1),
-            "texts_per_cpu_s": round(n / cold["cpu_s"], 1),
-            "cache_bytes_per_text": round(disk / n, 1), "output_mb": round(X.nbytes / 2**20, 1),
-            "peak_rss_mb": round(peak_rss_mb())}  # fmt: skip
+    return {
+        "n": n,
+        "torch_threads": torch.get_num_threads(),
+        "load_model": load,
+        "embed_empty_cache": cold,
+        "embed_all_cached": warm,
+        "texts_per_wall_s": round(n / cold["wall_s"], 1),
+        "texts_per_cpu_s": round(n / cold["cpu_s"], 1),
+        "cache_bytes_per_text": round(disk / n, 1),
+        "output_mb": round(X.nbytes / 2**20, 1),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
 
 
 def main() -> None:
@@ -88,8 +103,11 @@ def main() -> None:
     p.add_argument("--stage", choices=["tfidf-100k", "tfidf-1m", "embed-sample"])
     p.add_argument("--sample", type=int, default=2000)
     args = p.parse_args()
-    stages = {"tfidf-100k": lambda: stage_tfidf(100_000), "tfidf-1m": lambda: stage_tfidf(1_000_000),
-              "embed-sample": lambda: stage_embed(args.sample)}  # fmt: skip
+    stages = {
+        "tfidf-100k": lambda: stage_tfidf(100_000),
+        "tfidf-1m": lambda: stage_tfidf(1_000_000),
+        "embed-sample": lambda: stage_embed(args.sample),
+    }
     if args.stage:
         print(json.dumps(stages[args.stage]()), flush=True)
         return
@@ -105,11 +123,14 @@ def main() -> None:
     # Estimates, not measurements: the sample's CPU cost per text times n, spread over the cores
     # torch uses; memory: the (n, 384) float32 output and the cache's bytes per text.
     out["embed_estimates"] = {
-        str(n): {"cpu_hours": round(n / e["texts_per_cpu_s"] / 3600, 2),
-                 "wall_hours_quiet": round(n / e["texts_per_cpu_s"] / e["torch_threads"] / 3600, 2),
-                 "output_mb": round(n * DIM * 4 / 2**20), "cache_mb": round(n * e["cache_bytes_per_text"] / 2**20)}
+        str(n): {
+            "cpu_hours": round(n / e["texts_per_cpu_s"] / 3600, 2),
+            "wall_hours_quiet": round(n / e["texts_per_cpu_s"] / e["torch_threads"] / 3600, 2),
+            "output_mb": round(n * DIM * 4 / 2**20),
+            "cache_mb": round(n * e["cache_bytes_per_text"] / 2**20),
+        }
         for n in (100_000, 1_000_000)
-    }  # fmt: skip
+    }
     out["load_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(out))
 

@@ -117,7 +117,9 @@ def run_cleanlab(python: str, arrays: dict[str, np.ndarray]) -> tuple[dict, dict
         np.savez(src, **arrays)
         done = subprocess.run(
             ["nice", "-n", "19", python, "-c", CLEANLAB_CODE, str(src), str(dst)],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode:
             raise SystemExit(f"cleanlab subprocess failed:\n{done.stderr}")
@@ -126,8 +128,14 @@ def run_cleanlab(python: str, arrays: dict[str, np.ndarray]) -> tuple[dict, dict
 
 
 def recovery(
-    X_tr: Any, y_true: np.ndarray, noisy: np.ndarray, X_te: Any, y_te: np.ndarray,
-    orders: dict[str, np.ndarray], steps: list[int], seed: int,
+    X_tr: Any,
+    y_true: np.ndarray,
+    noisy: np.ndarray,
+    X_te: Any,
+    y_te: np.ndarray,
+    orders: dict[str, np.ndarray],
+    steps: list[int],
+    seed: int,
 ) -> dict[str, list[float]]:
     """Test accuracy of the end model after fixing the first m items of each order."""
     from active_learning.models import make_classifier
@@ -147,8 +155,14 @@ def recovery(
     rng = np.random.default_rng(seed)
     draws = [rng.permutation(len(noisy)) for _ in range(3)]
     curves["random"] = [
-        float(np.mean([accuracy(np.where(np.isin(np.arange(len(noisy)), d[:m]), y_true, noisy))
-                       for d in draws]))
+        float(
+            np.mean(
+                [
+                    accuracy(np.where(np.isin(np.arange(len(noisy)), d[:m]), y_true, noisy))
+                    for d in draws
+                ]
+            )
+        )
         for m in steps
     ]
     return curves
@@ -179,12 +193,25 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
                     ours = detect_label_issues(noisy, P, classes=np.arange(K))
                     t_ours = time.perf_counter() - t0
                     arrays[f"probs__{name}"], arrays[f"labels__{name}"] = P, noisy
-                    configs.append({
-                        "name": name, "dataset": ds, "kind": kind, "rate": rate, "seed": seed,
-                        "n": len(tr), "K": K, "X_tr": X[tr], "X_te": X[te], "y_tr": y[tr],
-                        "y_te": y[te], "noisy": noisy, "ours": ours, "t_probs": t_probs,
-                        "t_ours": t_ours,
-                    })
+                    configs.append(
+                        {
+                            "name": name,
+                            "dataset": ds,
+                            "kind": kind,
+                            "rate": rate,
+                            "seed": seed,
+                            "n": len(tr),
+                            "K": K,
+                            "X_tr": X[tr],
+                            "X_te": X[te],
+                            "y_tr": y[tr],
+                            "y_te": y[te],
+                            "noisy": noisy,
+                            "ours": ours,
+                            "t_probs": t_probs,
+                            "t_ours": t_ours,
+                        }
+                    )
         print(f"{ds}: {len(args.seeds) * len(args.kinds) * len(args.rates)} runs", flush=True)
     cl, meta = run_cleanlab(args.cleanlab_python, arrays)
     rows, curves = [], {}
@@ -196,16 +223,28 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         row["ours"] = scores(c["ours"].flagged, c["ours"].order, flipped)
         row["cleanlab"] = scores(cl[f"mask__{name}"], cl_rank, flipped)
         row["cleanlab_both"] = scores(cl[f"both__{name}"], cl_rank, flipped)
-        row["seconds"] = {"probs": c["t_probs"], "ours": c["t_ours"],
-                          "cleanlab": meta["seconds"][name]}
+        row["seconds"] = {
+            "probs": c["t_probs"],
+            "ours": c["t_ours"],
+            "cleanlab": meta["seconds"][name],
+        }
         rows.append(row)
         if c["rate"] in args.recovery_rates and c["seed"] == args.seeds[0]:
             n_steps = max(1, int(np.ceil(flipped.sum() / args.step)))
             steps = [0] + [args.step * (i + 1) for i in range(n_steps)]
             curves[name] = {
-                "steps": steps, "flipped": int(flipped.sum()),
-                **recovery(c["X_tr"], c["y_tr"], c["noisy"], c["X_te"], c["y_te"],
-                           {"ours": c["ours"].order, "cleanlab": cl_rank}, steps, c["seed"]),
+                "steps": steps,
+                "flipped": int(flipped.sum()),
+                **recovery(
+                    c["X_tr"],
+                    c["y_tr"],
+                    c["noisy"],
+                    c["X_te"],
+                    c["y_te"],
+                    {"ours": c["ours"].order, "cleanlab": cl_rank},
+                    steps,
+                    c["seed"],
+                ),
             }
             print(f"recovery {name}: {json.dumps(curves[name])}", flush=True)
     return {"rows": rows, "curves": curves, "cleanlab_version": meta["version"]}
@@ -222,6 +261,7 @@ def detection_table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (ds, kind, rate), rs in groups.items():
+
         def mean(who: str, key: str, rs: list[dict] = rs) -> float:
             return float(np.mean([r[who][key] for r in rs]))
 
@@ -308,8 +348,11 @@ def speed(n: int, seed: int) -> dict[str, float]:
     from active_learning.text_features import TextFeaturizer
     from augment.duplicates import near_duplicate_pairs
 
-    df = pd.read_csv(DATA / "text_classification/ag_news_test/test.csv", header=None,
-                     names=["label", "title", "description"])
+    df = pd.read_csv(
+        DATA / "text_classification/ag_news_test/test.csv",
+        header=None,
+        names=["label", "title", "description"],
+    )
     words = [f"{t}. {d}".split() for t, d in zip(df["title"], df["description"], strict=True)]
     rng = np.random.default_rng(seed)
     base = rng.integers(0, len(words), n)
@@ -353,8 +396,10 @@ def main() -> None:
     p.add_argument("--skip-speed", action="store_true")
     args = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
-            "load_before": os.getloadavg()}
+    meta = {
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_before": os.getloadavg(),
+    }
     if not args.skip_quality:
         result = quality(args)
         result.update(meta, load_after=os.getloadavg())

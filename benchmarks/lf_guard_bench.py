@@ -22,7 +22,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PY_LFS = '''
+PY_LFS = """
 from snorkel.labeling import labeling_function
 
 @labeling_function()
@@ -32,7 +32,7 @@ def has_free(x):
 @labeling_function()
 def short(x):
     return 0 if len(x.text) < 20 else -1
-'''
+"""
 
 
 def main() -> None:
@@ -89,10 +89,17 @@ def main() -> None:
     def preview() -> None:
         started = time.perf_counter()
         spec = {"kind": "regex", "name": "evil", "label": "spam", "pattern": "(a+)+(?=b)"}
-        response = requests.post(f"{base}/api/projects/{project_id}/lfs/preview", json=spec,
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=120)  # fmt: skip
-        result.update(status=response.status_code, seconds=time.perf_counter() - started,
-                      message=response.json().get("error", {}).get("message", ""))  # fmt: skip
+        response = requests.post(
+            f"{base}/api/projects/{project_id}/lfs/preview",
+            json=spec,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+        result.update(
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+            message=response.json().get("error", {}).get("message", ""),
+        )
         done.set()
 
     threading.Thread(target=preview).start()
@@ -101,11 +108,15 @@ def main() -> None:
 
     def summary(xs: list[float]) -> str:
         xs = sorted(xs)
-        return (f"n={len(xs)} p50={statistics.median(xs):.1f} ms "
-                f"p95={xs[int(0.95 * (len(xs) - 1))]:.1f} ms max={xs[-1]:.1f} ms")  # fmt: skip
+        return (
+            f"n={len(xs)} p50={statistics.median(xs):.1f} ms "
+            f"p95={xs[int(0.95 * (len(xs) - 1))]:.1f} ms max={xs[-1]:.1f} ms"
+        )
 
-    print(f"items: {args.items:,}; regex limit "
-          f"{os.environ.get('LABELAPP_REGEX_TIMEOUT_SECONDS', '2 (default)')} s")  # fmt: skip
+    print(
+        f"items: {args.items:,}; regex limit "
+        f"{os.environ.get('LABELAPP_REGEX_TIMEOUT_SECONDS', '2 (default)')} s"
+    )
     print(f"/api/health idle:            {summary(idle)}")
     print(f"/api/health during preview:  {summary(busy)}")
     print(f"preview: HTTP {result['status']} after {result['seconds']:.2f} s: {result['message']}")
@@ -118,8 +129,10 @@ def main() -> None:
         loaded = time.perf_counter() - started
     started = time.perf_counter()
     applied = weak.apply_lfs(sessions, project_id)
-    print(f"Python LFs: load (sandbox check) {loaded:.2f} s; apply of 2 LFs to "
-          f"{applied['n_items']:,} items in the sandbox {time.perf_counter() - started:.2f} s")
+    print(
+        f"Python LFs: load (sandbox check) {loaded:.2f} s; apply of 2 LFs to "
+        f"{applied['n_items']:,} items in the sandbox {time.perf_counter() - started:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Build benchmarks/RESULTS.md from the per-area result files in benchmarks/results/.
 
-    .venv/bin/python benchmarks/merge_results.py
+.venv/bin/python benchmarks/merge_results.py
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import fresh_database, machine  # noqa: E402
+from benchmarks._common import fresh_database, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -159,8 +159,9 @@ def annotator_loop(base: str, project_id: int, token: str, start: float, stop: f
             "duration_ms": 900,
             "guideline_version": 1,  # the page sends the version it showed
         }
-        status, data, took_submit = post(f"/api/items/{item_id}/annotations",
-                                          json.dumps(body).encode())
+        status, data, took_submit = post(
+            f"/api/items/{item_id}/annotations", json.dumps(body).encode()
+        )
         if status != 201:
             errors.append(f"submit {status}: {data[:200]!r}")
             break
@@ -194,8 +195,11 @@ def drive(base: str, project_id: int, tokens: list[str], seconds: float) -> dict
         "annotations": len(served),
         "per_s": round(len(served) / elapsed, 1),
         "duplicates": len(served) - len(set(served)),
-        "next_p50": pct(next_ms, 50), "next_p95": pct(next_ms, 95), "next_p99": pct(next_ms, 99),
-        "submit_p50": pct(submit_ms, 50), "submit_p95": pct(submit_ms, 95),
+        "next_p50": pct(next_ms, 50),
+        "next_p95": pct(next_ms, 95),
+        "next_p99": pct(next_ms, 99),
+        "submit_p50": pct(submit_ms, 50),
+        "submit_p95": pct(submit_ms, 95),
         "submit_p99": pct(submit_ms, 99),
         "errors": errors[:3],
     }
@@ -257,21 +261,30 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
             log.close()
-            errors = [ln for ln in (Path(tmp) / "server.log").read_text().splitlines()
-                      if "Error" in ln or "Traceback" in ln]
+            errors = [
+                ln
+                for ln in (Path(tmp) / "server.log").read_text().splitlines()
+                if "Error" in ln or "Traceback" in ln
+            ]
             if errors:
                 print("server errors:", *errors[:10], sep="\n  ")
     served_by = "gunicorn gthread" if args.db == "postgresql" else "labelapp serve (threaded)"
-    print(f"\nMachine: {machine()}; {args.db}, {args.items:,} items, {served_by}, "
-          f"{args.seconds:.0f} s per run\n")
-    print("| annotators | annotations/s | next p50 / p95 / p99 (ms) | submit p50 / p95 / p99 (ms) "
-          "| CPU ms per annotation: server / database "
-          "| served twice | server memory (MB) |")
+    print(
+        f"\nMachine: {machine()}; {args.db}, {args.items:,} items, {served_by}, "
+        f"{args.seconds:.0f} s per run\n"
+    )
+    print(
+        "| annotators | annotations/s | next p50 / p95 / p99 (ms) | submit p50 / p95 / p99 (ms) "
+        "| CPU ms per annotation: server / database "
+        "| served twice | server memory (MB) |"
+    )
     print("|---:|---:|---|---|---|---:|---:|")
     for r in results:
-        print(f"| {r['clients']} | {r['per_s']} | {r['next_p50']} / {r['next_p95']} / "
-              f"{r['next_p99']} | {r['submit_p50']} / {r['submit_p95']} / {r['submit_p99']} | "
-              f"{r['server_cpu_ms']} / {r['db_cpu_ms']} | {r['duplicates']} | {r['server_mb']} |")
+        print(
+            f"| {r['clients']} | {r['per_s']} | {r['next_p50']} / {r['next_p95']} / "
+            f"{r['next_p99']} | {r['submit_p50']} / {r['submit_p95']} / {r['submit_p99']} | "
+            f"{r['server_cpu_ms']} / {r['db_cpu_ms']} | {r['duplicates']} | {r['server_mb']} |"
+        )
 
 
 if __name__ == "__main__":

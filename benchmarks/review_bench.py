@@ -45,8 +45,12 @@ def build(url: str, n: int, workdir: Path) -> tuple[int, str]:
     from labelapp.services.users import add_member, create_user
 
     csv = workdir / "items.csv"
-    pd.DataFrame({"id": [f"i{i}" for i in range(n)],
-                  "text": [f"comment {i} about topic {i % 997}" for i in range(n)]}).to_csv(csv, index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "id": [f"i{i}" for i in range(n)],
+            "text": [f"comment {i} about topic {i % 997}" for i in range(n)],
+        }
+    ).to_csv(csv, index=False)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with session_scope(sessions) as session:
@@ -58,46 +62,80 @@ def build(url: str, n: int, workdir: Path) -> tuple[int, str]:
         pid, ann_id, bob_id = project.id, ann.id, bob.id
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, pid), csv, ImportOptions())
-    stamp = "2026-01-01 00:00:00.000000" if url.startswith("sqlite") else "2026-01-01T00:00:00+00:00"
+    stamp = (
+        "2026-01-01 00:00:00.000000" if url.startswith("sqlite") else "2026-01-01T00:00:00+00:00"
+    )
     rng = np.random.default_rng(0)
     with session_scope(sessions) as session:
-        ids = np.array(session.scalars(select(Item.id).where(Item.project_id == pid).order_by(Item.id)).all())
+        ids = np.array(
+            session.scalars(select(Item.id).where(Item.project_id == pid).order_by(Item.id)).all()
+        )
         answered = ids[rng.random(n) < 0.3]
         labels = np.where(rng.random(len(answered)) < 0.5, "spam", "ham")
         _answers(session, pid, ann_id, answered, labels, stamp)
         second = rng.random(len(answered)) < 0.05
-        flip = np.where(rng.random(second.sum()) < 0.5, labels[second], np.where(labels[second] == "spam", "ham", "spam"))
+        flip = np.where(
+            rng.random(second.sum()) < 0.5,
+            labels[second],
+            np.where(labels[second] == "spam", "ham", "spam"),
+        )
         _answers(session, pid, bob_id, answered[second], flip, stamp)
         run = LabelIssueRun(project_id=pid, n_scored=len(answered), n_flagged=0)
         session.add(run)
         session.flush()
-        bulk_insert_columns(session, "label_issues", {
-            "run_id": Constant(run.id), "item_id": answered, "label": labels.tolist(),
-            "suggested": np.where(labels == "spam", "ham", "spam").tolist(),
-            "score": rng.random(len(answered)), "flagged": Constant(False),
-            "reasons": Constant(json.dumps(["out-of-sample probability"])),
-        }, len(answered))  # fmt: skip
+        bulk_insert_columns(
+            session,
+            "label_issues",
+            {
+                "run_id": Constant(run.id),
+                "item_id": answered,
+                "label": labels.tolist(),
+                "suggested": np.where(labels == "spam", "ham", "spam").tolist(),
+                "score": rng.random(len(answered)),
+                "flagged": Constant(False),
+                "reasons": Constant(json.dumps(["out-of-sample probability"])),
+            },
+            len(answered),
+        )
         flagged = ids[rng.random(n) < 0.001]
-        bulk_insert_columns(session, "flags", {
-            "project_id": Constant(pid), "item_id": flagged, "user_id": Constant(ann_id),
-            "reason": Constant("other"), "comment": Constant(""), "created_at": Constant(stamp),
-            "client_id": [f"f{i}" for i in range(len(flagged))],
-        }, len(flagged))  # fmt: skip
+        bulk_insert_columns(
+            session,
+            "flags",
+            {
+                "project_id": Constant(pid),
+                "item_id": flagged,
+                "user_id": Constant(ann_id),
+                "reason": Constant("other"),
+                "comment": Constant(""),
+                "created_at": Constant(stamp),
+                "client_id": [f"f{i}" for i in range(len(flagged))],
+            },
+            len(flagged),
+        )
     engine.dispose()
     return pid, token
 
 
-def _answers(session, pid: int, user_id: int, items, labels, stamp: str) -> None:  # noqa: ANN001
+def _answers(session, pid: int, user_id: int, items, labels, stamp: str) -> None:
     from labelapp.services.bulk import Constant, bulk_insert_columns
 
-    bulk_insert_columns(session, "annotations", {
-        "item_id": items, "project_id": Constant(pid), "user_id": Constant(user_id),
-        "source": Constant("human"), "kind": Constant("label"),
-        "labels": [json.dumps([x]) for x in labels], "created_at": Constant(stamp),
-    }, len(items))  # fmt: skip
+    bulk_insert_columns(
+        session,
+        "annotations",
+        {
+            "item_id": items,
+            "project_id": Constant(pid),
+            "user_id": Constant(user_id),
+            "source": Constant("human"),
+            "kind": Constant("label"),
+            "labels": [json.dumps([x]) for x in labels],
+            "created_at": Constant(stamp),
+        },
+        len(items),
+    )
 
 
-def measure(client, pid: int, headers: dict, query: str, repeat: int) -> dict[str, float]:  # noqa: ANN001
+def measure(client, pid: int, headers: dict, query: str, repeat: int) -> dict[str, float]:
     first, second = [], []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -105,11 +143,17 @@ def measure(client, pid: int, headers: dict, query: str, repeat: int) -> dict[st
         first.append(time.perf_counter() - t)
         if page.get("next_after"):
             t = time.perf_counter()
-            client.get(f"/api/projects/{pid}/review?{query}&after={page['next_after']}", headers=headers)
+            client.get(
+                f"/api/projects/{pid}/review?{query}&after={page['next_after']}", headers=headers
+            )
             second.append(time.perf_counter() - t)
     p95 = lambda xs: float(np.percentile(xs, 95)) if xs else float("nan")  # noqa: E731
-    return {"first_p50": statistics.median(first), "first_p95": p95(first),
-            "next_p50": statistics.median(second) if second else float("nan"), "next_p95": p95(second)}  # fmt: skip
+    return {
+        "first_p50": statistics.median(first),
+        "first_p95": p95(first),
+        "next_p50": statistics.median(second) if second else float("nan"),
+        "next_p95": p95(second),
+    }
 
 
 def main() -> None:
@@ -127,13 +171,17 @@ def main() -> None:
             print(f"{backend}: built in {time.perf_counter() - t0:.0f} s")
             from labelapp.app import create_app
 
-            client = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True}).test_client()
+            client = create_app(
+                {"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True}
+            ).test_client()
             headers = {"Authorization": f"Bearer {token}"}
             for name, query in QUERIES.items():
                 r = measure(client, pid, headers, query, args.repeat)
-                print(f"{backend} {name}: first page p50 {r['first_p50'] * 1000:,.0f} ms, "
-                      f"p95 {r['first_p95'] * 1000:,.0f} ms; next page p50 {r['next_p50'] * 1000:,.0f} ms, "
-                      f"p95 {r['next_p95'] * 1000:,.0f} ms")  # fmt: skip
+                print(
+                    f"{backend} {name}: first page p50 {r['first_p50'] * 1000:,.0f} ms, "
+                    f"p95 {r['first_p95'] * 1000:,.0f} ms; next page p50 {r['next_p50'] * 1000:,.0f} ms, "
+                    f"p95 {r['next_p95'] * 1000:,.0f} ms"
+                )
 
 
 if __name__ == "__main__":

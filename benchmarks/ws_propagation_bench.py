@@ -83,7 +83,7 @@ def stage_youtube() -> dict:
     return out
 
 
-def _texts_and_seeds(n: int):  # noqa: ANN202
+def _texts_and_seeds(n: int):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from benchmarks.ws_speed_bench import load_texts
@@ -98,7 +98,7 @@ def _texts_and_seeds(n: int):  # noqa: ANN202
     return X, seeds, tfidf_seconds, spam_words.astype(int).to_numpy()
 
 
-def _ann_parts(X, seeds: np.ndarray) -> tuple[np.ndarray, dict]:  # noqa: ANN001
+def _ann_parts(X, seeds: np.ndarray) -> tuple[np.ndarray, dict]:
     """propagate(graph="ann") step by step (the same calls), wall and CPU seconds per step."""
     from weak_supervision.propagation import (
         ANN_SVD_ITER,
@@ -131,8 +131,12 @@ def stage_scale(n: int, graphs: tuple[str, ...]) -> dict:
     from weak_supervision.propagation import propagate
 
     X, seeds, tfidf_seconds, keyword = _texts_and_seeds(n)
-    out: dict = {"items": n, "seeds": int((seeds >= 0).sum()), "tfidf_seconds": round(tfidf_seconds, 1),
-                 "load_start": round(os.getloadavg()[0], 1)}  # fmt: skip
+    out: dict = {
+        "items": n,
+        "seeds": int((seeds >= 0).sum()),
+        "tfidf_seconds": round(tfidf_seconds, 1),
+        "load_start": round(os.getloadavg()[0], 1),
+    }
     preds = {}
     for graph in graphs:
         t, cpu = time.perf_counter(), time.process_time()

@@ -238,7 +238,9 @@ def plot(results: dict, out_dir: Path) -> None:
         (spam["coverage"], "ours, has_person_nlp on spaCy 3.8 (installed)", "#dd8452"),
     ]
     for i, (coverage, label, color) in enumerate(bars):
-        ax.bar(x + (i - 1) * 0.27, [coverage[n] for n in spam["lfs"]], 0.27, label=label, color=color)
+        ax.bar(
+            x + (i - 1) * 0.27, [coverage[n] for n in spam["lfs"]], 0.27, label=label, color=color
+        )
     ax.set_xticks(x, spam["lfs"], rotation=45, ha="right")
     ax.set_ylabel("coverage on train (1,586)")
     ax.set_title("YouTube spam tutorial LFs as our LFs: coverage")

@@ -106,7 +106,7 @@ def texts_path(n: int) -> Path:
     return path
 
 
-def load_texts(n: int):  # noqa: ANN201
+def load_texts(n: int):
     import pandas as pd
 
     return pd.read_parquet(texts_path(n))

@@ -33,7 +33,7 @@ DATA = ROOT.parent / "shared" / "data"
 LABELAPP = Path(sys.executable).parent / "labelapp"
 
 
-def synthetic_votes(n: int, m: int = 164, k: int = 9, seed: int = 0):  # noqa: ANN201
+def synthetic_votes(n: int, m: int = 164, k: int = 9, seed: int = 0):
     """Truth from a Dirichlet class prior; LF j votes class j % k (one-sided, like keyword or
     pattern LFs): recall r in [0.01, 0.08] on its class, false-fire rate set by its precision."""
     rng = np.random.default_rng(seed)
@@ -74,7 +74,9 @@ def ws_evaluate(folder: Path) -> dict:
     lines = done.stdout.strip().splitlines()
     return {
         "wall_seconds": round(wall, 1),
-        "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
+        "cpu_seconds": round(
+            after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1
+        ),
         "output": lines,
         "summary": json.loads(lines[-1]),
     }

@@ -47,12 +47,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from labelapp.api.validation import init_app as init_api_validation
     from labelapp.web import (  # noqa: F401  (their routes join the pages blueprint)
         agreement,
-        augment_settings,  # noqa: F401  (issue 18: flips keep labels)
+        augment_settings,
         export,
         featurizer,
-        jobs,  # noqa: F401  (issue 16: cancel a job from its page)
+        jobs,
         learning,
-        review,  # noqa: F401  (issue 15: the review page)
+        review,
         weak,
     )
     from labelapp.web.auth import auth

@@ -100,8 +100,10 @@ def _positive(name: str, default: float, example: str, integer: bool = False) ->
         value = 0
     if not value > 0:
         kind = "whole number" if integer else "number"
-        raise ValueError(f"{name}={raw!r} is not a positive {kind}: give one like {example}, "
-                         f"or unset it for the default {default:g}")  # fmt: skip
+        raise ValueError(
+            f"{name}={raw!r} is not a positive {kind}: give one like {example}, "
+            f"or unset it for the default {default:g}"
+        )
     return value
 
 

@@ -27,7 +27,7 @@ def _configure_sqlite(engine: Engine) -> None:
     """WAL for concurrent readers, a busy timeout instead of 'database is locked', real FKs."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy, not sqlite3, issue BEGIN so transactions behave as on PostgreSQL.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -40,7 +40,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # noqa: ANN001
+    def _on_begin(conn) -> None:
         # A transaction that will write takes the lock up front (BEGIN IMMEDIATE): concurrent
         # writers then queue on busy_timeout instead of failing when both try to upgrade a read
         # lock. Read-only work stays a plain deferred BEGIN, so readers never wait.
@@ -52,7 +52,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.info["sqlite_changes_at_begin"] = conn.connection.dbapi_connection.total_changes
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:  # noqa: ANN003
+def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Create an engine for ``url`` (default: :func:`labelapp.config.database_url`)."""
     url = normalize_url(url or config.database_url())
     if url.startswith("sqlite"):
@@ -100,11 +100,11 @@ def _ping_idle_connections(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "checkin")
-    def _idle_from(_dbapi_connection, record) -> None:  # noqa: ANN001
+    def _idle_from(_dbapi_connection, record) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # noqa: ANN001
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return
@@ -163,7 +163,9 @@ def begin_write(session: Session) -> None:
                     f"{WRITE_LOCK_ATTEMPTS} waits of 30 s; nothing was changed. Try again, or "
                     "use PostgreSQL for a team (LABELAPP_DATABASE_URL)"
                 ) from None
-            time.sleep(WRITE_LOCK_BACKOFF_SECONDS[min(attempt, len(WRITE_LOCK_BACKOFF_SECONDS) - 1)])
+            time.sleep(
+                WRITE_LOCK_BACKOFF_SECONDS[min(attempt, len(WRITE_LOCK_BACKOFF_SECONDS) - 1)]
+            )
 
 
 def ensure_write_lock(session: Session) -> None:
@@ -182,7 +184,13 @@ def ensure_write_lock(session: Session) -> None:
     conn = session.connection()
     dbapi = conn.connection.dbapi_connection
     wrote = dbapi is not None and dbapi.total_changes != conn.info.get("sqlite_changes_at_begin")
-    if conn.info.get("sqlite_write_lock") or wrote or session.new or session.dirty or session.deleted:
+    if (
+        conn.info.get("sqlite_write_lock")
+        or wrote
+        or session.new
+        or session.dirty
+        or session.deleted
+    ):
         return
     session.commit()
     begin_write(session)

@@ -175,7 +175,9 @@ def _import_comments(session: Session, project: Project) -> dict[str, str]:
         gold.to_csv(Path(tmp) / "youtube_spam_gold.csv", index=False)
         rest.to_csv(Path(tmp) / "youtube_spam.csv", index=False)
         import_path(
-            session, project, Path(tmp) / "youtube_spam_gold.csv",
+            session,
+            project,
+            Path(tmp) / "youtube_spam_gold.csv",
             ImportOptions(**columns, label_col="label", gold=True),
         )
         import_path(session, project, Path(tmp) / "youtube_spam.csv", ImportOptions(**columns))

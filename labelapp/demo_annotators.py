@@ -48,19 +48,31 @@ def simulate(
     ).all()
     overlap = [r for r in rows if not r.is_gold and r.remaining >= len(users)]
     gold = [r for r in rows if r.is_gold]
-    chosen = [overlap[i] for i in sorted(rng.choice(len(overlap), int(len(overlap) * ANSWERED_SHARE), replace=False))]
-    chosen += [gold[i] for i in sorted(rng.choice(len(gold), min(GOLD_ANSWERED, len(gold)), replace=False))]
+    chosen = [
+        overlap[i]
+        for i in sorted(rng.choice(len(overlap), int(len(overlap) * ANSWERED_SHARE), replace=False))
+    ]
+    chosen += [
+        gold[i] for i in sorted(rng.choice(len(gold), min(GOLD_ANSWERED, len(gold)), replace=False))
+    ]
     now = utcnow()
     added = 0
     for row in chosen:
         when = now - timedelta(days=float(rng.uniform(0.2, DAYS)))
         for k, (user, (_, reliability)) in enumerate(zip(users, SIMULATED, strict=True)):
-            session.add(Annotation(
-                item_id=row.id, project_id=project.id, user_id=user.id, kind="label",
-                labels=[_answer(rng, truth[row.external_id], reliability, labels)],
-                client_id=f"demo-sim-{row.id}-{k}", duration_ms=int(rng.integers(1500, 9000)),
-                guideline_version=guideline, created_at=when + timedelta(minutes=5 * k),
-            ))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=row.id,
+                    project_id=project.id,
+                    user_id=user.id,
+                    kind="label",
+                    labels=[_answer(rng, truth[row.external_id], reliability, labels)],
+                    client_id=f"demo-sim-{row.id}-{k}",
+                    duration_ms=int(rng.integers(1500, 9000)),
+                    guideline_version=guideline,
+                    created_at=when + timedelta(minutes=5 * k),
+                )
+            )
             added += 1
         if not row.is_gold:
             entry = session.get(QueueEntry, row.id)

@@ -51,7 +51,7 @@ def extra_for(exc: BaseException) -> str | None:
 
 
 def missing_extra_message(exc: BaseException) -> str | None:
-    """"<purpose> needs the [x] extra: pip install 'labelapp[x]'", or None for other errors."""
+    """ "<purpose> needs the [x] extra: pip install 'labelapp[x]'", or None for other errors."""
     extra = extra_for(exc)
     if extra is None:
         return None
@@ -64,7 +64,7 @@ def missing_extra_message(exc: BaseException) -> str | None:
 class ExtrasAwareGroup(click.Group):
     """A click group that reports a missing optional library as a one-line usage error."""
 
-    def invoke(self, ctx: click.Context):  # noqa: ANN201
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except ModuleNotFoundError as exc:

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 # What `labelapp export` / the export page / POST /api/projects/{id}/exports can write.
 EXPORT_FORMATS: tuple[str, ...] = (
-    "csv", "jsonl", "parquet", "huggingface", "imagefolder", "label_studio",
-)  # fmt: skip
+    "csv",
+    "jsonl",
+    "parquet",
+    "huggingface",
+    "imagefolder",
+    "label_studio",
+)
 DEFAULT_EXPORT_FORMAT = "parquet"
 
 # What `labelapp import` and the import forms can read ("images" is a folder of image files).

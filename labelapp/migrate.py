@@ -20,7 +20,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 EXPRESSION_INDEXES = frozenset({"ix_queue_entries_next"})
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Autogenerate filter: skip the expression indexes named above."""
     return not (type_ == "index" and name in EXPRESSION_INDEXES)
 

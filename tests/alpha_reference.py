@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 
-def reference_alpha(reliability_data, level: str = "nominal") -> float:  # noqa: ANN001
+def reference_alpha(reliability_data, level: str = "nominal") -> float:
     """Alpha of an (annotators x items) matrix with NaN for missing values, for the nominal,
     ordinal, interval and ratio metrics. Values are numbers; ordinal ranks them numerically."""
     data = np.asarray(reliability_data, dtype=float)

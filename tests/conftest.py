@@ -31,7 +31,11 @@ BACKENDS = (
 # data directory, so the demo comments are embedded once per machine, not once per test.
 os.environ.setdefault(
     "LABELAPP_EMBEDDING_DIR",
-    str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "labelapp-tests" / "embeddings"),
+    str(
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        / "labelapp-tests"
+        / "embeddings"
+    ),
 )
 
 
@@ -39,7 +43,7 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _pg_admin_connect():  # noqa: ANN202
+def _pg_admin_connect():
     import psycopg
 
     url = make_url(PG_URL)
@@ -59,7 +63,7 @@ def pg_server() -> Iterator[str]:
     """Create a fresh PostgreSQL database for this test session; yield its URL; drop it after."""
     try:
         admin = _pg_admin_connect()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
@@ -123,7 +127,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
 
 
 @pytest.fixture
-def sessions(db_url: str):  # noqa: ANN201
+def sessions(db_url: str):
     """A session factory on the test database."""
     from labelapp.db import make_engine, make_session_factory
 
@@ -133,7 +137,7 @@ def sessions(db_url: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def app(db_url: str):  # noqa: ANN201
+def app(db_url: str):
     from labelapp.app import create_app
 
     application = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"})
@@ -142,7 +146,7 @@ def app(db_url: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
@@ -154,7 +158,7 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-def login(client, username: str, password: str):  # noqa: ANN001, ANN201
+def login(client, username: str, password: str):
     """Log in through the real form, CSRF token included."""
     page = client.get("/login")
     token = csrf_token_from(page.get_data(as_text=True))

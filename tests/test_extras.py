@@ -59,7 +59,7 @@ def test_a_page_and_an_api_route_answer_503_with_the_extra(no_snorkel: None) -> 
     register_error_handlers(app)
 
     @app.get("/api/fit")
-    def fit():  # noqa: ANN202
+    def fit():
         needs_snorkel()
 
     response = app.test_client().get("/api/fit")

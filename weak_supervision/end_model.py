@@ -71,7 +71,7 @@ DEFAULT_TEXT_RECIPE = TextRecipe()
 TUTORIAL_TEXT_RECIPE = TextRecipe("count_1_5", C=1e3, soft=False)
 
 
-def soft_label_training_set(X, probs: np.ndarray, min_weight: float = 1e-3):  # noqa: ANN001, ANN201
+def soft_label_training_set(X, probs: np.ndarray, min_weight: float = 1e-3):
     """``(X_rep, y_rep, weights)``: rows of ``X`` repeated per class with weight P(class)."""
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[0] != X.shape[0]:
@@ -81,17 +81,17 @@ def soft_label_training_set(X, probs: np.ndarray, min_weight: float = 1e-3):  # 
     return X_rep, classes, probs[rows, classes]
 
 
-def _rows(X, idx: np.ndarray):  # noqa: ANN001, ANN202
+def _rows(X, idx: np.ndarray):
     return X[idx] if sp.issparse(X) else np.asarray(X)[idx]
 
 
 def training_set(
-    X,  # noqa: ANN001
+    X,
     probs: np.ndarray,
     human_labels: np.ndarray | None = None,
     human_weight: float = DEFAULT_HUMAN_WEIGHT,
     soft: bool = True,
-):  # noqa: ANN201
+):
     """``(X_train, y, weights)`` from label-model ``probs`` (rows summing to 0 are skipped) and
     optional ``human_labels`` (-1 = none; a human label replaces the item's probs)."""
     probs = np.asarray(probs, dtype=np.float64)
@@ -123,13 +123,13 @@ def training_set(
 
 
 def fit_end_model(
-    X,  # noqa: ANN001
+    X,
     probs: np.ndarray,
-    estimator=None,  # noqa: ANN001
+    estimator=None,
     human_labels: np.ndarray | None = None,
     human_weight: float = DEFAULT_HUMAN_WEIGHT,
     soft: bool = True,
-):  # noqa: ANN201
+):
     """Fit ``estimator`` (default: logistic regression, C=``DEFAULT_C``, liblinear) on the soft
     labels ``probs`` and, if given, ``human_labels`` weighted ``human_weight``."""
     from sklearn.linear_model import LogisticRegression

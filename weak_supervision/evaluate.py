@@ -38,13 +38,21 @@ def evaluate_wrench(
     metric = metric or default_metric(k)
     train = ds.splits.get("train")
     L = valid.weak_labels if train is None else np.vstack([train.weak_labels, valid.weak_labels])
-    y = valid.labels if train is None else np.concatenate(
-        [np.full(len(train.labels), -1), valid.labels]
+    y = (
+        valid.labels
+        if train is None
+        else np.concatenate([np.full(len(train.labels), -1), valid.labels])
     )
     selection = select_label_model(
-        L, y, k, metric=metric, candidates=candidates, n_folds=n_folds, n_repeats=n_repeats,
+        L,
+        y,
+        k,
+        metric=metric,
+        candidates=candidates,
+        n_folds=n_folds,
+        n_repeats=n_repeats,
         **snorkel_kwargs,
-    )  # fmt: skip
+    )
     test_scores = {
         name: score(test.labels, selection.predict(test.weak_labels, name), k)
         for name in selection.candidates

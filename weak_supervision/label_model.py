@@ -147,9 +147,7 @@ class _FastLossData:
         return self
 
 
-def masked_loss(
-    mu: np.ndarray, data: _FastLossData, l2: float = 0.0
-) -> tuple[float, np.ndarray]:
+def masked_loss(mu: np.ndarray, data: _FastLossData, l2: float = 0.0) -> tuple[float, np.ndarray]:
     """Snorkel's ``_loss_mu`` and its gradient for one block of ``k`` rows per LF.
 
     ``||M*(O - A)||^2`` with ``A = mu P mu'`` expands to ``||M*O||^2 - 2<M*O, A> + ||A||^2 -
@@ -183,13 +181,13 @@ def _masked_loss_function() -> type:
 
     class MaskedLoss(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, mu, data, l2):  # noqa: ANN001, ANN205
+        def forward(ctx, mu, data, l2):
             loss, grad = masked_loss(mu.detach().cpu().double().numpy(), data, l2)
             ctx.save_for_backward(torch.from_numpy(grad).to(mu.dtype))
             return torch.tensor(loss, dtype=mu.dtype)
 
         @staticmethod
-        def backward(ctx, grad_output):  # noqa: ANN001, ANN205
+        def backward(ctx, grad_output):
             (grad,) = ctx.saved_tensors
             return grad_output * grad, None, None
 
@@ -288,6 +286,6 @@ class LabelModel:
         return out[inverse]
 
     @property
-    def snorkel_model(self):  # noqa: ANN201
+    def snorkel_model(self):
         """The fitted Snorkel ``LabelModel`` (for its ``get_weights`` and the like)."""
         return self._model

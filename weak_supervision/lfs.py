@@ -97,7 +97,7 @@ class DeclarativeLF:
             spec["value"] = list(spec["value"])
         return {"kind": self.kind, **spec}
 
-    def to_snorkel(self):  # noqa: ANN201 - snorkel is imported lazily
+    def to_snorkel(self):
         """This LF as a Snorkel ``LabelingFunction`` (row-wise; what PandasLFApplier runs)."""
         from snorkel.labeling import LabelingFunction
 
@@ -233,7 +233,7 @@ _PARAMS = {
 }
 
 
-def lf_from_spec(spec: Mapping[str, Any], n_classes: int | None = None):  # noqa: ANN201
+def lf_from_spec(spec: Mapping[str, Any], n_classes: int | None = None):
     """Build one LF from its dict spec; raise ``ValueError`` naming the LF and the bad key.
 
     ``kind`` is keyword, regex, metadata or python. A python spec carries ``source`` (a module's

@@ -44,7 +44,7 @@ def propagation_seeds(
 
 
 def reduce_features(
-    X,  # noqa: ANN001
+    X,
     n_components: int = 100,
     random_state: int = 0,
     dtype: type = np.float64,
@@ -183,7 +183,7 @@ def spread_on_graph(
 
 
 def propagate(
-    X,  # noqa: ANN001 - dense array or scipy sparse matrix
+    X,
     seeds: np.ndarray,
     n_classes: int,
     n_neighbors: int = 10,

@@ -32,7 +32,7 @@ def python_lfs_from_source(source: str, module_name: str | None = None) -> list:
     # Deliberately not put in sys.modules: cloudpickle (Dask) then ships the LFs' functions by
     # value, so workers need not import a module that exists only in this process.
     try:
-        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - by design
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
     except Exception as exc:
         raise ValueError(f"Python LF module {name!r} failed to load: {exc!r}") from exc
     lfs = [v for v in vars(module).values() if isinstance(v, lf_class)]
@@ -60,7 +60,7 @@ def load_python_lfs(path: str | Path) -> list:
     )
 
 
-def python_lf_from_spec(spec: Mapping[str, Any]):  # noqa: ANN201
+def python_lf_from_spec(spec: Mapping[str, Any]):
     """The LF named ``spec["function"]`` (default ``spec["name"]``) from ``spec["source"]``."""
     name = spec.get("name", "<unnamed>")
     source = spec.get("source")

@@ -135,7 +135,7 @@ class _Emitter:
             self.non_ascii = True
         return _esc(code)
 
-    def node(self, op, av, last: bool) -> str:  # noqa: ANN001, C901 - one branch per opcode
+    def node(self, op, av, last: bool) -> str:
         if op is C.LITERAL:
             return self.lit(av)
         if op is C.NOT_LITERAL:
@@ -162,7 +162,7 @@ class _Emitter:
             return self.at(av, last)
         raise Untranslatable(f"{op} is not supported by RE2")
 
-    def at(self, code, last: bool) -> str:  # noqa: ANN001
+    def at(self, code, last: bool) -> str:
         multiline = bool(self.flags & re.MULTILINE)
         if code is C.AT_BEGINNING:
             return "^"

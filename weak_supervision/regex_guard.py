@@ -86,7 +86,7 @@ def search_many(
     payload = marshal.dumps((plain("", pattern), int(re.IGNORECASE) if ignore_case else 0, texts))
     cpu = max(1, int(timeout) + 1)
     memory = _MEMORY_FLOOR + 4 * len(payload)
-    proc = subprocess.Popen(  # noqa: S603 - our own fixed child script, no shell
+    proc = subprocess.Popen(
         [sys.executable, "-I", "-S", "-B", "-c", _CHILD, str(cpu), str(memory)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

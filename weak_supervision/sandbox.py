@@ -91,7 +91,12 @@ def sandbox_uid() -> int | None:
 
 def _environment(scratch: str) -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8"}
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_MAX_THREADS"):
+    for name in (
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_MAX_THREADS",
+    ):
         env[name] = "1"
     return env
 
@@ -159,22 +164,33 @@ def run(
     names = [n for m in modules for n in m.get("names", [])]
     scratch = tempfile.mkdtemp(prefix="labelapp-lf-")
     try:
-        job = {"mode": mode, "uid": sandbox_uid(),
-               "modules": [{"source": m["source"], "names": list(m.get("names", []))}
-                           for m in modules],
-               "limits": {"cpu_seconds": max(1, int(limits.cpu_seconds)),
-                          "memory_mb": int(limits.memory_mb), "file_mb": int(limits.file_mb)}}  # fmt: skip
+        job = {
+            "mode": mode,
+            "uid": sandbox_uid(),
+            "modules": [
+                {"source": m["source"], "names": list(m.get("names", []))} for m in modules
+            ],
+            "limits": {
+                "cpu_seconds": max(1, int(limits.cpu_seconds)),
+                "memory_mb": int(limits.memory_mb),
+                "file_mb": int(limits.file_mb),
+            },
+        }
         with open(os.path.join(scratch, "job.json"), "w", encoding="utf-8") as f:
             json.dump(job, f)
         if mode == "apply":
             with open(os.path.join(scratch, "items.pkl"), "wb") as f:
                 pickle.dump(items.reset_index(drop=True), f, protocol=5)
         with open(os.path.join(scratch, "log.txt"), "wb") as log:
-            proc = subprocess.Popen(  # noqa: S603 - our runner, no shell
+            proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", "-m", "weak_supervision.sandbox_runner", scratch],
-                cwd=scratch, env=_environment(scratch), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
-            )  # fmt: skip
+                cwd=scratch,
+                env=_environment(scratch),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
             timed_out = False
             try:
                 proc.wait(timeout=limits.wall_seconds)
@@ -209,8 +225,9 @@ def _result(
     status = _read_json(scratch, "status.json")
     if status is None or (returncode != 0 and status.get("ok")):
         tail = _log_tail(scratch)
-        raise SandboxError(f"{label} stopped the sandbox (exit status {returncode}): "
-                           f"{tail or 'no output'}", who)  # fmt: skip
+        raise SandboxError(
+            f"{label} stopped the sandbox (exit status {returncode}): {tail or 'no output'}", who
+        )
     if not status.get("ok"):
         index = int(status.get("index", 0))
         who, loading = _who(index, modules, names), index < 0
@@ -239,8 +256,10 @@ def apply_python_lfs(
     result = run("apply", modules, items, limits)
     votes = result.votes
     if votes is None or votes.ndim != 2 or votes.shape != (len(items), n):
-        raise SandboxError(f"the Python LFs gave votes of shape {getattr(votes, 'shape', None)}, "
-                           f"expected {(len(items), n)}")  # fmt: skip
+        raise SandboxError(
+            f"the Python LFs gave votes of shape {getattr(votes, 'shape', None)}, "
+            f"expected {(len(items), n)}"
+        )
     return result
 
 

@@ -31,17 +31,30 @@ NOBODY_UID = 65534
 # Landlock (include/uapi/linux/landlock.h), x86_64 and aarch64 use the same syscall numbers.
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _FS = {
-    "execute": 1 << 0, "write_file": 1 << 1, "read_file": 1 << 2, "read_dir": 1 << 3,
-    "remove_dir": 1 << 4, "remove_file": 1 << 5, "make_char": 1 << 6, "make_dir": 1 << 7,
-    "make_reg": 1 << 8, "make_sock": 1 << 9, "make_fifo": 1 << 10, "make_block": 1 << 11,
-    "make_sym": 1 << 12, "refer": 1 << 13, "truncate": 1 << 14, "ioctl_dev": 1 << 15,
-}  # fmt: skip
+    "execute": 1 << 0,
+    "write_file": 1 << 1,
+    "read_file": 1 << 2,
+    "read_dir": 1 << 3,
+    "remove_dir": 1 << 4,
+    "remove_file": 1 << 5,
+    "make_char": 1 << 6,
+    "make_dir": 1 << 7,
+    "make_reg": 1 << 8,
+    "make_sock": 1 << 9,
+    "make_fifo": 1 << 10,
+    "make_block": 1 << 11,
+    "make_sym": 1 << 12,
+    "refer": 1 << 13,
+    "truncate": 1 << 14,
+    "ioctl_dev": 1 << 15,
+}
 _READ = _FS["read_file"] | _FS["read_dir"]
-_WRITE = (_FS["write_file"] | _FS["remove_dir"] | _FS["remove_file"] | _FS["make_dir"]
-          | _FS["make_reg"])  # fmt: skip
+_WRITE = (
+    _FS["write_file"] | _FS["remove_dir"] | _FS["remove_file"] | _FS["make_dir"] | _FS["make_reg"]
+)
 
 
-def _libc():  # noqa: ANN202 - a ctypes CDLL
+def _libc():
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -157,9 +170,13 @@ def set_limits(cpu_seconds: int, extra_memory_bytes: int, file_bytes: int) -> di
         ("processes", 0, 0),
         ("core", 0, 0),
     ):
-        rlimit = {"cpu": resource.RLIMIT_CPU, "memory": resource.RLIMIT_AS,
-                  "file_size": resource.RLIMIT_FSIZE, "processes": resource.RLIMIT_NPROC,
-                  "core": resource.RLIMIT_CORE}[name]  # fmt: skip
+        rlimit = {
+            "cpu": resource.RLIMIT_CPU,
+            "memory": resource.RLIMIT_AS,
+            "file_size": resource.RLIMIT_FSIZE,
+            "processes": resource.RLIMIT_NPROC,
+            "core": resource.RLIMIT_CORE,
+        }[name]
         try:
             old_soft, old_hard = resource.getrlimit(rlimit)
             if old_hard != resource.RLIM_INFINITY:
@@ -173,21 +190,65 @@ def set_limits(cpu_seconds: int, extra_memory_bytes: int, file_bytes: int) -> di
 
 
 _BLOCKED_PREFIXES = (
-    "subprocess.", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "os.forkpty", "pty.",
-    "socket.", "ctypes.", "os.kill", "os.killpg", "signal.pthread_kill", "sqlite3.", "os.chdir",
-    "os.symlink", "os.link", "os.chown", "os.chmod", "os.setxattr", "os.removexattr",
-    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.addaudithook", "os.system",
-    "os.startfile", "winreg.", "_posixsubprocess", "mmap.", "webbrowser.", "urllib.",
-    "http.client.", "ftplib.", "smtplib.", "imaplib.", "poplib.", "nntplib.", "telnetlib.",
-)  # fmt: skip
+    "subprocess.",
+    "os.exec",
+    "os.spawn",
+    "os.posix_spawn",
+    "os.fork",
+    "os.forkpty",
+    "pty.",
+    "socket.",
+    "ctypes.",
+    "os.kill",
+    "os.killpg",
+    "signal.pthread_kill",
+    "sqlite3.",
+    "os.chdir",
+    "os.symlink",
+    "os.link",
+    "os.chown",
+    "os.chmod",
+    "os.setxattr",
+    "os.removexattr",
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+    "sys.addaudithook",
+    "os.system",
+    "os.startfile",
+    "winreg.",
+    "_posixsubprocess",
+    "mmap.",
+    "webbrowser.",
+    "urllib.",
+    "http.client.",
+    "ftplib.",
+    "smtplib.",
+    "imaplib.",
+    "poplib.",
+    "nntplib.",
+    "telnetlib.",
+)
 _PATH_EVENTS = {  # event -> (index of the path argument, whether it writes)
-    "open": (0, None), "os.listdir": (0, False), "os.scandir": (0, False),
-    "os.remove": (0, True), "os.rmdir": (0, True), "os.mkdir": (0, True),
-    "os.rename": (0, True), "os.truncate": (0, True), "os.utime": (0, True),
-    "shutil.copyfile": (1, True), "shutil.copytree": (1, True), "shutil.move": (1, True),
-    "shutil.rmtree": (0, True), "shutil.make_archive": (0, True), "os.listxattr": (0, False),
-    "glob.glob": (None, False), "tempfile.mkstemp": (None, True), "tempfile.mkdtemp": (None, True),
-}  # fmt: skip
+    "open": (0, None),
+    "os.listdir": (0, False),
+    "os.scandir": (0, False),
+    "os.remove": (0, True),
+    "os.rmdir": (0, True),
+    "os.mkdir": (0, True),
+    "os.rename": (0, True),
+    "os.truncate": (0, True),
+    "os.utime": (0, True),
+    "shutil.copyfile": (1, True),
+    "shutil.copytree": (1, True),
+    "shutil.move": (1, True),
+    "shutil.rmtree": (0, True),
+    "shutil.make_archive": (0, True),
+    "os.listxattr": (0, False),
+    "glob.glob": (None, False),
+    "tempfile.mkstemp": (None, True),
+    "tempfile.mkdtemp": (None, True),
+}
 
 
 def install_audit_hook(read_roots: Sequence[str], write_root: str) -> bool:
@@ -202,8 +263,10 @@ def install_audit_hook(read_roots: Sequence[str], write_root: str) -> bool:
     cwd = write_root
     reads = _tuple(r.rstrip("/") + "/" for r in read_roots) + (write_root.rstrip("/") + "/",)
     writes = (write_root.rstrip("/") + "/",)
-    exact = frozenset(("/dev/null", "/dev/urandom", write_root.rstrip("/")) + _tuple(
-        r.rstrip("/") for r in read_roots))
+    exact = frozenset(
+        ("/dev/null", "/dev/urandom", write_root.rstrip("/"))
+        + _tuple(r.rstrip("/") for r in read_roots)
+    )
     blocked = _BLOCKED_PREFIXES
     path_events = dict(_PATH_EVENTS)
 
@@ -253,7 +316,8 @@ def install_audit_hook(read_roots: Sequence[str], write_root: str) -> bool:
         if event == "open":
             mode, flags = (args[1] if _len(args) > 1 else None), (args[2] if _len(args) > 2 else 0)
             write = bool(_isinstance(flags, _int) and flags & wr_flags) or (
-                _type(mode) is _str and ("w" in mode or "a" in mode or "x" in mode or "+" in mode))
+                _type(mode) is _str and ("w" in mode or "a" in mode or "x" in mode or "+" in mode)
+            )
         if not allowed(path, write):
             what = "writing" if write else "reading"
             raise PermissionError(

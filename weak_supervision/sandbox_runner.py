@@ -30,24 +30,80 @@ from weak_supervision import sandbox_layers as layers_
 # (named_modules). As root, before the switch to nobody, the whole standard library too (~1 s):
 # nobody may not read a Python installed under /root, and libraries an LF imports lazily from a
 # readable site-packages still need it. Other modules load later only if nobody can read them.
-PRELOADED = ("numpy", "pandas", "pyarrow", "snorkel.labeling", "snorkel.preprocess",
-             "weak_supervision.python_lfs")  # fmt: skip
-STDLIB_PACKAGES = ("xml", "email", "http", "urllib", "json", "logging", "concurrent", "importlib",
-                   "encodings", "html", "wsgiref", "dbm", "sqlite3", "ctypes", "unittest",
-                   "collections", "multiprocessing", "asyncio", "zoneinfo")  # fmt: skip
+PRELOADED = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "snorkel.labeling",
+    "snorkel.preprocess",
+    "weak_supervision.python_lfs",
+)
+STDLIB_PACKAGES = (
+    "xml",
+    "email",
+    "http",
+    "urllib",
+    "json",
+    "logging",
+    "concurrent",
+    "importlib",
+    "encodings",
+    "html",
+    "wsgiref",
+    "dbm",
+    "sqlite3",
+    "ctypes",
+    "unittest",
+    "collections",
+    "multiprocessing",
+    "asyncio",
+    "zoneinfo",
+)
 # Never imported ahead of the LF code: side effects (a browser, a GUI) or installers.
-NOT_PRELOADED = frozenset(("antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib",
-                           "pip", "ensurepip", "venv", "__hello__", "__phello__", "lib2to3",
-                           "pydoc_data", "test", "msvcrt", "winreg", "winsound", "nt", "ntpath",
-                           "msilib"))  # fmt: skip
-SYSTEM_READ_ROOTS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo",
-                     "/etc/ld.so.cache", "/dev/urandom")  # fmt: skip
+NOT_PRELOADED = frozenset(
+    (
+        "antigravity",
+        "this",
+        "turtle",
+        "turtledemo",
+        "tkinter",
+        "idlelib",
+        "pip",
+        "ensurepip",
+        "venv",
+        "__hello__",
+        "__phello__",
+        "lib2to3",
+        "pydoc_data",
+        "test",
+        "msvcrt",
+        "winreg",
+        "winsound",
+        "nt",
+        "ntpath",
+        "msilib",
+    )
+)
+SYSTEM_READ_ROOTS = (
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    "/usr/share/zoneinfo",
+    "/etc/ld.so.cache",
+    "/dev/urandom",
+)
 
 
 def read_roots() -> list[str]:
     """What an LF may read: the interpreter, its libraries and this package, system libraries."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.abspath(__file__))}  # fmt: skip
+    roots = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.abspath(__file__)),
+    }
     roots.update(p for p in sys.path if p and os.path.isabs(p) and os.path.exists(p))
     return sorted(roots) + list(SYSTEM_READ_ROOTS)
 
@@ -84,15 +140,21 @@ def stdlib_modules() -> list[str]:
     """The standard library's public modules and the submodules of ``STDLIB_PACKAGES``."""
     import pkgutil
 
-    names = [m for m in sorted(sys.stdlib_module_names)
-             if not m.startswith("_") and m not in NOT_PRELOADED]  # fmt: skip
+    names = [
+        m
+        for m in sorted(sys.stdlib_module_names)
+        if not m.startswith("_") and m not in NOT_PRELOADED
+    ]
     for package in STDLIB_PACKAGES:
         try:
             path = importlib.import_module(package).__path__
         except (ImportError, AttributeError):
             continue
-        names += [m.name for m in pkgutil.walk_packages(path, package + ".")
-                  if ".test" not in m.name and not m.name.endswith("__main__")]  # fmt: skip
+        names += [
+            m.name
+            for m in pkgutil.walk_packages(path, package + ".")
+            if ".test" not in m.name and not m.name.endswith("__main__")
+        ]
     return names
 
 
@@ -101,7 +163,7 @@ def preload(names: list[str]) -> None:
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001, S112 - the LF's own import raises it again, named
+        except Exception:
             continue
 
 
@@ -138,8 +200,9 @@ def _run(job: dict[str, Any], items: Any, marker: mmap.mmap, layers: dict[str, b
         modules.append(python_lfs_from_source(module["source"], f"labelapp_lfs_{i}"))
     marker[:4] = struct.pack("<i", 0)
     if job["mode"] == "inspect":
-        _write_status({"ok": True, "names": [[lf.name for lf in m] for m in modules],
-                       "layers": layers})  # fmt: skip
+        _write_status(
+            {"ok": True, "names": [[lf.name for lf in m] for m in modules], "layers": layers}
+        )
         return
     chosen = []
     for i, module in enumerate(job["modules"]):
@@ -154,8 +217,11 @@ def _run(job: dict[str, Any], items: Any, marker: mmap.mmap, layers: dict[str, b
 
     votes = np.asarray(votes)
     small = votes_dtype(int(votes.max(initial=0)))  # int8 for < 127 classes: a small file
-    np.save("votes.npy", votes.astype(small if votes.min(initial=0) >= -1 else np.int64),
-            allow_pickle=False)  # fmt: skip
+    np.save(
+        "votes.npy",
+        votes.astype(small if votes.min(initial=0) >= -1 else np.int64),
+        allow_pickle=False,
+    )
     _write_status({"ok": True, "names": [lf.name for lf in chosen], "layers": layers})
 
 
@@ -183,23 +249,25 @@ def main(argv: list[str]) -> int:
     items = None
     if job["mode"] == "apply":
         with open("items.pkl", "rb") as f:
-            items = pickle.load(f)  # noqa: S301 - written by our parent, read before any LF runs
+            items = pickle.load(f)
     layers["user"] = layers_.drop_privileges(uid) if become else False
-    limited = layers_.set_limits(int(limits["cpu_seconds"]), int(limits["memory_mb"]) << 20,
-                                 int(limits["file_mb"]) << 20)  # fmt: skip
+    limited = layers_.set_limits(
+        int(limits["cpu_seconds"]), int(limits["memory_mb"]) << 20, int(limits["file_mb"]) << 20
+    )
     layers.update({f"limit_{k}": v for k, v in limited.items()})
     layers["audit_hook"] = layers_.install_audit_hook(roots, scratch)
     try:
         _run(job, items, marker, layers)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported to the parent, by LF
+    except (Exception, SystemExit) as exc:
         index = struct.unpack("<i", marker[:4])[0]
         cause = exc.__cause__ if isinstance(exc, ValueError) and exc.__cause__ else exc
         kind = "memory" if isinstance(cause, MemoryError) else "error"
         plain = isinstance(exc, RunnerError) or (index < 0 and isinstance(exc, ValueError))
         message = str(exc) if plain else f"{type(exc).__name__}: {exc}"
         traceback.print_exc()
-        _write_status({"ok": False, "kind": kind, "index": index, "error": message,
-                       "layers": layers})  # fmt: skip
+        _write_status(
+            {"ok": False, "kind": kind, "index": index, "error": message, "layers": layers}
+        )
         return 1
     return 0
 

@@ -136,7 +136,7 @@ class StringColumn:
         return out
 
     @property
-    def lower(self):  # noqa: ANN201 - a pyarrow array
+    def lower(self):
         """Arrow's ``utf8_lower`` of every row. It equals Python's ``str.lower`` except on the
         rows ``rows_with(("lower",))``, which callers answer with Python."""
         with self._lock("lower"):
@@ -157,7 +157,7 @@ class StringColumn:
         return self._masks[key]
 
 
-def _take_pylist(arr, idx: np.ndarray) -> list:  # noqa: ANN001 - a pyarrow (chunked) array
+def _take_pylist(arr, idx: np.ndarray) -> list:
     """``arr[idx]`` as Python values (``idx`` sorted), taken chunk by chunk: ``take`` on a
     chunked array first concatenates every chunk (a copy of the whole column)."""
     import pyarrow as pa
@@ -176,7 +176,7 @@ def _take_pylist(arr, idx: np.ndarray) -> list:  # noqa: ANN001 - a pyarrow (chu
 _BLOCK = 1 << 22  # bytes per numpy pass: small reused buffers, no 100 MB temporaries
 
 
-def _offsets_and_data(arr) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - pyarrow array
+def _offsets_and_data(arr) -> tuple[np.ndarray, np.ndarray]:
     """The row offsets (int64, absolute) and the UTF-8 bytes of a string array's rows."""
     import pyarrow as pa
 
@@ -189,7 +189,7 @@ def _offsets_and_data(arr) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - p
     return offsets, np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
-def _special_chars(arr) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - a pyarrow array
+def _special_chars(arr) -> tuple[np.ndarray, np.ndarray]:
     offsets, data = _offsets_and_data(arr)
     if not len(data):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -231,7 +231,7 @@ def _special_chars(arr) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - a py
     return cps, rows
 
 
-def _mask(arrow_bool) -> np.ndarray:  # noqa: ANN001
+def _mask(arrow_bool) -> np.ndarray:
     return np.asarray(arrow_bool.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -303,11 +303,12 @@ def regex_votes(lf: RegexLF, col: StringColumn, timeout: Any = ...) -> np.ndarra
         return _regex_python_votes(lf, col.array.to_pylist(), timeout)
     try:
         votes = _votes_from_hits(lf, col.search(plan.re2))
-    except Exception:  # noqa: BLE001 - RE2 refused it (e.g. too large): Python answers all rows
+    except Exception:
         return _regex_python_votes(lf, col.array.to_pylist(), timeout)
     if plan.hazards:
-        _patch_rows(lf, col, votes, plan.hazards,
-                    lambda values: _regex_python_votes(lf, values, timeout))  # fmt: skip
+        _patch_rows(
+            lf, col, votes, plan.hazards, lambda values: _regex_python_votes(lf, values, timeout)
+        )
     return votes
 
 

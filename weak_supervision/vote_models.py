@@ -169,9 +169,7 @@ class WeightedMajorityVote:
             others = counts[rows].copy()
             others[np.arange(rows.sum()), L[rows, j]] -= 1  # leave LF j's own vote out
             has = others.sum(axis=1) > 0
-            agree[j] = (
-                (others[has].argmax(axis=1) == L[rows, j][has]).mean() if has.any() else 0.5
-            )
+            agree[j] = (others[has].argmax(axis=1) == L[rows, j][has]).mean() if has.any() else 0.5
         agree = np.clip(agree, 0.05, 0.95)
         labeled = (y >= 0)[:, None] & fires
         correct = (labeled & np.equal(L, y[:, None])).sum(axis=0)

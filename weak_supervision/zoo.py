@@ -142,7 +142,9 @@ class LabelModelSelection:
         the votes and all the human labels."""
         name = name or self.name
         if name not in self._fitted:
-            self._fitted[name] = fit_candidate(name, self._L, self._y, self.n_classes, **self._kwargs)
+            self._fitted[name] = fit_candidate(
+                name, self._L, self._y, self.n_classes, **self._kwargs
+            )
         fitted = self._fitted[name]
         if fitted is None:
             raise ValueError(f"label model {name!r} cannot be fitted on these votes and labels")
@@ -215,7 +217,7 @@ def one_standard_error_choice(
     return best
 
 
-def _out_of_fold(L, y, labeled, candidates, fitted_once, n_classes, cv, snorkel_kwargs):  # noqa: ANN001, ANN202
+def _out_of_fold(L, y, labeled, candidates, fitted_once, n_classes, cv, snorkel_kwargs):
     """Out-of-fold predictions of every candidate on the labeled rows, per repeat of the
     ``cv = (n_folds, n_repeats, seed)`` folds; candidates that cannot fit drop out."""
     n_folds, n_repeats, cv_seed = cv
@@ -300,8 +302,16 @@ def select_label_model(
         for name in candidates
         if name not in USES_LABELS
     }
-    oof, usable = _out_of_fold(L, y, labeled, candidates, fitted_once, n_classes,
-                               (n_folds, n_repeats, cv_seed), snorkel_kwargs)  # fmt: skip
+    oof, usable = _out_of_fold(
+        L,
+        y,
+        labeled,
+        candidates,
+        fitted_once,
+        n_classes,
+        (n_folds, n_repeats, cv_seed),
+        snorkel_kwargs,
+    )
     y_lab = y[labeled]
     for name in candidates:
         if name in usable:

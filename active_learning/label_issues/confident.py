@@ -64,9 +64,7 @@ def confident_true_labels(pred_probs: np.ndarray, thresholds: np.ndarray) -> np.
     return np.where(above.any(axis=1), best, -1)
 
 
-def confident_joint(
-    labels: Any, pred_probs: Any, *, calibrate: bool = True
-) -> np.ndarray:
+def confident_joint(labels: Any, pred_probs: Any, *, calibrate: bool = True) -> np.ndarray:
     """The confident joint C[i][j]: items given label i confidently belonging to class j.
 
     Paper eq. 1: x labeled i counts in C[i][j] when p̂(ỹ=j; x) >= t_j, ties between several

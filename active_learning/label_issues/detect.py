@@ -61,7 +61,7 @@ def _codes(labels: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.array([position[v] for v in y.tolist()], dtype=np.int64), cols
 
 
-def _out_of_sample(X: Any, codes: np.ndarray, K: int, n_splits: int, seed: int, estimator: Any):  # noqa: ANN202
+def _out_of_sample(X: Any, codes: np.ndarray, K: int, n_splits: int, seed: int, estimator: Any):
     """Cross-validated class probabilities from features ``X`` (the model signal's input)."""
     if X is None:
         raise ValueError("pass pred_probs (out-of-sample class probabilities) or features X.")

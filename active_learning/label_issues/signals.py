@@ -138,10 +138,7 @@ def label_model_signal(
     flagged = against & (conf >= threshold)
 
     def reason(i: int) -> str:
-        return (
-            f"LF votes say '{_name(classes, best[i])}' with {conf[i]:.2f} "
-            "label-model confidence"
-        )
+        return f"LF votes say '{_name(classes, best[i])}' with {conf[i]:.2f} label-model confidence"
 
     return Signal(strength, np.where(against, best, -1), flagged, reason)
 

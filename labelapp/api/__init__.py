@@ -5,9 +5,9 @@ from flask import Blueprint
 api = Blueprint("api", __name__)
 
 from labelapp.api import (  # noqa: E402, F401  (routes register on import)  # noqa: E402, F401  (issue 18: LF versions, overlap for existing items)
-    admin,  # noqa: E402, F401  (issue 17: users, members, lifecycle, label sets)
+    admin,
     agreement,
-    answers,  # noqa: E402, F401  (issue 18: earlier answers)
+    answers,
     export,
     health,
     learning,
@@ -17,7 +17,7 @@ from labelapp.api import (  # noqa: E402, F401  (routes register on import)  # n
     projects,
     queue,
     review,
-    review_items,  # noqa: E402, F401  (issue 15: review list, corrections)
-    validation_routes,  # noqa: E402, F401  (issue 20: schema, drift, slices)
+    review_items,
+    validation_routes,
     weak,
 )

@@ -45,10 +45,14 @@ from labelapp.web.db import get_db
 
 def account_json(user: User, projects: list[str] | None = None) -> dict[str, Any]:
     return {
-        "id": user.id, "username": user.username, "display_name": user.display_name,
-        "role": user.role, "active": user.active, "projects": projects or [],
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "active": user.active,
+        "projects": projects or [],
         "created_at": user.created_at.isoformat(),
-    }  # fmt: skip
+    }
 
 
 def credentials_json(creds: users_admin.Credentials) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def _admin() -> User:
 @api.get("/users")
 @login_required
 @validate(resp={200: AccountList})
-def list_users():  # noqa: ANN201
+def list_users():
     """Every user with their role, state and projects (admin)"""
     _admin()
     rows = users_admin.list_users(get_db())
@@ -77,21 +81,20 @@ def list_users():  # noqa: ANN201
 @api.post("/users")
 @login_required
 @validate(json=AccountCreate, resp={201: CredentialsOut}, errors=(409,))
-def create_user():  # noqa: ANN201
+def create_user():
     """Create a user; the answer holds their password and API token, shown only now (admin)"""
     _admin()
     new: AccountCreate = body()
     session = get_db()
     projects = [get_project_for(session, me(), pid) for pid in new.projects]
-    creds = users_admin.create_account(session, new.username, new.role, projects,
-                                       new.display_name)  # fmt: skip
+    creds = users_admin.create_account(session, new.username, new.role, projects, new.display_name)
     return jsonify(credentials_json(creds)), 201
 
 
 @api.patch("/users/<int:user_id>")
 @login_required
 @validate(json=AccountPatch, resp={200: CredentialsOut}, errors=(409,))
-def patch_user(user_id: int):  # noqa: ANN201
+def patch_user(user_id: int):
     """Deactivate, reactivate or change the role of a user (admin). A deactivated user's
     sessions and API token stop working at once; the last active admin stays."""
     _admin()
@@ -108,7 +111,7 @@ def patch_user(user_id: int):  # noqa: ANN201
 @api.post("/users/<int:user_id>/password")
 @login_required
 @validate(resp={200: CredentialsOut})
-def reset_user_password(user_id: int):  # noqa: ANN201
+def reset_user_password(user_id: int):
     """Give a user a new random password, shown once; their sessions end (admin)"""
     _admin()
     session = get_db()
@@ -119,7 +122,7 @@ def reset_user_password(user_id: int):  # noqa: ANN201
 @api.post("/users/<int:user_id>/token")
 @login_required
 @validate(resp={200: CredentialsOut})
-def rotate_user_token(user_id: int):  # noqa: ANN201
+def rotate_user_token(user_id: int):
     """Give a user a new API token, shown once; the old one stops working (admin)"""
     _admin()
     session = get_db()
@@ -130,7 +133,7 @@ def rotate_user_token(user_id: int):  # noqa: ANN201
 @api.post("/me/password")
 @login_required
 @validate(json=OwnPassword, resp={200: CredentialsOut})
-def change_my_password():  # noqa: ANN201
+def change_my_password():
     """Change your password (give the current one); your other sessions end"""
     change: OwnPassword = body()
     users_admin.change_own_password(get_db(), me(), change.current, change.new, change.repeat)
@@ -146,8 +149,13 @@ def members_json(project: Project) -> dict[str, Any]:
         "project_id": project.id,
         "sme_manages_members": project.sme_manages_members,
         "members": [
-            {"id": u.id, "username": u.username, "display_name": u.display_name,
-             "role": u.role, "active": u.active}  # fmt: skip
+            {
+                "id": u.id,
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "active": u.active,
+            }
             for u in people
         ],
     }
@@ -156,7 +164,7 @@ def members_json(project: Project) -> dict[str, Any]:
 @api.get("/projects/<int:project_id>/members")
 @login_required
 @validate(resp={200: MemberList})
-def list_project_members(project_id: int):  # noqa: ANN201
+def list_project_members(project_id: int):
     """The project's members with their roles (sme, admin)"""
     return jsonify(members_json(project_for_me(project_id, *REVIEWER_ROLES)))
 
@@ -164,21 +172,22 @@ def list_project_members(project_id: int):  # noqa: ANN201
 @api.delete("/projects/<int:project_id>/members/<int:user_id>")
 @login_required
 @validate(resp={200: RemovedOut})
-def remove_project_member(project_id: int, user_id: int):  # noqa: ANN201
+def remove_project_member(project_id: int, user_id: int):
     """Remove a member: their leases are released, their answers stay (admin; smes if the
     project lets them)"""
     project = project_for_me(project_id)
     session = get_db()
     user = users_admin.user_by_id(session, user_id)
     released = membership.remove_from_project(session, me(), project, user)
-    return jsonify({"project_id": project.id, "username": user.username,
-                    "leases_released": released})  # fmt: skip
+    return jsonify(
+        {"project_id": project.id, "username": user.username, "leases_released": released}
+    )
 
 
 @api.patch("/projects/<int:project_id>/team")
 @login_required
 @validate(json=TeamPolicy, resp={200: MemberList})
-def patch_team_policy(project_id: int):  # noqa: ANN201
+def patch_team_policy(project_id: int):
     """Whether the project's smes may add and remove members (admin)"""
     project = project_for_me(project_id)
     _admin()
@@ -186,14 +195,15 @@ def patch_team_policy(project_id: int):  # noqa: ANN201
     return jsonify(members_json(project))
 
 
-def add_member_with_role(project_id: int):  # noqa: ANN201
+def add_member_with_role(project_id: int):
     """The body of ``POST /api/projects/ID/members`` (api/projects.py routes it)."""
     project = project_for_me(project_id)
     membership.require_member_manager(me(), project)  # before looking the user up
     new: MemberAddRole = body()
     session = get_db()
-    user = membership.add_to_project(session, me(), project, get_user(session, new.username),
-                                     new.role)  # fmt: skip
+    user = membership.add_to_project(
+        session, me(), project, get_user(session, new.username), new.role
+    )
     return user, project
 
 
@@ -203,7 +213,7 @@ def add_member_with_role(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/archive")
 @login_required
 @validate(json=ArchiveBody, resp={200: ProjectOut})
-def archive_project(project_id: int):  # noqa: ANN201
+def archive_project(project_id: int):
     """Archive (hidden from annotators, read-only, still exportable) or unarchive (admin)"""
     project = project_for_me(project_id)
     _admin()
@@ -214,7 +224,7 @@ def archive_project(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/delete")
 @login_required
 @validate(json=DeleteBody, resp={200: ProjectDeletedOut}, errors=(409,))
-def delete_project(project_id: int):  # noqa: ANN201
+def delete_project(project_id: int):
     """Delete a project and everything in it; ``confirm`` must be its name. Refused while one
     of its jobs is queued or running (admin)"""
     project = project_for_me(project_id)
@@ -231,15 +241,25 @@ def label_set_json(project: Project, changed: int = 0) -> dict[str, Any]:
     counts = label_sets.answers_per_label(session, project)
     return {
         "labels": [
-            {"name": lab.name, "hotkey": lab.hotkey, "ambiguous": lab.is_ambiguous,
-             "retired": lab.retired, "answers": counts.get(lab.name, 0)}  # fmt: skip
+            {
+                "name": lab.name,
+                "hotkey": lab.hotkey,
+                "ambiguous": lab.is_ambiguous,
+                "retired": lab.retired,
+                "answers": counts.get(lab.name, 0),
+            }
             for lab in project.labels
         ],
         "answers_changed": changed,
         "history": [
-            {"kind": c.kind, "old": c.old_name, "new": c.new_name,
-             "answers_changed": c.answers_changed, "by": who,
-             "at": c.created_at.isoformat()}  # fmt: skip
+            {
+                "kind": c.kind,
+                "old": c.old_name,
+                "new": c.new_name,
+                "answers_changed": c.answers_changed,
+                "by": who,
+                "at": c.created_at.isoformat(),
+            }
             for c, who in label_sets.history(session, project)
         ],
     }
@@ -252,7 +272,7 @@ def _label_project(project_id: int) -> Project:
 @api.get("/projects/<int:project_id>/labels")
 @login_required
 @validate(resp={200: LabelSetOut})
-def get_label_set(project_id: int):  # noqa: ANN201
+def get_label_set(project_id: int):
     """The label set with retired labels, answers per label and the history of changes (sme, admin)"""
     return jsonify(label_set_json(_label_project(project_id)))
 
@@ -260,7 +280,7 @@ def get_label_set(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/labels")
 @login_required
 @validate(json=LabelAdd, resp={201: LabelSetOut}, errors=(409,))
-def add_label(project_id: int):  # noqa: ANN201
+def add_label(project_id: int):
     """Add a label (a free hotkey unless given) (sme, admin)"""
     project = _label_project(project_id)
     new: LabelAdd = body()
@@ -271,7 +291,7 @@ def add_label(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/labels/rename")
 @login_required
 @validate(json=LabelRename, resp={200: LabelSetOut}, errors=(409,))
-def rename_label(project_id: int):  # noqa: ANN201
+def rename_label(project_id: int):
     """Rename a label; stored answers follow, and the history records how many (sme, admin)"""
     project = _label_project(project_id)
     change: LabelRename = body()
@@ -282,7 +302,7 @@ def rename_label(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/labels/retire")
 @login_required
 @validate(json=LabelRetire, resp={200: LabelSetOut})
-def retire_label(project_id: int):  # noqa: ANN201
+def retire_label(project_id: int):
     """Retire a label (no longer offered; answers kept) or restore it (``retired: false``) (sme, admin)"""
     project = _label_project(project_id)
     change: LabelRetire = body()
@@ -293,7 +313,7 @@ def retire_label(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/labels/merge")
 @login_required
 @validate(json=LabelMerge, resp={200: LabelSetOut})
-def merge_labels(project_id: int):  # noqa: ANN201
+def merge_labels(project_id: int):
     """Merge ``source`` into ``target``. ``preview: true`` (the default) only counts the answers
     that would change, in ``answers_changed`` (sme, admin)"""
     project = _label_project(project_id)
@@ -309,7 +329,7 @@ def merge_labels(project_id: int):  # noqa: ANN201
 @api.put("/projects/<int:project_id>/labels/order")
 @login_required
 @validate(json=LabelOrder, resp={200: LabelSetOut})
-def order_labels(project_id: int):  # noqa: ANN201
+def order_labels(project_id: int):
     """Every label's hotkey, in the new display order (sme, admin). A new order clears the
     project's weak votes: apply the labeling functions again"""
     project = _label_project(project_id)
@@ -335,7 +355,7 @@ def columns_json(project: Project) -> dict[str, Any]:
 @api.get("/projects/<int:project_id>/columns")
 @login_required
 @validate(resp={200: ColumnsOut})
-def get_columns(project_id: int):  # noqa: ANN201
+def get_columns(project_id: int):
     """The items' metadata columns and which ones annotators see (sme, admin)"""
     return jsonify(columns_json(project_for_me(project_id, *REVIEWER_ROLES)))
 
@@ -343,7 +363,7 @@ def get_columns(project_id: int):  # noqa: ANN201
 @api.put("/projects/<int:project_id>/columns")
 @login_required
 @validate(json=ColumnsBody, resp={200: ColumnsOut})
-def put_columns(project_id: int):  # noqa: ANN201
+def put_columns(project_id: int):
     """Choose the metadata columns annotators see (null: hide label-like ones) (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     visibility.set_annotator_columns(get_db(), project, body().columns)

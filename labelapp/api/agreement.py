@@ -53,7 +53,7 @@ def flag_arg(name: str, default: bool = False) -> bool:
 @api.get("/projects/<int:project_id>/agreement")
 @login_required
 @validate(query=AgreementQuery, resp={200: AgreementOut})
-def agreement_report(project_id: int):  # noqa: ANN201
+def agreement_report(project_id: int):
     """Agreement report (admin)
 
     Percent agreement, Fleiss' kappa, Krippendorff's alpha with bootstrap intervals, pairwise
@@ -77,7 +77,7 @@ def agreement_report(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/adjudication")
 @login_required
 @validate(query=BacklogQuery, resp={200: BacklogPage})
-def adjudication_backlog(project_id: int):  # noqa: ANN201
+def adjudication_backlog(project_id: int):
     """Items awaiting adjudication (sme, admin), least confident first
 
     With every current answer and who gave it, the majority and the Dawid-Skene suggestion."""
@@ -110,7 +110,7 @@ def adjudication_backlog(project_id: int):  # noqa: ANN201
 @api.post("/items/<int:item_id>/adjudication")
 @login_required
 @validate(json=Adjudication, resp={201: AnnotationOut, 200: AnnotationOut}, errors=(409,))
-def adjudicate_item(item_id: int):  # noqa: ANN201
+def adjudicate_item(item_id: int):
     """Record the final label of an item with a reason (sme, admin)
 
     201, or 200 with the stored one when the client_id was already used for it."""
@@ -129,7 +129,7 @@ def adjudicate_item(item_id: int):  # noqa: ANN201
     )
 
 
-def guideline_json(guideline) -> dict:  # noqa: ANN001
+def guideline_json(guideline) -> dict:
     return {
         "version": guideline.version,
         "body": guideline.body,
@@ -141,7 +141,7 @@ def guideline_json(guideline) -> dict:  # noqa: ANN001
 @api.get("/projects/<int:project_id>/guidelines")
 @login_required
 @validate(resp={200: GuidelineList})
-def list_guidelines(project_id: int):  # noqa: ANN201
+def list_guidelines(project_id: int):
     """Every guideline version, oldest first"""
     project = project_for_me(project_id)
     rows = get_db().scalars(
@@ -153,7 +153,7 @@ def list_guidelines(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/guidelines")
 @login_required
 @validate(json=GuidelinesBody, resp={201: GuidelineOut, 200: GuidelineOut})
-def new_guidelines(project_id: int):  # noqa: ANN201
+def new_guidelines(project_id: int):
     """Save the guidelines as a new version (sme, admin)
 
     200 with the current version when the text is unchanged. Answers record the version they were

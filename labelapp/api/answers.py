@@ -19,7 +19,7 @@ from labelapp.web.db import get_db
 @api.get("/projects/<int:project_id>/my-answers")
 @login_required
 @validate(query=MyAnswersQuery, resp={200: MyAnswerPage})
-def list_my_answers(project_id: int):  # noqa: ANN201
+def list_my_answers(project_id: int):
     """Your current answers (labels and skips) in the project, newest first
 
     ``q`` searches the item's text and external id, ``label`` keeps answers with that label;
@@ -28,9 +28,14 @@ def list_my_answers(project_id: int):  # noqa: ANN201
     query: MyAnswersQuery = args()
     user = me()
     total, rows = my_answers(
-        get_db(), project, user, query=query.q, label=query.label,
-        offset=query.offset, limit=query.limit,
-    )  # fmt: skip
+        get_db(),
+        project,
+        user,
+        query=query.q,
+        label=query.label,
+        offset=query.offset,
+        limit=query.limit,
+    )
     return jsonify(
         {
             "total": total,

@@ -13,7 +13,7 @@ from labelapp.web.db import get_db
 
 @api.get("/health")
 @validate(resp={200: Health}, public=True)
-def health():  # noqa: ANN201
+def health():
     """Liveness and the database schema version
 
     200 with the schema version when the database answers."""

@@ -57,7 +57,7 @@ def model_run_json(run: ModelRun) -> dict[str, Any]:
 @api.patch("/projects/<int:project_id>")
 @login_required
 @validate(json=ProjectSettings, resp={200: ProjectOut})
-def patch_project(project_id: int):  # noqa: ANN201
+def patch_project(project_id: int):
     """Change a project's settings (admin)
 
     strategy, batch_size, retrain_every, lease_seconds, queue_order, overlap_k, overlap_share,
@@ -71,22 +71,23 @@ def patch_project(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/retrain")
 @login_required
 @validate(resp={202: JobOut, 200: JobOut})
-def retrain_now(project_id: int):  # noqa: ANN201
+def retrain_now(project_id: int):
     """Retrain and rescore the queue now (sme, admin)
 
     200 if a retrain is already queued or running (that job is returned)."""
     project = project_for_me(project_id, "sme")
     if project.multi_label:
         raise UserError("active learning orders single-label projects only")
-    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain",
-                          user=me())
+    job, future = start_job(
+        get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain", user=me()
+    )
     return jsonify(job_json(job)), 202 if future is not None else 200
 
 
 @api.get("/jobs/<int:job_id>")
 @login_required
 @validate(resp={200: JobOut})
-def get_job(job_id: int):  # noqa: ANN201
+def get_job(job_id: int):
     """A background job (sme, admin)"""
     return jsonify(job_json(_job_for_reviewer(job_id)))
 
@@ -105,7 +106,7 @@ def _job_for_reviewer(job_id: int) -> Job:
 @api.post("/jobs/<int:job_id>/cancel")
 @login_required
 @validate(resp={200: JobOut})
-def cancel_job(job_id: int):  # noqa: ANN201
+def cancel_job(job_id: int):
     """Cancel a job (sme, admin): a queued one at once, a running one within seconds
 
     Poll the job until its status is ``cancelled``; a finished job is returned unchanged."""
@@ -117,7 +118,7 @@ def cancel_job(job_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/model-runs")
 @login_required
 @validate(resp={200: ModelRunList})
-def model_runs(project_id: int):  # noqa: ANN201
+def model_runs(project_id: int):
     """Model runs with held-out metrics, oldest first (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     runs = get_db().scalars(
@@ -129,7 +130,7 @@ def model_runs(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/learning")
 @login_required
 @validate(resp={200: LearningOut})
-def learning(project_id: int):  # noqa: ANN201
+def learning(project_id: int):
     """The active-learning story (sme, admin): strategy, the model run that ordered the queue,
     the next retrain or the running one"""
     from labelapp.services.learning_story import learning_story

@@ -14,6 +14,6 @@ from labelapp.api.validation import document, validate
 
 @api.get("/openapi.json")
 @validate(public=True)
-def openapi_document():  # noqa: ANN201
+def openapi_document():
     """This document"""
     return jsonify(document())

@@ -16,7 +16,7 @@ from labelapp.web.db import get_db
 @api.get("/projects/<int:project_id>/overlap/preview")
 @login_required
 @validate(query=OverlapQuery, resp={200: OverlapPlanOut})
-def overlap_preview(project_id: int):  # noqa: ANN201
+def overlap_preview(project_id: int):
     """How many items already imported a new overlap would queue for more answers (admin)
 
     n_queued items would need n_answers more answers in all; n_released would need fewer. Nothing
@@ -29,7 +29,7 @@ def overlap_preview(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/overlap/apply")
 @login_required
 @validate(resp={200: OverlapPlanOut})
-def overlap_apply(project_id: int):  # noqa: ANN201
+def overlap_apply(project_id: int):
     """Apply the project's overlap setting to the items already imported (admin)
 
     Each non-gold item then needs max(0, target - people who answered it) more answers."""

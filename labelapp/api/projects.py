@@ -51,7 +51,7 @@ def page_args() -> tuple[int, int]:
 @api.get("/me")
 @login_required
 @validate(resp={200: UserOut})
-def whoami():  # noqa: ANN201
+def whoami():
     """The authenticated user"""
     return jsonify(user_json(me()))
 
@@ -59,7 +59,7 @@ def whoami():  # noqa: ANN201
 @api.get("/projects")
 @login_required
 @validate(resp={200: ProjectList})
-def list_projects():  # noqa: ANN201
+def list_projects():
     """Projects the caller is a member of (admins: all)"""
     return jsonify({"projects": [project_json(p) for p in visible_projects(get_db(), me())]})
 
@@ -67,7 +67,7 @@ def list_projects():  # noqa: ANN201
 @api.post("/projects")
 @login_required
 @validate(json=ProjectCreate, resp={201: ProjectOut}, errors=(409,))
-def new_project():  # noqa: ANN201
+def new_project():
     """Create a project (admin)"""
     if not me().is_admin:
         abort(403, "only admins create projects")
@@ -94,7 +94,7 @@ def new_project():  # noqa: ANN201
 @api.get("/projects/<int:project_id>")
 @login_required
 @validate(resp={200: ProjectOut})
-def get_project(project_id: int):  # noqa: ANN201
+def get_project(project_id: int):
     """A project with its label names (`labels`) and settings"""
     return jsonify(project_json(project_for_me(project_id)))
 
@@ -102,7 +102,7 @@ def get_project(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/members")
 @login_required
 @validate(json=MemberAddRole, resp={201: MemberOut}, errors=(409,))
-def add_project_member(project_id: int):  # noqa: ANN201
+def add_project_member(project_id: int):
     """Add a user to the project; ``role`` (annotator, sme) sets their role first (admin; smes
     if the project lets them)"""
     from labelapp.api.admin import add_member_with_role
@@ -114,7 +114,7 @@ def add_project_member(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/items")
 @login_required
 @validate(query=Page, resp={200: ItemPage})
-def list_items(project_id: int):  # noqa: ANN201
+def list_items(project_id: int):
     """Items in import order, paginated (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     offset, limit = page_args()
@@ -133,7 +133,7 @@ def list_items(project_id: int):  # noqa: ANN201
 @api.get("/items/<int:item_id>")
 @login_required
 @validate(resp={200: ItemOut})
-def get_item(item_id: int):  # noqa: ANN201
+def get_item(item_id: int):
     """One item (annotators: only items the queue gave them)"""
     session = get_db()
     item = session.get(Item, item_id)
@@ -148,7 +148,7 @@ def get_item(item_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/imports")
 @login_required
 @validate(resp={200: ImportList})
-def list_imports(project_id: int):  # noqa: ANN201
+def list_imports(project_id: int):
     """Past imports (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     batches = get_db().scalars(
@@ -160,7 +160,7 @@ def list_imports(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/imports")
 @login_required
 @validate(form=ImportForm, resp={201: ImportReportOut}, errors=(413,))
-def create_import(project_id: int):  # noqa: ANN201
+def create_import(project_id: int):
     """Import a CSV/TSV/JSONL/Parquet file, or a zip of images for an image project (sme, admin)
 
     Multipart field ``file``; column options as form fields. All rows are validated first; a bad
@@ -196,6 +196,14 @@ def create_import(project_id: int):  # noqa: ANN201
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / filename
         upload.save(path)
-        report = import_upload(current_app.config["DATABASE_URL"], project.id, me().id, path,
-                               filename, options, images, reader=get_db())  # fmt: skip
+        report = import_upload(
+            current_app.config["DATABASE_URL"],
+            project.id,
+            me().id,
+            path,
+            filename,
+            options,
+            images,
+            reader=get_db(),
+        )
     return jsonify(report), 201

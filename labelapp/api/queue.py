@@ -40,7 +40,7 @@ _LOST = (409,)  # the lease went to someone else, or the client_id was used for 
 @api.post("/projects/<int:project_id>/next")
 @login_required
 @validate(resp={200: ClaimOut, 204: None})
-def next_item(project_id: int):  # noqa: ANN201
+def next_item(project_id: int):
     """Claim the next item under a lease (204: nothing left for you)
 
     With a Retry-After header on the 204, items held by others may come back: ask again then."""
@@ -57,7 +57,7 @@ def next_item(project_id: int):  # noqa: ANN201
     return jsonify(claim_json(claim, me().id))
 
 
-def _record(item_id: int, kind: str):  # noqa: ANN202
+def _record(item_id: int, kind: str):
     answer: Answer = body()
     result = queue.record(
         get_db(),
@@ -70,13 +70,15 @@ def _record(item_id: int, kind: str):  # noqa: ANN202
         guideline_version=answer.guideline_version,
         note=answer.note or None,
     )
-    return jsonify(annotation_json(result.annotation, me().username)), 201 if result.created else 200
+    return jsonify(
+        annotation_json(result.annotation, me().username)
+    ), 201 if result.created else 200
 
 
 @api.post("/items/<int:item_id>/annotations")
 @login_required
 @validate(json=Answer, resp={201: AnnotationOut, 200: AnnotationOut}, errors=_LOST)
-def submit_annotation(item_id: int):  # noqa: ANN201
+def submit_annotation(item_id: int):
     """Label an item (201); a repeated client_id returns the stored annotation (200)"""
     return _record(item_id, "label")
 
@@ -84,7 +86,7 @@ def submit_annotation(item_id: int):  # noqa: ANN201
 @api.post("/items/<int:item_id>/skip")
 @login_required
 @validate(json=Answer, resp={201: AnnotationOut, 200: AnnotationOut}, errors=_LOST)
-def skip_item(item_id: int):  # noqa: ANN201
+def skip_item(item_id: int):
     """Skip an item (you will not get it again); idempotent by client_id"""
     return _record(item_id, "skip")
 
@@ -92,7 +94,7 @@ def skip_item(item_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/undo")
 @login_required
 @validate(json=UndoRequest, resp={200: ClaimOut, 204: None}, errors=_LOST)
-def undo(project_id: int):  # noqa: ANN201
+def undo(project_id: int):
     """Retract your latest label or skip; the item comes back to you leased (204: nothing to undo)"""
     project = project_for_me(project_id)
     claim = queue.undo_last(get_db(), project, me(), body().client_id)
@@ -104,7 +106,7 @@ def undo(project_id: int):  # noqa: ANN201
 @api.post("/items/<int:item_id>/heartbeat")
 @login_required
 @validate(json=LeaseTicket, optional_body=True, resp={200: HeartbeatOut}, errors=_LOST)
-def heartbeat(item_id: int):  # noqa: ANN201
+def heartbeat(item_id: int):
     """Extend your lease on an open item (409 if it was lost); send the claim's lease_ticket"""
     ticket = (body() or LeaseTicket()).lease_ticket or ""
     expected = queue.lease_ticket(current_app.config["SECRET_KEY"], me().id, item_id)
@@ -116,7 +118,7 @@ def heartbeat(item_id: int):  # noqa: ANN201
 @api.post("/items/<int:item_id>/release")
 @login_required
 @validate(resp={200: ReleaseOut})
-def release(item_id: int):  # noqa: ANN201
+def release(item_id: int):
     """Give back your lease on an item"""
     session = get_db()
     item = session.get(Item, item_id)
@@ -128,7 +130,7 @@ def release(item_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/progress")
 @login_required
 @validate(resp={200: ProgressOut})
-def progress(project_id: int):  # noqa: ANN201
+def progress(project_id: int):
     """Your progress (counts, rate, what is left for you) and what the project still needs"""
     project = project_for_me(project_id)
     return jsonify(asdict(answers.progress(get_db(), project, me())))
@@ -137,7 +139,7 @@ def progress(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/annotations")
 @login_required
 @validate(query=AnnotationQuery, resp={200: AnnotationPage})
-def list_annotations(project_id: int):  # noqa: ANN201
+def list_annotations(project_id: int):
     """The project's annotation rows, oldest first; ``?user=NAME``, ``?kind=label`` filter.
     Reviewers see every row; an annotator sees only their own."""
     project = project_for_me(project_id)

@@ -27,47 +27,74 @@ from labelapp.web.db import get_db
 
 
 def _guess(value: tuple[list[str], str, float] | None) -> dict[str, Any] | None:
-    return None if value is None else {"labels": value[0], "source": value[1], "confidence": value[2]}
+    return (
+        None if value is None else {"labels": value[0], "source": value[1], "confidence": value[2]}
+    )
 
 
 def row_json(row: review.ReviewRow) -> dict[str, Any]:
     return {
-        "item_id": row.item_id, "external_id": row.external_id, "text": row.text,
-        "has_image": bool(row.image_path), "meta": row.meta, "labels": row.labels,
-        "source": row.source, "confidence": row.confidence,
+        "item_id": row.item_id,
+        "external_id": row.external_id,
+        "text": row.text,
+        "has_image": bool(row.image_path),
+        "meta": row.meta,
+        "labels": row.labels,
+        "source": row.source,
+        "confidence": row.confidence,
         "answers": [{"user": u, "labels": labs} for u, labs in row.answers],
-        "weak": _guess(row.weak), "prediction": _guess(row.prediction), "issue": row.issue,
-        "flags": row.flags, "corrections": row.corrections,
-    }  # fmt: skip
+        "weak": _guess(row.weak),
+        "prediction": _guess(row.prediction),
+        "issue": row.issue,
+        "flags": row.flags,
+        "corrections": row.corrections,
+    }
 
 
 def review_filter(query: ReviewQuery) -> review.ReviewFilter:
     return review.ReviewFilter(
-        label=query.label or None, source=query.source or None, annotator=query.annotator or None,
-        min_confidence=query.min_confidence, max_confidence=query.max_confidence,
-        disagreement=query.disagreement, flagged=query.flagged, min_score=query.min_score,
+        label=query.label or None,
+        source=query.source or None,
+        annotator=query.annotator or None,
+        min_confidence=query.min_confidence,
+        max_confidence=query.max_confidence,
+        disagreement=query.disagreement,
+        flagged=query.flagged,
+        min_score=query.min_score,
         unlabeled=query.unlabeled,
-    )  # fmt: skip
+    )
 
 
 @api.get("/projects/<int:project_id>/review")
 @login_required
 @validate(query=ReviewQuery, resp={200: ReviewPageOut})
-def review_list(project_id: int):  # noqa: ANN201
+def review_list(project_id: int):
     """Items with their resolved label and source, answers, weak label, prediction, label-issue
     score and flags; filtered, sorted, keyset-paged (?after=next_after) (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     query: ReviewQuery = args()
-    page = review.review_page(get_db(), project, review_filter(query), query.sort,
-                              query.order == "desc", query.after or None, query.limit)  # fmt: skip
-    return jsonify({"total": page.total, "next_after": page.next_after,
-                    "items": [row_json(r) for r in page.rows]})  # fmt: skip
+    page = review.review_page(
+        get_db(),
+        project,
+        review_filter(query),
+        query.sort,
+        query.order == "desc",
+        query.after or None,
+        query.limit,
+    )
+    return jsonify(
+        {
+            "total": page.total,
+            "next_after": page.next_after,
+            "items": [row_json(r) for r in page.rows],
+        }
+    )
 
 
 @api.get("/projects/<int:project_id>/review/items/<int:item_id>")
 @login_required
 @validate(resp={200: ItemReviewOut})
-def review_item_detail(project_id: int, item_id: int):  # noqa: ANN201
+def review_item_detail(project_id: int, item_id: int):
     """One item with its whole history in order: answers, corrections, adjudications, flags, LF
     votes, weak and model labels, label-issue scans (sme, admin)"""
     session = get_db()
@@ -78,15 +105,21 @@ def review_item_detail(project_id: int, item_id: int):  # noqa: ANN201
 
 
 def correction_json(c: LabelCorrection) -> dict[str, Any]:
-    return {"id": c.id, "item_id": c.item_id, "labels": c.labels,
-            "previous_labels": c.previous_labels, "previous_source": c.previous_source,
-            "reason": c.reason, "created_at": c.created_at.isoformat()}  # fmt: skip
+    return {
+        "id": c.id,
+        "item_id": c.item_id,
+        "labels": c.labels,
+        "previous_labels": c.previous_labels,
+        "previous_source": c.previous_source,
+        "reason": c.reason,
+        "created_at": c.created_at.isoformat(),
+    }
 
 
 @api.post("/items/<int:item_id>/corrections")
 @login_required
 @validate(json=NewCorrection, resp={201: CorrectionOut})
-def correct_item(item_id: int):  # noqa: ANN201
+def correct_item(item_id: int):
     """Correct an item's label with a reason (sme, admin): appended, never overwritten; the
     latest correction is the item's label everywhere (source 'corrected')"""
     request: NewCorrection = body()
@@ -97,14 +130,16 @@ def correct_item(item_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/review/actions")
 @login_required
 @validate(json=BatchAction, resp={200: BatchResult})
-def review_action(project_id: int):  # noqa: ANN201
+def review_action(project_id: int):
     """Send items to adjudication (with a reason) or back to the labeling queue for k more
     annotators (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     request: BatchAction = body()
     session = get_db()
     if request.action == "adjudicate":
-        n = review_item.send_to_adjudication(session, me(), project, request.item_ids, request.reason)
+        n = review_item.send_to_adjudication(
+            session, me(), project, request.item_ids, request.reason
+        )
     else:
         n = review_item.send_to_queue(session, me(), project, request.item_ids, request.k)
     return jsonify({"action": request.action, "items": n})

@@ -19,8 +19,12 @@ def project_json(project: Project) -> dict[str, Any]:
         "multi_label": project.multi_label,
         "labels": [label.name for label in project.labels],
         "label_set": [
-            {"name": label.name, "hotkey": label.hotkey, "ambiguous": label.is_ambiguous,
-             "retired": label.retired}  # fmt: skip
+            {
+                "name": label.name,
+                "hotkey": label.hotkey,
+                "ambiguous": label.is_ambiguous,
+                "retired": label.retired,
+            }
             for label in project.labels
         ],
         "overlap_k": project.overlap_k,

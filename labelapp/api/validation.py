@@ -47,12 +47,20 @@ class IdConverter(IntegerConverter):
     The limit is in the pattern, not only in ``to_python``: a path whose id fails conversion
     would otherwise answer 405 when another method's rule has the same path."""
 
-    regex = (r"(?:\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}"
-             r"|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d"
-             r"|214748364[0-7])")  # 0 to 2**31 - 1  # fmt: skip
+    regex = (
+        r"(?:\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}"
+        r"|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d"
+        r"|214748364[0-7])"
+    )  # 0 to 2**31 - 1
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002, ANN001
-                 max: int | None = INT32_MAX, signed: bool = False) -> None:  # noqa: A002  # fmt: skip
+    def __init__(
+        self,
+        map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = INT32_MAX,
+        signed: bool = False,
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -81,7 +89,7 @@ def error_lines(exc: ValidationError) -> list[str]:
     return lines
 
 
-def _before(req, resp, error, instance, adapter) -> None:  # noqa: ANN001, ARG001
+def _before(req, resp, error, instance, adapter) -> None:
     """spectree's hook after request validation: a failure becomes our 400 error shape."""
     if isinstance(error, ValidationError):
         lines = error_lines(error)
@@ -89,11 +97,15 @@ def _before(req, resp, error, instance, adapter) -> None:  # noqa: ANN001, ARG00
         raise InvalidRequest(f"invalid {_where(error.title)}: {shown}", lines)
 
 
-def _after(req, resp, error, instance, adapter) -> None:  # noqa: ANN001, ARG001
+def _after(req, resp, error, instance, adapter) -> None:
     """A response that breaks its own schema is a server bug: log which field."""
     if isinstance(error, ValidationError):
-        log.error("response of %s %s breaks its schema: %s", req.method, req.path,
-                  "; ".join(error_lines(error)))  # fmt: skip
+        log.error(
+            "response of %s %s breaks its schema: %s",
+            req.method,
+            req.path,
+            "; ".join(error_lines(error)),
+        )
 
 
 class _Adapter(PydanticModelAdapter):
@@ -129,7 +141,9 @@ def _depth(value: Any) -> int:
             deepest = max(deepest, depth)
             if depth > MAX_JSON_DEPTH:
                 return depth
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+            stack.extend(
+                (child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)
+            )
     return deepest
 
 
@@ -188,9 +202,15 @@ def validate(
             _PARTS[model.__name__] = part
 
     def decorate(func: Callable) -> Callable:
-        checked = spec.validate(json=json, query=query, form=form, resp=Response(**codes),
-                                tags=tags, security={} if public else None,
-                                operation_id=func.__name__)(func)  # fmt: skip
+        checked = spec.validate(
+            json=json,
+            query=query,
+            form=form,
+            resp=Response(**codes),
+            tags=tags,
+            security={} if public else None,
+            operation_id=func.__name__,
+        )(func)
         if optional_body:
             _OPTIONAL_BODY.add(func.__name__)
         if json is None:
@@ -260,11 +280,18 @@ def document() -> dict[str, Any]:
     doc["servers"] = [{"url": "/"}]
     doc["security"] = [{"bearer": []}, {"session": []}]
     doc["components"]["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer",
-                   "description": "an API token: `labelapp users token NAME`"},
-        "session": {"type": "apiKey", "in": "cookie", "name": "session",
-                    "description": "the browser's login session (writes also need X-CSRFToken)"},
-    }  # fmt: skip
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API token: `labelapp users token NAME`",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "the browser's login session (writes also need X-CSRFToken)",
+        },
+    }
     if not doc.get("tags"):
         doc.pop("tags", None)
     return doc

@@ -26,7 +26,7 @@ from labelapp.web.db import get_db
 @api.get("/projects/<int:project_id>/schema")
 @login_required
 @validate(resp={200: SchemaOut})
-def project_schema(project_id: int):  # noqa: ANN201
+def project_schema(project_id: int):
     """The project schema: current version (pandera JSON), all versions, latest import checks (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     return jsonify(schema_overview(get_db(), project))
@@ -35,21 +35,27 @@ def project_schema(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/schema/columns")
 @login_required
 @validate(json=ColumnLoosen, resp={201: SchemaVersionOut})
-def loosen_schema(project_id: int):  # noqa: ANN201
+def loosen_schema(project_id: int):
     """Loosen a column (admin): wider range or text length, an allowed value, optional, nullable"""
     from labelapp.services.schema.edit import ColumnEdit, edit_schema
 
     project = project_for_me(project_id, "admin")
     request: ColumnLoosen = body()
-    edit = ColumnEdit(request.column, request.optional, request.nullable, request.min_value,
-                      request.max_value, list(request.add_values))  # fmt: skip
+    edit = ColumnEdit(
+        request.column,
+        request.optional,
+        request.nullable,
+        request.min_value,
+        request.max_value,
+        list(request.add_values),
+    )
     return jsonify(version_json(edit_schema(get_db(), project, edit, me()))), 201
 
 
 @api.get("/projects/<int:project_id>/drift")
 @login_required
 @validate(query=DriftQuery, resp={200: DriftOut})
-def project_drift(project_id: int):  # noqa: ANN201
+def project_drift(project_id: int):
     """Drift of group b against group a (sme, admin): per-column tests, text, domain AUC, labels"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     query: DriftQuery = args()
@@ -63,7 +69,7 @@ def project_drift(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/slices")
 @login_required
 @validate(query=SliceQuery, resp={200: SlicesOut})
-def project_slices(project_id: int):  # noqa: ANN201
+def project_slices(project_id: int):
     """Per value of a metadata column and per class: model held-out accuracy, human level (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     query: SliceQuery = args()

@@ -44,18 +44,19 @@ PATH_PARAMETERS["step"] = {"type": "string", "enum": list(STEPS)}
 @api.get("/projects/<int:project_id>/lfs")
 @login_required
 @validate(resp={200: LFList})
-def list_lfs(project_id: int):  # noqa: ANN201
+def list_lfs(project_id: int):
     """The latest version of each labeling function, and the classes they vote (sme, admin)"""
     project = project_for_me(project_id, "sme")
     rows = service.latest_lfs(get_db(), project.id)
-    return jsonify({"classes": service.class_names(project),
-                    "lfs": [service.lf_json(r) for r in rows]})  # fmt: skip
+    return jsonify(
+        {"classes": service.class_names(project), "lfs": [service.lf_json(r) for r in rows]}
+    )
 
 
 @api.post("/projects/<int:project_id>/lfs")
 @login_required
 @validate(json=LFSpecBody, query=ReplaceQuery, resp={201: LFOut, 200: LFOut}, errors=(409,))
-def save_lf(project_id: int):  # noqa: ANN201
+def save_lf(project_id: int):
     """Save a declarative LF (keyword, regex, metadata) (sme, admin)
 
     A new name is version 1. An existing name answers 409 unless ?replace=1: then a changed LF
@@ -64,15 +65,16 @@ def save_lf(project_id: int):  # noqa: ANN201
     project = project_for_me(project_id, "sme")
     body = json_body()
     description = body.pop("description", "")
-    row, created = versions_service.save_declarative(get_db(), project, body, me(),
-                                                str(description or ""), bool(args().replace))  # fmt: skip
+    row, created = versions_service.save_declarative(
+        get_db(), project, body, me(), str(description or ""), bool(args().replace)
+    )
     return jsonify(service.lf_json(row)), 201 if created else 200
 
 
 @api.post("/projects/<int:project_id>/lfs/preview")
 @login_required
 @validate(json=LFSpecBody, resp={200: PreviewOut})
-def preview_lf(project_id: int):  # noqa: ANN201
+def preview_lf(project_id: int):
     """What an unsaved LF would do on the first 5,000 items (sme, admin)
 
     Its first 20 hits (with where it matched, as marks), coverage and empirical accuracy against
@@ -91,19 +93,20 @@ def preview_lf(project_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/lfs/<int:lf_id>/versions")
 @login_required
 @validate(resp={200: LFVersions})
-def lf_versions(project_id: int, lf_id: int):  # noqa: ANN201
+def lf_versions(project_id: int, lf_id: int):
     """Every version of this LF's name, oldest first (sme, admin)"""
     project = project_for_me(project_id, "sme")
     session = get_db()
     row = service.get_lf(session, project.id, lf_id)
-    return jsonify({"versions": [service.lf_json(r)
-                                 for r in service.versions(session, project.id, row.name)]})  # fmt: skip
+    return jsonify(
+        {"versions": [service.lf_json(r) for r in service.versions(session, project.id, row.name)]}
+    )
 
 
 @api.patch("/projects/<int:project_id>/lfs/<int:lf_id>")
 @login_required
 @validate(json=LFActive, resp={200: LFOut})
-def patch_lf(project_id: int, lf_id: int):  # noqa: ANN201
+def patch_lf(project_id: int, lf_id: int):
     """Switch an LF on or off: {"active": bool} (its latest version; sme, admin)"""
     project = project_for_me(project_id, "sme")
     session = get_db()
@@ -114,7 +117,7 @@ def patch_lf(project_id: int, lf_id: int):  # noqa: ANN201
 @api.get("/projects/<int:project_id>/lfs/analysis")
 @login_required
 @validate(resp={200: AnalysisOut})
-def lf_analysis(project_id: int):  # noqa: ANN201
+def lf_analysis(project_id: int):
     """Per active LF from its stored votes (sme, admin)
 
     Polarity, coverage, overlaps, conflicts, correct/incorrect/emp_accuracy against human labels,
@@ -126,7 +129,7 @@ def lf_analysis(project_id: int):  # noqa: ANN201
 @api.post("/projects/<int:project_id>/ws/<step>")
 @login_required
 @validate(resp={202: JobOut, 200: JobOut})
-def start_step(project_id: int, step: str):  # noqa: ANN201
+def start_step(project_id: int, step: str):
     """Start a weak-supervision job (sme, admin); poll /api/jobs/{id}
 
     apply (votes of the active LFs; on Dask when configured or the project is large), fit (label
@@ -137,31 +140,34 @@ def start_step(project_id: int, step: str):  # noqa: ANN201
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")
     service.class_names(project)  # a multi-label project fails here, not in the job
-    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id,
-                            STEPS[step], user=me())  # fmt: skip
+    job, future = start_job(
+        get_db(), current_app.extensions["labelapp.sessions"], project.id, STEPS[step], user=me()
+    )
     return jsonify(job_json(job)), 202 if future is not None else 200
 
 
 @api.get("/projects/<int:project_id>/ws/runs")
 @login_required
 @validate(resp={200: RunsOut})
-def ws_runs(project_id: int):  # noqa: ANN201
+def ws_runs(project_id: int):
     """The latest run of each kind with its metrics, and the items per label source (sme, admin)
 
     Kinds: apply, label_model, propagation, end_model; sources of probabilistic labels."""
     project = project_for_me(project_id, "sme")
     session = get_db()
     runs = service.latest_runs(session, project.id)
-    return jsonify({
-        "latest": {kind: service.run_json(run) for kind, run in runs.items()},
-        "prob_labels": service.prob_label_counts(session, project.id),
-    })  # fmt: skip
+    return jsonify(
+        {
+            "latest": {kind: service.run_json(run) for kind, run in runs.items()},
+            "prob_labels": service.prob_label_counts(session, project.id),
+        }
+    )
 
 
 @api.get("/projects/<int:project_id>/prob-labels")
 @login_required
 @validate(query=ProbLabelQuery, resp={200: ProbLabelPage})
-def prob_labels(project_id: int):  # noqa: ANN201
+def prob_labels(project_id: int):
     """Probabilistic labels in id order; page with ?after=<next_after> (sme, admin)
 
     Each with its item, source (label_model, propagation, model), run id and run kind, label,
@@ -170,5 +176,10 @@ def prob_labels(project_id: int):  # noqa: ANN201
     query: ProbLabelQuery = args()
     source, limit, after = query.source or None, query.limit, query.after
     rows = service.list_prob_labels(get_db(), project.id, source, limit, after)
-    return jsonify({"classes": service.class_names(project), "prob_labels": rows,
-                    "next_after": rows[-1]["id"] if len(rows) == limit else None})  # fmt: skip
+    return jsonify(
+        {
+            "classes": service.class_names(project),
+            "prob_labels": rows,
+            "next_after": rows[-1]["id"] if len(rows) == limit else None,
+        }
+    )

@@ -27,8 +27,19 @@ def main() -> None:
 
 
 for command in (
-    agreement, db, demo, export, import_command, lf, projects, review, serve, simulate, users,
-    worker, ws,
+    agreement,
+    db,
+    demo,
+    export,
+    import_command,
+    lf,
+    projects,
+    review,
+    serve,
+    simulate,
+    users,
+    worker,
+    ws,
 ):
     main.add_command(command)
 for command in (drift, slices):  # issue 20: data validation

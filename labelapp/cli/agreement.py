@@ -178,9 +178,7 @@ def report(
 
             head = report.disagreements.index[:10].tolist()
             names = dict(
-                session.execute(
-                    select(Item.id, Item.external_id).where(Item.id.in_(head))
-                ).all()
+                session.execute(select(Item.id, Item.external_id).where(Item.id.in_(head))).all()
             )
             report = replace(
                 report,
@@ -201,8 +199,11 @@ def format_extras(data: dict) -> list[str]:
         f"  ({adj['adjudicated']} adjudicated; gold items ({data['gold_items']}) are not listed)",
         "",
         f"ambiguous answers: {answers['ambiguous']} of {answers['total']}"
-        + (f"; with several labels (left out): {answers['multi_label']}"
-           if answers["multi_label"] else ""),
+        + (
+            f"; with several labels (left out): {answers['multi_label']}"
+            if answers["multi_label"]
+            else ""
+        ),
     ]
     for row in data["ambiguous"]["per_annotator"][:10]:
         lines.append(f"  {row['annotator']:<20} {row['ambiguous']:>6} of {row['answers']}")
@@ -256,7 +257,7 @@ def _interval(ci) -> str:
 
 
 def _who_said_what(labels: dict, max_names: int = 5) -> str:
-    """"ann1: pos, ann2: neg" for a few annotators, else vote counts "neg x7, pos x5"."""
+    """ "ann1: pos, ann2: neg" for a few annotators, else vote counts "neg x7, pos x5"."""
     if len(labels) <= max_names:
         return ", ".join(f"{name}: {label}" for name, label in labels.items())
     votes: dict = {}

@@ -27,14 +27,18 @@ def drift(project: str, group_a: str, group_b: str, seed: int) -> None:
             session, get_project_by_name(session, project), group_a, group_b, seed
         )
     auc = report["domain_auc"]
-    click.echo(f"A: {report['a']:,} items, B: {report['b']:,} items; domain classifier AUC "
-               + (f"{auc:.3f}" if auc is not None else "n/a"))  # fmt: skip
+    click.echo(
+        f"A: {report['a']:,} items, B: {report['b']:,} items; domain classifier AUC "
+        + (f"{auc:.3f}" if auc is not None else "n/a")
+    )
     for name, test in [*report["columns"].items(), ("labels", report["labels"])]:
         if test.get("p") is None:
             click.echo(f"  {name}: not tested ({test.get('reason', 'no data')})")
             continue
         verdict = "DRIFTED" if test["drifted"] else "same"
-        click.echo(f"  {name}: {test['test']} {test['statistic']:.4g}, p={test['p']:.3g} "
-                   f"(corrected {test.get('p_adjusted', test['p']):.3g}) {verdict}")  # fmt: skip
+        click.echo(
+            f"  {name}: {test['test']} {test['statistic']:.4g}, p={test['p']:.3g} "
+            f"(corrected {test.get('p_adjusted', test['p']):.3g}) {verdict}"
+        )
     click.echo(f"verdict: {'drifted' if report['drifted'] else 'no drift'}")
     click.echo(json.dumps(report))

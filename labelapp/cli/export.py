@@ -46,7 +46,7 @@ def _sessions(project: str) -> Iterator[tuple[object, int]]:
         engine.dispose()
 
 
-def _bar():  # noqa: ANN202
+def _bar():
     from labelapp.cli.imports import _PhaseBar
 
     return _PhaseBar()
@@ -59,24 +59,55 @@ def _counts(per_split: dict[str, int]) -> str:
 @click.group("export", invoke_without_command=True)
 @click.option("--project", help="Project name.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="A new or empty folder for the files and manifest.json.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A new or empty folder for the files and manifest.json.",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the split assignment.")
-@click.option("--ratios", default="0.8,0.1,0.1", show_default=True, callback=_ratios,
-              help="Train, dev and test shares.")  # fmt: skip
-@click.option("--min-confidence", default=0.9, show_default=True, type=click.FloatRange(0, 1),
-              help="Weak (label-model, propagated) labels join train from this confidence up.")  # fmt: skip
-@click.option("--augment", "augment_source",
-              help="Augmentation plan for train: a JSON file or a shipped pipeline name.")  # fmt: skip
-@click.option("--resplit", is_flag=True,
-              help="Assign splits afresh instead of keeping every item's earlier split.")  # fmt: skip
-@click.option("--include-unlabeled", is_flag=True,
-              help="Also write unlabeled.<ext>: the items left without a label, with their weak "
-              "label or model prediction and confidence (for pre-annotation elsewhere).")  # fmt: skip
+@click.option(
+    "--ratios",
+    default="0.8,0.1,0.1",
+    show_default=True,
+    callback=_ratios,
+    help="Train, dev and test shares.",
+)
+@click.option(
+    "--min-confidence",
+    default=0.9,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Weak (label-model, propagated) labels join train from this confidence up.",
+)
+@click.option(
+    "--augment",
+    "augment_source",
+    help="Augmentation plan for train: a JSON file or a shipped pipeline name.",
+)
+@click.option(
+    "--resplit",
+    is_flag=True,
+    help="Assign splits afresh instead of keeping every item's earlier split.",
+)
+@click.option(
+    "--include-unlabeled",
+    is_flag=True,
+    help="Also write unlabeled.<ext>: the items left without a label, with their weak "
+    "label or model prediction and confidence (for pre-annotation elsewhere).",
+)
 @click.pass_context
-def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path | None, seed: int,
-           ratios: tuple[float, ...], min_confidence: float, augment_source: str | None,
-           resplit: bool, include_unlabeled: bool) -> None:  # fmt: skip
+def export(
+    ctx: click.Context,
+    project: str | None,
+    fmt: str | None,
+    out: Path | None,
+    seed: int,
+    ratios: tuple[float, ...],
+    min_confidence: float,
+    augment_source: str | None,
+    resplit: bool,
+    include_unlabeled: bool,
+) -> None:
     """Export a project's labeled items with train/dev/test splits and a manifest.
 
     Dev and test hold human (adjudicated where annotators disagreed) labels only; train adds
@@ -87,8 +118,9 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
         return
     missing = [f"--{n}" for n, v in (("project", project), ("format", fmt), ("out", out)) if not v]
     if missing:
-        raise click.UsageError(f"export needs {', '.join(missing)} (or a subcommand: versions, "
-                               "diff, again)")  # fmt: skip
+        raise click.UsageError(
+            f"export needs {', '.join(missing)} (or a subcommand: versions, diff, again)"
+        )
     from labelapp.services.errors import UserError
     from labelapp.services.export import ExportRequest, export_project, load_plan, version_summary
 
@@ -96,9 +128,15 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
         plan = load_plan(augment_source) if augment_source else None
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
-    request = ExportRequest(fmt=fmt, seed=seed, ratios=ratios, min_confidence=min_confidence,
-                            resplit=resplit, augment=plan,
-                            include_unlabeled=include_unlabeled)  # type: ignore[arg-type]  # fmt: skip
+    request = ExportRequest(
+        fmt=fmt,
+        seed=seed,
+        ratios=ratios,
+        min_confidence=min_confidence,
+        resplit=resplit,
+        augment=plan,
+        include_unlabeled=include_unlabeled,
+    )  # type: ignore[arg-type]
     bar = _bar()
     with _sessions(project) as (sessions, project_id):  # type: ignore[arg-type]
         try:
@@ -110,17 +148,25 @@ def export(ctx: click.Context, project: str | None, fmt: str | None, out: Path |
     click.echo(
         f"version {version.version}: {summary['n_items']:,} items "
         f"({_counts(summary['per_split'])}); sources: {sources}"
-        + (f"; {summary['n_augmented']:,} augmented copies in train" if summary["n_augmented"] else "")
+        + (
+            f"; {summary['n_augmented']:,} augmented copies in train"
+            if summary["n_augmented"]
+            else ""
+        )
         + f" -> {version.out_dir}"
     )
     if summary["unlabeled"]:
         pool = summary["unlabeled"]
-        click.echo(f"{pool['file']}: {pool['n_items']:,} items without a label, "
-                   f"{pool['n_predicted']:,} with a weak label or prediction")  # fmt: skip
+        click.echo(
+            f"{pool['file']}: {pool['n_items']:,} items without a label, "
+            f"{pool['n_predicted']:,} with a weak label or prediction"
+        )
     if summary["moves"]:
         moved = ", ".join(f"{move} {n:,}" for move, n in summary["moves"].items())
-        click.echo(f"items that changed split: {moved}"
-                   + ("" if request.resplit else " (labels no longer from people leave dev/test)"))  # fmt: skip
+        click.echo(
+            f"items that changed split: {moved}"
+            + ("" if request.resplit else " (labels no longer from people leave dev/test)")
+        )
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
 
@@ -178,16 +224,21 @@ def diff_command(project: str, old: int, new: int, show: int, as_json: bool) -> 
         + ("" if result["same_files"] else "; files differ")
     )
     for entry in items["relabeled"][:show]:
-        click.echo(f"  relabeled {name(entry['item_id'])}: {entry['old']} ({entry['old_source']})"
-                   f" -> {entry['new']} ({entry['new_source']})")  # fmt: skip
+        click.echo(
+            f"  relabeled {name(entry['item_id'])}: {entry['old']} ({entry['old_source']})"
+            f" -> {entry['new']} ({entry['new_source']})"
+        )
     for entry in items["moved"][:show]:
         click.echo(f"  moved {name(entry['item_id'])}: {entry['old']} -> {entry['new']}")
     for kind in ("added", "removed"):
         listed = items[kind][:show]
         if listed:
             more = len(items[kind]) - len(listed)
-            click.echo(f"  {kind}: " + ", ".join(name(i) for i in listed)
-                       + (f" ... and {more:,} more" if more > 0 else ""))  # fmt: skip
+            click.echo(
+                f"  {kind}: "
+                + ", ".join(name(i) for i in listed)
+                + (f" ... and {more:,} more" if more > 0 else "")
+            )
     if result["changed_parameters"]:
         click.echo("  parameters changed: " + ", ".join(result["changed_parameters"]))
 
@@ -195,8 +246,12 @@ def diff_command(project: str, old: int, new: int, show: int, as_json: bool) -> 
 @export.command("again")
 @click.option("--project", required=True, help="Project name.")
 @click.argument("version", type=int)
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A new or empty folder.")  # fmt: skip
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A new or empty folder.",
+)
 def again(project: str, version: int, out: Path) -> None:
     """Write dataset VERSION again, byte for byte (fails, saying why, if items changed since)."""
     from labelapp.services.export import reexport_version

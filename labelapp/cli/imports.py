@@ -54,34 +54,51 @@ class _PhaseBar:
 )
 @click.option("--label-col", help="Column with existing labels ('a|b' for several).")
 @click.option(
-    "--label-kind", type=click.Choice(LABEL_KINDS),
+    "--label-kind",
+    type=click.Choice(LABEL_KINDS),
     help="What those labels are: human (default; they count like annotators' answers, any split) "
     "or weak (like a label model's: train only, with --confidence-col).",
 )
 @click.option("--confidence-col", help="Weak labels: column with each label's confidence (0-1).")
 @click.option("--label-source", hidden=True, help="Deprecated: use --label-kind.")
 @click.option("--group-col", help="Column that groups items (kept together in splits).")
-@click.option("--format", "fmt",
-              type=click.Choice(IMPORT_FORMATS))
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS))
 @click.option(
     "--folder-labels", is_flag=True, help="Images: take each label from its subfolder's name."
 )
 @click.option(
-    "--gold", is_flag=True,
+    "--gold",
+    is_flag=True,
     help="The labels are known answers: make these items gold items (served to every annotator "
     "at the project's gold rate to measure accuracy).",
 )
 @click.option(
-    "--schema", "schema_mode", type=click.Choice(SCHEMA_MODES), default=DEFAULT_SCHEMA_MODE,
+    "--schema",
+    "schema_mode",
+    type=click.Choice(SCHEMA_MODES),
+    default=DEFAULT_SCHEMA_MODE,
     show_default=True,
     help="Against the project schema: strict refuses a file with another type, a missing "
     "required column or empty strings against nulls; evolve accepts it as the schema's next version.",
 )
-def import_command(path: Path, project: str, create: bool, labels: str | None, task_type: str | None,
-                   text_col: str | None, id_col: str | None, label_col: str | None,
-                   label_kind: str | None, confidence_col: str | None,
-                   label_source: str | None, group_col: str | None, fmt: str | None,
-                   folder_labels: bool, gold: bool, schema_mode: str) -> None:  # fmt: skip
+def import_command(
+    path: Path,
+    project: str,
+    create: bool,
+    labels: str | None,
+    task_type: str | None,
+    text_col: str | None,
+    id_col: str | None,
+    label_col: str | None,
+    label_kind: str | None,
+    confidence_col: str | None,
+    label_source: str | None,
+    group_col: str | None,
+    fmt: str | None,
+    folder_labels: bool,
+    gold: bool,
+    schema_mode: str,
+) -> None:
     """Import PATH (CSV, TSV, JSONL, Parquet, a Label Studio JSON export, or a folder of images)
     into a project.
 
@@ -113,13 +130,22 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
             target = create_project(session, project, labels, task_type=kind)
             click.echo(f"created project {target.id}: {target.name}", err=True)
         elif target is None:
-            target = get_project_by_name(session, project, "Create it with this import: add "
-                                         "--create --labels a,b")  # fmt: skip
+            target = get_project_by_name(
+                session, project, "Create it with this import: add --create --labels a,b"
+            )
         options = ImportOptions(
-            text_col=text_col, id_col=id_col, label_col=label_col, label_kind=label_kind,
-            confidence_col=confidence_col, label_source=label_source, group_col=group_col, format=fmt, folder_labels=folder_labels, gold=gold,
+            text_col=text_col,
+            id_col=id_col,
+            label_col=label_col,
+            label_kind=label_kind,
+            confidence_col=confidence_col,
+            label_source=label_source,
+            group_col=group_col,
+            format=fmt,
+            folder_labels=folder_labels,
+            gold=gold,
             schema=schema_mode,
-        )  # fmt: skip
+        )
         try:
             report = import_path(session, target, path, options, progress=bar)
         finally:
@@ -128,8 +154,13 @@ def import_command(path: Path, project: str, create: bool, labels: str | None, t
         f"{report.filename}: {report.rows:,} rows -> {report.items_created:,} new items, "
         f"{report.items_existing:,} already there, {report.duplicates_in_file:,} duplicates in the "
         f"file, {report.annotations_created:,} labels"
-        + (f" ({report.label_kind})" if report.label_kind
-           else f" from {report.label_source!r}" if report.label_source else "")  # fmt: skip
+        + (
+            f" ({report.label_kind})"
+            if report.label_kind
+            else f" from {report.label_source!r}"
+            if report.label_source
+            else ""
+        )
         + (f"; {report.gold_items:,} gold items" if report.gold_items else "")
     )
     for warning in report.warnings:

@@ -122,23 +122,37 @@ def apply(project: str, steps: str) -> None:
         engine.dispose()
     if "apply" in result:
         a = result["apply"]
-        click.echo(f"applied {a['n_lfs']} LFs to {a['n_items']:,} items on {a['applier']}: "
-                   f"{a['n_votes']:,} votes, {a['n_covered']:,} items covered")  # fmt: skip
+        click.echo(
+            f"applied {a['n_lfs']} LFs to {a['n_items']:,} items on {a['applier']}: "
+            f"{a['n_votes']:,} votes, {a['n_covered']:,} items covered"
+        )
     if "label_model" in result:
         m = result["label_model"]
-        quality = (f"accuracy {m['accuracy']}, F1 {m['f1']} on {m['n_evaluated']} human-labeled "
-                   "items" if "accuracy" in m else "no human labels to score it on")  # fmt: skip
-        click.echo(f"label model run {result['label_model_run_id']} ({m['chosen']}): "
-                   f"{m['n_covered']:,} items labeled; {quality}")  # fmt: skip
+        quality = (
+            f"accuracy {m['accuracy']}, F1 {m['f1']} on {m['n_evaluated']} human-labeled items"
+            if "accuracy" in m
+            else "no human labels to score it on"
+        )
+        click.echo(
+            f"label model run {result['label_model_run_id']} ({m['chosen']}): "
+            f"{m['n_covered']:,} items labeled; {quality}"
+        )
     if "propagation" in result:
         m = result["propagation"]
         quality = f"; accuracy {m['accuracy']} on held-out human labels" if "accuracy" in m else ""
-        click.echo(f"propagation run {result['propagation_run_id']}: {m['n_reached']:,} items "
-                   f"reached, {m['n_new']:,} no LF covered{quality}")  # fmt: skip
+        click.echo(
+            f"propagation run {result['propagation_run_id']}: {m['n_reached']:,} items "
+            f"reached, {m['n_new']:,} no LF covered{quality}"
+        )
     if "end_model" in result:
         m = result["end_model"]
-        quality = (f"accuracy {m['accuracy']}, macro F1 {m['f1_macro']} on {m['n_evaluated']} "
-                   "held-out human-labeled items" if "accuracy" in m
-                   else "no human labels to score it on")  # fmt: skip
-        click.echo(f"end model run {result['end_model_run_id']}: trained on {m['n_train']:,} "
-                   f"label-model labels, predicted {m['n_items']:,} items; {quality}")  # fmt: skip
+        quality = (
+            f"accuracy {m['accuracy']}, macro F1 {m['f1_macro']} on {m['n_evaluated']} "
+            "held-out human-labeled items"
+            if "accuracy" in m
+            else "no human labels to score it on"
+        )
+        click.echo(
+            f"end model run {result['end_model_run_id']}: trained on {m['n_train']:,} "
+            f"label-model labels, predicted {m['n_items']:,} items; {quality}"
+        )

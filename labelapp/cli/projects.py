@@ -46,16 +46,29 @@ def list_projects() -> None:
 @click.option("--ambiguous", is_flag=True, help='Add an "ambiguous" label annotators may choose.')
 @click.option("--overlap", "overlap_k", type=click.IntRange(1, 50), default=1, show_default=True)
 @click.option("--description", default="")
-def create(name: str, labels: str, task_type: str, multi_label: bool, ambiguous: bool,
-           overlap_k: int, description: str) -> None:  # fmt: skip
+def create(
+    name: str,
+    labels: str,
+    task_type: str,
+    multi_label: bool,
+    ambiguous: bool,
+    overlap_k: int,
+    description: str,
+) -> None:
     """Create project NAME."""
     from labelapp.services.projects import create_project
 
     with database(write=True) as session:
         project = create_project(
-            session, name, labels, task_type=task_type, multi_label=multi_label,
-            allow_ambiguous=ambiguous, overlap_k=overlap_k, description=description,
-        )  # fmt: skip
+            session,
+            name,
+            labels,
+            task_type=task_type,
+            multi_label=multi_label,
+            allow_ambiguous=ambiguous,
+            overlap_k=overlap_k,
+            description=description,
+        )
         click.echo(f"created project {project.id}: {project.name}")
 
 
@@ -118,10 +131,17 @@ def delete(name: str, yes: bool) -> None:
 @projects.command("members")
 @click.argument("name")
 @click.option("--add", "add_user", metavar="USER", help="Make USER a member.")
-@click.option("--role", type=click.Choice(MEMBER_ROLES),
-              help="With --add: set USER's role (roles apply in every project).")
-@click.option("--remove", "remove_user", metavar="USER",
-              help="Remove USER (their leases are released; their answers stay).")
+@click.option(
+    "--role",
+    type=click.Choice(MEMBER_ROLES),
+    help="With --add: set USER's role (roles apply in every project).",
+)
+@click.option(
+    "--remove",
+    "remove_user",
+    metavar="USER",
+    help="Remove USER (their leases are released; their answers stay).",
+)
 def members(name: str, add_user: str | None, role: str | None, remove_user: str | None) -> None:
     """List the members of project NAME; add or remove one."""
     from labelapp.services.membership import add_to_project, list_members, remove_from_project
@@ -139,12 +159,15 @@ def members(name: str, add_user: str | None, role: str | None, remove_user: str 
             click.echo(f"{user.username} ({user.role}) is a member of {project.name}")
         if remove_user:
             released = remove_from_project(session, actor, project, get_user(session, remove_user))
-            click.echo(f"removed {remove_user} from {project.name}; {released} lease(s) released, "
-                       "answers kept")  # fmt: skip
+            click.echo(
+                f"removed {remove_user} from {project.name}; {released} lease(s) released, "
+                "answers kept"
+            )
         people = list_members(session, project)
     for user in people:
         state = "" if user.active else "  (deactivated)"
         click.echo(f"{user.username:<20} {user.role:<10}{state}")
     if not people:
-        click.echo(f"{name} has no members yet: add one with "
-                   f"`labelapp projects members {name} --add USER`")  # fmt: skip
+        click.echo(
+            f"{name} has no members yet: add one with `labelapp projects members {name} --add USER`"
+        )

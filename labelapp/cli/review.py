@@ -16,10 +16,20 @@ def review() -> None:
 
 @review.command("scan")
 @click.option("--project", required=True, help="Project name.")
-@click.option("--top", default=20, show_default=True, type=click.IntRange(0, 100_000),
-              help="How many flagged items to print.")  # fmt: skip
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
-              help="Seed of the cross-validation folds.")  # fmt: skip
+@click.option(
+    "--top",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="How many flagged items to print.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2**32 - 1),
+    help="Seed of the cross-validation folds.",
+)
 def scan(project: str, top: int, seed: int) -> None:
     """Score every human label of PROJECT (cross-validated confident learning, annotators who
     disagree, LF votes, near-duplicates), store the scan and print the labels most likely wrong.
@@ -42,12 +52,20 @@ def scan(project: str, top: int, seed: int) -> None:
     finally:
         engine.dispose()
     shown = result["top"][:top]
-    click.echo(f"{project}: {result['flagged']:,} of {result['scored']:,} labels look wrong "
-               f"(scan #{result['run_id']}); the first {len(shown)}:")  # fmt: skip
+    click.echo(
+        f"{project}: {result['flagged']:,} of {result['scored']:,} labels look wrong "
+        f"(scan #{result['run_id']}); the first {len(shown)}:"
+    )
     for row in shown:
-        click.echo(f"  {row['score']:.3f}  {row['id']}: {row['label']!r} -> {row['suggested']!r}"
-                   f"  ({'; '.join(row['reasons'])})")  # fmt: skip
-    summary = {"scored": result["scored"], "flagged": result["flagged"],
-               "top": [{k: row[k] for k in ("id", "label", "suggested", "score", "reasons")}
-                       for row in shown]}  # fmt: skip
+        click.echo(
+            f"  {row['score']:.3f}  {row['id']}: {row['label']!r} -> {row['suggested']!r}"
+            f"  ({'; '.join(row['reasons'])})"
+        )
+    summary = {
+        "scored": result["scored"],
+        "flagged": result["flagged"],
+        "top": [
+            {k: row[k] for k in ("id", "label", "suggested", "score", "reasons")} for row in shown
+        ],
+    }
     click.echo(json.dumps(summary, ensure_ascii=False))

@@ -9,7 +9,9 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=0, type=int, help="gunicorn workers (0: one threaded process).")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per gunicorn worker.")
+@click.option(
+    "--threads", default=4, show_default=True, type=int, help="Threads per gunicorn worker."
+)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app on HOST:PORT (the database is found as for every command)."""
     from labelapp.config import database_url
@@ -48,12 +50,13 @@ def start_worker_beside(url: str) -> None:
     click.echo("jobs: one worker started beside this server (queue in the data directory)")
 
 
-def run_threaded(host: str, port: int, app) -> None:  # noqa: ANN001
+def run_threaded(host: str, port: int, app) -> None:
     """One threaded process (Werkzeug), whose ``Server`` header names no versions."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False,
-               request_handler=quiet_request_handler())  # fmt: skip
+    run_simple(
+        host, port, app, threaded=True, use_reloader=False, request_handler=quiet_request_handler()
+    )
 
 
 def quiet_request_handler() -> type:
@@ -81,7 +84,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int = 4) -> None:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
 
-        def load(self):  # noqa: ANN202
+        def load(self):
             return create_app()
 
     _App().run()

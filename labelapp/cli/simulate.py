@@ -24,13 +24,17 @@ def _read_table(path: Path, fmt: str | None, header: bool) -> Any:
     try:
         if fmt in ("csv", "tsv"):
             return pd.read_csv(
-                path, sep="\t" if fmt == "tsv" else ",", header=0 if header else None,
-                dtype=str, keep_default_na=False, quoting=3 if fmt == "tsv" else 0,
+                path,
+                sep="\t" if fmt == "tsv" else ",",
+                header=0 if header else None,
+                dtype=str,
+                keep_default_na=False,
+                quoting=3 if fmt == "tsv" else 0,
             )
         if fmt == "jsonl":
             return pd.read_json(path, lines=True, dtype=False)
         return pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the file's fault
+    except Exception as exc:
         raise click.ClickException(f"Could not read {path} as {fmt}: {exc}") from None
 
 
@@ -50,44 +54,109 @@ def _column(df: Any, spec: str, option: str) -> Any:
 
 
 @click.command("simulate")
-@click.option("--data", "data_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV, TSV, JSONL or Parquet file with texts and their gold labels.")
-@click.option("--text-col", required=True,
-              help="Column with the text (several: 'title,body' are joined).")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV, TSV, JSONL or Parquet file with texts and their gold labels.",
+)
+@click.option(
+    "--text-col", required=True, help="Column with the text (several: 'title,body' are joined)."
+)
 @click.option("--label-col", required=True, help="Column with the gold label.")
-@click.option("--strategy", "strategies", default="random,margin,auto", show_default=True,
-              help="Comma-separated strategies to compare (see --list-strategies).")
-@click.option("--budget", required=True, type=click.IntRange(min=2),
-              help="Labels each run may use in total (including the initial ones).")
-@click.option("--batch", default=20, show_default=True, type=click.IntRange(min=1),
-              help="Labels asked for per round (the model is retrained after each round).")
-@click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Repetitions with different test splits and initial labels.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for learning_curves.csv/.png and summary.csv/.json.")
-@click.option("--test-size", default=0.2, show_default=True,
-              type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              help="Share of FILE held out (stratified) to score each round.")
-@click.option("--initial", type=click.IntRange(min=2),
-              help="Random labels to start from (default: --batch).")
-@click.option("--target", type=click.FloatRange(0, 1),
-              help="Accuracy whose label cost is reported (default: random's final accuracy).")
+@click.option(
+    "--strategy",
+    "strategies",
+    default="random,margin,auto",
+    show_default=True,
+    help="Comma-separated strategies to compare (see --list-strategies).",
+)
+@click.option(
+    "--budget",
+    required=True,
+    type=click.IntRange(min=2),
+    help="Labels each run may use in total (including the initial ones).",
+)
+@click.option(
+    "--batch",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Labels asked for per round (the model is retrained after each round).",
+)
+@click.option(
+    "--seeds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Repetitions with different test splits and initial labels.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for learning_curves.csv/.png and summary.csv/.json.",
+)
+@click.option(
+    "--test-size",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Share of FILE held out (stratified) to score each round.",
+)
+@click.option(
+    "--initial", type=click.IntRange(min=2), help="Random labels to start from (default: --batch)."
+)
+@click.option(
+    "--target",
+    type=click.FloatRange(0, 1),
+    help="Accuracy whose label cost is reported (default: random's final accuracy).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the suffix.")
-@click.option("--no-header", is_flag=True,
-              help="CSV/TSV without a header row: name columns by number (0 = first).")
-@click.option("--featurizer", type=click.Choice(["embeddings", "tfidf"]), default="embeddings",
-              show_default=True,
-              help="Sentence embeddings (all-MiniLM-L6-v2, offline; TF-IDF if it cannot load).")
-@click.option("--embedding-cache", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory keeping each text's embedding (by content hash) for later runs.")
-@click.option("--list-strategies", is_flag=True, is_eager=True, expose_value=False,
-              callback=lambda ctx, _p, v: _list_strategies(ctx) if v else None,
-              help="Print the strategies and exit.")
-def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, budget: int,
-             batch: int, seeds: int, out_dir: Path, test_size: float, initial: int | None,
-             target: float | None, fmt: str | None, no_header: bool, featurizer: str,
-             embedding_cache: Path | None) -> None:  # fmt: skip
+@click.option(
+    "--no-header",
+    is_flag=True,
+    help="CSV/TSV without a header row: name columns by number (0 = first).",
+)
+@click.option(
+    "--featurizer",
+    type=click.Choice(["embeddings", "tfidf"]),
+    default="embeddings",
+    show_default=True,
+    help="Sentence embeddings (all-MiniLM-L6-v2, offline; TF-IDF if it cannot load).",
+)
+@click.option(
+    "--embedding-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory keeping each text's embedding (by content hash) for later runs.",
+)
+@click.option(
+    "--list-strategies",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: _list_strategies(ctx) if v else None,
+    help="Print the strategies and exit.",
+)
+def simulate(
+    data_path: Path,
+    text_col: str,
+    label_col: str,
+    strategies: str,
+    budget: int,
+    batch: int,
+    seeds: int,
+    out_dir: Path,
+    test_size: float,
+    initial: int | None,
+    target: float | None,
+    fmt: str | None,
+    no_header: bool,
+    featurizer: str,
+    embedding_cache: Path | None,
+) -> None:
     """Run active learning offline on FILE for several strategies and seeds.
 
     Each round trains a classifier on the labels so far, scores it on a held-out part of FILE
@@ -121,16 +190,24 @@ def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, bu
     X, used, reason = featurize_texts_as(
         texts, kind=featurizer, embedding_cache_dir=embedding_cache
     )
-    click.echo(f"features: {used} ({X.shape[1]} columns)" + (f"; {reason}" if reason else ""),
-               err=True)
+    click.echo(
+        f"features: {used} ({X.shape[1]} columns)" + (f"; {reason}" if reason else ""), err=True
+    )
 
     def progress(strategy: str, seed: int, done: int) -> None:
         click.echo(f"  seed {seed} {strategy} done ({done}/{len(names) * seeds})", err=True)
 
     try:
         curves = run_simulation(
-            X, y, names, budget=budget, batch_size=batch, seeds=seeds, test_size=test_size,
-            initial=initial, progress=progress,
+            X,
+            y,
+            names,
+            budget=budget,
+            batch_size=batch,
+            seeds=seeds,
+            test_size=test_size,
+            initial=initial,
+            progress=progress,
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
@@ -138,7 +215,9 @@ def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, bu
     out_dir.mkdir(parents=True, exist_ok=True)
     curves.to_csv(out_dir / "learning_curves.csv", index=False)
     plot_learning_curves(
-        curves, out_dir / "learning_curves.png", target=target,
+        curves,
+        out_dir / "learning_curves.png",
+        target=target,
         title=f"{data_path.name}: batch {batch}, {seeds} seeds (mean +- std)",
     )
     import pandas as pd
@@ -150,10 +229,13 @@ def simulate(data_path: Path, text_col: str, label_col: str, strategies: str, bu
     click.echo(f"{'strategy':<18}{'final acc':>10}{'AUC':>8}{'labels to target':>18}")
     for name, r in summary.items():
         need = r["labels_to_target"]
-        click.echo(f"{name:<18}{r['final_accuracy']:>10.4f}{r['auc']:>8.4f}"
-                   f"{need if need is not None else 'not reached':>18}")
-    click.echo(f"target accuracy {next(iter(summary.values()))['target_accuracy']:.4f}; "
-               f"files in {out_dir}")
+        click.echo(
+            f"{name:<18}{r['final_accuracy']:>10.4f}{r['auc']:>8.4f}"
+            f"{need if need is not None else 'not reached':>18}"
+        )
+    click.echo(
+        f"target accuracy {next(iter(summary.values()))['target_accuracy']:.4f}; files in {out_dir}"
+    )
     click.echo(json.dumps(summary, separators=(",", ":")))
 
 

@@ -37,6 +37,8 @@ def _line(row: dict[str, Any]) -> str:
     interval = row["model_interval"]
     span = f" [{pct(interval[0])}, {pct(interval[1])}]" if interval else ""
     gap = "" if row["gap"] is None else f", gap {100 * row['gap']:+.1f} pts"
-    return (f"{row['value']}: {row['items']:,} items, {row['human_labels']:,} human labels, model "
-            f"{pct(row['model_accuracy'])}{span}, humans {pct(row['human_level'])}{gap}"
-            + (" (small slice)" if row["small"] else ""))  # fmt: skip
+    return (
+        f"{row['value']}: {row['items']:,} items, {row['human_labels']:,} human labels, model "
+        f"{pct(row['model_accuracy'])}{span}, humans {pct(row['human_level'])}{gap}"
+        + (" (small slice)" if row["small"] else "")
+    )

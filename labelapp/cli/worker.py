@@ -6,12 +6,27 @@ import click
 
 
 @click.command("worker")
-@click.option("--concurrency", "-c", type=int, default=None,
-              help="Jobs run at once (default: LABELAPP_JOB_WORKERS, 2).")  # fmt: skip
-@click.option("--parent-pid", type=int, default=None, hidden=True,
-              help="Stop when this process (the web server that started the worker) is gone.")
-@click.option("--idle-exit", type=float, default=None, hidden=True,
-              help="Stop after this many seconds without work.")
+@click.option(
+    "--concurrency",
+    "-c",
+    type=int,
+    default=None,
+    help="Jobs run at once (default: LABELAPP_JOB_WORKERS, 2).",
+)
+@click.option(
+    "--parent-pid",
+    type=int,
+    default=None,
+    hidden=True,
+    help="Stop when this process (the web server that started the worker) is gone.",
+)
+@click.option(
+    "--idle-exit",
+    type=float,
+    default=None,
+    hidden=True,
+    help="Stop after this many seconds without work.",
+)
 def worker(concurrency: int | None, parent_pid: int | None, idle_exit: float | None) -> None:
     """Run jobs from the queue (LABELAPP_QUEUE_URL, or the data directory) until stopped.
 

@@ -22,10 +22,20 @@ def ws() -> None:
     help="Cross-validated valid score that chooses the label model "
     "(auto: F1 of class 1 for two classes, accuracy otherwise).",
 )
-@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True,
-              help="Cross-validation folds over valid's human labels.")  # fmt: skip
-@click.option("--repeats", type=click.IntRange(1, 10), default=2, show_default=True,
-              help="Cross-validation repeats (different fold splits).")  # fmt: skip
+@click.option(
+    "--folds",
+    type=click.IntRange(2, 20),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds over valid's human labels.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(1, 10),
+    default=2,
+    show_default=True,
+    help="Cross-validation repeats (different fold splits).",
+)
 @click.option("--seed", type=int, default=123, show_default=True, help="Snorkel's seed.")
 def evaluate(directory: str, select_by: str, folds: int, repeats: int, seed: int) -> None:
     """Fit every label model of the zoo on the weak labels of DIRECTORY (train.json,

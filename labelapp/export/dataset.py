@@ -157,8 +157,13 @@ def _augmented_texts(train: pd.DataFrame, plan: AugmentPlan, seed: int, progress
     records = []
     for n, (item_id, text) in enumerate(zip(train["item_id"], train["text"], strict=True)):
         for copy in range(plan.copies):
-            out = augment_text("" if pd.isna(text) else str(text), config, source_id=item_id,
-                               random_state=seed, copy=copy)  # fmt: skip
+            out = augment_text(
+                "" if pd.isna(text) else str(text),
+                config,
+                source_id=item_id,
+                random_state=seed,
+                copy=copy,
+            )
             params = {"seed": out.seed, "operations": out.operations}
             records.append({"source": item_id, "copy": copy, "text": out.text, "params": params})
         if n % 1000 == 0:
@@ -166,8 +171,15 @@ def _augmented_texts(train: pd.DataFrame, plan: AugmentPlan, seed: int, progress
     return records
 
 
-def _augmented_images(train: pd.DataFrame, plan: AugmentPlan, seed: int, progress: Progress,
-                      folder: Path, relative_to: Path | None, image_root: Path | None) -> list:  # fmt: skip
+def _augmented_images(
+    train: pd.DataFrame,
+    plan: AugmentPlan,
+    seed: int,
+    progress: Progress,
+    folder: Path,
+    relative_to: Path | None,
+    image_root: Path | None,
+) -> list:
     """One PNG in ``folder`` and one record per augmented copy of each train image."""
     from augment.image_io import read_image, write_image
     from augment.images import augment_image, build_pipeline
@@ -186,8 +198,9 @@ def _augmented_images(train: pd.DataFrame, plan: AugmentPlan, seed: int, progres
             target = write_image(sample.image, folder / f"{_file_stem(item_id)}~aug{copy}.png")
             shown = target if relative_to is None else target.relative_to(relative_to)
             params = {"seed": sample.seed, "transforms": sample.params}
-            records.append({"source": item_id, "copy": copy, "image_path": str(shown),
-                            "params": params})  # fmt: skip
+            records.append(
+                {"source": item_id, "copy": copy, "image_path": str(shown), "params": params}
+            )
         _report("augment", (n + 1) * plan.copies, total, progress)
     return records
 

@@ -36,7 +36,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     # Batch mode lets later migrations alter tables on SQLite (which cannot ALTER most things).
     context.configure(
         connection=connection,

@@ -46,8 +46,14 @@ class Job(Base):
     worker: Mapped[str | None] = mapped_column(String(255))  # host:pid of the running worker
 
     __table_args__ = (
-        Index("uq_jobs_active_project_kind", "project_id", "kind", unique=True,
-              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+        Index(
+            "uq_jobs_active_project_kind",
+            "project_id",
+            "kind",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
     )
 
 

@@ -141,9 +141,7 @@ def gold_answers(session: Session, project: Project) -> dict[int, str]:
         .where(QueueEntry.project_id == project.id, QueueEntry.is_gold.is_(True))
     ).all()
     return {
-        item_id: gold[0]
-        for item_id, gold in rows
-        if gold and len(gold) == 1 and gold[0] in names
+        item_id: gold[0] for item_id, gold in rows if gold and len(gold) == 1 and gold[0] in names
     }
 
 
@@ -450,8 +448,9 @@ def new_guideline_version(
     if not isinstance(body, str):
         raise UserError('send the guidelines as Markdown text: {"body": "..."}')
     if len(body) > MAX_GUIDELINE:
-        raise UserError(f"the guidelines are {len(body):,} characters; keep them under "
-                        f"{MAX_GUIDELINE:,}")
+        raise UserError(
+            f"the guidelines are {len(body):,} characters; keep them under {MAX_GUIDELINE:,}"
+        )
     current = current_guideline(session, project)
     if current is not None and current.body.strip() == body.strip():
         return current, False

@@ -27,7 +27,10 @@ class ChildError(UserError):
 
 
 def analyse(
-    database_url: str, analysis: str, project_id: int, params: dict[str, Any],
+    database_url: str,
+    analysis: str,
+    project_id: int,
+    params: dict[str, Any],
     reader: Session | None = None,
 ) -> dict[str, Any]:
     """Run ``drift`` (params a, b, seed) or ``slices`` (params column) on the project in a child

@@ -20,7 +20,7 @@ from labelapp.services.queue import LIVE_KINDS
 MAX_QUERY = 200
 
 
-def _latest_rows(project: Project, user: User):  # noqa: ANN202
+def _latest_rows(project: Project, user: User):
     """The id of the user's latest row per item in the project (what state each pair is in)."""
     a = Annotation
     return (
@@ -95,7 +95,9 @@ class Progress:
     rate_per_hour: float | None  # answers per hour of time spent on items today
 
 
-def _my_today(session: Session, project: Project, user: User, now: datetime) -> tuple[int, int, float]:
+def _my_today(
+    session: Session, project: Project, user: User, now: datetime
+) -> tuple[int, int, float]:
     """Labels and answers (labels + skips) given today, by latest row per item, and the seconds
     spent on items in them."""
     a = Annotation
@@ -121,7 +123,10 @@ def progress(session: Session, project: Project, user: User) -> Progress:
     a, q = Annotation, QueueEntry
     latest = _latest_rows(project, user)
     done_total = session.scalar(  # items whose current answer from this user is a label
-        select(func.count()).select_from(a).join(latest, latest.c.id == a.id).where(a.kind == "label")
+        select(func.count())
+        .select_from(a)
+        .join(latest, latest.c.id == a.id)
+        .where(a.kind == "label")
     )
     needed_left, needed_total = session.execute(
         select(
@@ -137,7 +142,9 @@ def progress(session: Session, project: Project, user: User) -> Progress:
     left_for_me, held = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((and_(live_lease, q.leased_by_id != user.id), 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((and_(live_lease, q.leased_by_id != user.id), 1), else_=0)), 0
+            ),
         ).where(q.project_id == project.id, q.remaining > 0, q.is_gold.is_(False), not_mine)
     ).one()
     leased = session.scalar(select(func.count()).where(q.project_id == project.id, live_lease))

@@ -112,7 +112,7 @@ def bulk_insert_columns(
                 on_chunk(stop - start)
 
 
-def _copy_postgres(cursor, table, columns, rows, on_chunk) -> None:  # noqa: ANN001
+def _copy_postgres(cursor, table, columns, rows, on_chunk) -> None:
     column_list = ", ".join(columns)
     done = 0
     with cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
@@ -125,7 +125,7 @@ def _copy_postgres(cursor, table, columns, rows, on_chunk) -> None:  # noqa: ANN
         on_chunk(done % CHUNK)
 
 
-def _executemany(cursor, table, columns, rows, on_chunk) -> None:  # noqa: ANN001
+def _executemany(cursor, table, columns, rows, on_chunk) -> None:
     placeholders = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
     batch: list[Sequence[Any]] = []

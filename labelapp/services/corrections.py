@@ -23,8 +23,10 @@ def checked_labels(project: Project, labels: Sequence[str]) -> list[str]:
     chosen = sorted({str(x).strip() for x in labels if str(x).strip()})
     unknown = [x for x in chosen if x not in offered]
     if unknown:
-        raise UserError(f"unknown label(s) {', '.join(map(repr, unknown))}: choose from "
-                        f"{', '.join(sorted(offered))}")  # fmt: skip
+        raise UserError(
+            f"unknown label(s) {', '.join(map(repr, unknown))}: choose from "
+            f"{', '.join(sorted(offered))}"
+        )
     if not chosen:
         raise UserError("give the corrected label")
     if len(chosen) > 1 and not project.multi_label:
@@ -48,10 +50,14 @@ def correct_label(
     start_write(session)
     before = resolve_labels(session, project, item_ids=[item_id]).labels.get(item_id)
     correction = LabelCorrection(
-        project_id=project.id, item_id=item_id, user_id=user.id, labels=chosen, reason=reason,
+        project_id=project.id,
+        item_id=item_id,
+        user_id=user.id,
+        labels=chosen,
+        reason=reason,
         previous_labels=list(before[0]) if before else None,
         previous_source=before[1] if before else None,
-    )  # fmt: skip
+    )
     session.add(correction)
     session.commit()
     return correction

@@ -20,7 +20,7 @@ class Counts:
     gold: int = 0
 
 
-def _flag(condition) -> object:  # noqa: ANN001
+def _flag(condition) -> object:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 

@@ -49,8 +49,14 @@ _ID_CHUNK = 10_000  # ids per IN (...): below SQLite's and PostgreSQL's bound-pa
 _SELECT_BY_ID = 50_000  # up to this many items, read by id; more, one scan of the project
 Progress = Callable[[float, str], None]
 # Share of a job's progress bar per stage: reading rows, the library's stages, storing the version.
-_STAGES = {"read": (0.0, 0.15), "splits": (0.15, 0.35), "augment": (0.35, 0.6),
-           "write": (0.6, 0.9), "manifest": (0.9, 0.95), "store": (0.95, 1.0)}  # fmt: skip
+_STAGES = {
+    "read": (0.0, 0.15),
+    "splits": (0.15, 0.35),
+    "augment": (0.35, 0.6),
+    "write": (0.6, 0.9),
+    "manifest": (0.9, 0.95),
+    "store": (0.95, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,20 @@ class ExportRequest:
     resplit: bool = False
     augment: dict[str, Any] | None = None  # an AugmentPlan.to_dict()
     near_duplicate_threshold: float | None = 0.7
-    include_unlabeled: bool = False  # also write unlabeled.<ext> (labelapp.services.export_unlabeled)
+    include_unlabeled: bool = (
+        False  # also write unlabeled.<ext> (labelapp.services.export_unlabeled)
+    )
 
     def checked(self, project: Project) -> ExportRequest:
         if self.fmt not in FORMATS:
-            raise UserError(f"unknown export format {self.fmt!r}; choose one of {', '.join(FORMATS)}")
+            raise UserError(
+                f"unknown export format {self.fmt!r}; choose one of {', '.join(FORMATS)}"
+            )
         if self.fmt == "imagefolder" and project.task_type != "image":
-            raise UserError("the imagefolder format is for image projects; pick csv, jsonl, "
-                            "parquet, huggingface or label_studio")  # fmt: skip
+            raise UserError(
+                "the imagefolder format is for image projects; pick csv, jsonl, "
+                "parquet, huggingface or label_studio"
+            )
         ratios = tuple(float(r) for r in self.ratios)
         if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6:
             raise UserError(
@@ -119,7 +131,9 @@ class ExportRequest:
         )
 
 
-def request_from(values: Mapping[str, Any], *, augment: dict[str, Any] | None = None) -> ExportRequest:
+def request_from(
+    values: Mapping[str, Any], *, augment: dict[str, Any] | None = None
+) -> ExportRequest:
     """An :class:`ExportRequest` from JSON or form values (numbers may be text; ``ratios`` a list
     or ``"0.8,0.1,0.1"``). The augmentation plan is passed already loaded (see :func:`load_plan`)."""
     fmt = str(values.get("format") or "").strip()
@@ -142,8 +156,15 @@ def request_from(values: Mapping[str, Any], *, augment: dict[str, Any] | None = 
         raise UserError(f"seed must be between 0 and {2**32 - 1}, got {seed}")
     resplit = values.get("resplit") in (True, "true", "on", "1", 1)
     unlabeled = values.get("include_unlabeled") in (True, "true", "on", "1", 1)
-    return ExportRequest(fmt=fmt, seed=seed, ratios=ratios, min_confidence=min_confidence,  # type: ignore[arg-type]
-                         resplit=resplit, augment=augment, include_unlabeled=unlabeled)  # fmt: skip
+    return ExportRequest(
+        fmt=fmt,
+        seed=seed,
+        ratios=ratios,
+        min_confidence=min_confidence,  # type: ignore[arg-type]
+        resplit=resplit,
+        augment=augment,
+        include_unlabeled=unlabeled,
+    )
 
 
 def load_plan(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -185,7 +206,9 @@ def plan_from_user(value: Any, copies: Any = None) -> dict[str, Any] | None:
         try:
             copies = int(copies)
         except (TypeError, ValueError):
-            raise UserError(f"augmented copies per item must be a whole number, got {copies!r}") from None
+            raise UserError(
+                f"augmented copies per item must be a whole number, got {copies!r}"
+            ) from None
         if not 1 <= copies <= 20:
             raise UserError(f"augmented copies per item must be between 1 and 20, got {copies}")
         plan["copies"] = copies
@@ -214,16 +237,30 @@ def items_frame(
     if ids is not None and len(ids) <= _SELECT_BY_ID:
         # A few labeled items of a big project: read those rows only (by primary key).
         wanted = sorted(set(map(int, ids)))
-        rows = [row for start in range(0, len(wanted), _ID_CHUNK)
-                for row in session.execute(query.where(i.id.in_(wanted[start:start + _ID_CHUNK]))
-                                           .order_by(i.id))]  # fmt: skip
+        rows = [
+            row
+            for start in range(0, len(wanted), _ID_CHUNK)
+            for row in session.execute(
+                query.where(i.id.in_(wanted[start : start + _ID_CHUNK])).order_by(i.id)
+            )
+        ]
     else:
         rows = session.execute(query.order_by(i.id)).all()
-    names = ["item_id", "external_id", "text", "image_path", "content_hash", "metadata",
-             "group_key", "split"]  # fmt: skip
+    names = [
+        "item_id",
+        "external_id",
+        "text",
+        "image_path",
+        "content_hash",
+        "metadata",
+        "group_key",
+        "split",
+    ]
     # Column lists, not Row objects: pandas inspects every Row when given them (3x slower).
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    frame = pd.DataFrame({n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=True)})
+    frame = pd.DataFrame(
+        {n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=True)}
+    )
     frame["item_id"] = frame["item_id"].astype("int64")
     if ids is not None:
         frame = frame[frame["item_id"].isin(set(ids))].reset_index(drop=True)
@@ -254,17 +291,25 @@ def export_items(session: Session, project: Project) -> tuple[pd.DataFrame, Reso
 
 def provenance(session: Session, project: Project, resolved: ResolvedLabels) -> dict[str, Any]:
     """What the labels came from: the project, the label-model runs and their LF set."""
-    runs = session.execute(
-        select(LabelModelRun.id, LabelModelRun.kind, LabelModelRun.lf_ids).where(
-            LabelModelRun.id.in_(resolved.label_model_runs)
-        )
-    ).all() if resolved.label_model_runs else []  # fmt: skip
+    runs = (
+        session.execute(
+            select(LabelModelRun.id, LabelModelRun.kind, LabelModelRun.lf_ids).where(
+                LabelModelRun.id.in_(resolved.label_model_runs)
+            )
+        ).all()
+        if resolved.label_model_runs
+        else []
+    )
     lf_ids = sorted({int(x) for _, _, ids in runs for x in (ids or [])})
-    lfs = session.execute(
-        select(LabelingFunction.id, LabelingFunction.name, LabelingFunction.version)
-        .where(LabelingFunction.id.in_(lf_ids))
-        .order_by(LabelingFunction.id)
-    ).all() if lf_ids else []  # fmt: skip
+    lfs = (
+        session.execute(
+            select(LabelingFunction.id, LabelingFunction.name, LabelingFunction.version)
+            .where(LabelingFunction.id.in_(lf_ids))
+            .order_by(LabelingFunction.id)
+        ).all()
+        if lf_ids
+        else []
+    )
     return {
         "project": project.name,
         "project_id": project.id,
@@ -361,8 +406,11 @@ def export_project(
 
         recorded["drift_from_previous"] = drift_from_previous(session, project, items["item_id"])
         name, multi_label, task_type = project.name, project.multi_label, project.task_type
-        pool = with_predictions(session, project, items_frame(session, project)) \
-            if request.include_unlabeled else None  # fmt: skip
+        pool = (
+            with_predictions(session, project, items_frame(session, project))
+            if request.include_unlabeled
+            else None
+        )
     if items.empty:
         raise UserError(
             f"project {name!r} has no labeled items to export: label some, import labels, or "
@@ -415,7 +463,9 @@ def export_project(
         "n_items": int(result.manifest["n_items"]),
         "n_rows": int(result.manifest["n_rows"]),
         # Per split and per source, items only (the manifest's counts include augmented copies).
-        "items_per_split": {str(k): int(v) for k, v in result.snapshot["split"].value_counts().items()},
+        "items_per_split": {
+            str(k): int(v) for k, v in result.snapshot["split"].value_counts().items()
+        },
         "items_per_source": {
             str(k): int(v) for k, v in result.snapshot["label_source"].value_counts().items()
         },
@@ -455,8 +505,11 @@ def export_project(
             project_id=project_id,
             version=number,
             format=request.fmt,
-            params={**params, "snapshot": str(snapshot),
-                    "splits_changed": sum(map(len, changed.values()))},  # fmt: skip
+            params={
+                **params,
+                "snapshot": str(snapshot),
+                "splits_changed": sum(map(len, changed.values())),
+            },
             manifest=result.manifest,
             manifest_sha256=manifest_sha256,
             out_dir=str(final),
@@ -486,8 +539,11 @@ def version_summary(version: DatasetVersion, local: bool = False) -> dict[str, A
     order = manifest.get("parameters", {}).get("split_names") or ["train", "dev", "test"]
 
     def ordered(per_split: dict[str, Any]) -> dict[str, Any]:
-        return {s: per_split[s] for s in [*order, *sorted(set(per_split) - set(order))]
-                if s in per_split}  # fmt: skip
+        return {
+            s: per_split[s]
+            for s in [*order, *sorted(set(per_split) - set(order))]
+            if s in per_split
+        }
 
     counts = ordered(manifest.get("counts", {}))
     return {
@@ -500,11 +556,11 @@ def version_summary(version: DatasetVersion, local: bool = False) -> dict[str, A
         "n_rows": manifest.get("n_rows"),
         "n_augmented": manifest.get("n_augmented", 0),
         "per_split": ordered(
-            version.params.get("items_per_split")
-            or {s: sum(c.values()) for s, c in counts.items()}
+            version.params.get("items_per_split") or {s: sum(c.values()) for s, c in counts.items()}
         ),
-        "per_source": dict(sorted((version.params.get("items_per_source") or {}).items(),
-                                  key=lambda kv: -kv[1])),  # fmt: skip
+        "per_source": dict(
+            sorted((version.params.get("items_per_source") or {}).items(), key=lambda kv: -kv[1])
+        ),
         "counts": counts,
         "label_sources": ordered(manifest.get("label_sources", {})),
         "parameters": {
@@ -533,15 +589,21 @@ def diff(session: Session, project_id: int, old: int, new: int) -> dict[str, Any
     items = result["items"]
     listed = {
         int(i)
-        for i in items["added"] + items["removed"] + [r["item_id"] for r in items["relabeled"]]
+        for i in items["added"]
+        + items["removed"]
+        + [r["item_id"] for r in items["relabeled"]]
         + [r["item_id"] for r in items["moved"]]
         if str(i).isdigit()
     }
-    names = dict(
-        session.execute(
-            select(Item.id, Item.external_id).where(Item.project_id == project_id)
-        ).all()
-    ) if listed else {}  # fmt: skip
+    names = (
+        dict(
+            session.execute(
+                select(Item.id, Item.external_id).where(Item.project_id == project_id)
+            ).all()
+        )
+        if listed
+        else {}
+    )
     result["external_ids"] = {str(i): names[i] for i in sorted(listed) if i in names}
     result["versions"] = [old, new]
     return result
@@ -565,17 +627,16 @@ def reexport_version(
         manifest = dict(version.manifest)
     target = _empty_dir(Path(out_dir))
     try:
-        export_version(items, snapshot, manifest, target, image_root=config.media_dir(),
-                       progress=progress)
+        export_version(
+            items, snapshot, manifest, target, image_root=config.media_dir(), progress=progress
+        )
     except ValueError as exc:
         raise UserError(f"cannot re-export version {number}: {exc}") from None
     return target
 
 
 @handler("export")
-def _run_export(
-    sessions: sessionmaker[Session], job: Job, progress: Progress
-) -> dict[str, Any]:
+def _run_export(sessions: sessionmaker[Session], job: Job, progress: Progress) -> dict[str, Any]:
     version = export_project(
         sessions,
         job.project_id,
@@ -584,5 +645,8 @@ def _run_export(
         job_id=job.id,
         progress=JobProgress(progress),
     )
-    return {"version": version.version, "dataset_version_id": version.id,
-            "n_items": version.params["n_items"]}  # fmt: skip
+    return {
+        "version": version.version,
+        "dataset_version_id": version.id,
+        "n_items": version.params["n_items"],
+    }

@@ -20,8 +20,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Export format -> the unlabeled file's format (formats with a tree or card get plain JSON lines).
-_FILE_FORMATS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "huggingface": "jsonl",
-                 "imagefolder": "csv", "label_studio": "json"}  # fmt: skip
+_FILE_FORMATS = {
+    "csv": "csv",
+    "jsonl": "jsonl",
+    "parquet": "parquet",
+    "huggingface": "jsonl",
+    "imagefolder": "csv",
+    "label_studio": "json",
+}
 COLUMNS = ("item_id", "external_id", "prediction", "prediction_source", "confidence")
 
 
@@ -52,13 +58,21 @@ def write_unlabeled(
     elif kind == "parquet":
         rows.to_parquet(path, index=False)
     elif kind == "jsonl":
-        path.write_text("".join(json.dumps(_plain(r), ensure_ascii=False, sort_keys=True) + "\n"
-                                for r in rows.to_dict(orient="records")), encoding="utf-8")  # fmt: skip
+        path.write_text(
+            "".join(
+                json.dumps(_plain(r), ensure_ascii=False, sort_keys=True) + "\n"
+                for r in rows.to_dict(orient="records")
+            ),
+            encoding="utf-8",
+        )
     else:
-        tasks = [_task(n, _plain(r), content, multi_label)
-                 for n, r in enumerate(rows.to_dict(orient="records"), start=1)]  # fmt: skip
-        path.write_text(json.dumps(tasks, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
-                        encoding="utf-8")  # fmt: skip
+        tasks = [
+            _task(n, _plain(r), content, multi_label)
+            for n, r in enumerate(rows.to_dict(orient="records"), start=1)
+        ]
+        path.write_text(
+            json.dumps(tasks, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8"
+        )
     return {
         "file": path.name,
         "n_items": len(rows),
@@ -68,14 +82,20 @@ def write_unlabeled(
 
 
 def write_left_out(
-    pool: pd.DataFrame | None, snapshot: pd.DataFrame, fmt: str, out_dir: Path, content: str,
+    pool: pd.DataFrame | None,
+    snapshot: pd.DataFrame,
+    fmt: str,
+    out_dir: Path,
+    content: str,
     multi_label: bool,
-) -> dict[str, Any] | None:  # fmt: skip
+) -> dict[str, Any] | None:
     """The rows of ``pool`` the export's ``snapshot`` does not hold, written (None: no pool)."""
     if pool is None:
         return None
     exported = set(snapshot["item_id"].astype("int64"))
-    return write_unlabeled(pool[~pool["item_id"].isin(exported)], fmt, out_dir, content, multi_label)
+    return write_unlabeled(
+        pool[~pool["item_id"].isin(exported)], fmt, out_dir, content, multi_label
+    )
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +117,19 @@ def _task(number: int, row: dict[str, Any], content: str, multi_label: bool) -> 
     task: dict[str, Any] = {"id": number, "data": data, "annotations": [], "predictions": []}
     if row["prediction"]:
         choices = row["prediction"].split("|") if multi_label else [row["prediction"]]
-        task["predictions"].append({
-            "model_version": row["prediction_source"], "score": row["confidence"],
-            "result": [{"from_name": "label", "id": f"r{number}", "to_name": content,
-                        "type": "choices", "value": {"choices": choices}}],
-        })  # fmt: skip
+        task["predictions"].append(
+            {
+                "model_version": row["prediction_source"],
+                "score": row["confidence"],
+                "result": [
+                    {
+                        "from_name": "label",
+                        "id": f"r{number}",
+                        "to_name": content,
+                        "type": "choices",
+                        "value": {"choices": choices},
+                    }
+                ],
+            }
+        )
     return task

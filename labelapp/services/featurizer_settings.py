@@ -23,8 +23,10 @@ def check_featurizer_settings(changes: dict) -> dict:
         checked["featurizer"] = changes["featurizer"]
     if "embedding_max_items" in changes:
         value = changes["embedding_max_items"]
-        if isinstance(value, bool) or not isinstance(value, int) or not (
-            0 <= value <= MAX_EMBEDDING_ITEMS_LIMIT
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not (0 <= value <= MAX_EMBEDDING_ITEMS_LIMIT)
         ):
             raise UserError(
                 f"embedding_max_items must be a whole number from 0 to {MAX_EMBEDDING_ITEMS_LIMIT}"

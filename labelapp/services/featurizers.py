@@ -120,13 +120,16 @@ def text_features(
     used, reason = planned_featurizer(setting)
     if used == "embeddings":
         try:
-            return Features(embed_texts(texts, cache_dir=embedding_dir(), progress=progress),
-                            used, None)  # fmt: skip
+            return Features(
+                embed_texts(texts, cache_dir=embedding_dir(), progress=progress), used, None
+            )
         except EmbeddingsUnavailable as exc:
             used, reason = "tfidf", f"{exc} TF-IDF is used instead"
     f = make_featurizer("tfidf")
     key = f"features:tfidf:{data_version(texts)}"
-    return Features(feature_cache().get_or_compute(key, lambda: f.fit_transform(texts)), used, reason)
+    return Features(
+        feature_cache().get_or_compute(key, lambda: f.fit_transform(texts)), used, reason
+    )
 
 
 def project_text_features(session: Session, project: Project, texts: Sequence[str]) -> Features:

@@ -54,8 +54,14 @@ def flag_item(
     start_write(session)
     stored = _by_client_id(session, user, client_id)
     if stored is None:
-        stored = Flag(project_id=project.id, item_id=item_id, user_id=user.id, reason=reason,
-                      comment=comment, client_id=client_id)  # fmt: skip
+        stored = Flag(
+            project_id=project.id,
+            item_id=item_id,
+            user_id=user.id,
+            reason=reason,
+            comment=comment,
+            client_id=client_id,
+        )
         session.add(stored)
         try:
             session.commit()
@@ -77,9 +83,13 @@ def _by_client_id(session: Session, user: User, client_id: str) -> Flag | None:
 
 
 def list_flags(
-    session: Session, project: Project, *, open_only: bool = True, offset: int = 0,
+    session: Session,
+    project: Project,
+    *,
+    open_only: bool = True,
+    offset: int = 0,
     limit: int = 100,
-) -> tuple[int, list[FlagView]]:  # fmt: skip
+) -> tuple[int, list[FlagView]]:
     """The project's flags, newest first (open ones only unless ``open_only`` is False)."""
     where = [Flag.project_id == project.id]
     if open_only:
@@ -95,21 +105,32 @@ def list_flags(
         .limit(limit)
     ).all()
     views = [
-        FlagView(flag.id, flag.item_id, external_id,
-                 (text or "")[:160] if text is not None else f"image {external_id}",
-                 flag.reason, flag.comment, username, flag.created_at, flag.resolved_at,
-                 flag.resolution)  # fmt: skip
+        FlagView(
+            flag.id,
+            flag.item_id,
+            external_id,
+            (text or "")[:160] if text is not None else f"image {external_id}",
+            flag.reason,
+            flag.comment,
+            username,
+            flag.created_at,
+            flag.resolved_at,
+            flag.resolution,
+        )
         for flag, external_id, text, _image, username in rows
     ]
     return total, views
 
 
 def open_flag_count(session: Session, project_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Flag).where(
-            Flag.project_id == project_id, Flag.resolved_at.is_(None)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Flag)
+            .where(Flag.project_id == project_id, Flag.resolved_at.is_(None))
         )
-    ) or 0  # fmt: skip
+        or 0
+    )
 
 
 def resolve_flag(
@@ -126,8 +147,9 @@ def resolve_flag(
     if not resolution:
         raise UserError("say what was done about the flag (e.g. 'guideline clarified')")
     if len(resolution) > MAX_COMMENT:
-        raise UserError(f"the resolution has {len(resolution)} characters; keep it under "
-                        f"{MAX_COMMENT}")  # fmt: skip
+        raise UserError(
+            f"the resolution has {len(resolution)} characters; keep it under {MAX_COMMENT}"
+        )
     start_write(session)
     session.execute(
         update(Flag)

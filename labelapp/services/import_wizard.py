@@ -20,8 +20,13 @@ from labelapp.services.errors import NotFound, UserError
 PREVIEW_ROWS = 8
 PREVIEW_BYTES = 1024 * 1024
 KEEP_SECONDS = 24 * 3600
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-           ".parquet": "parquet"}  # fmt: skip
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 @dataclass
@@ -41,8 +46,10 @@ def _root() -> Path:
 def stash(stream: Any, filename: str) -> str:
     """Keep an uploaded file (a werkzeug FileStorage) for the next steps; its token."""
     if Path(filename).suffix.lower() not in FORMATS:
-        raise UserError(f"{filename}: the wizard takes .csv, .tsv, .jsonl and .parquet files; "
-                        "choose one of those")  # fmt: skip
+        raise UserError(
+            f"{filename}: the wizard takes .csv, .tsv, .jsonl and .parquet files; "
+            "choose one of those"
+        )
     _forget_old()
     token = secrets.token_hex(16)
     folder = config.private_dir(_root() / token)
@@ -87,8 +94,10 @@ def preview(path: Path) -> Preview:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                raise UserError(f"{path.name}, line {number}: not a JSON object; each line of a "
-                                "JSONL file is one object") from None  # fmt: skip
+                raise UserError(
+                    f"{path.name}, line {number}: not a JSON object; each line of a "
+                    "JSONL file is one object"
+                ) from None
             if isinstance(record, dict):
                 records.append(record)
         out.columns = list(dict.fromkeys(k for r in records for k in r))
@@ -106,7 +115,7 @@ def _preview_parquet(path: Path, out: Preview) -> Preview:
 
     try:
         parquet = pq.ParquetFile(path)
-    except Exception:  # noqa: BLE001  (any reader error means the same thing to the user)
+    except Exception:
         raise UserError(f"{path.name}: not a readable Parquet file") from None
     out.columns = list(parquet.schema_arrow.names)
     batch = next(parquet.iter_batches(batch_size=PREVIEW_ROWS), None)
@@ -125,8 +134,10 @@ def guess_columns(columns: list[str]) -> dict[str, str]:
     """First choices by name: the text and id columns. Label and group columns are never guessed:
     a wrong guess would store answers or change the splits."""
     lower = {c.lower(): c for c in columns}
-    text = next((lower[n] for n in ("text", "content", "body", "comment", "message") if n in lower),
-                columns[0] if columns else "")  # fmt: skip
+    text = next(
+        (lower[n] for n in ("text", "content", "body", "comment", "message") if n in lower),
+        columns[0] if columns else "",
+    )
     return {
         "text_col": text,
         "id_col": next((lower[n] for n in ("id", "external_id", "comment_id") if n in lower), ""),
@@ -144,7 +155,9 @@ def label_like(columns: list[str]) -> list[str]:
 
 def summary(report: dict[str, Any]) -> str:
     """An import report in one sentence whose numbers add up (rows read = new + present + duplicates)."""
-    return (f"Imported {report['filename']}: {report['rows']:,} rows read = "
-            f"{report['items_created']:,} new items + {report['items_existing']:,} already there "
-            f"+ {report['duplicates_in_file']:,} duplicates in the file; "
-            f"{report['annotations_created']:,} labels.")
+    return (
+        f"Imported {report['filename']}: {report['rows']:,} rows read = "
+        f"{report['items_created']:,} new items + {report['items_existing']:,} already there "
+        f"+ {report['duplicates_in_file']:,} duplicates in the file; "
+        f"{report['annotations_created']:,} labels."
+    )

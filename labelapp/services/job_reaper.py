@@ -45,11 +45,13 @@ def reap(sessions: sessionmaker[Session]) -> int:
         cutoff = job_state.lease_expired_before()
         stale = session.scalars(
             select(Job)
-            .where(Job.status.in_(JOB_ACTIVE_STATUSES),
-                   or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff))
+            .where(
+                Job.status.in_(JOB_ACTIVE_STATUSES),
+                or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff),
+            )
             .order_by(Job.id)
             .limit(REAP_BATCH)
-        ).all()  # fmt: skip
+        ).all()
         return [job.id for job in stale if reap_one(session, job) == "requeued"]
 
     resend = job_state.persist(sessions, change)

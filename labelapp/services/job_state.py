@@ -62,9 +62,17 @@ def claim(sessions: sessionmaker[Session], job_id: int) -> int | None:
 
     def change(session: Session) -> int | None:
         now = utcnow()
-        claimed = _set(session, job_id, (Job.status == "queued",), status="running",
-                       started_at=now, heartbeat_at=now, attempts=Job.attempts + 1,
-                       worker=worker_name(), finished_at=None)  # fmt: skip
+        claimed = _set(
+            session,
+            job_id,
+            (Job.status == "queued",),
+            status="running",
+            started_at=now,
+            heartbeat_at=now,
+            attempts=Job.attempts + 1,
+            worker=worker_name(),
+            finished_at=None,
+        )
         return session.get(Job, job_id).attempts if claimed else None
 
     return persist(sessions, change)
@@ -82,12 +90,14 @@ def heartbeat(sessions: sessionmaker[Session], job_id: int, attempt: int) -> tup
     return persist(sessions, change)
 
 
-def finish(sessions: sessionmaker[Session], job_id: int, attempt: int, status: str,
-           **values: Any) -> bool:  # fmt: skip
+def finish(
+    sessions: sessionmaker[Session], job_id: int, attempt: int, status: str, **values: Any
+) -> bool:
     """End this attempt of a running job with ``status`` (done, failed, cancelled)."""
     mine = (Job.status == "running", Job.attempts == attempt)
-    return persist(sessions, lambda s: _set(s, job_id, mine, status=status, finished_at=utcnow(),
-                                            **values))  # fmt: skip
+    return persist(
+        sessions, lambda s: _set(s, job_id, mine, status=status, finished_at=utcnow(), **values)
+    )
 
 
 def requeue_or_fail(session: Session, job: Job, reason: str) -> str:
@@ -98,9 +108,11 @@ def requeue_or_fail(session: Session, job: Job, reason: str) -> str:
         job.message = f"{reason}; running it again (attempt {job.attempts + 1})"[:500]
         return "queued"
     job.status, job.finished_at = "failed", utcnow()
-    job.error = (f"{reason}, on each of its {job.attempts} attempts; the job was given up. "
-                 "Start it again; if it fails the same way, it may need more memory or time "
-                 "(LABELAPP_JOB_TIME_LIMIT_<KIND>)")  # fmt: skip
+    job.error = (
+        f"{reason}, on each of its {job.attempts} attempts; the job was given up. "
+        "Start it again; if it fails the same way, it may need more memory or time "
+        "(LABELAPP_JOB_TIME_LIMIT_<KIND>)"
+    )
     return "failed"
 
 

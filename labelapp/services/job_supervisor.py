@@ -67,11 +67,12 @@ def _die_with_parent() -> None:
 def _start_child(job_id: int, attempt: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "labelapp.services.job_child", str(job_id), str(attempt)]
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    return subprocess.Popen(command, preexec_fn=preexec, env={**os.environ})  # noqa: S603
+    return subprocess.Popen(command, preexec_fn=preexec, env={**os.environ})
 
 
-def _watch(sessions: sessionmaker[Session], job_id: int, attempt: int, kind: str,
-           child: subprocess.Popen) -> None:  # fmt: skip
+def _watch(
+    sessions: sessionmaker[Session], job_id: int, attempt: int, kind: str, child: subprocess.Popen
+) -> None:
     """Heartbeat until the child exits; stop it on cancel or time limit; record a crash."""
     limit = config.job_time_limit(kind)
     started = time.monotonic()
@@ -89,9 +90,16 @@ def _watch(sessions: sessionmaker[Session], job_id: int, attempt: int, kind: str
             return
         if time.monotonic() - started > limit:
             _stop(child)
-            job_state.finish(sessions, job_id, attempt, "failed", error=(
-                f"the {kind} job ran longer than its time limit of {limit:g} s and was stopped; "
-                f"raise LABELAPP_JOB_TIME_LIMIT_{kind.upper()} if it needs more"))  # fmt: skip
+            job_state.finish(
+                sessions,
+                job_id,
+                attempt,
+                "failed",
+                error=(
+                    f"the {kind} job ran longer than its time limit of {limit:g} s and was stopped; "
+                    f"raise LABELAPP_JOB_TIME_LIMIT_{kind.upper()} if it needs more"
+                ),
+            )
             return
     if code != 0:
         _record_crash(sessions, job_id, attempt, code)

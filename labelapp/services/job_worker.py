@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 2.0
 
 
-def run_worker(concurrency: int, parent_pid: int | None = None,
-               idle_exit: float | None = None) -> None:  # fmt: skip
+def run_worker(
+    concurrency: int, parent_pid: int | None = None, idle_exit: float | None = None
+) -> None:
     """Run jobs until stopped (SIGINT: after the running jobs; SIGTERM: at once)."""
     sessions = job_supervisor.worker_sessions(config.database_url())
     job_queue.set_runner(job_supervisor.supervise)
@@ -27,8 +28,14 @@ def run_worker(concurrency: int, parent_pid: int | None = None,
     if job_queue.embedded():
         lock.hold()
     queue = job_queue.get_queue()
-    consumer = queue.create_consumer(workers=concurrency, worker_type="thread", periodic=False,
-                                     initial_delay=0.05, backoff=1.5, max_delay=0.5)  # fmt: skip
+    consumer = queue.create_consumer(
+        workers=concurrency,
+        worker_type="thread",
+        periodic=False,
+        initial_delay=0.05,
+        backoff=1.5,
+        max_delay=0.5,
+    )
     stop = threading.Event()
     idle = _IdleClock(queue.pending_count)
 
@@ -36,19 +43,32 @@ def run_worker(concurrency: int, parent_pid: int | None = None,
         while not stop.wait(HOUSEKEEPING_SECONDS):
             try:
                 job_reaper.reap(sessions)
-            except Exception as exc:  # noqa: BLE001 - the database may be down a while
-                log.warning("could not look for jobs of dead workers (trying again): %s",
-                            str(exc).splitlines()[0][:300])
-            if _parent_gone(parent_pid) or (idle_exit and idle.idle_for() > idle_exit
-                                            and _release_if_idle(lock, queue.pending_count)):
-                log.info("worker %s stops (%s)", os.getpid(),
-                         "its web process is gone" if _parent_gone(parent_pid) else "idle")
+            except Exception as exc:
+                log.warning(
+                    "could not look for jobs of dead workers (trying again): %s",
+                    str(exc).splitlines()[0][:300],
+                )
+            if _parent_gone(parent_pid) or (
+                idle_exit
+                and idle.idle_for() > idle_exit
+                and _release_if_idle(lock, queue.pending_count)
+            ):
+                log.info(
+                    "worker %s stops (%s)",
+                    os.getpid(),
+                    "its web process is gone" if _parent_gone(parent_pid) else "idle",
+                )
                 os.kill(os.getpid(), signal.SIGINT)  # Huey's graceful stop
                 return
 
     threading.Thread(target=housekeeping, name="labelapp-housekeeping", daemon=True).start()
-    log.info("worker %s: %d at once, queue %s, database %s", os.getpid(), concurrency,
-             job_queue.queue_location()[0], sessions.kw["bind"].url)
+    log.info(
+        "worker %s: %d at once, queue %s, database %s",
+        os.getpid(),
+        concurrency,
+        job_queue.queue_location()[0],
+        sessions.kw["bind"].url,
+    )
     try:
         consumer.run()
     finally:

@@ -42,9 +42,15 @@ FINISHED = ("done", "failed", "cancelled")
 # Every job kind, named once: a web process queues them without importing their handlers (which
 # load the learning stack); tests/app/test_jobs_durable.py checks each has its handler.
 JOB_KINDS = (
-    "retrain", "export", "label_issues",
-    "ws_apply", "ws_fit", "ws_propagate", "ws_train", "ws_pipeline",
-)  # fmt: skip
+    "retrain",
+    "export",
+    "label_issues",
+    "ws_apply",
+    "ws_fit",
+    "ws_propagate",
+    "ws_train",
+    "ws_pipeline",
+)
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -118,8 +124,9 @@ def start_job(
     return enqueue(sessions, project_id, kind, params, user)
 
 
-def _insert(session: Session, project_id: int, kind: str, params: dict[str, Any] | None,
-            user: User | None) -> tuple[Job, str]:  # fmt: skip
+def _insert(
+    session: Session, project_id: int, kind: str, params: dict[str, Any] | None, user: User | None
+) -> tuple[Job, str]:
     """The active job ("active", or "requeued" when its worker had died), or a new queued one
     ("new"); the unique index settles a race between processes."""
     from labelapp.services.job_reaper import reap_one
@@ -130,8 +137,13 @@ def _insert(session: Session, project_id: int, kind: str, params: dict[str, Any]
         if state != "failed":
             return existing, "requeued" if state == "requeued" else "active"
         session.flush()
-    job = Job(project_id=project_id, kind=kind, params=params or {}, heartbeat_at=utcnow(),
-              created_by_id=user.id if user else None)  # fmt: skip
+    job = Job(
+        project_id=project_id,
+        kind=kind,
+        params=params or {},
+        heartbeat_at=utcnow(),
+        created_by_id=user.id if user else None,
+    )
     try:
         with session.begin_nested():
             session.add(job)
@@ -197,13 +209,24 @@ def execute(sessions: sessionmaker[Session], job_id: int, attempt: int) -> None:
 
     try:
         result = HANDLERS[job.kind](sessions, job, progress)
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job for the user
+    except Exception as exc:
         is_user_error = isinstance(exc, UserError | ValueError)
         if not is_user_error:
             log.exception("job %s (%s) failed", job_id, job.kind)
-        job_state.finish(sessions, job_id, attempt, "failed",
-                         error=public_message(exc, internal=not is_user_error),
-                         traceback=None if is_user_error else traceback.format_exc(limit=8))  # fmt: skip
+        job_state.finish(
+            sessions,
+            job_id,
+            attempt,
+            "failed",
+            error=public_message(exc, internal=not is_user_error),
+            traceback=None if is_user_error else traceback.format_exc(limit=8),
+        )
         return
-    job_state.finish(sessions, job_id, attempt, "done", progress=1.0,
-                     result={**result, "seconds": round(time.perf_counter() - started, 2)})  # fmt: skip
+    job_state.finish(
+        sessions,
+        job_id,
+        attempt,
+        "done",
+        progress=1.0,
+        result={**result, "seconds": round(time.perf_counter() - started, 2)},
+    )

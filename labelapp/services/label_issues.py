@@ -72,35 +72,60 @@ def scan(
     X, used, pairs = _features(rows, setting)
     progress(0.4, "cross-validating and scoring")
     issues = detect_label_issues(
-        given, X=X, classes=classes, votes=votes, lm_probs=lm_probs, duplicate_pairs=pairs,
-        item_ids=[r[1] for r in rows], random_state=random_state,
-    )  # fmt: skip
+        given,
+        X=X,
+        classes=classes,
+        votes=votes,
+        lm_probs=lm_probs,
+        duplicate_pairs=pairs,
+        item_ids=[r[1] for r in rows],
+        random_state=random_state,
+    )
     progress(0.85, "storing the scan")
     flagged = issues.flagged
     with session_scope(sessions) as session:
         start_write(session)
-        run = LabelIssueRun(project_id=project_id, job_id=job_id, n_scored=len(ids),
-                            n_flagged=int(flagged.sum()),
-                            params={"classes": classes, "random_state": random_state,
-                                    "n_estimated": int(issues.n_estimated),
-                                    "features": used})  # fmt: skip
+        run = LabelIssueRun(
+            project_id=project_id,
+            job_id=job_id,
+            n_scored=len(ids),
+            n_flagged=int(flagged.sum()),
+            params={
+                "classes": classes,
+                "random_state": random_state,
+                "n_estimated": int(issues.n_estimated),
+                "features": used,
+            },
+        )
         session.add(run)
         session.flush()
         records = [
-            {"run_id": run.id, "item_id": int(ids[i]), "label": given[i],
-             "suggested": str(issues.suggested[i]), "score": round(float(issues.scores[i]), 6),
-             "flagged": bool(flagged[i]), "reasons": list(issues.reasons[i])}
+            {
+                "run_id": run.id,
+                "item_id": int(ids[i]),
+                "label": given[i],
+                "suggested": str(issues.suggested[i]),
+                "score": round(float(issues.scores[i]), 6),
+                "flagged": bool(flagged[i]),
+                "reasons": list(issues.reasons[i]),
+            }
             for i in range(len(ids))
-        ]  # fmt: skip
+        ]
         for start in range(0, len(records), _CHUNK):
             session.execute(insert(LabelIssue), records[start : start + _CHUNK])
         run_id = run.id
     top = [
-        {"id": rows[i][1], "item_id": int(ids[i]), "label": given[i],
-         "suggested": str(issues.suggested[i]), "score": round(float(issues.scores[i]), 4),
-         "reasons": list(issues.reasons[i])}
-        for i in issues.order if flagged[i]
-    ]  # fmt: skip
+        {
+            "id": rows[i][1],
+            "item_id": int(ids[i]),
+            "label": given[i],
+            "suggested": str(issues.suggested[i]),
+            "score": round(float(issues.scores[i]), 4),
+            "reasons": list(issues.reasons[i]),
+        }
+        for i in issues.order
+        if flagged[i]
+    ]
     progress(1.0, f"{int(flagged.sum()):,} of {len(ids):,} labels flagged")
     return {"run_id": run_id, "scored": len(ids), "flagged": int(flagged.sum()), "top": top}
 
@@ -178,7 +203,9 @@ def _label_model_probs(
         .where(ProbLabel.project_id == project_id, ProbLabel.source == "label_model")
         .group_by(ProbLabel.item_id)
     )
-    rows = session.execute(select(ProbLabel.item_id, ProbLabel.probs).where(ProbLabel.id.in_(latest)))
+    rows = session.execute(
+        select(ProbLabel.item_id, ProbLabel.probs).where(ProbLabel.id.in_(latest))
+    )
     position = {int(item_id): i for i, item_id in enumerate(ids)}
     out = np.full((len(ids), n_classes), np.nan)
     seen = False

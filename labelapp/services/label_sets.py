@@ -62,10 +62,25 @@ def history(
     return [(change, name) for change, name in rows]
 
 
-def _record(session: Session, project: Project, actor: User | None, kind: str,
-            old: str | None, new: str | None, changed: int = 0) -> None:  # fmt: skip
-    session.add(LabelChange(project_id=project.id, kind=kind, old_name=old, new_name=new,
-                            answers_changed=changed, user_id=actor.id if actor else None))  # fmt: skip
+def _record(
+    session: Session,
+    project: Project,
+    actor: User | None,
+    kind: str,
+    old: str | None,
+    new: str | None,
+    changed: int = 0,
+) -> None:
+    session.add(
+        LabelChange(
+            project_id=project.id,
+            kind=kind,
+            old_name=old,
+            new_name=new,
+            answers_changed=changed,
+            user_id=actor.id if actor else None,
+        )
+    )
 
 
 def _check_hotkey(project: Project, hotkey: str, keep: Label | None = None) -> str:
@@ -86,8 +101,9 @@ def _free_hotkey(project: Project) -> str:
     raise UserError("no free hotkey left: give one")
 
 
-def add_label(session: Session, actor: User | None, project: Project, name: str,
-              hotkey: str | None = None) -> Label:  # fmt: skip
+def add_label(
+    session: Session, actor: User | None, project: Project, name: str, hotkey: str | None = None
+) -> Label:
     """Append a label to the set (offered from the next item on)."""
     ensure_write_lock(session)
     (name,) = parse_label_list([name])
@@ -115,8 +131,11 @@ def _rewrite_answers(session: Session, project: Project, rewrite: Rewrite) -> in
             if new != list(labels or []):
                 updates.append({"row_id": row_id, "labels": new})
         if updates:
-            stmt = update(model).where(model.id == bindparam("row_id")).values(
-                {column.key: bindparam("labels")})  # fmt: skip
+            stmt = (
+                update(model)
+                .where(model.id == bindparam("row_id"))
+                .values({column.key: bindparam("labels")})
+            )
             session.connection().execute(stmt, updates)
         if model is Annotation:
             changed = len(updates)
@@ -126,9 +145,14 @@ def _rewrite_answers(session: Session, project: Project, rewrite: Rewrite) -> in
 def _rename_in_lfs(session: Session, project: Project, old: str, rewrite: Rewrite) -> None:
     """Labeling functions and probabilistic labels name their label too."""
     new = rewrite([old])[0]
-    session.execute(update(ProbLabel).where(ProbLabel.project_id == project.id,
-                                            ProbLabel.label == old).values(label=new))  # fmt: skip
-    for lf in session.scalars(select(LabelingFunction).where(LabelingFunction.project_id == project.id)):
+    session.execute(
+        update(ProbLabel)
+        .where(ProbLabel.project_id == project.id, ProbLabel.label == old)
+        .values(label=new)
+    )
+    for lf in session.scalars(
+        select(LabelingFunction).where(LabelingFunction.project_id == project.id)
+    ):
         label = (lf.spec or {}).get("label")
         if isinstance(label, str):
             new = rewrite([label])
@@ -174,8 +198,9 @@ def rename_label(session: Session, actor: User | None, project: Project, old: st
     return changed
 
 
-def set_retired(session: Session, actor: User | None, project: Project, name: str,
-                retired: bool) -> Label:  # fmt: skip
+def set_retired(
+    session: Session, actor: User | None, project: Project, name: str, retired: bool
+) -> Label:
     """Retire a label (no longer offered; answers naming it stay) or restore it."""
     ensure_write_lock(session)
     label = label_named(project, name)
@@ -206,8 +231,9 @@ def _merge_pair(project: Project, source: str, target: str) -> tuple[Label, Labe
     return label_named(project, source), label_named(project, target)
 
 
-def merge_labels(session: Session, actor: User | None, project: Project, source: str,
-                 target: str) -> int:  # fmt: skip
+def merge_labels(
+    session: Session, actor: User | None, project: Project, source: str, target: str
+) -> int:
     """Every answer naming ``source`` names ``target`` instead; ``source`` is retired.
     Returns how many answers changed (recorded in the history)."""
     ensure_write_lock(session)
@@ -219,8 +245,9 @@ def merge_labels(session: Session, actor: User | None, project: Project, source:
     return changed
 
 
-def set_hotkeys_and_order(session: Session, actor: User | None, project: Project,
-                          order: list[tuple[str, str]]) -> bool:  # fmt: skip
+def set_hotkeys_and_order(
+    session: Session, actor: User | None, project: Project, order: list[tuple[str, str]]
+) -> bool:
     """``order``: every label's (name, hotkey), in the new display order. Returns whether the
     order changed (then the project's weak votes and probabilistic labels are cleared)."""
     ensure_write_lock(session)
@@ -236,9 +263,11 @@ def set_hotkeys_and_order(session: Session, actor: User | None, project: Project
         raise UserError("each label needs its own hotkey")
     reordered = names != current
     if reordered and _has_python_lfs(session, project):
-        raise Conflict("this project has Python labeling functions, which vote by a label's "
-                       "position: a new order would change their votes. Change the hotkeys and "
-                       "keep the order")  # fmt: skip
+        raise Conflict(
+            "this project has Python labeling functions, which vote by a label's "
+            "position: a new order would change their votes. Change the hotkeys and "
+            "keep the order"
+        )
     by_name = {label.name: label for label in project.labels}
     # Two steps: unique (project, hotkey) and (project, name) hold after each flush.
     for i, label in enumerate(project.labels):
@@ -257,11 +286,14 @@ def set_hotkeys_and_order(session: Session, actor: User | None, project: Project
 
 
 def _has_python_lfs(session: Session, project: Project) -> bool:
-    return session.scalar(
-        select(LabelingFunction.id)
-        .where(LabelingFunction.project_id == project.id, LabelingFunction.kind == "python")
-        .limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(LabelingFunction.id)
+            .where(LabelingFunction.project_id == project.id, LabelingFunction.kind == "python")
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _clear_weak_votes(session: Session, project: Project) -> None:
@@ -281,4 +313,3 @@ def answers_per_label(session: Session, project: Project) -> dict[str, int]:
         for name in labels or []:
             counts[name] = counts.get(name, 0) + 1
     return counts
-

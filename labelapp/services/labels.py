@@ -86,8 +86,12 @@ def _latest_imported(
             .over(partition_by=(a.item_id, a.source), order_by=a.id.desc())
             .label("rank"),
         )
-        .where(a.project_id == project_id, a.user_id.is_(None), a.kind == "label",
-               _scope(a.item_id, ids))
+        .where(
+            a.project_id == project_id,
+            a.user_id.is_(None),
+            a.kind == "label",
+            _scope(a.item_id, ids),
+        )
         .subquery()
     )
     rows = session.execute(
@@ -110,7 +114,9 @@ def _standing(source: str) -> int:
 
 
 def _latest_weak(
-    session: Session, project_id: int, sources: tuple[str, ...] = WEAK_SOURCES,
+    session: Session,
+    project_id: int,
+    sources: tuple[str, ...] = WEAK_SOURCES,
     ids: list[int] | None = None,
 ) -> dict[int, tuple[str, str, float, int | None]]:
     """Per item, its latest probabilistic label of the first of ``sources`` that has one:
@@ -190,9 +196,12 @@ def _scope(column: Any, ids: list[int] | None) -> Any:
 
 
 def _reviewed(
-    session: Session, project: Project, ids: list[int] | None, ambiguous: set[str],
+    session: Session,
+    project: Project,
+    ids: list[int] | None,
+    ambiguous: set[str],
     out: ResolvedLabels,
-) -> set[int]:  # fmt: skip
+) -> set[int]:
     """Rules 0 and 1: corrections over adjudications, the latest of each; the items decided."""
     a, c = Annotation, LabelCorrection
     for item_id, labels in session.execute(
@@ -213,9 +222,13 @@ def _reviewed(
 
 
 def _add_weak(
-    session: Session, project: Project, ids: list[int] | None, ambiguous: set[str],
-    decided: set[int], out: ResolvedLabels,
-) -> None:  # fmt: skip
+    session: Session,
+    project: Project,
+    ids: list[int] | None,
+    ambiguous: set[str],
+    decided: set[int],
+    out: ResolvedLabels,
+) -> None:
     """Rule 5: the undecided items' probabilistic labels, and the label-model runs used."""
     runs = set()
     for item_id, (source, label, confidence, run_id) in _latest_weak(
@@ -233,7 +246,9 @@ def _add_weak(
 
 
 def predictions(
-    session: Session, project: Project, sources: tuple[str, ...] | None = None,
+    session: Session,
+    project: Project,
+    sources: tuple[str, ...] | None = None,
     item_ids: Collection[int] | None = None,
 ) -> dict[int, tuple[list[str], str, float]]:
     """Per item, its latest probabilistic label of the first of ``sources`` that has one

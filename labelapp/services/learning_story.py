@@ -54,7 +54,9 @@ def _queue_sentence(project: Project, run: ModelRun | None, scored: int) -> str:
     if run is None:
         return f"No model has ordered the queue yet: items come {rest}."
     accuracy = (run.metrics or {}).get("accuracy")
-    held_out = f", {100 * accuracy:.1f}% accurate on held-out labels" if accuracy is not None else ""
+    held_out = (
+        f", {100 * accuracy:.1f}% accurate on held-out labels" if accuracy is not None else ""
+    )
     text = (
         f"The queue is ordered by model run #{run.id} ({_title(run.strategy)}, trained on "
         f"{run.n_train:,} labels on {run.created_at:%Y-%m-%d %H:%M} UTC{held_out}): its "
@@ -69,8 +71,11 @@ def _next_sentence(project: Project, job: Job | None, since: int | None) -> str:
     if project.multi_label:
         return "Active learning orders single-label projects only: this queue keeps its order."
     if job is not None:
-        done = f" ({100 * job.progress:.0f}%{': ' + job.message if job.message else ''})" \
-            if job.progress is not None else ""
+        done = (
+            f" ({100 * job.progress:.0f}%{': ' + job.message if job.message else ''})"
+            if job.progress is not None
+            else ""
+        )
         return f"Retrain job #{job.id} is {job.status} now{done}."
     if project.retrain_every <= 0:
         return "The next retrain starts when someone presses Retrain now (no automatic retrains)."
@@ -95,9 +100,7 @@ def learning_story(session: Session, project: Project) -> LearningStory:
     since = None
     if project.retrain_every > 0 and not project.multi_label:
         since = labels_since_last_run(session, project.id, project.retrain_every)
-    now = (
-        f"Strategy: {_title(project.strategy)}, in batches of {project.batch_size:,}."
-    )
+    now = f"Strategy: {_title(project.strategy)}, in batches of {project.batch_size:,}."
     return LearningStory(
         strategy=project.strategy,
         queue_run_id=run.id if run else None,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from weak_supervision.sandbox import Limits
 
 
-def _setting(read):  # noqa: ANN001, ANN202 - a config getter
+def _setting(read):
     try:
         return read()
     except ValueError as exc:  # a bad setting: the message names it and how to fix it
@@ -36,8 +36,11 @@ def regex_seconds(where: str) -> float:
 
 def regex_hint(where: str) -> str:
     """The setting that raises the regex time limit of ``where``."""
-    return ("LABELAPP_REGEX_APPLY_TIMEOUT_SECONDS" if where == "apply"
-            else "LABELAPP_REGEX_TIMEOUT_SECONDS")  # fmt: skip
+    return (
+        "LABELAPP_REGEX_APPLY_TIMEOUT_SECONDS"
+        if where == "apply"
+        else "LABELAPP_REGEX_TIMEOUT_SECONDS"
+    )
 
 
 def lf_limits() -> Limits:
@@ -48,8 +51,11 @@ def lf_limits() -> Limits:
         cpu_seconds=_setting(config.lf_cpu_seconds),
         wall_seconds=_setting(config.lf_wall_seconds),
         memory_mb=_setting(config.lf_memory_mb),
-        hints={"cpu": "LABELAPP_LF_CPU_SECONDS", "wall": "LABELAPP_LF_WALL_SECONDS",
-               "memory": "LABELAPP_LF_MEMORY_MB"},  # fmt: skip
+        hints={
+            "cpu": "LABELAPP_LF_CPU_SECONDS",
+            "wall": "LABELAPP_LF_WALL_SECONDS",
+            "memory": "LABELAPP_LF_MEMORY_MB",
+        },
     )
 
 
@@ -75,8 +81,9 @@ def apply_python(lfs: Sequence[tuple[str, str]], frame: pd.DataFrame) -> np.ndar
         modules.setdefault(source, []).append(name)
     order = [(source, name) for source, names in modules.items() for name in names]
     try:
-        result = apply_python_lfs([{"source": s, "names": n} for s, n in modules.items()],
-                                  frame, lf_limits())  # fmt: skip
+        result = apply_python_lfs(
+            [{"source": s, "names": n} for s, n in modules.items()], frame, lf_limits()
+        )
     except SandboxError as exc:
         raise UserError(str(exc)) from None
     column = {key: k for k, key in enumerate(order)}

@@ -63,8 +63,9 @@ def preview_limits() -> Limits:
 def _stopped(exc: Exception) -> UserError:
     """A sandbox failure as the user's error; a limit hit says that the sandbox stopped it."""
     if getattr(exc, "limit", None):
-        return UserError(f"stopped in the sandbox: {exc}; a preview runs at most "
-                         f"{PREVIEW_SECONDS:g} s")  # fmt: skip
+        return UserError(
+            f"stopped in the sandbox: {exc}; a preview runs at most {PREVIEW_SECONDS:g} s"
+        )
     return UserError(str(exc))
 
 
@@ -73,7 +74,9 @@ def python_name(source: str) -> str:
     from weak_supervision.sandbox import SandboxError, lf_names
 
     if not source.strip():
-        raise UserError("the code is empty: define one function decorated with @labeling_function()")
+        raise UserError(
+            "the code is empty: define one function decorated with @labeling_function()"
+        )
     if len(source) > MAX_SOURCE:
         raise UserError(f"the code is {len(source):,} characters; the limit is {MAX_SOURCE:,}")
     try:
@@ -144,9 +147,15 @@ def save_python(
     name = python_name(source)
     check_replace(session, project.id, name, replace)
     row, created = weak_service._store(
-        session, project, name, "python", {"file": "written in the browser"}, source, author,
+        session,
+        project,
+        name,
+        "python",
+        {"file": "written in the browser"},
+        source,
+        author,
         description,
-    )  # fmt: skip
+    )
     row.deleted_at = None
     session.commit()
     return row, created
@@ -182,7 +191,9 @@ def rename(session: Session, project: Project, lf_id: int, new_name: str) -> Lab
             "the code and save it (the old name can then be deleted)"
         )
     if not new_name or len(new_name) > 100 or not (new_name[0].isalpha() or new_name[0] == "_"):
-        raise UserError(f"invalid name {new_name!r}: start with a letter or _, at most 100 characters")
+        raise UserError(
+            f"invalid name {new_name!r}: start with a letter or _, at most 100 characters"
+        )
     if new_name != old and weak_service.versions(session, project.id, new_name):
         raise Conflict(f"the name {new_name!r} is taken (an LF or the history of a deleted one)")
     for row in rows:
@@ -221,11 +232,23 @@ def compare(session: Session, project: Project, lf_id: int, other_id: int) -> di
     row = weak_service.get_lf(session, project.id, lf_id)
     other = weak_service.get_lf(session, project.id, other_id)
     if row.name != other.name:
-        raise UserError(f"{other.name!r} v{other.version} is another LF than {row.name!r}: "
-                        "compare versions of one LF")  # fmt: skip
-    lines = list(difflib.unified_diff(
-        _text(other), _text(row), f"{other.name} v{other.version}", f"{row.name} v{row.version}",
-        lineterm="",
-    ))  # fmt: skip
-    return {"name": row.name, "from_version": other.version, "to_version": row.version,
-            "kind_changed": row.kind != other.kind, "diff": lines}  # fmt: skip
+        raise UserError(
+            f"{other.name!r} v{other.version} is another LF than {row.name!r}: "
+            "compare versions of one LF"
+        )
+    lines = list(
+        difflib.unified_diff(
+            _text(other),
+            _text(row),
+            f"{other.name} v{other.version}",
+            f"{row.name} v{row.version}",
+            lineterm="",
+        )
+    )
+    return {
+        "name": row.name,
+        "from_version": other.version,
+        "to_version": row.version,
+        "kind_changed": row.kind != other.kind,
+        "diff": lines,
+    }

@@ -66,9 +66,12 @@ def start(database_url: str, idle_exit: int | None = None) -> subprocess.Popen:
     command = [*WORKER_COMMAND, "--parent-pid", str(os.getpid())]
     if idle_exit:
         command += ["--idle-exit", str(idle_exit)]
-    env = {**os.environ, "LABELAPP_DATABASE_URL": database_url,
-           "LABELAPP_DATA_DIR": str(config.data_dir())}  # fmt: skip
-    return subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+    env = {
+        **os.environ,
+        "LABELAPP_DATABASE_URL": database_url,
+        "LABELAPP_DATA_DIR": str(config.data_dir()),
+    }
+    return subprocess.Popen(command, env=env, start_new_session=True)
 
 
 def ensure(database_url: str) -> None:

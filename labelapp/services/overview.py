@@ -124,7 +124,9 @@ def project_overview(session: Session, project: Project, days: int = 30) -> Over
         (names.get(user_id, "?"), item_id, expires)
         for user_id, item_id, expires in session.execute(
             select(q.leased_by_id, q.item_id, q.lease_expires_at)
-            .where(q.project_id == project.id, q.leased_by_id.is_not(None), q.lease_expires_at > now)
+            .where(
+                q.project_id == project.id, q.leased_by_id.is_not(None), q.lease_expires_at > now
+            )
             .order_by(q.lease_expires_at)
             .limit(200)
         )

@@ -48,11 +48,14 @@ def set_archived(session: Session, project: Project, archived: bool) -> Project:
 
 
 def running_jobs(session: Session, project: Project) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            Job.project_id == project.id, Job.status.in_(ACTIVE_JOB_STATUSES)
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Job.project_id == project.id, Job.status.in_(ACTIVE_JOB_STATUSES)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _project_tables() -> list[tuple[Table, str, Table | None]]:
@@ -74,11 +77,16 @@ def _project_tables() -> list[tuple[Table, str, Table | None]]:
 
 def _files_of(session: Session, project: Project) -> list[Path]:
     """Export folders and images only this project uses (images are shared by content)."""
-    exports = [Path(p) for p in session.scalars(
-        select(DatasetVersion.out_dir).where(DatasetVersion.project_id == project.id))]  # fmt: skip
-    mine = select(Item.image_path).where(Item.project_id == project.id, Item.image_path.is_not(None))
-    shared = select(Item.image_path).where(Item.project_id != project.id,
-                                           Item.image_path.in_(mine))  # fmt: skip
+    exports = [
+        Path(p)
+        for p in session.scalars(
+            select(DatasetVersion.out_dir).where(DatasetVersion.project_id == project.id)
+        )
+    ]
+    mine = select(Item.image_path).where(
+        Item.project_id == project.id, Item.image_path.is_not(None)
+    )
+    shared = select(Item.image_path).where(Item.project_id != project.id, Item.image_path.in_(mine))
     only_mine = set(session.scalars(mine.distinct())) - set(session.scalars(shared.distinct()))
     from labelapp.services.export import exports_dir
 
@@ -90,13 +98,16 @@ def delete_project(session: Session, project: Project, typed_name: str) -> Delet
     """Delete ``project`` with its items, answers, media, jobs and everything else that names it,
     in one transaction; then its files. ``typed_name`` must be the project's name."""
     if typed_name.strip() != project.name:
-        raise UserError(f"type the project's name, {project.name!r}, to delete it; nothing was "
-                        "deleted")  # fmt: skip
+        raise UserError(
+            f"type the project's name, {project.name!r}, to delete it; nothing was deleted"
+        )
     ensure_write_lock(session)
     busy = running_jobs(session, project)
     if busy:
-        raise Conflict(f"{busy} job(s) of {project.name!r} are queued or running; wait until they "
-                       "finish (the project page shows them), then delete")  # fmt: skip
+        raise Conflict(
+            f"{busy} job(s) of {project.name!r} are queued or running; wait until they "
+            "finish (the project page shows them), then delete"
+        )
     files = _files_of(session, project)
     result = Deleted(project.name)
     for table, column, parent in _project_tables():
@@ -105,7 +116,9 @@ def delete_project(session: Session, project: Project, typed_name: str) -> Delet
         else:
             where = table.c[column].in_(
                 select(parent.c[next(iter(parent.primary_key.columns)).name]).where(
-                    parent.c.project_id == project.id))  # fmt: skip
+                    parent.c.project_id == project.id
+                )
+            )
         count = session.execute(delete(table).where(where)).rowcount or 0
         if count:
             result.rows[table.name] = result.rows.get(table.name, 0) + count

@@ -132,8 +132,8 @@ def get_project_for(session: Session, user: User, project_id: int) -> Project:
     return project
 
 
-_ITEM_PROJECT = select(Project).join(Item, Item.project_id == Project.id).where(
-    Item.id == bindparam("item")
+_ITEM_PROJECT = (
+    select(Project).join(Item, Item.project_id == Project.id).where(Item.id == bindparam("item"))
 )
 _MEMBERS_ITEM_PROJECT = _ITEM_PROJECT.where(_IS_MEMBER)
 
@@ -214,8 +214,16 @@ def update_settings(project: Project, changes: dict) -> None:
 
     ``overlap_k`` and ``overlap_share`` apply to items imported afterwards.
     """
-    known = {*_INT_SETTINGS, *_FLOAT_SETTINGS, "strategy", "queue_order", "description",
-             "featurizer", "embedding_max_items", "flips_keep_label"}
+    known = {
+        *_INT_SETTINGS,
+        *_FLOAT_SETTINGS,
+        "strategy",
+        "queue_order",
+        "description",
+        "featurizer",
+        "embedding_max_items",
+        "flips_keep_label",
+    }
     unknown = sorted(set(changes) - known)
     if unknown:
         raise UserError(
@@ -231,7 +239,11 @@ def update_settings(project: Project, changes: dict) -> None:
     for name, (low, high) in _FLOAT_SETTINGS.items():
         if name in changes:
             value = changes[name]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not low <= value <= high
+            ):
                 raise UserError(f"{name} must be a number from {low} to {high}")
             checked[name] = float(value)
     if "strategy" in changes:

@@ -103,7 +103,7 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     This runs on every item an annotator sees, so it uses column rows and Core statements (no
     ORM entities or unit-of-work flush): on PostgreSQL a claim is one statement and a commit.
     """
-    gold_turn = project.gold_rate > 0 and random.random() < project.gold_rate  # noqa: S311
+    gold_turn = project.gold_rate > 0 and random.random() < project.gold_rate
     now = utcnow()
     expires = _lease_until(project, now)
     params = {"project": project.id, "user": user.id, "now": now, "expires": expires}
@@ -214,9 +214,7 @@ def _prior(session: Session, item_id: int, user_id: int) -> Annotation | None:
     )
 
 
-def annotation_by_client_id(
-    session: Session, user: User, client_id: str
-) -> Annotation | None:
+def annotation_by_client_id(session: Session, user: User, client_id: str) -> Annotation | None:
     """The annotation ``user`` already stored under ``client_id``, if any."""
     return session.scalar(
         select(Annotation).where(Annotation.user_id == user.id, Annotation.client_id == client_id)
@@ -471,4 +469,3 @@ def release(session: Session, user: User, item_id: int) -> bool:
     ).rowcount
     session.commit()
     return bool(count)
-

@@ -41,14 +41,10 @@ LEASES_ONLY = text("SET LOCAL synchronous_commit TO OFF")
 # What a claim needs to know about the entry it leases (why it was queued; gold or not).
 CLAIM_COLUMNS = (_q.item_id, _q.strategy, _q.score, _q.model_run_id, _q.is_gold)
 
-_not_done_by_user = ~exists().where(
-    _a.item_id == _q.item_id, _a.user_id == bindparam("user")
-)
+_not_done_by_user = ~exists().where(_a.item_id == _q.item_id, _a.user_id == bindparam("user"))
 
 # Every claim statement answers with the entry's claim columns and its item's columns.
-_CLAIM_ROWS = select(*CLAIM_COLUMNS, *_items.c).join_from(
-    _queue, _items, _items.c.id == _q.item_id
-)
+_CLAIM_ROWS = select(*CLAIM_COLUMNS, *_items.c).join_from(_queue, _items, _items.c.id == _q.item_id)
 
 _my_live_lease = (
     _q.project_id == bindparam("project"),
@@ -61,7 +57,9 @@ MY_LEASE = _CLAIM_ROWS.where(*_my_live_lease).order_by(_q.lease_expires_at.desc(
 
 # The first gold item the user has not answered (gold items are never leased), with its item.
 NEXT_GOLD = (
-    _CLAIM_ROWS.where(_q.project_id == bindparam("project"), _q.is_gold.is_(True), _not_done_by_user)
+    _CLAIM_ROWS.where(
+        _q.project_id == bindparam("project"), _q.is_gold.is_(True), _not_done_by_user
+    )
     .order_by(_q.position)
     .limit(1)
 )
@@ -82,7 +80,7 @@ _free_for_user = (
 )
 
 
-def _lease_best(*also, wait: bool = False):  # noqa: ANN002, ANN202
+def _lease_best(*also, wait: bool = False):
     """UPDATE the best entry free for the user (and matching ``also``) to their lease; with
     ``wait``, rows another transaction holds are waited for instead of skipped."""
     best = (
@@ -151,13 +149,20 @@ CLAIM_FOR_USER = (
 # other annotators' live leases, and (PostgreSQL) entries a running priority swap held locked.
 _could_come_back = (
     select(_q.item_id)
-    .where(_q.project_id == bindparam("project"), _q.remaining > 0, _q.is_gold.is_(False),
-           or_(_q.leased_by_id.is_(None), _q.leased_by_id != bindparam("user"),
-               _q.lease_expires_at <= bindparam("now")),
-           _not_done_by_user)
+    .where(
+        _q.project_id == bindparam("project"),
+        _q.remaining > 0,
+        _q.is_gold.is_(False),
+        or_(
+            _q.leased_by_id.is_(None),
+            _q.leased_by_id != bindparam("user"),
+            _q.lease_expires_at <= bindparam("now"),
+        ),
+        _not_done_by_user,
+    )
     .limit(1000)
     .subquery()
-)  # fmt: skip
+)
 HELD_BY_OTHERS = select(func.count()).select_from(_could_come_back)
 
 # Renew the lease on one entry.
@@ -185,7 +190,11 @@ BY_CLIENT_ID = select(_a.id).where(
 # The queue entry a submit settles, locked until the submit commits.
 ENTRY_FOR_SUBMIT = (
     select(
-        _q.remaining, _q.leased_by_id, _q.lease_expires_at, _q.is_gold, _q.strategy,
+        _q.remaining,
+        _q.leased_by_id,
+        _q.lease_expires_at,
+        _q.is_gold,
+        _q.strategy,
         _q.model_run_id,
     )
     .where(_q.item_id == bindparam("item"))
@@ -227,8 +236,19 @@ SETTLE = (
 # (Named apart from every column: SQLAlchemy turns parameter keys that match a column name into
 # SET clauses, and would do so in SETTLE_AND_INSERT's UPDATE too.)
 ANNOTATION_FIELDS = (
-    "item_id", "project_id", "user_id", "source", "kind", "labels", "client_id", "duration_ms",
-    "guideline_version", "strategy", "model_run_id", "note", "created_at",
+    "item_id",
+    "project_id",
+    "user_id",
+    "source",
+    "kind",
+    "labels",
+    "client_id",
+    "duration_ms",
+    "guideline_version",
+    "strategy",
+    "model_run_id",
+    "note",
+    "created_at",
 )
 INSERT_ANNOTATION = (
     insert(_annotations)

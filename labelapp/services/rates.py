@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-MIN_HEADLINE_N = 20  # a rate computed on fewer items is shown small, with its count, never as a headline
+MIN_HEADLINE_N = (
+    20  # a rate computed on fewer items is shown small, with its count, never as a headline
+)
 Z95 = 1.959963984540054
 
 

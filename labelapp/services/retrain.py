@@ -55,6 +55,7 @@ def labeling_order(session: Session, project_id: int, item_ids: Any) -> list[int
 def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, str]:
     """Item ids in queue order, their texts or image features, and a data version."""
     import numpy as np
+
     rows = session.execute(
         select(Item.id, Item.text, Item.image_path)
         .where(Item.project_id == project.id)
@@ -133,18 +134,31 @@ def retrain_project(
             n_train=result.n_train,
             n_eval=int((result.metrics or {}).get("n_holdout", 0)),
             trained_through_annotation_id=through,
-            params={"batch_size": batch_size, "top_n": top_n, "data_version": version,
-                    "featurizer_reason": features.reason},
+            params={
+                "batch_size": batch_size,
+                "top_n": top_n,
+                "data_version": version,
+                "featurizer_reason": features.reason,
+            },
             metrics={k: v for k, v in (result.metrics or {}).items()},
             job_id=job_id,
         )
         session.add(run)
         session.flush()
-        _swap_priorities(session, run, [
-            {"priority": float(ranked[rank]), "score": float(result.score[k]),
-             "strategy": strategy, "run": run.id, "item_id": int(item_id)}
-            for rank, (k, item_id) in enumerate(zip(order, chosen_ids, strict=True))
-        ])  # fmt: skip
+        _swap_priorities(
+            session,
+            run,
+            [
+                {
+                    "priority": float(ranked[rank]),
+                    "score": float(result.score[k]),
+                    "strategy": strategy,
+                    "run": run.id,
+                    "item_id": int(item_id),
+                }
+                for rank, (k, item_id) in enumerate(zip(order, chosen_ids, strict=True))
+            ],
+        )
     with session_scope(sessions) as session:  # after the swap: it holds its row locks no longer
         analyze_after_bulk_write(session, PRIORITY_TABLES, len(chosen_ids))
     return run

@@ -79,13 +79,20 @@ def parse_after(after: str | None) -> tuple[float, int] | None:
         value, item_id = after.rsplit(":", 1)
         return float(value), int(item_id)
     except ValueError:
-        raise UserError(f"after={after!r} is not a cursor from a review page's next_after") from None
+        raise UserError(
+            f"after={after!r} is not a cursor from a review page's next_after"
+        ) from None
 
 
 def review_page(
-    session: Session, project: Project, flt: ReviewFilter, sort: str = "issue_score",
-    descending: bool = True, after: str | None = None, limit: int = PAGE_SIZE,
-) -> ReviewPage:  # fmt: skip
+    session: Session,
+    project: Project,
+    flt: ReviewFilter,
+    sort: str = "issue_score",
+    descending: bool = True,
+    after: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> ReviewPage:
     """One page of the project's items under ``flt``, sorted by ``sort`` (ties by item id)."""
     if sort not in REVIEW_SORTS:
         raise UserError(f"sort by one of {', '.join(REVIEW_SORTS)}, not {sort!r}")
@@ -102,13 +109,18 @@ def review_page(
     page = rows_after[:limit]
     _fill(session, project, page)
     last = page[-1] if len(rows_after) > limit else None
-    return ReviewPage(len(rows), page, f"{last.sort_value(sort)!r}:{last.item_id}" if last else None)
+    return ReviewPage(
+        len(rows), page, f"{last.sort_value(sort)!r}:{last.item_id}" if last else None
+    )
 
 
 def _facts(session: Session, project: Project) -> list[ReviewRow]:
     """A row per item of the project with what the filters and sorts need."""
     resolved = resolve_labels(session, project).labels
-    rows = {i: ReviewRow(i) for i in session.scalars(select(Item.id).where(Item.project_id == project.id))}
+    rows = {
+        i: ReviewRow(i)
+        for i in session.scalars(select(Item.id).where(Item.project_id == project.id))
+    }
     for item_id, (labels, source, confidence) in resolved.items():
         row = rows.get(item_id)
         if row is not None:
@@ -120,23 +132,35 @@ def _facts(session: Session, project: Project) -> list[ReviewRow]:
     run = latest_run(session, project.id)
     if run is not None:
         for item_id, score, suggested, reasons, flagged in session.execute(
-            select(LabelIssue.item_id, LabelIssue.score, LabelIssue.suggested, LabelIssue.reasons,
-                   LabelIssue.flagged).where(LabelIssue.run_id == run.id)
-        ):  # fmt: skip
+            select(
+                LabelIssue.item_id,
+                LabelIssue.score,
+                LabelIssue.suggested,
+                LabelIssue.reasons,
+                LabelIssue.flagged,
+            ).where(LabelIssue.run_id == run.id)
+        ):
             if item_id in rows:
                 rows[item_id].issue = _issue(score, suggested, reasons, flagged)
     for item_id, n in session.execute(
-        select(Flag.item_id, func.count()).where(Flag.project_id == project.id,
-                                                 Flag.resolved_at.is_(None)).group_by(Flag.item_id)
-    ):  # fmt: skip
+        select(Flag.item_id, func.count())
+        .where(Flag.project_id == project.id, Flag.resolved_at.is_(None))
+        .group_by(Flag.item_id)
+    ):
         if item_id in rows:
             rows[item_id].flags = [{"open": int(n)}]
     return list(rows.values())
 
 
-def _issue(score: float, suggested: str, reasons: list[str] | None, flagged: bool) -> dict[str, Any]:
-    return {"score": float(score), "suggested": suggested, "reasons": list(reasons or []),
-            "flagged": bool(flagged)}  # fmt: skip
+def _issue(
+    score: float, suggested: str, reasons: list[str] | None, flagged: bool
+) -> dict[str, Any]:
+    return {
+        "score": float(score),
+        "suggested": suggested,
+        "reasons": list(reasons or []),
+        "flagged": bool(flagged),
+    }
 
 
 def _keep(row: ReviewRow, flt: ReviewFilter) -> bool:
@@ -168,11 +192,17 @@ def _fill(session: Session, project: Project, page: list[ReviewRow]) -> None:
         return
     by_id = {r.item_id: r for r in page}
     for item_id, external_id, text, image_path, meta in session.execute(
-        select(Item.id, Item.external_id, Item.text, Item.image_path, Item.meta)
-        .where(Item.id.in_(ids))
-    ):  # fmt: skip
+        select(Item.id, Item.external_id, Item.text, Item.image_path, Item.meta).where(
+            Item.id.in_(ids)
+        )
+    ):
         row = by_id[item_id]
-        row.external_id, row.text, row.image_path, row.meta = external_id, text, image_path, meta or {}
+        row.external_id, row.text, row.image_path, row.meta = (
+            external_id,
+            text,
+            image_path,
+            meta or {},
+        )
     for item_id, guess in predictions(session, project, WEAK_SOURCES, ids).items():
         by_id[item_id].weak = guess
     for item_id, guess in predictions(session, project, ("model",), ids).items():
@@ -181,13 +211,15 @@ def _fill(session: Session, project: Project, page: list[ReviewRow]) -> None:
         row.flags = []
     for item_id, reason, comment in session.execute(
         select(Flag.item_id, Flag.reason, Flag.comment)
-        .where(Flag.item_id.in_(ids), Flag.resolved_at.is_(None)).order_by(Flag.id)
-    ):  # fmt: skip
+        .where(Flag.item_id.in_(ids), Flag.resolved_at.is_(None))
+        .order_by(Flag.id)
+    ):
         by_id[item_id].flags.append({"reason": reason, "comment": comment})
     for item_id, n in session.execute(
         select(LabelCorrection.item_id, func.count())
-        .where(LabelCorrection.item_id.in_(ids)).group_by(LabelCorrection.item_id)
-    ):  # fmt: skip
+        .where(LabelCorrection.item_id.in_(ids))
+        .group_by(LabelCorrection.item_id)
+    ):
         by_id[item_id].corrections = int(n)
 
 
@@ -198,8 +230,10 @@ def item_row(session: Session, project: Project, item_id: int) -> ReviewRow:
     if resolved is not None:
         row.labels, row.source, row.confidence = resolved
     names = dict(session.execute(select(User.id, User.username)).all())
-    row.answers = [(names.get(u, f"user {u}"), labels)
-                   for _, u, labels in live_labels(session, project.id, [item_id])]  # fmt: skip
+    row.answers = [
+        (names.get(u, f"user {u}"), labels)
+        for _, u, labels in live_labels(session, project.id, [item_id])
+    ]
     run = latest_run(session, project.id)
     issue = session.get(LabelIssue, (run.id, item_id)) if run is not None else None
     if issue is not None:

@@ -57,13 +57,19 @@ def slice_rows(frame: pd.DataFrame, key: str) -> list[dict[str, Any]]:
         h_hits, h_judged = int(group["human_hits"].sum()), int(group["human_judged"].sum())
         human = h_hits / h_judged if h_judged else None
         interval = wilson(hits, len(scored))
-        rows.append({
-            "value": value, "items": len(group), "human_labels": len(labeled),
-            "model_accuracy": accuracy, "model_interval": list(interval) if interval else None,
-            "human_level": human, "human_judged": h_judged,
-            "gap": human - accuracy if human is not None and accuracy is not None else None,
-            "small": len(scored) < SMALL_SLICE,
-        })  # fmt: skip
+        rows.append(
+            {
+                "value": value,
+                "items": len(group),
+                "human_labels": len(labeled),
+                "model_accuracy": accuracy,
+                "model_interval": list(interval) if interval else None,
+                "human_level": human,
+                "human_judged": h_judged,
+                "gap": human - accuracy if human is not None and accuracy is not None else None,
+                "small": len(scored) < SMALL_SLICE,
+            }
+        )
     return sorted(rows, key=_worst_first)
 
 

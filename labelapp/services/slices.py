@@ -29,8 +29,10 @@ def slice_report(
     items = project_items(session, project)
     if column is not None and (column not in items.columns or column in RESERVED):
         known = [c for c in items.columns if c not in RESERVED]
-        raise NotFound(f"no metadata column {column!r} in project {project.name!r}; its columns "
-                       f"are {', '.join(known) or 'none'}")  # fmt: skip
+        raise NotFound(
+            f"no metadata column {column!r} in project {project.name!r}; its columns "
+            f"are {', '.join(known) or 'none'}"
+        )
     items["label"] = items.pop(CLASS_KEY)
     items["prediction"] = _out_of_fold(items, project, seed)
     answers: dict[int, dict[int, list[str]]] = {}

@@ -50,9 +50,17 @@ def import_upload(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         outcome = pool.submit(
-            _run, database_url, os.environ.get("LABELAPP_DATA_DIR"), project_id, user_id,
-            str(path), filename, options, images, dry_run,
-        ).result()  # fmt: skip
+            _run,
+            database_url,
+            os.environ.get("LABELAPP_DATA_DIR"),
+            project_id,
+            user_id,
+            str(path),
+            filename,
+            options,
+            images,
+            dry_run,
+        ).result()
     if outcome[0] == "error":
         raise _Failed(*outcome[1:])
     return outcome[1]
@@ -83,9 +91,14 @@ def _run(
         if images:
             source = unpack_images_zip(source, source.parent / "unpacked", filename)
         with session_scope(make_session_factory(engine)) as session:
-            report = import_path(session, session.get(Project, project_id), source,
-                                 ImportOptions(**options), user=session.get(User, user_id),
-                                 display_name=filename)  # fmt: skip
+            report = import_path(
+                session,
+                session.get(Project, project_id),
+                source,
+                ImportOptions(**options),
+                user=session.get(User, user_id),
+                display_name=filename,
+            )
             if dry_run:
                 session.rollback()  # nothing stored: session_scope then commits nothing
             return ("ok", report.to_dict())

@@ -83,7 +83,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
-_BY_TOKEN = select(User).where(User.api_token_hash == bindparam("token_hash"))  # built once: every API call
+_BY_TOKEN = select(User).where(
+    User.api_token_hash == bindparam("token_hash")
+)  # built once: every API call
 
 
 def user_for_token(session: Session, token: str) -> User | None:

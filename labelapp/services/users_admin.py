@@ -65,8 +65,7 @@ def create_account(
 ) -> Credentials:
     """Create a user with a random password and an API token (both shown once) and memberships."""
     password = new_password()
-    user, token = create_user(session, username, role, password=password,
-                              display_name=display_name)  # fmt: skip
+    user, token = create_user(session, username, role, password=password, display_name=display_name)
     for project in projects:
         add_member(session, user, project)
     session.commit()
@@ -79,11 +78,14 @@ def cli_admin() -> User:
 
 
 def _other_active_admins(session: Session, user: User) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id
+    return (
+        session.scalar(
+            select(func.count()).where(
+                User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _keep_an_admin(session: Session, user: User, what: str) -> None:

@@ -15,10 +15,27 @@ from labelapp.models import Item, Project, User
 from labelapp.services.errors import UserError
 
 # Column names that usually hold an answer: hidden from annotators unless the project shows them.
-LABEL_LIKE_NAMES = frozenset({
-    "label", "labels", "class", "category", "categories", "target", "answer", "gold", "truth",
-    "ground_truth", "sentiment", "y", "tag", "tags", "annotation", "prediction", "predicted",
-})  # fmt: skip
+LABEL_LIKE_NAMES = frozenset(
+    {
+        "label",
+        "labels",
+        "class",
+        "category",
+        "categories",
+        "target",
+        "answer",
+        "gold",
+        "truth",
+        "ground_truth",
+        "sentiment",
+        "y",
+        "tag",
+        "tags",
+        "annotation",
+        "prediction",
+        "predicted",
+    }
+)
 # What the image importer records about each file (services/imports/images.py): technical, not
 # something to label by; hidden from annotators unless the project names them (issue 18).
 TECHNICAL_NAMES = frozenset({"file", "width", "height", "mode"})
@@ -51,7 +68,8 @@ def annotator_meta(project: Project, meta: dict[str, Any] | None) -> dict[str, A
         allowed = set(project.annotator_columns)
         return {k: v for k, v in meta.items() if k in allowed}
     return {
-        k: v for k, v in meta.items()
+        k: v
+        for k, v in meta.items()
         if k not in TECHNICAL_NAMES and not looks_like_label(project, k, v)
     }
 
@@ -65,7 +83,9 @@ def project_columns(session: Session, project: Project) -> list[ColumnInfo]:
     """The metadata columns of the project's first items, and who sees them."""
     seen: dict[str, tuple[str, bool]] = {}
     for (meta,) in session.execute(
-        select(Item.meta).where(Item.project_id == project.id).order_by(Item.position)
+        select(Item.meta)
+        .where(Item.project_id == project.id)
+        .order_by(Item.position)
         .limit(SAMPLE_ITEMS)
     ):
         for key, value in (meta or {}).items():

@@ -81,6 +81,7 @@ def items_frame(session: Session, project_id: int, limit: int | None = None) -> 
     column per metadata key (what metadata LFs read)."""
     import numpy as np
     import pandas as pd
+
     query = (
         select(Item.id, Item.external_id, Item.text, Item.meta)
         .where(Item.project_id == project_id)
@@ -113,7 +114,9 @@ def human_label_index(session: Session, project: Project, item_ids: np.ndarray) 
     index = {name: i for i, name in enumerate(class_names(project))}
     labels = human_labels(session, project)
     return np.fromiter(
-        (index.get(labels.get(int(i), ""), -1) for i in item_ids), dtype=np.int64, count=len(item_ids)
+        (index.get(labels.get(int(i), ""), -1) for i in item_ids),
+        dtype=np.int64,
+        count=len(item_ids),
     )
 
 
@@ -167,7 +170,9 @@ def validate_spec(project: Project, spec: Any) -> dict[str, Any]:
     return stored
 
 
-def latest_lfs(session: Session, project_id: int, active_only: bool = False) -> list[LabelingFunction]:
+def latest_lfs(
+    session: Session, project_id: int, active_only: bool = False
+) -> list[LabelingFunction]:
     """The latest version of each LF of the project, by name (deleted LFs left out)."""
     lf = LabelingFunction
     newest = (
@@ -209,8 +214,11 @@ def _store(
     """Save a new version unless the latest one is identical; returns (row, created)."""
     start_write(session)
     previous = _latest(session, project.id, name)
-    if previous is not None and previous.kind == kind and previous.spec == spec and (
-        previous.source == source
+    if (
+        previous is not None
+        and previous.kind == kind
+        and previous.spec == spec
+        and (previous.source == source)
     ):
         if not previous.active:
             previous.active = True
@@ -242,8 +250,9 @@ def save_lf(
     stored = validate_spec(project, spec)
     if stored["kind"] == "regex":
         _check_pattern(session, project, stored)
-    return _store(session, project, stored["name"], stored["kind"], stored, None, author,
-                  description)  # fmt: skip
+    return _store(
+        session, project, stored["name"], stored["kind"], stored, None, author, description
+    )
 
 
 def _check_pattern(session: Session, project: Project, stored: dict[str, Any]) -> None:
@@ -275,8 +284,9 @@ def _regex_guarded_votes(project: Project, stored: dict[str, Any], frame: pd.Dat
     except regex_guard.RegexTimeout:
         raise UserError(
             f"LF {stored['name']!r}: "
-            + regex_guard.timeout_message(stored["pattern"], seconds, len(frame),
-                                          "of the preview sample")  # fmt: skip
+            + regex_guard.timeout_message(
+                stored["pattern"], seconds, len(frame), "of the preview sample"
+            )
             + f" (the limit is {lf_guard.regex_hint('preview')})"
         ) from None
     except ValueError as exc:
@@ -298,8 +308,16 @@ def load_python_lfs(
     source = path.read_text(encoding="utf-8")
     names = lf_guard.python_lf_names(source)
     return [
-        _store(session, project, name, "python", {"file": path.name}, source, author,
-               f"loaded from {path.name}")  # fmt: skip
+        _store(
+            session,
+            project,
+            name,
+            "python",
+            {"file": path.name},
+            source,
+            author,
+            f"loaded from {path.name}",
+        )
         for name in names
     ]
 
@@ -432,10 +450,16 @@ def apply_lfs(
         specs = [(r.id, r.name, library_spec(r, classes)) for r in rows]
         frame = items_frame(session, project_id)
     progress(0.1, f"{len(specs)} LFs over {len(frame):,} items")
-    declarative = [(j, lf_from_spec(spec, n_classes=len(classes)))
-                   for j, (_, _, spec) in enumerate(specs) if spec["kind"] != "python"]  # fmt: skip
-    python = [(j, name, spec["source"])
-              for j, (_, name, spec) in enumerate(specs) if spec["kind"] == "python"]  # fmt: skip
+    declarative = [
+        (j, lf_from_spec(spec, n_classes=len(classes)))
+        for j, (_, _, spec) in enumerate(specs)
+        if spec["kind"] != "python"
+    ]
+    python = [
+        (j, name, spec["source"])
+        for j, (_, name, spec) in enumerate(specs)
+        if spec["kind"] == "python"
+    ]
     applier = choose_applier(len(frame))
     L = np.full((len(frame), len(specs)), -1, dtype=np.int64)
     if declarative and len(frame):
@@ -466,15 +490,25 @@ def apply_lfs(
     lf_ids = np.array([s[0] for s in specs], dtype=np.int64)
     item_ids = frame["item_id"].to_numpy()
     covered = int((L >= 0).any(axis=1).sum()) if L.size else 0
-    result = {"n_lfs": len(lfs), "n_items": len(frame), "n_votes": len(rows_i),
-              "n_covered": covered, "applier": applier.describe()}  # fmt: skip
+    result = {
+        "n_lfs": len(lfs),
+        "n_items": len(frame),
+        "n_votes": len(rows_i),
+        "n_covered": covered,
+        "applier": applier.describe(),
+    }
     with session_scope(sessions) as session:
         start_write(session)
-        session.add(LabelModelRun(
-            project_id=project_id, kind="apply", lf_ids=[int(i) for i in lf_ids],
-            params={"engine": applier.engine, "scheduler": applier.scheduler}, metrics=result,
-            job_id=job_id,
-        ))  # fmt: skip
+        session.add(
+            LabelModelRun(
+                project_id=project_id,
+                kind="apply",
+                lf_ids=[int(i) for i in lf_ids],
+                params={"engine": applier.engine, "scheduler": applier.scheduler},
+                metrics=result,
+                job_id=job_id,
+            )
+        )
         project_lfs = select(LabelingFunction.id).where(LabelingFunction.project_id == project_id)
         session.execute(delete(WeakLabel).where(WeakLabel.lf_id.in_(project_lfs)))
         bulk_insert_columns(
@@ -497,6 +531,7 @@ def vote_matrix(
     matrix in import order, with the LFs and the items."""
     import numpy as np
     import pandas as pd
+
     lfs = latest_lfs(session, project_id, active_only=True) if lfs is None else lfs
     frame = items_frame(session, project_id)
     L = np.full((len(frame), len(lfs)), -1, dtype=np.int16)
@@ -528,6 +563,7 @@ class Analysis:
 
 def _number(value: Any) -> float | None:
     import numpy as np
+
     value = float(value)
     return None if np.isnan(value) else value
 
@@ -550,9 +586,12 @@ def compute_analysis(session: Session, project: Project, n_examples: int = 5) ->
         return Analysis(classes, len(frame), int((human >= 0).sum()), 0, [])
     table = lf_analysis(L, human, [lf.name for lf in lfs])
     texts = frame["text"].fillna("").tolist()
-    applied = {lf_id for (lf_id,) in session.execute(
-        select(WeakLabel.lf_id).where(WeakLabel.lf_id.in_([lf.id for lf in lfs])).distinct()
-    )}  # fmt: skip
+    applied = {
+        lf_id
+        for (lf_id,) in session.execute(
+            select(WeakLabel.lf_id).where(WeakLabel.lf_id.in_([lf.id for lf in lfs])).distinct()
+        )
+    }
 
     def examples(df: pd.DataFrame) -> list[dict[str, Any]]:
         return [
@@ -673,15 +712,26 @@ def fit_label_model(
             project_id=project_id,
             kind="label_model",
             lf_ids=[lf.id for lf in lfs],
-            params={"classes": classes, "class_balance": None if choice.class_balance is None
-                    else [float(x) for x in choice.class_balance]},  # fmt: skip
+            params={
+                "classes": classes,
+                "class_balance": None
+                if choice.class_balance is None
+                else [float(x) for x in choice.class_balance],
+            },
             metrics=metrics,
             job_id=job_id,
         )
         session.add(run)
         session.flush()
-        _replace_prob_labels(session, project_id, "label_model", run.id,
-                             frame["item_id"].to_numpy()[covered], probs[covered], classes)  # fmt: skip
+        _replace_prob_labels(
+            session,
+            project_id,
+            "label_model",
+            run.id,
+            frame["item_id"].to_numpy()[covered],
+            probs[covered],
+            classes,
+        )
         session.expunge(run)
     return run
 
@@ -754,7 +804,9 @@ def propagate(
     from weak_supervision.propagation import propagation_seeds
 
     with session_scope(sessions) as session:
-        classes, frame, human, lm_probs, lm_run = text_data(session, project_id, "label propagation")
+        classes, frame, human, lm_probs, lm_run = text_data(
+            session, project_id, "label propagation"
+        )
         setting = featurizer_setting(session, _project(session, project_id))
     k = len(classes)
     has_lm = lm_probs.sum(axis=1) > 0
@@ -765,8 +817,12 @@ def propagate(
     progress(0.2, "featurizing texts")
     features = text_features(setting, frame["text"].fillna("").tolist())
     X = features.X
-    metrics: dict[str, Any] = {"n_items": len(frame), "label_model_run_id": lm_run,
-                               "features": features.used, "featurizer_reason": features.reason}
+    metrics: dict[str, Any] = {
+        "n_items": len(frame),
+        "label_model_run_id": lm_run,
+        "features": features.used,
+        "featurizer_reason": features.reason,
+    }
     labeled = np.flatnonzero(human >= 0)
     if len(labeled) >= 10:
         rng = np.random.default_rng(0)
@@ -782,7 +838,9 @@ def propagate(
             metrics["eval_reach"] = float(reached.mean())
             if reached.any():
                 predicted = probs[held][reached].argmax(axis=1)
-                metrics["accuracy"] = round(100 * float((predicted == human[held][reached]).mean()), 2)
+                metrics["accuracy"] = round(
+                    100 * float((predicted == human[held][reached]).mean()), 2
+                )
     progress(0.6, "propagating")
     seeds = propagation_seeds(human, lm_probs, threshold, lm_mask=has_lm)
     probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
@@ -801,15 +859,26 @@ def propagate(
             project_id=project_id,
             kind="propagation",
             lf_ids=[],
-            params={"classes": classes, "n_neighbors": n_neighbors, "threshold": threshold,
-                    "features": features.used},  # fmt: skip
+            params={
+                "classes": classes,
+                "n_neighbors": n_neighbors,
+                "threshold": threshold,
+                "features": features.used,
+            },
             metrics=metrics,
             job_id=job_id,
         )
         session.add(run)
         session.flush()
-        _replace_prob_labels(session, project_id, "propagation", run.id,
-                             frame["item_id"].to_numpy()[reached], probs[reached], classes)  # fmt: skip
+        _replace_prob_labels(
+            session,
+            project_id,
+            "propagation",
+            run.id,
+            frame["item_id"].to_numpy()[reached],
+            probs[reached],
+            classes,
+        )
         session.expunge(run)
     return run
 
@@ -878,8 +947,18 @@ def list_prob_labels(
         raise UserError(f"limit must be between 1 and 10000, got {limit}")
     p = ProbLabel
     query = (
-        select(p.id, p.item_id, Item.external_id, p.source, p.label_model_run_id,
-               LabelModelRun.kind, p.label, p.confidence, p.probs, p.created_at)  # fmt: skip
+        select(
+            p.id,
+            p.item_id,
+            Item.external_id,
+            p.source,
+            p.label_model_run_id,
+            LabelModelRun.kind,
+            p.label,
+            p.confidence,
+            p.probs,
+            p.created_at,
+        )
         .join(Item, Item.id == p.item_id)
         .outerjoin(LabelModelRun, LabelModelRun.id == p.label_model_run_id)
         .where(p.project_id == project_id, p.id > after)
@@ -888,8 +967,18 @@ def list_prob_labels(
     )
     if source is not None:
         query = query.where(p.source == source)
-    keys = ("id", "item_id", "external_id", "source", "run_id", "run_kind", "label",
-            "confidence", "probs", "created_at")  # fmt: skip
+    keys = (
+        "id",
+        "item_id",
+        "external_id",
+        "source",
+        "run_id",
+        "run_kind",
+        "label",
+        "confidence",
+        "probs",
+        "created_at",
+    )
     return [
         {**dict(zip(keys, row, strict=True)), "created_at": row[-1].isoformat()}
         for row in session.execute(query)

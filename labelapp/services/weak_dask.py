@@ -74,8 +74,9 @@ def run_applier(applier: Applier, lfs: Sequence[Any], frame: pd.DataFrame) -> np
     if applier.engine == "pandas":
         return apply_lfs(list(lfs), frame)
     try:
-        return apply_lfs_dask(list(lfs), frame, scheduler_address=applier.scheduler,
-                              n_workers=applier.n_workers or 2)  # fmt: skip
+        return apply_lfs_dask(
+            list(lfs), frame, scheduler_address=applier.scheduler, n_workers=applier.n_workers or 2
+        )
     except OSError as exc:  # an unreachable scheduler: say which setting to fix
         raise UserError(
             f"could not run the LFs on Dask ({applier.describe()}): {exc}; check "

@@ -39,7 +39,9 @@ def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 
     return {
         "accuracy": round(100 * float(accuracy_score(y_true, y_pred)), 2),
-        "f1_macro": round(100 * float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 2),
+        "f1_macro": round(
+            100 * float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 2
+        ),
     }
 
 
@@ -120,14 +122,19 @@ def train_end_model(
             project_id=project_id,
             kind="end_model",
             lf_ids=lf_ids,
-            params={"classes": classes, "label_model_run_id": lm_run_id, "features": FEATURES[features.used],
-                    "estimator": _describe(model)},  # fmt: skip
+            params={
+                "classes": classes,
+                "label_model_run_id": lm_run_id,
+                "features": FEATURES[features.used],
+                "estimator": _describe(model),
+            },
             metrics=metrics,
             job_id=job_id,
         )
         session.add(run)
         session.flush()
-        _replace_prob_labels(session, project_id, "model", run.id, frame["item_id"].to_numpy(),
-                             probs, classes)  # fmt: skip
+        _replace_prob_labels(
+            session, project_id, "model", run.id, frame["item_id"].to_numpy(), probs, classes
+        )
         session.expunge(run)
     return run

@@ -36,6 +36,7 @@ def pipeline(
     between the steps."""
     result: dict[str, Any] = {}
     for n, step in enumerate(steps):
+
         def part(f: float, message: str, n: int = n, step: str = step) -> None:
             progress((n + f) / len(steps), f"{step}: {message}")
 

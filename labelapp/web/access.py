@@ -13,7 +13,7 @@ from labelapp.web.db import get_db
 
 
 @login_manager.unauthorized_handler
-def _unauthorized():  # noqa: ANN202
+def _unauthorized():
     if request.path.startswith("/api/"):
         body = {
             "error": {
@@ -28,10 +28,16 @@ def _unauthorized():  # noqa: ANN202
 
 
 # What still works on an archived project besides reading: exporting it, unarchiving, deleting.
-ARCHIVED_WRITES = frozenset({
-    "api.archive_project", "api.delete_project", "api.start_export", "pages.start_export",
-    "admin.archive", "admin.delete_project",
-})  # fmt: skip
+ARCHIVED_WRITES = frozenset(
+    {
+        "api.archive_project",
+        "api.delete_project",
+        "api.start_export",
+        "pages.start_export",
+        "admin.archive",
+        "admin.delete_project",
+    }
+)
 
 
 def refuse_writes_if_archived(project: Project) -> None:
@@ -40,8 +46,10 @@ def refuse_writes_if_archived(project: Project) -> None:
         return
     if request.endpoint in ARCHIVED_WRITES:
         return
-    raise Conflict(f"project {project.name!r} is archived and read-only; an admin can "
-                   "unarchive it on the project page")  # fmt: skip
+    raise Conflict(
+        f"project {project.name!r} is archived and read-only; an admin can "
+        "unarchive it on the project page"
+    )
 
 
 def me() -> User:

@@ -109,9 +109,12 @@ def create_user() -> Any:
     project_ids = [int(v) for v in form.getlist("projects") if v.isdigit()]
     projects = [get_project_for(session, me(), pid) for pid in project_ids]
     creds = users_admin.create_account(
-        session, form.get("username", ""), form.get("role", ""), projects,
+        session,
+        form.get("username", ""),
+        form.get("role", ""),
+        projects,
         form.get("display_name", "").strip()[:120],
-    )  # fmt: skip
+    )
     flash(f"Created {creds.user.role} {creds.user.username!r}.", "info")
     return _users_page(creds)
 
@@ -132,7 +135,10 @@ def update_user(user_id: int) -> Any:
         raise UserError(f"unknown action {action!r}: choose one of {', '.join(USER_ACTIONS)}")
     if action in ("deactivate", "reactivate"):
         users_admin.set_active(session, user, action == "reactivate")
-        flash(f"{user.username} is {'active again' if user.active else 'deactivated: their sessions and token no longer work'}.", "info")  # noqa: E501
+        flash(
+            f"{user.username} is {'active again' if user.active else 'deactivated: their sessions and token no longer work'}.",
+            "info",
+        )
     elif action == "role":
         users_admin.set_role(session, user, request.form.get("role", ""))
         flash(f"{user.username} is now {user.role}.", "info")
@@ -153,8 +159,7 @@ def _profile_page(token: str | None = None) -> str:
     session = get_db()
     from labelapp.services.projects import visible_projects
 
-    return render_template("profile.html", token=token,
-                           projects=visible_projects(session, me()))  # fmt: skip
+    return render_template("profile.html", token=token, projects=visible_projects(session, me()))
 
 
 @admin.route("/profile/password", methods=["POST"])
@@ -164,8 +169,9 @@ def profile_password() -> Response:
     """Change one's own password; other sessions end, this one goes on."""
     form = request.form
     user = me()
-    users_admin.change_own_password(get_db(), user, form.get("current", ""),
-                                    form.get("new", ""), form.get("repeat", ""))  # fmt: skip
+    users_admin.change_own_password(
+        get_db(), user, form.get("current", ""), form.get("new", ""), form.get("repeat", "")
+    )
     login_user(user)  # the new session epoch: this browser stays logged in
     flash("Password changed. Your other sessions were logged out.", "info")
     return redirect(url_for("admin.profile"))

@@ -24,7 +24,7 @@ PREVIEW = 8  # backlog items listed on the agreement page
 MAX_ANNOTATOR_ROWS = 40  # the least reliable; the JSON API has them all
 
 
-def _agreement(project_id: int):  # noqa: ANN202
+def _agreement(project_id: int):
     project = project_for_me(project_id, "admin")
     return project, service.project_agreement(get_db(), project)
 
@@ -54,7 +54,7 @@ def agreement(project_id: int) -> str:
     )
 
 
-def _annotator_rows(report) -> list[dict]:  # noqa: ANN001
+def _annotator_rows(report) -> list[dict]:
     """The least reliable annotators, each rate with its 95% interval (for the chart)."""
     if report is None:
         return []
@@ -67,17 +67,22 @@ def _annotator_rows(report) -> list[dict]:  # noqa: ANN001
         n, gold_n = int(row.get("n_overlap") or 0), int(row.get("gold_n") or 0)
         row["intervals"] = {
             key: wilson(round(value * size), size) if size else None
-            for key, size in (("ds_accuracy", n), ("agreement_with_others", n),
-                              ("gold_accuracy", gold_n))
+            for key, size in (
+                ("ds_accuracy", n),
+                ("agreement_with_others", n),
+                ("gold_accuracy", gold_n),
+            )
             if (value := row.get(key)) is not None
-        }  # fmt: skip
+        }
     return rows
 
 
-def _per_label_rows(report) -> list[dict]:  # noqa: ANN001
+def _per_label_rows(report) -> list[dict]:
     if report is None:
         return []
-    return [{"label": name, **row} for name, row in report.per_label.to_dict(orient="index").items()]
+    return [
+        {"label": name, **row} for name, row in report.per_label.to_dict(orient="index").items()
+    ]
 
 
 def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
@@ -183,7 +188,9 @@ def save_overlap(project_id: int) -> WerkzeugResponse:
             for name, kind in (("overlap_k", int), ("overlap_share", float), ("gold_rate", float))
             if (value := _form_number(name, kind)) is not None
         }
-        done = overlap.save_settings(session, project, changes, bool(request.form.get("apply_existing")))
+        done = overlap.save_settings(
+            session, project, changes, bool(request.form.get("apply_existing"))
+        )
         if done is not None:
             flash(
                 f"Overlap and gold settings saved; {done.n_queued:,} items already imported were "

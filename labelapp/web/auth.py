@@ -26,10 +26,19 @@ def _failed(response: Response) -> bool:
 
 
 @auth.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT_PER_USER, key_func=_login_name, methods=["POST"], deduct_when=_failed,
-               error_message="Too many failed logins for this user name: wait 15 minutes.")
-@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], deduct_when=_failed,
-               error_message="Too many failed logins from this address: wait 15 minutes.")
+@limiter.limit(
+    LOGIN_LIMIT_PER_USER,
+    key_func=_login_name,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many failed logins for this user name: wait 15 minutes.",
+)
+@limiter.limit(
+    LOGIN_LIMIT_PER_ADDRESS,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many failed logins from this address: wait 15 minutes.",
+)
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("pages.projects"))

@@ -43,7 +43,11 @@ def _augment_choices(project: Project) -> list[tuple[str, str]]:
         # Each shipped pipeline's own description, first sentence ("light: for photos ...").
         def title(name: str) -> str:
             said = str(load_pipeline_spec(name).get("description", "")).split(".")[0]
-            return f"{name}: {said.split(':', 1)[-1].strip()}" if said else f"{name} (shipped pipeline)"
+            return (
+                f"{name}: {said.split(':', 1)[-1].strip()}"
+                if said
+                else f"{name} (shipped pipeline)"
+            )
 
         return [(name, title(name)) for name in ready_pipelines()]
     return [("text", "text: random swap and deletion")]
@@ -93,13 +97,21 @@ def start_export(project_id: int) -> Response:
     try:
         choice = form.get("augment", "")
         plan_source = form.get("augment_json", "") if choice == "custom" else choice
-        plan = service.plan_from_user(plan_source or None, form.get("copies") if plan_source else None)
+        plan = service.plan_from_user(
+            plan_source or None, form.get("copies") if plan_source else None
+        )
         params = service.request_from(form, augment=plan).checked(project).to_params()
     except UserError as exc:
         flash(exc.message, "error")
         return redirect(url_for("pages.export_page", project_id=project.id))
-    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id,
-                            "export", params, user=me())  # fmt: skip
+    job, future = start_job(
+        get_db(),
+        current_app.extensions["labelapp.sessions"],
+        project.id,
+        "export",
+        params,
+        user=me(),
+    )
     if future is None:
         flash(f"An export is already {job.status} (job #{job.id}).", "info")
     return redirect(url_for("pages.export_page", project_id=project.id, job=job.id))
@@ -119,8 +131,12 @@ def download_version(project_id: int, version: int) -> Response:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             zipped.write(path, path.relative_to(folder).as_posix())
     archive.seek(0)
-    return send_file(archive, mimetype="application/zip", as_attachment=True,
-                     download_name=f"{project.name}-v{version}.zip")  # fmt: skip
+    return send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{project.name}-v{version}.zip",
+    )
 
 
 # --- augmentation preview --------------------------------------------------------------------
@@ -131,12 +147,16 @@ def _sample(project: Project, seed: int, n: int) -> list[tuple[int, str, str | N
 
     The copies are seeded by the item id, as in an export, so they are the ones it would write.
     """
-    rows = get_db().execute(
-        select(Item.id, Item.external_id, Item.text, Item.image_path)
-        .where(Item.project_id == project.id)
-        .order_by(Item.position)
-        .limit(5000)
-    ).all()
+    rows = (
+        get_db()
+        .execute(
+            select(Item.id, Item.external_id, Item.text, Item.image_path)
+            .where(Item.project_id == project.id)
+            .order_by(Item.position)
+            .limit(5000)
+        )
+        .all()
+    )
     chosen = random.Random(seed).sample(rows, min(n, len(rows)))
     return [(r[0], r[1], r[2], r[3]) for r in chosen]
 
@@ -153,19 +173,26 @@ def _image_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) 
             continue
         row: dict[str, Any] = {"id": ext, "tiles": [], "error": None}
         try:
-            tiles = preview_tiles(plan["spec"], [(str(item_id), media / path)], copies=copies,
-                                  random_state=seed, max_side=180)  # fmt: skip
+            tiles = preview_tiles(
+                plan["spec"],
+                [(str(item_id), media / path)],
+                copies=copies,
+                random_state=seed,
+                max_side=180,
+            )
         except (ValueError, KeyError, TypeError, FileNotFoundError) as exc:
             row["error"] = str(exc)
             rows.append(row)
             continue
         for tile in tiles:
             applied = [t["transform"] for t in tile.lineage.get("transforms", [])]
-            row["tiles"].append({
-                "n": tile.copy,
-                "src": "data:image/png;base64," + base64.b64encode(tile.png).decode("ascii"),
-                "caption": "original" if tile.copy < 0 else (", ".join(applied) or "unchanged"),
-            })  # fmt: skip
+            row["tiles"].append(
+                {
+                    "n": tile.copy,
+                    "src": "data:image/png;base64," + base64.b64encode(tile.png).decode("ascii"),
+                    "caption": "original" if tile.copy < 0 else (", ".join(applied) or "unchanged"),
+                }
+            )
         rows.append(row)
     return rows
 
@@ -176,12 +203,23 @@ def _text_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) -
     config_ = TextAugmentConfig(**plan["spec"])
     out = []
     for item_id, ext, text, _ in _sample(project, seed, PREVIEW_ITEMS):
-        samples = [augment_text(text or "", config_, source_id=str(item_id), random_state=seed,
-                                copy=c)
-                   for c in range(copies)]  # fmt: skip
-        out.append({"id": ext, "text": text or "", "copies": [
-            {"text": s.text, "ops": ", ".join(sorted({o["op"] for o in s.operations})) or "unchanged"}
-            for s in samples]})  # fmt: skip
+        samples = [
+            augment_text(text or "", config_, source_id=str(item_id), random_state=seed, copy=c)
+            for c in range(copies)
+        ]
+        out.append(
+            {
+                "id": ext,
+                "text": text or "",
+                "copies": [
+                    {
+                        "text": s.text,
+                        "ops": ", ".join(sorted({o["op"] for o in s.operations})) or "unchanged",
+                    }
+                    for s in samples
+                ],
+            }
+        )
     return out
 
 

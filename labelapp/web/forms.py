@@ -43,7 +43,8 @@ class ImportForm(FlaskForm):
     label_source = StringField("Label source name", validators=[Optional(), Length(max=80)])
     group_col = StringField("Group column (optional)", validators=[Optional(), Length(max=200)])
     schema = SelectField(
-        "Against the project schema", default=DEFAULT_SCHEMA_MODE,
+        "Against the project schema",
+        default=DEFAULT_SCHEMA_MODE,
         choices=[(m, SCHEMA_MODE_TEXT[m]) for m in SCHEMA_MODES],
     )
 

@@ -42,7 +42,12 @@ def marked(text: str, spec: dict[str, Any] | None, kind: str | None = None) -> M
     """``text`` escaped, with each of its :func:`spans` in ``<mark>``."""
     out, last = [], 0
     for start, end in spans(text, spec, kind):
-        out += [escape(text[last:start]), Markup("<mark>"), escape(text[start:end]), Markup("</mark>")]
+        out += [
+            escape(text[last:start]),
+            Markup("<mark>"),
+            escape(text[start:end]),
+            Markup("</mark>"),
+        ]
         last = end
     out.append(escape((text or "")[last:]))
     return Markup("").join(out)

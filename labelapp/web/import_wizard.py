@@ -24,7 +24,9 @@ COLUMN_FIELDS = ("text_col", "id_col", "group_col", "label_col")
 def _project(project_id: int) -> Project:
     project = project_for_me(project_id, *REVIEWER_ROLES)
     if project.task_type != "text":
-        raise UserError("the wizard imports text files; for images upload a zip on the project page")
+        raise UserError(
+            "the wizard imports text files; for images upload a zip on the project page"
+        )
     return project
 
 
@@ -65,15 +67,26 @@ def _options(chosen: dict[str, str]) -> dict[str, Any]:
     return options
 
 
-def _page(project: Project, token: str, report: dict | None = None,
-          problem: UserError | None = None, status: int = 200) -> Any:  # fmt: skip
+def _page(
+    project: Project,
+    token: str,
+    report: dict | None = None,
+    problem: UserError | None = None,
+    status: int = 200,
+) -> Any:
     path = import_wizard.stashed(token)
     preview = import_wizard.preview(path)
     return render_template(
-        "admin/import_columns.html", project=project, token=token, preview=preview,
-        chosen=_choices(preview.columns), label_like=import_wizard.label_like(preview.columns),
-        label_kinds=LABEL_KINDS, report=report, problem=problem,
-    ), status  # fmt: skip
+        "admin/import_columns.html",
+        project=project,
+        token=token,
+        preview=preview,
+        chosen=_choices(preview.columns),
+        label_like=import_wizard.label_like(preview.columns),
+        label_kinds=LABEL_KINDS,
+        report=report,
+        problem=problem,
+    ), status
 
 
 @admin.route("/projects/<int:project_id>/import-wizard/<token>", methods=["GET", "POST"])
@@ -117,6 +130,13 @@ def _run(project: Project, path: Any, options: dict[str, Any], dry_run: bool) ->
     from labelapp.services.uploads import import_upload as run_import
 
     get_db().rollback()  # end this request's read: the import runs in a child process
-    return run_import(current_app.config["DATABASE_URL"], project.id, me().id, path, path.name,
-                      options, False, dry_run=dry_run)  # fmt: skip
-
+    return run_import(
+        current_app.config["DATABASE_URL"],
+        project.id,
+        me().id,
+        path,
+        path.name,
+        options,
+        False,
+        dry_run=dry_run,
+    )

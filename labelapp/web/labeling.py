@@ -15,8 +15,17 @@ labeling = Blueprint("labeling", __name__)
 
 # Keys the page keeps for itself; a label whose hotkey is one of these loses that key's action.
 RESERVED_KEYS = {
-    "s": "skip", "z": "undo", "g": "guidelines", "f": "flag", "?": "help", "h": "earlier answers",
-    "+": "zoom in", "=": "zoom in", "-": "zoom out", "x": "fit image", "a": "image 1:1",
+    "s": "skip",
+    "z": "undo",
+    "g": "guidelines",
+    "f": "flag",
+    "?": "help",
+    "h": "earlier answers",
+    "+": "zoom in",
+    "=": "zoom in",
+    "-": "zoom out",
+    "x": "fit image",
+    "a": "image 1:1",
     "c": "contrast",
 }
 FLAG_TEXTS = {

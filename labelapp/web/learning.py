@@ -82,8 +82,9 @@ def save_learning(project_id: int) -> Response:
 @login_required
 def retrain(project_id: int) -> Response:
     project = project_for_me(project_id, "sme")
-    job, future = start_job(get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain",
-                          user=me())
+    job, future = start_job(
+        get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain", user=me()
+    )
     flash(
         f"Retraining (job #{job.id}); the queue reorders when it finishes."
         if future is not None

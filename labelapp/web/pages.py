@@ -99,12 +99,16 @@ def project(project_id: int) -> str:
     annotations, gold = by_source.pop("human", 0), by_source.pop("gold", 0)
     imported = sum(by_source.values())
     reviewer = me().is_reviewer  # annotators see no imports, gold answers or model runs
-    imports = session.scalars(
-        select(ImportBatch)
-        .where(ImportBatch.project_id == proj.id)
-        .order_by(ImportBatch.id.desc())
-        .limit(20)
-    ).all() if reviewer else []  # fmt: skip
+    imports = (
+        session.scalars(
+            select(ImportBatch)
+            .where(ImportBatch.project_id == proj.id)
+            .order_by(ImportBatch.id.desc())
+            .limit(20)
+        ).all()
+        if reviewer
+        else []
+    )
     overview = project_overview(session, proj) if me().is_admin else None
     flag_total, flags = list_flags(session, proj, limit=20) if reviewer else (0, [])
     return render_template(
@@ -121,7 +125,9 @@ def project(project_id: int) -> str:
         imported=imported if reviewer else 0,
         gold=gold if reviewer else 0,
         imports=imports,
-        form=(ImportForm() if proj.task_type == "text" else ImageImportForm()) if reviewer else None,
+        form=(ImportForm() if proj.task_type == "text" else ImageImportForm())
+        if reviewer
+        else None,
     )
 
 
@@ -158,8 +164,16 @@ def import_file(project_id: int) -> Response:
                 schema=form.schema.data,
             )
         try:
-            report = import_upload(current_app.config["DATABASE_URL"], proj.id, me().id, path,
-                                   filename, options, images, reader=get_db())  # fmt: skip
+            report = import_upload(
+                current_app.config["DATABASE_URL"],
+                proj.id,
+                me().id,
+                path,
+                filename,
+                options,
+                images,
+                reader=get_db(),
+            )
         except UserError as exc:
             flash(exc.message, "error")
             for detail in exc.details:

@@ -72,8 +72,11 @@ def remove_member(project_id: int, user_id: int) -> Response:
     session = get_db()
     user = users_admin.user_by_id(session, user_id)
     released = membership.remove_from_project(session, me(), project, user)
-    flash(f"{user.username} was removed from {project.name}; their answers stay"
-          + (f", {released} open item(s) went back to the queue." if released else "."), "info")
+    flash(
+        f"{user.username} was removed from {project.name}; their answers stay"
+        + (f", {released} open item(s) went back to the queue." if released else "."),
+        "info",
+    )
     return _to(project, "members")
 
 
@@ -86,8 +89,12 @@ def team_policy(project_id: int) -> Response:
         abort(403, "Only admins decide who manages members.")
     allowed = request.form.get("sme_manages_members") == "1"
     membership.set_sme_manages_members(get_db(), project, allowed)
-    flash("Smes of this project " + ("may now" if allowed else "may no longer")
-          + " add and remove members.", "info")  # fmt: skip
+    flash(
+        "Smes of this project "
+        + ("may now" if allowed else "may no longer")
+        + " add and remove members.",
+        "info",
+    )
     return _to(project, "members")
 
 
@@ -100,8 +107,13 @@ def archive(project_id: int) -> Response:
         abort(403, "Only admins archive projects.")
     archived = request.form.get("archived") == "1"
     project_lifecycle.set_archived(get_db(), project, archived)
-    flash(f"{project.name} is archived: annotators no longer see it, and it is read-only "
-          "(exports still work)." if archived else f"{project.name} is active again.", "info")
+    flash(
+        f"{project.name} is archived: annotators no longer see it, and it is read-only "
+        "(exports still work)."
+        if archived
+        else f"{project.name} is active again.",
+        "info",
+    )
     return _to(project, "lifecycle")
 
 
@@ -113,9 +125,12 @@ def delete_project(project_id: int) -> Response:
     if not me().is_admin:
         abort(403, "Only admins delete projects.")
     done = project_lifecycle.delete_project(get_db(), project, request.form.get("confirm", ""))
-    flash(f"Deleted {done.name}: {done.rows.get('items', 0):,} items, "
-          f"{done.rows.get('annotations', 0):,} answers, {done.rows.get('jobs', 0):,} jobs "
-          f"and {done.files:,} stored files.", "info")  # fmt: skip
+    flash(
+        f"Deleted {done.name}: {done.rows.get('items', 0):,} items, "
+        f"{done.rows.get('annotations', 0):,} answers, {done.rows.get('jobs', 0):,} jobs "
+        f"and {done.files:,} stored files.",
+        "info",
+    )
     return redirect(url_for("pages.projects"))
 
 
@@ -133,8 +148,9 @@ def labels(project_id: int) -> Any:
     if action not in LABEL_ACTIONS:
         raise UserError(f"unknown action {action!r}: choose one of {', '.join(LABEL_ACTIONS)}")
     if action == "add":
-        label = label_sets.add_label(session, actor, project, form.get("name", ""),
-                                     form.get("hotkey") or None)  # fmt: skip
+        label = label_sets.add_label(
+            session, actor, project, form.get("name", ""), form.get("hotkey") or None
+        )
         flash(f"Added {label.name!r} (hotkey {label.hotkey}).", "info")
     elif action == "rename":
         old, new = form.get("old", ""), form.get("new", "").strip()
@@ -142,16 +158,29 @@ def labels(project_id: int) -> Any:
         flash(f"Renamed {old!r} to {new!r}; {changed:,} answers follow.", "info")
     elif action in ("retire", "restore"):
         label_sets.set_retired(session, actor, project, form.get("name", ""), action == "retire")
-        flash(f"{form.get('name')!r} is " + ("retired: no longer offered, its answers stay."
-                                             if action == "retire" else "offered again."), "info")
+        flash(
+            f"{form.get('name')!r} is "
+            + (
+                "retired: no longer offered, its answers stay."
+                if action == "retire"
+                else "offered again."
+            ),
+            "info",
+        )
     elif action in ("merge_preview", "merge"):
         return _merge(project, action == "merge")
     else:
         order = [(name, form.get(f"hotkey-{name}", "")) for name in form.getlist("order")]
         reordered = label_sets.set_hotkeys_and_order(session, actor, project, order)
-        flash("Saved hotkeys and order." + (" The order changed: apply the labeling functions "
-                                            "again to refresh their votes." if reordered else ""),
-              "info")  # fmt: skip
+        flash(
+            "Saved hotkeys and order."
+            + (
+                " The order changed: apply the labeling functions again to refresh their votes."
+                if reordered
+                else ""
+            ),
+            "info",
+        )
     return _to(project, "label-set")
 
 
@@ -160,11 +189,14 @@ def _merge(project: Project, run: bool) -> Any:
     source, target = form.get("source", ""), form.get("target", "")
     if not run:
         count = label_sets.merge_preview(session, project, source, target)
-        return render_template("admin/merge_preview.html", project=project, source=source,
-                               target=target, count=count)  # fmt: skip
+        return render_template(
+            "admin/merge_preview.html", project=project, source=source, target=target, count=count
+        )
     changed = label_sets.merge_labels(session, me(), project, source, target)
-    flash(f"Merged {source!r} into {target!r}: {changed:,} answers changed; {source!r} is "
-          "retired.", "info")  # fmt: skip
+    flash(
+        f"Merged {source!r} into {target!r}: {changed:,} answers changed; {source!r} is retired.",
+        "info",
+    )
     return _to(project, "label-set")
 
 
@@ -176,9 +208,15 @@ def columns(project_id: int) -> Response:
     project = project_for_me(project_id, *REVIEWER_ROLES)
     chosen = None if request.form.get("mode") == "default" else request.form.getlist("columns")
     shown = visibility.set_annotator_columns(get_db(), project, chosen).annotator_columns
-    flash("Annotators now see " + ("every column that does not look like a label."
-                                   if shown is None else
-                                   (", ".join(shown) or "no metadata columns") + "."), "info")
+    flash(
+        "Annotators now see "
+        + (
+            "every column that does not look like a label."
+            if shown is None
+            else (", ".join(shown) or "no metadata columns") + "."
+        ),
+        "info",
+    )
     return _to(project, "columns")
 
 
@@ -224,8 +262,15 @@ def _create_from_form(form: Any) -> Project:
     if ambiguous and hotkeys is not None:
         hotkeys = [*hotkeys, form.get("ambiguous_hotkey", "").strip() or "0"]
     return project_lifecycle.new_project(
-        get_db(), form.get("name", ""), names, task_type=form.get("task_type", "text"),
-        multi_label=form.get("multi_label") == "1", allow_ambiguous=ambiguous, hotkeys=hotkeys,
-        description=form.get("description", "")[:5000], guidelines=form.get("guidelines", ""),
-        overlap_k=int(overlap), author=me(),
-    )  # fmt: skip
+        get_db(),
+        form.get("name", ""),
+        names,
+        task_type=form.get("task_type", "text"),
+        multi_label=form.get("multi_label") == "1",
+        allow_ambiguous=ambiguous,
+        hotkeys=hotkeys,
+        description=form.get("description", "")[:5000],
+        guidelines=form.get("guidelines", ""),
+        overlap_k=int(overlap),
+        author=me(),
+    )

@@ -19,8 +19,16 @@ from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.page_blueprint import pages
 
-SOURCES = ("corrected", "adjudicated", "gold", "human", "majority", "import", "label_model",
-           "propagation")  # fmt: skip
+SOURCES = (
+    "corrected",
+    "adjudicated",
+    "gold",
+    "human",
+    "majority",
+    "import",
+    "label_model",
+    "propagation",
+)
 
 
 def _query() -> tuple[ReviewQuery, str | None]:
@@ -39,17 +47,32 @@ def review_page(project_id: int) -> str:
     project = project_for_me(project_id, *REVIEWER_ROLES)
     query, problem = _query()
     try:
-        page = review.review_page(get_db(), project, review_filter(query), query.sort,
-                                  query.order == "desc", query.after or None, query.limit)  # fmt: skip
+        page = review.review_page(
+            get_db(),
+            project,
+            review_filter(query),
+            query.sort,
+            query.order == "desc",
+            query.after or None,
+            query.limit,
+        )
     except UserError as exc:
         query, problem = ReviewQuery(), exc.message
         page = review.review_page(get_db(), project, review_filter(query))
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template(
-        "review.html", project=project, page=page, rows=[row_json(r) for r in page.rows],
-        query=query, args=args, problem=problem, sorts=REVIEW_SORTS, sources=SOURCES,
-        labels=[lab.name for lab in project.labels], max_k=MAX_REQUEUE_K,
-    )  # fmt: skip
+        "review.html",
+        project=project,
+        page=page,
+        rows=[row_json(r) for r in page.rows],
+        query=query,
+        args=args,
+        problem=problem,
+        sorts=REVIEW_SORTS,
+        sources=SOURCES,
+        labels=[lab.name for lab in project.labels],
+        max_k=MAX_REQUEUE_K,
+    )
 
 
 @pages.route("/projects/<int:project_id>/review/items/<int:item_id>")
@@ -63,5 +86,12 @@ def review_item_page(project_id: int, item_id: int) -> str:
     listing = url_for("pages.review_page", project_id=project.id)
     back = request.args.get("back", "")
     back = back if back.startswith(listing) and "//" not in back else listing  # no open redirect
-    return render_template("review_item.html", project=project, item=item, row=row,
-                           events=events, offered=offered, back=back)  # fmt: skip
+    return render_template(
+        "review_item.html",
+        project=project,
+        item=item,
+        row=row,
+        events=events,
+        offered=offered,
+        back=back,
+    )

@@ -99,14 +99,17 @@ def _refuse_nul_characters() -> None:
     for where, values in sources:
         for name, value in values.items(multi=True):
             if "\x00" in (name or "") or "\x00" in value:  # a multipart part may have no name
-                abort(400, f"the {where} {(name or '').replace(chr(0), '')!r} contains a NUL character "
-                           "(\\0); remove it and send again")  # fmt: skip
+                abort(
+                    400,
+                    f"the {where} {(name or '').replace(chr(0), '')!r} contains a NUL character "
+                    "(\\0); remove it and send again",
+                )
     for name, upload in request.files.items(multi=True):
         if "\x00" in (upload.filename or ""):
             abort(400, f"the name of the uploaded file {name!r} contains a NUL character")
 
 
-def _load_user(session_id: str):  # noqa: ANN202
+def _load_user(session_id: str):
     """The user of a session or remember-cookie id ``"<id>:<epoch>"``, if it is still valid."""
     from labelapp.models import User
 
@@ -119,7 +122,7 @@ def _load_user(session_id: str):  # noqa: ANN202
     return user
 
 
-def bearer_token(req) -> str | None:  # noqa: ANN001
+def bearer_token(req) -> str | None:
     """The token of an ``Authorization: Bearer`` header; ``""`` for a bearer header without one."""
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
@@ -136,8 +139,11 @@ def _authenticate_bearer() -> None:
 
     user = user_for_token(get_db(), token) if token else None
     if user is None:
-        abort(401, "the API token is invalid or was revoked: create a new one with "
-                   "`labelapp users token NAME`")  # fmt: skip
+        abort(
+            401,
+            "the API token is invalid or was revoked: create a new one with "
+            "`labelapp users token NAME`",
+        )
     g._login_user = user  # Flask-Login's per-request user: the session cookie is not consulted
     g.token_auth = True
 

@@ -31,11 +31,15 @@ def lf_rates(result: Any) -> dict[int, dict[str, dict]]:
     return {
         r["id"]: {
             "coverage": rate(round(r["coverage"] * result.n_items), result.n_items)
-            if r["applied"] and r["coverage"] is not None else None,
+            if r["applied"] and r["coverage"] is not None
+            else None,
             "accuracy": rate(r["correct"], r["correct"] + r["incorrect"]),
-            **{key: rate(round(r[key] * result.n_items), result.n_items)
-               if r["applied"] and r[key] is not None else None
-               for key in ("overlaps", "conflicts")},
+            **{
+                key: rate(round(r[key] * result.n_items), result.n_items)
+                if r["applied"] and r[key] is not None
+                else None
+                for key in ("overlaps", "conflicts")
+            },
         }
         for r in result.rows
     }
@@ -44,9 +48,16 @@ def lf_rates(result: Any) -> dict[int, dict[str, dict]]:
 def lf_chart_rows(result: Any) -> list[dict[str, Any]]:
     """The coverage/accuracy chart's data: every LF, applied or not, with or without accuracy."""
     rates = lf_rates(result)
-    return [{"name": r["name"], "version": r["version"], "applied": r["applied"],
-             "coverage": rates[r["id"]]["coverage"], "accuracy": rates[r["id"]]["accuracy"]}
-            for r in result.rows]  # fmt: skip
+    return [
+        {
+            "name": r["name"],
+            "version": r["version"],
+            "applied": r["applied"],
+            "coverage": rates[r["id"]]["coverage"],
+            "accuracy": rates[r["id"]]["accuracy"],
+        }
+        for r in result.rows
+    ]
 
 
 def _last_job(project_id: int) -> Job | None:
@@ -93,8 +104,16 @@ def lfs_page(project_id: int) -> str:
         history={lf.name: service.versions(session, project.id, lf.name) for lf in latest},
         marked=marked,
         rate_of=rate,
-        sources={lf.id: {"kind": lf.kind, "name": lf.name, "spec": lf.spec, "source": lf.source,
-                         "description": lf.description} for lf in latest},  # fmt: skip
+        sources={
+            lf.id: {
+                "kind": lf.kind,
+                "name": lf.name,
+                "spec": lf.spec,
+                "source": lf.source,
+                "description": lf.description,
+            }
+            for lf in latest
+        },
         counts=service.prob_label_counts(session, project.id),
         prob_sources=service.PROB_SOURCES,
         job=_last_job(project.id),

@@ -27,7 +27,10 @@ def ag_news(n: int = 1200, seed: int = 0) -> pd.DataFrame:
 def sms_spam(n: int = 1500, seed: int = 0) -> pd.DataFrame:
     df = pd.read_csv(
         TEXT_DATA / "sms_spam_uci/SMSSpamCollection",
-        sep="\t", header=None, names=["label", "text"], quoting=3,
+        sep="\t",
+        header=None,
+        names=["label", "text"],
+        quoting=3,
     )
     return df.sample(n=n, random_state=seed).reset_index(drop=True)[["text", "label"]]
 

@@ -93,11 +93,19 @@ def test_diverse_margin_does_not_spend_a_batch_on_duplicates():
 
 def test_batch_schedule():
     schedule = [(100, 10), (300, 25), (10**9, 50)]
-    assert [batch_for(schedule, n) for n in (0, 99, 100, 299, 300, 5000)] == [10, 10, 25, 25, 50, 50]
+    assert [batch_for(schedule, n) for n in (0, 99, 100, 299, 300, 5000)] == [
+        10,
+        10,
+        25,
+        25,
+        50,
+        50,
+    ]
     assert batch_for(20, 1234) == 20
     with pytest.raises(ValueError, match="at least 1"):
-        simulate(np.eye(10), np.r_[np.zeros(5), np.ones(5)], ["random"], budget=6,
-                 batch_size=[(5, 0)])
+        simulate(
+            np.eye(10), np.r_[np.zeros(5), np.ones(5)], ["random"], budget=6, batch_size=[(5, 0)]
+        )
 
 
 def test_auto_is_not_worse_than_random_on_sms_spam():
@@ -106,9 +114,19 @@ def test_auto_is_not_worse_than_random_on_sms_spam():
     df = sms_spam(1500, seed=1)
     X = TextFeaturizer().fit_transform(df["text"])
     y = df["label"].to_numpy()
-    curves = simulate(X, y, ["random", "auto"], budget=150, batch_size=[(60, 10), (10**9, 20)],
-                      seeds=[0, 1], initial=10, estimator=make_classifier())
+    curves = simulate(
+        X,
+        y,
+        ["random", "auto"],
+        budget=150,
+        batch_size=[(60, 10), (10**9, 20)],
+        seeds=[0, 1],
+        initial=10,
+        estimator=make_classifier(),
+    )
     for seed, c in curves.groupby("seed"):
-        auc = {s: area_under_curve(g["n_labels"].to_numpy(), g["accuracy"].to_numpy())
-               for s, g in c.groupby("strategy")}
+        auc = {
+            s: area_under_curve(g["n_labels"].to_numpy(), g["accuracy"].to_numpy())
+            for s, g in c.groupby("strategy")
+        }
         assert auc["auto"] >= auc["random"], (seed, auc)

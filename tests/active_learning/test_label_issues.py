@@ -21,14 +21,16 @@ from tests.paths import SHARED_DATA
 
 # Six items, three classes. Thresholds: t0 = (0.9+0.6+0.2)/3, t1 = (0.8+0.4)/2, t2 = 0.6.
 HAND_LABELS = np.array([0, 0, 0, 1, 1, 2])
-HAND_PROBS = np.array([
-    [0.9, 0.05, 0.05],  # labeled 0, confidently 0
-    [0.6, 0.3, 0.1],  # labeled 0, 0.6 >= t0: confidently 0
-    [0.2, 0.7, 0.1],  # labeled 0, 0.7 >= t1: confidently 1 -> off-diagonal
-    [0.1, 0.8, 0.1],  # labeled 1, confidently 1
-    [0.5, 0.4, 0.1],  # labeled 1, below every threshold: not counted
-    [0.3, 0.1, 0.6],  # labeled 2, exactly at t2: counted
-])
+HAND_PROBS = np.array(
+    [
+        [0.9, 0.05, 0.05],  # labeled 0, confidently 0
+        [0.6, 0.3, 0.1],  # labeled 0, 0.6 >= t0: confidently 0
+        [0.2, 0.7, 0.1],  # labeled 0, 0.7 >= t1: confidently 1 -> off-diagonal
+        [0.1, 0.8, 0.1],  # labeled 1, confidently 1
+        [0.5, 0.4, 0.1],  # labeled 1, below every threshold: not counted
+        [0.3, 0.1, 0.6],  # labeled 2, exactly at t2: counted
+    ]
+)
 
 
 def test_thresholds_and_confident_joint_match_the_hand_computation():
@@ -45,8 +47,9 @@ def test_thresholds_and_confident_joint_match_the_hand_computation():
 
 def test_an_item_above_two_thresholds_counts_for_its_most_probable_class():
     labels = np.array([0, 0, 1, 1, 2])
-    probs = np.array([[0.42, 0.48, 0.1], [0.3, 0.3, 0.4], [0.1, 0.5, 0.4], [0.2, 0.3, 0.5],
-                      [0.1, 0.2, 0.7]])
+    probs = np.array(
+        [[0.42, 0.48, 0.1], [0.3, 0.3, 0.4], [0.1, 0.5, 0.4], [0.2, 0.3, 0.5], [0.1, 0.2, 0.7]]
+    )
     # t = [0.36, 0.4, 0.7]: item 0 is above t0 and t1 and counts for class 1 (0.48 > 0.42);
     # items 1 and 3 are above no threshold
     np.testing.assert_allclose(confident_thresholds(labels, probs), [0.36, 0.4, 0.7])
@@ -54,13 +57,15 @@ def test_an_item_above_two_thresholds_counts_for_its_most_probable_class():
     np.testing.assert_array_equal(raw, [[0, 1, 0], [0, 1, 0], [0, 0, 1]])
 
 
-@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "prune_by_class", "both",
-                                       "confident_joint"])
+@pytest.mark.parametrize(
+    "filter_by", ["prune_by_noise_rate", "prune_by_class", "both", "confident_joint"]
+)
 def test_every_filter_flags_the_off_diagonal_item_of_the_hand_example(filter_by):
     mask = find_label_issues(HAND_LABELS, HAND_PROBS, filter_by=filter_by)
     np.testing.assert_array_equal(mask, [False, False, True, False, False, False])
-    ranked = find_label_issues(HAND_LABELS, HAND_PROBS, filter_by=filter_by,
-                               rank_by="self_confidence")
+    ranked = find_label_issues(
+        HAND_LABELS, HAND_PROBS, filter_by=filter_by, rank_by="self_confidence"
+    )
     np.testing.assert_array_equal(ranked, [2])
 
 
@@ -148,14 +153,18 @@ def test_out_of_sample_probs_handle_small_and_missing_classes():
 def test_every_signal_gives_its_reason_and_the_suggestion_follows_the_evidence():
     labels = np.array(["ham", "ham", "spam", "ham", "spam", "ham"])
     # the model agrees with every label except item 0
-    probs = np.array([[0.03, 0.97], [0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.1, 0.9],
-                      [0.95, 0.05]])
+    probs = np.array([[0.03, 0.97], [0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.1, 0.9], [0.95, 0.05]])
     votes = np.array([[1, 0], [1, 2], [0, 1], [1, 0], [0, 1], [1, 0]])
-    lm = np.array([[np.nan, np.nan], [0.5, 0.5], [0.2, 0.8], [0.07, 0.93], [0, 0],
-                   [0.6, 0.4]])
+    lm = np.array([[np.nan, np.nan], [0.5, 0.5], [0.2, 0.8], [0.07, 0.93], [0, 0], [0.6, 0.4]])
     pairs = np.array([[4, 5]])
-    issues = detect_label_issues(labels, probs, votes=votes, lm_probs=lm, duplicate_pairs=pairs,
-                                 item_ids=[100, 101, 102, 103, 104, 105])
+    issues = detect_label_issues(
+        labels,
+        probs,
+        votes=votes,
+        lm_probs=lm,
+        duplicate_pairs=pairs,
+        item_ids=[100, 101, 102, 103, 104, 105],
+    )
     assert issues.reasons[0] == ["model is 0.97 sure it is 'spam'"]
     assert issues.reasons[1] == ["2 of 3 annotators said 'spam'"]
     assert issues.reasons[3] == ["LF votes say 'spam' with 0.93 label-model confidence"]
@@ -163,8 +172,7 @@ def test_every_signal_gives_its_reason_and_the_suggestion_follows_the_evidence()
     assert issues.reasons[5] == ["near-duplicate of item 104 labeled 'spam'"]
     assert issues.reasons[2] == []
     np.testing.assert_array_equal(issues.flagged, [True, True, False, True, True, True])
-    np.testing.assert_array_equal(issues.suggested,
-                                  ["spam", "spam", "spam", "spam", "ham", "spam"])
+    np.testing.assert_array_equal(issues.suggested, ["spam", "spam", "spam", "spam", "ham", "spam"])
     assert issues.order[-1] == 2  # the only unflagged item comes last
     assert issues.order[0] == 0  # the model (0.97) and its weight 1 outrank weaker signals
     assert set(issues.strengths) == {"model", "annotators", "label_model", "duplicates"}

@@ -27,8 +27,15 @@ def _labels(y, n, seed=0):
 def test_rescores_every_unlabeled_item_with_the_batch_first(news, strategy):
     texts, y = news
     idx, labels = _labels(y, 80)
-    r = retrain_and_score(texts, idx, labels, strategy=strategy, batch_size=10,
-                          cache=FeatureCache(), strategy_params={"min_region_labels": 5})
+    r = retrain_and_score(
+        texts,
+        idx,
+        labels,
+        strategy=strategy,
+        batch_size=10,
+        cache=FeatureCache(),
+        strategy_params={"min_region_labels": 5},
+    )
     assert r.strategy == strategy
     assert not np.isin(r.pool_indices, idx).any()
     assert r.pool_indices.shape == r.priority.shape == r.score.shape
@@ -70,16 +77,25 @@ def test_explicit_holdout_and_extra_labels(news):
     idx, labels = _labels(y, 60)
     hold, hold_y = idx[:20], labels[:20]
     extra = np.setdiff1d(np.arange(100, 160), idx)
-    r = retrain_and_score(texts, idx, labels, holdout_indices=hold, holdout_labels=hold_y,
-                          extra_indices=extra, extra_labels=y[extra], cache=FeatureCache())
+    r = retrain_and_score(
+        texts,
+        idx,
+        labels,
+        holdout_indices=hold,
+        holdout_labels=hold_y,
+        extra_indices=extra,
+        extra_labels=y[extra],
+        cache=FeatureCache(),
+    )
     assert r.metrics["n_holdout"] == 20
     assert r.n_train == 40 + extra.shape[0]
     assert np.isin(extra, r.pool_indices).all()  # weakly labeled rows still need a human label
 
 
 def test_accepts_a_feature_matrix(ag_case):
-    r = retrain_and_score(ag_case.X, ag_case.labeled, ag_case.y[ag_case.labeled],
-                          strategy="cluster", batch_size=5)
+    r = retrain_and_score(
+        ag_case.X, ag_case.labeled, ag_case.y[ag_case.labeled], strategy="cluster", batch_size=5
+    )
     assert r.selected.shape == (5,)
 
 

@@ -65,7 +65,9 @@ def test_bad_settings_are_refused(sms):
 
 
 def test_area_under_curve_is_the_mean_accuracy_over_the_label_range():
-    assert area_under_curve(np.array([10, 20, 30]), np.array([0.5, 0.7, 0.7])) == pytest.approx(0.65)
+    assert area_under_curve(np.array([10, 20, 30]), np.array([0.5, 0.7, 0.7])) == pytest.approx(
+        0.65
+    )
     assert area_under_curve(np.array([10]), np.array([0.4])) == 0.4
 
 
@@ -73,11 +75,29 @@ def test_cli_writes_curves_and_ends_with_a_json_summary(tmp_path):
     data = tmp_path / "sms.jsonl"
     sms_spam(800, seed=2).to_json(data, orient="records", lines=True)
     out = tmp_path / "out"
-    result = CliRunner().invoke(simulate_command, [
-        "--data", str(data), "--text-col", "text", "--label-col", "label",
-        "--strategy", "random,margin,cluster", "--budget", "60", "--batch", "20",
-        "--seeds", "2", "--out", str(out), "--featurizer", "tfidf",
-    ])
+    result = CliRunner().invoke(
+        simulate_command,
+        [
+            "--data",
+            str(data),
+            "--text-col",
+            "text",
+            "--label-col",
+            "label",
+            "--strategy",
+            "random,margin,cluster",
+            "--budget",
+            "60",
+            "--batch",
+            "20",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--featurizer",
+            "tfidf",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert list(summary) == ["random", "margin", "cluster"]
@@ -92,17 +112,35 @@ def test_cli_writes_curves_and_ends_with_a_json_summary(tmp_path):
 def test_cli_reads_headerless_tsv_and_explains_bad_columns(tmp_path):
     data = tmp_path / "sms.tsv"
     sms_spam(300)[["label", "text"]].to_csv(data, sep="\t", header=False, index=False)
-    base = ["--data", str(data), "--budget", "40", "--batch", "20", "--seeds", "1",
-            "--strategy", "margin", "--out", str(tmp_path / "o"), "--featurizer", "tfidf"]
-    ok = CliRunner().invoke(simulate_command, [*base, "--no-header", "--text-col", "1",
-                                               "--label-col", "0"])
+    base = [
+        "--data",
+        str(data),
+        "--budget",
+        "40",
+        "--batch",
+        "20",
+        "--seeds",
+        "1",
+        "--strategy",
+        "margin",
+        "--out",
+        str(tmp_path / "o"),
+        "--featurizer",
+        "tfidf",
+    ]
+    ok = CliRunner().invoke(
+        simulate_command, [*base, "--no-header", "--text-col", "1", "--label-col", "0"]
+    )
     assert ok.exit_code == 0, ok.output
     assert "margin" in json.loads(ok.output.strip().splitlines()[-1])
-    bad = CliRunner().invoke(simulate_command, [*base, "--text-col", "body", "--label-col", "0",
-                                                "--no-header"])
+    bad = CliRunner().invoke(
+        simulate_command, [*base, "--text-col", "body", "--label-col", "0", "--no-header"]
+    )
     assert bad.exit_code != 0 and "no column 'body'" in bad.output
-    unknown = CliRunner().invoke(simulate_command, [*base, "--no-header", "--text-col", "1",
-                                                    "--label-col", "0", "--strategy", "best"])
+    unknown = CliRunner().invoke(
+        simulate_command,
+        [*base, "--no-header", "--text-col", "1", "--label-col", "0", "--strategy", "best"],
+    )
     assert unknown.exit_code != 0 and "Unknown query strategy 'best'" in unknown.output
 
 
@@ -110,9 +148,24 @@ def test_cli_uses_sentence_embeddings_by_default_and_caches_them(tmp_path):
     data = tmp_path / "sms.csv"
     sms_spam(160, seed=4).to_csv(data, index=False)
     cache = tmp_path / "emb"
-    args = ["--data", str(data), "--text-col", "text", "--label-col", "label", "--budget", "40",
-            "--batch", "10", "--seeds", "1", "--out", str(tmp_path / "o"),
-            "--embedding-cache", str(cache)]
+    args = [
+        "--data",
+        str(data),
+        "--text-col",
+        "text",
+        "--label-col",
+        "label",
+        "--budget",
+        "40",
+        "--batch",
+        "10",
+        "--seeds",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+        "--embedding-cache",
+        str(cache),
+    ]
     result = CliRunner().invoke(simulate_command, args)
     assert result.exit_code == 0, result.output
     assert "features: embeddings (384 columns)" in result.output

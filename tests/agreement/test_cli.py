@@ -20,9 +20,14 @@ def run(*args: str):
 def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
     folder = CROWD / "bluebirds_duck"
     result = run(
-        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv"),
-        "--methods", "majority_vote,dawid_skene",
-    )  # fmt: skip
+        "evaluate",
+        "--answers",
+        str(folder / "answer.csv"),
+        "--truth",
+        str(folder / "truth.csv"),
+        "--methods",
+        "majority_vote,dawid_skene",
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     summary = json.loads(lines[-1])
@@ -37,9 +42,14 @@ def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
 def test_evaluate_d_product_reproduces_the_published_majority_vote() -> None:
     folder = CROWD / "D_Product"
     result = run(
-        "evaluate", "--answers", str(folder / "answer.csv"), "--truth", str(folder / "truth.csv"),
-        "--methods", "majority_vote,dawid_skene",
-    )  # fmt: skip
+        "evaluate",
+        "--answers",
+        str(folder / "answer.csv"),
+        "--truth",
+        str(folder / "truth.csv"),
+        "--methods",
+        "majority_vote,dawid_skene",
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["items"] == 8315
@@ -72,9 +82,14 @@ def test_evaluate_any_number_of_classes_uses_macro_f1(tmp_path) -> None:
     )
     known.to_csv(truth_file, index=False)
     result = run(
-        "evaluate", "--answers", str(answers), "--truth", str(truth_file),
-        "--methods", "majority_vote,dawid_skene,wawa",
-    )  # fmt: skip
+        "evaluate",
+        "--answers",
+        str(answers),
+        "--truth",
+        str(truth_file),
+        "--methods",
+        "majority_vote,dawid_skene,wawa",
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["items"] == 250

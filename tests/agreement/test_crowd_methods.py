@@ -50,24 +50,64 @@ def test_published_headers_and_named_columns_read_the_same(tmp_path):
     (tmp_path / "b.csv").write_text("\n".join(["img,who,said", *answers[1:]]))
     (tmp_path / "u.csv").write_text("\n".join(["img,truth", *truth[1:]]))
     methods = ["--methods", "majority_vote,dawid_skene"]
-    reference = run("evaluate", "--answers", str(BLUEBIRDS / "answer.csv"),
-                    "--truth", str(BLUEBIRDS / "truth.csv"), *methods)  # fmt: skip
-    published = run("evaluate", "--answers", str(tmp_path / "a.csv"),
-                    "--truth", str(tmp_path / "t.csv"), *methods)  # fmt: skip
-    named = run("evaluate", "--answers", str(tmp_path / "b.csv"), "--truth", str(tmp_path / "u.csv"),
-                "--item-col", "img", "--worker-col", "who", "--label-col", "said", *methods)  # fmt: skip
+    reference = run(
+        "evaluate",
+        "--answers",
+        str(BLUEBIRDS / "answer.csv"),
+        "--truth",
+        str(BLUEBIRDS / "truth.csv"),
+        *methods,
+    )
+    published = run(
+        "evaluate",
+        "--answers",
+        str(tmp_path / "a.csv"),
+        "--truth",
+        str(tmp_path / "t.csv"),
+        *methods,
+    )
+    named = run(
+        "evaluate",
+        "--answers",
+        str(tmp_path / "b.csv"),
+        "--truth",
+        str(tmp_path / "u.csv"),
+        "--item-col",
+        "img",
+        "--worker-col",
+        "who",
+        "--label-col",
+        "said",
+        *methods,
+    )
     for result in (reference, published, named):
         assert result.exit_code == 0, result.output
     last = [json.loads(r.output.strip().splitlines()[-1]) for r in (reference, published, named)]
     assert last[0] == last[1] == last[2] and last[0]["items"] == 108
-    missing = run("evaluate", "--answers", str(tmp_path / "b.csv"), "--truth", str(tmp_path / "u.csv"))
+    missing = run(
+        "evaluate", "--answers", str(tmp_path / "b.csv"), "--truth", str(tmp_path / "u.csv")
+    )
     assert missing.exit_code != 0
     assert "has no question column" in missing.output and "--item-col" in missing.output
-    wrong = run("evaluate", "--answers", str(tmp_path / "b.csv"), "--truth", str(tmp_path / "u.csv"),
-                "--item-col", "nope")  # fmt: skip
+    wrong = run(
+        "evaluate",
+        "--answers",
+        str(tmp_path / "b.csv"),
+        "--truth",
+        str(tmp_path / "u.csv"),
+        "--item-col",
+        "nope",
+    )
     assert wrong.exit_code != 0 and "no column 'nope'" in wrong.output
-    bad = run("evaluate", "--answers", str(tmp_path / "a.csv"), "--truth", str(tmp_path / "t.csv"),
-              "--methods", "dawid_skene,bogus")  # fmt: skip
+    bad = run(
+        "evaluate",
+        "--answers",
+        str(tmp_path / "a.csv"),
+        "--truth",
+        str(tmp_path / "t.csv"),
+        "--methods",
+        "dawid_skene,bogus",
+    )
     assert bad.exit_code != 0 and "bogus" in bad.output
 
 
@@ -75,9 +115,15 @@ def test_d_product_meets_the_crowd_kit_table_and_picks_dawid_skene():
     """Crowd-Kit paper, D_Product: best row DS 0.940 accuracy; Zheng et al.: MV 89.66 %.
     Without gold, the rule (workers with >= 10 answers give most answers) picks Dawid-Skene."""
     folder = CROWD / "D_Product"
-    result = run("evaluate", "--answers", str(folder / "answer.csv"),
-                 "--truth", str(folder / "truth.csv"),
-                 "--methods", "dawid_skene,majority_vote,wawa")  # fmt: skip
+    result = run(
+        "evaluate",
+        "--answers",
+        str(folder / "answer.csv"),
+        "--truth",
+        str(folder / "truth.csv"),
+        "--methods",
+        "dawid_skene,majority_vote,wawa",
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert set(summary) == {"dawid_skene", "majority_vote", "wawa", "chosen", "items"}
@@ -108,9 +154,9 @@ def test_wawa_is_crowd_kits_definition():
     answers, _ = _synthetic()
     data = answers.rename(columns={"item": "task"})
     majority = MajorityVote().fit_predict(data)
-    skills = (data["label"] == majority.reindex(data["task"]).to_numpy()).groupby(
-        data["worker"]
-    ).mean()
+    skills = (
+        (data["label"] == majority.reindex(data["task"]).to_numpy()).groupby(data["worker"]).mean()
+    )
     theirs = MajorityVote().fit_predict(data, skills=skills)
     ours = wawa_labels(answers)
     # ties may break differently; on this data the weighted votes never tie

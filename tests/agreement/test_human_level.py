@@ -17,13 +17,20 @@ def answers_table(rows: list[tuple]) -> pd.DataFrame:
 def small() -> pd.DataFrame:
     return answers_table(
         [
-            ("i1", "ann", "cat"), ("i1", "bob", "cat"), ("i1", "cy", "dog"),
-            ("i2", "ann", "dog"), ("i2", "bob", "dog"), ("i2", "cy", "dog"),
-            ("i3", "ann", "cat"), ("i3", "bob", "dog"),
-            ("i4", "ann", "cat"), ("i4", "bob", "dog"), ("i4", "cy", "bird"),
+            ("i1", "ann", "cat"),
+            ("i1", "bob", "cat"),
+            ("i1", "cy", "dog"),
+            ("i2", "ann", "dog"),
+            ("i2", "bob", "dog"),
+            ("i2", "cy", "dog"),
+            ("i3", "ann", "cat"),
+            ("i3", "bob", "dog"),
+            ("i4", "ann", "cat"),
+            ("i4", "bob", "dog"),
+            ("i4", "cy", "bird"),
             ("i5", "ann", "cat"),
         ]
-    )  # fmt: skip
+    )
 
 
 def test_each_answer_is_compared_with_the_others_majority(small: pd.DataFrame) -> None:

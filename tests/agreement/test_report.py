@@ -86,12 +86,16 @@ def test_report_to_dict_is_json_with_nulls_for_nan(d_product_report) -> None:
 
 def small_answers() -> pd.DataFrame:
     rows = [
-        ("q1", "ann", "low", "2024-01-01"), ("q1", "bob", "low", "2024-01-01"),
-        ("q2", "ann", "mid", "2024-01-02"), ("q2", "bob", "high", "2024-01-02"),
-        ("q3", "ann", "high", "2024-01-05"), ("q3", "bob", "high", "2024-01-09"),
-        ("q3", "cy", "mid", "2024-01-09"), ("q4", "cy", "low", "2024-01-09"),
+        ("q1", "ann", "low", "2024-01-01"),
+        ("q1", "bob", "low", "2024-01-01"),
+        ("q2", "ann", "mid", "2024-01-02"),
+        ("q2", "bob", "high", "2024-01-02"),
+        ("q3", "ann", "high", "2024-01-05"),
+        ("q3", "bob", "high", "2024-01-09"),
+        ("q3", "cy", "mid", "2024-01-09"),
+        ("q4", "cy", "low", "2024-01-09"),
         ("q2", "bob", "mid", "2024-01-10"),  # bob corrects q2 later
-    ]  # fmt: skip
+    ]
     table = pd.DataFrame(rows, columns=["item", "annotator", "label", "created_at"])
     return table.assign(created_at=pd.to_datetime(table["created_at"]))
 

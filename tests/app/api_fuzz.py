@@ -55,7 +55,7 @@ class Outcome:
             self.examples.append(text)
 
 
-def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:  # noqa: ANN001
+def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:
     """A text project with items, an admin, an sme and an annotator member, a labeling function,
     a second guideline version and a few annotations: real ids for the fuzzer to aim at."""
     from labelapp.models import Item, Project, User
@@ -69,9 +69,12 @@ def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:  # noqa: ANN001
     annotator = make_user(sessions, "fuzz-annotator", "annotator", (project_id,))
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
-        lf, _ = weak.save_lf(session, project, {"kind": "keyword", "name": "kw_free",
-                                                "label": "spam", "keywords": ["free"]},
-                             session.get(User, sme.id))  # fmt: skip
+        lf, _ = weak.save_lf(
+            session,
+            project,
+            {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]},
+            session.get(User, sme.id),
+        )
         lf_id = lf.id
         new_guideline_version(session, project, "Spam sells something.", session.get(User, sme.id))
     for account in (annotator, sme):
@@ -82,8 +85,14 @@ def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:  # noqa: ANN001
                 claim = queue.claim_next(session, project, user)
                 if claim is None:
                     break
-                queue.record(session, user, claim.item.id, kind="label",
-                             client_id=str(uuid.uuid4()), labels=["spam"])  # fmt: skip
+                queue.record(
+                    session,
+                    user,
+                    claim.item.id,
+                    kind="label",
+                    client_id=str(uuid.uuid4()),
+                    labels=["spam"],
+                )
     with session_scope(sessions) as session:
         assert session.get(Item, items[0]) is not None
     return {
@@ -95,8 +104,13 @@ def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:  # noqa: ANN001
 
 
 def _known_ids(world: dict[str, Any]) -> dict[str, int]:
-    return {"project_id": world["project_id"], "item_id": world["items"][0],
-            "lf_id": world["lf_id"], "version": 1, "job_id": 1}  # fmt: skip
+    return {
+        "project_id": world["project_id"],
+        "item_id": world["items"][0],
+        "lf_id": world["lf_id"],
+        "version": 1,
+        "job_id": 1,
+    }
 
 
 # Operations that start a background job: with the real project id each one runs in the job
@@ -108,9 +122,17 @@ JOB_OPERATIONS = (
 )
 
 
-def fuzz(app, world: dict[str, Any], role: str, *, examples: int, budget_s: float,  # noqa: ANN001
-         seed: int | None = 0, skip: tuple[str, ...] = (),
-         generated_ids_only: tuple[str, ...] = ()) -> Outcome:  # fmt: skip
+def fuzz(
+    app,
+    world: dict[str, Any],
+    role: str,
+    *,
+    examples: int,
+    budget_s: float,
+    seed: int | None = 0,
+    skip: tuple[str, ...] = (),
+    generated_ids_only: tuple[str, ...] = (),
+) -> Outcome:
     """Send generated requests to every operation as ``role``; ``examples`` per operation and
     generation mode, in at most about ``budget_s`` seconds. Operations in ``generated_ids_only``
     are not aimed at the seeded ids. Returns what happened."""
@@ -142,8 +164,11 @@ def fuzz(app, world: dict[str, Any], role: str, *, examples: int, budget_s: floa
         if operation.label in generated_ids_only:
             real = {}
         # Real ids and valid data first: each operation gets that much even when time is short.
-        slots = [(mode, fixed) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-                 for fixed in ((real, {}) if real else ({},))]  # fmt: skip
+        slots = [
+            (mode, fixed)
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+            for fixed in ((real, {}) if real else ({},))
+        ]
         for index, (mode, fixed) in enumerate(slots):
             if index and time.monotonic() - started > budget_s:
                 break
@@ -151,11 +176,17 @@ def fuzz(app, world: dict[str, Any], role: str, *, examples: int, budget_s: floa
             deadline = time.monotonic() + max(per_op, 0.5)
             sent = [0]  # in this slot: its first request goes out however long generation took
 
-            @settings(max_examples=examples, deadline=None, database=None,
-                      phases=[Phase.generate], suppress_health_check=list(HealthCheck),
-                      derandomize=seed is not None, verbosity=Verbosity.quiet)  # fmt: skip
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                derandomize=seed is not None,
+                verbosity=Verbosity.quiet,
+            )
             @given(case=strategy)
-            def run(case) -> None:  # noqa: ANN001
+            def run(case) -> None:
                 if sent[0] and time.monotonic() > deadline:  # noqa: B023 - runs within this slot
                     raise _TimeUp
                 sent[0] += 1  # noqa: B023
@@ -163,19 +194,23 @@ def fuzz(app, world: dict[str, Any], role: str, *, examples: int, budget_s: floa
                 outcome.operations[operation.label] += 1  # noqa: B023
                 try:
                     response = case.call(headers=headers)
-                except Exception as exc:  # noqa: BLE001 - the app raised: a 500 in production
+                except Exception as exc:
                     outcome.server_errors += 1
                     outcome.statuses[500] += 1
                     where = "".join(traceback.format_tb(exc.__traceback__)[-4:])
-                    outcome.add_failure(f"{case.method} {case.formatted_path} raised "
-                                        f"{type(exc).__name__}: {exc}\n{where}"
-                                        f"{case.as_curl_command()}")
+                    outcome.add_failure(
+                        f"{case.method} {case.formatted_path} raised "
+                        f"{type(exc).__name__}: {exc}\n{where}"
+                        f"{case.as_curl_command()}"
+                    )
                     return
                 outcome.statuses[response.status_code] += 1
                 if response.status_code >= 500:
                     outcome.server_errors += 1
-                    outcome.add_failure(f"{case.method} {case.formatted_path} -> "
-                                        f"{response.status_code}: {case.as_curl_command()}")  # fmt: skip
+                    outcome.add_failure(
+                        f"{case.method} {case.formatted_path} -> "
+                        f"{response.status_code}: {case.as_curl_command()}"
+                    )
                 try:
                     case.validate_response(response, checks=checks, headers=headers)
                 except FailureGroup as group:
@@ -187,8 +222,10 @@ def fuzz(app, world: dict[str, Any], role: str, *, examples: int, budget_s: floa
                             # JsonSchemaError, MalformedJson, content-type and discriminator ones
                             outcome.schema_failures += 1
                         if response.status_code < 500:
-                            outcome.add_failure(f"{case.method} {case.formatted_path}: "
-                                                f"{failure.title}: {str(failure)[:600]}")  # fmt: skip
+                            outcome.add_failure(
+                                f"{case.method} {case.formatted_path}: "
+                                f"{failure.title}: {str(failure)[:600]}"
+                            )
 
             if seed is not None:
                 run = hypothesis.seed(seed)(run)

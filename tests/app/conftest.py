@@ -9,7 +9,7 @@ from werkzeug.serving import make_server
 
 
 @pytest.fixture
-def server(app):  # noqa: ANN001, ANN201
+def server(app):
     """The app on a real threaded HTTP server on a free loopback port; yields its base URL."""
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)

@@ -22,7 +22,7 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def make_user(sessions, username: str, role: str, projects: tuple[int, ...] = ()) -> Account:  # noqa: ANN001
+def make_user(sessions, username: str, role: str, projects: tuple[int, ...] = ()) -> Account:
     password = f"pw-{username}-123"
     with session_scope(sessions) as session:
         user, token = create_user(session, username, role, password=password)
@@ -35,12 +35,12 @@ def make_user(sessions, username: str, role: str, projects: tuple[int, ...] = ()
 
 def make_project(
     sessions, name: str = "p", labels: tuple[str, ...] = ("ham", "spam"), **kwargs
-) -> int:  # noqa: ANN001, ANN003
+) -> int:
     with session_scope(sessions) as session:
         return create_project(session, name, list(labels), **kwargs).id
 
 
-def add_items(sessions, project_id: int, texts: list[str], tmp_dir) -> list[int]:  # noqa: ANN001
+def add_items(sessions, project_id: int, texts: list[str], tmp_dir) -> list[int]:
     """Import ``texts`` (ids t0, t1, ...) through the real importer; returns item ids in order."""
     import csv
     from pathlib import Path
@@ -63,7 +63,7 @@ def add_items(sessions, project_id: int, texts: list[str], tmp_dir) -> list[int]
         return [r[0] for r in rows]
 
 
-def wait_for_job(client, job_id: int, headers: dict, timeout: float = 120) -> dict:  # noqa: ANN001
+def wait_for_job(client, job_id: int, headers: dict, timeout: float = 120) -> dict:
     """Poll ``GET /api/jobs/ID`` until the background job is done or failed; its JSON."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,7 +13,7 @@ SLEEP_KIND = "test_sleep"
 
 
 @handler(SLEEP_KIND)
-def sleep_job(sessions, job, progress) -> dict:  # noqa: ANN001
+def sleep_job(sessions, job, progress) -> dict:
     log = Path(job.params["log"])
     with log.open("a") as f:
         f.write(f"start {job.id} {os.getpid()}\n")

@@ -18,7 +18,7 @@ from tests.app.factories import make_project, make_user
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
-def head_of_queue(sessions, project_id: int, n: int = 10) -> list[int]:  # noqa: ANN001
+def head_of_queue(sessions, project_id: int, n: int = 10) -> list[int]:
     with session_scope(sessions) as session:
         return list(
             session.scalars(
@@ -30,7 +30,7 @@ def head_of_queue(sessions, project_id: int, n: int = 10) -> list[int]:  # noqa:
         )
 
 
-def wait_for_runs(client, project_id: int, who, count: int, timeout: float = 120) -> list:  # noqa: ANN001
+def wait_for_runs(client, project_id: int, who, count: int, timeout: float = 120) -> list:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = client.get(f"/api/projects/{project_id}/model-runs", headers=who.headers).get_json()
@@ -40,7 +40,7 @@ def wait_for_runs(client, project_id: int, who, count: int, timeout: float = 120
     raise AssertionError(f"no model run after {timeout} s")
 
 
-def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_path) -> None:
     frame = pd.read_csv(DEMO_CSV).drop_duplicates("COMMENT_ID").head(400)
     truth = dict(zip(frame["COMMENT_ID"], frame["CLASS"].map({0: "ham", 1: "spam"}), strict=True))
     path = tmp_path / "comments.csv"
@@ -82,7 +82,7 @@ def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_
     assert claim["item"]["id"] == after[0]
 
 
-def test_retrain_on_demand_needs_sme_and_two_classes(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_retrain_on_demand_needs_sme_and_two_classes(client, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "empty", ("ham", "spam"))
     path = tmp_path / "few.csv"
     path.write_text("id,text\na,hello\nb,buy now\n")
@@ -97,7 +97,8 @@ def test_retrain_on_demand_needs_sme_and_two_classes(client, sessions, tmp_path)
     job_id = started.get_json()["id"]
     deadline = time.monotonic() + 60
     while (job := client.get(f"/api/jobs/{job_id}", headers=sme.headers).get_json())["status"] in (
-        "queued", "running"
+        "queued",
+        "running",
     ):
         assert time.monotonic() < deadline
         time.sleep(0.2)
@@ -105,7 +106,7 @@ def test_retrain_on_demand_needs_sme_and_two_classes(client, sessions, tmp_path)
     assert "at least 2 classes" in job["error"]
 
 
-def test_settings_are_checked(client, sessions) -> None:  # noqa: ANN001
+def test_settings_are_checked(client, sessions) -> None:
     project_id = make_project(sessions, "s", ("a", "b"))
     admin = make_user(sessions, "root", "admin")
     ok = client.patch(
@@ -119,12 +120,15 @@ def test_settings_are_checked(client, sessions) -> None:  # noqa: ANN001
     )
     assert bad.status_code == 400 and "margin" in bad.get_json()["error"]["message"]
     annotator = make_user(sessions, "ann", "annotator", (project_id,))
-    assert client.patch(
-        f"/api/projects/{project_id}", json={"batch_size": 5}, headers=annotator.headers
-    ).status_code == 403
+    assert (
+        client.patch(
+            f"/api/projects/{project_id}", json={"batch_size": 5}, headers=annotator.headers
+        ).status_code
+        == 403
+    )
 
 
-def test_image_projects_retrain_on_pixels(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_image_projects_retrain_on_pixels(client, sessions, tmp_path) -> None:
     from PIL import Image
     from sklearn.datasets import load_digits
 
@@ -143,9 +147,16 @@ def test_image_projects_retrain_on_pixels(client, sessions, tmp_path) -> None:  
         import_path(session, session.get(Project, project_id), folder)
     alice = make_user(sessions, "alice", "annotator", (project_id,))
     for _ in range(20):
-        item = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()["item"]
+        item = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()[
+            "item"
+        ]
         body = {"labels": [truth[item["external_id"]]], "client_id": str(uuid.uuid4())}
-        assert client.post(f"/api/items/{item['id']}/annotations", json=body, headers=alice.headers).status_code == 201
+        assert (
+            client.post(
+                f"/api/items/{item['id']}/annotations", json=body, headers=alice.headers
+            ).status_code
+            == 201
+        )
     run = retrain_project(sessions, project_id)
     assert run.featurizer == "pixels" and run.n_train > 0
     claim = client.post(f"/api/projects/{project_id}/next", headers=alice.headers).get_json()

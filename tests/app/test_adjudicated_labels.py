@@ -9,19 +9,34 @@ from labelapp.services.overview import live_labels
 from tests.app.factories import add_items, make_project, make_user
 
 
-def test_adjudication_overrides_the_vote_but_keeps_answers(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_adjudication_overrides_the_vote_but_keeps_answers(sessions, tmp_path) -> None:
     project_id = make_project(sessions, "adj", ("ham", "spam"))
     (item_id,) = add_items(sessions, project_id, ["free gift cards"], tmp_path)
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     rev = make_user(sessions, "rev", "sme", (project_id,))
     with session_scope(sessions) as session:
         for user, label in ((ann, "ham"), (rev, "ham")):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=user.id,
-                                   kind="label", labels=[label]))
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=user.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
         session.flush()
-        session.add(Annotation(item_id=item_id, project_id=project_id, user_id=rev.id,
-                               kind="adjudicate", source="adjudication", labels=["spam"],
-                               note="links to a channel: spam by the guidelines"))
+        session.add(
+            Annotation(
+                item_id=item_id,
+                project_id=project_id,
+                user_id=rev.id,
+                kind="adjudicate",
+                source="adjudication",
+                labels=["spam"],
+                note="links to a channel: spam by the guidelines",
+            )
+        )
     with session_scope(sessions) as session:
         answers = sorted((u, tuple(lab)) for _, u, lab in live_labels(session, project_id))
         assert answers == [(ann.id, ("ham",)), (rev.id, ("ham",))]

@@ -9,11 +9,11 @@ from labelapp.cli import main
 from tests.app.factories import add_items, make_project, make_user
 
 
-def run(*args: str, stdin: str | None = None):  # noqa: ANN202
+def run(*args: str, stdin: str | None = None):
     return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
 
 
-def test_users_deactivate_reactivate_and_last_admin(app, sessions) -> None:  # noqa: ANN001
+def test_users_deactivate_reactivate_and_last_admin(app, sessions) -> None:
     make_user(sessions, "root", "admin")
     ann = make_user(sessions, "ann", "annotator")
     api = app.test_client()
@@ -33,7 +33,7 @@ def test_users_deactivate_reactivate_and_last_admin(app, sessions) -> None:  # n
     assert missing.exit_code == 1 and "no user named 'nobody'" in missing.output
 
 
-def test_projects_members_archive_and_delete(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_projects_members_archive_and_delete(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "scratch", ("ham", "spam"))
     add_items(sessions, pid, ["a", "b"], tmp_path)
     ann = make_user(sessions, "ann", "annotator")
@@ -59,7 +59,7 @@ def test_projects_members_archive_and_delete(app, sessions, tmp_path) -> None:  
     assert gone.exit_code == 1 and "does not exist" in gone.output and "--create" not in gone.output
 
 
-def test_export_of_an_unknown_project_says_it_does_not_exist(db_url) -> None:  # noqa: ANN001
+def test_export_of_an_unknown_project_says_it_does_not_exist(db_url) -> None:
     result = run("export", "--project", "nope", "--format", "csv", "--out", "/tmp/never")
     assert result.exit_code != 0
     assert "does not exist" in result.output and "--create" not in result.output

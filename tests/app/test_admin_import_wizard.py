@@ -13,29 +13,36 @@ from labelapp.models import Annotation, Item
 from tests.app.factories import make_project, make_user
 from tests.conftest import csrf_token_from, login
 
-CSV = ("id,text,sentiment,author\n"
-       "r1,loved it,positive,kim\n"
-       "r2,awful,negative,lee\n"
-       "r2,awful,negative,lee\n"
-       "r3,so so,mixed,kim\n")  # fmt: skip
+CSV = (
+    "id,text,sentiment,author\n"
+    "r1,loved it,positive,kim\n"
+    "r2,awful,negative,lee\n"
+    "r2,awful,negative,lee\n"
+    "r3,so so,mixed,kim\n"
+)
 
 
-def _upload(browser, pid: int, text: str, name: str = "reviews.csv") -> str:  # noqa: ANN001
+def _upload(browser, pid: int, text: str, name: str = "reviews.csv") -> str:
     page = browser.get(f"/projects/{pid}/import-wizard")
     assert page.status_code == 200
-    sent = browser.post(f"/projects/{pid}/import-wizard", content_type="multipart/form-data",
-                        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                              "file": (io.BytesIO(text.encode()), name)})  # fmt: skip
+    sent = browser.post(
+        f"/projects/{pid}/import-wizard",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "file": (io.BytesIO(text.encode()), name),
+        },
+    )
     assert sent.status_code == 302, sent.get_data(as_text=True)[:500]
     return sent.headers["Location"]
 
 
-def _items(sessions, pid: int) -> int:  # noqa: ANN001
+def _items(sessions, pid: int) -> int:
     with session_scope(sessions) as session:
         return session.scalar(select(func.count()).where(Item.project_id == pid))
 
 
-def test_wizard_previews_checks_then_imports(app, sessions) -> None:  # noqa: ANN001
+def test_wizard_previews_checks_then_imports(app, sessions) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative"))
     sam = make_user(sessions, "sam", "sme", (pid,))
     browser = app.test_client()
@@ -45,16 +52,27 @@ def test_wizard_previews_checks_then_imports(app, sessions) -> None:  # noqa: AN
     assert "loved it" in page and "sentiment" in page and 'id="label-like-hint"' in page
     token = csrf_token_from(page)
     # Labels from "sentiment": line 5 says "mixed", not a label of the project. Nothing stored.
-    checked = browser.post(step2, data={"csrf_token": token, "text_col": "text", "id_col": "id",
-                                        "label_col": "sentiment", "label_kind": "human"})  # fmt: skip
+    checked = browser.post(
+        step2,
+        data={
+            "csrf_token": token,
+            "text_col": "text",
+            "id_col": "id",
+            "label_col": "sentiment",
+            "label_kind": "human",
+        },
+    )
     html = checked.get_data(as_text=True)
     assert checked.status_code == 400 and 'id="check-problems"' in html
     assert "mixed" in html and re.search(r"line 5|row 4|r3", html)
-    assert "--" not in re.sub(r"<[^>]+>", "", html.split('id="check-problems"')[1]).replace("&#8211;", "")
+    assert "--" not in re.sub(r"<[^>]+>", "", html.split('id="check-problems"')[1]).replace(
+        "&#8211;", ""
+    )
     assert _items(sessions, pid) == 0
     # Without labels: the check reports what the import would do, still storing nothing.
-    checked = browser.post(step2, data={"csrf_token": token, "text_col": "text", "id_col": "id",
-                                        "label_col": ""})  # fmt: skip
+    checked = browser.post(
+        step2, data={"csrf_token": token, "text_col": "text", "id_col": "id", "label_col": ""}
+    )
     html = checked.get_data(as_text=True)
     assert checked.status_code == 200 and 'id="check-report"' in html
     numbers = re.findall(r'<div class="value">([\d,]+)</div><div class="label">([^<]+)<', html)
@@ -62,8 +80,10 @@ def test_wizard_previews_checks_then_imports(app, sessions) -> None:  # noqa: AN
     assert found["rows read"] == 4 and found["new items"] == 3
     assert found["duplicates in the file"] == 1 and found["already in the project"] == 0
     assert _items(sessions, pid) == 0
-    run = browser.post(step2 + "/import", data={"csrf_token": token, "text_col": "text",
-                                                "id_col": "id", "label_col": ""})  # fmt: skip
+    run = browser.post(
+        step2 + "/import",
+        data={"csrf_token": token, "text_col": "text", "id_col": "id", "label_col": ""},
+    )
     assert run.status_code == 302
     assert _items(sessions, pid) == 3
     done = browser.get(f"/projects/{pid}").get_data(as_text=True)
@@ -72,14 +92,19 @@ def test_wizard_previews_checks_then_imports(app, sessions) -> None:  # noqa: AN
     # Again: everything is already present, and the numbers still add up.
     again = _upload(browser, pid, CSV)
     page = browser.get(again).get_data(as_text=True)
-    html = browser.post(again, data={"csrf_token": csrf_token_from(page), "text_col": "text",
-                                     "id_col": "id"}).get_data(as_text=True)  # fmt: skip
-    numbers = dict((label, value) for value, label in
-                   re.findall(r'<div class="value">([\d,]+)</div><div class="label">([^<]+)<', html))
+    html = browser.post(
+        again, data={"csrf_token": csrf_token_from(page), "text_col": "text", "id_col": "id"}
+    ).get_data(as_text=True)
+    numbers = dict(
+        (label, value)
+        for value, label in re.findall(
+            r'<div class="value">([\d,]+)</div><div class="label">([^<]+)<', html
+        )
+    )
     assert numbers["already in the project"] == "3" and numbers["new items"] == "0"
 
 
-def test_wizard_imports_labels_and_refuses_annotators(app, sessions) -> None:  # noqa: ANN001
+def test_wizard_imports_labels_and_refuses_annotators(app, sessions) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative", "mixed"))
     sam = make_user(sessions, "sam", "sme", (pid,))
     ann = make_user(sessions, "ann", "annotator", (pid,))
@@ -87,8 +112,13 @@ def test_wizard_imports_labels_and_refuses_annotators(app, sessions) -> None:  #
     login(browser, "sam", sam.password)
     step2 = _upload(browser, pid, CSV)
     token = csrf_token_from(browser.get(step2).get_data(as_text=True))
-    form = {"csrf_token": token, "text_col": "text", "id_col": "id", "label_col": "sentiment",
-            "label_kind": "human"}  # fmt: skip
+    form = {
+        "csrf_token": token,
+        "text_col": "text",
+        "id_col": "id",
+        "label_col": "sentiment",
+        "label_kind": "human",
+    }
     assert browser.post(step2, data=form).status_code == 200
     assert browser.post(step2 + "/import", data=form).status_code == 302
     with session_scope(sessions) as session:
@@ -99,12 +129,18 @@ def test_wizard_imports_labels_and_refuses_annotators(app, sessions) -> None:  #
     bad = _upload(browser, pid, "id,body\n1,x\n", "plain.csv")
     page = browser.get(bad).get_data(as_text=True)
     assert "<th>body</th>" in page
-    wrong = browser.post(_upload_url(browser, pid), content_type="multipart/form-data",
-                         data={"csrf_token": token, "next": f"/projects/{pid}/import-wizard",
-                               "file": (io.BytesIO(b"x"), "notes.txt")},
-                         follow_redirects=True)  # fmt: skip
+    wrong = browser.post(
+        _upload_url(browser, pid),
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "next": f"/projects/{pid}/import-wizard",
+            "file": (io.BytesIO(b"x"), "notes.txt"),
+        },
+        follow_redirects=True,
+    )
     assert ".csv, .tsv, .jsonl and .parquet" in wrong.get_data(as_text=True)
 
 
-def _upload_url(browser, pid: int) -> str:  # noqa: ANN001
+def _upload_url(browser, pid: int) -> str:
     return f"/projects/{pid}/import-wizard"

@@ -21,15 +21,18 @@ from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
 
-def _answer(client, headers: dict, project_id: int, label: str) -> dict:  # noqa: ANN001
+def _answer(client, headers: dict, project_id: int, label: str) -> dict:
     claim = client.post(f"/api/projects/{project_id}/next", headers=headers).get_json()
-    sent = client.post(f"/api/items/{claim['item']['id']}/annotations", headers=headers,
-                       json={"labels": [label], "client_id": str(uuid.uuid4())})  # fmt: skip
+    sent = client.post(
+        f"/api/items/{claim['item']['id']}/annotations",
+        headers=headers,
+        json={"labels": [label], "client_id": str(uuid.uuid4())},
+    )
     assert sent.status_code in (200, 201), sent.get_json()
     return claim
 
 
-def test_members_added_with_a_role_and_removed_keeping_answers(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_members_added_with_a_role_and_removed_keeping_answers(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "tickets", ("bug", "feature"))
     add_items(sessions, pid, ["crash on save", "dark mode please", "typo"], tmp_path)
     root = make_user(sessions, "root", "admin")
@@ -42,10 +45,14 @@ def test_members_added_with_a_role_and_removed_keeping_answers(app, sessions, tm
     _answer(api, ann.headers, pid, "bug")
     leased = api.post(f"/api/projects/{pid}/next", headers=ann.headers).get_json()["item"]["id"]
     members = api.get(f"/api/projects/{pid}/members", headers=sam.headers).get_json()
-    assert {m["username"]: m["role"] for m in members["members"]} == {"ann": "annotator",
-                                                                       "sam": "sme"}  # fmt: skip
+    assert {m["username"]: m["role"] for m in members["members"]} == {
+        "ann": "annotator",
+        "sam": "sme",
+    }
     # The project's smes may manage members only when the project allows it.
-    assert api.delete(f"/api/projects/{pid}/members/{ann.id}", headers=sam.headers).status_code == 403
+    assert (
+        api.delete(f"/api/projects/{pid}/members/{ann.id}", headers=sam.headers).status_code == 403
+    )
     api.patch(f"/api/projects/{pid}/team", headers=root.headers, json={"sme_manages_members": True})
     removed = api.delete(f"/api/projects/{pid}/members/{ann.id}", headers=sam.headers).get_json()
     assert removed == {"project_id": pid, "username": "ann", "leases_released": 1}
@@ -55,21 +62,32 @@ def test_members_added_with_a_role_and_removed_keeping_answers(app, sessions, tm
         assert session.scalar(select(func.count()).where(Annotation.user_id == ann.id)) == 1
     assert api.get(f"/api/projects/{pid}", headers=ann.headers).status_code == 404
     # An sme cannot promote anyone; an admin can, with the role.
-    assert api.post(f"/api/projects/{pid}/members", headers=sam.headers,
-                    json={"username": "ann", "role": "sme"}).status_code == 403  # fmt: skip
-    promoted = api.post(f"/api/projects/{pid}/members", headers=root.headers,
-                        json={"username": "ann", "role": "sme"})  # fmt: skip
+    assert (
+        api.post(
+            f"/api/projects/{pid}/members",
+            headers=sam.headers,
+            json={"username": "ann", "role": "sme"},
+        ).status_code
+        == 403
+    )
+    promoted = api.post(
+        f"/api/projects/{pid}/members",
+        headers=root.headers,
+        json={"username": "ann", "role": "sme"},
+    )
     assert promoted.get_json()["user"]["role"] == "sme"
 
 
-def test_archive_hides_from_annotators_and_is_read_only(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_archive_hides_from_annotators_and_is_read_only(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "old", ("bug", "feature"))
     add_items(sessions, pid, ["a", "b"], tmp_path)
     root = make_user(sessions, "root", "admin")
     ann = make_user(sessions, "ann", "annotator", (pid,))
     sam = make_user(sessions, "sam", "sme", (pid,))
     api = app.test_client()
-    archived = api.post(f"/api/projects/{pid}/archive", headers=root.headers, json={"archived": True})
+    archived = api.post(
+        f"/api/projects/{pid}/archive", headers=root.headers, json={"archived": True}
+    )
     assert archived.get_json()["archived"] is True
     assert api.get("/api/projects", headers=ann.headers).get_json()["projects"] == []
     assert api.get(f"/api/projects/{pid}", headers=ann.headers).status_code == 404
@@ -83,7 +101,7 @@ def test_archive_hides_from_annotators_and_is_read_only(app, sessions, tmp_path)
     assert api.post(f"/api/projects/{pid}/next", headers=ann.headers).status_code == 200
 
 
-def test_delete_needs_the_name_and_no_running_job(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_delete_needs_the_name_and_no_running_job(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "scratch", ("bug", "feature"))
     keep = make_project(sessions, "keep", ("bug", "feature"))
     add_items(sessions, pid, ["a", "b", "c"], tmp_path)
@@ -92,11 +110,18 @@ def test_delete_needs_the_name_and_no_running_job(app, sessions, tmp_path) -> No
     ann = make_user(sessions, "ann", "annotator", (pid, keep))
     api = app.test_client()
     _answer(api, ann.headers, pid, "bug")
-    wrong = api.post(f"/api/projects/{pid}/delete", headers=root.headers, json={"confirm": "scratc"})
-    assert wrong.status_code == 400 and "type the project's name" in wrong.get_json()["error"]["message"]
+    wrong = api.post(
+        f"/api/projects/{pid}/delete", headers=root.headers, json={"confirm": "scratc"}
+    )
+    assert (
+        wrong.status_code == 400
+        and "type the project's name" in wrong.get_json()["error"]["message"]
+    )
     with session_scope(sessions) as session:
         session.add(Job(project_id=pid, kind="retrain", status="running"))
-    busy = api.post(f"/api/projects/{pid}/delete", headers=root.headers, json={"confirm": "scratch"})
+    busy = api.post(
+        f"/api/projects/{pid}/delete", headers=root.headers, json={"confirm": "scratch"}
+    )
     assert busy.status_code == 409 and "running" in busy.get_json()["error"]["message"]
     with session_scope(sessions) as session:
         session.query(Job).filter(Job.project_id == pid).update({"status": "done"})
@@ -105,7 +130,9 @@ def test_delete_needs_the_name_and_no_running_job(app, sessions, tmp_path) -> No
     written = exports_dir(pid) / "v1"
     written.mkdir(parents=True)
     (written / "train.csv").write_text("id,text\n")
-    done = api.post(f"/api/projects/{pid}/delete", headers=root.headers, json={"confirm": "scratch"})
+    done = api.post(
+        f"/api/projects/{pid}/delete", headers=root.headers, json={"confirm": "scratch"}
+    )
     assert done.status_code == 200, done.get_json()
     assert not exports_dir(pid).exists() and done.get_json()["files"] >= 1
     rows = done.get_json()["rows"]
@@ -117,7 +144,7 @@ def test_delete_needs_the_name_and_no_running_job(app, sessions, tmp_path) -> No
     assert api.get(f"/api/projects/{keep}", headers=ann.headers).status_code == 200
 
 
-def test_label_set_rename_retire_merge_and_order(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_label_set_rename_retire_merge_and_order(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "moods", ("pos", "neg", "meh"))
     add_items(sessions, pid, ["good", "bad", "fine", "great"], tmp_path)
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -129,36 +156,51 @@ def test_label_set_rename_retire_merge_and_order(app, sessions, tmp_path) -> Non
     assert api.get(url, headers=ann.headers).status_code == 403
     renamed = api.post(f"{url}/rename", headers=sam.headers, json={"old": "pos", "new": "positive"})
     assert renamed.get_json()["answers_changed"] == 1
-    mine = api.get(f"/api/projects/{pid}/annotations", headers=ann.headers).get_json()["annotations"]
+    mine = api.get(f"/api/projects/{pid}/annotations", headers=ann.headers).get_json()[
+        "annotations"
+    ]
     assert sorted(a["labels"][0] for a in mine) == ["meh", "neg", "positive"]
     clash = api.post(f"{url}/rename", headers=sam.headers, json={"old": "neg", "new": "meh"})
     assert clash.status_code == 409 and "merge" in clash.get_json()["error"]["message"]
     preview = api.post(f"{url}/merge", headers=sam.headers, json={"source": "meh", "target": "neg"})
     assert preview.get_json()["answers_changed"] == 1
-    assert api.get(f"/api/projects/{pid}/annotations", headers=ann.headers
-                   ).get_json()["annotations"][-1]["labels"] == ["meh"]  # fmt: skip
-    merged = api.post(f"{url}/merge", headers=sam.headers,
-                      json={"source": "meh", "target": "neg", "preview": False}).get_json()  # fmt: skip
+    assert api.get(f"/api/projects/{pid}/annotations", headers=ann.headers).get_json()[
+        "annotations"
+    ][-1]["labels"] == ["meh"]
+    merged = api.post(
+        f"{url}/merge",
+        headers=sam.headers,
+        json={"source": "meh", "target": "neg", "preview": False},
+    ).get_json()
     assert merged["answers_changed"] == 1
     state = {lab["name"]: lab for lab in merged["labels"]}
     assert state["meh"]["retired"] and state["neg"]["answers"] == 2
     # A retired label is no longer offered: the labeling page and the API refuse it.
     claim = api.post(f"/api/projects/{pid}/next", headers=ann.headers).get_json()
-    refused = api.post(f"/api/items/{claim['item']['id']}/annotations", headers=ann.headers,
-                       json={"labels": ["meh"], "client_id": str(uuid.uuid4())})  # fmt: skip
+    refused = api.post(
+        f"/api/items/{claim['item']['id']}/annotations",
+        headers=ann.headers,
+        json={"labels": ["meh"], "client_id": str(uuid.uuid4())},
+    )
     assert refused.status_code == 400
     browser = app.test_client()
     login(browser, "ann", ann.password)
     assert 'data-label="meh"' not in browser.get(f"/projects/{pid}/label").get_data(as_text=True)
     added = api.post(url, headers=sam.headers, json={"name": "mixed", "hotkey": "x"}).get_json()
     assert [lab["name"] for lab in added["labels"]] == ["positive", "neg", "meh", "mixed"]
-    order = [{"name": "mixed", "hotkey": "m"}, {"name": "positive", "hotkey": "p"},
-             {"name": "neg", "hotkey": "n"}, {"name": "meh", "hotkey": "3"}]  # fmt: skip
+    order = [
+        {"name": "mixed", "hotkey": "m"},
+        {"name": "positive", "hotkey": "p"},
+        {"name": "neg", "hotkey": "n"},
+        {"name": "meh", "hotkey": "3"},
+    ]
     ordered = api.put(f"{url}/order", headers=sam.headers, json={"labels": order}).get_json()
     assert [(lab["name"], lab["hotkey"]) for lab in ordered["labels"]] == [
-        (o["name"], o["hotkey"]) for o in order]  # fmt: skip
-    twice = api.put(f"{url}/order", headers=sam.headers,
-                    json={"labels": [{**o, "hotkey": "z"} for o in order]})  # fmt: skip
+        (o["name"], o["hotkey"]) for o in order
+    ]
+    twice = api.put(
+        f"{url}/order", headers=sam.headers, json={"labels": [{**o, "hotkey": "z"} for o in order]}
+    )
     assert twice.status_code == 400
     kinds = [h["kind"] for h in ordered["history"]]
     assert kinds == ["hotkeys", "add", "merge", "rename"]
@@ -167,7 +209,10 @@ def test_label_set_rename_retire_merge_and_order(app, sessions, tmp_path) -> Non
         session.add(LabelingFunction(project_id=pid, name="lf_py", kind="python", source="x"))
     swapped = [order[1], order[0], *order[2:]]
     refused = api.put(f"{url}/order", headers=sam.headers, json={"labels": swapped})
-    assert refused.status_code == 409 and "Python labeling functions" in refused.get_json()["error"]["message"]
+    assert (
+        refused.status_code == 409
+        and "Python labeling functions" in refused.get_json()["error"]["message"]
+    )
     rekeyed = [{**order[0], "hotkey": "0"}, *order[1:]]
     assert api.put(f"{url}/order", headers=sam.headers, json={"labels": rekeyed}).status_code == 200
     with session_scope(sessions) as session:
@@ -175,17 +220,25 @@ def test_label_set_rename_retire_merge_and_order(app, sessions, tmp_path) -> Non
         assert (rename.old_name, rename.new_name, rename.user_id) == ("pos", "positive", sam.id)
 
 
-def test_annotators_never_see_label_like_columns(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_annotators_never_see_label_like_columns(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative"))
     path = tmp_path / "reviews.csv"
-    path.write_text("id,text,sentiment,mood,author\n"
-                    "r1,loved it,positive,negative,kim\nr2,awful,negative,positive,lee\n")  # fmt: skip
+    path.write_text(
+        "id,text,sentiment,mood,author\n"
+        "r1,loved it,positive,negative,kim\nr2,awful,negative,positive,lee\n"
+    )
     sam = make_user(sessions, "sam", "sme", (pid,))
     ann = make_user(sessions, "ann", "annotator", (pid,))
     api = app.test_client()
     with path.open("rb") as f:
-        assert api.post(f"/api/projects/{pid}/imports", headers=sam.headers,
-                        data={"file": (f, "reviews.csv")}).status_code == 201  # fmt: skip
+        assert (
+            api.post(
+                f"/api/projects/{pid}/imports",
+                headers=sam.headers,
+                data={"file": (f, "reviews.csv")},
+            ).status_code
+            == 201
+        )
     claim = api.post(f"/api/projects/{pid}/next", headers=ann.headers).get_json()
     assert claim["item"]["meta"] == {"author": "kim"}
     again = api.get(f"/api/items/{claim['item']['id']}", headers=ann.headers).get_json()
@@ -194,14 +247,18 @@ def test_annotators_never_see_label_like_columns(app, sessions, tmp_path) -> Non
     assert set(full["meta"]) == {"sentiment", "mood", "author"}
     columns = api.get(f"/api/projects/{pid}/columns", headers=sam.headers).get_json()
     assert {c["name"]: c["shown"] for c in columns["columns"]} == {
-        "sentiment": False, "mood": False, "author": True}  # fmt: skip
+        "sentiment": False,
+        "mood": False,
+        "author": True,
+    }
     assert api.get(f"/api/projects/{pid}/columns", headers=ann.headers).status_code == 403
     api.put(f"/api/projects/{pid}/columns", headers=sam.headers, json={"columns": ["mood"]})
-    assert api.get(f"/api/items/{claim['item']['id']}", headers=ann.headers
-                   ).get_json()["meta"] == {"mood": "negative"}  # fmt: skip
+    assert api.get(f"/api/items/{claim['item']['id']}", headers=ann.headers).get_json()["meta"] == {
+        "mood": "negative"
+    }
 
 
-def test_counts_agree_on_every_page(app, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_counts_agree_on_every_page(app, sessions, tmp_path) -> None:
     from labelapp.services.counts import project_counts
 
     pid = make_project(sessions, "counted", ("ham", "spam"))
@@ -214,7 +271,9 @@ def test_counts_agree_on_every_page(app, sessions, tmp_path) -> None:  # noqa: A
     from labelapp.services.imports import ImportOptions, import_path
 
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, pid), gold, ImportOptions(label_col="answer", gold=True))
+        import_path(
+            session, session.get(Project, pid), gold, ImportOptions(label_col="answer", gold=True)
+        )
     for _ in range(2):
         _answer(api, ann.headers, pid, "ham")
     with session_scope(sessions) as session:

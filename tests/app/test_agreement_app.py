@@ -53,16 +53,25 @@ FIRST_UNDER_V1 = ("t0", "t1", "t2", "t3")  # the rest are answered under guideli
 
 
 @pytest.fixture
-def world(client, sessions, tmp_path):  # noqa: ANN001, ANN201
-    project_id = make_project(sessions, "overlap", ("ham", "spam"), allow_ambiguous=True, overlap_k=3)
+def world(client, sessions, tmp_path):
+    project_id = make_project(
+        sessions, "overlap", ("ham", "spam"), allow_ambiguous=True, overlap_k=3
+    )
     add_items(sessions, project_id, TEXTS, tmp_path)
     gold = tmp_path / "gold.csv"
     gold.write_text("id,text,answer\ng1,win a free phone now,spam\n")
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, project_id), gold,
-                    ImportOptions(label_col="answer", gold=True))
-        ids = dict(session.execute(
-            select(Item.external_id, Item.id).where(Item.project_id == project_id)).all())
+        import_path(
+            session,
+            session.get(Project, project_id),
+            gold,
+            ImportOptions(label_col="answer", gold=True),
+        )
+        ids = dict(
+            session.execute(
+                select(Item.external_id, Item.id).where(Item.project_id == project_id)
+            ).all()
+        )
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     world = {
         "project": project_id,
@@ -73,25 +82,30 @@ def world(client, sessions, tmp_path):  # noqa: ANN001, ANN201
         "admin": make_user(sessions, "root", "admin"),
     }
 
-    def answer(refs) -> None:  # noqa: ANN001
+    def answer(refs) -> None:
         for ref in refs:
             for name, label in zip(NAMES, ANSWERS[ref], strict=True):
                 body = {"labels": [label], "client_id": str(uuid.uuid4())}
-                res = client.post(f"/api/items/{ids[ref]}/annotations", json=body,
-                                  headers=people[name].headers)
+                res = client.post(
+                    f"/api/items/{ids[ref]}/annotations", json=body, headers=people[name].headers
+                )
                 assert res.status_code == 201, res.get_json()
 
     answer(FIRST_UNDER_V1)
     with session_scope(sessions) as session:
-        save_guideline(session, session.get(Project, project_id), "Links to channels are spam.", None)
+        save_guideline(
+            session, session.get(Project, project_id), "Links to channels are spam.", None
+        )
     answer([ref for ref in ANSWERS if ref not in FIRST_UNDER_V1])
     return world
 
 
 def expected() -> dict:
     """The metrics of ANSWERS computed independently (ambiguous answers left out)."""
-    rows = {ref: [lab if lab != "ambiguous" else None for lab in labels]
-            for ref, labels in ANSWERS.items()}
+    rows = {
+        ref: [lab if lab != "ambiguous" else None for lab in labels]
+        for ref, labels in ANSWERS.items()
+    }
     per_item = []
     for labels in rows.values():
         given = [x for x in labels if x is not None]
@@ -99,8 +113,9 @@ def expected() -> dict:
         n = len(given)
         per_item.append(sum(c * (c - 1) for c in counts.values()) / (n * (n - 1)))
     code = {"ham": 0, "spam": 1}
-    matrix = np.array([[code[x] if x is not None else np.nan for x in labels]
-                       for labels in rows.values()]).T  # annotators x items
+    matrix = np.array(
+        [[code[x] if x is not None else np.nan for x in labels] for labels in rows.values()]
+    ).T  # annotators x items
     alpha = reference_alpha(matrix, "nominal")
     ann, bob = ([labels[k] for labels in rows.values()] for k in (0, 1))
     # Human level: each answer against the unique majority of the other two (leave-one-out).
@@ -125,7 +140,7 @@ def expected() -> dict:
     }
 
 
-def test_agreement_numbers_through_the_api(client, sessions, world) -> None:  # noqa: ANN001
+def test_agreement_numbers_through_the_api(client, sessions, world) -> None:
     pid = world["project"]
     res = client.get(f"/api/projects/{pid}/agreement", headers=world["admin"].headers)
     assert res.status_code == 200, res.get_json()
@@ -149,7 +164,9 @@ def test_agreement_numbers_through_the_api(client, sessions, world) -> None:  # 
     assert gold == {"ann": 1.0, "bob": 0.0, "cat": 1.0}
     # Ambiguous answers are counted, not used.
     assert data["answers"] == {"total": 27, "single_label": 26, "ambiguous": 1, "multi_label": 0}
-    assert data["ambiguous"]["per_annotator"] == [{"annotator": "cat", "ambiguous": 1, "answers": 9}]
+    assert data["ambiguous"]["per_annotator"] == [
+        {"annotator": "cat", "ambiguous": 1, "answers": 9}
+    ]
     # The backlog: the two disputed items; the disputed gold item has a known answer.
     ids = world["ids"]
     assert data["adjudication"]["backlog"] == 2
@@ -184,15 +201,19 @@ def test_agreement_numbers_through_the_api(client, sessions, world) -> None:  # 
     assert len(data["over_time"]["periods"]) == 1 and data["over_time"]["freq"] == "D"
 
 
-def test_adjudication_through_the_api(client, sessions, world) -> None:  # noqa: ANN001
+def test_adjudication_through_the_api(client, sessions, world) -> None:
     pid, ids, sme = world["project"], world["ids"], world["sme"]
     backlog = client.get(f"/api/projects/{pid}/adjudication", headers=sme.headers).get_json()
     assert backlog["total"] == 2
     first = backlog["entries"][0]
     assert first["item"]["id"] in (ids["t2"], ids["t3"]) and first["reason"] == "disagreement"
     assert {a["annotator"]: a["labels"] for a in first["answers"]} == dict(
-        zip(NAMES, ([x] for x in ANSWERS["t2" if first["item"]["id"] == ids["t2"] else "t3"]),
-            strict=True))
+        zip(
+            NAMES,
+            ([x] for x in ANSWERS["t2" if first["item"]["id"] == ids["t2"] else "t3"]),
+            strict=True,
+        )
+    )
     assert first["suggestion"] in ("ham", "spam") and 0.5 <= first["confidence"] <= 1.0
 
     url = f"/api/items/{ids['t2']}/adjudication"
@@ -208,43 +229,56 @@ def test_adjudication_through_the_api(client, sessions, world) -> None:  # noqa:
     ):
         res = client.post(url, json=bad, headers=sme.headers)
         assert res.status_code == 400 and message in res.get_json()["error"]["message"]
-    missing = client.post("/api/items/999999/adjudication", json={**body, "client_id": "adj-5"},
-                          headers=sme.headers)  # fmt: skip
+    missing = client.post(
+        "/api/items/999999/adjudication", json={**body, "client_id": "adj-5"}, headers=sme.headers
+    )
     assert missing.status_code == 404 and "no item 999999" in missing.get_json()["error"]["message"]
     with session_scope(sessions) as session:
         rows = session.execute(
-            select(Annotation.kind, Annotation.source, Annotation.user_id, Annotation.labels,
-                   Annotation.note, Annotation.guideline_version)
-            .where(Annotation.kind == "adjudicate")
+            select(
+                Annotation.kind,
+                Annotation.source,
+                Annotation.user_id,
+                Annotation.labels,
+                Annotation.note,
+                Annotation.guideline_version,
+            ).where(Annotation.kind == "adjudicate")
         ).all()
-    assert rows == [("adjudicate", "adjudication", sme.id, ["spam"],
-                     "links to another page are spam", 2)]
+    assert rows == [
+        ("adjudicate", "adjudication", sme.id, ["spam"], "links to another page are spam", 2)
+    ]
     left = client.get(f"/api/projects/{pid}/adjudication", headers=sme.headers).get_json()
     assert left["total"] == 1 and left["entries"][0]["item"]["id"] == ids["t3"]
     # Ambiguous answers join the backlog on request; low confidence too.
-    more = client.get(f"/api/projects/{pid}/adjudication?include_ambiguous=1",
-                      headers=sme.headers).get_json()
+    more = client.get(
+        f"/api/projects/{pid}/adjudication?include_ambiguous=1", headers=sme.headers
+    ).get_json()
     assert [e["item"]["id"] for e in more["entries"]] == [ids["t3"], ids["t4"]]
     assert more["entries"][1]["reason"] == "ambiguous"
-    everything = client.get(f"/api/projects/{pid}/adjudication?min_confidence=1.01",
-                            headers=sme.headers)
+    everything = client.get(
+        f"/api/projects/{pid}/adjudication?min_confidence=1.01", headers=sme.headers
+    )
     assert everything.status_code == 400
-    unsure = client.get(f"/api/projects/{pid}/adjudication?min_confidence=1",
-                        headers=sme.headers).get_json()
+    unsure = client.get(
+        f"/api/projects/{pid}/adjudication?min_confidence=1", headers=sme.headers
+    ).get_json()
     assert unsure["total"] >= 1 and ids["t2"] not in [e["item"]["id"] for e in unsure["entries"]]
 
-    report = client.get(f"/api/projects/{pid}/agreement?model=0&n_resamples=0",
-                        headers=world["admin"].headers).get_json()
+    report = client.get(
+        f"/api/projects/{pid}/agreement?model=0&n_resamples=0", headers=world["admin"].headers
+    ).get_json()
     assert report["adjudication"]["backlog"] == 1 and report["adjudication"]["adjudicated"] == 1
 
 
-def test_annotators_and_outsiders_cannot_open_agreement_or_adjudication(client, world) -> None:  # noqa: ANN001
+def test_annotators_and_outsiders_cannot_open_agreement_or_adjudication(client, world) -> None:
     pid, item = world["project"], world["ids"]["t2"]
     body = {"labels": ["spam"], "reason": "r", "client_id": "x-1"}
     annotator = world["people"]["ann"]
-    api_routes = [("GET", f"/api/projects/{pid}/agreement"),
-                  ("GET", f"/api/projects/{pid}/adjudication"),
-                  ("POST", f"/api/items/{item}/adjudication")]
+    api_routes = [
+        ("GET", f"/api/projects/{pid}/agreement"),
+        ("GET", f"/api/projects/{pid}/adjudication"),
+        ("POST", f"/api/items/{item}/adjudication"),
+    ]
     for method, path in api_routes:
         res = client.open(path, method=method, json=body, headers=annotator.headers)
         assert res.status_code == 403, (method, path, res.status_code)
@@ -261,19 +295,26 @@ def test_annotators_and_outsiders_cannot_open_agreement_or_adjudication(client, 
     sme_view = client.get(f"/api/projects/{pid}/agreement", headers=world["sme"].headers)
     assert sme_view.status_code == 403
     login(client, "ann", annotator.password)
-    for path in (f"/projects/{pid}/agreement", f"/projects/{pid}/agreement/kappa.png",
-                 f"/projects/{pid}/adjudicate"):
+    for path in (
+        f"/projects/{pid}/agreement",
+        f"/projects/{pid}/agreement/kappa.png",
+        f"/projects/{pid}/adjudicate",
+    ):
         assert client.get(path).status_code == 403, path
     token = csrf_token_from(client.get(f"/projects/{pid}").get_data(as_text=True))
     for path in (f"/projects/{pid}/agreement/settings", f"/projects/{pid}/guidelines"):
-        assert client.post(path, data={"csrf_token": token, "overlap_k": "5",
-                                       "body": "x"}).status_code == 403, path
+        assert (
+            client.post(path, data={"csrf_token": token, "overlap_k": "5", "body": "x"}).status_code
+            == 403
+        ), path
     project_page = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert "adjudicate-link" not in project_page and "agreement-link" not in project_page
 
 
-def test_cli_report_prints_the_same_numbers(world, db_url) -> None:  # noqa: ANN001
-    result = CliRunner().invoke(agreement_cli, ["report", "--project", "overlap", "--resamples", "200"])
+def test_cli_report_prints_the_same_numbers(world, db_url) -> None:
+    result = CliRunner().invoke(
+        agreement_cli, ["report", "--project", "overlap", "--resamples", "200"]
+    )
     assert result.exit_code == 0, result.output
     want = expected()
     out = result.output
@@ -287,7 +328,9 @@ def test_cli_report_prints_the_same_numbers(world, db_url) -> None:  # noqa: ANN
     assert missing.exit_code != 0 and "no project named 'nope'" in missing.output
 
 
-def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(app, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(
+    app, client, sessions, tmp_path
+) -> None:
     pid = make_project(sessions, "fresh", ("ham", "spam", "eggs"), overlap_k=2)
     ids = add_items(sessions, pid, ["one", "two", "three"], tmp_path)
     ann, bob = (make_user(sessions, n, "annotator", (pid,)) for n in ("ann", "bob"))
@@ -296,18 +339,27 @@ def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(app, c
     login(browser, "root", admin.password)
     empty = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
     assert empty["report"] is None and empty["adjudication"]["backlog"] == 0
-    assert "No item has a label yet" in browser.get(f"/projects/{pid}/agreement").get_data(as_text=True)
+    assert "No item has a label yet" in browser.get(f"/projects/{pid}/agreement").get_data(
+        as_text=True
+    )
     assert browser.get(f"/projects/{pid}/agreement/kappa.png").status_code == 404
 
-    def label(who, item_id, name) -> None:  # noqa: ANN001
+    def label(who, item_id, name) -> None:
         body = {"labels": [name], "client_id": str(uuid.uuid4())}
-        assert client.post(f"/api/items/{item_id}/annotations", json=body,
-                           headers=who.headers).status_code == 201
+        assert (
+            client.post(
+                f"/api/items/{item_id}/annotations", json=body, headers=who.headers
+            ).status_code
+            == 201
+        )
 
     label(ann, ids[0], "ham")
     label(ann, ids[1], "ham")  # one annotator, one label used of three: no overlap yet
     one = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
-    assert one["report"]["n_overlap_items"] == 0 and one["report"]["percent_agreement"]["estimate"] is None
+    assert (
+        one["report"]["n_overlap_items"] == 0
+        and one["report"]["percent_agreement"]["estimate"] is None
+    )
     assert one["model"] is None  # no answer has a reference to compare with
     assert browser.get(f"/projects/{pid}/agreement").status_code == 200
     label(bob, ids[0], "spam")  # the cached report gives way to the new answer
@@ -318,18 +370,28 @@ def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(app, c
 
     # The settings that shape agreement, from the same page: overlap, gold rate, guidelines.
     token = csrf_token_from(page)
-    saved = browser.post(f"/projects/{pid}/agreement/settings", data={
-        "csrf_token": token, "overlap_k": "3", "overlap_share": "0.25", "gold_rate": "0.1"})
+    saved = browser.post(
+        f"/projects/{pid}/agreement/settings",
+        data={"csrf_token": token, "overlap_k": "3", "overlap_share": "0.25", "gold_rate": "0.1"},
+    )
     assert saved.status_code == 302
     project = client.get(f"/api/projects/{pid}", headers=admin.headers).get_json()
     assert (project["overlap_k"], project["overlap_share"], project["gold_rate"]) == (3, 0.25, 0.1)
-    refused = browser.post(f"/projects/{pid}/agreement/settings",
-                           data={"csrf_token": token, "overlap_share": "2"}, follow_redirects=True)
+    refused = browser.post(
+        f"/projects/{pid}/agreement/settings",
+        data={"csrf_token": token, "overlap_share": "2"},
+        follow_redirects=True,
+    )
     assert "overlap_share must be a number from 0.0 to 1.0" in refused.get_data(as_text=True)
     browser.post(f"/projects/{pid}/guidelines", data={"csrf_token": token, "body": "Eggs: food."})
     versions = client.get(f"/api/projects/{pid}/guidelines", headers=ann.headers).get_json()
-    assert [(g["version"], g["body"]) for g in versions["guidelines"]] == [(1, ""), (2, "Eggs: food.")]
+    assert [(g["version"], g["body"]) for g in versions["guidelines"]] == [
+        (1, ""),
+        (2, "Eggs: food."),
+    ]
     label(bob, ids[1], "ham")  # answered under version 2
     three = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
     assert [(g["guideline_version"], g["n_answers"]) for g in three["by_guideline_version"]] == [
-        (1, 3), (2, 1)]
+        (1, 3),
+        (2, 1),
+    ]

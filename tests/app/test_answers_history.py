@@ -19,7 +19,7 @@ def cid() -> str:
 
 
 @pytest.fixture
-def world(sessions, tmp_path):  # noqa: ANN001, ANN201
+def world(sessions, tmp_path):
     project_id = make_project(sessions, "history", ("ham", "spam"), overlap_k=2)
     items = add_items(sessions, project_id, TEXTS, tmp_path)
     alice = make_user(sessions, "alice", "annotator", (project_id,))
@@ -27,53 +27,66 @@ def world(sessions, tmp_path):  # noqa: ANN001, ANN201
     return project_id, items, alice, bob
 
 
-def answer(client, who, project_id: int, labels=("ham",), kind: str = "annotations") -> int:  # noqa: ANN001
+def answer(client, who, project_id: int, labels=("ham",), kind: str = "annotations") -> int:
     claim = client.post(f"/api/projects/{project_id}/next", headers=who.headers).get_json()
     item_id = claim["item"]["id"]
-    res = client.post(f"/api/items/{item_id}/{kind}", headers=who.headers,
-                      json={"labels": list(labels), "client_id": cid(), "duration_ms": 3000})  # fmt: skip
+    res = client.post(
+        f"/api/items/{item_id}/{kind}",
+        headers=who.headers,
+        json={"labels": list(labels), "client_id": cid(), "duration_ms": 3000},
+    )
     assert res.status_code == 201, res.get_json()
     return item_id
 
 
-def test_my_answers_list_search_and_change(client, world, sessions) -> None:  # noqa: ANN001
+def test_my_answers_list_search_and_change(client, world, sessions) -> None:
     project_id, items, alice, bob = world
     answer(client, alice, project_id, ["ham"])  # Cool video
     answer(client, alice, project_id, ["spam"])  # Subscribe to my channel
     answer(client, alice, project_id, kind="skip")  # nice song
     answer(client, alice, project_id, ["spam"])  # Check my channel out
     answer(client, bob, project_id, ["spam"])  # bob's answers are not alice's
-    undo = client.post(f"/api/projects/{project_id}/undo", headers=alice.headers,
-                       json={"client_id": cid()})  # fmt: skip
+    undo = client.post(
+        f"/api/projects/{project_id}/undo", headers=alice.headers, json={"client_id": cid()}
+    )
     assert undo.get_json()["item"]["text"] == "Check my channel out"
 
     url = f"/api/projects/{project_id}/my-answers"
     page = client.get(url, headers=alice.headers).get_json()
     # Newest first; the undone answer is not listed; skips are.
     assert page["total"] == 3
-    assert [(a["item"]["text"], a["annotation"]["kind"], a["annotation"]["labels"])
-            for a in page["answers"]] == [
+    assert [
+        (a["item"]["text"], a["annotation"]["kind"], a["annotation"]["labels"])
+        for a in page["answers"]
+    ] == [
         ("nice song", "skip", []),
         ("Subscribe to my channel", "label", ["spam"]),
         ("Cool video", "label", ["ham"]),
-    ]  # fmt: skip
+    ]
     found = client.get(f"{url}?q=CHANNEL", headers=alice.headers).get_json()
     assert [a["item"]["text"] for a in found["answers"]] == ["Subscribe to my channel"]
     by_label = client.get(f"{url}?label=ham", headers=alice.headers).get_json()
     assert [a["item"]["text"] for a in by_label["answers"]] == ["Cool video"]
-    assert client.get(f"{url}?q=%25", headers=alice.headers).get_json()["total"] == 0  # LIKE escaped
+    assert (
+        client.get(f"{url}?q=%25", headers=alice.headers).get_json()["total"] == 0
+    )  # LIKE escaped
     paged = client.get(f"{url}?limit=1&offset=1", headers=alice.headers).get_json()
     assert paged["total"] == 3 and len(paged["answers"]) == 1
 
     # Change the answer on "Cool video" (the item is finished for alice: no lease needed).
     cool = items[0]
-    changed = client.post(f"/api/items/{cool}/annotations", headers=alice.headers,
-                          json={"labels": ["spam"], "client_id": cid(), "note": "changed"})  # fmt: skip
+    changed = client.post(
+        f"/api/items/{cool}/annotations",
+        headers=alice.headers,
+        json={"labels": ["spam"], "client_id": cid(), "note": "changed"},
+    )
     assert changed.status_code == 201
     page = client.get(url, headers=alice.headers).get_json()
     assert page["total"] == 3
     assert (page["answers"][0]["item"]["id"], page["answers"][0]["annotation"]["labels"]) == (
-        cool, ["spam"])  # fmt: skip
+        cool,
+        ["spam"],
+    )
     # Appended, never overwritten.
     with session_scope(sessions) as session:
         rows = session.execute(
@@ -84,14 +97,22 @@ def test_my_answers_list_search_and_change(client, world, sessions) -> None:  # 
     assert [(k, list(v)) for k, v in rows] == [("label", ["ham"]), ("label", ["spam"])]
     # A skip can be changed into a label too.
     song = items[2]
-    assert client.post(f"/api/items/{song}/annotations", headers=alice.headers,
-                       json={"labels": ["ham"], "client_id": cid()}).status_code == 201  # fmt: skip
-    kinds = {a["item"]["id"]: a["annotation"]["kind"]
-             for a in client.get(url, headers=alice.headers).get_json()["answers"]}  # fmt: skip
+    assert (
+        client.post(
+            f"/api/items/{song}/annotations",
+            headers=alice.headers,
+            json={"labels": ["ham"], "client_id": cid()},
+        ).status_code
+        == 201
+    )
+    kinds = {
+        a["item"]["id"]: a["annotation"]["kind"]
+        for a in client.get(url, headers=alice.headers).get_json()["answers"]
+    }
     assert kinds[song] == "label"
 
 
-def test_progress_counts_are_the_annotators_and_the_projects(client, world) -> None:  # noqa: ANN001
+def test_progress_counts_are_the_annotators_and_the_projects(client, world) -> None:
     project_id, items, alice, bob = world
     url = f"/api/projects/{project_id}/progress"
     start = client.get(url, headers=alice.headers).get_json()

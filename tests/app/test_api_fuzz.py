@@ -16,7 +16,7 @@ from tests.app.api_fuzz import JOB_OPERATIONS, fuzz, seed_world
 pytestmark = pytest.mark.slow
 
 
-def _wait_for_jobs(sessions, timeout: float = 90) -> None:  # noqa: ANN001
+def _wait_for_jobs(sessions, timeout: float = 90) -> None:
     """Let the jobs the fuzzer started finish before the database is reset."""
     from sqlalchemy import func, select
 
@@ -35,11 +35,14 @@ def _wait_for_jobs(sessions, timeout: float = 90) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ["admin", "annotator"])
-def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(app, sessions, tmp_path, role) -> None:  # noqa: ANN001
+def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(
+    app, sessions, tmp_path, role
+) -> None:
     world = seed_world(sessions, tmp_path)
     try:
-        outcome = fuzz(app, world, role, examples=6, budget_s=20, seed=13,
-                       generated_ids_only=JOB_OPERATIONS)  # the benchmark runs those jobs
+        outcome = fuzz(
+            app, world, role, examples=6, budget_s=20, seed=13, generated_ids_only=JOB_OPERATIONS
+        )  # the benchmark runs those jobs
     finally:
         _wait_for_jobs(sessions)
     report = "\n".join(outcome.examples)

@@ -16,7 +16,7 @@ from tests.paths import SHARED_DATA
 
 
 @pytest.fixture
-def world(sessions):  # noqa: ANN001, ANN201
+def world(sessions):
     """Two projects; alice is a member of the first only; an admin; an sme in the first."""
     from labelapp.models import Project
 
@@ -39,11 +39,13 @@ def world(sessions):  # noqa: ANN001, ANN201
     }
 
 
-def _an_item_of(client, headers, project_id: int) -> int:  # noqa: ANN001
-    return client.get(f"/api/projects/{project_id}/items?limit=1", headers=headers).json["items"][0]["id"]
+def _an_item_of(client, headers, project_id: int) -> int:
+    return client.get(f"/api/projects/{project_id}/items?limit=1", headers=headers).json["items"][
+        0
+    ]["id"]
 
 
-def test_login_logout_and_wrong_password(client, world) -> None:  # noqa: ANN001
+def test_login_logout_and_wrong_password(client, world) -> None:
     assert client.get("/").status_code == 302  # not logged in: to the login page
     bad = login(client, "alice", "wrong-password")
     assert bad.status_code == 401 and "wrong password" in bad.get_data(as_text=True)
@@ -56,13 +58,15 @@ def test_login_logout_and_wrong_password(client, world) -> None:  # noqa: ANN001
     assert client.get("/").status_code == 302
 
 
-def test_login_form_without_csrf_token_is_refused(client, world) -> None:  # noqa: ANN001
-    response = client.post("/login", data={"username": "alice", "password": world["alice"].password})
+def test_login_form_without_csrf_token_is_refused(client, world) -> None:
+    response = client.post(
+        "/login", data={"username": "alice", "password": world["alice"].password}
+    )
     assert response.status_code == 400
     assert client.get("/").status_code == 302  # still not logged in
 
 
-def test_login_never_redirects_off_site(client, world) -> None:  # noqa: ANN001
+def test_login_never_redirects_off_site(client, world) -> None:
     page = client.get("/login?next=//evil.example/x")
     token = csrf_token_from(page.get_data(as_text=True))
     response = client.post(
@@ -72,7 +76,7 @@ def test_login_never_redirects_off_site(client, world) -> None:  # noqa: ANN001
     assert response.headers["Location"] == "/"
 
 
-def test_api_requires_a_valid_token(client, world) -> None:  # noqa: ANN001
+def test_api_requires_a_valid_token(client, world) -> None:
     assert client.get("/api/projects").status_code == 401
     assert client.get("/api/projects", headers={"Authorization": "Bearer nope"}).status_code == 401
     response = client.get("/api/projects", headers=world["alice"].headers)
@@ -81,7 +85,7 @@ def test_api_requires_a_valid_token(client, world) -> None:  # noqa: ANN001
     assert [p["name"] for p in admin.json["projects"]] == ["first", "second"]
 
 
-def test_non_member_cannot_see_or_change_another_project(client, world) -> None:  # noqa: ANN001
+def test_non_member_cannot_see_or_change_another_project(client, world) -> None:
     other = world["second"]
     item = _an_item_of(client, world["root"].headers, other)
     for headers in (world["alice"].headers, world["sam"].headers):
@@ -111,10 +115,12 @@ def test_non_member_cannot_see_or_change_another_project(client, world) -> None:
     assert client.get(f"/projects/{world['first']}").status_code == 200
 
 
-def test_annotator_cannot_import_but_sme_can(client, world) -> None:  # noqa: ANN001
+def test_annotator_cannot_import_but_sme_can(client, world) -> None:
     first = world["first"]
     upload = {"file": (io.BytesIO(b"text\nnew comment\n"), "x.csv")}
-    refused = client.post(f"/api/projects/{first}/imports", data=upload, headers=world["alice"].headers)
+    refused = client.post(
+        f"/api/projects/{first}/imports", data=upload, headers=world["alice"].headers
+    )
     assert refused.status_code == 403
     # The file has none of the project's metadata columns: "evolve" accepts that schema change.
     upload = {"file": (io.BytesIO(b"text\nnew comment\n"), "x.csv"), "schema": "evolve"}
@@ -122,16 +128,18 @@ def test_annotator_cannot_import_but_sme_can(client, world) -> None:  # noqa: AN
     assert done.status_code == 201 and done.json["items_created"] == 1
 
 
-def test_api_import_rejects_bad_file_with_line_numbers(client, world) -> None:  # noqa: ANN001
-    upload = {"file": (io.BytesIO(b"text\nok\n\"\"\n"), "bad.csv")}
+def test_api_import_rejects_bad_file_with_line_numbers(client, world) -> None:
+    upload = {"file": (io.BytesIO(b'text\nok\n""\n'), "bad.csv")}
     response = client.post(
         f"/api/projects/{world['first']}/imports", data=upload, headers=world["sam"].headers
     )
     assert response.status_code == 400
-    assert response.json["error"]["details"] == ["line 3: column 'text' is empty; every item needs text"]
+    assert response.json["error"]["details"] == [
+        "line 3: column 'text' is empty; every item needs text"
+    ]
 
 
-def test_only_admins_create_projects(client, world) -> None:  # noqa: ANN001
+def test_only_admins_create_projects(client, world) -> None:
     body = {"name": "new", "labels": ["a", "b"]}
     assert client.post("/api/projects", json=body, headers=world["sam"].headers).status_code == 403
     created = client.post("/api/projects", json=body, headers=world["root"].headers)
@@ -140,15 +148,17 @@ def test_only_admins_create_projects(client, world) -> None:  # noqa: ANN001
     assert dup.status_code == 409
 
 
-def test_cookie_session_api_posts_need_csrf(client, world) -> None:  # noqa: ANN001
+def test_cookie_session_api_posts_need_csrf(client, world) -> None:
     login(client, "root", world["root"].password)
     body = {"name": "via-cookie", "labels": ["a"]}
     assert client.post("/api/projects", json=body).status_code == 400
     token = csrf_token_from(client.get("/").get_data(as_text=True))
-    assert client.post("/api/projects", json=body, headers={"X-CSRFToken": token}).status_code == 201
+    assert (
+        client.post("/api/projects", json=body, headers={"X-CSRFToken": token}).status_code == 201
+    )
 
 
-def test_images_are_served_only_to_members(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_images_are_served_only_to_members(client, sessions, tmp_path) -> None:
     from PIL import Image
 
     from labelapp.models import Project
@@ -165,29 +175,31 @@ def test_images_are_served_only_to_members(client, sessions, tmp_path) -> None: 
     assert item["image_url"].startswith("/media/items/")
     login(client, "s", stranger.password)
     assert client.get(item["image_url"]).status_code == 404
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))})
+    client.post(
+        "/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))}
+    )
     login(client, "m", member.password)
     image = client.get(item["image_url"])
     assert image.status_code == 200 and image.mimetype == "image/png"
 
 
-def test_health_and_openapi_document_every_route(client, app) -> None:  # noqa: ANN001
+def test_health_and_openapi_document_every_route(client, app) -> None:
     health = client.get("/api/health")
     assert health.status_code == 200 and health.json["schema_version"]
     spec = client.get("/api/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    documented = {
-        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
-    }
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
         path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (path, method) in documented, f"{method} {path} is missing from the OpenAPI document"
+            assert (path, method) in documented, (
+                f"{method} {path} is missing from the OpenAPI document"
+            )
 
 
-def test_every_api_route_but_health_and_openapi_needs_auth(client, app) -> None:  # noqa: ANN001
+def test_every_api_route_but_health_and_openapi_needs_auth(client, app) -> None:
     public = {"/api/health", "/api/openapi.json"}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.rule in public:
@@ -198,7 +210,7 @@ def test_every_api_route_but_health_and_openapi_needs_auth(client, app) -> None:
             assert response.status_code == 401, f"{method} {path}"
 
 
-def test_every_page_sends_anonymous_visitors_to_login(client, app) -> None:  # noqa: ANN001
+def test_every_page_sends_anonymous_visitors_to_login(client, app) -> None:
     open_pages = {"/login", "/static/<path:filename>"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule in open_pages:

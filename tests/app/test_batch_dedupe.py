@@ -15,7 +15,14 @@ from tests.app.factories import add_items, make_project, make_user
 
 
 def test_groups_link_short_near_duplicates_and_same_content() -> None:
-    texts = ["Cool", "cool", "cool cool...", "nice song", "I love this song", "i love this song so much"]
+    texts = [
+        "Cool",
+        "cool",
+        "cool cool...",
+        "nice song",
+        "I love this song",
+        "i love this song so much",
+    ]
     groups = duplicate_groups(texts, [f"h{i}" for i in range(len(texts))])
     assert groups[0] == groups[1] == groups[2]
     assert groups[4] == groups[5]
@@ -40,26 +47,32 @@ SPAMMY = ["Cool", "cool", "cool cool...", "COOL!!", "Cool.", "cool cool cool"]
 
 @pytest.mark.parametrize("strategy", ["margin", "least_confidence", "random"])
 def test_retrained_queue_serves_no_near_duplicates_back_to_back(
-    client, sessions, tmp_path, strategy  # noqa: ANN001
+    client, sessions, tmp_path, strategy
 ) -> None:
     from labelapp.services.retrain import retrain_project
 
     labeled = [f"check out my channel {w} free" for w in ("now", "today", "please", "here")] + [
         f"great song about {w}" for w in ("summer", "love", "rain", "home")
     ]
-    pool = SPAMMY + [f"the {w} part of this video is great" for w in
-                     ("best", "worst", "first", "last", "middle", "funny")]  # fmt: skip
+    pool = SPAMMY + [
+        f"the {w} part of this video is great"
+        for w in ("best", "worst", "first", "last", "middle", "funny")
+    ]
     project_id = make_project(sessions, f"dedupe-{strategy}", ("ham", "spam"))
     add_items(sessions, project_id, labeled + pool, tmp_path)
     with session_scope(sessions) as session:
-        session.execute(update(Project).where(Project.id == project_id)
-                        .values(strategy=strategy, batch_size=6))  # fmt: skip
+        session.execute(
+            update(Project).where(Project.id == project_id).values(strategy=strategy, batch_size=6)
+        )
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     for _ in range(len(labeled)):
         claim = client.post(f"/api/projects/{project_id}/next", headers=ann.headers).get_json()
         label = "spam" if "channel" in claim["item"]["text"] else "ham"
-        client.post(f"/api/items/{claim['item']['id']}/annotations", headers=ann.headers,
-                    json={"labels": [label], "client_id": str(uuid.uuid4())})  # fmt: skip
+        client.post(
+            f"/api/items/{claim['item']['id']}/annotations",
+            headers=ann.headers,
+            json={"labels": [label], "client_id": str(uuid.uuid4())},
+        )
     retrain_project(sessions, project_id)
 
     served = []
@@ -70,8 +83,11 @@ def test_retrained_queue_serves_no_near_duplicates_back_to_back(
         claim = res.get_json()
         served.append(claim["item"]["text"])
         assert claim["queued_by"]["strategy"] == strategy
-        client.post(f"/api/items/{claim['item']['id']}/skip", headers=ann.headers,
-                    json={"client_id": str(uuid.uuid4())})  # fmt: skip
+        client.post(
+            f"/api/items/{claim['item']['id']}/skip",
+            headers=ann.headers,
+            json={"client_id": str(uuid.uuid4())},
+        )
     assert sorted(served) == sorted(pool)
     # Two groups: the "cool"s and the "the ... part of this video is great"s (word sets alike).
     family = ["cool" if text in SPAMMY else "video" for text in served]

@@ -17,44 +17,66 @@ from tests.paths import SHARED_DATA
 YOUTUBE = SHARED_DATA / "youtube_spam_uci" / "Youtube02-KatyPerry.csv"
 
 
-def run(*args: str):  # noqa: ANN202
+def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_users_create_prints_a_working_token(db_url, app) -> None:  # noqa: ANN001
+def test_users_create_prints_a_working_token(db_url, app) -> None:
     result = run("projects", "create", "spam", "--labels", "ham,spam")
     assert result.exit_code == 0, result.output
     result = run("users", "create", "ann", "--role", "annotator", "--project", "spam")
     assert result.exit_code == 0, result.output
-    token = next(line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("API token"))
+    token = next(
+        line.split(": ", 1)[1]
+        for line in result.output.splitlines()
+        if line.startswith("API token")
+    )
     client = app.test_client()
     response = client.get("/api/projects", headers={"Authorization": f"Bearer {token}"})
     assert [p["name"] for p in response.json["projects"]] == ["spam"]
     # A new token replaces the old one.
     new = run("users", "token", "ann").output.split(": ", 1)[1].strip()
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {new}"}).json["username"] == "ann"
+    assert (
+        client.get("/api/me", headers={"Authorization": f"Bearer {new}"}).json["username"] == "ann"
+    )
 
 
-def test_import_command_with_create_labels_and_groups(db_url, tmp_path) -> None:  # noqa: ANN001
+def test_import_command_with_create_labels_and_groups(db_url, tmp_path) -> None:
     df = pd.read_csv(YOUTUBE, dtype=str, keep_default_na=False)
     df["label"] = df["CLASS"].map({"0": "ham", "1": "spam"})
     path = tmp_path / "katy.csv"
     df.to_csv(path, index=False)
     result = run(
-        "import", str(path), "--project", "katy", "--create", "--labels", "ham,spam",
-        "--text-col", "CONTENT", "--id-col", "COMMENT_ID", "--label-col", "label",
-        "--label-kind", "human", "--group-col", "AUTHOR",
-    )  # fmt: skip
+        "import",
+        str(path),
+        "--project",
+        "katy",
+        "--create",
+        "--labels",
+        "ham,spam",
+        "--text-col",
+        "CONTENT",
+        "--id-col",
+        "COMMENT_ID",
+        "--label-col",
+        "label",
+        "--label-kind",
+        "human",
+        "--group-col",
+        "AUTHOR",
+    )
     assert result.exit_code == 0, result.output
     assert "350 rows -> 350 new items" in result.output and "350 labels (human)" in result.output
     listing = run("projects", "list").output
     assert "katy" in listing and "350 items" in listing
-    again = run("import", str(path), "--project", "katy", "--text-col", "CONTENT", "--id-col", "COMMENT_ID")
+    again = run(
+        "import", str(path), "--project", "katy", "--text-col", "CONTENT", "--id-col", "COMMENT_ID"
+    )
     assert "0 new items, 350 already there" in again.output
 
 
-def test_import_command_reports_bad_rows_and_exits_nonzero(db_url, tmp_path) -> None:  # noqa: ANN001
+def test_import_command_reports_bad_rows_and_exits_nonzero(db_url, tmp_path) -> None:
     run("projects", "create", "p", "--labels", "a,b")
     path = tmp_path / "bad.csv"
     path.write_text("text,label\nfine,a\nalso fine,c\n")
@@ -64,7 +86,7 @@ def test_import_command_reports_bad_rows_and_exits_nonzero(db_url, tmp_path) -> 
     assert "0 items" in run("projects", "list").output
 
 
-def test_unknown_project_says_how_to_create_it(db_url, tmp_path) -> None:  # noqa: ANN001
+def test_unknown_project_says_how_to_create_it(db_url, tmp_path) -> None:
     result = run("import", str(YOUTUBE), "--project", "nope")
     assert result.exit_code == 1
     assert "no project named 'nope'" in result.output and "--create --labels" in result.output
@@ -77,7 +99,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_console_command_finds_the_database_from_data_dir(tmp_path) -> None:  # noqa: ANN001
+def test_console_command_finds_the_database_from_data_dir(tmp_path) -> None:
     exe = Path(sys.executable).with_name("labelapp")
     env = _env(tmp_path, LABELAPP_DATA_DIR=str(tmp_path / "d"))
     refused = subprocess.run([exe, "projects", "list"], env=env, capture_output=True, text=True)
@@ -89,7 +111,7 @@ def test_console_command_finds_the_database_from_data_dir(tmp_path) -> None:  # 
     assert "up to date" in current.stdout
 
 
-def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:  # noqa: ANN001
+def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:
     exe = Path(sys.executable).with_name("labelapp")
     env = _env(tmp_path)
     cmd = [exe, "demo", "--data-dir", str(tmp_path / "demo"), "--no-serve"]
@@ -99,7 +121,9 @@ def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:  # noqa: A
     second = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert "(reused)" in second.stdout
     env["LABELAPP_DATA_DIR"] = str(tmp_path / "demo")
-    listing = subprocess.run([exe, "projects", "list"], env=env, capture_output=True, text=True).stdout
+    listing = subprocess.run(
+        [exe, "projects", "list"], env=env, capture_output=True, text=True
+    ).stdout
     assert "youtube-spam" in listing and "1,953 items" in listing  # 1,956 rows, 3 repeated ids
     assert "digits" in listing and "300 items" in listing
     # Annotators never see the data set's answers; 40 of them are gold items instead.
@@ -110,7 +134,9 @@ def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:  # noqa: A
         metas = conn.exec_driver_sql("SELECT meta FROM items WHERE text IS NOT NULL").scalars()
         assert not any("CLASS" in json.loads(m) for m in metas)
         # Comments read as text, not as the HTML the data set stores them in.
-        texts = conn.exec_driver_sql("SELECT text FROM items WHERE text IS NOT NULL").scalars().all()
+        texts = (
+            conn.exec_driver_sql("SELECT text FROM items WHERE text IS NOT NULL").scalars().all()
+        )
         assert not any("<br" in t or "&#39;" in t or "&quot;" in t for t in texts)
         assert sum("\n" in t for t in texts) > 50 and sum("'" in t for t in texts) > 100
         gold = conn.exec_driver_sql("SELECT count(*) FROM queue_entries WHERE is_gold").scalar()

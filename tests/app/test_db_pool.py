@@ -9,19 +9,19 @@ from labelapp import db
 
 
 @pytest.fixture
-def pg_engine(pg_migrated: str):  # noqa: ANN201
+def pg_engine(pg_migrated: str):
     engine = db.make_engine(pg_migrated, pool_size=1, max_overflow=0)
     yield engine
     engine.dispose()
 
 
-def _backend_pid(engine) -> int:  # noqa: ANN001
+def _backend_pid(engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(text("SELECT pg_backend_pid()"))
 
 
 def test_a_connection_killed_while_idle_is_replaced_before_use(
-    pg_engine, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    pg_engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.conftest import _pg_admin_connect
 
@@ -34,7 +34,7 @@ def test_a_connection_killed_while_idle_is_replaced_before_use(
 
 
 def test_a_connection_used_a_moment_ago_is_not_pinged(
-    pg_engine, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    pg_engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pings = []
     real_ping = pg_engine.dialect.do_ping

@@ -18,7 +18,7 @@ from tests.conftest import login
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):  # noqa: ANN201
+def demo(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("LABELAPP_DATA_DIR", "unset")  # prepare() sets both; restored afterwards
     mp.setenv("LABELAPP_DATABASE_URL", "unset")
@@ -29,14 +29,19 @@ def demo(tmp_path_factory):  # noqa: ANN201
     mp.undo()
 
 
-def _answers(sessions) -> list[tuple[int, str, list[str]]]:  # noqa: ANN001
+def _answers(sessions) -> list[tuple[int, str, list[str]]]:
     with session_scope(sessions) as session:
-        return [tuple(r) for r in session.execute(
-            select(Annotation.item_id, User.username, Annotation.labels)
-            .join(User, User.id == Annotation.user_id).order_by(Annotation.id))]  # fmt: skip
+        return [
+            tuple(r)
+            for r in session.execute(
+                select(Annotation.item_id, User.username, Annotation.labels)
+                .join(User, User.id == Annotation.user_id)
+                .order_by(Annotation.id)
+            )
+        ]
 
 
-def test_demo_first_start_has_agreement_numbers(demo) -> None:  # noqa: ANN001
+def test_demo_first_start_has_agreement_numbers(demo) -> None:
     info, sessions = demo
     assert info.created
     with session_scope(sessions) as session:
@@ -57,7 +62,7 @@ def test_demo_first_start_has_agreement_numbers(demo) -> None:  # noqa: ANN001
         assert people[name]["gold_n"] >= 25
 
 
-def test_demo_answers_come_from_a_fixed_seed(demo, tmp_path) -> None:  # noqa: ANN001
+def test_demo_answers_come_from_a_fixed_seed(demo, tmp_path) -> None:
     _, sessions = demo
     mp = pytest.MonkeyPatch()
     mp.setenv("LABELAPP_DATA_DIR", "unset")
@@ -76,7 +81,7 @@ def test_demo_answers_come_from_a_fixed_seed(demo, tmp_path) -> None:  # noqa: A
     assert n > 500
 
 
-def test_no_reliability_figure_without_overlapping_items(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_no_reliability_figure_without_overlapping_items(client, sessions, tmp_path) -> None:
     from labelapp.services.imports import import_path
 
     project_id = make_project(sessions, "single", ("ham", "spam"))
@@ -87,8 +92,15 @@ def test_no_reliability_figure_without_overlapping_items(client, sessions, tmp_p
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, project_id), path)
         for item_id in session.scalars(select(Item.id).where(Item.project_id == project_id)):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=["spam" if item_id % 2 else "ham"]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=["spam" if item_id % 2 else "ham"],
+                )
+            )
     assert login(client, "root", admin.password).status_code == 302
     page = client.get(f"/projects/{project_id}/agreement")
     html = page.get_data(as_text=True)

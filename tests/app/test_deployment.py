@@ -44,11 +44,14 @@ def team_env(pg_migrated: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     data = tmp_path / "data"
     data.mkdir()
     for name, value in {
-        "LABELAPP_DATABASE_URL": pg_migrated, "LABELAPP_DATA_DIR": str(data),
-        "LABELAPP_QUEUE_URL": REDIS, "LABELAPP_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
-        "LABELAPP_JOB_MODULES": "tests.app.jobs_kinds", "LABELAPP_JOB_LEASE_SECONDS": "3",
+        "LABELAPP_DATABASE_URL": pg_migrated,
+        "LABELAPP_DATA_DIR": str(data),
+        "LABELAPP_QUEUE_URL": REDIS,
+        "LABELAPP_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
+        "LABELAPP_JOB_MODULES": "tests.app.jobs_kinds",
+        "LABELAPP_JOB_LEASE_SECONDS": "3",
         "PYTHONPATH": str(ROOT),
-    }.items():  # fmt: skip
+    }.items():
         monkeypatch.setenv(name, value)
     return pg_migrated
 
@@ -62,46 +65,62 @@ def _free_port() -> int:
 def _label(base: str, project_id: int, token: str, done: list[int]) -> None:
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
-    while (res := http.post(f"{base}/api/projects/{project_id}/next", timeout=60)).status_code == 200:
+    while (
+        res := http.post(f"{base}/api/projects/{project_id}/next", timeout=60)
+    ).status_code == 200:
         item_id = res.json()["item"]["id"]
         body = {"labels": ["spam" if item_id % 2 else "ham"], "client_id": str(uuid.uuid4())}
         assert http.post(f"{base}/api/items/{item_id}/annotations", json=body, timeout=60).ok
         done.append(item_id)
 
 
-def test_two_web_processes_two_workers_redis_and_a_killed_worker(team_env, tmp_path) -> None:  # noqa: ANN001
+def test_two_web_processes_two_workers_redis_and_a_killed_worker(team_env, tmp_path) -> None:
     sessions = make_session_factory(make_engine(team_env))
     projects = [make_project(sessions, f"team-{i}") for i in range(4)]
     with session_scope(sessions) as session:  # labels start retrains (every 20) on the workers
-        update_settings(session.get(Project, projects[0]),
-                        {"featurizer": "tfidf", "retrain_every": 20})  # fmt: skip
-    items = add_items(sessions, projects[0],
-                      [f"text {i} {'buy' if i % 2 else 'song'}" for i in range(60)], tmp_path)
+        update_settings(
+            session.get(Project, projects[0]), {"featurizer": "tfidf", "retrain_every": 20}
+        )
+    items = add_items(
+        sessions,
+        projects[0],
+        [f"text {i} {'buy' if i % 2 else 'song'}" for i in range(60)],
+        tmp_path,
+    )
     people = [make_user(sessions, f"t{i}", "annotator", (projects[0],)) for i in range(2)]
     port = _free_port()
     labelapp = str(Path(sys.executable).with_name("labelapp"))  # the installed command
-    web = subprocess.Popen([labelapp, "serve", "--port", str(port),
-                            "--workers", "2", "--threads", "4"], cwd=ROOT)  # fmt: skip
-    workers = [subprocess.Popen([*local_worker.WORKER_COMMAND, "-c", "2"], cwd=ROOT)
-               for _ in range(2)]  # fmt: skip
+    web = subprocess.Popen(
+        [labelapp, "serve", "--port", str(port), "--workers", "2", "--threads", "4"], cwd=ROOT
+    )
+    workers = [
+        subprocess.Popen([*local_worker.WORKER_COMMAND, "-c", "2"], cwd=ROOT) for _ in range(2)
+    ]
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "runs.log"
     try:
         wait_for(lambda: _up(base), 120, "the web processes")
-        queued = [jobs.enqueue(sessions, p, jobs_kinds.SLEEP_KIND,
-                               {"log": str(log), "seconds": 3})[0] for p in projects]  # fmt: skip
+        queued = [
+            jobs.enqueue(sessions, p, jobs_kinds.SLEEP_KIND, {"log": str(log), "seconds": 3})[0]
+            for p in projects
+        ]
         wait_for(lambda: sum(runs(log, j.id)[0] for j in queued) >= 4, 60, "4 jobs on 2 workers")
         victim = next(w for w in workers if _runs_a_job(sessions, w.pid, queued))
         labeled: list[list[int]] = [[], []]
-        threads = [threading.Thread(target=_label, args=(base, projects[0], p.token, labeled[i]))
-                   for i, p in enumerate(people)]  # fmt: skip
+        threads = [
+            threading.Thread(target=_label, args=(base, projects[0], p.token, labeled[i]))
+            for i, p in enumerate(people)
+        ]
         for thread in threads:
             thread.start()
         kill9(victim)
         for thread in threads:
             thread.join(120)
-        wait_for(lambda: _all_finished(sessions), 90,
-                 "every job (the 4 and the retrains the labels started) to finish")  # fmt: skip
+        wait_for(
+            lambda: _all_finished(sessions),
+            90,
+            "every job (the 4 and the retrains the labels started) to finish",
+        )
     finally:
         for proc in (web, *workers):
             stop(proc)
@@ -115,12 +134,14 @@ def test_two_web_processes_two_workers_redis_and_a_killed_worker(team_env, tmp_p
     with session_scope(sessions) as session:
         stored = session.query(Annotation).filter(Annotation.project_id == projects[0]).count()
         assert stored == len(items)
-        unfinished = [(j.kind, j.status, j.error) for j in session.query(Job).filter(Job.status != "done")]
+        unfinished = [
+            (j.kind, j.status, j.error) for j in session.query(Job).filter(Job.status != "done")
+        ]
         assert unfinished == []
         assert session.query(Job).filter(Job.kind == "retrain").count() >= 1
 
 
-def _all_finished(sessions) -> bool:  # noqa: ANN001
+def _all_finished(sessions) -> bool:
     with session_scope(sessions) as session:
         return session.query(Job).filter(Job.status.in_(("queued", "running"))).count() == 0
 
@@ -132,5 +153,5 @@ def _up(base: str) -> bool:
         return False
 
 
-def _runs_a_job(sessions, pid: int, queued: list) -> bool:  # noqa: ANN001
+def _runs_a_job(sessions, pid: int, queued: list) -> bool:
     return any((row(sessions, j.id).worker or "").endswith(f":{pid}") for j in queued)

@@ -27,8 +27,9 @@ REPORT_KEYS = {"a", "b", "domain_auc", "columns", "labels", "drifted"}
 def _video(path: Path) -> pd.DataFrame:
     """A video's comments as the drift library sees them: text, human label, metadata."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return pd.DataFrame({"$text": df["CONTENT"], "$label": df["CLASS"],
-                         "DATE": df["DATE"].replace("", None)})  # fmt: skip
+    return pd.DataFrame(
+        {"$text": df["CONTENT"], "$label": df["CLASS"], "DATE": df["DATE"].replace("", None)}
+    )
 
 
 @pytest.mark.parametrize("video", VIDEOS, ids=lambda p: p.stem)
@@ -44,8 +45,11 @@ def test_twenty_random_halvings_of_one_video_raise_at_most_one_alarm(video: Path
     assert sum(alarms) <= 1, alarms
 
 
-@pytest.mark.parametrize("pair", [(0, 1), (0, 2), (1, 3), (2, 4), (3, 4)],
-                         ids=lambda p: f"{VIDEOS[p[0]].stem[:9]}-{VIDEOS[p[1]].stem[:9]}")  # fmt: skip
+@pytest.mark.parametrize(
+    "pair",
+    [(0, 1), (0, 2), (1, 3), (2, 4), (3, 4)],
+    ids=lambda p: f"{VIDEOS[p[0]].stem[:9]}-{VIDEOS[p[1]].stem[:9]}",
+)
 def test_comments_of_two_videos_drift(pair: tuple[int, int]) -> None:
     report = compare_groups(_video(VIDEOS[pair[0]]), _video(VIDEOS[pair[1]]))
     assert report["drifted"] and report["domain_auc"] > 0.7
@@ -62,18 +66,24 @@ def test_label_shift_is_concept_drift() -> None:
     assert labels["share_a"] == {"0": 0.25, "1": 0.75}
 
 
-def _import(sessions, pid: int, path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def _import(sessions, pid: int, path: Path, tmp_path: Path) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
     target = tmp_path / path.name
     df.to_csv(target, index=False)
-    options = ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR",
-                            label_col="label", label_kind="human", schema="evolve")  # fmt: skip
+    options = ImportOptions(
+        text_col="CONTENT",
+        id_col="COMMENT_ID",
+        group_col="AUTHOR",
+        label_col="label",
+        label_kind="human",
+        schema="evolve",
+    )
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, pid), target, options)
 
 
-def test_drift_between_imports_in_the_database(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_drift_between_imports_in_the_database(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     _import(sessions, pid, VIDEOS[0], tmp_path)
     _import(sessions, pid, VIDEOS[1], tmp_path)
@@ -91,14 +101,28 @@ def test_drift_between_imports_in_the_database(sessions, tmp_path) -> None:  # n
             drift_between(session, project, "nonsense", f"import:{VIDEOS[1].name}")
 
 
-def test_drift_command_ends_with_the_json_report(db_url, tmp_path) -> None:  # noqa: ANN001
+def test_drift_command_ends_with_the_json_report(db_url, tmp_path) -> None:
     frame = pd.read_csv(VIDEOS[4], dtype=str, keep_default_na=False)
     frame["half"] = np.where(np.random.default_rng(3).random(len(frame)) < 0.5, "x", "y")
     path = tmp_path / "shakira.csv"
     frame.to_csv(path, index=False)
     runner = CliRunner()
-    result = runner.invoke(main, ["import", str(path), "--project", "yt", "--create", "--labels",
-                                  "ham,spam", "--text-col", "CONTENT", "--id-col", "COMMENT_ID"])  # fmt: skip
+    result = runner.invoke(
+        main,
+        [
+            "import",
+            str(path),
+            "--project",
+            "yt",
+            "--create",
+            "--labels",
+            "ham,spam",
+            "--text-col",
+            "CONTENT",
+            "--id-col",
+            "COMMENT_ID",
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["drift", "--project", "yt", "--a", "half=x", "--b", "half=y"])
     assert result.exit_code == 0, result.output
@@ -107,13 +131,20 @@ def test_drift_command_ends_with_the_json_report(db_url, tmp_path) -> None:  # n
     assert report["a"] + report["b"] == frame["COMMENT_ID"].nunique() and not report["drifted"]
     assert report["columns"]["CLASS"]["test"] == "chi2"
     assert {"test", "statistic", "p", "drifted"} <= set(report["columns"]["DATE"])
-    assert report["labels"] == {"test": "none", "statistic": None, "p": None, "n_a": 0, "n_b": 0,
-                                "reason": "no human labels in A", "drifted": False}  # fmt: skip
+    assert report["labels"] == {
+        "test": "none",
+        "statistic": None,
+        "p": None,
+        "n_a": 0,
+        "n_b": 0,
+        "reason": "no human labels in A",
+        "drifted": False,
+    }
     bad = runner.invoke(main, ["drift", "--project", "yt", "--a", "half=z", "--b", "half=y"])
     assert bad.exit_code != 0 and "picks no items" in bad.output
 
 
-def test_each_version_manifest_records_drift_against_the_previous(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_each_version_manifest_records_drift_against_the_previous(sessions, tmp_path) -> None:
     import json as jsonlib
 
     from labelapp.services.export import ExportRequest, export_project

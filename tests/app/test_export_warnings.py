@@ -15,25 +15,41 @@ from tests.app.factories import make_user
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
-def run(*args: str):  # noqa: ANN202
+def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_imported_labels_alone_leave_dev_and_test_empty_with_a_warning(
     client, sessions, db_url, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     frame = pd.read_csv(DEMO_CSV).drop_duplicates("COMMENT_ID").head(300)
     frame["CLASS"] = frame["CLASS"].map({0: "ham", 1: "spam"})
     path = tmp_path / "comments.csv"
     frame.to_csv(path, index=False)
-    created = run("import", str(path), "--project", "yt", "--create", "--labels", "ham,spam",
-                  "--text-col", "CONTENT", "--id-col", "COMMENT_ID", "--label-col", "CLASS",
-                  "--label-kind", "weak")  # fmt: skip
+    created = run(
+        "import",
+        str(path),
+        "--project",
+        "yt",
+        "--create",
+        "--labels",
+        "ham,spam",
+        "--text-col",
+        "CONTENT",
+        "--id-col",
+        "COMMENT_ID",
+        "--label-col",
+        "CLASS",
+        "--label-kind",
+        "weak",
+    )
     assert created.exit_code == 0, created.output
     result = run("export", "--project", "yt", "--format", "csv", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
-    assert "warning: dev is empty: no item has a label of source 'human' or 'adjudicated' or " \
-        "'corrected'" in result.output  # fmt: skip
+    assert (
+        "warning: dev is empty: no item has a label of source 'human' or 'adjudicated' or "
+        "'corrected'" in result.output
+    )
     assert "warning: test is empty" in result.output
     sme = make_user(sessions, "sid", "sme", (1,))
     version = client.get("/api/projects/1/exports", headers=sme.headers).get_json()["versions"][0]

@@ -32,7 +32,7 @@ def sample() -> tuple[list[str], list[str]]:
 
 
 @pytest.fixture
-def yt(sessions, tmp_path) -> dict:  # noqa: ANN001
+def yt(sessions, tmp_path) -> dict:
     """60 real comments, the first 30 labeled (true class) by an annotator, created by the
     service's defaults (no featurizer or strategy given)."""
     texts, truth = sample()
@@ -41,20 +41,27 @@ def yt(sessions, tmp_path) -> dict:  # noqa: ANN001
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         for item_id, label in zip(ids[:N_LABELED], truth[:N_LABELED], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
     return {"project": project_id, "ids": ids, "truth": truth, "texts": texts}
 
 
 @pytest.fixture
-def encoded(monkeypatch) -> list[str]:  # noqa: ANN001
+def encoded(monkeypatch) -> list[str]:
     """Every text the embedding model is asked to encode (the model still runs)."""
     from active_learning import embeddings
 
     seen: list[str] = []
     real = embeddings.encode
 
-    def counting(texts: list[str], batch_size: int = 64):  # noqa: ANN202
+    def counting(texts: list[str], batch_size: int = 64):
         seen.extend(texts)
         return real(texts, batch_size=batch_size)
 
@@ -62,25 +69,28 @@ def encoded(monkeypatch) -> list[str]:  # noqa: ANN001
     return seen
 
 
-def _set(sessions, project_id: int, **values) -> None:  # noqa: ANN001, ANN003
+def _set(sessions, project_id: int, **values) -> None:
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
         for name, value in values.items():
             setattr(project, name, value)
 
 
-def test_new_projects_default_to_embeddings_and_auto(client, sessions) -> None:  # noqa: ANN001
+def test_new_projects_default_to_embeddings_and_auto(client, sessions) -> None:
     admin = make_user(sessions, "root", "admin")
-    res = client.post("/api/projects", json={"name": "fresh", "labels": ["a", "b"]},
-                      headers=admin.headers)  # fmt: skip
+    res = client.post(
+        "/api/projects", json={"name": "fresh", "labels": ["a", "b"]}, headers=admin.headers
+    )
     assert res.status_code == 201, res.get_json()
     body = res.get_json()
     assert (body["strategy"], body["featurizer"], body["embedding_max_items"]) == (
-        "auto", "embeddings", 200_000,
+        "auto",
+        "embeddings",
+        200_000,
     )
 
 
-def test_retrain_embeds_each_text_once_and_again_when_it_changes(yt, sessions, encoded) -> None:  # noqa: ANN001
+def test_retrain_embeds_each_text_once_and_again_when_it_changes(yt, sessions, encoded) -> None:
     run = retrain_project(sessions, yt["project"])
     assert (run.featurizer, run.strategy) == ("embeddings", "auto")
     assert run.params["featurizer_reason"] is None and run.n_train > 0
@@ -103,7 +113,7 @@ def test_retrain_embeds_each_text_once_and_again_when_it_changes(yt, sessions, e
     assert again.params["data_version"] != run.params["data_version"]
 
 
-def test_tfidf_above_the_size_setting_or_when_the_model_cannot_load(  # noqa: ANN001
+def test_tfidf_above_the_size_setting_or_when_the_model_cannot_load(
     yt, sessions, monkeypatch
 ) -> None:
     _set(sessions, yt["project"], embedding_max_items=59)
@@ -114,7 +124,7 @@ def test_tfidf_above_the_size_setting_or_when_the_model_cannot_load(  # noqa: AN
     _set(sessions, yt["project"], embedding_max_items=200_000)
     from active_learning import embeddings
 
-    def broken(texts: list[str], batch_size: int = 64):  # noqa: ANN202
+    def broken(texts: list[str], batch_size: int = 64):
         raise embeddings.EmbeddingsUnavailable("Sentence embeddings are unavailable: test.")
 
     monkeypatch.setattr(embeddings, "encode", broken)
@@ -130,14 +140,21 @@ def test_tfidf_above_the_size_setting_or_when_the_model_cannot_load(  # noqa: AN
     assert status["expected"] == "tfidf" and "not installed" in status["reason"]
 
 
-def test_auto_gets_the_labels_oldest_first(yt, sessions, monkeypatch) -> None:  # noqa: ANN001
+def test_auto_gets_the_labels_oldest_first(yt, sessions, monkeypatch) -> None:
     # Label the remaining items newest-position first, so labeling order != position order.
     late = list(reversed(yt["ids"][N_LABELED : N_LABELED + 6]))
     with session_scope(sessions) as session:
         user_id = session.scalar(select(Annotation.user_id).limit(1))
         for item_id in late:
-            session.add(Annotation(item_id=item_id, project_id=yt["project"], user_id=user_id,
-                                   kind="label", labels=["ham"]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=yt["project"],
+                    user_id=user_id,
+                    kind="label",
+                    labels=["ham"],
+                )
+            )
             session.flush()
         order = labeling_order(session, yt["project"], sorted(yt["ids"][: N_LABELED + 6]))
     assert order == yt["ids"][:N_LABELED] + late
@@ -147,7 +164,7 @@ def test_auto_gets_the_labels_oldest_first(yt, sessions, monkeypatch) -> None:  
     seen: dict = {}
     real = library.retrain_and_score
 
-    def spy(data, labeled_indices, labels, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def spy(data, labeled_indices, labels, **kwargs):
         seen["rows"] = list(labeled_indices)
         return real(data, labeled_indices, labels, **kwargs)
 
@@ -157,12 +174,22 @@ def test_auto_gets_the_labels_oldest_first(yt, sessions, monkeypatch) -> None:  
     assert seen["rows"] == [position[i] for i in order]
 
 
-def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, sessions) -> None:  # noqa: ANN001
+def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, sessions) -> None:
     with session_scope(sessions) as session:
         project = session.get(Project, yt["project"])
         for spec in (
-            {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check", "subscribe"]},
-            {"kind": "keyword", "name": "kw_http", "label": "spam", "keywords": ["http", "channel"]},
+            {
+                "kind": "keyword",
+                "name": "kw_check",
+                "label": "spam",
+                "keywords": ["check", "subscribe"],
+            },
+            {
+                "kind": "keyword",
+                "name": "kw_http",
+                "label": "spam",
+                "keywords": ["http", "channel"],
+            },
             {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song", "love"]},
         ):
             weak.save_lf(session, project, dict(spec), None)
@@ -184,7 +211,7 @@ def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, s
     assert train_end_model(sessions, yt["project"]).metrics["featurizer"] == "tfidf"
 
 
-def test_label_issue_scan_links_paraphrases_by_their_embeddings(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_label_issue_scan_links_paraphrases_by_their_embeddings(sessions, tmp_path) -> None:
     """Two rewordings of one message labeled differently: word shingles miss them (few shared
     word pairs), the embeddings do, and the scan says so."""
     from active_learning.near_duplicates import vector_near_pairs
@@ -198,8 +225,15 @@ def test_label_issue_scan_links_paraphrases_by_their_embeddings(sessions, tmp_pa
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         for item_id, label in zip(ids, [*truth[:40], "spam", "ham"], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
     assert len(near_duplicate_pairs([a, b])) == 0
     setting = featurizers.FeaturizerSetting("embeddings", 200_000, 2)
     assert vector_near_pairs(featurizers.text_features(setting, [a, b]).X).tolist() == [[0, 1]]
@@ -211,7 +245,7 @@ def test_label_issue_scan_links_paraphrases_by_their_embeddings(sessions, tmp_pa
     assert "near-duplicate" in reasons[ids[-1]] and "near-duplicate" in reasons[ids[-2]]
 
 
-def test_the_featurizer_is_shown_and_set_on_the_project_page_and_api(client, sessions) -> None:  # noqa: ANN001
+def test_the_featurizer_is_shown_and_set_on_the_project_page_and_api(client, sessions) -> None:
     project_id = make_project(sessions, "page", ("ham", "spam"))
     admin = make_user(sessions, "root", "admin")
     login(client, admin.username, admin.password)
@@ -219,14 +253,20 @@ def test_the_featurizer_is_shown_and_set_on_the_project_page_and_api(client, ses
     assert 'id="features"' in page and "sentence embeddings (all-MiniLM-L6-v2)" in page
     token = csrf_token_from(page)
     url = f"/projects/{project_id}/featurizer"
-    res = client.post(url, data={"csrf_token": token, "featurizer": "tfidf",
-                                 "embedding_max_items": "5000"}, follow_redirects=True)  # fmt: skip
+    res = client.post(
+        url,
+        data={"csrf_token": token, "featurizer": "tfidf", "embedding_max_items": "5000"},
+        follow_redirects=True,
+    )
     assert "Featurizer saved" in res.get_data(as_text=True)
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
         assert (project.featurizer, project.embedding_max_items) == ("tfidf", 5000)
-    res = client.post(url, data={"csrf_token": token, "featurizer": "bert",
-                                 "embedding_max_items": "5000"}, follow_redirects=True)  # fmt: skip
+    res = client.post(
+        url,
+        data={"csrf_token": token, "featurizer": "bert", "embedding_max_items": "5000"},
+        follow_redirects=True,
+    )
     assert "Not a valid choice" in res.get_data(as_text=True)
     with session_scope(sessions) as session:
         assert session.get(Project, project_id).featurizer == "tfidf"

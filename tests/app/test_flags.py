@@ -8,12 +8,12 @@ from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
 
-def _flag(client, item_id: int, who, **body):  # noqa: ANN001, ANN003, ANN202
+def _flag(client, item_id: int, who, **body):
     payload = {"reason": "unclear_guideline", "client_id": str(uuid.uuid4()), **body}
     return client.post(f"/api/items/{item_id}/flags", json=payload, headers=who.headers)
 
 
-def test_an_annotator_flags_an_item_the_queue_gave_them(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_an_annotator_flags_an_item_the_queue_gave_them(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, "p", ("ham", "spam"))
     items = add_items(sessions, pid, ["one", "two"], tmp_path)
     ann = make_user(sessions, "ann", "annotator", (pid,))
@@ -29,8 +29,10 @@ def test_an_annotator_flags_an_item_the_queue_gave_them(client, sessions, tmp_pa
     assert again.get_json()["id"] == first.get_json()["id"]  # a retry stores one flag
     # The flag does not answer the item: it is still hers to label.
     label = {"labels": ["ham"], "client_id": str(uuid.uuid4())}
-    assert client.post(f"/api/items/{held}/annotations", json=label,
-                       headers=ann.headers).status_code == 201  # fmt: skip
+    assert (
+        client.post(f"/api/items/{held}/annotations", json=label, headers=ann.headers).status_code
+        == 201
+    )
     bad = _flag(client, held, ann, reason="boring")
     assert bad.status_code == 400 and "reason" in bad.get_json()["error"]["message"]
     # Reviewers list the open flags; annotators may not.
@@ -38,20 +40,31 @@ def test_an_annotator_flags_an_item_the_queue_gave_them(client, sessions, tmp_pa
     assert listed["total"] == 1
     row = listed["flags"][0]
     assert (row["item_id"], row["reason"], row["comment"], row["username"]) == (
-        held, "broken_item", "the text is cut off", "ann")
+        held,
+        "broken_item",
+        "the text is cut off",
+        "ann",
+    )
     assert client.get(f"/api/projects/{pid}/flags", headers=ann.headers).status_code == 403
     # Resolving closes it, with what was done; the full list keeps it.
-    done = client.post(f"/api/flags/{row['id']}/resolve", json={"resolution": "item fixed"},
-                       headers=sid.headers)  # fmt: skip
+    done = client.post(
+        f"/api/flags/{row['id']}/resolve", json={"resolution": "item fixed"}, headers=sid.headers
+    )
     assert done.status_code == 200 and done.get_json()["resolved_at"]
     assert client.get(f"/api/projects/{pid}/flags", headers=sid.headers).get_json()["total"] == 0
     everything = client.get(f"/api/projects/{pid}/flags?state=all", headers=sid.headers)
     assert everything.get_json()["flags"][0]["resolution"] == "item fixed"
-    assert client.post(f"/api/flags/{row['id']}/resolve", json={"resolution": "x"},
-                       headers=ann.headers).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            f"/api/flags/{row['id']}/resolve", json={"resolution": "x"}, headers=ann.headers
+        ).status_code
+        == 403
+    )
 
 
-def test_reviewers_see_and_resolve_flags_on_the_project_page(app, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_reviewers_see_and_resolve_flags_on_the_project_page(
+    app, client, sessions, tmp_path
+) -> None:
     pid = make_project(sessions, "p", ("ham", "spam"))
     add_items(sessions, pid, ["one"], tmp_path)
     ann = make_user(sessions, "ann", "annotator", (pid,))
@@ -65,9 +78,10 @@ def test_reviewers_see_and_resolve_flags_on_the_project_page(app, client, sessio
     login(browser, "sid", sid.password)
     page = browser.get(f"/projects/{pid}").get_data(as_text=True)
     assert "1 open" in page and "is sarcasm ham?" in page and "The guidelines do not say" in page
-    resolved = browser.post(f"/projects/{pid}/flags/{flag['id']}/resolve",
-                            data={"resolution": "guideline v2 says: ham",
-                                  "csrf_token": csrf_token_from(page)})  # fmt: skip
+    resolved = browser.post(
+        f"/projects/{pid}/flags/{flag['id']}/resolve",
+        data={"resolution": "guideline v2 says: ham", "csrf_token": csrf_token_from(page)},
+    )
     assert resolved.status_code == 302
     page = browser.get(f"/projects/{pid}").get_data(as_text=True)
     assert "0 open" in page and "is sarcasm ham?" not in page

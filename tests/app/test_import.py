@@ -20,14 +20,16 @@ YOUTUBE = SHARED_DATA / "youtube_spam_uci" / "Youtube01-Psy.csv"
 YT_OPTIONS = ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR")
 
 
-def _import(sessions, project_id: int, path: Path, options: ImportOptions | None = None):  # noqa: ANN001, ANN202
+def _import(sessions, project_id: int, path: Path, options: ImportOptions | None = None):
     with session_scope(sessions) as session:
         return import_path(session, session.get(Project, project_id), path, options)
 
 
-def _count(sessions, model, project_id: int) -> int:  # noqa: ANN001
+def _count(sessions, model, project_id: int) -> int:
     with session_scope(sessions) as session:
-        return session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+        return session.scalar(
+            select(func.count()).select_from(model).where(model.project_id == project_id)
+        )
 
 
 def _youtube_with_labels(tmp_path: Path) -> Path:
@@ -38,12 +40,14 @@ def _youtube_with_labels(tmp_path: Path) -> Path:
     return path
 
 
-def test_csv_import_of_real_data(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_csv_import_of_real_data(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     report = _import(sessions, pid, YOUTUBE, YT_OPTIONS)
     assert (report.rows, report.items_created, report.items_existing) == (350, 350, 0)
     with session_scope(sessions) as session:
-        item = session.scalar(select(Item).where(Item.project_id == pid).order_by(Item.position).limit(1))
+        item = session.scalar(
+            select(Item).where(Item.project_id == pid).order_by(Item.position).limit(1)
+        )
         assert item.external_id == "LZQPQhLyRh80UYxNuaDWhIGQYNQ96IuCg-AYWqNPjpU"
         assert item.text.startswith("Huh, anyway check out this you[tube] channel")
         assert item.group_key == "Julius NM"
@@ -52,7 +56,7 @@ def test_csv_import_of_real_data(sessions, tmp_path) -> None:  # noqa: ANN001
     assert _count(sessions, QueueEntry, pid) == 350  # every item is queued
 
 
-def test_reimport_does_not_duplicate(sessions) -> None:  # noqa: ANN001
+def test_reimport_does_not_duplicate(sessions) -> None:
     pid = make_project(sessions)
     _import(sessions, pid, YOUTUBE, YT_OPTIONS)
     again = _import(sessions, pid, YOUTUBE, YT_OPTIONS)
@@ -61,9 +65,11 @@ def test_reimport_does_not_duplicate(sessions) -> None:  # noqa: ANN001
     assert _count(sessions, QueueEntry, pid) == 350
 
 
-def test_without_id_column_duplicates_collapse_by_content(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_without_id_column_duplicates_collapse_by_content(sessions, tmp_path) -> None:
     path = tmp_path / "t.csv"
-    pd.DataFrame({"text": ["a cat", "a dog", "a cat"], "lang": ["en", "en", "fr"]}).to_csv(path, index=False)
+    pd.DataFrame({"text": ["a cat", "a dog", "a cat"], "lang": ["en", "en", "fr"]}).to_csv(
+        path, index=False
+    )
     pid = make_project(sessions)
     report = _import(sessions, pid, path)
     assert (report.items_created, report.duplicates_in_file) == (2, 1)
@@ -72,7 +78,7 @@ def test_without_id_column_duplicates_collapse_by_content(sessions, tmp_path) ->
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet", "tsv"])
-def test_other_formats_store_the_same_items(sessions, tmp_path, fmt: str) -> None:  # noqa: ANN001
+def test_other_formats_store_the_same_items(sessions, tmp_path, fmt: str) -> None:
     df = pd.read_csv(YOUTUBE, dtype=str, keep_default_na=False)
     path = tmp_path / f"yt.{fmt}"
     if fmt == "jsonl":
@@ -85,11 +91,13 @@ def test_other_formats_store_the_same_items(sessions, tmp_path, fmt: str) -> Non
     report = _import(sessions, pid, path, YT_OPTIONS)
     assert report.items_created == 350
     with session_scope(sessions) as session:
-        texts = session.scalars(select(Item.text).where(Item.project_id == pid).order_by(Item.position)).all()
+        texts = session.scalars(
+            select(Item.text).where(Item.project_id == pid).order_by(Item.position)
+        ).all()
     assert texts == df["CONTENT"].tolist()
 
 
-def test_bad_row_rejects_whole_file_with_its_line(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_bad_row_rejects_whole_file_with_its_line(sessions, tmp_path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text('id,text\n1,hello\n2,"multi\nline text"\n3,\n4,fine\n')
     pid = make_project(sessions)
@@ -102,7 +110,7 @@ def test_bad_row_rejects_whole_file_with_its_line(sessions, tmp_path) -> None:  
     assert _count(sessions, ImportBatch, pid) == 0
 
 
-def test_unknown_label_and_duplicate_id_are_reported(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_unknown_label_and_duplicate_id_are_reported(sessions, tmp_path) -> None:
     path = tmp_path / "bad.jsonl"
     rows = [
         {"id": "a", "text": "one", "label": "spam"},
@@ -119,7 +127,7 @@ def test_unknown_label_and_duplicate_id_are_reported(sessions, tmp_path) -> None
     assert _count(sessions, Item, pid) == 0
 
 
-def test_broken_jsonl_names_the_line(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_broken_jsonl_names_the_line(sessions, tmp_path) -> None:
     path = tmp_path / "broken.jsonl"
     path.write_text('{"text": "ok"}\n{"text": "no closing brace"\n')
     pid = make_project(sessions)
@@ -127,13 +135,15 @@ def test_broken_jsonl_names_the_line(sessions, tmp_path) -> None:  # noqa: ANN00
         _import(sessions, pid, path)
 
 
-def test_missing_column_lists_the_columns(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_missing_column_lists_the_columns(sessions, tmp_path) -> None:
     pid = make_project(sessions)
-    with pytest.raises(UserError, match=r"no column 'text' for the text; the columns are: COMMENT_ID"):
+    with pytest.raises(
+        UserError, match=r"no column 'text' for the text; the columns are: COMMENT_ID"
+    ):
         _import(sessions, pid, YOUTUBE)
 
 
-def test_changed_content_under_existing_id_is_refused(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_changed_content_under_existing_id_is_refused(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     first = tmp_path / "a.csv"
     pd.DataFrame({"id": ["x", "y"], "text": ["one", "two"]}).to_csv(first, index=False)
@@ -145,7 +155,7 @@ def test_changed_content_under_existing_id_is_refused(sessions, tmp_path) -> Non
     assert _count(sessions, Item, pid) == 2  # 'z' was not stored either
 
 
-def test_labels_become_annotations_by_their_source(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_labels_become_annotations_by_their_source(sessions, tmp_path) -> None:
     path = _youtube_with_labels(tmp_path)
     pid = make_project(sessions)
     options = ImportOptions(
@@ -155,7 +165,9 @@ def test_labels_become_annotations_by_their_source(sessions, tmp_path) -> None: 
     assert report.annotations_created == 350
     with session_scope(sessions) as session:
         rows = session.execute(
-            select(Annotation.source, Annotation.user_id, Annotation.labels).where(Annotation.project_id == pid)
+            select(Annotation.source, Annotation.user_id, Annotation.labels).where(
+                Annotation.project_id == pid
+            )
         ).all()
     assert {(source, user) for source, user, _ in rows} == {("human", None)}
     assert sum(labels == ["spam"] for _, _, labels in rows) == 175
@@ -168,7 +180,7 @@ def test_labels_become_annotations_by_their_source(sessions, tmp_path) -> None: 
     assert _count(sessions, Annotation, pid) == 351
 
 
-def test_multi_label_values(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_multi_label_values(sessions, tmp_path) -> None:
     pid = make_project(sessions, labels=("news", "sport", "tech"), multi_label=True)
     path = tmp_path / "m.csv"
     pd.DataFrame({"text": ["a", "b"], "tags": ["sport|news", ""]}).to_csv(path, index=False)
@@ -181,7 +193,7 @@ def test_multi_label_values(sessions, tmp_path) -> None:  # noqa: ANN001
         ]
 
 
-def test_single_label_project_rejects_two_labels(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_single_label_project_rejects_two_labels(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     path = tmp_path / "m.csv"
     pd.DataFrame({"text": ["a"], "label": ["ham|spam"]}).to_csv(path, index=False)
@@ -204,7 +216,7 @@ def _digit_folder(root: Path, per_label: int = 3) -> Path:
     return root
 
 
-def test_image_folder_with_labels_from_subfolders(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_image_folder_with_labels_from_subfolders(sessions, tmp_path) -> None:
     folder = _digit_folder(tmp_path / "imgs")
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     report = _import(sessions, pid, folder, ImportOptions(folder_labels=True))
@@ -214,11 +226,14 @@ def test_image_folder_with_labels_from_subfolders(sessions, tmp_path) -> None:  
         labels = session.execute(select(Annotation.labels, Annotation.source)).all()
     assert {i.external_id.split("/")[0] for i in items} == {"0", "1"}
     assert all(i.image_path and i.meta["width"] == 8 for i in items)
-    assert sorted((tuple(lab), src) for lab, src in labels) == [(("0",), "folder")] * 3 + [(("1",), "folder")] * 3
+    assert (
+        sorted((tuple(lab), src) for lab, src in labels)
+        == [(("0",), "folder")] * 3 + [(("1",), "folder")] * 3
+    )
     assert _import(sessions, pid, folder, ImportOptions(folder_labels=True)).items_created == 0
 
 
-def test_broken_image_rejects_the_folder(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_broken_image_rejects_the_folder(sessions, tmp_path) -> None:
     folder = _digit_folder(tmp_path / "imgs")
     (folder / "1" / "broken.png").write_bytes(b"not a png")
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
@@ -230,7 +245,7 @@ def test_broken_image_rejects_the_folder(sessions, tmp_path) -> None:  # noqa: A
     assert not any(p.is_file() for p in media.rglob("*")) if media.exists() else True
 
 
-def test_text_file_into_image_project_is_refused(sessions) -> None:  # noqa: ANN001
+def test_text_file_into_image_project_is_refused(sessions) -> None:
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     with pytest.raises(UserError, match="image project"):
         _import(sessions, pid, YOUTUBE, YT_OPTIONS)
@@ -247,7 +262,7 @@ def _zip(folder: Path, target: Path, extra: dict[str, bytes] | None = None) -> P
     return target
 
 
-def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:
     from tests.app.factories import make_user
 
     archive = _zip(_digit_folder(tmp_path / "imgs"), tmp_path / "digits.zip")
@@ -266,7 +281,7 @@ def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_api_refuses_a_zip_that_escapes_its_folder(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_api_refuses_a_zip_that_escapes_its_folder(client, sessions, tmp_path) -> None:
     from tests.app.factories import make_user
 
     archive = _zip(_digit_folder(tmp_path / "imgs"), tmp_path / "bad.zip", {"../evil.png": b"x"})

@@ -17,12 +17,12 @@ from labelapp.services.imports import ImportOptions, import_path
 from tests.app.factories import make_project, make_user
 
 
-def _import(sessions, project_id: int, path: Path, options: ImportOptions | None = None):  # noqa: ANN001, ANN202
+def _import(sessions, project_id: int, path: Path, options: ImportOptions | None = None):
     with session_scope(sessions) as session:
         return import_path(session, session.get(Project, project_id), path, options)
 
 
-def _refused(sessions, path: Path, options: ImportOptions | None = None) -> str:  # noqa: ANN001
+def _refused(sessions, path: Path, options: ImportOptions | None = None) -> str:
     """Import ``path``; it must fail with a UserError and leave the project empty."""
     pid = make_project(sessions, f"p-{path.stem}")
     with pytest.raises(UserError) as err:
@@ -33,7 +33,7 @@ def _refused(sessions, path: Path, options: ImportOptions | None = None) -> str:
     return str(err.value)
 
 
-def test_latin1_jsonl_names_the_line_and_byte(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_latin1_jsonl_names_the_line_and_byte(sessions, tmp_path) -> None:
     path = tmp_path / "latin.jsonl"
     lines = ['{"text": "fine"}', '{"text": "also fine"}', '{"text": "caf\u00e9 au lait"}']
     path.write_bytes("\n".join(lines).encode("latin-1") + b"\n")
@@ -42,27 +42,35 @@ def test_latin1_jsonl_names_the_line_and_byte(sessions, tmp_path) -> None:  # no
     assert "save the file as UTF-8" in message
 
 
-def test_latin1_csv_after_a_chunk_boundary_names_the_right_line(sessions, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_latin1_csv_after_a_chunk_boundary_names_the_right_line(
+    sessions, tmp_path, monkeypatch
+) -> None:
     from labelapp.services.imports import readers
 
     monkeypatch.setattr(readers, "SCAN_CHUNK_BYTES", 7)  # multi-byte characters cut by chunks
     path = tmp_path / "latin.csv"
-    body = "id,text\n1,\u00fcber gr\u00fc\u00dfe\n2,ok\n".encode() + "3,d\u00e9j\u00e0\n".encode("latin-1")
+    body = "id,text\n1,\u00fcber gr\u00fc\u00dfe\n2,ok\n".encode() + "3,d\u00e9j\u00e0\n".encode(
+        "latin-1"
+    )
     path.write_bytes(body)
-    assert "latin.csv: line 4: not UTF-8 (byte 0xe9 at byte 4 of the line)" in _refused(sessions, path)
+    assert "latin.csv: line 4: not UTF-8 (byte 0xe9 at byte 4 of the line)" in _refused(
+        sessions, path
+    )
 
 
-def test_utf8_split_across_chunks_is_accepted(sessions, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_utf8_split_across_chunks_is_accepted(sessions, tmp_path, monkeypatch) -> None:
     from labelapp.services.imports import readers
 
     monkeypatch.setattr(readers, "SCAN_CHUNK_BYTES", 5)
     path = tmp_path / "ok.csv"
-    path.write_text("id,text\n1,\u00fcber \U0001f600 gr\u00fc\u00dfe\n2,\u65e5\u672c\u8a9e\n", "utf-8")
+    path.write_text(
+        "id,text\n1,\u00fcber \U0001f600 gr\u00fc\u00dfe\n2,\u65e5\u672c\u8a9e\n", "utf-8"
+    )
     pid = make_project(sessions)
     assert _import(sessions, pid, path).items_created == 2
 
 
-def test_nul_byte_in_csv_names_line_and_column(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_nul_byte_in_csv_names_line_and_column(sessions, tmp_path) -> None:
     path = tmp_path / "nul.csv"
     path.write_bytes(b"id,text,source\n1,fine,web\n2,bad\x00text,web\n3,ok,a\x00pp\n")
     message = _refused(sessions, path)
@@ -70,7 +78,7 @@ def test_nul_byte_in_csv_names_line_and_column(sessions, tmp_path) -> None:  # n
     assert "line 4: column 'source' holds a NUL character" in message
 
 
-def test_escaped_nul_in_jsonl_metadata_is_refused(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_escaped_nul_in_jsonl_metadata_is_refused(sessions, tmp_path) -> None:
     path = tmp_path / "nul.jsonl"
     path.write_text(
         json.dumps({"text": "a"}) + "\n" + json.dumps({"text": "b", "meta": {"k": "x\x00"}}) + "\n"
@@ -78,26 +86,29 @@ def test_escaped_nul_in_jsonl_metadata_is_refused(sessions, tmp_path) -> None:  
     assert "line 2: column 'meta' holds a NUL character" in _refused(sessions, path)
 
 
-def test_nul_in_parquet_is_refused(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_nul_in_parquet_is_refused(sessions, tmp_path) -> None:
     path = tmp_path / "nul.parquet"
     pd.DataFrame({"text": ["a", "b\x00"]}).to_parquet(path)
     assert "row 2: column 'text' holds a NUL character" in _refused(sessions, path)
 
 
-def test_unterminated_quote_names_the_line_it_opens(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_unterminated_quote_names_the_line_it_opens(sessions, tmp_path) -> None:
     path = tmp_path / "quote.csv"
     path.write_text('id,text\n1,hello\n2,"broken quote\n3,three\n4,four\n5,five\n')
     message = _refused(sessions, path)
-    assert "quote.csv: line 3: a quoted field starts on this line and its closing quote never comes" in message
+    assert (
+        "quote.csv: line 3: a quoted field starts on this line and its closing quote never comes"
+        in message
+    )
 
 
-def test_unterminated_quote_after_good_multiline_fields(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_unterminated_quote_after_good_multiline_fields(sessions, tmp_path) -> None:
     path = tmp_path / "quote.tsv"
     path.write_text('id\ttext\n1\t"two\nlines"\n2\t"say ""hi"""\n3\t"open\n4\tx\n')
     assert "quote.tsv: line 5: a quoted field starts on this line" in _refused(sessions, path)
 
 
-def test_quotes_inside_fields_are_still_fine(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_quotes_inside_fields_are_still_fine(sessions, tmp_path) -> None:
     path = tmp_path / "ok.csv"
     path.write_text('id,text\n1,"a ""quoted"" word"\n2,"multi\nline"\n3,5 inch" screen\n')
     pid = make_project(sessions)
@@ -107,14 +118,14 @@ def test_quotes_inside_fields_are_still_fine(sessions, tmp_path) -> None:  # noq
     assert texts == ['a "quoted" word', "multi\nline", '5 inch" screen']
 
 
-def test_repeated_header_is_refused_naming_the_column(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_repeated_header_is_refused_naming_the_column(sessions, tmp_path) -> None:
     path = tmp_path / "dup.csv"
     path.write_text("id,text,text\n1,a,b\n")
     message = _refused(sessions, path)
     assert "dup.csv: line 1: the header names column 'text' 2 times (columns 2, 3)" in message
 
 
-def test_api_answers_400_for_each_bad_file(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_api_answers_400_for_each_bad_file(client, sessions, tmp_path) -> None:
     pid = make_project(sessions)
     sme = make_user(sessions, "sam", "sme", (pid,))
     files = {
@@ -153,13 +164,17 @@ def _png_claiming(width: int, height: int) -> bytes:
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     packer = zlib.compressobj(9)
     row = b"\x00" * (1 + (width + 7) // 8)
     idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 def _small_png() -> bytes:
@@ -189,8 +204,10 @@ def _corrupt_deflate(target: Path) -> Path:
     with zipfile.ZipFile(target) as zf:
         info = zf.infolist()[0]
     data = bytearray(target.read_bytes())
-    name_len, extra_len = (int.from_bytes(data[info.header_offset + o : info.header_offset + o + 2],
-                                          "little") for o in (26, 28))  # fmt: skip
+    name_len, extra_len = (
+        int.from_bytes(data[info.header_offset + o : info.header_offset + o + 2], "little")
+        for o in (26, 28)
+    )
     start = info.header_offset + 30 + name_len + extra_len
     data[start : start + 16] = b"\xff" * 16
     target.write_bytes(bytes(data))
@@ -225,29 +242,36 @@ def _bomb(target: Path, megabytes: int, name: str = "imgs/bomb.png") -> Path:
     return target
 
 
-def _post_zip(client, pid: int, headers: dict, path: Path):  # noqa: ANN001, ANN202
+def _post_zip(client, pid: int, headers: dict, path: Path):
     with path.open("rb") as f:
-        return client.post(f"/api/projects/{pid}/imports", data={"file": (f, path.name)},
-                           headers=headers)  # fmt: skip
+        return client.post(
+            f"/api/projects/{pid}/imports", data={"file": (f, path.name)}, headers=headers
+        )
 
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [
-        ("huge_png", "big.png: 400,000,000 pixels; the limit is 100,000,000 pixels "
-                     "(LABELAPP_IMAGE_MAX_PIXELS)"),
+        (
+            "huge_png",
+            "big.png: 400,000,000 pixels; the limit is 100,000,000 pixels "
+            "(LABELAPP_IMAGE_MAX_PIXELS)",
+        ),
         ("corrupt_deflate", "corrupt_deflate.zip: entry 'imgs/a.png' is damaged"),
         ("lying_crc", "lying_crc.zip: entry 'imgs/a.png' is damaged (Bad CRC-32"),
-        ("bomb", "bomb.zip: entry 'imgs/bomb.png': unpacks to more than 100 times its "
-                 "compressed size"),
+        (
+            "bomb",
+            "bomb.zip: entry 'imgs/bomb.png': unpacks to more than 100 times its compressed size",
+        ),
         ("too_many", "too_many.zip: 6 entries; the limit is 5 (LABELAPP_ZIP_MAX_FILES)"),
         ("too_big", "too_big.zip: entry 'imgs/b.bmp': the archive unpacks to more than 1 MB"),
         ("not_zip", "not_zip.zip: not a zip archive"),
         ("escape", "escape.zip: entry '../evil.png' points outside the archive"),
     ],
 )
-def test_api_refuses_each_bad_zip_with_400(client, sessions, tmp_path, monkeypatch, kind: str,
-                                          expected: str) -> None:  # noqa: ANN001  # fmt: skip
+def test_api_refuses_each_bad_zip_with_400(
+    client, sessions, tmp_path, monkeypatch, kind: str, expected: str
+) -> None:
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     sme = make_user(sessions, "sam", "sme", (pid,))
     path = tmp_path / f"{kind}.zip"
@@ -282,12 +306,14 @@ def test_api_refuses_each_bad_zip_with_400(client, sessions, tmp_path, monkeypat
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
 
-def test_a_good_zip_still_imports(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_good_zip_still_imports(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     sme = make_user(sessions, "sam", "sme", (pid,))
     blank = b"BM" + bytes(200_000)  # an entry that compresses 1000x but stays under 1 MB
-    path = _zip_of(tmp_path / "good.zip", {"imgs/0/a.png": _small_png(), "imgs/1/b.png": _small_png(),
-                                            "imgs/notes.txt": blank})  # fmt: skip
+    path = _zip_of(
+        tmp_path / "good.zip",
+        {"imgs/0/a.png": _small_png(), "imgs/1/b.png": _small_png(), "imgs/notes.txt": blank},
+    )
     res = _post_zip(client, pid, sme.headers, path)
     assert res.status_code == 201, res.get_json()
     assert res.get_json()["items_created"] == 2
@@ -314,7 +340,7 @@ print(json.dumps({"grew_mb": (after - before) / 1024, "outcome": outcome}))
 
 
 @pytest.mark.parametrize("limits", ["default", "raised"])
-def test_zip_bomb_never_lands_in_memory(tmp_path, limits: str) -> None:  # noqa: ANN001
+def test_zip_bomb_never_lands_in_memory(tmp_path, limits: str) -> None:
     """Unpacking and checking a 1 GB zip bomb grows the process by well under 100 MB, whether a
     limit stops it (default) or it is unpacked to disk in full (limits raised)."""
     import os
@@ -325,8 +351,13 @@ def test_zip_bomb_never_lands_in_memory(tmp_path, limits: str) -> None:  # noqa:
     env = dict(os.environ)
     if limits == "raised":
         env.update(LABELAPP_ZIP_MAX_RATIO="100000", LABELAPP_ZIP_MAX_MB="4096")
-    done = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(bomb), str(tmp_path)], env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, str(bomb), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["outcome"] != "imported"
@@ -335,7 +366,7 @@ def test_zip_bomb_never_lands_in_memory(tmp_path, limits: str) -> None:  # noqa:
     assert result["grew_mb"] < 100, result
 
 
-def test_upload_limit_is_a_setting_and_answers_413(db_url, sessions, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_upload_limit_is_a_setting_and_answers_413(db_url, sessions, tmp_path, monkeypatch) -> None:
     from labelapp.app import create_app
 
     monkeypatch.setenv("LABELAPP_MAX_UPLOAD_MB", "1")
@@ -356,7 +387,7 @@ def test_upload_limit_is_a_setting_and_answers_413(db_url, sessions, tmp_path, m
         app.extensions["labelapp.engine"].dispose()
 
 
-def test_label_studio_json_with_nul_or_latin1_is_refused(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_label_studio_json_with_nul_or_latin1_is_refused(sessions, tmp_path) -> None:
     tasks = [{"id": 1, "data": {"text": "fine"}}, {"id": 2, "data": {"text": "ok", "src": "a\x00"}}]
     nul = tmp_path / "tasks.json"
     nul.write_text(json.dumps(tasks))
@@ -368,7 +399,7 @@ def test_label_studio_json_with_nul_or_latin1_is_refused(sessions, tmp_path) -> 
     )
 
 
-def test_zip_of_a_million_tiny_entries_is_refused_before_it_is_parsed(tmp_path) -> None:  # noqa: ANN001
+def test_zip_of_a_million_tiny_entries_is_refused_before_it_is_parsed(tmp_path) -> None:
     """zipfile builds one object per entry when it opens an archive (about 600 bytes each): the
     count is read from the end record first, so 150,000 empty entries cost no memory."""
     import os
@@ -380,8 +411,13 @@ def test_zip_of_a_million_tiny_entries_is_refused_before_it_is_parsed(tmp_path) 
     with zipfile.ZipFile(archive, "w") as zf:
         for i in range(150_000):
             zf.writestr(f"imgs/{i}.png", b"")
-    done = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(archive), str(tmp_path)],
-                          env=dict(os.environ), capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, str(archive), str(tmp_path)],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert "150,000 entries; the limit is 100,000 (LABELAPP_ZIP_MAX_FILES)" in result["outcome"]

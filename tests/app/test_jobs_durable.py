@@ -37,8 +37,7 @@ def job_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def start_worker(concurrency: int = 2) -> subprocess.Popen:
     """``labelapp worker`` as a real process; returns once it serves the data directory."""
-    proc = subprocess.Popen([*local_worker.WORKER_COMMAND, "-c", str(concurrency)],
-                            cwd=ROOT)
+    proc = subprocess.Popen([*local_worker.WORKER_COMMAND, "-c", str(concurrency)], cwd=ROOT)
     wait_for(local_worker.worker_running, 30, "the worker to start")
     return proc
 
@@ -64,12 +63,12 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> obje
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def row(sessions, job_id: int) -> Job:  # noqa: ANN001
+def row(sessions, job_id: int) -> Job:
     with session_scope(sessions) as session:
         return session.get(Job, job_id)
 
 
-def sleep_job(sessions, project_id: int, log: Path, seconds: float) -> Job:  # noqa: ANN001
+def sleep_job(sessions, project_id: int, log: Path, seconds: float) -> Job:
     job, handle = jobs.enqueue(sessions, project_id, KIND, {"log": str(log), "seconds": seconds})
     assert handle is not None
     return job
@@ -78,11 +77,13 @@ def sleep_job(sessions, project_id: int, log: Path, seconds: float) -> Job:  # n
 def runs(log: Path, job_id: int) -> tuple[int, int]:
     """(starts, ends) of the job in its log."""
     lines = log.read_text().splitlines() if log.exists() else []
-    return (sum(line.startswith(f"start {job_id} ") for line in lines),
-            sum(line.startswith(f"end {job_id} ") for line in lines))  # fmt: skip
+    return (
+        sum(line.startswith(f"start {job_id} ") for line in lines),
+        sum(line.startswith(f"end {job_id} ") for line in lines),
+    )
 
 
-def test_a_killed_workers_jobs_run_again_on_the_next_worker(job_env, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_killed_workers_jobs_run_again_on_the_next_worker(job_env, sessions, tmp_path) -> None:
     first, second = make_project(sessions, "one"), make_project(sessions, "two")
     log = tmp_path / "runs.log"
     worker = start_worker(concurrency=2)
@@ -97,8 +98,11 @@ def test_a_killed_workers_jobs_run_again_on_the_next_worker(job_env, sessions, t
         assert runs(log, a.id) == (1, 0) and runs(log, b.id) == (1, 0)
         assert row(sessions, a.id).status == "running"  # until the lease runs out
         worker = start_worker(concurrency=2)
-        wait_for(lambda: {row(sessions, a.id).status, row(sessions, b.id).status} == {"done"},
-                 40, "the next worker to run both jobs again")  # fmt: skip
+        wait_for(
+            lambda: {row(sessions, a.id).status, row(sessions, b.id).status} == {"done"},
+            40,
+            "the next worker to run both jobs again",
+        )
     finally:
         stop(worker)
     for job_id in (a.id, b.id):
@@ -108,7 +112,7 @@ def test_a_killed_workers_jobs_run_again_on_the_next_worker(job_env, sessions, t
 
 
 def test_a_job_killed_on_its_last_attempt_fails_with_a_clear_message(
-    job_env, sessions, tmp_path, monkeypatch  # noqa: ANN001
+    job_env, sessions, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setenv("LABELAPP_JOB_ATTEMPTS", "1")
     project = make_project(sessions)
@@ -120,8 +124,11 @@ def test_a_job_killed_on_its_last_attempt_fails_with_a_clear_message(
         kill9(worker)
         started = time.monotonic()
         # Asking for the same kind again does not return the dead job once its lease is over.
-        wait_for(lambda: job_state.lease_expired_before() > row(sessions, job.id).heartbeat_at,
-                 10, "the lease to run out")  # fmt: skip
+        wait_for(
+            lambda: job_state.lease_expired_before() > row(sessions, job.id).heartbeat_at,
+            10,
+            "the lease to run out",
+        )
         again, handle = jobs.enqueue(sessions, project, KIND, {"log": str(log), "seconds": 0.2})
         assert handle is not None and again.id != job.id
         dead = row(sessions, job.id)
@@ -133,10 +140,13 @@ def test_a_job_killed_on_its_last_attempt_fails_with_a_clear_message(
 
 
 def test_jobs_are_cancelled_and_stopped_at_their_time_limit(
-    job_env, sessions, tmp_path, monkeypatch, app  # noqa: ANN001
+    job_env, sessions, tmp_path, monkeypatch, app
 ) -> None:
-    one, two, three = make_project(sessions, "a"), make_project(sessions, "b"), make_project(
-        sessions, "c")
+    one, two, three = (
+        make_project(sessions, "a"),
+        make_project(sessions, "b"),
+        make_project(sessions, "c"),
+    )
     sme = make_user(sessions, "sam", "sme", (one, two, three))
     log = tmp_path / "runs.log"
     worker = start_worker(concurrency=1)
@@ -163,7 +173,9 @@ def test_jobs_are_cancelled_and_stopped_at_their_time_limit(
     assert runs(log, slow.id)[1] == 0  # stopped: it never got to its end
 
 
-def test_the_database_allows_one_active_job_per_project_and_kind(job_env, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_the_database_allows_one_active_job_per_project_and_kind(
+    job_env, sessions, tmp_path
+) -> None:
     project = make_project(sessions)
     log = tmp_path / "runs.log"
     others = make_session_factory(make_engine(job_env))
@@ -188,7 +200,7 @@ def test_the_database_allows_one_active_job_per_project_and_kind(job_env, sessio
     assert runs(log, results[0][0].id) == (1, 1)
 
 
-def test_a_state_change_outlasts_a_locked_sqlite_database(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_state_change_outlasts_a_locked_sqlite_database(tmp_path, monkeypatch) -> None:
     from labelapp import db
     from labelapp.migrate import upgrade
 
@@ -197,7 +209,7 @@ def test_a_state_change_outlasts_a_locked_sqlite_database(tmp_path, monkeypatch)
     engine = make_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _short_busy_timeout(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _short_busy_timeout(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout=50")
 
     monkeypatch.setattr(db, "WRITE_LOCK_ATTEMPTS", 1)

@@ -21,7 +21,7 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N, FLIPS = 600, 60
 
 
-def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_path) -> None:
     frame = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(N).reset_index(drop=True)
     truth = frame["CLASS"].map({0: "ham", 1: "spam"})
     flipped = np.random.default_rng(7).choice(N, size=FLIPS, replace=False)
@@ -31,13 +31,31 @@ def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_
     path = tmp_path / "comments.csv"
     frame[["COMMENT_ID", "CONTENT", "label"]].to_csv(path, index=False)
     run = CliRunner().invoke
-    created = run(main, ["import", str(path), "--project", "yt", "--create", "--labels",
-                         "ham,spam", "--text-col", "CONTENT", "--id-col", "COMMENT_ID",
-                         "--label-col", "label", "--label-source", "human"],
-                  catch_exceptions=False)  # fmt: skip
+    created = run(
+        main,
+        [
+            "import",
+            str(path),
+            "--project",
+            "yt",
+            "--create",
+            "--labels",
+            "ham,spam",
+            "--text-col",
+            "CONTENT",
+            "--id-col",
+            "COMMENT_ID",
+            "--label-col",
+            "label",
+            "--label-source",
+            "human",
+        ],
+        catch_exceptions=False,
+    )
     assert created.exit_code == 0, created.output
-    result = run(main, ["review", "scan", "--project", "yt", "--top", str(FLIPS)],
-                 catch_exceptions=False)  # fmt: skip
+    result = run(
+        main, ["review", "scan", "--project", "yt", "--top", str(FLIPS)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["scored"] == N and summary["flagged"] >= 20
@@ -48,8 +66,9 @@ def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_
     for row in top[:10]:
         assert row["reasons"] and row["suggested"] != row["label"]
         assert 0.0 <= row["score"] <= 1.0
-    assert any(r.startswith("model is ") and " sure it is " in r for row in top
-               for r in row["reasons"])  # fmt: skip
+    assert any(
+        r.startswith("model is ") and " sure it is " in r for row in top for r in row["reasons"]
+    )
     with session_scope(sessions) as session:
         scan = session.scalar(select(LabelIssueRun))
         assert (scan.n_scored, scan.n_flagged) == (N, summary["flagged"])
@@ -73,12 +92,27 @@ def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_
     assert everything.get_json()["total"] == N
 
 
-def test_a_scan_needs_two_classes_with_labels(sessions, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_a_scan_needs_two_classes_with_labels(sessions, db_url, tmp_path) -> None:
     path = tmp_path / "few.csv"
     path.write_text("id,text,label\na,one,ham\nb,two,ham\nc,three,spam\n")
     run = CliRunner().invoke
-    run(main, ["import", str(path), "--project", "few", "--create", "--labels", "ham,spam",
-               "--label-col", "label", "--label-source", "human"], catch_exceptions=False)  # fmt: skip
+    run(
+        main,
+        [
+            "import",
+            str(path),
+            "--project",
+            "few",
+            "--create",
+            "--labels",
+            "ham,spam",
+            "--label-col",
+            "label",
+            "--label-source",
+            "human",
+        ],
+        catch_exceptions=False,
+    )
     result = run(main, ["review", "scan", "--project", "few"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "at least 2 labeled items of two classes" in result.output

@@ -40,7 +40,7 @@ EXPECTED = {
 
 
 @pytest.fixture
-def project(client, sessions, tmp_path):  # noqa: ANN001, ANN201
+def project(client, sessions, tmp_path):
     pid = make_project(sessions, "truth", ("ham", "spam"), allow_ambiguous=True)
     items = tmp_path / "items.csv"
     ids = [*ANSWERS, "imported_weak", "weak_only", "nothing"]
@@ -58,37 +58,75 @@ def project(client, sessions, tmp_path):  # noqa: ANN001, ANN201
         import_path(session, proj, human, ImportOptions(label_col="answer", label_kind="human"))
         import_path(session, proj, weak, ImportOptions(label_col="answer", label_kind="weak"))
         import_path(session, proj, gold, ImportOptions(label_col="answer", gold=True))
-        ref = dict(session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all())
+        ref = dict(
+            session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all()
+        )
     people = [make_user(sessions, n, "annotator", (pid,)) for n in ("ann", "bob", "cat")]
     sme = make_user(sessions, "sid", "sme", (pid,))
     with session_scope(sessions) as session:
         for ext, answers in ANSWERS.items():
             for person, label in zip(people, answers, strict=True):
                 if label is not None:
-                    session.add(Annotation(item_id=ref[ext], project_id=pid, user_id=person.id,
-                                           kind="label", labels=[label]))  # fmt: skip
-        session.add(Annotation(item_id=ref["adjudicated"], project_id=pid, user_id=sme.id,
-                               kind="adjudicate", source="adjudication", labels=["spam"],
-                               note="the guideline says links are spam"))  # fmt: skip
-        session.add(Annotation(item_id=ref["corrected"], project_id=pid, user_id=sme.id,
-                               kind="adjudicate", source="adjudication", labels=["spam"]))  # fmt: skip
+                    session.add(
+                        Annotation(
+                            item_id=ref[ext],
+                            project_id=pid,
+                            user_id=person.id,
+                            kind="label",
+                            labels=[label],
+                        )
+                    )
+        session.add(
+            Annotation(
+                item_id=ref["adjudicated"],
+                project_id=pid,
+                user_id=sme.id,
+                kind="adjudicate",
+                source="adjudication",
+                labels=["spam"],
+                note="the guideline says links are spam",
+            )
+        )
+        session.add(
+            Annotation(
+                item_id=ref["corrected"],
+                project_id=pid,
+                user_id=sme.id,
+                kind="adjudicate",
+                source="adjudication",
+                labels=["spam"],
+            )
+        )
     from labelapp.models import User
     from labelapp.services.corrections import correct_label
 
     with session_scope(sessions) as session:
-        correct_label(session, session.get(User, sme.id), ref["corrected"], ["ham"],
-                      "the text is a song lyric, not an ad")  # fmt: skip
+        correct_label(
+            session,
+            session.get(User, sme.id),
+            ref["corrected"],
+            ["ham"],
+            "the text is a song lyric, not an ad",
+        )
         run = LabelModelRun(project_id=pid, kind="label_model", lf_ids=[], metrics={})
         session.add(run)
         session.flush()
         for ext, label in (("weak_only", "ham"), ("unanimous", "ham"), ("tie", "ham")):
-            session.add(ProbLabel(project_id=pid, item_id=ref[ext], source="label_model",
-                                  label=label, confidence=0.93, probs=[0.93, 0.07],
-                                  label_model_run_id=run.id))  # fmt: skip
+            session.add(
+                ProbLabel(
+                    project_id=pid,
+                    item_id=ref[ext],
+                    source="label_model",
+                    label=label,
+                    confidence=0.93,
+                    probs=[0.93, 0.07],
+                    label_model_run_id=run.id,
+                )
+            )
     return pid, ref
 
 
-def test_every_case_resolves_by_the_one_rule(sessions, project) -> None:  # noqa: ANN001
+def test_every_case_resolves_by_the_one_rule(sessions, project) -> None:
     pid, ref = project
     with session_scope(sessions) as session:
         resolved = resolve_labels(session, session.get(Project, pid))
@@ -103,7 +141,7 @@ def test_every_case_resolves_by_the_one_rule(sessions, project) -> None:  # noqa
     assert got["unanimous"][0] == ["spam"]
 
 
-def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, monkeypatch) -> None:  # noqa: ANN001
+def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, monkeypatch) -> None:
     from active_learning import retrain as library
     from labelapp.services.agreement import project_agreement
     from labelapp.services.export import export_items
@@ -111,16 +149,21 @@ def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, mon
 
     pid, ref = project
     by_id = {item_id: ext for ext, item_id in ref.items()}
-    human = {ext: e for ext, e in EXPECTED.items() if e and e[1] in ("human", "majority",
-                                                                       "adjudicated", "gold",
-                                                                       "corrected")}
+    human = {
+        ext: e
+        for ext, e in EXPECTED.items()
+        if e and e[1] in ("human", "majority", "adjudicated", "gold", "corrected")
+    }
     with session_scope(sessions) as session:
         proj = session.get(Project, pid)
         assert {by_id[i]: lab for i, lab in human_labels(session, proj).items()} == {
-            ext: e[0][0] for ext, e in human.items()}  # fmt: skip
+            ext: e[0][0] for ext, e in human.items()
+        }
         frame, _ = export_items(session, proj)
-        exported = {by_id[i]: (lab, src) for i, lab, src in
-                    frame[["item_id", "label", "label_source"]].itertuples(index=False)}  # fmt: skip
+        exported = {
+            by_id[i]: (lab, src)
+            for i, lab, src in frame[["item_id", "label", "label_source"]].itertuples(index=False)
+        }
         assert exported == {ext: (e[0][0], e[1]) for ext, e in EXPECTED.items() if e}
         model = project_agreement(session, proj, use_cache=False).model
     assert model["available"], model
@@ -129,19 +172,20 @@ def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, mon
     seen: dict[str, str] = {}
     real = library.retrain_and_score
 
-    def spy(data, positions, labels, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def spy(data, positions, labels, **kwargs):
         seen.update({by_id[ids[p]]: lab for p, lab in zip(positions, labels, strict=True)})
         return real(data, positions, labels, **kwargs)
 
     with session_scope(sessions) as session:
-        ids = list(session.scalars(select(Item.id).where(Item.project_id == pid)
-                                   .order_by(Item.position)))  # fmt: skip
+        ids = list(
+            session.scalars(select(Item.id).where(Item.project_id == pid).order_by(Item.position))
+        )
     monkeypatch.setattr(library, "retrain_and_score", spy)
     retrain_project(sessions, pid)
     assert seen == {ext: e[0][0] for ext, e in human.items()}
 
 
-def test_the_review_api_reports_the_same_label_and_source(client, sessions, project) -> None:  # noqa: ANN001
+def test_the_review_api_reports_the_same_label_and_source(client, sessions, project) -> None:
     pid, ref = project
     sme = make_user(sessions, "rita", "sme", (pid,))
     listed = client.get(f"/api/projects/{pid}/review?limit=200", headers=sme.headers).get_json()
@@ -153,7 +197,7 @@ def test_the_review_api_reports_the_same_label_and_source(client, sessions, proj
         assert (one.get_json()["item"]["labels"], one.get_json()["item"]["source"]) == got[ext]
 
 
-def test_multi_label_items_resolve_the_same_everywhere(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_multi_label_items_resolve_the_same_everywhere(client, sessions, tmp_path) -> None:
     from labelapp.services.export import export_items
 
     pid = make_project(sessions, "tags", ("news", "sport", "tech"), multi_label=True)
@@ -165,9 +209,14 @@ def test_multi_label_items_resolve_the_same_everywhere(client, sessions, tmp_pat
         proj = session.get(Project, pid)
         import_path(session, proj, path, ImportOptions(label_col="tags", label_kind="human"))
         import_path(session, proj, weak, ImportOptions(label_col="tags", label_kind="weak"))
-        ref = dict(session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all())
-    expected = {"a": (["news", "sport"], "human"), "b": (["tech"], "human"),
-                "c": (["news", "tech"], "import")}  # fmt: skip
+        ref = dict(
+            session.execute(select(Item.external_id, Item.id).where(Item.project_id == pid)).all()
+        )
+    expected = {
+        "a": (["news", "sport"], "human"),
+        "b": (["tech"], "human"),
+        "c": (["news", "tech"], "import"),
+    }
     sme = make_user(sessions, "tess", "sme", (pid,))
     with session_scope(sessions) as session:
         proj = session.get(Project, pid)

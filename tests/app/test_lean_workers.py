@@ -22,7 +22,10 @@ def test_the_app_starts_without_heavy_libraries(tmp_path: Path) -> None:
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"LABELAPP_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
@@ -30,8 +33,15 @@ def test_the_app_starts_without_heavy_libraries(tmp_path: Path) -> None:
 
 # What a web process must never import, even after serving every route (issue 16): the learning
 # stack and labelapp's three libraries run in job workers only.
-NEVER_IN_WEB = ("sklearn", "torch", "snorkel", "dask", "weak_supervision", "active_learning",
-                "augment")
+NEVER_IN_WEB = (
+    "sklearn",
+    "torch",
+    "snorkel",
+    "dask",
+    "weak_supervision",
+    "active_learning",
+    "augment",
+)
 
 # In a fresh process: the app, then every route once as the admin (GETs first, then writes,
 # DELETEs last), ids filled in from the world the test built; prints what got imported.
@@ -77,26 +87,28 @@ print(json.dumps({"imported": first_by, "routes": len(statuses),
 
 # The routes that still compute in the web process (issue 16, point 6, open): each must move to a
 # job or a child process. The list may only shrink: every other route is checked.
-STILL_HEAVY: frozenset[str] = frozenset({
-    "api.adjudication_backlog",
-    "api.agreement_report",
-    "api.lf_analysis",
-    "pages.agreement",
-    "pages.agreement_plot",
-    "pages.augment_page",
-    "pages.export_page",
-    "pages.lfs_page",
-})
+STILL_HEAVY: frozenset[str] = frozenset(
+    {
+        "api.adjudication_backlog",
+        "api.agreement_report",
+        "api.lf_analysis",
+        "pages.agreement",
+        "pages.agreement_plot",
+        "pages.augment_page",
+        "pages.export_page",
+        "pages.lfs_page",
+    }
+)
 
 
-def test_the_still_heavy_routes_exist(app) -> None:  # noqa: ANN001
+def test_the_still_heavy_routes_exist(app) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints >= STILL_HEAVY, f"gone, remove from STILL_HEAVY: {STILL_HEAVY - endpoints}"
 
 
 # What a route imports does not depend on the database: SQLite only keeps CI within its budget.
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_serving_every_route_imports_no_learning_stack(db_url, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_serving_every_route_imports_no_learning_stack(db_url, sessions, tmp_path) -> None:
     from tests.app.factories import add_items, make_project, make_user
 
     project = make_project(sessions, "lean")
@@ -104,9 +116,18 @@ def test_serving_every_route_imports_no_learning_stack(db_url, sessions, tmp_pat
     admin = make_user(sessions, "boss", "admin", (project,))
     world = {"token": admin.token, "project_id": project, "item_id": items[0]}
     out = subprocess.run(
-        [sys.executable, "-c", _EVERY_ROUTE % (NEVER_IN_WEB,), db_url, json.dumps(world),
-         json.dumps(sorted(STILL_HEAVY))],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2],
+        [
+            sys.executable,
+            "-c",
+            _EVERY_ROUTE % (NEVER_IN_WEB,),
+            db_url,
+            json.dumps(world),
+            json.dumps(sorted(STILL_HEAVY)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])

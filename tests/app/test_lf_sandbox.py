@@ -23,15 +23,16 @@ EVIL = "(a+)+(?=b)"  # RE2 lacks lookaheads; Python's re backtracks 2^n steps on
 
 
 @pytest.fixture
-def project(sessions, tmp_path):  # noqa: ANN001, ANN201
+def project(sessions, tmp_path):
     project_id = make_project(sessions, "probe", ("ham", "spam"))
-    add_items(sessions, project_id, ["a" * 27, "a" * 30, "ab", "free stuff here", "nice song"],
-              tmp_path)  # fmt: skip
+    add_items(
+        sessions, project_id, ["a" * 27, "a" * 30, "ab", "free stuff here", "nice song"], tmp_path
+    )
     sme = make_user(sessions, "sme", "sme", (project_id,))
     return project_id, sme
 
 
-def test_backtracking_preview_is_refused_while_health_answers(server, project, monkeypatch) -> None:  # noqa: ANN001
+def test_backtracking_preview_is_refused_while_health_answers(server, project, monkeypatch) -> None:
     monkeypatch.setenv("LABELAPP_REGEX_TIMEOUT_SECONDS", "3")
     project_id, sme = project
     spec = {"kind": "regex", "name": "evil", "label": "spam", "pattern": EVIL}
@@ -39,8 +40,12 @@ def test_backtracking_preview_is_refused_while_health_answers(server, project, m
 
     def preview() -> None:
         started = time.monotonic()
-        answer["response"] = requests.post(f"{server}/api/projects/{project_id}/lfs/preview",
-                                           json=spec, headers=sme.headers, timeout=60)  # fmt: skip
+        answer["response"] = requests.post(
+            f"{server}/api/projects/{project_id}/lfs/preview",
+            json=spec,
+            headers=sme.headers,
+            timeout=60,
+        )
         answer["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=preview)
@@ -65,13 +70,16 @@ def test_backtracking_preview_is_refused_while_health_answers(server, project, m
 
 
 def test_saving_a_backtracking_regex_is_refused_and_a_lookaround_still_works(
-    client, project, sessions, monkeypatch  # noqa: ANN001
+    client, project, sessions, monkeypatch
 ) -> None:
     monkeypatch.setenv("LABELAPP_REGEX_TIMEOUT_SECONDS", "2")
     project_id, sme = project
     url = f"/api/projects/{project_id}/lfs"
-    refused = client.post(url, json={"kind": "regex", "name": "evil", "label": "spam",
-                                     "pattern": EVIL}, headers=sme.headers)  # fmt: skip
+    refused = client.post(
+        url,
+        json={"kind": "regex", "name": "evil", "label": "spam", "pattern": EVIL},
+        headers=sme.headers,
+    )
     assert refused.status_code == 400
     assert "took longer than 2 s" in refused.get_json()["error"]["message"]
     with session_scope(sessions) as session:
@@ -82,14 +90,14 @@ def test_saving_a_backtracking_regex_is_refused_and_a_lookaround_still_works(
     assert client.post(url, json=good, headers=sme.headers).status_code == 201
 
 
-def load_source(sessions, project_id: int, tmp_path: Path, source: str) -> None:  # noqa: ANN001
+def load_source(sessions, project_id: int, tmp_path: Path, source: str) -> None:
     path = tmp_path / "sme_lfs.py"
     path.write_text(source)
     with session_scope(sessions) as session:
         weak.load_python_lfs(session, session.get(Project, project_id), path, None)
 
 
-def run_apply_job(sessions, project_id: int) -> Job:  # noqa: ANN001
+def run_apply_job(sessions, project_id: int) -> Job:
     """An apply job run to its end as the job worker runs it (in this process, so the limits
     set by the test apply)."""
     with session_scope(sessions) as session:
@@ -116,20 +124,36 @@ GOOD = lf("has_free", "if 'free' not in x.text:\n    return -1")
 @pytest.mark.parametrize(
     ("name", "body", "env", "expected"),
     [
-        ("reads_passwd", "open('/etc/passwd').read()", {},
-         "LF 'reads_passwd' failed: PermissionError: sandbox: reading '"),  # the job error
+        (
+            "reads_passwd",
+            "open('/etc/passwd').read()",
+            {},
+            "LF 'reads_passwd' failed: PermissionError: sandbox: reading '",
+        ),  # the job error
         # shows file names without their directories (jobs.py), here 'passwd'; see below
-        ("runs_id", "import subprocess\nsubprocess.run(['id'])", {},
-         "LF 'runs_id' failed: PermissionError: sandbox: subprocess.Popen is not allowed"),
-        ("big_alloc", "b = bytearray(1 << 30)", {},
-         "LF 'big_alloc' exceeded the 768 MB memory limit (LABELAPP_LF_MEMORY_MB)"),
-        ("slow_lf", "while True:\n    pass", {"LABELAPP_LF_WALL_SECONDS": "10"},
-         "LF 'slow_lf' exceeded the 10 s wall-time limit (LABELAPP_LF_WALL_SECONDS)"),
+        (
+            "runs_id",
+            "import subprocess\nsubprocess.run(['id'])",
+            {},
+            "LF 'runs_id' failed: PermissionError: sandbox: subprocess.Popen is not allowed",
+        ),
+        (
+            "big_alloc",
+            "b = bytearray(1 << 30)",
+            {},
+            "LF 'big_alloc' exceeded the 768 MB memory limit (LABELAPP_LF_MEMORY_MB)",
+        ),
+        (
+            "slow_lf",
+            "while True:\n    pass",
+            {"LABELAPP_LF_WALL_SECONDS": "10"},
+            "LF 'slow_lf' exceeded the 10 s wall-time limit (LABELAPP_LF_WALL_SECONDS)",
+        ),
     ],
     ids=["passwd", "spawn", "memory", "loop"],
 )
 def test_attacking_python_lfs_fail_their_job_by_name_and_limit(
-    name, body, env, expected, project, sessions, tmp_path, monkeypatch  # noqa: ANN001
+    name, body, env, expected, project, sessions, tmp_path, monkeypatch
 ) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -146,7 +170,7 @@ def test_attacking_python_lfs_fail_their_job_by_name_and_limit(
         assert session.scalar(select(func.count()).select_from(WeakLabel)) == 0
 
 
-def test_a_well_behaved_python_lf_applies_in_the_sandbox(project, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_well_behaved_python_lf_applies_in_the_sandbox(project, sessions, tmp_path) -> None:
     project_id, _ = project
     load_source(sessions, project_id, tmp_path, HEADER + GOOD)
     job = run_apply_job(sessions, project_id)
@@ -156,7 +180,7 @@ def test_a_well_behaved_python_lf_applies_in_the_sandbox(project, sessions, tmp_
     assert votes == [1]  # "free stuff here"
 
 
-def test_cli_load_does_not_run_the_file_in_the_server(project, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_cli_load_does_not_run_the_file_in_the_server(project, sessions, tmp_path) -> None:
     project_id, _ = project
     marker = tmp_path / "ran_in_server"
     source = f"open({str(marker)!r}, 'w').write('x')\n" + HEADER + GOOD
@@ -167,7 +191,7 @@ def test_cli_load_does_not_run_the_file_in_the_server(project, sessions, tmp_pat
         assert session.scalar(select(func.count()).select_from(LabelingFunction)) == 0
 
 
-def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_path) -> None:
     assert "export" in jobs.HANDLERS, export  # importing the export service registers its job
     slow = make_project(sessions, "slow", ("ham", "spam"))
     add_items(sessions, slow, ["one", "two"], tmp_path)
@@ -177,8 +201,15 @@ def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_pa
     user = make_user(sessions, "ann", "annotator", (other,))
     with session_scope(sessions) as session:
         for n, item_id in enumerate(ids):
-            session.add(Annotation(item_id=item_id, project_id=other, user_id=user.id,
-                                   kind="label", labels=["ham" if n % 2 else "spam"]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=other,
+                    user_id=user.id,
+                    kind="label",
+                    labels=["ham" if n % 2 else "spam"],
+                )
+            )
     slow_job, slow_future = jobs.enqueue(sessions, slow, "ws_apply")
     deadline = time.monotonic() + 60
     while _status(sessions, slow_job.id) != "running" and time.monotonic() < deadline:
@@ -191,11 +222,11 @@ def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_pa
     assert _status(sessions, slow_job.id) == "done", _error(sessions, slow_job.id)
 
 
-def _status(sessions, job_id: int) -> str:  # noqa: ANN001
+def _status(sessions, job_id: int) -> str:
     with session_scope(sessions) as session:
         return session.get(Job, job_id).status
 
 
-def _error(sessions, job_id: int) -> str | None:  # noqa: ANN001
+def _error(sessions, job_id: int) -> str | None:
     with session_scope(sessions) as session:
         return session.get(Job, job_id).error

@@ -25,7 +25,7 @@ TINY = [
     ("t5", "the bridge at 2:10 is amazing"),
 ]
 HUMAN = {"t0": "spam", "t2": "ham", "t1": "ham"}
-PY_FREE = '''from snorkel.labeling import labeling_function
+PY_FREE = """from snorkel.labeling import labeling_function
 
 SPAM = 1
 ABSTAIN = -1
@@ -34,19 +34,19 @@ ABSTAIN = -1
 @labeling_function()
 def py_free(x):
     return SPAM if "free" in x.text.lower() else ABSTAIN
-'''
-PY_LOOP = '''from snorkel.labeling import labeling_function
+"""
+PY_LOOP = """from snorkel.labeling import labeling_function
 
 
 @labeling_function()
 def py_forever(x):
     while True:
         pass
-'''
+"""
 
 
 @pytest.fixture
-def tiny(sessions, tmp_path) -> dict:  # noqa: ANN001
+def tiny(sessions, tmp_path) -> dict:
     project_id = make_project(sessions, "tiny", ("ham", "spam"))
     path = tmp_path / "tiny.csv"
     with path.open("w", newline="") as f:
@@ -55,16 +55,31 @@ def tiny(sessions, tmp_path) -> dict:  # noqa: ANN001
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, project_id), path)
-        ids = dict(session.execute(select(Item.external_id, Item.id)
-                                   .where(Item.project_id == project_id)).all())  # fmt: skip
+        ids = dict(
+            session.execute(
+                select(Item.external_id, Item.id).where(Item.project_id == project_id)
+            ).all()
+        )
         for ext, label in HUMAN.items():
-            session.add(Annotation(item_id=ids[ext], project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
-    return {"project": project_id, "ids": ids, "sme": sme, "ann": ann,
-            "url": f"/api/projects/{project_id}/lfs"}  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=ids[ext],
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
+    return {
+        "project": project_id,
+        "ids": ids,
+        "sme": sme,
+        "ann": ann,
+        "url": f"/api/projects/{project_id}/lfs",
+    }
 
 
-def test_python_lf_is_previewed_and_saved_through_the_sandbox(tiny, client) -> None:  # noqa: ANN001
+def test_python_lf_is_previewed_and_saved_through_the_sandbox(tiny, client) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     preview = client.post(f"{url}/python/preview", json={"source": PY_FREE}, headers=headers)
     assert preview.status_code == 200, preview.get_json()
@@ -77,8 +92,9 @@ def test_python_lf_is_previewed_and_saved_through_the_sandbox(tiny, client) -> N
     assert [h["external_id"] for h in p["hits"]] == ["t0", "t2", "t4"]
     assert {h["vote"] for h in p["hits"]} == {"spam"}
 
-    saved = client.post(f"{url}/python", json={"source": PY_FREE, "description": "free"},
-                        headers=headers)  # fmt: skip
+    saved = client.post(
+        f"{url}/python", json={"source": PY_FREE, "description": "free"}, headers=headers
+    )
     assert saved.status_code == 201 and saved.get_json()["kind"] == "python"
     assert saved.get_json()["name"] == "py_free" and saved.get_json()["version"] == 1
 
@@ -89,64 +105,77 @@ def test_python_lf_is_previewed_and_saved_through_the_sandbox(tiny, client) -> N
     v2 = client.post(f"{url}/python", json={"source": changed, "replace": True}, headers=headers)
     assert v2.status_code == 201 and v2.get_json()["version"] == 2
 
-    diff = client.get(f"{url}/{v2.get_json()['id']}/compare?other={saved.get_json()['id']}",
-                      headers=headers).get_json()  # fmt: skip
+    diff = client.get(
+        f"{url}/{v2.get_json()['id']}/compare?other={saved.get_json()['id']}", headers=headers
+    ).get_json()
     assert diff["from_version"] == 1 and diff["to_version"] == 2
     assert '-    return SPAM if "free" in x.text.lower() else ABSTAIN' in diff["diff"]
     assert '+    return SPAM if "gift" in x.text.lower() else ABSTAIN' in diff["diff"]
 
-    renamed = client.post(f"{url}/{v2.get_json()['id']}/rename", json={"name": "py_gift"},
-                          headers=headers)  # fmt: skip
-    assert renamed.status_code == 400 and "rename the function" in renamed.get_json()["error"]["message"]
+    renamed = client.post(
+        f"{url}/{v2.get_json()['id']}/rename", json={"name": "py_gift"}, headers=headers
+    )
+    assert (
+        renamed.status_code == 400
+        and "rename the function" in renamed.get_json()["error"]["message"]
+    )
 
 
-def test_bad_python_is_refused_with_the_reason(tiny, client) -> None:  # noqa: ANN001
+def test_bad_python_is_refused_with_the_reason(tiny, client) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     two = PY_FREE + "\n\n@labeling_function()\ndef py_two(x):\n    return -1\n"
     cases = [
         (two, "defines 2 labeling functions (py_free, py_two)"),
-        (PY_FREE.replace("SPAM = 1", "SPAM = 7"), "returned 7: return -1 to abstain or a class index 0-1"),
+        (
+            PY_FREE.replace("SPAM = 1", "SPAM = 7"),
+            "returned 7: return -1 to abstain or a class index 0-1",
+        ),
         ("def broken(:\n", "SyntaxError"),
     ]
     for source, expected in cases:
         res = client.post(f"{url}/python/preview", json={"source": source}, headers=headers)
         assert res.status_code == 400, res.get_json()
         assert expected in res.get_json()["error"]["message"], res.get_json()
-    annotator = client.post(f"{url}/python/preview", json={"source": PY_FREE},
-                            headers=tiny["ann"].headers)  # fmt: skip
+    annotator = client.post(
+        f"{url}/python/preview", json={"source": PY_FREE}, headers=tiny["ann"].headers
+    )
     assert annotator.status_code == 403
 
 
-def test_a_preview_that_hits_the_sandbox_limit_says_so(tiny, client, monkeypatch) -> None:  # noqa: ANN001
+def test_a_preview_that_hits_the_sandbox_limit_says_so(tiny, client, monkeypatch) -> None:
     monkeypatch.setenv("LABELAPP_LF_CPU_SECONDS", "3")
     monkeypatch.setenv("LABELAPP_LF_WALL_SECONDS", "8")
-    res = client.post(f"{tiny['url']}/python/preview", json={"source": PY_LOOP},
-                      headers=tiny["sme"].headers)  # fmt: skip
+    res = client.post(
+        f"{tiny['url']}/python/preview", json={"source": PY_LOOP}, headers=tiny["sme"].headers
+    )
     assert res.status_code == 400
     message = res.get_json()["error"]["message"]
     assert message.startswith("stopped in the sandbox: "), message
     assert "limit (LABELAPP_LF_" in message and "a preview runs at most" in message, message
 
 
-def test_saving_over_a_name_asks_and_rename_and_delete_keep_history(tiny, client, sessions) -> None:  # noqa: ANN001
+def test_saving_over_a_name_asks_and_rename_and_delete_keep_history(tiny, client, sessions) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     spec = {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]}
     first = client.post(url, json=spec, headers=headers).get_json()
     asked = client.post(url, json={**spec, "keywords": ["free", "gift"]}, headers=headers)
     assert asked.status_code == 409
-    second = client.post(f"{url}?replace=1", json={**spec, "keywords": ["free", "gift"]},
-                         headers=headers).get_json()  # fmt: skip
+    second = client.post(
+        f"{url}?replace=1", json={**spec, "keywords": ["free", "gift"]}, headers=headers
+    ).get_json()
     assert second["version"] == 2
-    other = client.post(url, json={**spec, "name": "kw_song", "label": "ham", "keywords": ["song"]},
-                        headers=headers).get_json()  # fmt: skip
+    other = client.post(
+        url, json={**spec, "name": "kw_song", "label": "ham", "keywords": ["song"]}, headers=headers
+    ).get_json()
 
     taken = client.post(f"{url}/{second['id']}/rename", json={"name": "kw_song"}, headers=headers)
     assert taken.status_code == 409 and "is taken" in taken.get_json()["error"]["message"]
     renamed = client.post(f"{url}/{first['id']}/rename", json={"name": "kw_gift"}, headers=headers)
     assert renamed.status_code == 200 and renamed.get_json()["version"] == 2
     with session_scope(sessions) as session:
-        names = session.execute(select(LabelingFunction.name, LabelingFunction.version)
-                                .order_by(LabelingFunction.id)).all()  # fmt: skip
+        names = session.execute(
+            select(LabelingFunction.name, LabelingFunction.version).order_by(LabelingFunction.id)
+        ).all()
         assert [tuple(n) for n in names] == [("kw_gift", 1), ("kw_gift", 2), ("kw_song", 1)]
         for item_id in tiny["ids"].values():  # votes of both LFs, as an apply stores them
             session.add(WeakLabel(item_id=item_id, lf_id=second["id"], vote=1))
@@ -156,7 +185,9 @@ def test_saving_over_a_name_asks_and_rename_and_delete_keep_history(tiny, client
     assert gone.status_code == 200
     assert gone.get_json() == {"name": "kw_gift", "versions": 2, "votes_removed": 6}
     with session_scope(sessions) as session:
-        kept = session.scalars(select(LabelingFunction).where(LabelingFunction.name == "kw_gift")).all()
+        kept = session.scalars(
+            select(LabelingFunction).where(LabelingFunction.name == "kw_gift")
+        ).all()
         assert len(kept) == 2 and all(r.deleted_at is not None and not r.active for r in kept)
         assert session.scalar(select(func.count()).select_from(WeakLabel)) == 6  # kw_song's
     listing = client.get(url, headers=headers).get_json()
@@ -165,7 +196,7 @@ def test_saving_over_a_name_asks_and_rename_and_delete_keep_history(tiny, client
     assert reborn.status_code == 201 and reborn.get_json()["version"] == 3  # no question: deleted
 
 
-def test_page_shows_not_applied_rates_with_counts_and_stale_results(tiny, client, sessions) -> None:  # noqa: ANN001
+def test_page_shows_not_applied_rates_with_counts_and_stale_results(tiny, client, sessions) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     spec = {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]}
     lf = client.post(url, json=spec, headers=headers).get_json()
@@ -176,9 +207,20 @@ def test_page_shows_not_applied_rates_with_counts_and_stale_results(tiny, client
         for ext in ("t0", "t2", "t4"):
             session.add(WeakLabel(item_id=tiny["ids"][ext], lf_id=lf["id"], vote=1))
         for kind in ("apply", "label_model"):
-            session.add(LabelModelRun(project_id=tiny["project"], kind=kind, lf_ids=[lf["id"]],
-                                      metrics={"n_votes": 3, "n_items": 6, "applier": "pandas",
-                                               "n_covered": 3, "chosen": "majority"}))  # fmt: skip
+            session.add(
+                LabelModelRun(
+                    project_id=tiny["project"],
+                    kind=kind,
+                    lf_ids=[lf["id"]],
+                    metrics={
+                        "n_votes": 3,
+                        "n_items": 6,
+                        "applier": "pandas",
+                        "n_covered": 3,
+                        "chosen": "majority",
+                    },
+                )
+            )
     page = client.get(f"/projects/{tiny['project']}/lfs", headers=headers).get_data(as_text=True)
     assert 'id="stale-label_model"' not in page
     assert "50.0%</span>" in page and "n=6" in page  # coverage 3 of 6 with its count

@@ -41,7 +41,7 @@ def test_migrated_database_is_at_head(db_url: str) -> None:
     assert "ix_queue_entries_next" in queue_indexes  # the partial index the queue's `next` uses
 
 
-def test_downgrade_to_base_and_back(tmp_path) -> None:  # noqa: ANN001
+def test_downgrade_to_base_and_back(tmp_path) -> None:
     from alembic import command
 
     from labelapp.migrate import alembic_config
@@ -58,7 +58,7 @@ def test_downgrade_to_base_and_back(tmp_path) -> None:  # noqa: ANN001
     assert _diff(url) == []
 
 
-def test_app_refuses_an_unmigrated_database(tmp_path) -> None:  # noqa: ANN001
+def test_app_refuses_an_unmigrated_database(tmp_path) -> None:
     from labelapp.app import create_app
     from labelapp.migrate import SchemaOutOfDate
 
@@ -80,7 +80,9 @@ def test_the_queue_index_serves_highest_priority_first(db_url: str) -> None:
                 )
             else:
                 sql = conn.scalar(
-                    text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_queue_entries_next'")
+                    text(
+                        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_queue_entries_next'"
+                    )
                 )
     finally:
         engine.dispose()

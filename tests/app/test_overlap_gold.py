@@ -15,17 +15,24 @@ from tests.app.factories import make_project, make_user
 from tests.conftest import csrf_token_from, login
 
 
-def label_all(client, project_id: int, who, answer="spam") -> list[int]:  # noqa: ANN001
+def label_all(client, project_id: int, who, answer="spam") -> list[int]:
     served = []
-    while (res := client.post(f"/api/projects/{project_id}/next", headers=who.headers)).status_code == 200:
+    while (
+        res := client.post(f"/api/projects/{project_id}/next", headers=who.headers)
+    ).status_code == 200:
         item_id = res.get_json()["item"]["id"]
         body = {"labels": [answer], "client_id": str(uuid.uuid4())}
-        assert client.post(f"/api/items/{item_id}/annotations", json=body, headers=who.headers).status_code == 201
+        assert (
+            client.post(
+                f"/api/items/{item_id}/annotations", json=body, headers=who.headers
+            ).status_code
+            == 201
+        )
         served.append(item_id)
     return served
 
 
-def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "share", ("ham", "spam"))
     path = tmp_path / "items.csv"
     path.write_text("id,text\n" + "".join(f"i{i},text number {i}\n" for i in range(60)))
@@ -34,7 +41,11 @@ def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:  # noqa
         update_settings(project, {"overlap_k": 3, "overlap_share": 0.5})
         import_path(session, project, path)
     with session_scope(sessions) as session:
-        targets = dict(session.execute(select(Item.id, Item.target_k).where(Item.project_id == project_id)).all())
+        targets = dict(
+            session.execute(
+                select(Item.id, Item.target_k).where(Item.project_id == project_id)
+            ).all()
+        )
     shared = {i for i, k in targets.items() if k == 3}
     assert set(targets.values()) == {1, 3}
     assert 15 <= len(shared) <= 45  # about half, chosen by a seeded hash
@@ -43,7 +54,9 @@ def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:  # noqa
         label_all(client, project_id, person)
     with session_scope(sessions) as session:
         rows = session.execute(
-            select(Annotation.item_id, Annotation.user_id).where(Annotation.project_id == project_id)
+            select(Annotation.item_id, Annotation.user_id).where(
+                Annotation.project_id == project_id
+            )
         ).all()
     by_item: dict[int, set[int]] = {}
     for item_id, user_id in rows:
@@ -51,7 +64,9 @@ def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:  # noqa
     assert {i: len(u) for i, u in by_item.items()} == targets
 
 
-def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(
+    client, sessions, tmp_path
+) -> None:
     project_id = make_project(sessions, "gold", ("ham", "spam"))
     work = tmp_path / "work.csv"
     work.write_text("id,text\n" + "".join(f"w{i},work item {i}\n" for i in range(5)))
@@ -64,7 +79,9 @@ def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(client, sess
         report = import_path(session, project, gold, ImportOptions(label_col="answer", gold=True))
     assert report.gold_items == 2
     with session_scope(sessions) as session:
-        gold_ids = set(session.scalars(select(QueueEntry.item_id).where(QueueEntry.is_gold.is_(True))))
+        gold_ids = set(
+            session.scalars(select(QueueEntry.item_id).where(QueueEntry.is_gold.is_(True)))
+        )
         assert session.scalar(select(Item.gold_labels).where(Item.external_id == "g1")) == ["spam"]
     alice = make_user(sessions, "alice", "annotator", (project_id,))
     bob = make_user(sessions, "bob", "annotator", (project_id,))

@@ -26,7 +26,7 @@ from tests.conftest import login
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
-def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_label_model(  # noqa: ANN001
+def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_label_model(
     sessions, tmp_path
 ) -> None:
     from weak_supervision.zoo import CANDIDATES
@@ -38,15 +38,37 @@ def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_labe
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         for item_id, label in zip(ids[:40], truth[:40], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
         project = session.get(Project, project_id)
         assert (project.strategy, project.featurizer) == ("auto", "embeddings")
         for spec in (
-            {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check", "subscribe"]},
-            {"kind": "keyword", "name": "kw_http", "label": "spam", "keywords": ["http", "channel"]},
+            {
+                "kind": "keyword",
+                "name": "kw_check",
+                "label": "spam",
+                "keywords": ["check", "subscribe"],
+            },
+            {
+                "kind": "keyword",
+                "name": "kw_http",
+                "label": "spam",
+                "keywords": ["http", "channel"],
+            },
             {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song", "love"]},
-            {"kind": "regex", "name": "re_short", "label": "ham", "pattern": r"^\W*\w+(\W+\w+){0,3}\W*$"},
+            {
+                "kind": "regex",
+                "name": "re_short",
+                "label": "ham",
+                "pattern": r"^\W*\w+(\W+\w+){0,3}\W*$",
+            },
         ):
             weak.save_lf(session, project, dict(spec), None)
 
@@ -59,7 +81,13 @@ def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_labe
     assert lm.metrics["chosen"] in CANDIDATES
     assert "cross-validation over 40 human labels" in lm.metrics["chosen_because"]
     scored = set(lm.metrics["candidates"])
-    assert {"label_model", "majority_vote", "dawid_skene", "flyingsquid", "semi_supervised"} <= scored
+    assert {
+        "label_model",
+        "majority_vote",
+        "dawid_skene",
+        "flyingsquid",
+        "semi_supervised",
+    } <= scored
     assert lm.metrics["chosen"] in scored
 
 
@@ -82,37 +110,54 @@ def _answers(n: int) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def crowd(sessions, tmp_path):  # noqa: ANN001, ANN201
+def crowd(sessions, tmp_path):
     answers = _answers(N_GOLD + N_PLAIN)
     project_id = make_project(sessions, "crowd", ("ham", "spam"), overlap_k=3)
     add_items(sessions, project_id, [f"plain comment {i}" for i in range(N_PLAIN)], tmp_path)
     gold = tmp_path / "gold.csv"
-    gold.write_text("id,text,answer\n" + "".join(
-        f"g{i},gold comment {i},{answers['truth'][N_PLAIN + i]}\n" for i in range(N_GOLD)))
+    gold.write_text(
+        "id,text,answer\n"
+        + "".join(f"g{i},gold comment {i},{answers['truth'][N_PLAIN + i]}\n" for i in range(N_GOLD))
+    )
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, project_id), gold,
-                    ImportOptions(label_col="answer", gold=True))  # fmt: skip
-        ids = dict(session.execute(
-            select(Item.external_id, Item.id).where(Item.project_id == project_id)).all())  # fmt: skip
+        import_path(
+            session,
+            session.get(Project, project_id),
+            gold,
+            ImportOptions(label_col="answer", gold=True),
+        )
+        ids = dict(
+            session.execute(
+                select(Item.external_id, Item.id).where(Item.project_id == project_id)
+            ).all()
+        )
     order = [ids[f"t{i}"] for i in range(N_PLAIN)] + [ids[f"g{i}"] for i in range(N_GOLD)]
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     with session_scope(sessions) as session:
         for name, account in people.items():
             for item_id, label in zip(order, answers[name], strict=True):
-                session.add(Annotation(item_id=item_id, project_id=project_id, user_id=account.id,
-                                       kind="label", labels=[label]))  # fmt: skip
+                session.add(
+                    Annotation(
+                        item_id=item_id,
+                        project_id=project_id,
+                        user_id=account.id,
+                        kind="label",
+                        labels=[label],
+                    )
+                )
     return {"project": project_id, "order": order, "answers": answers}
 
 
-def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(  # noqa: ANN001
+def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(
     crowd, sessions, client
 ) -> None:
     from weak_supervision.agreement.crowd_methods import METHODS
 
     with session_scope(sessions) as session:
         project = session.get(Project, crowd["project"])
-        result = project_agreement(session, project, n_resamples=0, with_model=False,
-                                   use_cache=False)  # fmt: skip
+        result = project_agreement(
+            session, project, n_resamples=0, with_model=False, use_cache=False
+        )
         picked = result.aggregator
         assert picked.reason.startswith(f"best accuracy on {N_GOLD} gold items")
         accuracy = picked.gold_accuracy
@@ -145,7 +190,7 @@ def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(  # n
     assert entries and all(e["suggested_by"] == picked.title for e in entries)
 
 
-def test_without_gold_the_documented_rule_picks(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_without_gold_the_documented_rule_picks(sessions, tmp_path) -> None:
     answers = _answers(N_PLAIN)
     project_id = make_project(sessions, "nogold", ("ham", "spam"), overlap_k=3)
     ids = add_items(sessions, project_id, [f"plain comment {i}" for i in range(N_PLAIN)], tmp_path)
@@ -153,10 +198,22 @@ def test_without_gold_the_documented_rule_picks(sessions, tmp_path) -> None:  # 
     with session_scope(sessions) as session:
         for name, account in people.items():
             for item_id, label in zip(ids, answers[name], strict=True):
-                session.add(Annotation(item_id=item_id, project_id=project_id, user_id=account.id,
-                                       kind="label", labels=[label]))  # fmt: skip
-        result = project_agreement(session, session.get(Project, project_id), n_resamples=0,
-                                   with_model=False, use_cache=False)  # fmt: skip
+                session.add(
+                    Annotation(
+                        item_id=item_id,
+                        project_id=project_id,
+                        user_id=account.id,
+                        kind="label",
+                        labels=[label],
+                    )
+                )
+        result = project_agreement(
+            session,
+            session.get(Project, project_id),
+            n_resamples=0,
+            with_model=False,
+            use_cache=False,
+        )
     # 36 answers per annotator (>= 10) and 5 answers per item: the rule says Dawid-Skene.
     assert result.aggregator.name == "dawid_skene"
     assert result.aggregator.reason.startswith("no gold items")

@@ -18,7 +18,7 @@ def cid() -> str:
 
 
 @pytest.fixture
-def setup(sessions, client, tmp_path):  # noqa: ANN001, ANN201
+def setup(sessions, client, tmp_path):
     project_id = make_project(sessions, "q", ("ham", "spam"), allow_ambiguous=True)
     items = add_items(sessions, project_id, [f"text {i}" for i in range(5)], tmp_path)
     alice = make_user(sessions, "alice", "annotator", (project_id,))
@@ -26,11 +26,11 @@ def setup(sessions, client, tmp_path):  # noqa: ANN001, ANN201
     return project_id, items, alice, bob
 
 
-def nxt(client, project_id: int, who):  # noqa: ANN001, ANN201
+def nxt(client, project_id: int, who):
     return client.post(f"/api/projects/{project_id}/next", headers=who.headers)
 
 
-def label(client, item_id: int, who, labels=("spam",), client_id=None):  # noqa: ANN001, ANN201
+def label(client, item_id: int, who, labels=("spam",), client_id=None):
     return client.post(
         f"/api/items/{item_id}/annotations",
         json={"labels": list(labels), "client_id": client_id or cid(), "duration_ms": 1500},
@@ -38,7 +38,7 @@ def label(client, item_id: int, who, labels=("spam",), client_id=None):  # noqa:
     )
 
 
-def test_next_serves_import_order_and_leases(client, setup, sessions) -> None:  # noqa: ANN001
+def test_next_serves_import_order_and_leases(client, setup, sessions) -> None:
     project_id, items, alice, bob = setup
     first = nxt(client, project_id, alice)
     assert first.status_code == 200
@@ -62,7 +62,7 @@ def test_next_serves_import_order_and_leases(client, setup, sessions) -> None:  
     assert nxt(client, project_id, bob).get_json()["item"]["id"] == items[1]
 
 
-def test_submit_is_idempotent_and_records_context(client, setup, sessions) -> None:  # noqa: ANN001
+def test_submit_is_idempotent_and_records_context(client, setup, sessions) -> None:
     project_id, items, alice, _ = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
     client_id = cid()
@@ -76,7 +76,10 @@ def test_submit_is_idempotent_and_records_context(client, setup, sessions) -> No
         assert len(rows) == 1
         row = rows[0]
         assert (row.user_id, row.labels, row.duration_ms, row.guideline_version) == (
-            alice.id, ["spam"], 1500, 1,
+            alice.id,
+            ["spam"],
+            1500,
+            1,
         )
         entry = session.get(QueueEntry, item_id)
         assert entry.remaining == 0 and entry.leased_by_id is None
@@ -84,7 +87,7 @@ def test_submit_is_idempotent_and_records_context(client, setup, sessions) -> No
     assert nxt(client, project_id, alice).get_json()["item"]["id"] == items[1]
 
 
-def test_bad_submits_are_rejected_and_store_nothing(client, setup, sessions) -> None:  # noqa: ANN001
+def test_bad_submits_are_rejected_and_store_nothing(client, setup, sessions) -> None:
     project_id, items, alice, _ = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
     unknown = label(client, item_id, alice, labels=("eggs",))
@@ -100,7 +103,7 @@ def test_bad_submits_are_rejected_and_store_nothing(client, setup, sessions) -> 
         assert session.scalars(select(Annotation)).all() == []
 
 
-def test_skip_is_not_served_again_to_the_same_annotator(client, setup) -> None:  # noqa: ANN001
+def test_skip_is_not_served_again_to_the_same_annotator(client, setup) -> None:
     project_id, items, alice, bob = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
     skipped = client.post(
@@ -112,7 +115,7 @@ def test_skip_is_not_served_again_to_the_same_annotator(client, setup) -> None: 
     assert nxt(client, project_id, bob).get_json()["item"]["id"] == item_id
 
 
-def test_undo_retracts_and_gives_the_item_back(client, setup, sessions) -> None:  # noqa: ANN001
+def test_undo_retracts_and_gives_the_item_back(client, setup, sessions) -> None:
     project_id, items, alice, _ = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
     assert label(client, item_id, alice).status_code == 201
@@ -135,7 +138,7 @@ def test_undo_retracts_and_gives_the_item_back(client, setup, sessions) -> None:
     assert nothing.status_code == 200  # undoes the relabel in turn
 
 
-def test_expired_lease_returns_and_the_late_submit_is_refused(client, setup, sessions) -> None:  # noqa: ANN001
+def test_expired_lease_returns_and_the_late_submit_is_refused(client, setup, sessions) -> None:
     project_id, items, alice, bob = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
     with session_scope(sessions) as session:
@@ -154,7 +157,7 @@ def test_expired_lease_returns_and_the_late_submit_is_refused(client, setup, ses
     assert label(client, item_id, bob).status_code == 201
 
 
-def test_expired_lease_nobody_took_still_accepts_the_label(client, setup, sessions) -> None:  # noqa: ANN001
+def test_expired_lease_nobody_took_still_accepts_the_label(client, setup, sessions) -> None:
     project_id, items, alice, _ = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
     with session_scope(sessions) as session:
@@ -166,7 +169,7 @@ def test_expired_lease_nobody_took_still_accepts_the_label(client, setup, sessio
     assert label(client, item_id, alice).status_code == 201
 
 
-def test_overlap_needs_distinct_annotators(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_overlap_needs_distinct_annotators(client, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "k2", ("a", "b"), overlap_k=2)
     items = add_items(sessions, project_id, ["x", "y"], tmp_path)
     people = [make_user(sessions, f"u{i}", "annotator", (project_id,)) for i in range(3)]
@@ -180,7 +183,7 @@ def test_overlap_needs_distinct_annotators(client, sessions, tmp_path) -> None: 
     assert nxt(client, project_id, people[0]).status_code == 204
 
 
-def test_annotations_listing_is_paginated_and_members_only(client, setup, sessions) -> None:  # noqa: ANN001
+def test_annotations_listing_is_paginated_and_members_only(client, setup, sessions) -> None:
     project_id, items, alice, _ = setup
     for _ in range(3):
         item_id = nxt(client, project_id, alice).get_json()["item"]["id"]

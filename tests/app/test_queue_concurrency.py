@@ -47,7 +47,7 @@ def run_team(base: str, project_id: int, tokens: list[str], wait: bool = True) -
         return list(pool.map(lambda t: annotate_until_empty(base, project_id, t, wait), tokens))
 
 
-def stored_labels(sessions, project_id: int) -> dict[int, list[int]]:  # noqa: ANN001
+def stored_labels(sessions, project_id: int) -> dict[int, list[int]]:
     with session_scope(sessions) as session:
         rows = session.execute(
             select(Annotation.item_id, Annotation.user_id).where(
@@ -60,11 +60,11 @@ def stored_labels(sessions, project_id: int) -> dict[int, list[int]]:  # noqa: A
     return by_item
 
 
-def team(sessions, project_id: int, n: int = ANNOTATORS) -> list:  # noqa: ANN001
+def team(sessions, project_id: int, n: int = ANNOTATORS) -> list:
     return [make_user(sessions, f"a{i}", "annotator", (project_id,)) for i in range(n)]
 
 
-def test_overlap_one_labels_each_item_exactly_once(server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_overlap_one_labels_each_item_exactly_once(server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "k1", ("ham", "spam"))
     items = add_items(sessions, project_id, [f"comment {i}" for i in range(120)], tmp_path)
     people = team(sessions, project_id)
@@ -77,7 +77,7 @@ def test_overlap_one_labels_each_item_exactly_once(server, sessions, tmp_path) -
     assert sum(1 for r in results if r) > 1  # the work really was shared
 
 
-def test_overlap_three_gives_three_distinct_annotators(server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_overlap_three_gives_three_distinct_annotators(server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "k3", ("ham", "spam"), overlap_k=3)
     items = add_items(sessions, project_id, [f"comment {i}" for i in range(40)], tmp_path)
     people = team(sessions, project_id)
@@ -87,11 +87,13 @@ def test_overlap_three_gives_three_distinct_annotators(server, sessions, tmp_pat
     for users in by_item.values():
         assert len(users) == 3 == len(set(users))
     with session_scope(sessions) as session:
-        left = session.scalars(select(QueueEntry.remaining).where(QueueEntry.project_id == project_id))
+        left = session.scalars(
+            select(QueueEntry.remaining).where(QueueEntry.project_id == project_id)
+        )
         assert set(left) == {0}
 
 
-def test_abandoned_leases_come_back(server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_abandoned_leases_come_back(server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "abandon", ("ham", "spam"))
     items = add_items(sessions, project_id, [f"comment {i}" for i in range(50)], tmp_path)
     people = team(sessions, project_id)
@@ -115,7 +117,7 @@ def test_abandoned_leases_come_back(server, sessions, tmp_path) -> None:  # noqa
     assert sorted(stored_labels(sessions, project_id)) == sorted(items)
 
 
-def test_a_submit_sent_many_times_at_once_stores_one_label(server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_submit_sent_many_times_at_once_stores_one_label(server, sessions, tmp_path) -> None:
     """A double click or a retrying network: 8 copies of one submit arrive together."""
     project_id = make_project(sessions, "burst", ("ham", "spam"))
     add_items(sessions, project_id, ["one", "two"], tmp_path)

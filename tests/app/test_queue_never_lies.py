@@ -77,27 +77,39 @@ while not os.path.exists(sys.argv[3]):
 
 
 def test_annotators_label_everything_while_retrains_swap_priorities(
-    server, db_url, sessions, tmp_path  # noqa: ANN001
+    server, db_url, sessions, tmp_path
 ) -> None:
     project_id = make_project(sessions, "never-lies")
     with session_scope(sessions) as session:
-        update_settings(session.get(Project, project_id),
-                        {"featurizer": "tfidf", "retrain_every": 0, "batch_size": 10})  # fmt: skip
-    items = add_items(sessions, project_id,
-                      [f"comment {i} {'buy now' if i % 3 else 'nice song'}" for i in range(ITEMS)],
-                      tmp_path)  # fmt: skip
+        update_settings(
+            session.get(Project, project_id),
+            {"featurizer": "tfidf", "retrain_every": 0, "batch_size": 10},
+        )
+    items = add_items(
+        sessions,
+        project_id,
+        [f"comment {i} {'buy now' if i % 3 else 'nice song'}" for i in range(ITEMS)],
+        tmp_path,
+    )
     people = [make_user(sessions, f"n{i}", "annotator", (project_id,)) for i in range(ANNOTATORS)]
     tally = Tally()
     tally.labeled = _label_directly(sessions, project_id, items[:PRELABELED])
     stop = tmp_path / "stop"
-    retrainer = subprocess.Popen([sys.executable, "-c", _RETRAIN_LOOP, db_url, str(project_id),
-                                  str(stop)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    retrainer = subprocess.Popen(
+        [sys.executable, "-c", _RETRAIN_LOOP, db_url, str(project_id), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     first_swap = retrainer.stdout.readline()  # the annotators start once swaps are under way
     assert first_swap, "the retrain loop stopped before its first swap"
     labeling_started = time.time()
     results: list[list[int]] = []
-    threads = [threading.Thread(target=lambda p=p: results.append(
-        annotate(server, project_id, p.token, tally))) for p in people]  # fmt: skip
+    threads = [
+        threading.Thread(
+            target=lambda p=p: results.append(annotate(server, project_id, p.token, tally))
+        )
+        for p in people
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -106,7 +118,9 @@ def test_annotators_label_everything_while_retrains_swap_priorities(
     stop.touch()
     swaps = [float(t) for t in retrainer.communicate(timeout=300)[0].split()]
     served = Counter(i for r in results for i in r)
-    assert tally.early_204 == [], f"204 while items were left (items left, Retry-After): {tally.early_204[:10]}"
+    assert tally.early_204 == [], (
+        f"204 while items were left (items left, Retry-After): {tally.early_204[:10]}"
+    )
     during = [t for t in swaps if labeling_started < t < labeling_ended]
     assert during, (labeling_started, labeling_ended, swaps)  # swaps ran while they labeled
     assert sorted(served) == sorted(items[PRELABELED:]) and set(served.values()) == {1}
@@ -114,16 +128,28 @@ def test_annotators_label_everything_while_retrains_swap_priorities(
     assert sorted(labels) == sorted(items) and {len(users) for users in labels.values()} == {1}
 
 
-def _label_directly(sessions, project_id: int, item_ids: list[int]) -> int:  # noqa: ANN001
+def _label_directly(sessions, project_id: int, item_ids: list[int]) -> int:
     """Labels for ``item_ids`` by a ninth annotator, written straight to the tables (setup only:
     the HTTP loop would take minutes on a shared CI machine for these)."""
     seed = make_user(sessions, "seed", "annotator", (project_id,))
     with session_scope(sessions) as session:
-        session.execute(insert(Annotation), [
-            {"item_id": i, "project_id": project_id, "user_id": seed.id, "kind": "label",
-             "labels": ["spam" if i % 3 else "ham"], "client_id": f"seed-{i}"} for i in item_ids])
-        session.execute(update(QueueEntry).where(QueueEntry.item_id.in_(item_ids))
-                        .values(remaining=0))
+        session.execute(
+            insert(Annotation),
+            [
+                {
+                    "item_id": i,
+                    "project_id": project_id,
+                    "user_id": seed.id,
+                    "kind": "label",
+                    "labels": ["spam" if i % 3 else "ham"],
+                    "client_id": f"seed-{i}",
+                }
+                for i in item_ids
+            ],
+        )
+        session.execute(
+            update(QueueEntry).where(QueueEntry.item_id.in_(item_ids)).values(remaining=0)
+        )
     return len(item_ids)
 
 
@@ -134,7 +160,7 @@ def _label_directly(sessions, project_id: int, item_ids: list[int]) -> int:  # n
 SCALE = 300_000
 
 
-def test_the_claim_walks_the_queue_index_after_a_bulk_write(db_url, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_the_claim_walks_the_queue_index_after_a_bulk_write(db_url, sessions, tmp_path) -> None:
     import json
 
     from sqlalchemy import text
@@ -151,24 +177,40 @@ def test_the_claim_walks_the_queue_index_after_a_bulk_write(db_url, sessions, tm
     with session_scope(sessions) as session:  # its ANALYZE counted the rows (TRUNCATE said -1)
         assert session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'items'")) >= 600
     with session_scope(sessions) as session:
-        session.execute(text(
-            "INSERT INTO queue_entries (item_id, project_id, position, priority, remaining, is_gold) "
-            "SELECT 1000000 + n, :project, 600 + n, 0.0, 1, false FROM generate_series(1, :n) AS n"),
-            {"project": project_id, "n": SCALE})  # fmt: skip
+        session.execute(
+            text(
+                "INSERT INTO queue_entries (item_id, project_id, position, priority, remaining, is_gold) "
+                "SELECT 1000000 + n, :project, 600 + n, 0.0, 1, false FROM generate_series(1, :n) AS n"
+            ),
+            {"project": project_id, "n": SCALE},
+        )
         assert analyze_after_bulk_write(session, IMPORT_TABLES, SCALE)
     with session_scope(sessions) as session:
-        estimated = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'queue_entries'"))
+        estimated = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'queue_entries'")
+        )
         assert estimated > SCALE  # the statistics are there at once, without autovacuum
         compiled = queue_sql.LEASE_NEXT.compile(dialect=session.get_bind().dialect)
-        params = {**compiled.params, "project": project_id, "user": user.id, "now": utcnow(),
-                  "expires": utcnow()}
-        plan = session.connection().exec_driver_sql(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", params).scalar()  # fmt: skip
+        params = {
+            **compiled.params,
+            "project": project_id,
+            "user": user.id,
+            "now": utcnow(),
+            "expires": utcnow(),
+        }
+        plan = (
+            session.connection()
+            .exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", params)
+            .scalar()
+        )
         session.rollback()  # EXPLAIN ANALYZE ran the UPDATE: undo its lease
     text_plan = json.dumps(plan)
     assert "ix_queue_entries_next" in text_plan, text_plan
-    scans = {n["Node Type"] for n in _nodes(plan[0]["Plan"])
-             if n.get("Relation Name") == "queue_entries" and "Scan" in n["Node Type"]}
+    scans = {
+        n["Node Type"]
+        for n in _nodes(plan[0]["Plan"])
+        if n.get("Relation Name") == "queue_entries" and "Scan" in n["Node Type"]
+    }
     assert scans == {"Index Scan"}, text_plan  # the queue is never read by a Seq Scan
     assert not [n for n in _nodes(plan[0]["Plan"]) if n["Node Type"] == "Sort"], text_plan
     assert plan[0]["Execution Time"] < 50, plan[0]["Execution Time"]  # ms

@@ -16,7 +16,7 @@ from labelapp.models import Annotation, Item, ProbLabel
 from tests.app.factories import add_items, make_project, make_user, wait_for_job
 
 
-def _project(sessions, tmp_path) -> tuple[int, list[int]]:  # noqa: ANN001
+def _project(sessions, tmp_path) -> tuple[int, list[int]]:
     """12 items: 6 labeled by an annotator, one weak label below 0.9, one end-model prediction
     and one confident weak label; three with nothing."""
     pid = make_project(sessions, "pool")
@@ -25,42 +25,86 @@ def _project(sessions, tmp_path) -> tuple[int, list[int]]:  # noqa: ANN001
     ann = make_user(sessions, "ann", "annotator", (pid,))
     with session_scope(sessions) as session:
         for n, item_id in enumerate(ids[:6]):
-            session.add(Annotation(item_id=item_id, project_id=pid, user_id=ann.id, kind="label",
-                                   labels=["spam" if n % 2 else "ham"]))  # fmt: skip
-        for item_id, source, label, conf in ((ids[6], "label_model", "spam", 0.6),
-                                             (ids[7], "model", "ham", 0.7),
-                                             (ids[8], "label_model", "ham", 0.97)):  # fmt: skip
-            session.add(ProbLabel(project_id=pid, item_id=item_id, source=source, label=label,
-                                  confidence=conf, probs=[conf, 1 - conf]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=pid,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=["spam" if n % 2 else "ham"],
+                )
+            )
+        for item_id, source, label, conf in (
+            (ids[6], "label_model", "spam", 0.6),
+            (ids[7], "model", "ham", 0.7),
+            (ids[8], "label_model", "ham", 0.97),
+        ):
+            session.add(
+                ProbLabel(
+                    project_id=pid,
+                    item_id=item_id,
+                    source=source,
+                    label=label,
+                    confidence=conf,
+                    probs=[conf, 1 - conf],
+                )
+            )
     return pid, ids
 
 
-def test_cli_writes_the_unlabeled_pool_with_predictions(db_url, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_cli_writes_the_unlabeled_pool_with_predictions(db_url, sessions, tmp_path) -> None:
     pid, ids = _project(sessions, tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["export", "--project", "pool", "--format", "csv", "--out",
-                                       str(out), "--include-unlabeled"], catch_exceptions=False)  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "--project",
+            "pool",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--include-unlabeled",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
-    assert "unlabeled.csv: 5 items without a label, 2 with a weak label or prediction" in result.output
+    assert (
+        "unlabeled.csv: 5 items without a label, 2 with a weak label or prediction" in result.output
+    )
     pool = pd.read_csv(out / "unlabeled.csv").set_index("item_id")
     assert sorted(pool.index) == sorted(ids[6:8] + ids[9:])  # the 0.97 weak label was exported
-    assert (pool.loc[ids[6], "prediction"], pool.loc[ids[6], "prediction_source"]) == ("spam", "label_model")
-    assert pool.loc[ids[7], ["prediction", "prediction_source", "confidence"]].tolist() == ["ham", "model", 0.7]
+    assert (pool.loc[ids[6], "prediction"], pool.loc[ids[6], "prediction_source"]) == (
+        "spam",
+        "label_model",
+    )
+    assert pool.loc[ids[7], ["prediction", "prediction_source", "confidence"]].tolist() == [
+        "ham",
+        "model",
+        0.7,
+    ]
     assert pool.loc[ids[9], ["prediction", "confidence"]].isna().all()
     assert {"text", "external_id"} <= set(pool.columns)
     manifest = json.loads((out / "manifest.json").read_text())
     assert "unlabeled.csv" not in manifest["files"]  # not a split of the versioned data set
     # Without the flag there is no such file.
-    again = CliRunner().invoke(main, ["export", "--project", "pool", "--format", "csv", "--out",
-                                      str(tmp_path / "plain")], catch_exceptions=False)  # fmt: skip
+    again = CliRunner().invoke(
+        main,
+        ["export", "--project", "pool", "--format", "csv", "--out", str(tmp_path / "plain")],
+        catch_exceptions=False,
+    )
     assert again.exit_code == 0 and not (tmp_path / "plain" / "unlabeled.csv").exists()
 
 
-def test_api_label_studio_export_pre_annotates_the_pool(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_api_label_studio_export_pre_annotates_the_pool(client, sessions, tmp_path) -> None:
     pid, ids = _project(sessions, tmp_path)
     sme = make_user(sessions, "sam", "sme", (pid,))
-    response = client.post(f"/api/projects/{pid}/exports", headers=sme.headers,
-                           json={"format": "label_studio", "include_unlabeled": True})  # fmt: skip
+    response = client.post(
+        f"/api/projects/{pid}/exports",
+        headers=sme.headers,
+        json={"format": "label_studio", "include_unlabeled": True},
+    )
     assert response.status_code == 202, response.get_json()
     job = wait_for_job(client, response.get_json()["id"], sme.headers)
     assert job["status"] == "done", job
@@ -69,8 +113,12 @@ def test_api_label_studio_export_pre_annotates_the_pool(client, sessions, tmp_pa
     with session_scope(sessions) as session:
         from labelapp.models import DatasetVersion
 
-        folder = session.scalar(select(DatasetVersion.out_dir).where(DatasetVersion.project_id == pid))
-        texts = dict(session.execute(select(Item.id, Item.text).where(Item.project_id == pid)).all())
+        folder = session.scalar(
+            select(DatasetVersion.out_dir).where(DatasetVersion.project_id == pid)
+        )
+        texts = dict(
+            session.execute(select(Item.id, Item.text).where(Item.project_id == pid)).all()
+        )
     from pathlib import Path
 
     tasks = json.loads((Path(folder) / "unlabeled.json").read_text())
@@ -95,4 +143,7 @@ def test_the_split_reports_chi_squared_test_matches_scipy() -> None:
         table = rng.integers(1, 60, shape)
         expected = chi2_contingency(table)
         assert chi2_independence(table) == (
-            pytest.approx(expected.statistic), pytest.approx(expected.pvalue), expected.dof)
+            pytest.approx(expected.statistic),
+            pytest.approx(expected.pvalue),
+            expected.dof,
+        )

@@ -39,8 +39,10 @@ class Rule:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-PY_LF = ("from snorkel.labeling import labeling_function\n\n\n@labeling_function()\n"
-         "def py_matrix(x):\n    return 1 if 'check' in x.text else -1\n")
+PY_LF = (
+    "from snorkel.labeling import labeling_function\n\n\n@labeling_function()\n"
+    "def py_matrix(x):\n    return 1 if 'check' in x.text else -1\n"
+)
 
 
 def _submit() -> dict[str, Any]:
@@ -53,8 +55,9 @@ RULES: dict[str, Rule] = {
     "api.openapi_document": Rule(PUBLIC, scoped=False),
     "api.whoami": Rule(USER, scoped=False),
     "api.list_projects": Rule(USER, scoped=False),
-    "api.new_project": Rule(ADMIN, "POST", {"name": "made-by-matrix", "labels": ["a", "b"]},
-                            scoped=False),
+    "api.new_project": Rule(
+        ADMIN, "POST", {"name": "made-by-matrix", "labels": ["a", "b"]}, scoped=False
+    ),
     "api.get_project": Rule(MEMBER),
     "api.patch_project": Rule(ADMIN, "PATCH", {"batch_size": 10}),
     "api.add_project_member": Rule(ADMIN, "POST", {"username": "carol-new"}),
@@ -76,8 +79,11 @@ RULES: dict[str, Rule] = {
     "api.new_guidelines": Rule(REVIEWER, "POST", {"body": "# Rules\nLabel spam as spam."}),
     "api.agreement_report": Rule(ADMIN),
     "api.adjudication_backlog": Rule(REVIEWER),
-    "api.adjudicate_item": Rule(REVIEWER, "POST", {"labels": ["spam"], "client_id": "adj-1",
-                                                   "reason": "says 'check out my channel'"}),
+    "api.adjudicate_item": Rule(
+        REVIEWER,
+        "POST",
+        {"labels": ["spam"], "client_id": "adj-1", "reason": "says 'check out my channel'"},
+    ),
     "api.model_runs": Rule(REVIEWER),
     "api.retrain_now": Rule(REVIEWER, "POST", {}),
     "api.get_job": Rule(REVIEWER),
@@ -87,10 +93,16 @@ RULES: dict[str, Rule] = {
     "api.export_version": Rule(REVIEWER),
     "api.export_diff": Rule(REVIEWER, query="?old=1&new=2"),
     "api.list_lfs": Rule(REVIEWER),
-    "api.save_lf": Rule(REVIEWER, "POST", {"name": "kw_matrix", "kind": "keyword",
-                                           "keywords": ["check out"], "label": "spam"}),
-    "api.preview_lf": Rule(REVIEWER, "POST", {"name": "kw_prev", "kind": "keyword",
-                                              "keywords": ["song"], "label": "ham"}),
+    "api.save_lf": Rule(
+        REVIEWER,
+        "POST",
+        {"name": "kw_matrix", "kind": "keyword", "keywords": ["check out"], "label": "spam"},
+    ),
+    "api.preview_lf": Rule(
+        REVIEWER,
+        "POST",
+        {"name": "kw_prev", "kind": "keyword", "keywords": ["song"], "label": "ham"},
+    ),
     "api.patch_lf": Rule(REVIEWER, "PATCH", {"active": True}),
     "api.lf_versions": Rule(REVIEWER),
     "api.lf_analysis": Rule(REVIEWER),
@@ -123,9 +135,13 @@ RULES: dict[str, Rule] = {
     "auth.login": Rule(PUBLIC, scoped=False),
     "auth.logout": Rule(USER, "POST", scoped=False, form=True),
     "pages.projects": Rule(USER, scoped=False),
-    "pages.create": Rule(ADMIN, "POST", scoped=False, form=True,
-                         fields={"name": "page-made", "labels": "a,b", "task_type": "text",
-                                 "overlap_k": "1"}),
+    "pages.create": Rule(
+        ADMIN,
+        "POST",
+        scoped=False,
+        form=True,
+        fields={"name": "page-made", "labels": "a,b", "task_type": "text", "overlap_k": "1"},
+    ),
     "pages.project": Rule(MEMBER),
     "labeling.label_page": Rule(MEMBER),
     "pages.item_image": Rule(REVIEWER),  # annotators: only images the queue gave them
@@ -137,14 +153,25 @@ RULES: dict[str, Rule] = {
     "pages.save_overlap": Rule(ADMIN, "POST", form=True, fields={"overlap_k": "1"}),
     "pages.adjudicate": Rule(REVIEWER),
     "pages.save_guidelines": Rule(REVIEWER, "POST", form=True, fields={"body": "Be careful."}),
-    "pages.save_augment_settings": Rule(ADMIN, "POST", form=True, fields={"flips_keep_label": "on"}),
-    "pages.save_learning": Rule(ADMIN, "POST", form=True,
-                                fields={"strategy": "margin", "batch_size": "10",
-                                        "retrain_every": "0", "lease_seconds": "600"}),
+    "pages.save_augment_settings": Rule(
+        ADMIN, "POST", form=True, fields={"flips_keep_label": "on"}
+    ),
+    "pages.save_learning": Rule(
+        ADMIN,
+        "POST",
+        form=True,
+        fields={
+            "strategy": "margin",
+            "batch_size": "10",
+            "retrain_every": "0",
+            "lease_seconds": "600",
+        },
+    ),
     "pages.retrain": Rule(REVIEWER, "POST", form=True),
     "pages.cancel_job": Rule(REVIEWER, "POST", form=True),
-    "pages.save_featurizer": Rule(ADMIN, "POST", form=True,
-                                  fields={"featurizer": "tfidf", "embedding_max_items": "1000"}),
+    "pages.save_featurizer": Rule(
+        ADMIN, "POST", form=True, fields={"featurizer": "tfidf", "embedding_max_items": "1000"}
+    ),
     "pages.lfs_page": Rule(REVIEWER),
     "pages.export_page": Rule(REVIEWER),
     "pages.start_export": Rule(REVIEWER, "POST", form=True, fields={"format": "csv"}),
@@ -154,13 +181,18 @@ RULES: dict[str, Rule] = {
     # --- issue 17: users, members, lifecycle, label sets, columns (harmless bodies: the matrix
     # calls each route as every caller in turn, on one world; ``user_id`` is the spare user) ---
     "api.list_users": Rule(ADMIN, scoped=False),
-    "api.create_user": Rule(ADMIN, "POST", {"username": "matrix-made", "role": "annotator"},
-                            scoped=False),
+    "api.create_user": Rule(
+        ADMIN, "POST", {"username": "matrix-made", "role": "annotator"}, scoped=False
+    ),
     "api.patch_user": Rule(ADMIN, "PATCH", {"active": True}, scoped=False),
     "api.reset_user_password": Rule(ADMIN, "POST", {}, scoped=False),
     "api.rotate_user_token": Rule(ADMIN, "POST", {}, scoped=False),
-    "api.change_my_password": Rule(USER, "POST", {"current": "not-it", "new": "whatever-1",
-                                                  "repeat": "whatever-1"}, scoped=False),
+    "api.change_my_password": Rule(
+        USER,
+        "POST",
+        {"current": "not-it", "new": "whatever-1", "repeat": "whatever-1"},
+        scoped=False,
+    ),
     "api.list_project_members": Rule(REVIEWER),
     "api.remove_project_member": Rule(ADMIN, "DELETE", {}),
     "api.patch_team_policy": Rule(ADMIN, "PATCH", {"sme_manages_members": False}),
@@ -176,21 +208,36 @@ RULES: dict[str, Rule] = {
     "api.put_columns": Rule(REVIEWER, "PUT", {"columns": None}),
     "admin.overview": Rule(ADMIN, scoped=False),
     "admin.users": Rule(ADMIN, scoped=False),
-    "admin.create_user": Rule(ADMIN, "POST", scoped=False, form=True,
-                              fields={"username": "page-made", "role": "annotator"}),
-    "admin.update_user": Rule(ADMIN, "POST", scoped=False, form=True,
-                              fields={"action": "reactivate"}),
+    "admin.create_user": Rule(
+        ADMIN,
+        "POST",
+        scoped=False,
+        form=True,
+        fields={"username": "page-made", "role": "annotator"},
+    ),
+    "admin.update_user": Rule(
+        ADMIN, "POST", scoped=False, form=True, fields={"action": "reactivate"}
+    ),
     "admin.profile": Rule(USER, scoped=False),
-    "admin.profile_password": Rule(USER, "POST", scoped=False, form=True,
-                                   fields={"current": "not-it", "new": "x" * 9, "repeat": "x" * 9}),
+    "admin.profile_password": Rule(
+        USER,
+        "POST",
+        scoped=False,
+        form=True,
+        fields={"current": "not-it", "new": "x" * 9, "repeat": "x" * 9},
+    ),
     "admin.profile_token": Rule(USER, "POST", scoped=False, form=True),  # unconfirmed: no change
     "admin.add_member": Rule(ADMIN, "POST", form=True, fields={"username": "gone"}),
     "admin.remove_member": Rule(ADMIN, "POST", form=True),
     "admin.team_policy": Rule(ADMIN, "POST", form=True, fields={"sme_manages_members": "0"}),
     "admin.archive": Rule(ADMIN, "POST", form=True, fields={"archived": "0"}),
     "admin.delete_project": Rule(ADMIN, "POST", form=True, fields={"confirm": "not the name"}),
-    "admin.labels": Rule(REVIEWER, "POST", form=True,
-                         fields={"action": "merge_preview", "source": "ham", "target": "spam"}),
+    "admin.labels": Rule(
+        REVIEWER,
+        "POST",
+        form=True,
+        fields={"action": "merge_preview", "source": "ham", "target": "spam"},
+    ),
     "admin.columns": Rule(REVIEWER, "POST", form=True, fields={"mode": "default"}),
     "admin.new_project": Rule(ADMIN, scoped=False),
     "admin.import_upload": Rule(REVIEWER),
@@ -222,7 +269,7 @@ class World:
 
 
 @pytest.fixture
-def world(app, sessions, tmp_path, monkeypatch) -> World:  # noqa: ANN001
+def world(app, sessions, tmp_path, monkeypatch) -> World:
     from PIL import Image
 
     from labelapp import config
@@ -257,13 +304,23 @@ def world(app, sessions, tmp_path, monkeypatch) -> World:  # noqa: ANN001
 
     with session_scope(sessions) as session:
         rotate_token(session, session.get(User, revoked.id))
-        item = session.scalar(select(Item.id).where(Item.project_id == pid, Item.external_id == "t0"))
+        item = session.scalar(
+            select(Item.id).where(Item.project_id == pid, Item.external_id == "t0")
+        )
         image_item = session.scalar(select(Item.id).where(Item.project_id == image_pid))
-        lf, _ = save_lf(session, session.get(Project, pid),
-                        {"name": "kw", "kind": "keyword", "keywords": ["number 1"],
-                         "label": "spam"}, None)  # fmt: skip
-        job = Job(project_id=pid, kind="retrain", status="failed", error="it broke",
-                  traceback=f"Traceback (most recent call last):\n  File \"{config.data_dir()}\"")
+        lf, _ = save_lf(
+            session,
+            session.get(Project, pid),
+            {"name": "kw", "kind": "keyword", "keywords": ["number 1"], "label": "spam"},
+            None,
+        )
+        job = Job(
+            project_id=pid,
+            kind="retrain",
+            status="failed",
+            error="it broke",
+            traceback=f'Traceback (most recent call last):\n  File "{config.data_dir()}"',
+        )
         session.add(job)
         session.flush()
         lf_id, job_id = lf.id, job.id
@@ -271,14 +328,28 @@ def world(app, sessions, tmp_path, monkeypatch) -> World:  # noqa: ANN001
     app.test_client().post(  # bob answers t0: alice must never read it
         f"/api/items/{item}/annotations", json=_submit(), headers=bob.headers
     )
-    flag = app.test_client().post(f"/api/items/{item}/flags", headers=bob.headers, json={
-        "reason": "other", "comment": f"{OTHER_ANNOTATOR} thinks so", "client_id": "bob-1"})
-    return World(pid, other, item, image_item, image_pid, lf_id, job_id, flag.get_json()["id"],
-                 people,
-                 revoked.token, str(config.data_dir()), spare_user=revoked.id)  # fmt: skip
+    flag = app.test_client().post(
+        f"/api/items/{item}/flags",
+        headers=bob.headers,
+        json={"reason": "other", "comment": f"{OTHER_ANNOTATOR} thinks so", "client_id": "bob-1"},
+    )
+    return World(
+        pid,
+        other,
+        item,
+        image_item,
+        image_pid,
+        lf_id,
+        job_id,
+        flag.get_json()["id"],
+        people,
+        revoked.token,
+        str(config.data_dir()),
+        spare_user=revoked.id,
+    )
 
 
-def _path(app, endpoint: str, w: World) -> str:  # noqa: ANN001
+def _path(app, endpoint: str, w: World) -> str:
     from flask import url_for
 
     values = {
@@ -317,7 +388,7 @@ def _expected(rule: Rule, caller: str, api: bool) -> set[int] | None:
     return {403} if rank < needed else None
 
 
-def _call(app, rule: Rule, path: str, caller: str, w: World):  # noqa: ANN001, ANN202
+def _call(app, rule: Rule, path: str, caller: str, w: World):
     client = app.test_client()
     headers: dict[str, str] = {}
     api = path.startswith("/api/")
@@ -340,7 +411,7 @@ def _call(app, rule: Rule, path: str, caller: str, w: World):  # noqa: ANN001, A
     return client.open(path, method=rule.method, json=body, headers=headers)
 
 
-def test_every_route_has_an_access_rule(app) -> None:  # noqa: ANN001
+def test_every_route_has_an_access_rule(app) -> None:
     endpoints = {r.endpoint for r in app.url_map.iter_rules()} - SKIP
     missing = sorted(endpoints - set(RULES))
     assert not missing, f"routes without an access rule in {__file__}: {missing}"
@@ -350,7 +421,7 @@ def test_every_route_has_an_access_rule(app) -> None:  # noqa: ANN001
 CALLERS = ("anonymous", "revoked", "outsider", "annotator", "sme", "admin")
 
 
-def test_each_caller_gets_what_its_role_allows(app, world) -> None:  # noqa: ANN001
+def test_each_caller_gets_what_its_role_allows(app, world) -> None:
     problems = []
     for endpoint, rule in sorted(RULES.items()):
         if endpoint == "auth.logout":
@@ -365,11 +436,13 @@ def test_each_caller_gets_what_its_role_allows(app, world) -> None:  # noqa: ANN
             elif expected is None and res.status_code in (401, 403, 404):
                 # Let through, unless the answer is about what was sent (a missing item etc.)
                 if res.status_code != 404 or "member" in text:
-                    problems.append(f"{caller} {rule.method} {path}: {res.status_code} "
-                                    f"{text[:200]}")  # fmt: skip
+                    problems.append(
+                        f"{caller} {rule.method} {path}: {res.status_code} {text[:200]}"
+                    )
             elif expected is not None and res.status_code not in expected:
-                problems.append(f"{caller} {rule.method} {path}: {res.status_code}, "
-                                f"expected {sorted(expected)}")  # fmt: skip
+                problems.append(
+                    f"{caller} {rule.method} {path}: {res.status_code}, expected {sorted(expected)}"
+                )
             if caller in ("anonymous", "revoked", "outsider", "annotator"):
                 leaked = [f for f in FORBIDDEN if f in text]
                 if world.data_dir in text:
@@ -379,12 +452,13 @@ def test_each_caller_gets_what_its_role_allows(app, world) -> None:  # noqa: ANN
     assert not problems, "\n".join(problems)
 
 
-def test_annotators_see_only_their_own_work(app, world, client) -> None:  # noqa: ANN001
+def test_annotators_see_only_their_own_work(app, world, client) -> None:
     alice, sam = world.people["annotator"], world.people["sme"]
     mine = client.get(f"/api/projects/{world.project}/annotations", headers=alice.headers)
     assert mine.status_code == 200 and mine.get_json()["total"] == 0  # bob's answer is not hers
-    others = client.get(f"/api/projects/{world.project}/annotations?user={OTHER_ANNOTATOR}",
-                        headers=alice.headers)  # fmt: skip
+    others = client.get(
+        f"/api/projects/{world.project}/annotations?user={OTHER_ANNOTATOR}", headers=alice.headers
+    )
     assert others.status_code == 403
     everyone = client.get(f"/api/projects/{world.project}/annotations", headers=sam.headers)
     assert {a["username"] for a in everyone.get_json()["annotations"]} >= {OTHER_ANNOTATOR}
@@ -393,8 +467,10 @@ def test_annotators_see_only_their_own_work(app, world, client) -> None:  # noqa
     claim = client.post(f"/api/projects/{world.project}/next", headers=alice.headers).get_json()
     assert client.get(f"/api/items/{claim['item']['id']}", headers=alice.headers).status_code == 200
     assert "gold" not in json.dumps(claim).lower()
-    assert client.get(f"/api/projects/{world.project}/imports", headers=alice.headers
-                      ).status_code == 403  # fmt: skip
+    assert (
+        client.get(f"/api/projects/{world.project}/imports", headers=alice.headers).status_code
+        == 403
+    )
     # Job errors: members read the message, admins the traceback too.
     sme_job = client.get(f"/api/jobs/{world.job}", headers=sam.headers).get_json()
     assert sme_job["error"] == "it broke" and "traceback" not in sme_job
@@ -402,17 +478,20 @@ def test_annotators_see_only_their_own_work(app, world, client) -> None:  # noqa
     assert admin_job.get_json()["traceback"].startswith("Traceback")
 
 
-def test_a_bearer_header_is_authenticated_or_refused(app, world) -> None:  # noqa: ANN001
+def test_a_bearer_header_is_authenticated_or_refused(app, world) -> None:
     """With a junk token, the session cookie is not used instead, and CSRF is not skipped."""
     client = app.test_client()
     sam = world.people["sme"]
     login(client, sam.username, sam.password)
     junk = {"Authorization": "Bearer junk"}
     assert client.get("/api/me", headers=junk).status_code == 401
-    posted = client.post(f"/api/projects/{world.project}/guidelines", json={"body": "x"},
-                         headers=junk)  # fmt: skip
+    posted = client.post(
+        f"/api/projects/{world.project}/guidelines", json={"body": "x"}, headers=junk
+    )
     assert posted.status_code == 401
-    assert client.post(f"/api/projects/{world.project}/guidelines",
-                       json={"body": "x"}).status_code == 400  # cookie without CSRF token
+    assert (
+        client.post(f"/api/projects/{world.project}/guidelines", json={"body": "x"}).status_code
+        == 400
+    )  # cookie without CSRF token
     assert client.get("/api/me", headers={"Authorization": "Bearer "}).status_code == 401
     assert client.get("/api/me").get_json()["username"] == sam.username

@@ -23,12 +23,12 @@ YOUTUBE = SHARED_DATA / "youtube_spam_uci" / "Youtube01-Psy.csv"
 YT = ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR")
 
 
-def _import(sessions, pid: int, path: Path, options: ImportOptions | None = None):  # noqa: ANN001, ANN202
+def _import(sessions, pid: int, path: Path, options: ImportOptions | None = None):
     with session_scope(sessions) as session:
         return import_path(session, session.get(Project, pid), path, options)
 
 
-def _counts(sessions, pid: int) -> tuple[int, int, int, int]:  # noqa: ANN001
+def _counts(sessions, pid: int) -> tuple[int, int, int, int]:
     with session_scope(sessions) as session:
         return tuple(
             session.scalar(select(func.count()).select_from(m).where(m.project_id == pid))
@@ -48,7 +48,7 @@ def _jsonl(tmp_path: Path, name: str, records: list[dict]) -> Path:
     return path
 
 
-def _refused(sessions, pid: int, path: Path, options: ImportOptions | None = None) -> UserError:  # noqa: ANN001
+def _refused(sessions, pid: int, path: Path, options: ImportOptions | None = None) -> UserError:
     before = _counts(sessions, pid)
     with pytest.raises(UserError) as info:
         _import(sessions, pid, path, options)
@@ -56,11 +56,16 @@ def _refused(sessions, pid: int, path: Path, options: ImportOptions | None = Non
     return info.value
 
 
-def test_first_import_infers_the_schema_of_real_data(sessions) -> None:  # noqa: ANN001
+def test_first_import_infers_the_schema_of_real_data(sessions) -> None:
     pid = make_project(sessions)
     report = _import(sessions, pid, YOUTUBE, YT)
-    assert report.schema == {"mode": "strict", "checked_version": None, "schema_version": 1,
-                             "evolved": False, "problems": []}  # fmt: skip
+    assert report.schema == {
+        "mode": "strict",
+        "checked_version": None,
+        "schema_version": 1,
+        "evolved": False,
+        "problems": [],
+    }
     with session_scope(sessions) as session:
         schema = current_schema(session, pid)
         columns = schema.schema["columns"]
@@ -80,7 +85,7 @@ def test_first_import_infers_the_schema_of_real_data(sessions) -> None:  # noqa:
     assert _import(sessions, pid, YOUTUBE, YT).schema["problems"] == []
 
 
-def test_type_change_is_refused_under_strict_with_the_lines(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_type_change_is_refused_under_strict_with_the_lines(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     _import(sessions, pid, _csv(tmp_path, "a.csv", {"text": ["a", "b", "c"], "n": [1, 2, 3]}))
     later = _csv(tmp_path, "b.csv", {"text": ["d", "e", "f"], "n": ["2", "3.0", "1.5"]})
@@ -109,7 +114,7 @@ def test_type_change_is_refused_under_strict_with_the_lines(sessions, tmp_path) 
     assert _import(sessions, pid, again).schema["problems"] == []
 
 
-def test_str_against_int_in_jsonl_is_a_type_change(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_str_against_int_in_jsonl_is_a_type_change(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     _import(
         sessions, pid, _jsonl(tmp_path, "a.jsonl", [{"text": "a", "n": 3}, {"text": "b", "n": 4}])
@@ -118,7 +123,7 @@ def test_str_against_int_in_jsonl_is_a_type_change(sessions, tmp_path) -> None: 
     assert error.details == ["refused: 1 str value(s) in int column 'n' (e.g. '3') (first: line 1)"]
 
 
-def test_missing_required_column_is_refused(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_missing_required_column_is_refused(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     _import(sessions, pid, _csv(tmp_path, "a.csv", {"text": ["a", "b"], "lang": ["en", "fr"]}))
     error = _refused(sessions, pid, _csv(tmp_path, "b.csv", {"text": ["c"]}))
@@ -131,7 +136,7 @@ def test_missing_required_column_is_refused(sessions, tmp_path) -> None:  # noqa
     assert report.schema["schema_version"] == 2
 
 
-def test_empty_string_where_none_was_is_refused(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_empty_string_where_none_was_is_refused(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     first = [
         {"text": "a", "note": None},
@@ -147,12 +152,26 @@ def test_empty_string_where_none_was_is_refused(sessions, tmp_path) -> None:  # 
     ]
 
 
-def test_soft_problems_are_reported_and_stored_under_strict(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_soft_problems_are_reported_and_stored_under_strict(sessions, tmp_path) -> None:
     pid = make_project(sessions)
-    _import(sessions, pid, _csv(tmp_path, "a.csv", {"text": ["a", "b", "c", "d"], "n": [1, 2, 3, 4],
-                                                      "lang": ["en", "en", "fr", "fr"]}))  # fmt: skip
-    report = _import(sessions, pid, _csv(tmp_path, "b.csv", {
-        "text": ["e", "f" * 50], "n": [9, 2], "lang": ["de", "en"], "extra": ["x", "y"]}))  # fmt: skip
+    _import(
+        sessions,
+        pid,
+        _csv(
+            tmp_path,
+            "a.csv",
+            {"text": ["a", "b", "c", "d"], "n": [1, 2, 3, 4], "lang": ["en", "en", "fr", "fr"]},
+        ),
+    )
+    report = _import(
+        sessions,
+        pid,
+        _csv(
+            tmp_path,
+            "b.csv",
+            {"text": ["e", "f" * 50], "n": [9, 2], "lang": ["de", "en"], "extra": ["x", "y"]},
+        ),
+    )
     kinds = {(p["column"], p["kind"]): (p["count"], p["lines"]) for p in report.schema["problems"]}
     assert kinds == {
         ("extra", "new_column"): (2, ["line 2", "line 3"]),
@@ -163,10 +182,17 @@ def test_soft_problems_are_reported_and_stored_under_strict(sessions, tmp_path) 
     assert report.items_created == 2 and report.schema["schema_version"] == 1
 
 
-def test_admin_loosens_the_schema_and_cannot_tighten_it(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_admin_loosens_the_schema_and_cannot_tighten_it(sessions, tmp_path) -> None:
     pid = make_project(sessions)
-    _import(sessions, pid, _csv(tmp_path, "a.csv", {"text": list("abcd"), "n": [1, 2, 3, 4],
-                                                      "lang": ["en", "en", "fr", "fr"]}))  # fmt: skip
+    _import(
+        sessions,
+        pid,
+        _csv(
+            tmp_path,
+            "a.csv",
+            {"text": list("abcd"), "n": [1, 2, 3, 4], "lang": ["en", "en", "fr", "fr"]},
+        ),
+    )
     with session_scope(sessions) as session:
         project = session.get(Project, pid)
         edit_schema(session, project, ColumnEdit("n", min_value=0, max_value=10), None)
@@ -183,7 +209,7 @@ def test_admin_loosens_the_schema_and_cannot_tighten_it(sessions, tmp_path) -> N
     assert report.schema["problems"] == []
 
 
-def test_a_file_that_labels_existing_items_is_not_new_data(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_file_that_labels_existing_items_is_not_new_data(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     _import(
         sessions,

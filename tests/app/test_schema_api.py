@@ -7,12 +7,15 @@ import io
 from tests.app.factories import make_project, make_user
 
 
-def _upload(api, pid: int, headers: dict, name: str, text: str, **fields):  # noqa: ANN001, ANN003, ANN202
-    return api.post(f"/api/projects/{pid}/imports", headers=headers,
-                    data={"file": (io.BytesIO(text.encode()), name), **fields})  # fmt: skip
+def _upload(api, pid: int, headers: dict, name: str, text: str, **fields):
+    return api.post(
+        f"/api/projects/{pid}/imports",
+        headers=headers,
+        data={"file": (io.BytesIO(text.encode()), name), **fields},
+    )
 
 
-def test_import_schema_over_the_api(app, sessions) -> None:  # noqa: ANN001
+def test_import_schema_over_the_api(app, sessions) -> None:
     pid = make_project(sessions)
     admin = make_user(sessions, "boss", "admin", (pid,))
     sme = make_user(sessions, "sam", "sme", (pid,))
@@ -56,15 +59,24 @@ def test_import_schema_over_the_api(app, sessions) -> None:  # noqa: ANN001
     made = api.post(f"/api/projects/{pid}/schema/columns", json=loosen, headers=admin.headers)
     assert made.status_code == 201 and made.get_json()["version"] == 3
     assert "de" in made.get_json()["schema"]["columns"]["lang"]["isin"]
-    tighter = api.post(f"/api/projects/{pid}/schema/columns", json={"column": "n", "max_value": 1},
-                       headers=admin.headers)  # fmt: skip
+    tighter = api.post(
+        f"/api/projects/{pid}/schema/columns",
+        json={"column": "n", "max_value": 1},
+        headers=admin.headers,
+    )
     assert (
         tighter.status_code == 400 and "only be widened" in tighter.get_json()["error"]["message"]
     )
 
     drift = api.get(f"/api/projects/{pid}/drift?a=import:a.csv&b=import:b.csv", headers=sme.headers)
-    assert drift.status_code == 200 and set(drift.get_json()) == {"a", "b", "domain_auc", "columns", "labels",
-                                                                  "drifted"}  # fmt: skip
+    assert drift.status_code == 200 and set(drift.get_json()) == {
+        "a",
+        "b",
+        "domain_auc",
+        "columns",
+        "labels",
+        "drifted",
+    }
     assert drift.get_json()["a"] == 4 and drift.get_json()["b"] == 1
     bad = api.get(f"/api/projects/{pid}/drift?a=import:a.csv&b=lang=xx", headers=sme.headers)
     assert bad.status_code == 400 and "picks no items" in bad.get_json()["error"]["message"]

@@ -19,7 +19,7 @@ from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
 
-def _logged_in(app, who, remember: bool = False):  # noqa: ANN001, ANN202
+def _logged_in(app, who, remember: bool = False):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     data = {"username": who.username, "password": who.password, "csrf_token": csrf_token_from(page)}
@@ -33,7 +33,7 @@ def _cookie(response, name: str) -> str:
     return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "="))
 
 
-def test_logout_ends_every_session_and_remember_cookie_of_the_user(app, sessions) -> None:  # noqa: ANN001
+def test_logout_ends_every_session_and_remember_cookie_of_the_user(app, sessions) -> None:
     sam = make_user(sessions, "sam", "sme")
     laptop, phone = _logged_in(app, sam), _logged_in(app, sam, remember=True)
     remember = phone.get_cookie("remember_token")
@@ -49,7 +49,7 @@ def test_logout_ends_every_session_and_remember_cookie_of_the_user(app, sessions
     assert _logged_in(app, sam).get("/api/me").status_code == 200  # a new login works
 
 
-def test_a_password_change_ends_every_session(app, sessions) -> None:  # noqa: ANN001
+def test_a_password_change_ends_every_session(app, sessions) -> None:
     sam = make_user(sessions, "sam", "sme")
     browser = _logged_in(app, sam, remember=True)
     with session_scope(sessions) as session:
@@ -58,7 +58,7 @@ def test_a_password_change_ends_every_session(app, sessions) -> None:  # noqa: A
     assert browser.get("/").status_code == 302  # pages send it to the login form
 
 
-def test_cookies_are_httponly_samesite_and_secure_when_configured(db_url) -> None:  # noqa: ANN001
+def test_cookies_are_httponly_samesite_and_secure_when_configured(db_url) -> None:
     from labelapp.app import create_app
 
     for secure in (False, True):
@@ -69,9 +69,15 @@ def test_cookies_are_httponly_samesite_and_secure_when_configured(db_url) -> Non
             create_user(session, f"u{int(secure)}", "sme", password="password-123")
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
-        res = client.post("/login", data={"username": f"u{int(secure)}", "remember": "y",
-                                          "password": "password-123",
-                                          "csrf_token": csrf_token_from(page)})  # fmt: skip
+        res = client.post(
+            "/login",
+            data={
+                "username": f"u{int(secure)}",
+                "remember": "y",
+                "password": "password-123",
+                "csrf_token": csrf_token_from(page),
+            },
+        )
         for name in ("session", "remember_token"):
             cookie = _cookie(res, name)
             assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
@@ -79,7 +85,7 @@ def test_cookies_are_httponly_samesite_and_secure_when_configured(db_url) -> Non
         app.extensions["labelapp.engine"].dispose()
 
 
-def test_failed_logins_are_limited_per_user_name(app, sessions) -> None:  # noqa: ANN001
+def test_failed_logins_are_limited_per_user_name(app, sessions) -> None:
     sam = make_user(sessions, "sam", "sme")
     client = app.test_client()
     for _ in range(10):
@@ -92,15 +98,14 @@ def test_failed_logins_are_limited_per_user_name(app, sessions) -> None:  # noqa
     assert login(client, "ann", ann.password).status_code == 302
 
 
-def test_an_unknown_user_name_costs_a_password_check(sessions, monkeypatch) -> None:  # noqa: ANN001
+def test_an_unknown_user_name_costs_a_password_check(sessions, monkeypatch) -> None:
     """Timing must not tell which user names exist: both answers hash the password once."""
     from labelapp.services import users
 
     make_user(sessions, "sam", "sme")
     checks: list[str] = []
     real = users.check_password_hash
-    monkeypatch.setattr(users, "check_password_hash",
-                        lambda h, p: checks.append(h) or real(h, p))  # fmt: skip
+    monkeypatch.setattr(users, "check_password_hash", lambda h, p: checks.append(h) or real(h, p))
     with session_scope(sessions) as session:
         assert users.authenticate(session, "nobody", "guess-1234") is None
         assert users.authenticate(session, "sam", "guess-1234") is None
@@ -108,7 +113,7 @@ def test_an_unknown_user_name_costs_a_password_check(sessions, monkeypatch) -> N
     assert checks[0].split("$")[0] == checks[1].split("$")[0]  # same method and cost
 
 
-def test_heartbeat_renews_only_a_lease_you_hold(app, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_heartbeat_renews_only_a_lease_you_hold(app, client, sessions, tmp_path) -> None:
     pid = make_project(sessions, "p", ("ham", "spam"))
     items = add_items(sessions, pid, ["one", "two", "three"], tmp_path)
     alice = make_user(sessions, "alice", "annotator", (pid,))
@@ -125,10 +130,11 @@ def test_heartbeat_renews_only_a_lease_you_hold(app, client, sessions, tmp_path)
     assert client.post(f"/api/items/{held}/heartbeat", headers=bob.headers).status_code == 409
     # Queue order is untouched: bob gets the next item, not the one alice holds.
     assert client.post(f"/api/projects/{pid}/next", headers=bob.headers).get_json()["item"][
-        "id"] not in (held,)  # fmt: skip
+        "id"
+    ] not in (held,)
 
 
-def test_a_gold_heartbeat_needs_the_ticket_of_the_claim(app, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_gold_heartbeat_needs_the_ticket_of_the_claim(app, client, sessions, tmp_path) -> None:
     """Gold items have no lease; without the claim's ticket their heartbeat answers like any
     item you do not hold, so nobody can find out which items are gold."""
     pid = make_project(sessions, "g", ("ham", "spam"))
@@ -145,20 +151,34 @@ def test_a_gold_heartbeat_needs_the_ticket_of_the_claim(app, client, sessions, t
     claim = client.post(f"/api/projects/{pid}/next", headers=alice.headers).get_json()
     assert claim["item"]["id"] == gold_id
     ticket = {"lease_ticket": claim["lease_ticket"]}
-    assert client.post(f"/api/items/{gold_id}/heartbeat", json=ticket,
-                       headers=alice.headers).status_code == 200  # fmt: skip
-    assert client.post(f"/api/items/{gold_id}/heartbeat", json=ticket,
-                       headers=eve.headers).status_code == 409  # alice's ticket is not eve's
+    assert (
+        client.post(
+            f"/api/items/{gold_id}/heartbeat", json=ticket, headers=alice.headers
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(f"/api/items/{gold_id}/heartbeat", json=ticket, headers=eve.headers).status_code
+        == 409
+    )  # alice's ticket is not eve's
     body = {"labels": ["spam"], "client_id": str(uuid.uuid4())}
-    assert client.post(f"/api/items/{gold_id}/annotations", json=body,
-                       headers=alice.headers).status_code == 201  # fmt: skip
+    assert (
+        client.post(
+            f"/api/items/{gold_id}/annotations", json=body, headers=alice.headers
+        ).status_code
+        == 201
+    )
 
 
-def test_every_answer_carries_the_security_headers(app, client, sessions) -> None:  # noqa: ANN001
+def test_every_answer_carries_the_security_headers(app, client, sessions) -> None:
     sam = make_user(sessions, "sam", "sme")
     browser = _logged_in(app, sam)
-    for res in (client.get("/login"), browser.get("/"), client.get("/api/health"),
-                client.get("/static/app.css")):  # fmt: skip
+    for res in (
+        client.get("/login"),
+        browser.get("/"),
+        client.get("/api/health"),
+        client.get("/static/app.css"),
+    ):
         csp = res.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert "unsafe-inline" not in csp and "style-src 'self'" in csp
@@ -168,10 +188,12 @@ def test_every_answer_carries_the_security_headers(app, client, sessions) -> Non
     assert client.head("/login").status_code == 200  # a probe's HEAD is not a failed login
 
 
-def test_the_server_header_names_no_versions(app) -> None:  # noqa: ANN001
+def test_the_server_header_names_no_versions(app) -> None:
     from labelapp.cli.serve import quiet_request_handler
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=quiet_request_handler())
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=quiet_request_handler()
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -183,7 +205,7 @@ def test_the_server_header_names_no_versions(app) -> None:  # noqa: ANN001
         server.shutdown()
 
 
-def test_the_data_directory_and_database_are_private(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_the_data_directory_and_database_are_private(tmp_path, monkeypatch) -> None:
     from labelapp import config
     from labelapp.app import _persistent_secret
     from labelapp.migrate import upgrade

@@ -40,13 +40,15 @@ def test_human_level_is_agreement_with_the_others() -> None:
 
 
 def test_slice_rows_by_hand() -> None:
-    frame = pd.DataFrame({
-        "lang": ["en"] * 5 + ["fr"] * 3,
-        "label": ["a", "a", "b", "b", None, "a", "b", None],
-        "prediction": ["a", "a", "b", "a", None, "b", "b", None],
-        "human_hits": [1, 1, 0, 0, 0, 1, 0, 0],
-        "human_judged": [1, 1, 0, 0, 0, 1, 1, 0],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "lang": ["en"] * 5 + ["fr"] * 3,
+            "label": ["a", "a", "b", "b", None, "a", "b", None],
+            "prediction": ["a", "a", "b", "a", None, "b", "b", None],
+            "human_hits": [1, 1, 0, 0, 0, 1, 0, 0],
+            "human_judged": [1, 1, 0, 0, 0, 1, 1, 0],
+        }
+    )
     rows = slice_rows(frame, "lang")
     assert [r["value"] for r in rows] == ["en", "fr"]  # gap 1 - 3/4 = .25 before .5 - .5 = 0
     en, fr = rows
@@ -67,7 +69,7 @@ def test_slice_rows_by_hand() -> None:
     assert en["small"] and fr["small"]
 
 
-def _project_with_overlap(sessions, tmp_path) -> tuple[int, pd.DataFrame]:  # noqa: ANN001
+def _project_with_overlap(sessions, tmp_path) -> tuple[int, pd.DataFrame]:
     df = pd.read_csv(PSY, dtype=str, keep_default_na=False)
     df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
     df["link"] = np.where(df["CONTENT"].str.contains("http", case=False), "yes", "no")
@@ -75,8 +77,13 @@ def _project_with_overlap(sessions, tmp_path) -> tuple[int, pd.DataFrame]:  # no
     df.to_csv(path, index=False)
     pid = make_project(sessions)
     ann = [make_user(sessions, f"ann{i}", "annotator", (pid,)) for i in range(2)]
-    options = ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR",
-                            label_col="label", label_kind="human")  # fmt: skip
+    options = ImportOptions(
+        text_col="CONTENT",
+        id_col="COMMENT_ID",
+        group_col="AUTHOR",
+        label_col="label",
+        label_kind="human",
+    )
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, pid), path, options)
         items = session.execute(select_items(pid)).all()
@@ -85,18 +92,25 @@ def _project_with_overlap(sessions, tmp_path) -> tuple[int, pd.DataFrame]:  # no
             truth = df.loc[df["COMMENT_ID"] == external, "label"].iloc[0]
             other = "spam" if truth == "ham" else "ham"
             for user, answer in ((ann[0], truth), (ann[1], truth if n < 9 else other)):
-                session.add(Annotation(item_id=item_id, project_id=pid, user_id=user.id,
-                                       kind="label", labels=[answer]))  # fmt: skip
+                session.add(
+                    Annotation(
+                        item_id=item_id,
+                        project_id=pid,
+                        user_id=user.id,
+                        kind="label",
+                        labels=[answer],
+                    )
+                )
     return pid, df
 
 
-def select_items(pid: int):  # noqa: ANN201
+def select_items(pid: int):
     from sqlalchemy import select
 
     return select(Item.id, Item.external_id).where(Item.project_id == pid).order_by(Item.position)
 
 
-def test_slice_report_of_a_real_project(sessions, tmp_path) -> None:  # noqa: ANN001
+def test_slice_report_of_a_real_project(sessions, tmp_path) -> None:
     pid, df = _project_with_overlap(sessions, tmp_path)
     with session_scope(sessions) as session:
         project = session.get(Project, pid)
@@ -128,16 +142,33 @@ def test_slice_report_of_a_real_project(sessions, tmp_path) -> None:  # noqa: AN
     assert 0.8 < report["model_accuracy"] <= 1.0  # spam vs ham on TF-IDF, held out
 
 
-def test_slices_command(db_url, tmp_path) -> None:  # noqa: ANN001
+def test_slices_command(db_url, tmp_path) -> None:
     df = pd.read_csv(PSY, dtype=str, keep_default_na=False)
     df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
     df["link"] = np.where(df["CONTENT"].str.contains("http", case=False), "yes", "no")
     path = tmp_path / "psy.csv"
     df.to_csv(path, index=False)
     runner = CliRunner()
-    result = runner.invoke(main, ["import", str(path), "--project", "psy", "--create", "--labels", "ham,spam",
-                                  "--text-col", "CONTENT", "--id-col", "COMMENT_ID", "--label-col", "label",
-                                  "--label-kind", "human"])  # fmt: skip
+    result = runner.invoke(
+        main,
+        [
+            "import",
+            str(path),
+            "--project",
+            "psy",
+            "--create",
+            "--labels",
+            "ham,spam",
+            "--text-col",
+            "CONTENT",
+            "--id-col",
+            "COMMENT_ID",
+            "--label-col",
+            "label",
+            "--label-kind",
+            "human",
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["slices", "--project", "psy", "--by", "link"])
     assert result.exit_code == 0, result.output

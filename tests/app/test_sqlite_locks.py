@@ -37,8 +37,14 @@ def _labelapp(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([EXE, *args], env=env, capture_output=True, text=True, timeout=180)
 
 
-def _annotate(base: str, project_id: int, token: str, stop: threading.Event,
-              counts: list[int], errors: list[str]) -> None:  # fmt: skip
+def _annotate(
+    base: str,
+    project_id: int,
+    token: str,
+    stop: threading.Event,
+    counts: list[int],
+    errors: list[str],
+) -> None:
     """Label as fast as the server allows until ``stop`` (once the queue is empty, change earlier
     answers: each change is a new annotation row, a write like any other); record failures."""
     http = requests.Session()
@@ -113,8 +119,9 @@ def test_cli_writes_and_demo_restart_succeed_while_8_annotators_label(
     env = _env(tmp_path / "home", demo_dir)
     commands = []
     for round_ in range(2):
-        csv_path.write_text("id,text\n" + "".join(f"x{round_}-{i},extra text {round_} {i}\n"
-                                                  for i in range(50)))  # fmt: skip
+        csv_path.write_text(
+            "id,text\n" + "".join(f"x{round_}-{i},extra text {round_} {i}\n" for i in range(50))
+        )
         commands += [
             ("users", "token", "alice"),
             ("projects", "create", f"side-{round_}", "--labels", "a,b"),
@@ -162,7 +169,7 @@ def _other_writer_blocked(db_url: str) -> bool:
         other.close()
 
 
-def test_ensure_write_lock_after_a_read_holds_the_lock(db_url: str, sessions) -> None:  # noqa: ANN001
+def test_ensure_write_lock_after_a_read_holds_the_lock(db_url: str, sessions) -> None:
     from sqlalchemy import select
 
     from labelapp.db import ensure_write_lock
@@ -178,7 +185,7 @@ def test_ensure_write_lock_after_a_read_holds_the_lock(db_url: str, sessions) ->
         assert session.scalar(select(User.username).where(User.id == user.id)) == "writer"
 
 
-def test_ensure_write_lock_keeps_earlier_writes_in_the_same_transaction(sessions) -> None:  # noqa: ANN001
+def test_ensure_write_lock_keeps_earlier_writes_in_the_same_transaction(sessions) -> None:
     """A unit of work that wrote already (SQLite then holds the lock) is not split in two."""
     from sqlalchemy import func, select
 
@@ -197,8 +204,9 @@ def test_ensure_write_lock_keeps_earlier_writes_in_the_same_transaction(sessions
 
 
 @pytest.mark.parametrize("released", [True, False])
-def test_begin_write_retries_then_says_the_database_is_busy(tmp_path: Path, monkeypatch,
-                                                            released: bool) -> None:  # noqa: ANN001  # fmt: skip
+def test_begin_write_retries_then_says_the_database_is_busy(
+    tmp_path: Path, monkeypatch, released: bool
+) -> None:
     """A lock held past the busy timeout is retried; held past every retry, a clear 503 error."""
     import sqlite3
 
@@ -211,11 +219,13 @@ def test_begin_write_retries_then_says_the_database_is_busy(tmp_path: Path, monk
     engine = make_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _short_wait(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _short_wait(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout=50")
 
     monkeypatch.setattr(db, "WRITE_LOCK_BACKOFF_SECONDS", (0.3,))
-    holder = sqlite3.connect(tmp_path / "busy.sqlite3", isolation_level=None, check_same_thread=False)
+    holder = sqlite3.connect(
+        tmp_path / "busy.sqlite3", isolation_level=None, check_same_thread=False
+    )
     holder.execute("CREATE TABLE t (x INTEGER)")
     holder.execute("BEGIN IMMEDIATE")
     if released:
@@ -230,7 +240,9 @@ def test_begin_write_retries_then_says_the_database_is_busy(tmp_path: Path, monk
             with pytest.raises(DatabaseBusy) as err:
                 begin_write(session)
             assert err.value.status == 503
-            assert "the database is busy" in str(err.value) and "nothing was changed" in str(err.value)
+            assert "the database is busy" in str(err.value) and "nothing was changed" in str(
+                err.value
+            )
     finally:
         session.close()
         engine.dispose()

@@ -44,23 +44,32 @@ def _upload(port: int, token: str, project_id: int, csv_path: Path, tmp: Path) -
     boundary = uuid.uuid4().hex
     body = tmp / f"body-{boundary}"
     with body.open("wb") as out:
-        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"text_col\"\r\n\r\n"
-                  f"text\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                  f"filename=\"{csv_path.name}\"\r\nContent-Type: text/csv\r\n\r\n".encode())  # fmt: skip
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="text_col"\r\n\r\n'
+            f'text\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{csv_path.name}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
+        )
         with csv_path.open("rb") as src:
             while chunk := src.read(1 << 20):
                 out.write(chunk)
         out.write(f"\r\n--{boundary}--\r\n".encode())
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     with body.open("rb") as stream:
-        conn.request("POST", f"/api/projects/{project_id}/imports", body=stream, headers={
-            "Authorization": f"Bearer {token}", "Content-Length": str(body.stat().st_size),
-            "Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+        conn.request(
+            "POST",
+            f"/api/projects/{project_id}/imports",
+            body=stream,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Length": str(body.stat().st_size),
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
         res = conn.getresponse()
         return res.status, res.read().decode()
 
 
-def test_a_large_upload_leaves_the_web_process_small(db_url, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_large_upload_leaves_the_web_process_small(db_url, sessions, tmp_path) -> None:
     pid = make_project(sessions, "big", ("ham", "spam"))
     sme = make_user(sessions, "sam", "sme", (pid,))
     small = tmp_path / "small.csv"
@@ -70,8 +79,9 @@ def test_a_large_upload_leaves_the_web_process_small(db_url, sessions, tmp_path)
         f.write("id,text,source\n")
         for i in range(ROWS):
             f.write(f"r{i},comment number {i} about a song and a channel,site-{i % 97}\n")
-    server = subprocess.Popen([sys.executable, "-c", SERVER, db_url], stdout=subprocess.PIPE,
-                              text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, db_url], stdout=subprocess.PIPE, text=True
+    )
     try:
         port = int(server.stdout.readline())
         status, text = _upload(port, sme.token, pid, small, tmp_path)  # warm: every module loaded

@@ -35,7 +35,7 @@ HUMAN = {"t0": "spam", "t1": "ham", "t2": "ham"}
 
 
 @pytest.fixture
-def tiny(sessions, tmp_path) -> dict:  # noqa: ANN001
+def tiny(sessions, tmp_path) -> dict:
     project_id = make_project(sessions, "tiny", ("ham", "spam"), allow_ambiguous=True)
     path = tmp_path / "tiny.csv"
     with path.open("w", newline="") as f:
@@ -48,58 +48,101 @@ def tiny(sessions, tmp_path) -> dict:  # noqa: ANN001
         from labelapp.models import Project
 
         import_path(session, session.get(Project, project_id), path)
-        ids = dict(session.execute(select(Item.external_id, Item.id)
-                                   .where(Item.project_id == project_id)).all())  # fmt: skip
+        ids = dict(
+            session.execute(
+                select(Item.external_id, Item.id).where(Item.project_id == project_id)
+            ).all()
+        )
         for ext, label in HUMAN.items():
-            session.add(Annotation(item_id=ids[ext], project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=ids[ext],
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
     return {"project": project_id, "ids": ids, "sme": sme, "ann": ann}
 
 
-def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, sessions) -> None:  # noqa: ANN001
+def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, sessions) -> None:
     url = f"/api/projects/{tiny['project']}/lfs"
     headers = tiny["sme"].headers
     good = [
         {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free", "click"]},
         {"kind": "regex", "name": "re_check", "label": "spam", "pattern": r"check\s+out"},
-        {"kind": "metadata", "name": "md_fan", "label": "ham", "field": "channel", "op": "==",
-         "value": "fan"},
-    ]  # fmt: skip
+        {
+            "kind": "metadata",
+            "name": "md_fan",
+            "label": "ham",
+            "field": "channel",
+            "op": "==",
+            "value": "fan",
+        },
+    ]
     for spec in good:
         saved = client.post(url, json=spec, headers=headers)
         assert saved.status_code == 201, saved.get_json()
-        assert saved.get_json()["version"] == 1 and saved.get_json()["spec"]["label"] == spec["label"]
+        assert (
+            saved.get_json()["version"] == 1 and saved.get_json()["spec"]["label"] == spec["label"]
+        )
     taken = client.post(url, json=good[0], headers=headers)  # an existing name: asked first
     assert taken.status_code == 409 and "exists (version 1" in taken.get_json()["error"]["message"]
-    assert client.post(f"{url}?replace=1", json=good[0], headers=headers).status_code == 200  # unchanged
+    assert (
+        client.post(f"{url}?replace=1", json=good[0], headers=headers).status_code == 200
+    )  # unchanged
 
     bad = [
-        ({"kind": "regex", "name": "re_bad", "label": "spam", "pattern": "(free"},
-         "invalid pattern '(free'"),
-        ({"kind": "keyword", "name": "kw", "label": "eggs", "keywords": ["x"]},
-         "label 'eggs' is not one of this project's labels (ham, spam)"),
-        ({"kind": "keyword", "name": "kw", "label": "spam", "keywords": []},
-         "keywords: List should have at least 1 item"),
-        ({"kind": "metadata", "name": "md", "label": "ham", "field": "channel", "op": "~",
-          "value": "fan"}, "op: Input should be '=='"),
+        (
+            {"kind": "regex", "name": "re_bad", "label": "spam", "pattern": "(free"},
+            "invalid pattern '(free'",
+        ),
+        (
+            {"kind": "keyword", "name": "kw", "label": "eggs", "keywords": ["x"]},
+            "label 'eggs' is not one of this project's labels (ham, spam)",
+        ),
+        (
+            {"kind": "keyword", "name": "kw", "label": "spam", "keywords": []},
+            "keywords: List should have at least 1 item",
+        ),
+        (
+            {
+                "kind": "metadata",
+                "name": "md",
+                "label": "ham",
+                "field": "channel",
+                "op": "~",
+                "value": "fan",
+            },
+            "op: Input should be '=='",
+        ),
         ({"kind": "python", "name": "py", "source": "import os"}, "labelapp lf load"),
-        ({"kind": "keyword", "name": "2bad", "label": "spam", "keywords": ["x"]},
-         "name: String should match pattern"),
-        ({"kind": "keyword", "name": "kw", "label": "spam", "keywords": ["x"], "pattern": "y"},
-         "pattern: Extra inputs are not permitted"),
-    ]  # fmt: skip
+        (
+            {"kind": "keyword", "name": "2bad", "label": "spam", "keywords": ["x"]},
+            "name: String should match pattern",
+        ),
+        (
+            {"kind": "keyword", "name": "kw", "label": "spam", "keywords": ["x"], "pattern": "y"},
+            "pattern: Extra inputs are not permitted",
+        ),
+    ]
     for spec, expected in bad:
         res = client.post(url, json=spec, headers=headers)
         assert res.status_code == 400, spec
         assert expected in res.get_json()["error"]["message"], res.get_json()
 
-    edited = client.post(f"{url}?replace=1", json={**good[0], "keywords": ["free"]},
-                         headers=headers).get_json()  # fmt: skip
+    edited = client.post(
+        f"{url}?replace=1", json={**good[0], "keywords": ["free"]}, headers=headers
+    ).get_json()
     assert edited["version"] == 2 and edited["active"]
     listing = client.get(url, headers=headers).get_json()
     assert listing["classes"] == ["ham", "spam"]
     assert {(lf["name"], lf["version"]) for lf in listing["lfs"]} == {
-        ("kw_free", 2), ("re_check", 1), ("md_fan", 1)}  # fmt: skip
+        ("kw_free", 2),
+        ("re_check", 1),
+        ("md_fan", 1),
+    }
     versions = client.get(f"{url}/{edited['id']}/versions", headers=headers).get_json()["versions"]
     assert [(v["version"], v["active"]) for v in versions] == [(1, False), (2, True)]
     off = client.patch(f"{url}/{edited['id']}", json={"active": False}, headers=headers)
@@ -108,7 +151,7 @@ def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, s
     assert old.status_code == 400 and "replaced by version 2" in old.get_json()["error"]["message"]
 
 
-def test_preview_numbers_on_a_hand_checked_example(tiny, client) -> None:  # noqa: ANN001
+def test_preview_numbers_on_a_hand_checked_example(tiny, client) -> None:
     url = f"/api/projects/{tiny['project']}/lfs/preview"
     spec = {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]}
     p = client.post(url, json=spec, headers=tiny["sme"].headers).get_json()
@@ -116,17 +159,27 @@ def test_preview_numbers_on_a_hand_checked_example(tiny, client) -> None:  # noq
     assert p["coverage"] == pytest.approx(0.5) and p["emp_accuracy"] == pytest.approx(0.5)
     assert [h["external_id"] for h in p["hits"]] == ["t0", "t2", "t4"]
     assert [h["human"] for h in p["hits"]] == ["spam", "ham", None]
-    md = {"kind": "metadata", "name": "md_fan", "label": "ham", "field": "channel", "op": "==",
-          "value": "fan"}  # fmt: skip
+    md = {
+        "kind": "metadata",
+        "name": "md_fan",
+        "label": "ham",
+        "field": "channel",
+        "op": "==",
+        "value": "fan",
+    }
     p = client.post(url, json=md, headers=tiny["sme"].headers).get_json()
     assert [h["external_id"] for h in p["hits"]] == ["t1", "t2", "t5"]
     assert (p["correct"], p["n_labeled_hits"]) == (2, 2)  # t1 and t2 are ham
     # nothing was saved by previewing
-    assert client.get(f"/api/projects/{tiny['project']}/lfs",
-                      headers=tiny["sme"].headers).get_json()["lfs"] == []  # fmt: skip
+    assert (
+        client.get(f"/api/projects/{tiny['project']}/lfs", headers=tiny["sme"].headers).get_json()[
+            "lfs"
+        ]
+        == []
+    )
 
 
-PY_LFS = '''
+PY_LFS = """
 from snorkel.labeling import labeling_function
 
 @labeling_function()
@@ -136,10 +189,10 @@ def has_free(x):
 @labeling_function()
 def mentions_song(x):
     return 0 if "song" in x.text.lower() else -1
-'''
+"""
 
 
-def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path) -> None:
     path = tmp_path / "my_lfs.py"
     path.write_text(PY_LFS)
     runner = CliRunner()
@@ -151,29 +204,45 @@ def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path)
     with session_scope(sessions) as session:
         rows = session.scalars(select(LabelingFunction).order_by(LabelingFunction.name)).all()
         assert [(r.name, r.kind, r.source) for r in rows] == [
-            ("has_free", "python", PY_LFS), ("mentions_song", "python", PY_LFS)]  # fmt: skip
+            ("has_free", "python", PY_LFS),
+            ("mentions_song", "python", PY_LFS),
+        ]
     listed = runner.invoke(main, ["lf", "list", "--project", "tiny"])
     assert "has_free\tpython\tv1\ton" in listed.output
 
     applied = runner.invoke(main, ["lf", "apply", "--project", "tiny"])
     assert applied.exit_code == 0, applied.output
-    assert "applied 2 LFs to 6 items on pandas (in process): 4 votes, 4 items covered" in applied.output
+    assert (
+        "applied 2 LFs to 6 items on pandas (in process): 4 votes, 4 items covered"
+        in applied.output
+    )
     with session_scope(sessions) as session:
-        votes = {(session.get(Item, i).external_id, session.get(LabelingFunction, lf).name): v
-                 for i, lf, v in session.execute(select(WeakLabel.item_id, WeakLabel.lf_id,
-                                                        WeakLabel.vote))}  # fmt: skip
-        sources = dict(session.execute(select(ProbLabel.source, func.count())
-                                       .group_by(ProbLabel.source)).all())  # fmt: skip
+        votes = {
+            (session.get(Item, i).external_id, session.get(LabelingFunction, lf).name): v
+            for i, lf, v in session.execute(
+                select(WeakLabel.item_id, WeakLabel.lf_id, WeakLabel.vote)
+            )
+        }
+        sources = dict(
+            session.execute(select(ProbLabel.source, func.count()).group_by(ProbLabel.source)).all()
+        )
         runs = session.scalars(select(LabelModelRun).order_by(LabelModelRun.id)).all()
-    assert votes == {("t0", "has_free"): 1, ("t2", "has_free"): 1, ("t4", "has_free"): 1,
-                     ("t1", "mentions_song"): 0}  # fmt: skip
+    assert votes == {
+        ("t0", "has_free"): 1,
+        ("t2", "has_free"): 1,
+        ("t4", "has_free"): 1,
+        ("t1", "mentions_song"): 0,
+    }
     assert sources["label_model"] == 4 and sources["propagation"] >= 4
     assert [r.kind for r in runs] == ["apply", "label_model", "propagation"]
-    assert runs[0].metrics["applier"] == "pandas (in process)" and runs[0].params["engine"] == "pandas"
+    assert (
+        runs[0].metrics["applier"] == "pandas (in process)" and runs[0].params["engine"] == "pandas"
+    )
     assert runs[1].metrics["n_evaluated"] == 3  # t0, t1, t2 are covered and human-labeled
 
-    analysis = client.get(f"/api/projects/{tiny['project']}/lfs/analysis",
-                          headers=tiny["sme"].headers).get_json()  # fmt: skip
+    analysis = client.get(
+        f"/api/projects/{tiny['project']}/lfs/analysis", headers=tiny["sme"].headers
+    ).get_json()
     by_name = {r["name"]: r for r in analysis["rows"]}
     assert by_name["has_free"]["coverage"] == pytest.approx(0.5)
     assert (by_name["has_free"]["correct"], by_name["has_free"]["incorrect"]) == (1, 1)
@@ -182,24 +251,33 @@ def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path)
     assert by_name["has_free"]["polarity"] == ["spam"]
 
 
-def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions, tmp_path) -> None:
     """Real comments: an SME's keyword LFs, the pipeline as a background job, then the page."""
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(120).reset_index(drop=True)
     project_id = make_project(sessions, "yt", ("ham", "spam"))
     path = tmp_path / "yt.csv"
-    comments.assign(id=[f"c{i}" for i in range(len(comments))], text=comments["CONTENT"])[["id", "text"]].to_csv(
-        path, index=False)  # fmt: skip
+    comments.assign(id=[f"c{i}" for i in range(len(comments))], text=comments["CONTENT"])[
+        ["id", "text"]
+    ].to_csv(path, index=False)
     sme = make_user(sessions, "sme", "sme", (project_id,))
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         from labelapp.models import Project
 
         import_path(session, session.get(Project, project_id), path)
-        ids = session.scalars(select(Item.id).where(Item.project_id == project_id)
-                              .order_by(Item.position)).all()  # fmt: skip
+        ids = session.scalars(
+            select(Item.id).where(Item.project_id == project_id).order_by(Item.position)
+        ).all()
         for item_id, cls in zip(ids[:60], comments["CLASS"][:60], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=["spam" if cls else "ham"]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=["spam" if cls else "ham"],
+                )
+            )
     url = f"/api/projects/{project_id}"
     for spec in (
         {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check", "subscri"]},
@@ -216,15 +294,21 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
     result = job["result"]
     with session_scope(sessions) as session:
         n_votes = session.scalar(select(func.count()).select_from(WeakLabel))
-        rows = session.execute(select(ProbLabel.source, ProbLabel.label_model_run_id,
-                                      func.count()).group_by(ProbLabel.source,
-                                                             ProbLabel.label_model_run_id)).all()  # fmt: skip
+        rows = session.execute(
+            select(ProbLabel.source, ProbLabel.label_model_run_id, func.count()).group_by(
+                ProbLabel.source, ProbLabel.label_model_run_id
+            )
+        ).all()
         runs = {r.kind: r for r in session.scalars(select(LabelModelRun))}
     assert n_votes == result["apply"]["n_votes"] > 0
-    assert result["apply"]["applier"] == "pandas (in process)"  # 120 items: below the Dask threshold
+    assert (
+        result["apply"]["applier"] == "pandas (in process)"
+    )  # 120 items: below the Dask threshold
     assert {(s, run) for s, run, _ in rows} == {  # "Run all": the end model's predictions too
-        ("label_model", result["label_model_run_id"]), ("propagation", result["propagation_run_id"]),
-        ("model", result["end_model_run_id"])}  # fmt: skip
+        ("label_model", result["label_model_run_id"]),
+        ("propagation", result["propagation_run_id"]),
+        ("model", result["end_model_run_id"]),
+    }
     assert result["end_model"]["n_items"] == 120
     counts = {s: n for s, _, n in rows}
     assert counts["label_model"] == result["apply"]["n_covered"]
@@ -235,14 +319,20 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
     assert result["propagation"]["n_new"] > 0
 
     page = client.get(f"/projects/{project_id}/lfs", headers=sme.headers).get_data(as_text=True)
-    for text in ("kw_check", "re_link", f"label_model {counts['label_model']}",
-                 f"propagation {counts['propagation']}", 'id="lf-chart"', lm["chosen"],
-                 f"{n_votes:,} votes of 3 LF(s) on 120 items, applied on pandas (in process)"):  # fmt: skip
+    for text in (
+        "kw_check",
+        "re_link",
+        f"label_model {counts['label_model']}",
+        f"propagation {counts['propagation']}",
+        'id="lf-chart"',
+        lm["chosen"],
+        f"{n_votes:,} votes of 3 LF(s) on 120 items, applied on pandas (in process)",
+    ):
         assert text in page, text
     assert "run in the sandbox" in page and "labelapp lf load" in page
 
 
-def test_annotators_are_refused_pages_and_routes(tiny, client) -> None:  # noqa: ANN001
+def test_annotators_are_refused_pages_and_routes(tiny, client) -> None:
     project_id, headers = tiny["project"], tiny["ann"].headers
     url = f"/api/projects/{project_id}"
     spec = {"kind": "keyword", "name": "kw", "label": "spam", "keywords": ["free"]}
@@ -259,10 +349,14 @@ def test_annotators_are_refused_pages_and_routes(tiny, client) -> None:  # noqa:
     for method, path in calls:
         assert client.open(path, method=method, json=spec, headers=headers).status_code == 403, path
     saved = client.post(f"{url}/lfs", json=spec, headers=tiny["sme"].headers).get_json()
-    for method, path in (("patch", f"{url}/lfs/{saved['id']}"),
-                         ("get", f"{url}/lfs/{saved['id']}/versions")):  # fmt: skip
-        assert client.open(path, method=method, json={"active": False},
-                           headers=headers).status_code == 403  # fmt: skip
+    for method, path in (
+        ("patch", f"{url}/lfs/{saved['id']}"),
+        ("get", f"{url}/lfs/{saved['id']}/versions"),
+    ):
+        assert (
+            client.open(path, method=method, json={"active": False}, headers=headers).status_code
+            == 403
+        )
     project_page = client.get(f"/projects/{project_id}", headers=headers).get_data(as_text=True)
     assert 'id="lfs-link"' not in project_page
     sme_page = client.get(f"/projects/{project_id}", headers=tiny["sme"].headers)

@@ -19,14 +19,14 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
 @pytest.fixture
-def counted(monkeypatch) -> list[int]:  # noqa: ANN001
+def counted(monkeypatch) -> list[int]:
     """Counts calls of the library's LF analysis (one per computation of the page's table)."""
     import weak_supervision.analysis as library
 
     calls: list[int] = []
     real = library.lf_analysis
 
-    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
@@ -35,7 +35,9 @@ def counted(monkeypatch) -> list[int]:  # noqa: ANN001
     return calls
 
 
-def test_analysis_is_recomputed_only_when_its_inputs_change(counted, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_analysis_is_recomputed_only_when_its_inputs_change(
+    counted, client, sessions, tmp_path
+) -> None:
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(200)
     texts = comments["CONTENT"].tolist()
     project_id = make_project(sessions, "yt", ("ham", "spam"))
@@ -43,10 +45,13 @@ def test_analysis_is_recomputed_only_when_its_inputs_change(counted, client, ses
     sme = make_user(sessions, "sme", "sme", (project_id,))
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     url = f"/api/projects/{project_id}"
-    lfs = [client.post(f"{url}/lfs", json=spec, headers=sme.headers).get_json() for spec in (
-        {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check"]},
-        {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song"]},
-    )]  # fmt: skip
+    lfs = [
+        client.post(f"{url}/lfs", json=spec, headers=sme.headers).get_json()
+        for spec in (
+            {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check"]},
+            {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song"]},
+        )
+    ]
     weak.apply_lfs(sessions, project_id)
 
     def view() -> dict:
@@ -60,8 +65,11 @@ def test_analysis_is_recomputed_only_when_its_inputs_change(counted, client, ses
 
     spam = next(i for i, t in zip(ids, texts, strict=True) if "check" in t.lower())
     with session_scope(sessions) as session:
-        session.add(Annotation(item_id=spam, project_id=project_id, user_id=ann.id,
-                               kind="label", labels=["spam"]))  # fmt: skip
+        session.add(
+            Annotation(
+                item_id=spam, project_id=project_id, user_id=ann.id, kind="label", labels=["spam"]
+            )
+        )
     labeled = view()
     assert len(counted) == 2 and labeled["n_labeled"] == 1
     by_name = {r["name"]: r for r in labeled["rows"]}
@@ -69,8 +77,11 @@ def test_analysis_is_recomputed_only_when_its_inputs_change(counted, client, ses
     assert view() == labeled and len(counted) == 2
 
     with session_scope(sessions) as session:  # an edit is a new row: recomputed
-        session.add(Annotation(item_id=spam, project_id=project_id, user_id=ann.id,
-                               kind="label", labels=["ham"]))  # fmt: skip
+        session.add(
+            Annotation(
+                item_id=spam, project_id=project_id, user_id=ann.id, kind="label", labels=["ham"]
+            )
+        )
     edited = {r["name"]: r for r in view()["rows"]}
     assert len(counted) == 3 and edited["kw_check"]["incorrect"] == 1
 

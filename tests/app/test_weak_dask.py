@@ -20,7 +20,7 @@ from labelapp.services.errors import UserError
 from tests.app.factories import add_items, make_project
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
-PY_LFS = '''
+PY_LFS = """
 from snorkel.labeling import labeling_function
 
 @labeling_function()
@@ -30,7 +30,7 @@ def short_comment(x):
 @labeling_function()
 def has_link(x):
     return 1 if "http" in x.text.lower() else -1
-'''
+"""
 SPECS = (
     {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check", "subscri"]},
     {"kind": "regex", "name": "re_song", "label": "ham", "pattern": r"\bsong|love (it|this)"},
@@ -38,7 +38,7 @@ SPECS = (
 
 
 @pytest.fixture
-def project(sessions, tmp_path) -> int:  # noqa: ANN001
+def project(sessions, tmp_path) -> int:
     """300 real YouTube comments, two declarative LFs and two Python LFs from a file."""
     texts = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT")["CONTENT"].head(300).tolist()
     project_id = make_project(sessions, "yt", ("ham", "spam"))
@@ -53,20 +53,25 @@ def project(sessions, tmp_path) -> int:  # noqa: ANN001
     return project_id
 
 
-def _votes(sessions) -> set[tuple[int, int, int]]:  # noqa: ANN001
+def _votes(sessions) -> set[tuple[int, int, int]]:
     with session_scope(sessions) as session:
-        return set(session.execute(select(WeakLabel.item_id, WeakLabel.lf_id, WeakLabel.vote)).all())
+        return set(
+            session.execute(select(WeakLabel.item_id, WeakLabel.lf_id, WeakLabel.vote)).all()
+        )
 
 
-def _apply_runs(sessions) -> list[LabelModelRun]:  # noqa: ANN001
+def _apply_runs(sessions) -> list[LabelModelRun]:
     with session_scope(sessions) as session:
-        runs = session.scalars(select(LabelModelRun).where(LabelModelRun.kind == "apply")
-                               .order_by(LabelModelRun.id)).all()  # fmt: skip
+        runs = session.scalars(
+            select(LabelModelRun).where(LabelModelRun.kind == "apply").order_by(LabelModelRun.id)
+        ).all()
         session.expunge_all()
         return list(runs)
 
 
-def test_local_cluster_above_the_threshold_stores_the_pandas_votes(project, sessions, monkeypatch) -> None:  # noqa: ANN001
+def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
+    project, sessions, monkeypatch
+) -> None:
     monkeypatch.delenv("LABELAPP_DASK_SCHEDULER", raising=False)
     monkeypatch.delenv("LABELAPP_DASK_MIN_ITEMS", raising=False)
     in_process = weak.apply_lfs(sessions, project)
@@ -82,28 +87,34 @@ def test_local_cluster_above_the_threshold_stores_the_pandas_votes(project, sess
     assert any("LocalCluster" in m for m in messages), messages
     assert _votes(sessions) == pandas_votes
     assert {k: v for k, v in on_dask.items() if k != "applier"} == {
-        k: v for k, v in in_process.items() if k != "applier"}  # fmt: skip
+        k: v for k, v in in_process.items() if k != "applier"
+    }
     runs = _apply_runs(sessions)
     assert [r.params["engine"] for r in runs] == ["pandas", "dask"]
     assert runs[1].metrics["n_votes"] == len(pandas_votes)
 
 
-def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(project, sessions, monkeypatch) -> None:  # noqa: ANN001
+def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(
+    project, sessions, monkeypatch
+) -> None:
     from distributed import LocalCluster
 
     monkeypatch.delenv("LABELAPP_DASK_SCHEDULER", raising=False)
     monkeypatch.delenv("LABELAPP_DASK_MIN_ITEMS", raising=False)
     weak.apply_lfs(sessions, project)
     pandas_votes = _votes(sessions)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster:  # fmt: skip
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
         monkeypatch.setenv("LABELAPP_DASK_SCHEDULER", cluster.scheduler_address)
         out = CliRunner().invoke(main, ["lf", "apply", "--project", "yt", "--steps", "apply"])
     assert out.exit_code == 0, out.output
     assert f"on dask (scheduler {cluster.scheduler_address})" in out.output
     assert _votes(sessions) == pandas_votes
-    assert _apply_runs(sessions)[-1].params == {"engine": "dask",
-                                                "scheduler": cluster.scheduler_address}  # fmt: skip
+    assert _apply_runs(sessions)[-1].params == {
+        "engine": "dask",
+        "scheduler": cluster.scheduler_address,
+    }
 
 
 @pytest.mark.parametrize(
@@ -115,7 +126,7 @@ def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(project, se
     ],
 )
 def test_bad_dask_settings_are_refused_with_the_setting_named(
-    project, sessions, monkeypatch, name, value, expected  # noqa: ANN001
+    project, sessions, monkeypatch, name, value, expected
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(UserError, match=expected):
@@ -123,7 +134,7 @@ def test_bad_dask_settings_are_refused_with_the_setting_named(
     assert _votes(sessions) == set()
 
 
-def _lfs(sessions, project_id: int) -> list:  # noqa: ANN001
+def _lfs(sessions, project_id: int) -> list:
     with session_scope(sessions) as session:
         rows = weak.latest_lfs(session, project_id, active_only=True)
         session.expunge_all()

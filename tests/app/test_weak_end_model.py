@@ -43,7 +43,7 @@ def short_comment(x):
 
 
 @pytest.fixture
-def yt(sessions, tmp_path) -> dict:  # noqa: ANN001
+def yt(sessions, tmp_path) -> dict:
     """The demo's real YouTube comments, the first 300 labeled by an annotator (their true
     class), the tutorial's keyword/regex LFs saved and its short_comment LF loaded."""
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT")
@@ -54,8 +54,15 @@ def yt(sessions, tmp_path) -> dict:  # noqa: ANN001
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         for item_id, label in zip(ids[:N_HUMAN], truth[:N_HUMAN], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
         project = session.get(Project, project_id)
         for spec in SPECS:
             weak.save_lf(session, project, dict(spec), None)
@@ -64,9 +71,11 @@ def yt(sessions, tmp_path) -> dict:  # noqa: ANN001
     return {"project": project_id, "ids": ids, "truth": truth, "sme": sme, "ann": ann}
 
 
-def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client, sessions) -> None:  # noqa: ANN001
+def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client, sessions) -> None:
     url, headers = f"/api/projects/{yt['project']}", yt["sme"].headers
-    early = wait_for_job(client, client.post(f"{url}/ws/train", headers=headers).get_json()["id"], headers)
+    early = wait_for_job(
+        client, client.post(f"{url}/ws/train", headers=headers).get_json()["id"], headers
+    )
     assert early["status"] == "failed" and "fit the label model first" in early["error"]
 
     weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit"))
@@ -79,11 +88,14 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
 
     with session_scope(sessions) as session:
         runs = {r.kind: r for r in session.scalars(select(LabelModelRun))}
-        model = session.execute(select(ProbLabel.item_id, ProbLabel.probs, ProbLabel.label,
-                                       ProbLabel.label_model_run_id)
-                                .where(ProbLabel.source == "model")).all()  # fmt: skip
-        lm_items = set(session.scalars(select(ProbLabel.item_id)
-                                       .where(ProbLabel.source == "label_model")))  # fmt: skip
+        model = session.execute(
+            select(
+                ProbLabel.item_id, ProbLabel.probs, ProbLabel.label, ProbLabel.label_model_run_id
+            ).where(ProbLabel.source == "model")
+        ).all()
+        lm_items = set(
+            session.scalars(select(ProbLabel.item_id).where(ProbLabel.source == "label_model"))
+        )
     end, lm = runs["end_model"], runs["label_model"]
     assert end.id == job["result"]["end_model_run_id"] and end.job_id == job["id"]
     assert end.params["label_model_run_id"] == lm.id == m["label_model_run_id"]
@@ -92,8 +104,9 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     # every item holds a model label from this run; probabilities are distributions
     assert sorted(r[0] for r in model) == sorted(yt["ids"])
     assert {r[3] for r in model} == {end.id}
-    assert all(abs(sum(r[1]) - 1) < 1e-3 and r[2] == ("ham", "spam")[int(np.argmax(r[1]))]
-               for r in model)  # fmt: skip
+    assert all(
+        abs(sum(r[1]) - 1) < 1e-3 and r[2] == ("ham", "spam")[int(np.argmax(r[1]))] for r in model
+    )
     # trained on label-model labels of unlabeled items only, scored on all the human labels
     assert m["n_train"] == len(lm_items - set(yt["ids"][:N_HUMAN])) > 0
     assert m["n_evaluated"] == m["n_human"] == N_HUMAN
@@ -106,8 +119,15 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     assert m["where_label_model"]["n"] == len(covered)
 
     page = client.get(f"/projects/{yt['project']}/lfs", headers=headers).get_data(as_text=True)
-    for text in ('id="run-train"', 'id="end-model-table"', f"Run #{end.id}", f"{m['accuracy']}%",
-                 f"{m['f1_macro']}%", f"model {len(yt['ids']):,}", "never trained on"):  # fmt: skip
+    for text in (
+        'id="run-train"',
+        'id="end-model-table"',
+        f"Run #{end.id}",
+        f"{m['accuracy']}%",
+        f"{m['f1_macro']}%",
+        f"model {len(yt['ids']):,}",
+        "never trained on",
+    ):
         assert text in page, text
     assert 'id="end-model-stale"' not in page
     weak.fit_label_model(sessions, yt["project"])  # a newer label model: the page says retrain
@@ -115,13 +135,13 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     assert 'id="end-model-stale"' in page
 
 
-def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> None:  # noqa: ANN001
+def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> None:
     import weak_supervision.end_model as library
 
     seen: list[np.ndarray] = []
     fit = library.fit_end_model
 
-    def spy(X, probs, estimator=None):  # noqa: ANN001, ANN202
+    def spy(X, probs, estimator=None):
         seen.append(np.asarray(probs))
         return fit(X, probs, estimator)
 
@@ -129,23 +149,34 @@ def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> No
     weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit"))
     run = train_end_model(sessions, yt["project"])
     with session_scope(sessions) as session:
-        lm = dict(session.execute(select(ProbLabel.item_id, ProbLabel.probs)
-                                  .where(ProbLabel.source == "label_model")).all())  # fmt: skip
+        lm = dict(
+            session.execute(
+                select(ProbLabel.item_id, ProbLabel.probs).where(ProbLabel.source == "label_model")
+            ).all()
+        )
     unlabeled = [i for i in yt["ids"][N_HUMAN:] if i in lm]
     assert len(seen) == 1 and len(seen[0]) == run.metrics["n_train"] == len(unlabeled)
     np.testing.assert_allclose(seen[0], [lm[i] for i in unlabeled], atol=1e-6)
 
 
-def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:  # noqa: ANN001
+def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:
     weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit", "propagate", "train"))
     url, headers = f"/api/projects/{yt['project']}/prob-labels", yt["sme"].headers
     with session_scope(sessions) as session:
-        expected = {(s, k) for s, k in session.execute(
-            select(ProbLabel.source, LabelModelRun.kind)
-            .join(LabelModelRun, LabelModelRun.id == ProbLabel.label_model_run_id)).all()}  # fmt: skip
+        expected = {
+            (s, k)
+            for s, k in session.execute(
+                select(ProbLabel.source, LabelModelRun.kind).join(
+                    LabelModelRun, LabelModelRun.id == ProbLabel.label_model_run_id
+                )
+            ).all()
+        }
         total = len(session.scalars(select(ProbLabel.id)).all())
-    assert expected == {("label_model", "label_model"), ("propagation", "propagation"),
-                        ("model", "end_model")}  # fmt: skip
+    assert expected == {
+        ("label_model", "label_model"),
+        ("propagation", "propagation"),
+        ("model", "end_model"),
+    }
     seen, after = [], 0
     while after is not None:
         page = client.get(f"{url}?limit=250&after={after}", headers=headers).get_json()
@@ -159,20 +190,30 @@ def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:  # 
     first = only["prob_labels"][0]
     assert first["external_id"].startswith("t") and len(first["probs"]) == 2
     assert first["label"] in ("ham", "spam") and 0.5 <= first["confidence"] <= 1
-    for bad, message in (("?source=gold", "source: Input should be ''"),
-                         ("?limit=0", "limit: Input should be greater than or equal to 1"),
-                         ("?limit=x", "limit: Input should be a valid integer")):  # fmt: skip
+    for bad, message in (
+        ("?source=gold", "source: Input should be ''"),
+        ("?limit=0", "limit: Input should be greater than or equal to 1"),
+        ("?limit=x", "limit: Input should be a valid integer"),
+    ):
         res = client.get(f"{url}{bad}", headers=headers)
         assert res.status_code == 400 and message in res.get_json()["error"]["message"], bad
     assert client.get(url, headers=yt["ann"].headers).status_code == 403
-    assert client.post(f"/api/projects/{yt['project']}/ws/train",
-                       headers=yt["ann"].headers).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            f"/api/projects/{yt['project']}/ws/train", headers=yt["ann"].headers
+        ).status_code
+        == 403
+    )
 
 
-def test_cli_trains_the_end_model_and_refuses_without_unlabeled_training_items(yt, sessions) -> None:  # noqa: ANN001
+def test_cli_trains_the_end_model_and_refuses_without_unlabeled_training_items(
+    yt, sessions
+) -> None:
     out = CliRunner().invoke(main, ["lf", "apply", "--project", "yt", "--steps", "apply,fit,train"])
     assert out.exit_code == 0, out.output
-    assert "end model run" in out.output and f"on {N_HUMAN} held-out human-labeled items" in out.output
+    assert (
+        "end model run" in out.output and f"on {N_HUMAN} held-out human-labeled items" in out.output
+    )
     bad = CliRunner().invoke(main, ["lf", "apply", "--project", "yt", "--steps", "fit,teach"])
     assert bad.exit_code != 0 and "use apply, fit, propagate, train" in bad.output
 
@@ -181,7 +222,14 @@ def test_cli_trains_the_end_model_and_refuses_without_unlabeled_training_items(y
         labeled = set(session.scalars(select(Annotation.item_id)))
         for n, item_id in enumerate(yt["ids"]):
             if item_id not in labeled:
-                session.add(Annotation(item_id=item_id, project_id=yt["project"], user_id=ann,
-                                       kind="label", labels=[yt["truth"][n]]))  # fmt: skip
+                session.add(
+                    Annotation(
+                        item_id=item_id,
+                        project_id=yt["project"],
+                        user_id=ann,
+                        kind="label",
+                        labels=[yt["truth"][n]],
+                    )
+                )
     with pytest.raises(UserError, match="nothing is left to train on"):
         train_end_model(sessions, yt["project"])

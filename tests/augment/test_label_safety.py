@@ -25,7 +25,10 @@ def test_every_shipped_pipeline_states_what_it_does() -> None:
         "RandomBrightnessContrast: changes brightness by ±15% and contrast by ±15% (50% of the copies).",
     ]
     typical = describe(load_pipeline_spec("typical"))
-    assert "Affine: shifts the image by ±5%, scales it by 90% to 110%, rotates it by ±15° (70% of the copies)." in typical
+    assert (
+        "Affine: shifts the image by ±5%, scales it by 90% to 110%, rotates it by ±15° (70% of the copies)."
+        in typical
+    )
 
 
 def test_warnings_follow_the_projects_flip_setting() -> None:
@@ -33,13 +36,32 @@ def test_warnings_follow_the_projects_flip_setting() -> None:
     assert label_warnings(light, flips_keep_label=True) == []
     (flip,) = label_warnings(light, flips_keep_label=False)
     assert flip.transform == "HorizontalFlip" and flip.removed
-    risky = {"__version__": "2.0.8", "transform": {"__class_fullname__": "Compose", "transforms": [
-        {"__class_fullname__": "VerticalFlip", "p": 0.5},
-        {"__class_fullname__": "OneOf", "transforms": [
-            {"__class_fullname__": "Rotate", "limit": [-90, 90], "p": 1.0},
-            {"__class_fullname__": "CoarseDropout", "hole_width_range": [0.2, 0.4], "p": 1.0}]},
-        {"__class_fullname__": "GaussianBlur", "blur_limit": [3, 5], "p": 0.2}]}}  # fmt: skip
-    assert [w.transform for w in label_warnings(risky)] == ["VerticalFlip", "Rotate", "CoarseDropout"]
+    risky = {
+        "__version__": "2.0.8",
+        "transform": {
+            "__class_fullname__": "Compose",
+            "transforms": [
+                {"__class_fullname__": "VerticalFlip", "p": 0.5},
+                {
+                    "__class_fullname__": "OneOf",
+                    "transforms": [
+                        {"__class_fullname__": "Rotate", "limit": [-90, 90], "p": 1.0},
+                        {
+                            "__class_fullname__": "CoarseDropout",
+                            "hole_width_range": [0.2, 0.4],
+                            "p": 1.0,
+                        },
+                    ],
+                },
+                {"__class_fullname__": "GaussianBlur", "blur_limit": [3, 5], "p": 0.2},
+            ],
+        },
+    }
+    assert [w.transform for w in label_warnings(risky)] == [
+        "VerticalFlip",
+        "Rotate",
+        "CoarseDropout",
+    ]
     assert not any(w.removed for w in label_warnings(risky, flips_keep_label=False))
 
 
@@ -53,10 +75,22 @@ def test_flips_leave_the_plan_where_they_change_labels_nested_too() -> None:
     assert used["removed_transforms"] == ["HorizontalFlip"]
     assert "HorizontalFlip" in _names(plan["spec"])  # the original is not changed
     assert load_augment_plan(used).spec == used["spec"]  # still a plan the export can load
-    nested = {"transform": {"__class_fullname__": "Compose", "transforms": [
-        {"__class_fullname__": "OneOf", "transforms": [
-            {"__class_fullname__": "HorizontalFlip", "p": 1.0},
-            {"__class_fullname__": "Blur", "p": 1.0}]}]}}  # fmt: skip
+    nested = {
+        "transform": {
+            "__class_fullname__": "Compose",
+            "transforms": [
+                {
+                    "__class_fullname__": "OneOf",
+                    "transforms": [
+                        {"__class_fullname__": "HorizontalFlip", "p": 1.0},
+                        {"__class_fullname__": "Blur", "p": 1.0},
+                    ],
+                }
+            ],
+        }
+    }
     spec, removed = without_label_flips(nested)
     assert removed == ["HorizontalFlip"]
-    assert spec["transform"]["transforms"][0]["transforms"] == [{"__class_fullname__": "Blur", "p": 1.0}]
+    assert spec["transform"]["transforms"][0]["transforms"] == [
+        {"__class_fullname__": "Blur", "p": 1.0}
+    ]

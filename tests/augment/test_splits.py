@@ -136,8 +136,13 @@ def test_placed_items_keep_their_split_and_a_straddle_is_reported():
         {
             "item_id": [1, 2, 3, 4, 5],
             "label": ["a", "a", "b", "b", "a"],
-            "text": ["Buy cheap pills now", "buy CHEAP pills, now!", "hello there", "good song",
-                     "BUY CHEAP PILLS NOW"],
+            "text": [
+                "Buy cheap pills now",
+                "buy CHEAP pills, now!",
+                "hello there",
+                "good song",
+                "BUY CHEAP PILLS NOW",
+            ],
             "split": ["train", "test", "test", "dev", None],
         }
     )
@@ -147,7 +152,10 @@ def test_placed_items_keep_their_split_and_a_straddle_is_reported():
     assert result.report.notes["straddling_components"] == 1
     assert result.report.notes["kept_split_in_straddling_component"] == 1
     assert list(assign_splits(items, random_state=0, resplit=True).splits.iloc[:2].unique()) in (
-        ["train"], ["dev"], ["test"])  # re-split: the duplicates go together again
+        ["train"],
+        ["dev"],
+        ["test"],
+    )  # re-split: the duplicates go together again
 
 
 def test_seed_order_and_resplit(youtube):

@@ -12,13 +12,15 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(os.environ.get("LABELAPP_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get("LABELAPP_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots")
+)
 
 
 class LiveServer:
     """The app on a real HTTP server in a thread; can be stopped and started again (same port)."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.app = app
         self.port = 0
         self.server = None
@@ -44,7 +46,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def server_control(app) -> Iterator[LiveServer]:  # noqa: ANN001
+def server_control(app) -> Iterator[LiveServer]:
     live = LiveServer(app)
     live.start()
     yield live
@@ -57,7 +59,7 @@ def live_server(server_control: LiveServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
@@ -68,8 +70,13 @@ def browser():  # noqa: ANN201
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield browser
@@ -77,7 +84,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser):  # noqa: ANN001, ANN201
+def page(browser):
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -85,7 +92,7 @@ def page(browser):  # noqa: ANN001, ANN201
     context.close()
 
 
-def shot(page, name: str) -> Path:  # noqa: ANN001
+def shot(page, name: str) -> Path:
     """Save a screenshot under build/screenshots (look at them: they are how the page looks)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -93,7 +100,7 @@ def shot(page, name: str) -> Path:  # noqa: ANN001
     return path
 
 
-def log_in(page, base: str, username: str, password: str) -> None:  # noqa: ANN001
+def log_in(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
@@ -101,7 +108,7 @@ def log_in(page, base: str, username: str, password: str) -> None:  # noqa: ANN0
     page.wait_for_url(f"{base}/")
 
 
-def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
     """Wait until the JavaScript ``expression`` is truthy in ``page``. Playwright's own
     ``wait_for_function`` polls with ``eval`` inside the page, which our CSP forbids (no
     'unsafe-eval'); ``page.evaluate`` runs through the debugger protocol, which CSP does not
@@ -113,14 +120,14 @@ def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:  # noqa:
         try:
             if page.evaluate(f"() => Boolean({expression})"):
                 return
-        except Exception:  # noqa: BLE001 - not ready yet (e.g. the chart object not made)
+        except Exception:
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout_s:g} s: {expression}")
         time.sleep(0.1)
 
 
-def labeled_comments_project(sessions, tmp_path) -> tuple[int, list[str], list[str]]:  # noqa: ANN001
+def labeled_comments_project(sessions, tmp_path) -> tuple[int, list[str], list[str]]:
     """A "comments" project of 60 distinct demo YouTube comments, the first 30 labeled by an
     annotator with their true class: (project id, texts, true labels)."""
     from pathlib import Path
@@ -141,6 +148,13 @@ def labeled_comments_project(sessions, tmp_path) -> tuple[int, list[str], list[s
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         for item_id, label in zip(ids[:30], truth[:30], strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
     return project_id, texts, truth

@@ -20,32 +20,39 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 NAMES = ("ann", "bob", "cat")
 
 
-def _labeled_project(client, sessions, tmp_path) -> tuple[int, dict[str, int], dict]:  # noqa: ANN001
+def _labeled_project(client, sessions, tmp_path) -> tuple[int, dict[str, int], dict]:
     """Twelve real YouTube comments, three annotators each; bob errs on 3 items, cat calls one
     ambiguous. Returns the project, external id -> item id, and the truth."""
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT")
     spam, ham = (comments[comments["CLASS"] == c].head(6) for c in (1, 0))
     frame = pd.concat([spam.reset_index(drop=True), ham.reset_index(drop=True)]).sort_index(
-        kind="stable")  # spam, ham, spam, ham, ...
+        kind="stable"
+    )  # spam, ham, spam, ham, ...
     truth = ["spam" if c == 1 else "ham" for c in frame["CLASS"]]
-    project_id = make_project(sessions, "comments", ("ham", "spam"), allow_ambiguous=True,
-                              overlap_k=3)
+    project_id = make_project(
+        sessions, "comments", ("ham", "spam"), allow_ambiguous=True, overlap_k=3
+    )
     ids = add_items(sessions, project_id, frame["CONTENT"].tolist(), tmp_path)
     refs = {f"t{i}": item_id for i, item_id in enumerate(ids)}
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     flip = {"spam": "ham", "ham": "spam"}
     for i, item_id in enumerate(ids):
-        answers = {"ann": truth[i], "bob": flip[truth[i]] if i in (1, 4, 7) else truth[i],
-                   "cat": "ambiguous" if i == 10 else truth[i]}
+        answers = {
+            "ann": truth[i],
+            "bob": flip[truth[i]] if i in (1, 4, 7) else truth[i],
+            "cat": "ambiguous" if i == 10 else truth[i],
+        }
         for name, label in answers.items():
-            res = client.post(f"/api/items/{item_id}/annotations",
-                              json={"labels": [label], "client_id": str(uuid.uuid4())},
-                              headers=people[name].headers)
+            res = client.post(
+                f"/api/items/{item_id}/annotations",
+                json={"labels": [label], "client_id": str(uuid.uuid4())},
+                headers=people[name].headers,
+            )
             assert res.status_code == 201
     return project_id, refs, dict(zip(refs, truth, strict=True))
 
 
-def test_sme_adjudicates_with_the_keyboard(page, live_server, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_sme_adjudicates_with_the_keyboard(page, live_server, client, sessions, tmp_path) -> None:
     project_id, refs, truth = _labeled_project(client, sessions, tmp_path)
     sme = make_user(sessions, "sid", "sme", (project_id,))
     admin = make_user(sessions, "root", "admin")
@@ -66,7 +73,8 @@ def test_sme_adjudicates_with_the_keyboard(page, live_server, client, sessions, 
     answers = page.locator("#answers li")
     expect(answers).to_have_count(3)
     expect(answers.filter(has_text="bob")).to_contain_text(
-        {"spam": "ham", "ham": "spam"}[truth[first]])
+        {"spam": "ham", "ham": "spam"}[truth[first]]
+    )
     expect(answers.filter(has_text="ann")).to_contain_text(truth[first])
     expect(page.locator("#suggestion")).to_contain_text("Dawid-Skene suggests")
     shot(page, "adjudicate-item")
@@ -111,8 +119,11 @@ def test_sme_adjudicates_with_the_keyboard(page, live_server, client, sessions, 
             .order_by(Annotation.id)
         ).all()
     assert [r[0] for r in rows] == [first, third, second]
-    assert rows[0][1:] == ([truth[first]], "bob misread it; the guideline calls self-promotion spam",
-                           "adjudication")
+    assert rows[0][1:] == (
+        [truth[first]],
+        "bob misread it; the guideline calls self-promotion spam",
+        "adjudication",
+    )
     assert rows[1][1] == [backlog.get_json()["entries"][2]["suggestion"]]
     assert rows[2][1] == [truth[second]]
 

@@ -13,11 +13,11 @@ from tests.app.factories import make_project, make_user
 from tests.browser.conftest import log_in, shot
 
 
-def _context(browser):  # noqa: ANN001, ANN202
+def _context(browser):
     return browser.new_context(viewport={"width": 1366, "height": 860}).new_page()
 
 
-def test_admin_creates_project_and_user_then_deactivates(browser, live_server, sessions) -> None:  # noqa: ANN001
+def test_admin_creates_project_and_user_then_deactivates(browser, live_server, sessions) -> None:
     root = make_user(sessions, "root", "admin")
     page = _context(browser)
     log_in(page, live_server, root.username, root.password)
@@ -66,14 +66,18 @@ def test_admin_creates_project_and_user_then_deactivates(browser, live_server, s
     dana.context.close()
 
 
-def test_members_label_set_columns_archive_and_delete(browser, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_members_label_set_columns_archive_and_delete(
+    browser, live_server, sessions, tmp_path
+) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative", "meh"))
     root = make_user(sessions, "root", "admin")
     sam = make_user(sessions, "sam", "sme", (pid,))
     ann = make_user(sessions, "ann", "annotator")
     csv = tmp_path / "reviews.csv"
-    csv.write_text("id,text,sentiment,mood,author\nr1,loved it,positive,negative,kim\n"
-                   "r2,awful,negative,positive,lee\n")  # fmt: skip
+    csv.write_text(
+        "id,text,sentiment,mood,author\nr1,loved it,positive,negative,kim\n"
+        "r2,awful,negative,positive,lee\n"
+    )
     from labelapp.db import session_scope
     from labelapp.models import Project
     from labelapp.services.imports import import_path
@@ -88,7 +92,9 @@ def test_members_label_set_columns_archive_and_delete(browser, live_server, sess
     members.locator("select[name=username]").select_option("ann")
     members.get_by_role("button", name="Add member").click()
     expect(page.locator("#members-table")).to_contain_text("ann")
-    expect(page.locator("#columns-table tr[data-column=sentiment]")).to_contain_text("looks like a label")
+    expect(page.locator("#columns-table tr[data-column=sentiment]")).to_contain_text(
+        "looks like a label"
+    )
     shot(page, "project-team-sections")
     page.context.close()
 
@@ -174,7 +180,7 @@ def test_members_label_set_columns_archive_and_delete(browser, live_server, sess
     page.context.close()
 
 
-def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> None:
     pid = make_project(sessions, "comments", ("ham", "spam"))
     sam = make_user(sessions, "sam", "sme", (pid,))
     page = _context(browser)
@@ -182,8 +188,16 @@ def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> 
     page.goto(f"{live_server}/projects/{pid}")
     page.click("#import-wizard-link")
     data = "id,text,label,author\nc1,nice song,ham,a\nc2,visit my channel,spam,b\nc2,visit my channel,spam,b\nc3,hello,eggs,c\n"
-    page.set_input_files("input[name=file]", files=[{"name": "comments.csv", "mimeType": "text/csv",
-                                                      "buffer": io.BytesIO(data.encode()).getvalue()}])  # fmt: skip
+    page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "comments.csv",
+                "mimeType": "text/csv",
+                "buffer": io.BytesIO(data.encode()).getvalue(),
+            }
+        ],
+    )
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.locator("#preview-table")).to_contain_text("visit my channel")
     expect(page.locator("#label-like-hint")).to_contain_text("label")
@@ -207,8 +221,16 @@ def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> 
     token = page.locator("#shown-token").inner_text()
     assert len(token) > 30
     shot(page, "profile")
-    assert page.request.get(f"{live_server}/api/me",
-                            headers={"Authorization": f"Bearer {token}"}).status == 200  # fmt: skip
-    assert page.request.get(f"{live_server}/api/me",
-                            headers={"Authorization": f"Bearer {sam.token}"}).status == 401  # fmt: skip
+    assert (
+        page.request.get(
+            f"{live_server}/api/me", headers={"Authorization": f"Bearer {token}"}
+        ).status
+        == 200
+    )
+    assert (
+        page.request.get(
+            f"{live_server}/api/me", headers={"Authorization": f"Bearer {sam.token}"}
+        ).status
+        == 401
+    )
     page.context.close()

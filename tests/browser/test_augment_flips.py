@@ -14,7 +14,9 @@ from tests.app.factories import make_project, make_user
 from tests.browser.conftest import log_in, shot
 
 
-def test_preview_describes_the_pipeline_and_warns_about_flips(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_preview_describes_the_pipeline_and_warns_about_flips(
+    page, live_server, sessions, tmp_path
+) -> None:
     folder = tmp_path / "digits"
     folder.mkdir()
     for i in range(4):
@@ -27,13 +29,19 @@ def test_preview_describes_the_pipeline_and_warns_about_flips(page, live_server,
         import_path(session, session.get(Project, project_id), folder, ImportOptions())
     admin = make_user(sessions, "ada", "admin", (project_id,))
     log_in(page, live_server, admin.username, admin.password)
-    page.goto(f"{live_server}/projects/{project_id}/augment?pipeline=light&copies=2&seed=3", timeout=60_000)
+    page.goto(
+        f"{live_server}/projects/{project_id}/augment?pipeline=light&copies=2&seed=3",
+        timeout=60_000,
+    )
 
     # Shipped pipelines say what they are for in the menu and on the page.
-    expect(page.locator("#pipeline option[value=light]")).to_contain_text("for photos whose class does not depend on left and right")
+    expect(page.locator("#pipeline option[value=light]")).to_contain_text(
+        "for photos whose class does not depend on left and right"
+    )
     expect(page.locator("#pipeline-description")).to_contain_text("Not for digits")
     expect(page.locator("#pipeline-steps li").first).to_have_text(
-        "HorizontalFlip: mirrors the image left to right (50% of the copies).")
+        "HorizontalFlip: mirrors the image left to right (50% of the copies)."
+    )
     # Flips keep labels (the default): nothing to warn about in "light".
     expect(page.locator("#label-warnings")).to_have_count(0)
     expect(page.locator("#flips-setting-text")).to_contain_text("horizontal flips keep its labels")

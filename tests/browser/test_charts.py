@@ -17,13 +17,15 @@ from tests.browser.conftest import SCREENSHOTS, LiveServer, log_in, shot, wait_u
 
 
 @pytest.fixture
-def demo_server(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def demo_server(tmp_path, monkeypatch):
     from labelapp.app import create_app
 
     monkeypatch.setenv("LABELAPP_DATA_DIR", "unset")  # prepare() sets both; restored afterwards
     monkeypatch.setenv("LABELAPP_DATABASE_URL", "unset")
     info = prepare(tmp_path / "demo")
-    app = create_app({"DATABASE_URL": info.database_url, "TESTING": True, "SECRET_KEY": "demo-test"})
+    app = create_app(
+        {"DATABASE_URL": info.database_url, "TESTING": True, "SECRET_KEY": "demo-test"}
+    )
     live = LiveServer(app)
     live.start()
     yield live.url
@@ -31,17 +33,20 @@ def demo_server(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     app.extensions["labelapp.engine"].dispose()
 
 
-def _chart(page, canvas_id: str) -> dict:  # noqa: ANN001
-    return page.evaluate("""(id) => {
+def _chart(page, canvas_id: str) -> dict:
+    return page.evaluate(
+        """(id) => {
       const c = Chart.getChart(document.getElementById(id));
       const titles = Object.values(c.options.scales).map((s) => s.title && s.title.display ? s.title.text : null);
       const legend = c.legend && c.options.plugins.legend.display !== false
         ? { bottom: c.legend.top >= c.chartArea.bottom, position: c.options.plugins.legend.position } : null;
       return { type: c.config.type, titles, legend, n: c.data.datasets.reduce((a, d) => a + d.data.length, 0) };
-    }""", canvas_id)
+    }""",
+        canvas_id,
+    )
 
 
-def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_server) -> None:  # noqa: ANN001
+def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_server) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, demo_server, "admin", "demo-admin")
     page.goto(f"{demo_server}/projects/1/agreement")
@@ -76,12 +81,14 @@ def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_ser
     lines = page.evaluate("""() => Chart.getChart(document.getElementById('kappa-chart'))
       .tooltip.body.flatMap((b) => b.lines)""")
     pair = cell["pair"]
-    assert lines == [f"{pair['y']} × {pair['x']}: Cohen's kappa {pair['v']:.2f} ({pair['n']} shared items)"]
+    assert lines == [
+        f"{pair['y']} × {pair['x']}: Cohen's kappa {pair['v']:.2f} ({pair['n']} shared items)"
+    ]
     page.screenshot(path=str(SCREENSHOTS / "agreement_demo_tooltip.png"))  # the view, tooltip shown
     shot(page, "agreement_demo")
 
 
-def test_overlap_preview_counts_existing_items_before_saving(page, demo_server) -> None:  # noqa: ANN001
+def test_overlap_preview_counts_existing_items_before_saving(page, demo_server) -> None:
     log_in(page, demo_server, "admin", "demo-admin")
     page.goto(f"{demo_server}/projects/1/agreement#settings")
     form = page.locator("#settings form").first
@@ -94,10 +101,14 @@ def test_overlap_preview_counts_existing_items_before_saving(page, demo_server) 
     assert queued > 100  # about 15% more of ~1,900 comments need three annotators
     shot(page, "agreement_overlap_preview")
     form.locator("#save-overlap").click()
-    expect(page.locator(".flash").first).to_contain_text(f"{queued:,} items already imported were queued")
+    expect(page.locator(".flash").first).to_contain_text(
+        f"{queued:,} items already imported were queued"
+    )
 
 
-def test_class_balance_per_split_chart_on_the_export_page(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_class_balance_per_split_chart_on_the_export_page(
+    page, live_server, sessions, tmp_path
+) -> None:
     project_id = make_project(sessions, "balance", ("ham", "spam"))
     texts = [f"comment number {i}" for i in range(40)]
     ids = add_items(sessions, project_id, texts, tmp_path)
@@ -105,9 +116,18 @@ def test_class_balance_per_split_chart_on_the_export_page(page, live_server, ses
     truth = ["spam" if i % 4 == 0 else "ham" for i in range(40)]  # 10 spam, 30 ham
     with session_scope(sessions) as session:
         for item_id, label in zip(ids, truth, strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
-    export_project(sessions, project_id, request_from({"format": "csv", "seed": 3}), tmp_path / "out")
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
+    export_project(
+        sessions, project_id, request_from({"format": "csv", "seed": 3}), tmp_path / "out"
+    )
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
     page.set_viewport_size({"width": 1366, "height": 768})

@@ -23,7 +23,7 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 PHOTOS = {"animal": ("chelsea", "horse", "astronaut"), "thing": ("coffee", "camera", "coins")}
 
 
-def _text_project(sessions, tmp_path) -> tuple[int, list[int], list[str], object]:  # noqa: ANN001
+def _text_project(sessions, tmp_path) -> tuple[int, list[int], list[str], object]:
     """40 real comments, each labeled by one annotator with its true class."""
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(40)
     truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
@@ -32,12 +32,19 @@ def _text_project(sessions, tmp_path) -> tuple[int, list[int], list[str], object
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         for item_id, label in zip(ids, truth, strict=True):
-            session.add(Annotation(item_id=item_id, project_id=project_id, user_id=ann.id,
-                                   kind="label", labels=[label]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item_id,
+                    project_id=project_id,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=[label],
+                )
+            )
     return project_id, ids, truth, ann
 
 
-def test_sme_exports_twice_and_compares_versions(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_sme_exports_twice_and_compares_versions(page, live_server, sessions, tmp_path) -> None:
     project_id, ids, truth, _ = _text_project(sessions, tmp_path)
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
@@ -65,8 +72,16 @@ def test_sme_exports_twice_and_compares_versions(page, live_server, sessions, tm
     # An SME overrules one label; the second export (Parquet, another seed) keeps the splits.
     flipped = {"spam": "ham", "ham": "spam"}[truth[0]]
     with session_scope(sessions) as session:
-        session.add(Annotation(item_id=ids[0], project_id=project_id, user_id=sme.id,
-                               kind="adjudicate", labels=[flipped], source="adjudication"))  # fmt: skip
+        session.add(
+            Annotation(
+                item_id=ids[0],
+                project_id=project_id,
+                user_id=sme.id,
+                kind="adjudicate",
+                labels=[flipped],
+                source="adjudication",
+            )
+        )
     page.select_option("#format", "parquet")
     page.fill("#seed", "8")
     page.locator("#export-button").click()
@@ -88,7 +103,7 @@ def test_sme_exports_twice_and_compares_versions(page, live_server, sessions, tm
     assert download.value.suggested_filename == "comments-v2.zip"
 
 
-def test_text_augmentation_preview(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_text_augmentation_preview(page, live_server, sessions, tmp_path) -> None:
     project_id, *_ = _text_project(sessions, tmp_path)
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
@@ -104,7 +119,7 @@ def test_text_augmentation_preview(page, live_server, sessions, tmp_path) -> Non
     shot(page, "augment-preview-text")
 
 
-def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> None:
     folder = tmp_path / "photos"
     data = Path(skimage.__file__).parent / "data"
     for label, names in PHOTOS.items():
@@ -113,15 +128,18 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
             shutil.copyfile(data / f"{name}.png", folder / label / f"{name}.png")
     project_id = make_project(sessions, "photos", tuple(PHOTOS), task_type="image")
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, project_id), folder,
-                    ImportOptions(folder_labels=True))  # fmt: skip
+        import_path(
+            session, session.get(Project, project_id), folder, ImportOptions(folder_labels=True)
+        )
         n_images = len(session.scalars(select(Item.id).where(Item.project_id == project_id)).all())
     assert n_images == 6
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
     # The first preview imports albumentations (seconds on a busy machine): allow for it.
-    page.goto(f"{live_server}/projects/{project_id}/augment?pipeline=typical&copies=3&seed=1",
-              timeout=60_000)  # fmt: skip
+    page.goto(
+        f"{live_server}/projects/{project_id}/augment?pipeline=typical&copies=3&seed=1",
+        timeout=60_000,
+    )
     tiles = page.locator(".aug-tile img")
     expect(page.locator(".aug-row")).to_have_count(6, timeout=30_000)
     # The horse is an RGBA PNG: it is read as RGB, so colour transforms take it like the rest.
@@ -129,7 +147,8 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
     expect(tiles).to_have_count(6 * 4)
     expect(page.locator(".aug-tile.original")).to_have_count(6)
     loaded = page.evaluate(
-        "Array.from(document.querySelectorAll('.aug-tile img')).every(i => i.naturalWidth > 0)")
+        "Array.from(document.querySelectorAll('.aug-tile img')).every(i => i.naturalWidth > 0)"
+    )
     assert loaded
     expect(page.locator(".aug-tile figcaption").nth(1)).to_contain_text("copy 0")
     shot(page, "augment-preview-images")
@@ -140,13 +159,26 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
     # A custom plan with a colour transform runs on every image, the RGBA horse included;
     # broken JSON says what is wrong.
     page.select_option("#pipeline", "custom")
-    page.fill("#spec", json.dumps({"__version__": "2.0.8", "transform": {
-        "__class_fullname__": "Compose", "p": 1.0, "transforms": [
-            {"__class_fullname__": "HueSaturationValue", "p": 1.0},
-            {"__class_fullname__": "HorizontalFlip", "p": 1.0}]}}))  # fmt: skip
+    page.fill(
+        "#spec",
+        json.dumps(
+            {
+                "__version__": "2.0.8",
+                "transform": {
+                    "__class_fullname__": "Compose",
+                    "p": 1.0,
+                    "transforms": [
+                        {"__class_fullname__": "HueSaturationValue", "p": 1.0},
+                        {"__class_fullname__": "HorizontalFlip", "p": 1.0},
+                    ],
+                },
+            }
+        ),
+    )
     page.locator("#preview-button").click()
     expect(page.locator(".aug-tile figcaption").nth(1)).to_contain_text(
-        "HueSaturationValue, HorizontalFlip", timeout=30_000)
+        "HueSaturationValue, HorizontalFlip", timeout=30_000
+    )
     expect(page.locator(".aug-error")).to_have_count(0)
     expect(page.locator(".aug-tile img")).to_have_count(6 * 4)
     shot(page, "augment-preview-custom")

@@ -9,7 +9,7 @@ from tests.app.factories import add_items, make_project, make_user
 from tests.browser.conftest import log_in, shot
 
 
-def test_flag_with_the_keyboard(browser, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_flag_with_the_keyboard(browser, live_server, sessions, tmp_path) -> None:
     pid = make_project(sessions, "comments", ("ham", "spam"))
     add_items(sessions, pid, ["great song!!", "check out my channel"], tmp_path)
     ann = make_user(sessions, "ann", "annotator", (pid,))

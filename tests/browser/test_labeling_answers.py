@@ -19,7 +19,7 @@ from tests.browser.conftest import log_in, shot, wait_until
 TEXTS = ["Cool video", "Subscribe to my channel", "nice song", "Check my channel out"]
 
 
-def _answers(sessions, user_id: int) -> list[tuple[str, str, list[str]]]:  # noqa: ANN001
+def _answers(sessions, user_id: int) -> list[tuple[str, str, list[str]]]:
     with session_scope(sessions) as session:
         rows = session.execute(
             select(Item.external_id, Annotation.kind, Annotation.labels)
@@ -31,7 +31,7 @@ def _answers(sessions, user_id: int) -> list[tuple[str, str, list[str]]]:  # noq
 
 
 def test_empty_state_replaces_the_item_on_the_last_item_and_on_a_fresh_load(
-    page, live_server, sessions, tmp_path  # noqa: ANN001
+    page, live_server, sessions, tmp_path
 ) -> None:
     project_id = make_project(sessions, "short", ("ham", "spam"), overlap_k=2)
     add_items(sessions, project_id, TEXTS[:2], tmp_path)
@@ -55,7 +55,9 @@ def test_empty_state_replaces_the_item_on_the_last_item_and_on_a_fresh_load(
     expect(page.locator("#done-today")).to_have_text("2")
     expect(page.locator("#left-for-me")).to_have_text("Nothing left for you in this queue.")
     # The project's count is told as the project's: labels from other annotators.
-    expect(page.locator("#done-project")).to_contain_text("still needs 2 label(s), from other annotators")
+    expect(page.locator("#done-project")).to_contain_text(
+        "still needs 2 label(s), from other annotators"
+    )
     page.keyboard.press("1")  # a label key on the empty state stores nothing
     shot(page, "labeling-empty-after-last")
 
@@ -71,7 +73,7 @@ def test_empty_state_replaces_the_item_on_the_last_item_and_on_a_fresh_load(
 
 
 def test_change_an_earlier_answer_from_recent_and_from_the_search(
-    page, live_server, sessions, tmp_path  # noqa: ANN001
+    page, live_server, sessions, tmp_path
 ) -> None:
     project_id = make_project(sessions, "edits", ("ham", "spam"))
     add_items(sessions, project_id, TEXTS, tmp_path)
@@ -136,7 +138,7 @@ def test_change_an_earlier_answer_from_recent_and_from_the_search(
     ]
 
 
-def _image_project(sessions, tmp_path: Path) -> int:  # noqa: ANN001
+def _image_project(sessions, tmp_path: Path) -> int:
     folder = tmp_path / "shapes"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -150,7 +152,7 @@ def _image_project(sessions, tmp_path: Path) -> int:  # noqa: ANN001
     return project_id
 
 
-def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) -> None:
     project_id = _image_project(sessions, tmp_path)
     cara = make_user(sessions, "cara", "annotator", (project_id,))
     log_in(page, live_server, cara.username, cara.password)
@@ -183,7 +185,10 @@ def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) 
     page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
     page.mouse.wheel(0, -300)
     expect(page.locator("#zoom-level")).not_to_contain_text("fit")
-    wait_until(page, f"document.querySelector('.image-frame img').getBoundingClientRect().width > {zoomed['width'] + 1}")
+    wait_until(
+        page,
+        f"document.querySelector('.image-frame img').getBoundingClientRect().width > {zoomed['width'] + 1}",
+    )
 
     before = box()
     page.keyboard.press("ArrowRight")  # pan: the image moves left under the frame

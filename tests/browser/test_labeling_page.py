@@ -20,7 +20,7 @@ TEXTS = [
 ]
 
 
-def test_label_skip_undo_with_the_keyboard(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_label_skip_undo_with_the_keyboard(page, live_server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "comments", ("ham", "spam"), allow_ambiguous=True)
     add_items(sessions, project_id, TEXTS, tmp_path)
     with session_scope(sessions) as session:
@@ -89,7 +89,7 @@ def test_label_skip_undo_with_the_keyboard(page, live_server, sessions, tmp_path
     assert all(r[3] is not None and r[3] >= 0 for r in rows if r[1] != "retract")
 
 
-def test_multi_label_toggles_and_submits_with_enter(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_multi_label_toggles_and_submits_with_enter(page, live_server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "topics", ("sports", "music", "tech"), multi_label=True)
     add_items(sessions, project_id, ["A band plays at the stadium", "New phone"], tmp_path)
     bob = make_user(sessions, "bob", "annotator", (project_id,))
@@ -110,7 +110,7 @@ def test_multi_label_toggles_and_submits_with_enter(page, live_server, sessions,
     assert labels == ["sports", "music"]
 
 
-def test_answers_survive_a_dead_server(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_answers_survive_a_dead_server(page, live_server, sessions, tmp_path) -> None:
     """An answer given while the server is unreachable is kept and sent once it is back."""
     project_id = make_project(sessions, "offline", ("ham", "spam"))
     add_items(sessions, project_id, ["one", "two", "three"], tmp_path)
@@ -131,13 +131,17 @@ def test_answers_survive_a_dead_server(page, live_server, sessions, tmp_path) ->
     expect(page.locator("#item-ref")).to_have_text("Item t1", timeout=20_000)
     expect(page.locator("#saving")).to_have_text("All answers saved")
     with session_scope(sessions) as session:
-        stored = session.execute(
-            select(Annotation.labels).where(Annotation.user_id == carol.id)
-        ).scalars().all()
+        stored = (
+            session.execute(select(Annotation.labels).where(Annotation.user_id == carol.id))
+            .scalars()
+            .all()
+        )
     assert stored == [["spam"]]
 
 
-def test_a_label_given_while_the_server_restarts_is_kept(page, server_control, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_a_label_given_while_the_server_restarts_is_kept(
+    page, server_control, sessions, tmp_path
+) -> None:
     """The server goes down between two items and comes back: the answer given meanwhile is
     stored once, and labeling goes on where it was."""
     project_id = make_project(sessions, "restart", ("ham", "spam"))

@@ -12,11 +12,18 @@ from playwright.sync_api import expect
 from tests.app.factories import add_items, make_project, make_user
 from tests.browser.conftest import log_in, shot, wait_until
 
-SPAM = [f"check out my channel {w} and subscribe" for w in ("now", "today", "please", "here", "free", "quick")]
-HAM = [f"great song about {w}, love it" for w in ("summer", "rain", "home", "love", "roads", "night")]
+SPAM = [
+    f"check out my channel {w} and subscribe"
+    for w in ("now", "today", "please", "here", "free", "quick")
+]
+HAM = [
+    f"great song about {w}, love it" for w in ("summer", "rain", "home", "love", "roads", "night")
+]
 
 
-def test_retrain_progress_is_live_and_the_card_tells_one_story(page, live_server, sessions, client, tmp_path) -> None:  # noqa: ANN001
+def test_retrain_progress_is_live_and_the_card_tells_one_story(
+    page, live_server, sessions, client, tmp_path
+) -> None:
     project_id = make_project(sessions, "al-card", ("ham", "spam"))
     pool = [f"comment number {i} about the video" for i in range(30)]
     add_items(sessions, project_id, SPAM + HAM + pool, tmp_path)
@@ -24,8 +31,11 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(page, live_server
     for _ in range(len(SPAM) + len(HAM)):
         claim = client.post(f"/api/projects/{project_id}/next", headers=ann.headers).get_json()
         label = "spam" if "channel" in claim["item"]["text"] else "ham"
-        client.post(f"/api/items/{claim['item']['id']}/annotations", headers=ann.headers,
-                    json={"labels": [label], "client_id": str(uuid.uuid4())})  # fmt: skip
+        client.post(
+            f"/api/items/{claim['item']['id']}/annotations",
+            headers=ann.headers,
+            json={"labels": [label], "client_id": str(uuid.uuid4())},
+        )
     sme = make_user(sessions, "sam", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
     page.goto(f"{live_server}/projects/{project_id}#learning")
@@ -33,8 +43,11 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(page, live_server
     card = page.locator("#learning")
     expect(page.locator("#al-now")).to_contain_text("Strategy:")
     expect(page.locator("#al-queue")).to_have_text(
-        "No model has ordered the queue yet: items come in import order.")
-    expect(page.locator("#al-next")).to_contain_text("The next retrain starts after 38 more labels (12 of 50")
+        "No model has ordered the queue yet: items come in import order."
+    )
+    expect(page.locator("#al-next")).to_contain_text(
+        "The next retrain starts after 38 more labels (12 of 50"
+    )
     # The labels card no longer names a second "queue order".
     expect(page.locator("body")).not_to_contain_text("queue order: import")
 
@@ -51,7 +64,9 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(page, live_server
     # The progress was shown while it ran (queued or running, then done), without a reload.
     assert any("is queued" in t or "is running" in t for t in seen), seen
     expect(page.locator("#al-queue")).to_contain_text("The queue is ordered by model run #")
-    expect(page.locator("#al-next")).to_contain_text("The next retrain starts after 50 more labels (0 of 50")
+    expect(page.locator("#al-next")).to_contain_text(
+        "The next retrain starts after 50 more labels (0 of 50"
+    )
     expect(page.locator("#model-runs-table tbody tr")).to_have_count(1)
 
     # The model-run chart: drawn in the browser, x labelled by run and labels trained on.

@@ -13,7 +13,9 @@ from tests.app.factories import make_user
 from tests.browser.conftest import labeled_comments_project, log_in, shot
 
 
-def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_sme_writes_previews_saves_and_applies_a_keyword_lf(
+    page, live_server, sessions, tmp_path
+) -> None:
     project_id, texts, truth = labeled_comments_project(sessions, tmp_path)
     hits = [i for i, t in enumerate(texts) if "check" in t.lower()]
     labeled = [i for i in hits if i < 30]
@@ -36,7 +38,8 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, s
     # accuracy on fewer than 20 labeled hits: shown in brackets with its count, not as a headline
     expect(page.locator("#preview-accuracy")).to_have_text(f"({100 * correct / len(labeled):.1f}%)")
     expect(page.locator("#preview-accuracy-note")).to_contain_text(
-        f"on {len(labeled)} hits with a human label, 95% interval")
+        f"on {len(labeled)} hits with a human label, 95% interval"
+    )
     expect(page.locator("#preview-accuracy-note")).to_contain_text("too few to rely on")
     expect(page.locator("#preview-table mark").first).to_have_text("check", ignore_case=True)
     expect(page.locator("#preview-table tbody tr")).to_have_count(min(20, len(hits)))
@@ -54,8 +57,7 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(page, live_server, s
     expect(page.locator("#lf-kw_check")).to_contain_text("not applied")
 
     page.locator("#run-pipeline").click()
-    expect(page.locator("#prob-counts")).to_contain_text(f"label_model {len(hits)}",
-                                                         timeout=90_000)  # fmt: skip
+    expect(page.locator("#prob-counts")).to_contain_text(f"label_model {len(hits)}", timeout=90_000)
     row = page.locator("#lf-kw_check")
     expect(row.locator(".cov .rate")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
     expect(row.locator(".cov")).to_contain_text("n=60")

@@ -23,7 +23,7 @@ BODY = [  # typed line by line: the editor keeps the indentation it is given
 ]
 
 
-def _type_code(page, lines: list[str]) -> None:  # noqa: ANN001
+def _type_code(page, lines: list[str]) -> None:
     editor = page.locator(".lf-code .CodeMirror")
     editor.click()
     page.keyboard.press("Control+a")
@@ -36,7 +36,9 @@ def _type_code(page, lines: list[str]) -> None:  # noqa: ANN001
             page.keyboard.press("Enter")
 
 
-def test_python_lf_written_previewed_and_saved_in_the_browser(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_python_lf_written_previewed_and_saved_in_the_browser(
+    page, live_server, sessions, tmp_path
+) -> None:
     project_id, texts, truth = labeled_comments_project(sessions, tmp_path)
     hits = [i for i, t in enumerate(texts) if "check" in t.lower()]
     labeled = [i for i in hits if i < 30]
@@ -52,7 +54,9 @@ def test_python_lf_written_previewed_and_saved_in_the_browser(page, live_server,
     page.locator("#preview-button").click()
     expect(page.locator("#preview-hits")).to_have_text(str(len(hits)), timeout=60_000)
     expect(page.locator("#preview-coverage")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
-    expect(page.locator("#preview-coverage-note")).to_contain_text("coverage on 60 items, 95% interval")
+    expect(page.locator("#preview-coverage-note")).to_contain_text(
+        "coverage on 60 items, 95% interval"
+    )
     correct = sum(truth[i] == "spam" for i in labeled)
     expect(page.locator("#preview-accuracy")).to_have_text(f"({100 * correct / len(labeled):.1f}%)")
     expect(page.locator("#preview-accuracy-note")).to_contain_text("too few to rely on")
@@ -78,11 +82,15 @@ def test_python_lf_written_previewed_and_saved_in_the_browser(page, live_server,
     expect(page.locator("#lf-py_check")).to_contain_text("v2", timeout=30_000)
     page.locator("#lf-py_check + tr.detail details.lf-history summary").click()
     page.locator("#lf-py_check + tr.detail .lf-compare").click()
-    expect(page.locator("#lf-py_check + tr.detail .lf-diff")).to_contain_text('+    return 1 if "check out"')
+    expect(page.locator("#lf-py_check + tr.detail .lf-diff")).to_contain_text(
+        '+    return 1 if "check out"'
+    )
     shot(page, "lf_python_versions")
 
 
-def test_a_sandbox_limit_stops_a_preview_and_says_so(page, live_server, sessions, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_sandbox_limit_stops_a_preview_and_says_so(
+    page, live_server, sessions, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setenv("LABELAPP_LF_CPU_SECONDS", "3")
     monkeypatch.setenv("LABELAPP_LF_WALL_SECONDS", "8")
     project_id, _, _ = labeled_comments_project(sessions, tmp_path)
@@ -100,18 +108,29 @@ def test_a_sandbox_limit_stops_a_preview_and_says_so(page, live_server, sessions
     shot(page, "lf_python_sandbox_limit")
 
 
-def test_lf_chart_tooltip_gives_the_rate_with_its_count(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_lf_chart_tooltip_gives_the_rate_with_its_count(
+    page, live_server, sessions, tmp_path
+) -> None:
     project_id, texts, _ = labeled_comments_project(sessions, tmp_path)
     with session_scope(sessions) as session:
-        lf, _ = save_lf(session, session.get(Project, project_id),
-                        {"kind": "keyword", "name": "kw_check", "label": "spam",
-                         "keywords": ["check"]}, None)  # fmt: skip
+        lf, _ = save_lf(
+            session,
+            session.get(Project, project_id),
+            {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check"]},
+            None,
+        )
         item_ids = sorted(session.scalars(select(Item.id).where(Item.project_id == project_id)))
         hits = [item_ids[i] for i, t in enumerate(texts) if "check" in t.lower()]
         for item_id in hits:
             session.add(WeakLabel(item_id=item_id, lf_id=lf.id, vote=1))
-        session.add(LabelModelRun(project_id=project_id, kind="apply", lf_ids=[lf.id],
-                                  metrics={"n_votes": len(hits), "n_items": 60, "applier": "pandas"}))  # fmt: skip
+        session.add(
+            LabelModelRun(
+                project_id=project_id,
+                kind="apply",
+                lf_ids=[lf.id],
+                metrics={"n_votes": len(hits), "n_items": 60, "applier": "pandas"},
+            )
+        )
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
     page.set_viewport_size({"width": 1366, "height": 768})
@@ -131,6 +150,8 @@ def test_lf_chart_tooltip_gives_the_rate_with_its_count(page, live_server, sessi
       return {opacity: t.opacity, lines: t.body ? t.body.flatMap((b) => b.lines) : []};
     }""")
     assert tooltip["opacity"] > 0, tooltip
-    assert any(line.startswith(f"coverage: {100 * len(hits) / 60:.1f}% (n = 60, 95% CI")
-               for line in tooltip["lines"]), tooltip  # fmt: skip
+    assert any(
+        line.startswith(f"coverage: {100 * len(hits) / 60:.1f}% (n = 60, 95% CI")
+        for line in tooltip["lines"]
+    ), tooltip
     shot(page, "lf_chart_tooltip")

@@ -40,7 +40,7 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
-def _payload_csv(path, prefix: str, meta: str):  # noqa: ANN001, ANN202
+def _payload_csv(path, prefix: str, meta: str):
     """A CSV whose items' text and one metadata column are the payloads."""
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
@@ -50,12 +50,17 @@ def _payload_csv(path, prefix: str, meta: str):  # noqa: ANN001, ANN202
     return path
 
 
-def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:  # noqa: ANN001
+def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:
     with session_scope(sessions) as session:
         project = create_project(
-            session, f"p {PAYLOADS[1]}"[:120], ["ham", "spam <b>x</b>"], allow_ambiguous=True,
-            description=ALL, guidelines="\n\n".join(PAYLOADS), overlap_k=2,
-        )  # fmt: skip
+            session,
+            f"p {PAYLOADS[1]}"[:120],
+            ["ham", "spam <b>x</b>"],
+            allow_ambiguous=True,
+            description=ALL,
+            guidelines="\n\n".join(PAYLOADS),
+            overlap_k=2,
+        )
         pid = project.id
     path = _payload_csv(tmp_path / "x<img src=x onerror=alert(1)>.csv", "i", "note")
     with session_scope(sessions) as session:
@@ -68,22 +73,35 @@ def _plant(client, sessions, tmp_path) -> tuple[int, list[User]]:  # noqa: ANN00
         item_ids = list(session.scalars(select(Item.id).where(Item.project_id == pid)))
     for item_id in item_ids:  # two annotators disagree with notes: adjudication shows them
         for person, label in zip(people[:2], ("ham", "spam <b>x</b>"), strict=True):
-            res = client.post(f"/api/items/{item_id}/annotations", headers=person.headers,
-                              json={"labels": [label], "client_id": str(uuid.uuid4()),
-                                    "note": ALL})  # fmt: skip
+            res = client.post(
+                f"/api/items/{item_id}/annotations",
+                headers=person.headers,
+                json={"labels": [label], "client_id": str(uuid.uuid4()), "note": ALL},
+            )
             assert res.status_code == 201, res.get_json()
     more = _payload_csv(tmp_path / "more.csv", "j", "source")  # fresh items to label
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, pid), more,
-                    ImportOptions(text_col="text", schema="evolve"))  # other columns: evolve
-    lf = {"name": "kw_x", "kind": "keyword", "keywords": [PAYLOADS[1]], "label": "ham",
-          "description": ALL}  # fmt: skip
+        import_path(
+            session,
+            session.get(Project, pid),
+            more,
+            ImportOptions(text_col="text", schema="evolve"),
+        )  # other columns: evolve
+    lf = {
+        "name": "kw_x",
+        "kind": "keyword",
+        "keywords": [PAYLOADS[1]],
+        "label": "ham",
+        "description": ALL,
+    }
     assert client.post(f"/api/projects/{pid}/lfs", json=lf, headers=sme.headers).status_code in (
-        200, 201)  # fmt: skip
+        200,
+        201,
+    )
     return pid, [sme, *people]
 
 
-def _check(page, what: str) -> None:  # noqa: ANN001
+def _check(page, what: str) -> None:
     page.wait_for_timeout(150)
     ran = page.evaluate("window.__xss || 0")
     violations = page.evaluate("window.__csp || []")
@@ -91,7 +109,7 @@ def _check(page, what: str) -> None:  # noqa: ANN001
     assert violations == [], f"{what}: markup reached the page: {violations}"
 
 
-def _visit(page, url: str, what: str) -> None:  # noqa: ANN001
+def _visit(page, url: str, what: str) -> None:
     page.goto(url)
     _check(page, what)
     links = page.locator("main a")
@@ -106,16 +124,23 @@ def _visit(page, url: str, what: str) -> None:  # noqa: ANN001
     _check(page, f"{what}, after hovering")
 
 
-def test_no_payload_runs_anywhere(browser, live_server, client, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_no_payload_runs_anywhere(browser, live_server, client, sessions, tmp_path) -> None:
     pid, (sme, ann, _, cat) = _plant(client, sessions, tmp_path)
     admin = make_user(sessions, "root", "admin")
     for who, pages in (
         (ann, ["/", f"/projects/{pid}", f"/projects/{pid}/label"]),
         (cat, []),
-        (sme, [f"/projects/{pid}", f"/projects/{pid}/adjudicate", f"/projects/{pid}/lfs",
-               f"/projects/{pid}/export"]),
+        (
+            sme,
+            [
+                f"/projects/{pid}",
+                f"/projects/{pid}/adjudicate",
+                f"/projects/{pid}/lfs",
+                f"/projects/{pid}/export",
+            ],
+        ),
         (admin, ["/", f"/projects/{pid}", f"/projects/{pid}/agreement"]),
-    ):  # fmt: skip
+    ):
         context = browser.new_context(viewport={"width": 1366, "height": 860})
         context.add_init_script(WATCH)
         page = context.new_page()

@@ -16,12 +16,19 @@ from tests.browser.conftest import log_in, shot
 
 pytestmark = pytest.mark.browser
 
-TEXTS = ["check out my channel for free gift cards", "this song never gets old", "subscribe to me pls",
-         "2024 and still listening", "visit my site for cheap followers", "love the guitar at 2:10",
-         "who else is here from the radio", "click this link to win an iphone"]  # fmt: skip
+TEXTS = [
+    "check out my channel for free gift cards",
+    "this song never gets old",
+    "subscribe to me pls",
+    "2024 and still listening",
+    "visit my site for cheap followers",
+    "love the guitar at 2:10",
+    "who else is here from the radio",
+    "click this link to win an iphone",
+]
 
 
-def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_path) -> None:
     pid = make_project(sessions, "comments", ("ham", "spam"))
     ids = add_items(sessions, pid, TEXTS, tmp_path)
     ann = make_user(sessions, "ann", "annotator", (pid,))
@@ -29,17 +36,39 @@ def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_p
     sid = make_user(sessions, "sid", "sme", (pid,))
     with session_scope(sessions) as session:
         for n, item in enumerate(ids[1:]):  # item 0 stays in ann's queue for the flag
-            session.add(Annotation(item_id=item, project_id=pid, user_id=ann.id, kind="label",
-                                   labels=["spam" if n % 2 else "ham"]))  # fmt: skip
-            session.add(Annotation(item_id=item, project_id=pid, user_id=bob.id, kind="label",
-                                   labels=["spam" if "my" in TEXTS[n + 1] else "ham"]))  # fmt: skip
+            session.add(
+                Annotation(
+                    item_id=item,
+                    project_id=pid,
+                    user_id=ann.id,
+                    kind="label",
+                    labels=["spam" if n % 2 else "ham"],
+                )
+            )
+            session.add(
+                Annotation(
+                    item_id=item,
+                    project_id=pid,
+                    user_id=bob.id,
+                    kind="label",
+                    labels=["spam" if "my" in TEXTS[n + 1] else "ham"],
+                )
+            )
         run = LabelIssueRun(project_id=pid, n_scored=7, n_flagged=2)
         session.add(run)
         session.flush()
         for n, item in enumerate(ids[1:]):
-            session.add(LabelIssue(run_id=run.id, item_id=item, label="ham", suggested="spam",
-                                   score=round(0.1 + n / 10, 2), flagged=n > 4,
-                                   reasons=["out-of-sample probability of 'spam' is high"]))  # fmt: skip
+            session.add(
+                LabelIssue(
+                    run_id=run.id,
+                    item_id=item,
+                    label="ham",
+                    suggested="spam",
+                    score=round(0.1 + n / 10, 2),
+                    flagged=n > 4,
+                    reasons=["out-of-sample probability of 'spam' is high"],
+                )
+            )
 
     # The annotator flags the first item from the labeling page.
     page = browser.new_context(viewport={"width": 1366, "height": 860}).new_page()

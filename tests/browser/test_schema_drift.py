@@ -17,7 +17,7 @@ from tests.paths import SHARED_DATA
 VIDEOS = ("Youtube01-Psy.csv", "Youtube04-Eminem.csv")
 
 
-def _project(sessions, tmp_path) -> int:  # noqa: ANN001
+def _project(sessions, tmp_path) -> int:
     pid = make_project(sessions, "comments", ("ham", "spam"))
     for i, video in enumerate(VIDEOS):
         df = pd.read_csv(SHARED_DATA / "youtube_spam_uci" / video, dtype=str, keep_default_na=False)
@@ -26,8 +26,14 @@ def _project(sessions, tmp_path) -> int:  # noqa: ANN001
         df["lang"] = ["en" if n % 4 else "es" for n in range(len(df))]
         path = tmp_path / video
         df.to_csv(path, index=False)
-        options = ImportOptions(text_col="CONTENT", id_col="COMMENT_ID", group_col="AUTHOR",
-                                label_col="label", label_kind="human", schema="evolve")  # fmt: skip
+        options = ImportOptions(
+            text_col="CONTENT",
+            id_col="COMMENT_ID",
+            group_col="AUTHOR",
+            label_col="label",
+            label_kind="human",
+            schema="evolve",
+        )
         with session_scope(sessions) as session:
             import_path(session, session.get(Project, pid), path, options)
     return pid
@@ -36,7 +42,7 @@ def _project(sessions, tmp_path) -> int:  # noqa: ANN001
 # The page, not the database, is under test here (tests/app/test_schema*.py and test_drift.py
 # run both databases): SQLite only keeps CI within its budget.
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_admin_reads_schema_drift_and_slices(page, live_server, sessions, tmp_path) -> None:  # noqa: ANN001
+def test_admin_reads_schema_drift_and_slices(page, live_server, sessions, tmp_path) -> None:
     pid = _project(sessions, tmp_path)
     admin = make_user(sessions, "ada", "admin", (pid,))
     log_in(page, live_server, admin.username, admin.password)

@@ -89,7 +89,9 @@ def test_default_recipe_on_the_spam_tutorial_split():
     assert accuracy >= 0.92, accuracy
 
 
-SPACY21_VOTES = REPO_ROOT / "benchmarks" / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
+SPACY21_VOTES = (
+    REPO_ROOT / "benchmarks" / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
+)
 
 
 @pytest.mark.slow

@@ -21,16 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "weak_supervision" / "examples" / "youtube_spam.py"
 DEMO_CSV = ROOT / "labelapp" / "demo_data" / "youtube_spam.csv"
 ITEMS = pd.DataFrame({"item_id": [1, 2, 3], "text": ["free stuff", "nice song", "ok"]})
-SMALL = sandbox.Limits(cpu_seconds=15, wall_seconds=30, memory_mb=256,
-                       hints={"wall": "LABELAPP_LF_WALL_SECONDS"})  # fmt: skip
+SMALL = sandbox.Limits(
+    cpu_seconds=15, wall_seconds=30, memory_mb=256, hints={"wall": "LABELAPP_LF_WALL_SECONDS"}
+)
 
 
 def lf_source(body: str, name: str = "evil") -> str:
     """A module defining one Snorkel LF ``name`` whose body is ``body``; it votes 1 if the body
     finishes (so a refused attack cannot pass unnoticed)."""
     lines = "\n".join("    " + line for line in body.strip().splitlines())
-    return ("from snorkel.labeling import labeling_function\n\n@labeling_function()\n"
-            f"def {name}(x):\n{lines}\n    return 1\n")  # fmt: skip
+    return (
+        "from snorkel.labeling import labeling_function\n\n@labeling_function()\n"
+        f"def {name}(x):\n{lines}\n    return 1\n"
+    )
 
 
 def run_attack(body: str, limits: sandbox.Limits = SMALL) -> sandbox.SandboxError:
@@ -145,9 +148,11 @@ def test_network_is_refused() -> None:
 def test_network_namespace_has_no_route_even_below_the_audit_hook() -> None:
     if not benign_layers().get("network"):
         pytest.skip("no network namespace here (unshare refused)")
-    body = ("import _socket\n"
-            "s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\n"
-            "s.settimeout(2)\ns.connect(('127.0.0.1', 5432))")  # fmt: skip
+    body = (
+        "import _socket\n"
+        "s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\n"
+        "s.settimeout(2)\ns.connect(('127.0.0.1', 5432))"
+    )
     error = run_attack(body)
     assert "not allowed" in str(error) or "unreachable" in str(error) or "refused" in str(error)
 
@@ -183,12 +188,23 @@ def test_backtracking_pattern_times_out_quickly_with_a_clear_message() -> None:
 
 def test_guarded_fallback_gives_pythons_votes() -> None:
     texts = ["price: 10 USD", "USD 10", "10USD", None, "ſ İ", "aXb"]
-    specs = [("(?<=\\d )USD", False), ("(\\d+)\\s*\\1?USD", False), ("(?i)s", False),
-             ("x(?=b)", True)]  # fmt: skip
+    specs = [
+        ("(?<=\\d )USD", False),
+        ("(\\d+)\\s*\\1?USD", False),
+        ("(?i)s", False),
+        ("x(?=b)", True),
+    ]
     df = pd.DataFrame({"text": texts})
     for pattern, ignore_case in specs:
-        lf = lf_from_spec({"kind": "regex", "name": "r", "label": 1, "pattern": pattern,
-                           "ignore_case": ignore_case})  # fmt: skip
+        lf = lf_from_spec(
+            {
+                "kind": "regex",
+                "name": "r",
+                "label": 1,
+                "pattern": pattern,
+                "ignore_case": ignore_case,
+            }
+        )
         flags = re.IGNORECASE if ignore_case else 0
         expected = [1 if isinstance(t, str) and re.search(pattern, t, flags) else -1 for t in texts]
         with regex_guard.time_limit(10):

@@ -55,8 +55,9 @@ def test_fast_snorkel_loss_equals_snorkels_loss_and_gradient():
     expected.backward()
     data = _FastLossData.build(ours)
     assert data.usable
-    np.testing.assert_allclose(data.O_masked.toarray() + 0, np.where(
-        ~ref.mask.numpy(), 0, ref.O.numpy()), atol=1e-7)  # fmt: skip
+    np.testing.assert_allclose(
+        data.O_masked.toarray() + 0, np.where(~ref.mask.numpy(), 0, ref.O.numpy()), atol=1e-7
+    )
     loss, grad = masked_loss(mu.detach().double().numpy(), data, l2=0.3)
     assert loss == pytest.approx(expected.item(), rel=1e-4)
     np.testing.assert_allclose(grad, mu.grad.numpy(), rtol=1e-4, atol=1e-5)

@@ -53,7 +53,9 @@ def _find_columns(
                 )
             found.append(wanted)
             continue
-        match = next((lower[a] for a in ALIASES[role] if a in lower and lower[a] not in found), None)
+        match = next(
+            (lower[a] for a in ALIASES[role] if a in lower and lower[a] not in found), None
+        )
         if match is None:
             raise CrowdFileError(
                 f"{path}, line 1: header is '{','.join(header)}' but has no {role} column; "

@@ -47,7 +47,7 @@ def crowdkit_available() -> bool:
     return True
 
 
-def _crowdkit():  # noqa: ANN202
+def _crowdkit():
     try:
         import crowdkit.aggregation as aggregation
     except ImportError as exc:
@@ -172,7 +172,9 @@ def choose_aggregator(
     requested = list(methods) if methods is not None else list(METHODS)
     unknown = sorted(set(requested) - set(METHODS))
     if unknown or not requested:
-        raise ValueError(f"unknown aggregation method(s) {unknown}; choose from {', '.join(METHODS)}")
+        raise ValueError(
+            f"unknown aggregation method(s) {unknown}; choose from {', '.join(METHODS)}"
+        )
     answers = answers[["item", "worker", "label"]].astype(str)
     skipped: dict[str, str] = {}
     if methods is None and not crowdkit_available():

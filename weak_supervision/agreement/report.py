@@ -292,22 +292,26 @@ def _disagreements(
     return flagged.sort_values(["confidence", "majority_share"], kind="stable")
 
 
-def _add_gold_accuracy(table: pd.DataFrame, latest, gold: pd.Series, columns) -> None:  # noqa: ANN001
+def _add_gold_accuracy(table: pd.DataFrame, latest, gold: pd.Series, columns) -> None:
     """Each annotator's number of gold items answered and accuracy on them, as two columns."""
     accuracy = annotator_accuracy(latest, gold, *columns)
     table["gold_n"] = accuracy["n_gold"].reindex(table.index).fillna(0).astype(np.int64)
     table["gold_accuracy"] = accuracy["accuracy"].reindex(table.index)
 
 
-def _pairwise_kappa(encoded, weights: str | None = None):  # noqa: ANN001, ANN202
+def _pairwise_kappa(encoded, weights: str | None = None):
     """Cohen's kappa of every annotator pair on their shared items (weighted if asked)."""
     return pairwise_kappa_long(
-        encoded.item, encoded.annotator, encoded.label, encoded.annotators, encoded.n_classes,
+        encoded.item,
+        encoded.annotator,
+        encoded.label,
+        encoded.annotators,
+        encoded.n_classes,
         weights=weights,
-    )  # fmt: skip
+    )
 
 
-def _summary_metrics(counts, categories: np.ndarray, levels, n_resamples, confidence, seed):  # noqa: ANN001, ANN202
+def _summary_metrics(counts, categories: np.ndarray, levels, n_resamples, confidence, seed):
     """Percent agreement, Fleiss' kappa, alpha per level and specific agreement per label, with
     bootstrap intervals when at least two items overlap and resamples are asked for."""
     n_per_item = np.asarray(counts.sum(axis=1)).ravel()
@@ -323,7 +327,7 @@ def _summary_metrics(counts, categories: np.ndarray, levels, n_resamples, confid
     return pa, _no_interval(fleiss_kappa_from_counts(counts)), alpha, specific
 
 
-def _consensus_table(counts, encoded, posteriors: np.ndarray, item: str) -> pd.DataFrame:  # noqa: ANN001
+def _consensus_table(counts, encoded, posteriors: np.ndarray, item: str) -> pd.DataFrame:
     """Per item: majority vote, pair agreement and the Dawid-Skene consensus."""
     n_per_item = np.asarray(counts.sum(axis=1)).ravel()
     overlap = n_per_item >= 2
@@ -345,7 +349,7 @@ def _consensus_table(counts, encoded, posteriors: np.ndarray, item: str) -> pd.D
     )
 
 
-def _per_label_table(encoded, specific: pd.DataFrame, model: DawidSkene, humans: HumanLevel):  # noqa: ANN001, ANN202
+def _per_label_table(encoded, specific: pd.DataFrame, model: DawidSkene, humans: HumanLevel):
     """Per label: answers, share, specific agreement with its interval, DS prior, human level."""
     label_counts = np.bincount(encoded.label, minlength=encoded.n_classes)
     per_label = pd.DataFrame(

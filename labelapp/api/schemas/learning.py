@@ -50,8 +50,11 @@ class ProjectSettings(Body):
     description: text(5000) = None  # type: ignore[valid-type]
     featurizer: Literal[_featurizers()] = None  # type: ignore[valid-type]
     embedding_max_items: Annotated[int, Field(ge=0, le=10_000_000)] = None  # type: ignore[assignment]
-    flips_keep_label: bool = Field(None, description="image projects: a horizontal flip keeps the "
-                                   "label (false for digits, text in images)")  # type: ignore[assignment]
+    flips_keep_label: bool = Field(
+        None,
+        description="image projects: a horizontal flip keeps the "
+        "label (false for digits, text in images)",
+    )  # type: ignore[assignment]
 
 
 class JobOut(Out):
@@ -111,11 +114,15 @@ class ExportStart(Body):
     min_confidence: Fraction = 0.9
     resplit: bool = False
     include_unlabeled: bool = Field(
-        False, description="also write unlabeled.<ext>: items without an exported label, with "
-        "their weak label or model prediction and confidence")  # fmt: skip
+        False,
+        description="also write unlabeled.<ext>: items without an exported label, with "
+        "their weak label or model prediction and confidence",
+    )
     augment: text(100_000) | dict[str, Any] | None = Field(
-        None, description="a shipped pipeline name, 'text', or a plan object (albumentations "
-        "to_dict, or {'text': {...}})")  # fmt: skip
+        None,
+        description="a shipped pipeline name, 'text', or a plan object (albumentations "
+        "to_dict, or {'text': {...}})",
+    )
     copies: Annotated[int, Field(ge=1, le=20)] | None = None
 
 
@@ -151,7 +158,8 @@ Flag = Literal["", "0", "1", "true", "false", "yes", "no", "on", "off"]
 class AgreementQuery(Query):
     n_resamples: Annotated[int, Field(ge=0, le=10_000)] = 1000
     min_confidence: Fraction | None = Field(
-        None, description="also flag items whose Dawid-Skene confidence is below this")
+        None, description="also flag items whose Dawid-Skene confidence is below this"
+    )
     model: Flag = Field("1", description="0 skips the model comparison (faster)")
     max_disagreements: Annotated[int, Field(ge=0, le=10_000)] = 50
 
@@ -159,7 +167,8 @@ class AgreementQuery(Query):
 class BacklogQuery(Page):
     limit: Annotated[int, Field(ge=1, le=1000)] = 50
     min_confidence: Fraction | None = Field(
-        None, description="also list items whose Dawid-Skene confidence is below this")
+        None, description="also list items whose Dawid-Skene confidence is below this"
+    )
     include_ambiguous: Flag = Field("0", description="1 also lists items answered 'ambiguous'")
 
 

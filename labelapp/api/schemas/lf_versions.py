@@ -13,12 +13,15 @@ from labelapp.services.lf_versions import MAX_SOURCE
 
 class PythonSource(Body):
     source: text(MAX_SOURCE, 1) = Field(
-        description="Python code defining one function decorated with @labeling_function()")
+        description="Python code defining one function decorated with @labeling_function()"
+    )
 
 
 class PythonSave(PythonSource):
     description: text(2000) = ""
-    replace: bool = Field(False, description="true to save over an existing name as its next version")
+    replace: bool = Field(
+        False, description="true to save over an existing name as its next version"
+    )
 
 
 class ReplaceQuery(Query):

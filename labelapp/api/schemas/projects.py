@@ -65,7 +65,9 @@ class ProjectOut(Out):
     lease_seconds: int
     queue_order: str
     created_at: str
-    flips_keep_label: bool = Field(True, description="image projects: a horizontal flip keeps the label")
+    flips_keep_label: bool = Field(
+        True, description="image projects: a horizontal flip keeps the label"
+    )
 
 
 class ProjectList(Out):
@@ -135,8 +137,10 @@ class ImportForm(Query):
         "", description="image zips: the folder names are the labels"
     )
     schema_mode: Literal["", "strict", "evolve"] = Field(
-        "", alias="schema", description="against the project schema: strict (default) refuses "
-        "another type, a missing column, empty strings against nulls; evolve accepts a new version"
+        "",
+        alias="schema",
+        description="against the project schema: strict (default) refuses "
+        "another type, a missing column, empty strings against nulls; evolve accepts a new version",
     )
 
 
@@ -160,6 +164,3 @@ class Health(Out):
     status: str
     schema_version: str | None
     version: str
-
-
-

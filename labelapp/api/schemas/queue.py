@@ -129,6 +129,3 @@ class MyAnswerPage(Out):
     total: int
     offset: int
     answers: list[MyAnswerOut]
-
-
-

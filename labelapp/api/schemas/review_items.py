@@ -16,8 +16,11 @@ class ReviewQuery(Query):
     """Filters (all optional), a sort and a keyset cursor."""
 
     label: text(80) = ""
-    source: text(32) = Field("", description="human, majority, adjudicated, corrected, gold, "
-                             "label_model, import, propagation, ...")  # fmt: skip
+    source: text(32) = Field(
+        "",
+        description="human, majority, adjudicated, corrected, gold, "
+        "label_model, import, propagation, ...",
+    )
     annotator: text(80) = Field("", description="a username: items they answered")
     min_confidence: Fraction | None = None
     max_confidence: Fraction | None = None

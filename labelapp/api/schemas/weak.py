@@ -11,8 +11,11 @@ from labelapp.api.schemas.common import INT32_MAX, Body, LabelName, Out, Query, 
 from labelapp.services.weak import PROB_SOURCES
 
 LFName = Annotated[
-    str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$", description="1-100 letters, digits, "
-               "'_', '.', '-', starting with a letter or '_'")  # fmt: skip
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$",
+        description="1-100 letters, digits, '_', '.', '-', starting with a letter or '_'",
+    ),
 ]
 FieldName = text(200, 1)
 Scalar = Annotated[str, Field(max_length=1000)] | int | float | bool
@@ -71,7 +74,9 @@ class LFActive(Body):
 class ProbLabelQuery(Query):
     source: Literal["", *PROB_SOURCES] = ""  # type: ignore[valid-type]
     limit: Annotated[int, Field(ge=1, le=10_000)] = 1000
-    after: Annotated[int, Field(ge=0, le=INT32_MAX, description="the next_after of the last page")] = 0
+    after: Annotated[
+        int, Field(ge=0, le=INT32_MAX, description="the next_after of the last page")
+    ] = 0
 
 
 class LFOut(Out):

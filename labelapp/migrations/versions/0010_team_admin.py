@@ -21,12 +21,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("projects") as batch:
         batch.add_column(sa.Column("archived_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("sme_manages_members", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))  # fmt: skip
+        batch.add_column(
+            sa.Column(
+                "sme_manages_members", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
         batch.add_column(sa.Column("annotator_columns", JSONType, nullable=True))
     with op.batch_alter_table("labels") as batch:
-        batch.add_column(sa.Column("retired", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))  # fmt: skip
+        batch.add_column(
+            sa.Column("retired", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "label_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -37,12 +41,17 @@ def upgrade() -> None:
         sa.Column("answers_changed", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"],
-                                name="fk_label_changes_project_id_projects", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name="fk_label_changes_user_id_users", ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["projects.id"],
+            name="fk_label_changes_project_id_projects",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_label_changes_user_id_users", ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_label_changes"),
-    )  # fmt: skip
+    )
     op.create_index("ix_label_changes_project_id", "label_changes", ["project_id"])
 
 

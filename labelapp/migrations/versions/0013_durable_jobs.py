@@ -32,16 +32,24 @@ def upgrade() -> None:
         )
     )
     with op.batch_alter_table("jobs") as batch:
-        batch.add_column(sa.Column("heartbeat_at", labelapp.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column(
+                "heartbeat_at", labelapp.models.base.UTCDateTime(timezone=True), nullable=True
+            )
+        )
         batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(
             sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.add_column(sa.Column("worker", sa.String(length=255), nullable=True))
     op.create_index(
-        "uq_jobs_active_project_kind", "jobs", ["project_id", "kind"], unique=True,
-        sqlite_where=sa.text(ACTIVE), postgresql_where=sa.text(ACTIVE),
-    )  # fmt: skip
+        "uq_jobs_active_project_kind",
+        "jobs",
+        ["project_id", "kind"],
+        unique=True,
+        sqlite_where=sa.text(ACTIVE),
+        postgresql_where=sa.text(ACTIVE),
+    )
 
 
 def downgrade() -> None:

@@ -18,8 +18,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("projects") as batch:
-        batch.add_column(sa.Column("flips_keep_label", sa.Boolean(), nullable=False,
-                                   server_default=sa.true()))  # fmt: skip
+        batch.add_column(
+            sa.Column("flips_keep_label", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
 
 
 def downgrade() -> None:

@@ -34,8 +34,13 @@ def domain_classifier(
     rng = np.random.default_rng(seed)
     a, b = _sample(a, rng), _sample(b, rng)
     if min(len(a), len(b)) < FOLDS:
-        return {"test": "classifier", "statistic": None, "p": None, "effect": None,
-                "reason": f"fewer than {FOLDS} items in a group"}  # fmt: skip
+        return {
+            "test": "classifier",
+            "statistic": None,
+            "p": None,
+            "effect": None,
+            "reason": f"fewer than {FOLDS} items in a group",
+        }
     features = _features(pd.concat([a, b], ignore_index=True), numeric, categories)
     target = np.r_[np.zeros(len(a)), np.ones(len(b))]
     aucs, ps = [], []
@@ -51,8 +56,14 @@ def domain_classifier(
             mannwhitneyu(scores[truth == 1], scores[truth == 0], alternative="greater").pvalue
         )
     auc, p = float(np.mean(aucs)), float(min(1.0, FOLDS * min(ps)))
-    return {"test": "classifier", "statistic": auc, "p": p, "effect": auc - 0.5,
-            "n_a": len(a), "n_b": len(b)}  # fmt: skip
+    return {
+        "test": "classifier",
+        "statistic": auc,
+        "p": p,
+        "effect": auc - 0.5,
+        "n_a": len(a),
+        "n_b": len(b),
+    }
 
 
 def _sample(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

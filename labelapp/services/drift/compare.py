@@ -42,8 +42,10 @@ def compare_groups(
     Concept drift is the separate verdict ``labels.drifted``.
     """
     meta = [c for c in a.columns.union(b.columns, sort=False) if c not in (TEXT, LABEL)]
-    a, b = a.reindex(columns=[*a.columns, *(c for c in meta if c not in a)]), b.reindex(
-        columns=[*b.columns, *(c for c in meta if c not in b)])  # fmt: skip
+    a, b = (
+        a.reindex(columns=[*a.columns, *(c for c in meta if c not in a)]),
+        b.reindex(columns=[*b.columns, *(c for c in meta if c not in b)]),
+    )
     typed = {c: column_kind(a[c], b[c]) for c in meta}
     columns: dict[str, dict[str, Any]] = {c: column_test(*typed[c]) for c in meta}
     if TEXT in a and TEXT in b:
@@ -78,8 +80,13 @@ def _label_test(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, Any]:
     b_labels = b[LABEL].dropna() if LABEL in b else pd.Series(dtype=object)
     counts = {"n_a": len(a_labels), "n_b": len(b_labels)}
     if a_labels.empty or b_labels.empty:
-        return {"test": "none", "statistic": None, "p": None, **counts,
-                "reason": "no human labels in " + ("A" if a_labels.empty else "B")}  # fmt: skip
+        return {
+            "test": "none",
+            "statistic": None,
+            "p": None,
+            **counts,
+            "reason": "no human labels in " + ("A" if a_labels.empty else "B"),
+        }
     result = chi2_test(a_labels.astype(str), b_labels.astype(str))
     return {**result, **counts, "share_a": _shares(a_labels), "share_b": _shares(b_labels)}
 

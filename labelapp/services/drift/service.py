@@ -48,23 +48,30 @@ def project_items(session: Session, project: Project, only: set[int] | None = No
     from labelapp.services.drift.stats import LABEL, TEXT
     from labelapp.services.labels import human_labels
 
-    query = (select(Item.id, Item.import_id, Item.split, Item.text, cast(Item.meta, Text))
-             .where(Item.project_id == project.id).order_by(Item.id))  # fmt: skip
+    query = (
+        select(Item.id, Item.import_id, Item.split, Item.text, cast(Item.meta, Text))
+        .where(Item.project_id == project.id)
+        .order_by(Item.id)
+    )
     if only is None:
         rows = session.execute(query).all()
     else:
         # By id in chunks below both databases' bound-parameter limits: a version's items only.
         wanted = sorted(only)
-        rows = [row for start in range(0, len(wanted), 10_000)
-                for row in session.execute(query.where(Item.id.in_(wanted[start:start + 10_000])))]  # fmt: skip
+        rows = [
+            row
+            for start in range(0, len(wanted), 10_000)
+            for row in session.execute(query.where(Item.id.in_(wanted[start : start + 10_000])))
+        ]
     ids, imports, splits, texts, metas = (
         (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 5
     )
     # pandas' C JSON reader, strings kept as strings: much faster than json.loads per item.
     meta = (
         pd.read_json(io.StringIO("\n".join(m or "{}" for m in metas)), lines=True, dtype=False)
-        if metas else pd.DataFrame()
-    )  # fmt: skip
+        if metas
+        else pd.DataFrame()
+    )
     labels = human_labels(session, project)
     frame = pd.DataFrame({"item_id": ids, "import_id": imports, "split": splits})
     if project.task_type == "text":
@@ -79,13 +86,19 @@ def select_group(
 ) -> pd.DataFrame:
     """The items ``selector`` picks; :class:`UserError` if it picks none."""
     if selector.kind == "import":
-        found = session.scalars(select(ImportBatch.id).where(
-            ImportBatch.project_id == project.id, ImportBatch.filename == selector.value)).all()  # fmt: skip
+        found = session.scalars(
+            select(ImportBatch.id).where(
+                ImportBatch.project_id == project.id, ImportBatch.filename == selector.value
+            )
+        ).all()
         if not found:
-            names = session.scalars(select(ImportBatch.filename).where(
-                ImportBatch.project_id == project.id).distinct()).all()  # fmt: skip
-            raise NotFound(f"no import named {selector.value!r}; the imports are "
-                           f"{', '.join(sorted(names)) or 'none'}")  # fmt: skip
+            names = session.scalars(
+                select(ImportBatch.filename).where(ImportBatch.project_id == project.id).distinct()
+            ).all()
+            raise NotFound(
+                f"no import named {selector.value!r}; the imports are "
+                f"{', '.join(sorted(names)) or 'none'}"
+            )
         group = items[items["import_id"].isin(found)]
     elif selector.kind == "version":
         group = items[items["item_id"].isin(_version_items(session, project, selector.value))]
@@ -123,8 +136,10 @@ def drift_between(
     selectors = [Selector.parse(a), Selector.parse(b)]
     # A column that picks the groups differs between them by construction: it is not compared.
     chosen = [s.key for s in selectors if s.kind == "column"]
-    groups = [_features(select_group(session, project, items, s)).drop(columns=chosen, errors="ignore")
-              for s in selectors]  # fmt: skip
+    groups = [
+        _features(select_group(session, project, items, s)).drop(columns=chosen, errors="ignore")
+        for s in selectors
+    ]
     return compare_groups(*groups, seed=seed)
 
 
@@ -139,8 +154,12 @@ def drift_from_previous(session: Session, project: Project, item_ids: Any) -> di
     from labelapp.services.dataset_versions import version_snapshot
     from labelapp.services.drift.compare import compare_groups
 
-    previous = session.scalar(select(DatasetVersion).where(DatasetVersion.project_id == project.id)
-                              .order_by(DatasetVersion.version.desc()).limit(1))  # fmt: skip
+    previous = session.scalar(
+        select(DatasetVersion)
+        .where(DatasetVersion.project_id == project.id)
+        .order_by(DatasetVersion.version.desc())
+        .limit(1)
+    )
     if previous is None:
         return None
     try:
@@ -150,9 +169,16 @@ def drift_from_previous(session: Session, project: Project, item_ids: Any) -> di
     now = {int(i) for i in item_ids}
     if now == before:
         # The same items as the previous version: nothing can have drifted, nothing to compute.
-        return {"against_version": previous.version, "a": len(before), "b": len(now),
-                "same_items": True, "drifted": False}  # fmt: skip
+        return {
+            "against_version": previous.version,
+            "a": len(before),
+            "b": len(now),
+            "same_items": True,
+            "drifted": False,
+        }
     items = project_items(session, project, only=before | now)
-    report = compare_groups(_features(items[items["item_id"].isin(before)]),
-                            _features(items[items["item_id"].isin(now)]))  # fmt: skip
+    report = compare_groups(
+        _features(items[items["item_id"].isin(before)]),
+        _features(items[items["item_id"].isin(now)]),
+    )
     return {"against_version": previous.version, **report}

@@ -75,8 +75,12 @@ def chi2_test(a: pd.Series, b: pd.Series) -> dict[str, Any]:
         return {"test": "chi2", "statistic": 0.0, "p": 1.0, "effect": 0.0}
     statistic, p, _, _ = chi2_contingency(counts.to_numpy().T)
     n = counts.to_numpy().sum()
-    return {"test": "chi2", "statistic": float(statistic), "p": float(p),
-            "effect": float(np.sqrt(statistic / n))}  # fmt: skip
+    return {
+        "test": "chi2",
+        "statistic": float(statistic),
+        "p": float(p),
+        "effect": float(np.sqrt(statistic / n)),
+    }
 
 
 def ks_test(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> dict[str, Any]:
@@ -87,8 +91,12 @@ def ks_test(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> dict[str, A
     if len(a) == 0 or len(b) == 0:
         return {"test": "ks", "statistic": 0.0, "p": 1.0, "effect": 0.0}
     result = ks_2samp(a, b)
-    return {"test": "ks", "statistic": float(result.statistic), "p": float(result.pvalue),
-            "effect": float(result.statistic)}  # fmt: skip
+    return {
+        "test": "ks",
+        "statistic": float(result.statistic),
+        "p": float(result.pvalue),
+        "effect": float(result.statistic),
+    }
 
 
 def column_test(kind: str, a_values: pd.Series, b_values: pd.Series) -> dict[str, Any]:
@@ -97,8 +105,13 @@ def column_test(kind: str, a_values: pd.Series, b_values: pd.Series) -> dict[str
         return ks_test(a_values, b_values)
     if kind == "category":
         return chi2_test(a_values, b_values)
-    return {"test": "none", "statistic": None, "p": None, "effect": None,
-            "reason": "identifier-like (almost every value distinct)"}  # fmt: skip
+    return {
+        "test": "none",
+        "statistic": None,
+        "p": None,
+        "effect": None,
+        "reason": "identifier-like (almost every value distinct)",
+    }
 
 
 def oov_test(a: pd.Series, b: pd.Series, seed: int = 0) -> dict[str, Any]:

@@ -59,10 +59,10 @@ def _check_entry_count(archive: Path, name: str) -> None:
     max_files = config.zip_max_files()
     try:
         with archive.open("rb") as handle:
-            end = zipfile._EndRecData(handle)  # noqa: SLF001 - the stdlib's own end-record reader
+            end = zipfile._EndRecData(handle)
     except (OSError, AttributeError, struct.error):
         return  # zipfile.ZipFile then reports the damage itself
-    count = end[zipfile._ECD_ENTRIES_TOTAL] if end else 0  # noqa: SLF001
+    count = end[zipfile._ECD_ENTRIES_TOTAL] if end else 0
     if count > max_files:
         raise UserError(
             f"{name}: {count:,} entries; the limit is {max_files:,} (LABELAPP_ZIP_MAX_FILES)"
@@ -71,8 +71,10 @@ def _check_entry_count(archive: Path, name: str) -> None:
 
 def _unpack(zf: zipfile.ZipFile, dest: Path, name: str) -> None:
     max_files, max_bytes, max_ratio = (
-        config.zip_max_files(), config.zip_max_bytes(), config.zip_max_ratio()
-    )  # fmt: skip
+        config.zip_max_files(),
+        config.zip_max_bytes(),
+        config.zip_max_ratio(),
+    )
     members = zf.infolist()
     for member in members:
         _check_path(member, name)
@@ -99,8 +101,14 @@ def _check_path(member: zipfile.ZipInfo, name: str) -> None:
         )
 
 
-def _copy_entry(zf: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, name: str,
-                budget: int, max_ratio: float) -> int:  # fmt: skip
+def _copy_entry(
+    zf: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    target: Path,
+    name: str,
+    budget: int,
+    max_ratio: float,
+) -> int:
     """Stream one entry to ``target``, counting real bytes; return how many were written."""
     entry = f"{name}: entry {member.filename!r}"
     limit_mb = config.zip_max_bytes() // 1024**2

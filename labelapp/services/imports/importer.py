@@ -43,7 +43,9 @@ class ImportOptions:
     # What the labels are (labelapp.services.label_kinds): "human" (the default) or "weak".
     label_kind: str | None = None
     confidence_col: str | None = None  # weak labels' confidence (0 to 1; default 1.0)
-    label_source: str | None = None  # deprecated: a name standing for a kind (kind_from_legacy_source)
+    label_source: str | None = (
+        None  # deprecated: a name standing for a kind (kind_from_legacy_source)
+    )
     group_col: str | None = None
     format: str | None = None
     folder_labels: bool = False
@@ -111,11 +113,15 @@ def import_path(
         from labelapp.services.imports.label_studio import read_label_studio
 
         if project.task_type != "text":
-            raise UserError(f"{name}: Label Studio tasks import into text projects; "
-                            f"{project.name!r} is an image project")  # fmt: skip
+            raise UserError(
+                f"{name}: Label Studio tasks import into text projects; "
+                f"{project.name!r} is an image project"
+            )
         if options.label_col or options.label_source or options.label_kind:
-            raise UserError(f"{name}: a Label Studio export names each label's source itself; "
-                            "drop the label column and label kind options")  # fmt: skip
+            raise UserError(
+                f"{name}: a Label Studio export names each label's source itself; "
+                "drop the label column and label kind options"
+            )
         studio = read_label_studio(session, project, path, name, options.text_col, progress)
         valid, staged, label_source = studio.valid, None, None
     else:
@@ -138,8 +144,9 @@ def import_path(
         valid = validate_table(df, columns, label_names, project.multi_label, name, row_name)
         progress("validate", len(df), len(df))
         staged = None
-        schema_report = check_import(session, project, df, columns, fmt, name, row_name,
-                                     options.schema, valid.frame)  # fmt: skip
+        schema_report = check_import(
+            session, project, df, columns, fmt, name, row_name, options.schema, valid.frame
+        )
         label_source = label_kind_source(options, bool(options.label_col))
         confidences = read_confidences(df, options.confidence_col, name, row_name)
         del df
@@ -151,11 +158,13 @@ def import_path(
     # Reading and validating took no lock; storing takes SQLite's write lock now, up front.
     ensure_write_lock(session)
     try:
-        report = _store(session, project, valid, fmt, name, label_source, user, progress, staged,
-                        confidences)  # fmt: skip
+        report = _store(
+            session, project, valid, fmt, name, label_source, user, progress, staged, confidences
+        )
         if schema_report is not None:
-            report.schema = record_check(session, project, schema_report, report.import_id,
-                                         user).to_dict()  # fmt: skip
+            report.schema = record_check(
+                session, project, schema_report, report.import_id, user
+            ).to_dict()
         _note_kind(report, options, label_source)
         if fmt == "label_studio":
             _store_sourced_labels(session, project, report, studio.labels, progress)
@@ -164,8 +173,11 @@ def import_path(
             report.gold_items = _mark_gold(session, project, valid.frame)
         from labelapp.services.table_stats import IMPORT_TABLES, analyze_after_bulk_write
 
-        analyze_after_bulk_write(session, IMPORT_TABLES,  # issue 16: the claim's plan
-                                 report.items_created + report.annotations_created)
+        analyze_after_bulk_write(
+            session,
+            IMPORT_TABLES,  # issue 16: the claim's plan
+            report.items_created + report.annotations_created,
+        )
     except BaseException:
         if staged is not None:
             staged.discard()
@@ -174,9 +186,12 @@ def import_path(
 
 
 def _store_sourced_labels(
-    session: Session, project: Project, report: ImportReport, labels: pd.DataFrame,
+    session: Session,
+    project: Project,
+    report: ImportReport,
+    labels: pd.DataFrame,
     progress: Progress,
-) -> None:  # fmt: skip
+) -> None:
     """Labels that carry their own source (Label Studio): one annotation batch per source."""
     if labels.empty:
         return
@@ -222,9 +237,7 @@ def _mark_gold(session: Session, project: Project, frame: pd.DataFrame) -> int:
         rows,
     )
     conn.execute(
-        update(QueueEntry)
-        .where(QueueEntry.item_id == bindparam("b_id"))
-        .values(is_gold=True),
+        update(QueueEntry).where(QueueEntry.item_id == bindparam("b_id")).values(is_gold=True),
         [{"b_id": r["b_id"]} for r in rows],
     )
     return len(rows)
@@ -275,15 +288,20 @@ def label_kind_source(options: ImportOptions, has_labels: bool) -> str | None:
         kind = kind_from_legacy_source(options.label_source)
     if not has_labels:
         if kind or options.confidence_col:
-            raise UserError("a label kind or confidence column needs the labels: give the label "
-                            "column (or take image labels from subfolders)")  # fmt: skip
+            raise UserError(
+                "a label kind or confidence column needs the labels: give the label "
+                "column (or take image labels from subfolders)"
+            )
         return None
     if options.confidence_col and kind != "weak":
-        raise UserError("a confidence column is for weak labels: add --label-kind weak (human "
-                        "labels are certain)")  # fmt: skip
+        raise UserError(
+            "a confidence column is for weak labels: add --label-kind weak (human "
+            "labels are certain)"
+        )
     if options.gold and kind == "weak":
-        raise UserError("gold items need known answers: --gold and --label-kind weak exclude "
-                        "each other")  # fmt: skip
+        raise UserError(
+            "gold items need known answers: --gold and --label-kind weak exclude each other"
+        )
     return IMPORTED_WEAK_SOURCE if kind == "weak" else IMPORTED_HUMAN_SOURCE
 
 
@@ -348,8 +366,9 @@ def _store(
         _insert_queue_entries(session, project, batch.id)
     annotations = 0
     if label_source is not None and frame["labels"].notna().any():
-        annotations = _store_labels(session, project, frame, existing, batch.id, label_source,
-                                    confidences, advance)  # fmt: skip
+        annotations = _store_labels(
+            session, project, frame, existing, batch.id, label_source, confidences, advance
+        )
 
     batch.items_created = len(new)
     batch.items_existing = len(frame) - len(new)
@@ -369,9 +388,15 @@ def _store(
 
 
 def _store_labels(
-    session: Session, project: Project, frame: pd.DataFrame, existing: dict, import_id: int,
-    label_source: str, confidences: np.ndarray | None, advance: Callable[[int], None],
-) -> int:  # fmt: skip
+    session: Session,
+    project: Project,
+    frame: pd.DataFrame,
+    existing: dict,
+    import_id: int,
+    label_source: str,
+    confidences: np.ndarray | None,
+    advance: Callable[[int], None],
+) -> int:
     """The file's labels: human ones as annotations by ``label_source``, weak ones as
     probabilistic labels (:mod:`labelapp.services.imports.weak_labels`)."""
     item_ids = {ext: item_id for ext, (item_id, _) in existing.items()}
@@ -409,9 +434,9 @@ def overlap_targets(project: Project, positions: np.ndarray) -> np.ndarray:
 def _stable_uniform(positions: np.ndarray, seed: int) -> np.ndarray:
     """A uniform [0, 1) number per position that never changes: a splitmix64-style hash."""
     with np.errstate(over="ignore"):
-        x = (positions.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(
-            0xFFFFFFFFFFFFFFFF
-        )
+        x = (
+            positions.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+        ) & np.uint64(0xFFFFFFFFFFFFFFFF)
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)

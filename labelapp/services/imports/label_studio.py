@@ -68,7 +68,9 @@ def _load(path: Path, name: str) -> list[dict[str, Any]]:
     return tasks
 
 
-def _existing_ids(session: Session, project: Project, ids: list[str], texts: list[str]) -> list[str]:
+def _existing_ids(
+    session: Session, project: Project, ids: list[str], texts: list[str]
+) -> list[str]:
     """Ids of tasks that name one of this project's items (same text) replaced by its external id."""
     numeric = {int(i) for i in ids if i.isdigit() and len(i) < 19}
     if not numeric:
@@ -123,8 +125,13 @@ def read_label_studio(
                 meta.setdefault(extra, item)
         metas.append(json.dumps(meta, ensure_ascii=False, sort_keys=True))
         if "\\u0000" in metas[-1]:
-            problems.append((position, "the task's data holds a NUL character (\\x00); remove "
-                                       "it: the database cannot store it"))  # fmt: skip
+            problems.append(
+                (
+                    position,
+                    "the task's data holds a NUL character (\\x00); remove "
+                    "it: the database cannot store it",
+                )
+            )
     if not any(texts):
         keys = sorted({k for t in tasks if isinstance(t, dict) for k in (t.get("data") or {})})
         raise UserError(
@@ -145,12 +152,14 @@ def read_label_studio(
     columns = Columns(text="text", id="id", label=None, group="group" if has_groups else None)
     if not has_groups:
         frame = frame.drop(columns="group")
-    valid = validate_table(frame, columns, [lab.name for lab in project.labels],
-                           project.multi_label, name, row_name)  # fmt: skip
+    valid = validate_table(
+        frame, columns, [lab.name for lab in project.labels], project.multi_label, name, row_name
+    )
     valid.frame["meta"] = [metas[r] for r in valid.frame["row"]]
 
-    labels, warnings = _labels(tasks, ids, position_of, project, name, row_name, key,
-                               read_label_studio_json)  # fmt: skip
+    labels, warnings = _labels(
+        tasks, ids, position_of, project, name, row_name, key, read_label_studio_json
+    )
     progress("validate", len(tasks), len(tasks))
     return LabelStudioRows(valid, labels, warnings)
 
@@ -177,14 +186,20 @@ def _labels(
         raise UserError(f"{name}: cannot read the tasks' annotations: {exc}") from None
     problems: list[tuple[int, str]] = []
     answers: dict[tuple[int, str], list[tuple[str, ...]]] = {}
-    for item_id, label, source in zip(rows["item_id"], rows["label"], rows["label_source"],
-                                      strict=True):  # fmt: skip
+    for item_id, label, source in zip(
+        rows["item_id"], rows["label"], rows["label_source"], strict=True
+    ):
         position = position_of[str(item_id)]
         names = [n for n in str(label).split("|") if n]
         unknown = [n for n in names if n not in known]
         if unknown:
-            problems.append((position, f"unknown label {unknown[0]!r}; the project's labels are "
-                                       f"{', '.join(sorted(known))}"))  # fmt: skip
+            problems.append(
+                (
+                    position,
+                    f"unknown label {unknown[0]!r}; the project's labels are "
+                    f"{', '.join(sorted(known))}",
+                )
+            )
         elif len(names) > 1 and not project.multi_label:
             problems.append((position, f"{len(names)} labels, but the project is single-label"))
         answers.setdefault((position, str(source)), []).append(tuple(sorted(names)))
@@ -201,8 +216,10 @@ def _labels(
         records.append({"external_id": ids[position], "source": source, "labels": list(top)})
     warnings = []
     if majorities:
-        warnings.append(f"{majorities} task(s) had annotations that disagree: the majority label "
-                        "was kept with source 'majority' (train only)")  # fmt: skip
+        warnings.append(
+            f"{majorities} task(s) had annotations that disagree: the majority label "
+            "was kept with source 'majority' (train only)"
+        )
     if ties:
         warnings.append(f"{ties} task(s) had annotations that tie: no label was kept for them")
     return pd.DataFrame.from_records(records, columns=["external_id", "source", "labels"]), warnings

@@ -148,7 +148,7 @@ def _read_delimited(path: Path, sep: str, scan: TextScan) -> pd.DataFrame:
         return pd.read_csv(
             path, sep=sep, dtype=str, keep_default_na=False, engine="pyarrow", encoding="utf-8"
         )
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types; re-read to locate it
+    except Exception as exc:
         return _read_delimited_slowly(path, sep, exc)
 
 

@@ -127,10 +127,13 @@ def nul_problems(df: pd.DataFrame) -> list[tuple[int, str]]:
         rows = np.flatnonzero(text.str.contains("\x00", regex=False).fillna(False).to_numpy())
         for i in rows[:MAX_ERRORS_SHOWN]:
             problems.append(
-                (int(i), f"column {column!r} holds a NUL character (\\x00) at character "
-                         f"{text.iloc[i].index(chr(0)) + 1}; remove it: the database cannot "
-                         "store it")
-            )  # fmt: skip
+                (
+                    int(i),
+                    f"column {column!r} holds a NUL character (\\x00) at character "
+                    f"{text.iloc[i].index(chr(0)) + 1}; remove it: the database cannot "
+                    "store it",
+                )
+            )
         if len(problems) >= MAX_ERRORS_SHOWN:
             break
     return problems

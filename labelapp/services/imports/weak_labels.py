@@ -38,10 +38,15 @@ def read_confidences(
     bad = (~empty & (values.isna() | (values < 0) | (values > 1))).to_numpy()
     if bad.any():
         rows = np.flatnonzero(bad)
-        details = [f"{row_name(int(i))}: confidence {raw.iloc[int(i)]!r} is not a number from 0 "
-                   "to 1" for i in rows[:MAX_SHOWN]]  # fmt: skip
-        raise UserError(f"{filename}: {len(rows)} bad confidence value(s) in column {column!r}; "
-                        "nothing was imported. Give numbers from 0 to 1:", details)  # fmt: skip
+        details = [
+            f"{row_name(int(i))}: confidence {raw.iloc[int(i)]!r} is not a number from 0 to 1"
+            for i in rows[:MAX_SHOWN]
+        ]
+        raise UserError(
+            f"{filename}: {len(rows)} bad confidence value(s) in column {column!r}; "
+            "nothing was imported. Give numbers from 0 to 1:",
+            details,
+        )
     return values.where(~empty, 1.0).to_numpy(dtype=float)
 
 
@@ -67,9 +72,8 @@ def store_weak_labels(
     confidence as the item's latest imported one adds nothing. Returns how many were stored."""
     labeled = frame[frame["labels"].notna()]
     conf = (
-        confidences[labeled["row"].to_numpy()] if confidences is not None
-        else np.ones(len(labeled))
-    )  # fmt: skip
+        confidences[labeled["row"].to_numpy()] if confidences is not None else np.ones(len(labeled))
+    )
     latest = _latest(session, project.id)
     now = utcnow()
     created = sqlite_timestamp(now) if session.get_bind().dialect.name == "sqlite" else now

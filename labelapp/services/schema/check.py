@@ -38,17 +38,29 @@ def check_frame(schema: dict[str, Any], frame: pd.DataFrame, text_file: bool) ->
     """Every problem of ``frame`` (RangeIndex) against ``schema``, column by column."""
     declared = schema.get("columns", {})
     problems = [
-        Problem(name, "missing_column", len(frame), [],
-                f"column {name!r} ({type_of(spec)}) is missing from the file")
+        Problem(
+            name,
+            "missing_column",
+            len(frame),
+            [],
+            f"column {name!r} ({type_of(spec)}) is missing from the file",
+        )
         for name, spec in declared.items()
         if name not in frame.columns and spec.get("required", True)
-    ]  # fmt: skip
+    ]
     if schema.get("strict", True):
         for name in frame.columns:
             if name not in declared:
                 filled = np.flatnonzero(value_kinds(frame[name], text_file) != "null")
-                problems.append(Problem(name, "new_column", len(filled), _first(filled),
-                                        f"column {name!r} is not in the schema"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        name,
+                        "new_column",
+                        len(filled),
+                        _first(filled),
+                        f"column {name!r} is not in the schema",
+                    )
+                )
     present = [c for c in frame.columns if c in declared]
     typed, skip = {}, {}
     for name in present:
@@ -69,14 +81,26 @@ def _kind_problems(name: str, declared: str, values: pd.Series, kinds: np.ndarra
         rows = np.flatnonzero(kinds == kind)
         example = values.iloc[int(rows[0])]
         if kind == "empty":
-            problems.append(Problem(name, "empty_string", len(rows), _first(rows),
-                                    f"{len(rows)} empty string(s) in {declared} column {name!r}; "
-                                    "the schema has nulls, not empty strings, there"))  # fmt: skip
+            problems.append(
+                Problem(
+                    name,
+                    "empty_string",
+                    len(rows),
+                    _first(rows),
+                    f"{len(rows)} empty string(s) in {declared} column {name!r}; "
+                    "the schema has nulls, not empty strings, there",
+                )
+            )
             continue
-        problems.append(Problem(
-            name, "type", len(rows), _first(rows),
-            f"{len(rows)} {kind} value(s) in {declared} column {name!r} (e.g. {example!r})",
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                name,
+                "type",
+                len(rows),
+                _first(rows),
+                f"{len(rows)} {kind} value(s) in {declared} column {name!r} (e.g. {example!r})",
+            )
+        )
     return problems
 
 

@@ -42,16 +42,24 @@ def edit_schema(
     schema = deepcopy(current.schema)
     column = schema["columns"].get(edit.column)
     if column is None:
-        raise NotFound(f"the schema has no column {edit.column!r}; its columns are "
-                       f"{', '.join(schema['columns'])}")  # fmt: skip
+        raise NotFound(
+            f"the schema has no column {edit.column!r}; its columns are "
+            f"{', '.join(schema['columns'])}"
+        )
     _loosen(column, edit)
     if column == current.schema["columns"][edit.column]:
-        raise UserError(f"nothing to change in column {edit.column!r}: give a wider range, "
-                        "a new allowed value, or make it optional or nullable")  # fmt: skip
+        raise UserError(
+            f"nothing to change in column {edit.column!r}: give a wider range, "
+            "a new allowed value, or make it optional or nullable"
+        )
     to_pandera(schema)  # a schema pandera cannot read is never stored
-    version = ProjectSchema(project_id=project.id, version=next_version(session, project.id),
-                            schema=schema, reason="edited",
-                            created_by_id=user.id if user else None)  # fmt: skip
+    version = ProjectSchema(
+        project_id=project.id,
+        version=next_version(session, project.id),
+        schema=schema,
+        reason="edited",
+        created_by_id=user.id if user else None,
+    )
     session.add(version)
     session.commit()
     return version
@@ -90,6 +98,8 @@ def _longer(column: dict[str, Any], edit: ColumnEdit) -> None:
     """A higher maximum text length (``max_value``)."""
     length = column["str_length"]
     if length.get("max_value") is not None and edit.max_value < length["max_value"]:
-        raise UserError(f"the maximum length of {edit.column!r} can only be raised (it is "
-                        f"{length['max_value']})")  # fmt: skip
+        raise UserError(
+            f"the maximum length of {edit.column!r} can only be raised (it is "
+            f"{length['max_value']})"
+        )
     column["str_length"] = {**length, "max_value": int(edit.max_value)}

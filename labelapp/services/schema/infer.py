@@ -25,8 +25,10 @@ def infer_schema(frame: pd.DataFrame, text_file: bool, repeat: int = 2) -> dict[
     """The schema (pandera JSON as a dict) of ``frame``'s columns, all required. A str column
     with at most :data:`MAX_CATEGORIES` values, each seen ``repeat`` times on average, is a set
     (``repeat=1`` when the schema evolves: a small file keeps the set open to its values)."""
-    columns = {str(name): _infer_column(frame[name], str(name), text_file, repeat)
-               for name in frame.columns}  # fmt: skip
+    columns = {
+        str(name): _infer_column(frame[name], str(name), text_file, repeat)
+        for name in frame.columns
+    }
     return {"schema_type": "dataframe", "api": "pandas", "columns": columns, "strict": True}
 
 
@@ -45,14 +47,20 @@ def _infer_column(values: pd.Series, name: str, text_file: bool, repeat: int) ->
         if len(finite):
             low, high = finite.min(), finite.max()
             cast = int if declared == "int" else float
-            column["in_range"] = {"min_value": cast(low), "max_value": cast(high),
-                                  "include_min": True, "include_max": True}  # fmt: skip
+            column["in_range"] = {
+                "min_value": cast(low),
+                "max_value": cast(high),
+                "include_min": True,
+                "include_max": True,
+            }
     elif declared == "str":
         text = present.astype(str)
         if name == TEXT_COLUMN:
             longest = int(text.str.len().max()) if len(text) else 0
-            column["str_length"] = {"min_value": 1,
-                                    "max_value": max(1, longest) * TEXT_LENGTH_SLACK}  # fmt: skip
+            column["str_length"] = {
+                "min_value": 1,
+                "max_value": max(1, longest) * TEXT_LENGTH_SLACK,
+            }
         else:
             distinct = text.unique()
             if 0 < len(distinct) <= MAX_CATEGORIES and len(text) >= repeat * len(distinct):
@@ -80,9 +88,11 @@ def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     declared = (
         kinds.pop() if len(kinds) == 1 else ("float" if kinds == {"int", "float"} else "mixed")
     )
-    column: dict[str, Any] = {"dtype": DTYPES[declared], "nullable": a.get("nullable", False)
-                              or b.get("nullable", False),
-                              "required": a.get("required", True) and b.get("required", True)}  # fmt: skip
+    column: dict[str, Any] = {
+        "dtype": DTYPES[declared],
+        "nullable": a.get("nullable", False) or b.get("nullable", False),
+        "required": a.get("required", True) and b.get("required", True),
+    }
     if declared in ("int", "float") and "in_range" in a and "in_range" in b:
         low = min(a["in_range"]["min_value"], b["in_range"]["min_value"])
         high = max(a["in_range"]["max_value"], b["in_range"]["max_value"])

@@ -32,8 +32,14 @@ PROBLEM_KINDS = {
 BLOCKING = ("type", "missing_column", "empty_string", "null")
 
 # A declared type and its pandas dtype in the stored (pandera) schema.
-DTYPES = {"int": "Int64", "float": "Float64", "bool": "boolean", "str": "string", "json": "object",
-          "mixed": "object"}  # fmt: skip
+DTYPES = {
+    "int": "Int64",
+    "float": "Float64",
+    "bool": "boolean",
+    "str": "string",
+    "json": "object",
+    "mixed": "object",
+}
 
 
 def type_of(column: dict[str, Any]) -> str:
@@ -41,5 +47,11 @@ def type_of(column: dict[str, Any]) -> str:
     dtype = str(column.get("dtype", "object"))
     if dtype.startswith("string") or dtype in ("str", "object_str"):
         return "str"
-    return {"Int64": "int", "int64": "int", "Float64": "float", "float64": "float",
-            "boolean": "bool", "bool": "bool"}.get(dtype, "mixed")  # fmt: skip
+    return {
+        "Int64": "int",
+        "int64": "int",
+        "Float64": "float",
+        "float64": "float",
+        "boolean": "bool",
+        "bool": "bool",
+    }.get(dtype, "mixed")

@@ -41,7 +41,7 @@ class SchemaReport:
             "problems": [
                 {**p.to_dict(), "lines": lines}
                 for p, lines in zip(self.problems, self.lines, strict=True)
-            ],  # fmt: skip
+            ],
         }
 
 
@@ -64,10 +64,16 @@ def schema_frame(df: pd.DataFrame, roles: Columns) -> pd.DataFrame:
 
 
 def check_import(
-    session: Session, project: Project, df: pd.DataFrame, roles: Columns, fmt: str, name: str,
-    row_name: Callable[[int], str], mode: str = DEFAULT_SCHEMA_MODE,
+    session: Session,
+    project: Project,
+    df: pd.DataFrame,
+    roles: Columns,
+    fmt: str,
+    name: str,
+    row_name: Callable[[int], str],
+    mode: str = DEFAULT_SCHEMA_MODE,
     valid_rows: pd.DataFrame | None = None,
-) -> SchemaReport:  # fmt: skip
+) -> SchemaReport:
     """Check an import's table against the project schema before anything is stored.
 
     ``strict`` refuses a file with a blocking problem (another type, a missing required column,
@@ -94,8 +100,9 @@ def check_import(
     problems = check_frame(current.schema, frame, text_file) if len(rows) else []
     for problem in problems:  # back to the file's own row numbers
         problem.rows = [int(rows[r]) for r in problem.rows]
-    report = SchemaReport(mode, current.version, problems,
-                          [[row_name(r) for r in p.rows] for p in problems])  # fmt: skip
+    report = SchemaReport(
+        mode, current.version, problems, [[row_name(r) for r in p.rows] for p in problems]
+    )
     blocking = [p for p in problems if p.blocking]
     if mode == "strict" and blocking:
         raise UserError(
@@ -135,31 +142,52 @@ def record_check(
     version = report.checked_version
     if report.new_schema is not None:
         version = (report.checked_version or 0) + 1
-        session.add(ProjectSchema(project_id=project.id, version=version, schema=report.new_schema,
-                                  reason=report.reason, import_id=import_id,
-                                  created_by_id=user.id if user else None))  # fmt: skip
+        session.add(
+            ProjectSchema(
+                project_id=project.id,
+                version=version,
+                schema=report.new_schema,
+                reason=report.reason,
+                import_id=import_id,
+                created_by_id=user.id if user else None,
+            )
+        )
     report.schema_version = version
-    session.add(SchemaCheck(project_id=project.id, import_id=import_id, mode=report.mode,
-                            checked_version=report.checked_version, schema_version=version,
-                            problems=report.to_dict()["problems"]))  # fmt: skip
+    session.add(
+        SchemaCheck(
+            project_id=project.id,
+            import_id=import_id,
+            mode=report.mode,
+            checked_version=report.checked_version,
+            schema_version=version,
+            problems=report.to_dict()["problems"],
+        )
+    )
     session.flush()
     return report
 
 
 def schema_versions(session: Session, project_id: int) -> list[ProjectSchema]:
     """Every version of the project's schema, oldest first."""
-    return list(session.scalars(
-        select(ProjectSchema).where(ProjectSchema.project_id == project_id)
-        .order_by(ProjectSchema.version)
-    ))  # fmt: skip
+    return list(
+        session.scalars(
+            select(ProjectSchema)
+            .where(ProjectSchema.project_id == project_id)
+            .order_by(ProjectSchema.version)
+        )
+    )
 
 
 def import_checks(session: Session, project_id: int, limit: int = 20) -> list[SchemaCheck]:
     """The latest imports' schema checks, newest first."""
-    return list(session.scalars(
-        select(SchemaCheck).where(SchemaCheck.project_id == project_id)
-        .order_by(SchemaCheck.id.desc()).limit(limit)
-    ))  # fmt: skip
+    return list(
+        session.scalars(
+            select(SchemaCheck)
+            .where(SchemaCheck.project_id == project_id)
+            .order_by(SchemaCheck.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def next_version(session: Session, project_id: int) -> int:

@@ -12,8 +12,13 @@ from labelapp.services.schema.store import current_schema, import_checks, schema
 
 
 def version_json(version: ProjectSchema) -> dict[str, Any]:
-    return {"version": version.version, "reason": version.reason, "import_id": version.import_id,
-            "created_at": version.created_at.isoformat(), "schema": version.schema}  # fmt: skip
+    return {
+        "version": version.version,
+        "reason": version.reason,
+        "import_id": version.import_id,
+        "created_at": version.created_at.isoformat(),
+        "schema": version.schema,
+    }
 
 
 def column_rows(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -22,13 +27,19 @@ def column_rows(schema: dict[str, Any]) -> list[dict[str, Any]]:
     for name, column in schema.get("columns", {}).items():
         bounds = column.get("in_range") or {}
         length = column.get("str_length") or {}
-        rows.append({
-            "name": name, "type": type_of(column), "required": column.get("required", True),
-            "nullable": column.get("nullable", False),
-            "min": bounds.get("min_value"), "max": bounds.get("max_value"),
-            "allowed": column.get("isin"),
-            "min_length": length.get("min_value"), "max_length": length.get("max_value"),
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "type": type_of(column),
+                "required": column.get("required", True),
+                "nullable": column.get("nullable", False),
+                "min": bounds.get("min_value"),
+                "max": bounds.get("max_value"),
+                "allowed": column.get("isin"),
+                "min_length": length.get("min_value"),
+                "max_length": length.get("max_value"),
+            }
+        )
     return rows
 
 
@@ -40,7 +51,7 @@ def schema_overview(session: Session, project: Project) -> dict[str, Any]:
         "versions": [
             {k: v for k, v in version_json(s).items() if k != "schema"}
             for s in schema_versions(session, project.id)
-        ],  # fmt: skip
+        ],
         "checks": [
             {
                 "import_id": c.import_id,
@@ -51,5 +62,5 @@ def schema_overview(session: Session, project: Project) -> dict[str, Any]:
                 "created_at": c.created_at.isoformat(),
             }
             for c in import_checks(session, project.id)
-        ],  # fmt: skip
+        ],
     }
