@@ -48,10 +48,11 @@ def main() -> None:
     from labelapp.db import make_engine, make_session_factory, session_scope
     from labelapp.migrate import upgrade
     from labelapp.models import Project
-    from labelapp.services import weak
     from labelapp.services.imports import import_path
     from labelapp.services.projects import create_project
     from labelapp.services.users import add_member, create_user
+    from labelapp.services.weak.lfs import load_python_lfs
+    from labelapp.services.weak.votes import apply_lfs
 
     upgrade(url)
     sessions = make_session_factory(make_engine(url))
@@ -125,10 +126,10 @@ def main() -> None:
     frame_path.write_text(PY_LFS)
     with session_scope(sessions) as session:
         started = time.perf_counter()
-        weak.load_python_lfs(session, session.get(Project, project_id), frame_path, None)
+        load_python_lfs(session, session.get(Project, project_id), frame_path, None)
         loaded = time.perf_counter() - started
     started = time.perf_counter()
-    applied = weak.apply_lfs(sessions, project_id)
+    applied = apply_lfs(sessions, project_id)
     print(
         f"Python LFs: load (sandbox check) {loaded:.2f} s; apply of 2 LFs to "
         f"{applied['n_items']:,} items in the sandbox {time.perf_counter() - started:.2f} s"

@@ -46,7 +46,7 @@ def media_dir() -> Path:
     return path
 
 
-# Where LF application runs (labelapp.services.weak_dask): in process for small projects, on Dask
+# Where LF application runs (labelapp.services.weak.dask_apply): in process for small projects, on Dask
 # for large ones. On a 2-core machine the in-process applier is the faster one (1M texts x 20
 # keyword/regex LFs: 3.8 s in process, 10.3 s on a 2-worker LocalCluster, benchmarks/RESULTS.md;
 # 200k texts x 6 declarative + 2 Python LFs: 9.9 s against 17.7 s), so a LocalCluster is only

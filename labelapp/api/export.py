@@ -18,7 +18,7 @@ from labelapp.api.schemas.learning import (
 )
 from labelapp.api.validation import args, validate
 from labelapp.services import export as service
-from labelapp.services.dataset_versions import list_versions
+from labelapp.services.export.snapshots import get_version, list_versions
 from labelapp.services.jobs import start_job
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -65,7 +65,7 @@ def export_versions(project_id: int):
 def export_version(project_id: int, version: int):
     """One dataset version with its manifest (sme, admin)"""
     project = project_for_me(project_id, "sme")
-    row = service.get_version(get_db(), project.id, version)
+    row = get_version(get_db(), project.id, version)
     return jsonify({**_summary(row), "manifest": row.manifest})
 
 

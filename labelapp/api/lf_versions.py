@@ -19,7 +19,7 @@ from labelapp.api.schemas.lf_versions import (
 from labelapp.api.schemas.weak import LFOut
 from labelapp.api.validation import args, body, validate
 from labelapp.services import lf_versions as service
-from labelapp.services.weak import lf_json
+from labelapp.services.weak.lfs import lf_json
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 

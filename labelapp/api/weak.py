@@ -28,16 +28,25 @@ from labelapp.api.schemas.weak import (
 )
 from labelapp.api.validation import PATH_PARAMETERS, args, body, validate
 from labelapp.services import lf_versions as versions_service
-from labelapp.services import weak as service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import start_job
 from labelapp.services.rates import rate
+from labelapp.services.weak.common import class_names
+from labelapp.services.weak.lfs import get_lf, latest_lfs, lf_json, set_active, versions
+from labelapp.services.weak.runs import (
+    JOB_STEPS,
+    latest_runs,
+    list_prob_labels,
+    prob_label_counts,
+    run_json,
+)
+from labelapp.services.weak.votes import analysis, preview
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.highlight import spans
 
 # step name in the URL -> its job kind: apply, fit, propagate, train, pipeline
-STEPS = {kind.removeprefix("ws_"): kind for kind in service.JOB_STEPS}
+STEPS = {kind.removeprefix("ws_"): kind for kind in JOB_STEPS}
 PATH_PARAMETERS["step"] = {"type": "string", "enum": list(STEPS)}
 
 
@@ -47,10 +56,8 @@ PATH_PARAMETERS["step"] = {"type": "string", "enum": list(STEPS)}
 def list_lfs(project_id: int):
     """The latest version of each labeling function, and the classes they vote (sme, admin)"""
     project = project_for_me(project_id, "sme")
-    rows = service.latest_lfs(get_db(), project.id)
-    return jsonify(
-        {"classes": service.class_names(project), "lfs": [service.lf_json(r) for r in rows]}
-    )
+    rows = latest_lfs(get_db(), project.id)
+    return jsonify({"classes": class_names(project), "lfs": [lf_json(r) for r in rows]})
 
 
 @api.post("/projects/<int:project_id>/lfs")
@@ -68,7 +75,7 @@ def save_lf(project_id: int):
     row, created = versions_service.save_declarative(
         get_db(), project, body, me(), str(description or ""), bool(args().replace)
     )
-    return jsonify(service.lf_json(row)), 201 if created else 200
+    return jsonify(lf_json(row)), 201 if created else 200
 
 
 @api.post("/projects/<int:project_id>/lfs/preview")
@@ -82,7 +89,7 @@ def preview_lf(project_id: int):
     project = project_for_me(project_id, "sme")
     spec = json_body()
     spec.pop("description", None)
-    out = service.preview(get_db(), project, spec)
+    out = preview(get_db(), project, spec)
     out["coverage_rate"] = rate(out["n_hits"], out["n_items"])
     out["accuracy_rate"] = rate(out["correct"], out["n_labeled_hits"])
     for hit in out["hits"]:
@@ -97,10 +104,8 @@ def lf_versions(project_id: int, lf_id: int):
     """Every version of this LF's name, oldest first (sme, admin)"""
     project = project_for_me(project_id, "sme")
     session = get_db()
-    row = service.get_lf(session, project.id, lf_id)
-    return jsonify(
-        {"versions": [service.lf_json(r) for r in service.versions(session, project.id, row.name)]}
-    )
+    row = get_lf(session, project.id, lf_id)
+    return jsonify({"versions": [lf_json(r) for r in versions(session, project.id, row.name)]})
 
 
 @api.patch("/projects/<int:project_id>/lfs/<int:lf_id>")
@@ -110,8 +115,8 @@ def patch_lf(project_id: int, lf_id: int):
     """Switch an LF on or off: {"active": bool} (its latest version; sme, admin)"""
     project = project_for_me(project_id, "sme")
     session = get_db()
-    row = service.set_active(session, project.id, lf_id, body().active)
-    return jsonify(service.lf_json(row))
+    row = set_active(session, project.id, lf_id, body().active)
+    return jsonify(lf_json(row))
 
 
 @api.get("/projects/<int:project_id>/lfs/analysis")
@@ -123,7 +128,7 @@ def lf_analysis(project_id: int):
     Polarity, coverage, overlaps, conflicts, correct/incorrect/emp_accuracy against human labels,
     example hits and disagreements."""
     project = project_for_me(project_id, "sme")
-    return jsonify(asdict(service.analysis(get_db(), project)))
+    return jsonify(asdict(analysis(get_db(), project)))
 
 
 @api.post("/projects/<int:project_id>/ws/<step>")
@@ -139,7 +144,7 @@ def start_step(project_id: int, step: str):
     project = project_for_me(project_id, "sme")
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")
-    service.class_names(project)  # a multi-label project fails here, not in the job
+    class_names(project)  # a multi-label project fails here, not in the job
     job, future = start_job(
         get_db(), current_app.extensions["labelapp.sessions"], project.id, STEPS[step], user=me()
     )
@@ -155,11 +160,11 @@ def ws_runs(project_id: int):
     Kinds: apply, label_model, propagation, end_model; sources of probabilistic labels."""
     project = project_for_me(project_id, "sme")
     session = get_db()
-    runs = service.latest_runs(session, project.id)
+    runs = latest_runs(session, project.id)
     return jsonify(
         {
-            "latest": {kind: service.run_json(run) for kind, run in runs.items()},
-            "prob_labels": service.prob_label_counts(session, project.id),
+            "latest": {kind: run_json(run) for kind, run in runs.items()},
+            "prob_labels": prob_label_counts(session, project.id),
         }
     )
 
@@ -175,10 +180,10 @@ def prob_labels(project_id: int):
     project = project_for_me(project_id, "sme")
     query: ProbLabelQuery = args()
     source, limit, after = query.source or None, query.limit, query.after
-    rows = service.list_prob_labels(get_db(), project.id, source, limit, after)
+    rows = list_prob_labels(get_db(), project.id, source, limit, after)
     return jsonify(
         {
-            "classes": service.class_names(project),
+            "classes": class_names(project),
             "prob_labels": rows,
             "next_after": rows[-1]["id"] if len(rows) == limit else None,
         }

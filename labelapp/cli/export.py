@@ -176,8 +176,8 @@ def export(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def versions(project: str, as_json: bool) -> None:
     """List the project's dataset versions, oldest first."""
-    from labelapp.services.dataset_versions import list_versions
     from labelapp.services.export import version_summary
+    from labelapp.services.export.snapshots import list_versions
     from labelapp.services.projects import get_project_by_name
 
     with database() as session:

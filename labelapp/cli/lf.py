@@ -33,8 +33,9 @@ def load(path: Path, project: str, author: str | None) -> None:
     from sqlalchemy import select
 
     from labelapp.models import User
-    from labelapp.services import weak
     from labelapp.services.projects import get_project_by_name
+    from labelapp.services.weak.common import class_names
+    from labelapp.services.weak.lfs import load_python_lfs
 
     with database(write=True) as session:
         target = get_project_by_name(session, project)
@@ -43,8 +44,8 @@ def load(path: Path, project: str, author: str | None) -> None:
             user = session.scalar(select(User).where(User.username == author))
             if user is None:
                 raise click.ClickException(f"no user named {author!r}")
-        classes = weak.class_names(target)
-        stored = weak.load_python_lfs(session, target, path, user)
+        classes = class_names(target)
+        stored = load_python_lfs(session, target, path, user)
         for row, created in stored:
             state = f"version {row.version}" if created else f"unchanged (version {row.version})"
             click.echo(f"{row.name}: {state}")
@@ -59,12 +60,12 @@ def load(path: Path, project: str, author: str | None) -> None:
 @click.option("--project", required=True, help="Project name.")
 def list_lfs(project: str) -> None:
     """The latest version of each LF: id, name, kind, version, on/off, and what it checks."""
-    from labelapp.services import weak
     from labelapp.services.projects import get_project_by_name
+    from labelapp.services.weak.lfs import latest_lfs
 
     with database() as session:
         target = get_project_by_name(session, project)
-        rows = weak.latest_lfs(session, target.id)
+        rows = latest_lfs(session, target.id)
         if not rows:
             click.echo("no labeling functions yet", err=True)
         for row in rows:
@@ -90,15 +91,15 @@ def apply(project: str, steps: str) -> None:
     from tqdm import tqdm
 
     from labelapp.db import make_engine, make_session_factory
-    from labelapp.services import weak
     from labelapp.services.errors import UserError
     from labelapp.services.projects import get_project_by_name
+    from labelapp.services.weak.runs import STEPS
 
     chosen = tuple(s.strip() for s in steps.split(",") if s.strip())
-    unknown = sorted(set(chosen) - set(weak.STEPS))
+    unknown = sorted(set(chosen) - set(STEPS))
     if unknown or not chosen:
         raise click.BadParameter(
-            f"unknown step(s) {unknown}: use {', '.join(weak.STEPS)}", param_hint="--steps"
+            f"unknown step(s) {unknown}: use {', '.join(STEPS)}", param_hint="--steps"
         )
     with database() as session:
         project_id = get_project_by_name(session, project).id
@@ -111,7 +112,7 @@ def apply(project: str, steps: str) -> None:
         bar.refresh()
 
     try:
-        from labelapp.services.weak_pipeline import pipeline
+        from labelapp.services.weak.pipeline import pipeline
 
         result = pipeline(make_session_factory(engine), project_id, chosen, progress=progress)
         progress(1.0, "done")

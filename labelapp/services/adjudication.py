@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from labelapp.db import start_write
 from labelapp.models import REVIEWER_ROLES, Annotation, Project, User, utcnow
 from labelapp.services.errors import Conflict, UserError
 from labelapp.services.projects import current_guideline, get_project_of_item, require_role
 from labelapp.services.queue import (
     annotation_by_client_id,
     check_client_id,
-    start_write,
     stored_by_the_other_copy,
 )
 from labelapp.services.retrain_trigger import maybe_retrain

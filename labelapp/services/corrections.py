@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from labelapp.db import start_write
 from labelapp.models import REVIEWER_ROLES, LabelCorrection, Project, User
 from labelapp.services.errors import UserError
 from labelapp.services.labels import resolve_labels
 from labelapp.services.projects import get_project_of_item, require_role
-from labelapp.services.queue import start_write
 
 MAX_REASON = 2000
 

@@ -14,10 +14,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from labelapp.db import start_write
 from labelapp.models import FLAG_REASONS, REVIEWER_ROLES, Flag, Item, Project, User, utcnow
 from labelapp.services.errors import Conflict, Forbidden, NotFound, UserError
 from labelapp.services.projects import get_project_for, get_project_of_item, require_role
-from labelapp.services.queue import check_client_id, has_seen, start_write
+from labelapp.services.queue import check_client_id, has_seen
 
 MAX_COMMENT = 2000
 

@@ -34,8 +34,8 @@ HANDLERS: dict[str, Handler] = {}
 # Modules whose @handler functions a worker must import to know every job kind.
 HANDLER_MODULES = (
     "labelapp.services.retrain",
-    "labelapp.services.export",
-    "labelapp.services.weak_pipeline",
+    "labelapp.services.export.job",
+    "labelapp.services.weak.pipeline",
     "labelapp.services.label_issues",
 )
 FINISHED = ("done", "failed", "cancelled")

@@ -10,32 +10,26 @@ another label. A scan is a :class:`LabelIssueRun` with a :class:`LabelIssue` row
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp import config
-from labelapp.db import session_scope
+from labelapp.db import session_scope, start_write
 from labelapp.models import Item, Job, LabelIssue, LabelIssueRun, ProbLabel, Project
+from labelapp.progress import Progress, quiet
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.featurizers import FeaturizerSetting, featurizer_setting, text_features
 from labelapp.services.jobs import handler
 from labelapp.services.labels import human_labels
 from labelapp.services.overview import live_labels
-from labelapp.services.queue import start_write
 
 if TYPE_CHECKING:
     import numpy as np
 
-Progress = Callable[[float, str], None]
 MIN_PER_CLASS = 2  # cross-validation needs two labeled items of a class at the least
 _CHUNK = 5_000
-
-
-def _quiet(_fraction: float, _message: str) -> None:
-    pass
 
 
 def scan(
@@ -43,7 +37,7 @@ def scan(
     project_id: int,
     *,
     job_id: int | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     random_state: int = 0,
 ) -> dict[str, Any]:
     """Score every human label of the project, store the scan, and return its summary with

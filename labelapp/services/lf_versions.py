@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from labelapp.db import start_write
 from labelapp.models import LabelingFunction, Project, User, WeakLabel
 from labelapp.models.base import utcnow
 from labelapp.services import lf_guard
-from labelapp.services import weak as weak_service
 from labelapp.services.errors import Conflict, UserError
-from labelapp.services.queue import start_write
 from labelapp.services.rates import rate
+from labelapp.services.weak.common import PREVIEW_HITS, class_names, human_label_index, items_frame
+from labelapp.services.weak.lfs import get_lf, save_lf, store_lf, versions
 
 if TYPE_CHECKING:
     from weak_supervision.sandbox import Limits
@@ -99,9 +100,9 @@ def python_preview(session: Session, project: Project, source: str) -> dict[str,
 
     from weak_supervision.sandbox import SandboxError, apply_python_lfs
 
-    classes = weak_service.class_names(project)
+    classes = class_names(project)
     name = python_name(source)
-    frame = weak_service.items_frame(session, project.id, limit=PYTHON_PREVIEW_ITEMS)
+    frame = items_frame(session, project.id, limit=PYTHON_PREVIEW_ITEMS)
     if frame.empty:
         raise UserError("the project has no items yet: import some first")
     try:
@@ -115,7 +116,7 @@ def python_preview(session: Session, project: Project, source: str) -> dict[str,
             f"LF {name!r} returned {int(bad[0])}: return -1 to abstain or a class index 0-"
             f"{len(classes) - 1} ({', '.join(f'{i} {c}' for i, c in enumerate(classes))})"
         )
-    human = weak_service.human_label_index(session, project, frame["item_id"].to_numpy())
+    human = human_label_index(session, project, frame["item_id"].to_numpy())
     hit = np.flatnonzero(votes >= 0)
     judged = hit[human[hit] >= 0]
     correct = int((human[judged] == votes[judged]).sum())
@@ -133,7 +134,7 @@ def python_preview(session: Session, project: Project, source: str) -> dict[str,
                 "vote": classes[int(votes[i])],
                 "human": classes[human[i]] if human[i] >= 0 else None,
             }
-            for i in hit[: weak_service.PREVIEW_HITS]
+            for i in hit[:PREVIEW_HITS]
         ],
         "limits": {"cpu_seconds": preview_limits().cpu_seconds, "items": len(frame)},
     }
@@ -143,10 +144,10 @@ def save_python(
     session: Session, project: Project, source: str, author: User, description: str, replace: bool
 ) -> tuple[LabelingFunction, bool]:
     """Store the Python LF in ``source`` (a new version when its name exists and ``replace``)."""
-    weak_service.class_names(project)
+    class_names(project)
     name = python_name(source)
     check_replace(session, project.id, name, replace)
-    row, created = weak_service._store(
+    row, created = store_lf(
         session,
         project,
         name,
@@ -168,15 +169,15 @@ def save_declarative(
     name = spec.get("name") if isinstance(spec, dict) else None
     if isinstance(name, str):
         check_replace(session, project.id, name, replace)
-    row, created = weak_service.save_lf(session, project, spec, author, description)
+    row, created = save_lf(session, project, spec, author, description)
     row.deleted_at = None
     session.commit()
     return row, created
 
 
 def _all_versions(session: Session, project_id: int, lf_id: int) -> list[LabelingFunction]:
-    row = weak_service.get_lf(session, project_id, lf_id)
-    return weak_service.versions(session, project_id, row.name)
+    row = get_lf(session, project_id, lf_id)
+    return versions(session, project_id, row.name)
 
 
 def rename(session: Session, project: Project, lf_id: int, new_name: str) -> LabelingFunction:
@@ -194,7 +195,7 @@ def rename(session: Session, project: Project, lf_id: int, new_name: str) -> Lab
         raise UserError(
             f"invalid name {new_name!r}: start with a letter or _, at most 100 characters"
         )
-    if new_name != old and weak_service.versions(session, project.id, new_name):
+    if new_name != old and versions(session, project.id, new_name):
         raise Conflict(f"the name {new_name!r} is taken (an LF or the history of a deleted one)")
     for row in rows:
         row.name = new_name
@@ -229,8 +230,8 @@ def _text(row: LabelingFunction) -> list[str]:
 
 def compare(session: Session, project: Project, lf_id: int, other_id: int) -> dict[str, Any]:
     """A unified diff from version ``other_id`` to ``lf_id`` (two versions of one name)."""
-    row = weak_service.get_lf(session, project.id, lf_id)
-    other = weak_service.get_lf(session, project.id, other_id)
+    row = get_lf(session, project.id, lf_id)
+    other = get_lf(session, project.id, other_id)
     if row.name != other.name:
         raise UserError(
             f"{other.name!r} v{other.version} is another LF than {row.name!r}: "

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from labelapp.db import begin_write
+from labelapp.db import start_lease_write, start_write
 from labelapp.models import Annotation, Item, Project, QueueEntry, User, utcnow
 from labelapp.services import queue_sql as sql
 from labelapp.services.errors import Conflict, UserError
@@ -59,34 +59,6 @@ class LeaseLost(Conflict):
     """The item was handed to someone else (or finished) while this annotator had it open."""
 
     code = "lease_lost"
-
-
-def start_write(session: Session) -> None:
-    """End any read-only transaction the request opened, then start a writing one.
-
-    On SQLite a deferred transaction that read first cannot always upgrade to a writer under
-    contention; starting fresh with ``BEGIN IMMEDIATE`` avoids that. PostgreSQL has no such
-    problem, so there the transaction simply goes on (no extra round trips).
-    """
-    if session.in_transaction():
-        if session.get_bind().dialect.name != "sqlite":
-            return
-        session.commit()
-    begin_write(session)
-
-
-def start_lease_write(session: Session) -> None:
-    """Start a transaction that only moves leases, and let PostgreSQL commit it without waiting
-    for the disk (``synchronous_commit`` off for this transaction alone).
-
-    A lease is soft state: if the machine crashed right after such a commit, the lease would
-    be gone and the item simply back in the queue (a submit for it is still accepted). Labels
-    and every other write keep the fully durable commit. On this machine kind a durable commit
-    waits ~3 ms for fsync; a claim then costs a fraction of that.
-    """
-    start_write(session)
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(sql.LEASES_ONLY)
 
 
 def _lease_until(project: Project, now: datetime) -> datetime:

@@ -35,8 +35,6 @@ _q = _queue.c
 _a = _annotations.c
 _label = Label.__table__.c
 
-# PostgreSQL: this transaction's commit need not wait for the disk (see start_lease_write).
-LEASES_ONLY = text("SET LOCAL synchronous_commit TO OFF")
 
 # What a claim needs to know about the entry it leases (why it was queued; gold or not).
 CLAIM_COLUMNS = (_q.item_id, _q.strategy, _q.score, _q.model_run_id, _q.is_gold)

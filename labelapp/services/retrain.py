@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp import config
-from labelapp.db import session_scope
+from labelapp.db import session_scope, start_write
 from labelapp.models import Annotation, Item, Job, ModelRun, Project, QueueEntry
 from labelapp.services.batch_dedupe import spread_near_duplicates
 from labelapp.services.errors import UserError
@@ -28,7 +28,6 @@ from labelapp.services.featurizers import (
 )
 from labelapp.services.jobs import handler
 from labelapp.services.labels import human_labels
-from labelapp.services.queue import start_write
 from labelapp.services.table_stats import PRIORITY_TABLES, analyze_after_bulk_write
 
 # The data stack loads in the functions that use it: web workers start without it.

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from labelapp.db import start_write
 from labelapp.models import (
     REVIEWER_ROLES,
     AdjudicationRequest,
@@ -30,7 +31,6 @@ from labelapp.models import (
 )
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.projects import get_project_for, require_role
-from labelapp.services.queue import start_write
 from labelapp.services.review_names import MAX_REQUEUE_K
 
 MAX_BATCH = 10_000

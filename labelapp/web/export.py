@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 from labelapp import config
 from labelapp.models import Item, Project
 from labelapp.services import export as service
-from labelapp.services.dataset_versions import list_versions
 from labelapp.services.errors import UserError
+from labelapp.services.export.snapshots import get_version, list_versions
 from labelapp.services.jobs import active_job, start_job
 from labelapp.web.access import me, project_for_me
 from labelapp.web.augment_settings import augment_notes
@@ -121,7 +121,7 @@ def start_export(project_id: int) -> Response:
 @login_required
 def download_version(project_id: int, version: int) -> Response:
     project = project_for_me(project_id, "sme")
-    row = service.get_version(get_db(), project.id, version)
+    row = get_version(get_db(), project.id, version)
     folder = Path(row.out_dir)
     if not folder.is_dir():
         abort(404, f"the files of version {version} are no longer at {folder}")

@@ -12,11 +12,14 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from labelapp.models import Job
-from labelapp.services import weak as service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import active_job
 from labelapp.services.lf_staleness import staleness
 from labelapp.services.rates import rate
+from labelapp.services.weak import runs as weak_runs
+from labelapp.services.weak.lfs import latest_lfs, versions
+from labelapp.services.weak.runs import latest_runs, prob_label_counts
+from labelapp.services.weak.votes import analysis
 from labelapp.web.access import project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.highlight import marked
@@ -87,11 +90,11 @@ def lfs_page(project_id: int) -> str:
     session = get_db()
     error, result = None, None
     try:
-        result = service.analysis(session, project)
+        result = analysis(session, project)
     except UserError as exc:  # e.g. a multi-label project
         error = exc.message
-    runs = service.latest_runs(session, project.id)
-    latest = service.latest_lfs(session, project.id)
+    runs = latest_runs(session, project.id)
+    latest = latest_lfs(session, project.id)
     return render_template(
         "lfs.html",
         project=project,
@@ -101,7 +104,7 @@ def lfs_page(project_id: int) -> str:
         rates=lf_rates(result) if result else {},
         runs=runs,
         stale=staleness(session, project.id, runs),
-        history={lf.name: service.versions(session, project.id, lf.name) for lf in latest},
+        history={lf.name: versions(session, project.id, lf.name) for lf in latest},
         marked=marked,
         rate_of=rate,
         sources={
@@ -114,8 +117,8 @@ def lfs_page(project_id: int) -> str:
             }
             for lf in latest
         },
-        counts=service.prob_label_counts(session, project.id),
-        prob_sources=service.PROB_SOURCES,
+        counts=prob_label_counts(session, project.id),
+        prob_sources=weak_runs.PROB_SOURCES,
         job=_last_job(project.id),
         inactive=[lf for lf in latest if not lf.active and lf.deleted_at is None],
         classes=[lab.name for lab in project.labels if not lab.is_ambiguous],

@@ -59,8 +59,9 @@ def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:
     """A text project with items, an admin, an sme and an annotator member, a labeling function,
     a second guideline version and a few annotations: real ids for the fuzzer to aim at."""
     from labelapp.models import Item, Project, User
-    from labelapp.services import queue, weak
+    from labelapp.services import queue
     from labelapp.services.agreement import new_guideline_version
+    from labelapp.services.weak.lfs import save_lf
 
     project_id = make_project(sessions, "fuzz", ("ham", "spam"), allow_ambiguous=True)
     items = add_items(sessions, project_id, TEXTS, tmp_dir)
@@ -69,7 +70,7 @@ def seed_world(sessions, tmp_dir: Path) -> dict[str, Any]:
     annotator = make_user(sessions, "fuzz-annotator", "annotator", (project_id,))
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
-        lf, _ = weak.save_lf(
+        lf, _ = save_lf(
             session,
             project,
             {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]},

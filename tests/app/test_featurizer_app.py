@@ -16,9 +16,12 @@ from sqlalchemy import select
 import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelIssue, LabelIssueRun, Project, QueueEntry
-from labelapp.services import featurizers, label_issues, weak
+from labelapp.services import featurizers, label_issues
 from labelapp.services.retrain import labeling_order, retrain_project
-from labelapp.services.weak_end_model import train_end_model
+from labelapp.services.weak.end_model import train_end_model
+from labelapp.services.weak.lfs import save_lf
+from labelapp.services.weak.models import fit_label_model, propagate
+from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
@@ -192,10 +195,10 @@ def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, s
             },
             {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song", "love"]},
         ):
-            weak.save_lf(session, project, dict(spec), None)
-    weak.apply_lfs(sessions, yt["project"])
-    weak.fit_label_model(sessions, yt["project"])
-    propagation = weak.propagate(sessions, yt["project"])
+            save_lf(session, project, dict(spec), None)
+    apply_lfs(sessions, yt["project"])
+    fit_label_model(sessions, yt["project"])
+    propagation = propagate(sessions, yt["project"])
     assert propagation.params["features"] == "embeddings"
     assert propagation.metrics["featurizer_reason"] is None
     end = train_end_model(sessions, yt["project"])
@@ -207,7 +210,7 @@ def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, s
         assert scan.params["features"] == "embeddings"
 
     _set(sessions, yt["project"], featurizer="tfidf")
-    assert weak.propagate(sessions, yt["project"]).params["features"] == "tfidf"
+    assert propagate(sessions, yt["project"]).params["features"] == "tfidf"
     assert train_end_model(sessions, yt["project"]).metrics["featurizer"] == "tfidf"
 
 

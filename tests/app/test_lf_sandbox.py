@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Job, LabelingFunction, Project, WeakLabel
-from labelapp.services import export, jobs, weak
+from labelapp.services import jobs
 from labelapp.services.errors import UserError
+from labelapp.services.export import job as export_job_module
+from labelapp.services.weak.lfs import load_python_lfs
 from tests.app.factories import add_items, make_project, make_user
 
 EVIL = "(a+)+(?=b)"  # RE2 lacks lookaheads; Python's re backtracks 2^n steps on n "a"s
@@ -94,7 +96,7 @@ def load_source(sessions, project_id: int, tmp_path: Path, source: str) -> None:
     path = tmp_path / "sme_lfs.py"
     path.write_text(source)
     with session_scope(sessions) as session:
-        weak.load_python_lfs(session, session.get(Project, project_id), path, None)
+        load_python_lfs(session, session.get(Project, project_id), path, None)
 
 
 def run_apply_job(sessions, project_id: int) -> Job:
@@ -192,7 +194,9 @@ def test_cli_load_does_not_run_the_file_in_the_server(project, sessions, tmp_pat
 
 
 def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_path) -> None:
-    assert "export" in jobs.HANDLERS, export  # importing the export service registers its job
+    assert "export" in jobs.HANDLERS, (
+        export_job_module
+    )  # importing the export service registers its job
     slow = make_project(sessions, "slow", ("ham", "spam"))
     add_items(sessions, slow, ["one", "two"], tmp_path)
     load_source(sessions, slow, tmp_path, HEADER + lf("sleepy", "import time\ntime.sleep(4)"))

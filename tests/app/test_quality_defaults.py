@@ -15,11 +15,13 @@ from sqlalchemy import select
 import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Project
-from labelapp.services import weak
 from labelapp.services.adjudication import open_backlog
 from labelapp.services.agreement import agreement_dict, project_agreement
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.retrain import retrain_project
+from labelapp.services.weak.lfs import save_lf
+from labelapp.services.weak.models import fit_label_model
+from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import login
 
@@ -70,14 +72,14 @@ def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_labe
                 "pattern": r"^\W*\w+(\W+\w+){0,3}\W*$",
             },
         ):
-            weak.save_lf(session, project, dict(spec), None)
+            save_lf(session, project, dict(spec), None)
 
     run = retrain_project(sessions, project_id)
     assert (run.featurizer, run.strategy) == ("embeddings", "auto")
     assert run.n_train > 0 and run.metrics.get("accuracy") is not None
 
-    weak.apply_lfs(sessions, project_id)
-    lm = weak.fit_label_model(sessions, project_id)
+    apply_lfs(sessions, project_id)
+    lm = fit_label_model(sessions, project_id)
     assert lm.metrics["chosen"] in CANDIDATES
     assert "cross-validation over 40 human labels" in lm.metrics["chosen_because"]
     scored = set(lm.metrics["candidates"])

@@ -273,7 +273,7 @@ def world(app, sessions, tmp_path, monkeypatch) -> World:
     from PIL import Image
 
     from labelapp import config
-    from labelapp.services.weak import save_lf
+    from labelapp.services.weak.lfs import save_lf
 
     pid = make_project(sessions, "matrix", ("ham", "spam"), allow_ambiguous=True)
     other = make_project(sessions, "elsewhere", ("ham", "spam"))

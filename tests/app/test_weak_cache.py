@@ -11,8 +11,9 @@ import pytest
 import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Project
-from labelapp.services import weak, weak_cache
 from labelapp.services.imports import import_path
+from labelapp.services.weak import cache as weak_cache
+from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project, make_user
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
@@ -52,7 +53,7 @@ def test_analysis_is_recomputed_only_when_its_inputs_change(
             {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song"]},
         )
     ]
-    weak.apply_lfs(sessions, project_id)
+    apply_lfs(sessions, project_id)
 
     def view() -> dict:
         page = client.get(f"/projects/{project_id}/lfs", headers=sme.headers)
@@ -89,7 +90,7 @@ def test_analysis_is_recomputed_only_when_its_inputs_change(
     assert off.status_code == 200
     assert [r["name"] for r in view()["rows"]] == ["kw_check"] and len(counted) == 4
 
-    weak.apply_lfs(sessions, project_id)  # the same votes, but a new apply run: recomputed
+    apply_lfs(sessions, project_id)  # the same votes, but a new apply run: recomputed
     view()
     assert len(counted) == 5
     extra = tmp_path / "more.csv"

@@ -15,8 +15,9 @@ import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import LabelModelRun, Project, WeakLabel
-from labelapp.services import weak
 from labelapp.services.errors import UserError
+from labelapp.services.weak.lfs import latest_lfs, load_python_lfs, save_lf
+from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
@@ -48,8 +49,8 @@ def project(sessions, tmp_path) -> int:
     with session_scope(sessions) as session:
         target = session.get(Project, project_id)
         for spec in SPECS:
-            weak.save_lf(session, target, dict(spec), None)
-        weak.load_python_lfs(session, target, path, None)
+            save_lf(session, target, dict(spec), None)
+        load_python_lfs(session, target, path, None)
     return project_id
 
 
@@ -74,7 +75,7 @@ def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
 ) -> None:
     monkeypatch.delenv("LABELAPP_DASK_SCHEDULER", raising=False)
     monkeypatch.delenv("LABELAPP_DASK_MIN_ITEMS", raising=False)
-    in_process = weak.apply_lfs(sessions, project)
+    in_process = apply_lfs(sessions, project)
     assert in_process["applier"] == "pandas (in process)"
     pandas_votes = _votes(sessions)
     assert len(pandas_votes) == in_process["n_votes"] > 50
@@ -82,7 +83,7 @@ def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
 
     monkeypatch.setenv("LABELAPP_DASK_MIN_ITEMS", "1")
     messages: list[str] = []
-    on_dask = weak.apply_lfs(sessions, project, lambda f, m: messages.append(m))
+    on_dask = apply_lfs(sessions, project, lambda f, m: messages.append(m))
     assert on_dask["applier"].startswith("dask (LocalCluster")
     assert any("LocalCluster" in m for m in messages), messages
     assert _votes(sessions) == pandas_votes
@@ -101,7 +102,7 @@ def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(
 
     monkeypatch.delenv("LABELAPP_DASK_SCHEDULER", raising=False)
     monkeypatch.delenv("LABELAPP_DASK_MIN_ITEMS", raising=False)
-    weak.apply_lfs(sessions, project)
+    apply_lfs(sessions, project)
     pandas_votes = _votes(sessions)
     with LocalCluster(
         n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
@@ -130,12 +131,12 @@ def test_bad_dask_settings_are_refused_with_the_setting_named(
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(UserError, match=expected):
-        weak.apply_lfs(sessions, project)
+        apply_lfs(sessions, project)
     assert _votes(sessions) == set()
 
 
 def _lfs(sessions, project_id: int) -> list:
     with session_scope(sessions) as session:
-        rows = weak.latest_lfs(session, project_id, active_only=True)
+        rows = latest_lfs(session, project_id, active_only=True)
         session.expunge_all()
         return rows

@@ -16,9 +16,11 @@ import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import Annotation, LabelModelRun, ProbLabel, Project
-from labelapp.services import weak, weak_pipeline
 from labelapp.services.errors import UserError
-from labelapp.services.weak_end_model import train_end_model
+from labelapp.services.weak import pipeline as weak_pipeline
+from labelapp.services.weak.end_model import train_end_model
+from labelapp.services.weak.lfs import load_python_lfs, save_lf
+from labelapp.services.weak.models import fit_label_model
 from tests.app.factories import add_items, make_project, make_user, wait_for_job
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
@@ -65,9 +67,9 @@ def yt(sessions, tmp_path) -> dict:
             )
         project = session.get(Project, project_id)
         for spec in SPECS:
-            weak.save_lf(session, project, dict(spec), None)
+            save_lf(session, project, dict(spec), None)
         (tmp_path / "tutorial_lfs.py").write_text(SHORT_COMMENT)
-        weak.load_python_lfs(session, project, tmp_path / "tutorial_lfs.py", None)
+        load_python_lfs(session, project, tmp_path / "tutorial_lfs.py", None)
     return {"project": project_id, "ids": ids, "truth": truth, "sme": sme, "ann": ann}
 
 
@@ -130,7 +132,7 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     ):
         assert text in page, text
     assert 'id="end-model-stale"' not in page
-    weak.fit_label_model(sessions, yt["project"])  # a newer label model: the page says retrain
+    fit_label_model(sessions, yt["project"])  # a newer label model: the page says retrain
     page = client.get(f"/projects/{yt['project']}/lfs", headers=headers).get_data(as_text=True)
     assert 'id="end-model-stale"' in page
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from labelapp.db import session_scope
 from labelapp.models import Item, LabelingFunction, LabelModelRun, Project, WeakLabel
-from labelapp.services.weak import save_lf
+from labelapp.services.weak.lfs import save_lf
 from tests.app.factories import make_user
 from tests.browser.conftest import labeled_comments_project, log_in, shot
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, RootModel, model_validator
 
 from labelapp.api.schemas.common import INT32_MAX, Body, LabelName, Out, Query, text
-from labelapp.services.weak import PROB_SOURCES
+from labelapp.services.weak.runs import PROB_SOURCES
 
 LFName = Annotated[
     str,

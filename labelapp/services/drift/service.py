@@ -114,7 +114,7 @@ def select_group(
 
 
 def _version_items(session: Session, project: Project, value: str) -> set[int]:
-    from labelapp.services.dataset_versions import get_version, version_snapshot
+    from labelapp.services.export.snapshots import get_version, version_snapshot
 
     if not value.isdigit():
         raise UserError(f"version:{value}: a version is a number, e.g. version:2")
@@ -151,8 +151,8 @@ def _features(group: pd.DataFrame) -> pd.DataFrame:
 def drift_from_previous(session: Session, project: Project, item_ids: Any) -> dict[str, Any] | None:
     """Drift of the items about to be exported against the previous version's, for its manifest
     (None for a first version, or when the previous snapshot is not on this machine)."""
-    from labelapp.services.dataset_versions import version_snapshot
     from labelapp.services.drift.compare import compare_groups
+    from labelapp.services.export.snapshots import version_snapshot
 
     previous = session.scalar(
         select(DatasetVersion)

@@ -11,18 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp.models import Job
+from labelapp.progress import Progress, quiet
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import handler
-from labelapp.services.weak import (
-    JOB_STEPS,
-    STEPS,
-    Progress,
-    _quiet,
-    apply_lfs,
-    fit_label_model,
-    propagate,
-)
-from labelapp.services.weak_end_model import train_end_model
+from labelapp.services.weak.end_model import train_end_model
+from labelapp.services.weak.models import fit_label_model, propagate
+from labelapp.services.weak.runs import JOB_STEPS, STEPS
+from labelapp.services.weak.votes import apply_lfs
 
 
 def pipeline(
@@ -30,7 +25,7 @@ def pipeline(
     project_id: int,
     steps: tuple[str, ...] = ("apply", "fit", "propagate"),
     job_id: int | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> dict[str, Any]:
     """Apply, fit, propagate and/or train (the end model) in order, progress split evenly
     between the steps."""

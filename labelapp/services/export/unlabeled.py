@@ -19,6 +19,7 @@ from labelapp.services.labels import predictions
 if TYPE_CHECKING:
     import pandas as pd
 
+
 # Export format -> the unlabeled file's format (formats with a tree or card get plain JSON lines).
 _FILE_FORMATS = {
     "csv": "csv",
@@ -32,7 +33,7 @@ COLUMNS = ("item_id", "external_id", "prediction", "prediction_source", "confide
 
 
 def with_predictions(session: Session, project: Project, items: pd.DataFrame) -> pd.DataFrame:
-    """``items`` (see :func:`~labelapp.services.export.items_frame`) with ``prediction`` (``a|b``
+    """``items`` (see :func:`~labelapp.services.export.rows.items_frame`) with ``prediction`` (``a|b``
     for several), ``prediction_source`` and ``confidence`` (empty without one); the caller keeps
     the rows the export left out."""
     rows = items.drop(columns=["split", "content_hash"], errors="ignore")

@@ -14,18 +14,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelapp.db import session_scope
+from labelapp.db import session_scope, start_write
 from labelapp.models import LabelModelRun
+from labelapp.progress import Progress, quiet
 from labelapp.services.errors import UserError
 from labelapp.services.featurizers import featurizer_setting, text_features
-from labelapp.services.queue import start_write
-from labelapp.services.weak import (
-    Progress,
-    _project,
-    _quiet,
-    _replace_prob_labels,
-    text_data,
-)
+from labelapp.services.weak.common import get_project
+from labelapp.services.weak.models import replace_prob_labels, text_data
 
 FEATURES = {
     "embeddings": "sentence embeddings of the texts (all-MiniLM-L6-v2, 384 dimensions)",
@@ -76,7 +71,7 @@ def train_end_model(
     sessions: sessionmaker[Session],
     project_id: int,
     job_id: int | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> LabelModelRun:
     """Train the end model on the latest label-model labels of items without a human label,
     score it on the human-labeled items, and store its predictions for every item."""
@@ -87,7 +82,7 @@ def train_end_model(
         if lm_run_id is None:
             raise UserError("no label-model labels to learn from: fit the label model first")
         lf_ids = list(session.get(LabelModelRun, lm_run_id).lf_ids)
-        setting = featurizer_setting(session, _project(session, project_id))
+        setting = featurizer_setting(session, get_project(session, project_id))
     train = (lm_probs.sum(axis=1) > 0) & (human < 0)
     if not train.any():
         raise UserError(
@@ -133,7 +128,7 @@ def train_end_model(
         )
         session.add(run)
         session.flush()
-        _replace_prob_labels(
+        replace_prob_labels(
             session, project_id, "model", run.id, frame["item_id"].to_numpy(), probs, classes
         )
         session.expunge(run)

@@ -1,0 +1,287 @@
+"""The label model (chosen from the zoo on human labels) and label propagation, with their
+probabilistic labels stored per item and source."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelapp.db import session_scope, start_write
+from labelapp.models import (
+    LabelModelRun,
+    ProbLabel,
+)
+from labelapp.progress import Progress, quiet
+from labelapp.services.bulk import Constant, bulk_insert_columns
+from labelapp.services.errors import UserError
+from labelapp.services.featurizers import featurizer_setting, text_features
+from labelapp.services.weak.common import (
+    SEED_THRESHOLD,
+    class_names,
+    db_timestamp,
+    get_project,
+    human_label_index,
+    items_frame,
+)
+from labelapp.services.weak.votes import vote_matrix
+
+# The data stack loads in the functions that use it: web workers start without it.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+def replace_prob_labels(
+    session: Session,
+    project_id: int,
+    source: str,
+    run_id: int,
+    item_ids: np.ndarray,
+    probs: np.ndarray,
+    classes: list[str],
+) -> None:
+    """The project's probabilistic labels from ``source`` become those of this run."""
+    session.execute(
+        delete(ProbLabel).where(ProbLabel.project_id == project_id, ProbLabel.source == source)
+    )
+    best = probs.argmax(axis=1)
+    bulk_insert_columns(
+        session,
+        "prob_labels",
+        {
+            "item_id": item_ids,
+            "project_id": Constant(project_id),
+            "source": Constant(source),
+            "label_model_run_id": Constant(run_id),
+            "model_run_id": Constant(None),
+            "probs": [json.dumps([round(float(p), 6) for p in row]) for row in probs],
+            "label": [classes[int(b)] for b in best],
+            "confidence": probs.max(axis=1).astype(float),
+            "created_at": Constant(db_timestamp(session)),
+        },
+        len(item_ids),
+    )
+
+
+def fit_label_model(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None = None,
+    progress: Progress = quiet,
+) -> LabelModelRun:
+    """Fit the default label-model pipeline on the stored votes; the human labels choose the
+    aggregator and the class balance. Items some LF voted on get a ``label_model`` ProbLabel."""
+    from weak_supervision.majority import probs_to_preds
+    from weak_supervision.metrics import score
+    from weak_supervision.zoo import USES_LABELS, select_label_model
+
+    with session_scope(sessions) as session:
+        project = get_project(session, project_id)
+        classes = class_names(project)
+        L, lfs, frame = vote_matrix(session, project_id)
+        human = human_label_index(session, project, frame["item_id"].to_numpy())
+    if not lfs:
+        raise UserError("no active labeling functions: write or load some first")
+    covered = (L >= 0).any(axis=1)
+    if not covered.any():
+        raise UserError("no stored votes: apply the labeling functions first")
+    progress(0.2, f"fitting on {int(covered.sum()):,} covered items, {len(lfs)} LFs")
+    k = len(classes)
+    labeled = human >= 0
+    # The zoo (Snorkel, majority votes, weighted majority, Dawid-Skene, FlyingSquid,
+    # semi-supervised...), one chosen by cross-validation on the project's human labels.
+    choice = select_label_model(L, human, k)
+    probs = choice.predict_proba(L)
+    metrics: dict[str, Any] = {
+        "chosen": choice.name,
+        "chosen_because": choice.reason,
+        "chosen_reads_labels": choice.name in USES_LABELS,  # then n_evaluated is in-sample
+        "candidates": choice.scores,
+        "n_items": len(L),
+        "n_covered": int(covered.sum()),
+        "coverage": float(covered.mean()),
+        "n_human": int(labeled.sum()),
+    }
+    judged = labeled & covered
+    metrics["n_evaluated"] = int(judged.sum())
+    if judged.any():
+        metrics.update(score(human[judged], probs_to_preds(probs[judged]), k))
+    progress(0.7, "storing probabilistic labels")
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelModelRun(
+            project_id=project_id,
+            kind="label_model",
+            lf_ids=[lf.id for lf in lfs],
+            params={
+                "classes": classes,
+                "class_balance": None
+                if choice.class_balance is None
+                else [float(x) for x in choice.class_balance],
+            },
+            metrics=metrics,
+            job_id=job_id,
+        )
+        session.add(run)
+        session.flush()
+        replace_prob_labels(
+            session,
+            project_id,
+            "label_model",
+            run.id,
+            frame["item_id"].to_numpy()[covered],
+            probs[covered],
+            classes,
+        )
+        session.expunge(run)
+    return run
+
+
+def label_model_matrix(
+    session: Session, project_id: int, frame: pd.DataFrame, k: int
+) -> tuple[np.ndarray, int | None]:
+    """The stored label-model probabilities as an ``(items, k)`` matrix in ``frame``'s order
+    (zero rows: no label), and the latest run that produced them (None: there are none)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = session.execute(
+        select(ProbLabel.item_id, ProbLabel.probs, ProbLabel.label_model_run_id).where(
+            ProbLabel.project_id == project_id, ProbLabel.source == "label_model"
+        )
+    ).all()
+    probs = np.zeros((len(frame), k))
+    if not rows:
+        return probs, None
+    widths = {len(r[1]) for r in rows}
+    if widths != {k}:
+        raise UserError(
+            f"the label model was fitted for {sorted(widths)} classes but the project has {k}: "
+            "apply the LFs and fit the label model again"
+        )
+    position = pd.Series(np.arange(len(frame)), index=frame["item_id"].to_numpy())
+    probs[position.loc[[r[0] for r in rows]].to_numpy()] = np.array([r[1] for r in rows], float)
+    return probs, max(r[2] for r in rows)
+
+
+class TextData(NamedTuple):
+    """What propagation and the end model learn from, in the items' import order: the class
+    names, the items, each item's human label index (-1: none), the label-model probabilities
+    (zero rows: no label) and the run that produced them (None: the label model never ran)."""
+
+    classes: list[str]
+    frame: pd.DataFrame
+    human: np.ndarray
+    lm_probs: np.ndarray
+    lm_run_id: int | None
+
+
+def text_data(session: Session, project_id: int, purpose: str) -> TextData:
+    """:class:`TextData` of a text project; ``purpose`` names the step in the error for others."""
+    project = get_project(session, project_id)
+    if project.task_type != "text":
+        raise UserError(f"{purpose} works on text projects (TF-IDF features of the texts)")
+    classes = class_names(project)
+    frame = items_frame(session, project_id)
+    human = human_label_index(session, project, frame["item_id"].to_numpy())
+    lm_probs, lm_run_id = label_model_matrix(session, project_id, frame, len(classes))
+    return TextData(classes, frame, human, lm_probs, lm_run_id)
+
+
+def propagate(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None = None,
+    progress: Progress = quiet,
+    n_neighbors: int = 10,
+    threshold: float = SEED_THRESHOLD,
+) -> LabelModelRun:
+    """Spread human labels and confident label-model labels over a kNN graph of TF-IDF features;
+    every item the graph reaches gets a ``propagation`` ProbLabel. Accuracy is measured on a
+    fifth of the human labels held out of the seeds (then all seeds are used)."""
+    import numpy as np
+
+    from weak_supervision.propagation import propagate as library_propagate
+    from weak_supervision.propagation import propagation_seeds
+
+    with session_scope(sessions) as session:
+        classes, frame, human, lm_probs, lm_run = text_data(
+            session, project_id, "label propagation"
+        )
+        setting = featurizer_setting(session, get_project(session, project_id))
+    k = len(classes)
+    has_lm = lm_probs.sum(axis=1) > 0
+    if not (human >= 0).any() and not has_lm.any():
+        raise UserError("nothing to propagate: label some items or fit the label model first")
+    if len(frame) < 3:
+        raise UserError("label propagation needs at least 3 items")
+    progress(0.2, "featurizing texts")
+    features = text_features(setting, frame["text"].fillna("").tolist())
+    X = features.X
+    metrics: dict[str, Any] = {
+        "n_items": len(frame),
+        "label_model_run_id": lm_run,
+        "features": features.used,
+        "featurizer_reason": features.reason,
+    }
+    labeled = np.flatnonzero(human >= 0)
+    if len(labeled) >= 10:
+        rng = np.random.default_rng(0)
+        held = rng.choice(labeled, size=max(1, len(labeled) // 5), replace=False)
+        masked = human.copy()
+        masked[held] = -1
+        seeds = propagation_seeds(masked, lm_probs, threshold, lm_mask=has_lm)
+        if (seeds >= 0).any():
+            progress(0.4, "measuring on held-out human labels")
+            probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
+            reached = probs[held].sum(axis=1) > 0
+            metrics["n_evaluated"] = int(reached.sum())
+            metrics["eval_reach"] = float(reached.mean())
+            if reached.any():
+                predicted = probs[held][reached].argmax(axis=1)
+                metrics["accuracy"] = round(
+                    100 * float((predicted == human[held][reached]).mean()), 2
+                )
+    progress(0.6, "propagating")
+    seeds = propagation_seeds(human, lm_probs, threshold, lm_mask=has_lm)
+    probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
+    reached = probs.sum(axis=1) > 0
+    probs[reached] /= probs[reached].sum(axis=1, keepdims=True)
+    metrics.update(
+        n_seeds=int((seeds >= 0).sum()),
+        n_seeds_human=int((human >= 0).sum()),
+        n_reached=int(reached.sum()),
+        n_new=int((reached & ~has_lm & (human < 0)).sum()),  # no LF covered, no human label
+    )
+    progress(0.8, "storing probabilistic labels")
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelModelRun(
+            project_id=project_id,
+            kind="propagation",
+            lf_ids=[],
+            params={
+                "classes": classes,
+                "n_neighbors": n_neighbors,
+                "threshold": threshold,
+                "features": features.used,
+            },
+            metrics=metrics,
+            job_id=job_id,
+        )
+        session.add(run)
+        session.flush()
+        replace_prob_labels(
+            session,
+            project_id,
+            "propagation",
+            run.id,
+            frame["item_id"].to_numpy()[reached],
+            probs[reached],
+            classes,
+        )
+        session.expunge(run)
+    return run
