@@ -27,7 +27,7 @@ from labelapp.web.db import get_db
 @login_required
 @validate(resp={200: SchemaOut})
 def project_schema(project_id: int):
-    """The project schema: current version (pandera JSON), all versions, latest import checks (sme, admin)"""
+    """Project schema: current version (pandera JSON), all versions, import checks (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     return jsonify(schema_overview(get_db(), project))
 
@@ -62,7 +62,15 @@ def project_drift(project_id: int):
     from labelapp.services.drift.service import Selector
 
     Selector.parse(query.a), Selector.parse(query.b)  # a malformed selector answers at once
-    params = {"a": query.a, "b": query.b, "seed": query.seed}
+    params = {
+        "a": query.a,
+        "b": query.b,
+        "seed": query.seed,
+        "alpha": query.alpha,
+        "min_auc": query.min_auc,
+        "min_ks": query.min_ks,
+        "min_v": query.min_v,
+    }
     return jsonify(_in_child("drift", project.id, params))
 
 
@@ -70,7 +78,7 @@ def project_drift(project_id: int):
 @login_required
 @validate(query=SliceQuery, resp={200: SlicesOut})
 def project_slices(project_id: int):
-    """Per value of a metadata column and per class: model held-out accuracy, human level (sme, admin)"""
+    """Per metadata value and per class: model held-out accuracy, human level (sme, admin)"""
     project = project_for_me(project_id, *REVIEWER_ROLES)
     query: SliceQuery = args()
     return jsonify(_in_child("slices", project.id, {"column": query.by or None}))

@@ -15,16 +15,53 @@ from labelapp.services.drift.names import SELECTOR_HELP
 @click.option("--a", "group_a", required=True, help=f"The reference group: {SELECTOR_HELP}.")
 @click.option("--b", "group_b", required=True, help=f"The group compared with it: {SELECTOR_HELP}.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the samples and folds.")
-def drift(project: str, group_a: str, group_b: str, seed: int) -> None:
+@click.option(
+    "--alpha", type=float, help="Significance level (default 0.05; LABELAPP_DRIFT_ALPHA)."
+)
+@click.option(
+    "--min-auc",
+    type=float,
+    help="Smallest domain AUC that is drift (default 0.556: Cohen's d 0.2; "
+    "LABELAPP_DRIFT_MIN_AUC).",
+)
+@click.option(
+    "--min-ks",
+    type=float,
+    help="Smallest KS distance D that is drift (default 0.08; LABELAPP_DRIFT_MIN_KS).",
+)
+@click.option(
+    "--min-v",
+    type=float,
+    help="Smallest Cramér's V that is drift (default 0.1, Cohen's small w; LABELAPP_DRIFT_MIN_V).",
+)
+def drift(
+    project: str,
+    group_a: str,
+    group_b: str,
+    seed: int,
+    alpha: float | None,
+    min_auc: float | None,
+    min_ks: float | None,
+    min_v: float | None,
+) -> None:
     """Drift of group B against group A: a test per metadata column (chi-square or
     Kolmogorov-Smirnov, Benjamini-Hochberg corrected), text length and out-of-vocabulary rate, a
-    domain classifier's cross-validated AUC, and the human labels' shift. Last line: JSON."""
+    domain classifier's cross-validated AUC, and the human labels' shift. A test counts as drift
+    when significant and at least a small effect (Cohen's conventions). Last line: JSON."""
     from labelapp.services.drift.service import drift_between
     from labelapp.services.projects import get_project_by_name
 
     with database() as session:
         report = drift_between(
-            session, get_project_by_name(session, project), group_a, group_b, seed
+            session,
+            get_project_by_name(session, project),
+            group_a,
+            group_b,
+            seed,
+            alpha=alpha,
+            min_auc=min_auc,
+            min_ks=min_ks,
+            min_v=min_v,
         )
     auc = report["domain_auc"]
     click.echo(

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import io
 
-from tests.app.factories import make_project, make_user
+from tests.app.factories import api_import, make_project, make_user
 
 
-def _upload(api, pid: int, headers: dict, name: str, text: str, **fields):
-    return api.post(
-        f"/api/projects/{pid}/imports",
-        headers=headers,
-        data={"file": (io.BytesIO(text.encode()), name), **fields},
-    )
+def _upload(api, pid: int, headers: dict, name: str, text: str, **fields) -> dict:
+    """The finished import job of an upload (imports are jobs)."""
+    return api_import(api, pid, headers, {"file": (io.BytesIO(text.encode()), name), **fields})
 
 
 def test_import_schema_over_the_api(app, sessions) -> None:
@@ -24,20 +21,19 @@ def test_import_schema_over_the_api(app, sessions) -> None:
     first = _upload(
         api, pid, sme.headers, "a.csv", "id,text,n,lang\n1,a,1,en\n2,b,2,en\n3,c,3,fr\n4,d,4,fr\n"
     )
-    assert first.status_code == 201 and first.get_json()["schema"]["schema_version"] == 1
+    assert first["status"] == "done" and first["result"]["schema"]["schema_version"] == 1
     refused = _upload(api, pid, sme.headers, "b.csv", "id,text,n,lang\n5,e,2.5,en\n")
-    assert refused.status_code == 400
-    error = refused.get_json()["error"]
-    assert "nothing was imported" in error["message"]
-    assert error["details"] == [
+    assert refused["status"] == "failed" and "nothing was imported" in refused["error"]
+    assert refused["result"]["details"] == [
         "refused: 1 float value(s) in int column 'n' (e.g. '2.5') (first: line 2)"
     ]
     evolved = _upload(
         api, pid, sme.headers, "b.csv", "id,text,n,lang\n5,e,2.5,en\n", schema="evolve"
     )
-    assert evolved.status_code == 201 and evolved.get_json()["schema"]["schema_version"] == 2
+    assert evolved["status"] == "done" and evolved["result"]["schema"]["schema_version"] == 2
+    sloppy = {"file": (io.BytesIO(b"id,text\n6,f\n"), "c.csv"), "schema": "sloppy"}
     assert (
-        _upload(api, pid, sme.headers, "c.csv", "id,text\n6,f\n", schema="sloppy").status_code
+        api.post(f"/api/projects/{pid}/imports", headers=sme.headers, data=sloppy).status_code
         == 400
     )
 
@@ -78,6 +74,13 @@ def test_import_schema_over_the_api(app, sessions) -> None:
         "drifted",
     }
     assert drift.get_json()["a"] == 4 and drift.get_json()["b"] == 1
+    ruled = api.get(
+        f"/api/projects/{pid}/drift?a=import:a.csv&b=import:b.csv&min_ks=0.5&min_v=0.3",
+        headers=sme.headers,
+    ).get_json()
+    assert {c.get("min_effect") for c in ruled["columns"].values()} >= {0.5, 0.3}
+    wrong = f"/api/projects/{pid}/drift?a=import:a.csv&b=import:b.csv&min_auc=0.3"
+    assert api.get(wrong, headers=sme.headers).status_code == 400
     bad = api.get(f"/api/projects/{pid}/drift?a=import:a.csv&b=lang=xx", headers=sme.headers)
     assert bad.status_code == 400 and "picks no items" in bad.get_json()["error"]["message"]
     assert (

@@ -40,6 +40,13 @@ class DriftQuery(Query):
     )
     b: text(300, 1) = Field(description="group B, as A")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    # When a difference counts as drift (labelapp.services.drift.rule); absent: the settings.
+    alpha: float | None = Field(None, gt=0, lt=1, description="significance level (0.05)")
+    min_auc: float | None = Field(
+        None, ge=0.5, le=1, description="smallest domain AUC that is drift (0.556)"
+    )
+    min_ks: float | None = Field(None, ge=0, le=1, description="smallest KS distance (0.08)")
+    min_v: float | None = Field(None, ge=0, le=1, description="smallest Cramér's V (0.1)")
 
 
 class DriftOut(Out):

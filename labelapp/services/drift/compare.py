@@ -7,60 +7,69 @@ from typing import Any
 import pandas as pd
 
 from labelapp.services.drift.classifier import domain_classifier
+from labelapp.services.drift.rule import DriftRule
 from labelapp.services.drift.stats import (
     LABEL,
     TEXT,
+    TEXT_LENGTH,
     chi2_test,
     column_kind,
     column_test,
+    draw_samples,
     ks_test,
     oov_test,
 )
 
-ALPHA = 0.05
-# A difference must also be large enough to matter: at a million items per group every tiny
-# difference is significant. KS distance D and Cramér's V of at least 0.1 (a small effect), a
-# domain AUC of at least 0.65. On the YouTube comments different videos give AUC 0.75 to 0.99 and
-# random halves of one video at most 0.60 (the 0.65 was set knowing these figures).
-MIN_EFFECT = {"ks": 0.1, "chi2": 0.1, "classifier": 0.15}
-TEXT_LENGTH, OOV_RATE, DOMAIN = "$text_length", "$oov_rate", "$domain_classifier"
+OOV_RATE, DOMAIN = "$oov_rate", "$domain_classifier"
 
 
 def compare_groups(
-    a: pd.DataFrame, b: pd.DataFrame, alpha: float = ALPHA, seed: int = 0
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    seed: int = 0,
+    rule: DriftRule | None = None,
+    samples: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """The drift report of ``b`` against ``a`` (see :mod:`labelapp.services.drift.stats`).
 
     ``columns`` holds one entry per metadata column and, for text, ``$text_length`` and
     ``$oov_rate``, and ``$domain_classifier``; ``p`` is the raw p-value, ``p_adjusted`` the
-    Benjamini-Hochberg one that a column's ``drifted`` compares with ``alpha`` (which columns
-    moved), with an effect of at least :data:`MIN_EFFECT`. The verdict ``drifted`` is the domain classifier's own test at ``alpha``: it is the
-    omnibus test of all the features at once (same minimum effect) (text, numeric and categorical metadata), so it
-    needs no correction, and its false alarms stay at ``alpha`` even where the per-column tests
-    move together (a chance surplus of spam in one half shifts text length, vocabulary and
+    Benjamini-Hochberg one that a column's ``drifted`` compares with the rule's ``alpha`` (which
+    columns moved), with at least the rule's small effect (:mod:`.rule`; each test's
+    ``min_effect``). The verdict ``drifted`` is the domain classifier's: its AUC is, at
+    confidence 1 - ``alpha``, above ``min_auc`` (a minimum-effect test, :mod:`.rule`). It is the
+    omnibus test of all the features at once (text, numeric and categorical metadata), so it
+    needs no correction, and its false alarms stay below ``alpha`` even where the per-column
+    tests move together (a chance surplus of spam in one half shifts text length, vocabulary and
     labels at once). Without a classifier (too few items) any corrected column test decides.
     Concept drift is the separate verdict ``labels.drifted``.
+
+    The text is ``$text``, or, for the whole groups, only its length ``$text_length`` with the
+    texts in ``samples``: the rows :func:`~.stats.draw_samples` picks with ``seed``, which are
+    all the out-of-vocabulary test and the classifier look at (the database then reads a million
+    lengths, not a million texts).
     """
-    meta = [c for c in a.columns.union(b.columns, sort=False) if c not in (TEXT, LABEL)]
-    a, b = (
-        a.reindex(columns=[*a.columns, *(c for c in meta if c not in a)]),
-        b.reindex(columns=[*b.columns, *(c for c in meta if c not in b)]),
+    meta = [
+        c for c in a.columns.union(b.columns, sort=False) if c not in (TEXT, LABEL, TEXT_LENGTH)
+    ]
+    a, b = _with_columns(a, meta), _with_columns(b, meta)
+    a_sample, b_sample = (
+        (_with_columns(s, meta) for s in samples) if samples else draw_samples(a, b, seed)
     )
     typed = {c: column_kind(a[c], b[c]) for c in meta}
     columns: dict[str, dict[str, Any]] = {c: column_test(*typed[c]) for c in meta}
-    if TEXT in a and TEXT in b:
-        columns[TEXT_LENGTH] = ks_test(a[TEXT].fillna("").str.len(), b[TEXT].fillna("").str.len())
-        columns[OOV_RATE] = oov_test(a[TEXT].fillna(""), b[TEXT].fillna(""), seed)
+    if TEXT in a_sample and TEXT in b_sample:
+        columns[TEXT_LENGTH] = ks_test(_lengths(a), _lengths(b))
+        columns[OOV_RATE] = oov_test(a_sample[TEXT].fillna(""), b_sample[TEXT].fillna(""), seed)
     numeric = [c for c in meta if typed[c][0] == "numeric"]
     categories = [c for c in meta if typed[c][0] == "category"]
-    columns[DOMAIN] = domain_classifier(a, b, numeric, categories, seed)
+    rule = rule or DriftRule()
+    columns[DOMAIN] = domain_classifier(a_sample, b_sample, numeric, categories, seed, rule)
     labels = _label_test(a, b)
-    _correct([*columns.values(), labels], alpha)
+    _correct([*columns.values(), labels], rule)
     omnibus = columns[DOMAIN]
     if omnibus["p"] is not None:
-        omnibus["drifted"] = bool(
-            omnibus["p"] < alpha and omnibus["effect"] >= MIN_EFFECT["classifier"]
-        )
+        omnibus["drifted"] = rule.domain_drifted(omnibus)
         drifted = omnibus["drifted"]
     else:
         drifted = any(t["drifted"] for t in columns.values())
@@ -72,6 +81,16 @@ def compare_groups(
         "labels": labels,
         "drifted": drifted,
     }
+
+
+def _with_columns(frame: pd.DataFrame, meta: list[str]) -> pd.DataFrame:
+    return frame.reindex(columns=[*frame.columns, *(c for c in meta if c not in frame)])
+
+
+def _lengths(group: pd.DataFrame) -> pd.Series:
+    if TEXT_LENGTH in group:
+        return group[TEXT_LENGTH].fillna(0)
+    return group[TEXT].fillna("").str.len()
 
 
 def _label_test(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, Any]:
@@ -97,7 +116,7 @@ def _shares(labels: pd.Series) -> dict[str, float]:
     }
 
 
-def _correct(tests: list[dict[str, Any]], alpha: float) -> None:
+def _correct(tests: list[dict[str, Any]], rule: DriftRule) -> None:
     """Benjamini-Hochberg over every test that has a p-value (scipy's false_discovery_control)."""
     from scipy.stats import false_discovery_control
 
@@ -105,6 +124,7 @@ def _correct(tests: list[dict[str, Any]], alpha: float) -> None:
     adjusted = false_discovery_control([t["p"] for t in tested], method="bh") if tested else []
     for test, p in zip(tested, adjusted, strict=True):
         test["p_adjusted"] = float(p)
-        test["drifted"] = bool(p < alpha and test["effect"] >= MIN_EFFECT[test["test"]])
+        test["min_effect"] = rule.min_effect(test["test"])
+        test["drifted"] = rule.drifted(test, float(p))
     for test in tests:
         test.setdefault("drifted", False)

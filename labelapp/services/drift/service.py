@@ -3,15 +3,15 @@ compared by :func:`labelapp.services.drift.compare.compare_groups`."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelapp.models import DatasetVersion, ImportBatch, Item, Project
+from labelapp.models import DatasetVersion, ImportBatch, Project
 from labelapp.services.drift.names import SELECTOR_HELP, SELECTOR_KINDS
+from labelapp.services.drift.read import item_texts, project_items
 from labelapp.services.errors import NotFound, UserError
 
 if TYPE_CHECKING:
@@ -38,47 +38,6 @@ class Selector:
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}" if self.kind == "column" else f"{self.kind}:{self.value}"
-
-
-def project_items(session: Session, project: Project, only: set[int] | None = None) -> pd.DataFrame:
-    """Every item of the project (or those in ``only``): id, import, split, ``$text``, ``$label``
-    (human) and metadata."""
-    import pandas as pd
-
-    from labelapp.services.drift.stats import LABEL, TEXT
-    from labelapp.services.labels import human_labels
-
-    query = (
-        select(Item.id, Item.import_id, Item.split, Item.text, cast(Item.meta, Text))
-        .where(Item.project_id == project.id)
-        .order_by(Item.id)
-    )
-    if only is None:
-        rows = session.execute(query).all()
-    else:
-        # By id in chunks below both databases' bound-parameter limits: a version's items only.
-        wanted = sorted(only)
-        rows = [
-            row
-            for start in range(0, len(wanted), 10_000)
-            for row in session.execute(query.where(Item.id.in_(wanted[start : start + 10_000])))
-        ]
-    ids, imports, splits, texts, metas = (
-        (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 5
-    )
-    # pandas' C JSON reader, strings kept as strings: much faster than json.loads per item.
-    meta = (
-        pd.read_json(io.StringIO("\n".join(m or "{}" for m in metas)), lines=True, dtype=False)
-        if metas
-        else pd.DataFrame()
-    )
-    labels = human_labels(session, project)
-    frame = pd.DataFrame({"item_id": ids, "import_id": imports, "split": splits})
-    if project.task_type == "text":
-        frame[TEXT] = texts
-    frame[LABEL] = frame["item_id"].map(labels)
-    meta.columns = [str(c) for c in meta.columns]
-    return pd.concat([frame, meta.reset_index(drop=True)], axis=1)
 
 
 def select_group(
@@ -127,20 +86,43 @@ def _snapshot_ids(snapshot: pd.DataFrame) -> set[int]:
 
 
 def drift_between(
-    session: Session, project: Project, a: str, b: str, seed: int = 0
+    session: Session,
+    project: Project,
+    a: str,
+    b: str,
+    seed: int = 0,
+    **thresholds: float | None,
 ) -> dict[str, Any]:
-    """The drift report of group ``b`` against group ``a`` (selectors as text). Reads only."""
+    """The drift report of group ``b`` against group ``a`` (selectors as text). Reads only.
+    ``thresholds``: ``alpha``, ``min_auc``, ``min_ks``, ``min_v`` (:mod:`.rule`; None or absent:
+    the settings)."""
     from labelapp.services.drift.compare import compare_groups
+    from labelapp.services.drift.rule import DriftRule
+    from labelapp.services.drift.stats import draw_samples
 
-    items = project_items(session, project)
+    rule = DriftRule.from_settings(**thresholds)  # a wrong threshold fails before any reading
     selectors = [Selector.parse(a), Selector.parse(b)]
+    # Texts' lengths for all, the texts themselves only for the samples the text tests look at.
+    items = project_items(session, project, texts=False)
+    picked = [select_group(session, project, items, s) for s in selectors]
+    samples = _with_texts(session, draw_samples(*picked, seed))
     # A column that picks the groups differs between them by construction: it is not compared.
     chosen = [s.key for s in selectors if s.kind == "column"]
-    groups = [
-        _features(select_group(session, project, items, s)).drop(columns=chosen, errors="ignore")
-        for s in selectors
-    ]
-    return compare_groups(*groups, seed=seed)
+    groups, samples = (
+        [_features(g).drop(columns=chosen, errors="ignore") for g in frames]
+        for frames in (picked, samples)
+    )
+    return compare_groups(*groups, seed=seed, rule=rule, samples=tuple(samples))
+
+
+def _with_texts(session: Session, samples: tuple[pd.DataFrame, ...]) -> list[pd.DataFrame]:
+    """The samples with each item's ``$text`` (text projects: they have ``$text_length``)."""
+    from labelapp.services.drift.stats import TEXT, TEXT_LENGTH
+
+    if TEXT_LENGTH not in samples[0]:
+        return list(samples)
+    texts = item_texts(session, sorted({int(i) for s in samples for i in s["item_id"]}))
+    return [s.assign(**{TEXT: s["item_id"].map(texts)}) for s in samples]
 
 
 def _features(group: pd.DataFrame) -> pd.DataFrame:
@@ -152,6 +134,7 @@ def drift_from_previous(session: Session, project: Project, item_ids: Any) -> di
     """Drift of the items about to be exported against the previous version's, for its manifest
     (None for a first version, or when the previous snapshot is not on this machine)."""
     from labelapp.services.drift.compare import compare_groups
+    from labelapp.services.drift.rule import DriftRule
     from labelapp.services.export.snapshots import version_snapshot
 
     previous = session.scalar(
@@ -180,5 +163,6 @@ def drift_from_previous(session: Session, project: Project, item_ids: Any) -> di
     report = compare_groups(
         _features(items[items["item_id"].isin(before)]),
         _features(items[items["item_id"].isin(now)]),
+        rule=DriftRule.from_settings(),
     )
     return {"against_version": previous.version, **report}

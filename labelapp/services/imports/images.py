@@ -29,7 +29,8 @@ class StagedImages:
     written: list[Path] = field(default_factory=list)
 
     def store(self) -> dict[str, str]:
-        """Copy each image to ``media/<sha256[:2]>/<sha256><ext>``; return external id -> that path."""
+        """Copy each image to ``media/<sha256[:2]>/<sha256><ext>``; return external id -> that
+        path."""
         media = config.media_dir()
         stored = {}
         for external, src in self.sources.items():
@@ -53,8 +54,8 @@ class _TooLarge(ValueError):
     """An image with more pixels than LABELAPP_IMAGE_MAX_PIXELS."""
 
 
-def _check_image(path: Path, max_pixels: int) -> tuple[int, int, str]:
-    """Width, height and mode of the image at ``path``, checked without decoding its pixels.
+def _check_image(path: Path, max_pixels: int) -> tuple[int, int, str, str]:
+    """Width, height, mode and format of the image at ``path``, checked without decoding its pixels.
 
     The size comes from the header and is refused above ``max_pixels`` before anything else
     (a 20000 x 20000 PNG of a few kB would decode to 1.6 GB); PIL's own decompression-bomb
@@ -75,13 +76,14 @@ def _check_image(path: Path, max_pixels: int) -> tuple[int, int, str]:
     try:
         with Image.open(path) as image:
             width, height, mode = image.width, image.height, image.mode
+            kind = image.format or path.suffix.lstrip(".").upper()
             if width * height > max_pixels:
                 raise refuse(width * height)
             image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))  # PIL: "Image size (N pixels) ..."
         raise refuse(int(found.group(1)) if found else None) from None
-    return width, height, mode
+    return width, height, mode, kind
 
 
 def validate_folder(
@@ -91,7 +93,8 @@ def validate_folder(
     progress: Callable[[str, int, int], None],
     name: str | None = None,
 ) -> tuple[ValidRows, StagedImages]:
-    """Check every image opens; with ``folder_labels`` each must sit in a folder named for its label.
+    """Check every image opens; with ``folder_labels`` each must sit in a folder named for its
+    label.
 
     ``name`` is what messages call the folder (an upload's file name: never a server path).
     """
@@ -125,7 +128,7 @@ def validate_folder(
                 continue
             labels = [parent]
         try:
-            width, height, mode = _check_image(path, max_pixels)
+            width, height, mode, kind = _check_image(path, max_pixels)
         except _TooLarge as exc:
             problems.append(f"{relative}: {exc}")
             continue
@@ -136,7 +139,7 @@ def validate_folder(
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
         sources[relative] = path
         hashes[relative] = digest
-        meta = {"file": relative, "width": width, "height": height, "mode": mode}
+        meta = {"file": relative, "width": width, "height": height, "mode": mode, "format": kind}
         records.append((relative, digest, json.dumps(meta), labels, n))
         progress("validate", n + 1, len(files))
         if len(problems) >= MAX_ERRORS_SHOWN:

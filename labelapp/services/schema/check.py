@@ -11,7 +11,15 @@ import pandas as pd
 
 from labelapp.services.schema.infer import to_pandera
 from labelapp.services.schema.kinds import ACCEPTS, typed_values, value_kinds
-from labelapp.services.schema.names import BLOCKING, PROBLEM_KINDS, TEXT_COLUMN, type_of
+from labelapp.services.schema.names import (
+    BLOCKING,
+    IMAGE_COLUMNS,
+    IMAGE_MODE_COLUMN,
+    IMAGE_SIZE_COLUMNS,
+    PROBLEM_KINDS,
+    TEXT_COLUMN,
+    type_of,
+)
 
 FIRST_ROWS = 5
 
@@ -131,14 +139,25 @@ def _from_check(column: str, check: str, rows: np.ndarray, values: pd.Series) ->
     example = example.item() if isinstance(example, np.generic) else example
     if check == "not_nullable":
         kind, what = "null", "null (missing) value(s) where the schema allows none"
+    elif check.startswith("in_range") and column in IMAGE_SIZE_COLUMNS:
+        kind = "out_of_range"
+        what = (
+            f"image(s) of a {IMAGE_COLUMNS[column]} outside {check[8:]} pixels (e.g. {example!r}), "
+            "far from the sizes seen"
+        )
     elif check.startswith("in_range"):
         kind, what = "out_of_range", f"value(s) outside the range {check[8:]} (e.g. {example!r})"
+    elif check.startswith("isin") and column in IMAGE_COLUMNS:
+        kind = "image_mode" if column == IMAGE_MODE_COLUMN else "new_value"
+        what = f"image(s) of a {IMAGE_COLUMNS[column]} the schema has not seen (e.g. {example!r})"
     elif check.startswith("isin"):
         kind, what = "new_value", f"value(s) outside the allowed set (e.g. {example!r})"
     elif column != TEXT_COLUMN and (values.iloc[rows] == "").all():
         kind, what = "empty_string", "empty string(s) where the schema has none (it had nulls)"
     else:
         kind, what = "length", f"text(s) of a length outside {check[10:]}"
+    if column in IMAGE_COLUMNS:
+        return Problem(column, kind, len(rows), _first(rows), f"{len(rows)} {what}")
     where = "the text" if column == TEXT_COLUMN else f"column {column!r}"
     return Problem(column, kind, len(rows), _first(rows), f"{len(rows)} {what} in {where}")
 

@@ -81,7 +81,8 @@ def _loosen(column: dict[str, Any], edit: ColumnEdit) -> None:
         if low > bounds["min_value"] or high < bounds["max_value"]:
             raise UserError(
                 f"the range of {edit.column!r} can only be widened (it is {bounds['min_value']} "
-                f"to {bounds['max_value']}); give a minimum at or below it and a maximum at or above"
+                f"to {bounds['max_value']}); give a minimum at or below it and a maximum at or "
+                "above"
             )
         if column.get("dtype") == "Int64" and (low != int(low) or high != int(high)):
             raise UserError(f"column {edit.column!r} holds whole numbers: give whole bounds")

@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from labelapp.services.schema.kinds import declared_type, value_kinds
-from labelapp.services.schema.names import DTYPES, TEXT_COLUMN, type_of
+from labelapp.services.schema.names import (
+    DTYPES,
+    IMAGE_COLUMNS,
+    IMAGE_SIZE_COLUMNS,
+    IMAGE_SIZE_SLACK,
+    TEXT_COLUMN,
+    type_of,
+)
 
 MAX_CATEGORIES = 20  # a str column with at most this many values (each seen twice) is a set
 TEXT_LENGTH_SLACK = 4  # texts up to 4x the longest seen pass; longer ones are "far outside"
@@ -33,6 +40,8 @@ def infer_schema(frame: pd.DataFrame, text_file: bool, repeat: int = 2) -> dict[
 
 
 def _infer_column(values: pd.Series, name: str, text_file: bool, repeat: int) -> dict[str, Any]:
+    if name in IMAGE_COLUMNS:
+        return _image_column(values, name)
     kinds = value_kinds(values, text_file and name != TEXT_COLUMN)
     declared = "str" if name == TEXT_COLUMN else declared_type(kinds)
     column: dict[str, Any] = {
@@ -70,6 +79,27 @@ def _infer_column(values: pd.Series, name: str, text_file: bool, repeat: int) ->
     return column
 
 
+def _image_column(values: pd.Series, name: str) -> dict[str, Any]:
+    """An image property: a size accepts :data:`IMAGE_SIZE_SLACK` times below the smallest and
+    above the largest seen; a mode or format is one of those seen, whatever their number."""
+    present = values.dropna()
+    column: dict[str, Any] = {"nullable": False, "required": True}
+    if name in IMAGE_SIZE_COLUMNS:
+        sizes = present.astype(int)
+        low, high = (int(sizes.min()), int(sizes.max())) if len(sizes) else (1, 1)
+        column["dtype"] = DTYPES["int"]
+        column["in_range"] = {
+            "min_value": max(1, low // IMAGE_SIZE_SLACK),
+            "max_value": high * IMAGE_SIZE_SLACK,
+            "include_min": True,
+            "include_max": True,
+        }
+    else:
+        column["dtype"] = DTYPES["str"]
+        column["isin"] = sorted(present.astype(str).unique().tolist())
+    return column
+
+
 def evolve_schema(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """A schema that accepts what ``old`` and ``new`` accept: types widened, ranges and sets
     joined, columns present in only one of them made optional."""
@@ -77,13 +107,13 @@ def evolve_schema(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     before, after = old.get("columns", {}), new.get("columns", {})
     for name in [*before, *(n for n in after if n not in before)]:
         if name in before and name in after:
-            merged[name] = _join(before[name], after[name])
+            merged[name] = _join(before[name], after[name], name)
         else:
             merged[name] = {**(before.get(name) or after[name]), "required": False}
     return {**old, "columns": merged}
 
 
-def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def _join(a: dict[str, Any], b: dict[str, Any], name: str) -> dict[str, Any]:
     kinds = {type_of(a), type_of(b)}
     declared = (
         kinds.pop() if len(kinds) == 1 else ("float" if kinds == {"int", "float"} else "mixed")
@@ -99,7 +129,7 @@ def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         column["in_range"] = {**a["in_range"], "min_value": low, "max_value": high}
     if declared == "str" and "isin" in a and "isin" in b:
         values = sorted(set(a["isin"]) | set(b["isin"]))
-        if len(values) <= MAX_CATEGORIES:
+        if len(values) <= MAX_CATEGORIES or name in IMAGE_COLUMNS:
             column["isin"] = values
     if declared == "str" and "str_length" in a and "str_length" in b:
         column["str_length"] = {

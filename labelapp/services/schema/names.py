@@ -14,6 +14,14 @@ SCHEMA_MODE_TEXT = {
 # The item's text is checked as a column of this name (no metadata key can start with '$' in
 # a schema we infer, so it never collides with a metadata column).
 TEXT_COLUMN = "$text"
+# An image project's schema: each image's properties, read by the image importer (width and
+# height in pixels, PIL's mode such as RGB or L, and its file format such as PNG or JPEG).
+IMAGE_COLUMNS = {"$width": "width", "$height": "height", "$mode": "mode", "$format": "format"}
+IMAGE_SIZE_COLUMNS = ("$width", "$height")
+IMAGE_MODE_COLUMN = "$mode"
+# Sizes within this factor of the smallest and largest seen pass; beyond it an image is "far
+# outside" what was seen (the text length's slack, TEXT_LENGTH_SLACK, is the same factor).
+IMAGE_SIZE_SLACK = 4
 
 # What one value is, before it is compared with the column's declared type.
 KINDS = ("null", "empty", "bool", "int", "float", "str", "json")
@@ -28,8 +36,10 @@ PROBLEM_KINDS = {
     "out_of_range": "values outside the schema's range",
     "new_value": "values outside the schema's allowed set",
     "length": "text length outside what the schema allows",
+    "image_mode": "images of another mode (channels) than the schema's, e.g. L among RGB",
 }
-BLOCKING = ("type", "missing_column", "empty_string", "null")
+# An image's mode is its type (another number of channels): refused like a type change.
+BLOCKING = ("type", "missing_column", "empty_string", "null", "image_mode")
 
 # A declared type and its pandas dtype in the stored (pandera) schema.
 DTYPES = {

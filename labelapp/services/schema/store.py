@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from labelapp.models import Item, Project, ProjectSchema, SchemaCheck, User
 from labelapp.services.errors import UserError
-from labelapp.services.schema.names import DEFAULT_SCHEMA_MODE, SCHEMA_MODES, TEXT_COLUMN
+from labelapp.services.schema.names import (
+    DEFAULT_SCHEMA_MODE,
+    IMAGE_COLUMNS,
+    IMAGE_SIZE_COLUMNS,
+    SCHEMA_MODES,
+    TEXT_COLUMN,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,11 +69,27 @@ def schema_frame(df: pd.DataFrame, roles: Columns) -> pd.DataFrame:
     return frame
 
 
+def image_frame(valid_rows: pd.DataFrame) -> pd.DataFrame:
+    """An image import's properties (:data:`IMAGE_COLUMNS`) from its validated rows' metadata."""
+    import json
+
+    import pandas as pd
+
+    metas = [json.loads(m) for m in valid_rows["meta"]]
+    frame = pd.DataFrame(
+        {column: [m.get(key) for m in metas] for column, key in IMAGE_COLUMNS.items()}
+    )
+    for column in IMAGE_SIZE_COLUMNS:
+        frame[column] = frame[column].astype("Int64")
+    for column in IMAGE_COLUMNS.keys() - set(IMAGE_SIZE_COLUMNS):
+        frame[column] = frame[column].astype("string")
+    return frame
+
+
 def check_import(
     session: Session,
     project: Project,
-    df: pd.DataFrame,
-    roles: Columns,
+    frame: pd.DataFrame,
     fmt: str,
     name: str,
     row_name: Callable[[int], str],
@@ -76,12 +98,15 @@ def check_import(
 ) -> SchemaReport:
     """Check an import's table against the project schema before anything is stored.
 
+    ``frame`` is what the schema covers, one row per data row: :func:`schema_frame` of a table,
+    :func:`image_frame` of an image folder (whose rows are named by their entries).
+
     ``strict`` refuses a file with a blocking problem (another type, a missing required column,
     empty strings against nulls, nulls where there were none) with :class:`UserError`; other
     problems are reported and the schema stays. ``evolve`` accepts the file and prepares the
     schema's next version. The first import infers version 1. Only rows that bring new items
-    are checked (``valid_rows``: the validated rows, with ``external_id`` and ``row``): a file that labels items already there
-    brings no new data.
+    are checked (``valid_rows``: the validated rows, with ``external_id`` and ``row``): a file
+    that labels items already there brings no new data.
     """
     from labelapp.services.schema.check import check_frame
     from labelapp.services.schema.infer import evolve_schema, infer_schema
@@ -91,12 +116,11 @@ def check_import(
     text_file = fmt in ("csv", "tsv")
     current = current_schema(session, project.id)
     if current is None:
-        frame = schema_frame(df, roles)
         return SchemaReport(
             mode, None, new_schema=infer_schema(frame, text_file), reason="inferred"
         )
-    rows = _new_rows(session, project.id, valid_rows, len(df))
-    frame = schema_frame(df.iloc[rows], roles)
+    rows = _new_rows(session, project.id, valid_rows, len(frame))
+    frame = frame.iloc[rows].reset_index(drop=True)
     problems = check_frame(current.schema, frame, text_file) if len(rows) else []
     for problem in problems:  # back to the file's own row numbers
         problem.rows = [int(rows[r]) for r in problem.rows]
@@ -108,7 +132,8 @@ def check_import(
         raise UserError(
             f"{name}: {len(blocking)} problem(s) against the project's schema (version "
             f"{current.version}); nothing was imported. Fix the file, or import it with "
-            "'--schema evolve' (API/page: schema=evolve) to accept it as the schema's next version:",
+            "'--schema evolve' (API/page: schema=evolve) to accept it as the schema's next "
+            "version:",
             [_line(p, lines) for p, lines in zip(problems, report.lines, strict=True)],
         )
     if mode == "evolve" and problems:
