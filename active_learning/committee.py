@@ -4,14 +4,15 @@ Measure ``"kl_mean"`` scores an item by the *mean* KL divergence of the members 
 consensus (McCallum & Nigam 1998); modAL's ``KL_max_disagreement`` takes the *largest* one
 (measure ``"kl"``), what the former ``committee_kl`` strategy used (the mean was tried too).
 Neither has a computational error (direction KL(member || consensus), consensus = mean of the
-members' probabilities, both checked by hand in the tests); the max was worse than random on TF-IDF because KL disagreement grows with how *confident* the
-members are: an item every member is unsure about (near-uniform probabilities, words no label
-has shown) scores 0, and one bootstrap member sure of a rare word dominates the max. On AG News
-TF-IDF with 300 labels the max-KL score was anti-correlated with uncertainty (Spearman -0.29
-against the consensus margin). The mean is steadier but still lost to random at 100 and 300
-labels on all three benchmark data sets (sentence embeddings, benchmarks/RESULTS.md), so the
-``committee_kl`` strategy was dropped; both KL measures stay available as ``measure=`` of the
-``committee`` strategy (vote entropy, its default, beats random at 1,500 labels).
+members' probabilities, both checked by hand in the tests); the max was worse than random on TF-IDF
+because KL disagreement grows with how *confident* the members are: an item every member is unsure
+about (near-uniform probabilities, words no label has shown) scores 0, and one bootstrap member sure
+of a rare word dominates the max. On AG News TF-IDF with 300 labels the max-KL score was
+anti-correlated with uncertainty (Spearman -0.29 against the consensus margin). The mean is steadier
+but still lost to random at 100 and 300 labels on all three benchmark data sets (sentence
+embeddings, benchmarks/RESULTS.md), so the ``committee_kl`` strategy was dropped; both KL measures
+stay available as ``measure=`` of the ``committee`` strategy (vote entropy, its default, beats
+random at 1,500 labels).
 
 A committee is either our :class:`Committee` (built by :func:`fit_committee`, stratified
 bagging) or any sequence of fitted classifiers. If the model passed to the strategy is a single
@@ -49,7 +50,8 @@ class Committee:
         return len(self.members)
 
     def member_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of every member, aligned to ``classes_``: (members, items, classes)."""
+        """Class probabilities of every member, aligned to ``classes_``:
+        (members, items, classes)."""
         out = np.zeros((len(self.members), X.shape[0], self.classes_.shape[0]))
         for k, m in enumerate(self.members):
             cols = np.searchsorted(self.classes_, np.asarray(m.classes_))

@@ -4,7 +4,7 @@
 
     from active_learning.features import embed_texts, make_featurizer
 
-    X = embed_texts(texts, cache_dir="<data dir>/embeddings", batch_size=64)   # (n, 384)
+    X = embed_texts(texts, cache_dir="<data dir>/embeddings")   # (n, 384)
     f = make_featurizer("embeddings", n_items=len(texts), cache_dir="<data dir>/embeddings")
     X = f.fit_transform(texts)
     f.name             # what was used: "embeddings" or "tfidf"
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from active_learning.embeddings import (
+    BATCH_SIZE,
     EmbeddingsUnavailable,
     SentenceEmbedder,
     embed_texts,
@@ -72,7 +73,7 @@ def make_featurizer(
     *,
     n_items: int | None = None,
     cache_dir: str | Path | None = None,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
     max_embedding_items: int = DEFAULT_MAX_EMBEDDING_ITEMS,
 ) -> Any:
     """A featurizer with ``fit_transform(texts)``, ``name`` (the one used), ``requested`` and

@@ -199,5 +199,6 @@ REGION_BASED = QueryStrategy(
     region_based_query,
     region_based_scores,
     True,
-    "batch split over k-means regions by remaining gain, local models, margin inside (Cortes et al.)",
+    "batch split over k-means regions by remaining gain, local models, margin inside "
+    "(Cortes et al.)",
 )

@@ -191,16 +191,54 @@ def _holdout_metrics(model: Any, X: Any, hold_idx: np.ndarray, hold_y: np.ndarra
 
 
 def _pool_clustering(
-    X: Any, k: int, seed: Any, cache: FeatureCache, features: str, version: str | None
+    X: Any,
+    strategy: str,
+    params: dict[str, Any],
+    batch: int,
+    seed: Any,
+    cache: FeatureCache,
+    featurizer: str,
+    version: str | None,
 ) -> PoolClustering:
-    """k clusters of all rows; they depend on the features only, so once per data version."""
+    """k clusters of all rows (k: the strategy's size parameter, else its default, else the
+    batch size); they depend on the features only, so once per data version."""
+    name, default = CLUSTERED[strategy]
+    k = int(params.get(name) or default or batch)
 
     def compute() -> PoolClustering:
         return cluster_pool(X, k, random_state=seed)
 
     if version is None:
         return compute()
-    return cache.get_or_compute(f"clusters:{features}:{k}:{seed}", compute)
+    return cache.get_or_compute(f"clusters:{featurizer}:{version}:{k}:{seed}", compute)
+
+
+def _query_inputs(
+    strategy: str,
+    params: dict[str, Any],
+    model: Any,
+    base: Any,
+    X: Any,
+    split: tuple,
+    pool_idx: np.ndarray,
+    clustering: PoolClustering | None,
+    random_state: Any,
+) -> tuple[Any, dict[str, Any]]:
+    """The model that scores the pool (a committee for committee strategies) and the keyword
+    arguments of the strategy (``params`` minus ``n_members``)."""
+    train_idx, _, _, fit_idx, fit_y = split
+    query_model = model
+    if strategy in COMMITTEES:
+        n_members = int(params.pop("n_members", 5))
+        query_model = fit_query_model(strategy, base, X[fit_idx], fit_y, n_members, random_state)
+    params.pop("n_members", None)
+    # Human labels last, in the caller's order (oldest first): ``auto`` measures stability
+    # against the model without the most recent labels.
+    order = np.r_[train_idx.shape[0] : fit_idx.shape[0], 0 : train_idx.shape[0]]
+    state = strategy_state(
+        strategy, X, fit_idx[order], fit_y[order], pool_idx, clustering, random_state
+    )
+    return query_model, state | params
 
 
 def retrain_and_score(
@@ -243,16 +281,9 @@ def retrain_and_score(
     t_feat = time.perf_counter()
     params = dict(strategy_params or {})
     idx, y = _check_labels(n_rows, labeled_indices, labels, "labeled_indices")
-    split = _training_split(
-        n_rows,
-        idx,
-        y,
-        (holdout_indices, holdout_labels),
-        holdout_size,
-        (extra_indices, extra_labels),
-        random_state,
-    )
-    train_idx, hold_idx, hold_y, fit_idx, fit_y = split
+    holdout, extra = (holdout_indices, holdout_labels), (extra_indices, extra_labels)
+    split = _training_split(n_rows, idx, y, holdout, holdout_size, extra, random_state)
+    _, hold_idx, hold_y, fit_idx, fit_y = split
 
     base = estimator if estimator is not None else make_classifier(random_state)
     model = clone(base).fit(X[fit_idx], fit_y)
@@ -261,38 +292,19 @@ def retrain_and_score(
 
     pool_idx = np.setdiff1d(np.arange(n_rows), np.concatenate([idx, hold_idx]))
     timings = {"features_s": t_feat - t0, "fit_s": t_fit - t_feat}
+    n_train = int(fit_idx.shape[0])
     if pool_idx.shape[0] == 0:
         empty = np.empty(0)
         return RescoreResult(
-            model,
-            strategy,
-            pool_idx,
-            empty,
-            empty,
-            pool_idx,
-            metrics,
-            int(fit_idx.shape[0]),
-            hold_idx,
-            timings,
+            model, strategy, pool_idx, empty, empty, pool_idx, metrics, n_train, hold_idx, timings
         )
     batch = min(batch_size, pool_idx.shape[0])
     if clustering is None and strategy in CLUSTERED:
-        name, default = CLUSTERED[strategy]
-        k = int(params.get(name) or default or batch)
-        clustering = _pool_clustering(X, k, random_state, cache, f"{featurizer}:{version}", version)
-    query_model = model
-    if strategy in COMMITTEES:
-        n_members = int(params.pop("n_members", 5))
-        query_model = fit_query_model(strategy, base, X[fit_idx], fit_y, n_members, random_state)
-    params.pop("n_members", None)
-    # Human labels last, in the caller's order (oldest first): ``auto`` measures stability
-    # against the model without the most recent labels.
-    order = np.r_[train_idx.shape[0] : fit_idx.shape[0], 0 : train_idx.shape[0]]
-    state = (
-        strategy_state(
-            strategy, X, fit_idx[order], fit_y[order], pool_idx, clustering, random_state
+        clustering = _pool_clustering(
+            X, strategy, params, batch, random_state, cache, featurizer, version
         )
-        | params
+    query_model, state = _query_inputs(
+        strategy, params, model, base, X, split, pool_idx, clustering, random_state
     )
     pri = pool_priorities(strat, query_model, X[pool_idx], batch, **state)
     timings["score_s"] = time.perf_counter() - t_fit
@@ -304,7 +316,7 @@ def retrain_and_score(
         score=pri.score,
         selected=pool_idx[pri.selected],
         metrics=metrics,
-        n_train=int(fit_idx.shape[0]),
+        n_train=n_train,
         holdout_indices=hold_idx,
         timings=timings,
     )

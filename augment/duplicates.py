@@ -149,7 +149,8 @@ def _text_hashes(words: _Words) -> np.ndarray:
 
 
 def _shingles(words: _Words, shingle: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, hash)`` of every word ``shingle``-gram; a shorter text is one shingle of its words."""
+    """``(row, hash)`` of every word ``shingle``-gram; a shorter text is one shingle of its
+    words."""
     lengths = words.lengths
     doc = np.repeat(np.arange(len(lengths)), lengths)
     position = np.arange(len(doc)) - np.repeat(_starts(lengths), lengths)
@@ -174,7 +175,8 @@ def _permutations(num_perm: int, random_state: int) -> tuple[np.ndarray, np.ndar
 def _signatures(
     doc: np.ndarray, hashes: np.ndarray, n: int, a: np.ndarray, b: np.ndarray
 ) -> np.ndarray:
-    """MinHash (n x num_perm, uint32): per row and k, the high 32 bits of min ``a_k * x`` (mod 2**64).
+    """MinHash (n x num_perm, uint32): per row and k, the high 32 bits of min ``a_k * x``
+    (mod 2**64).
 
     ``x`` are well-mixed 64-bit shingle hashes and each ``a_k`` a random odd multiplier, so each
     ``x -> a_k * x`` is a bijection that orders the shingles anew; one multiply and one segmented
@@ -242,12 +244,14 @@ def text_fingerprints(
 
 
 def exact_duplicate_ids(texts: TextInput) -> np.ndarray:
-    """One code per row; rows with the same normalized words share it; texts without words get -1."""
+    """One code per row; rows with the same normalized words share it; texts without words
+    get -1."""
     return text_fingerprints(texts, num_perm=None).exact
 
 
 def lsh_candidates(signatures: np.ndarray, rows: np.ndarray, bands: int) -> np.ndarray:
-    """Row pairs sharing a band of signature values, each member paired with its bucket's first row."""
+    """Row pairs sharing a band of signature values, each member paired with its bucket's
+    first row."""
     num_perm = signatures.shape[1]
     if num_perm % bands:
         raise ValueError(f"num_perm ({num_perm}) must be a multiple of bands ({bands})")
@@ -359,7 +363,8 @@ def near_duplicate_pairs(texts: TextInput, *, threshold: float = 0.7, **options)
 def linked_components(
     n_rows: int, *, keys: Sequence[np.ndarray] = (), pairs: np.ndarray | None = None
 ) -> np.ndarray:
-    """Component id per row: rows sharing a value in any of ``keys`` or listed in ``pairs`` are linked.
+    """Component id per row: rows sharing a value in any of ``keys`` or listed in ``pairs`` are
+    linked.
 
     Each array in ``keys`` has one integer code per row; negative codes mean "no key". Component
     ids are numbered in order of first appearance.

@@ -37,7 +37,8 @@ def ready_pipelines() -> list[str]:
 
 
 def load_pipeline_spec(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
-    """Return a pipeline spec (albumentations ``to_dict`` form) from a ready name, a JSON path or a dict."""
+    """Return a pipeline spec (albumentations ``to_dict`` form) from a ready name, a JSON path
+    or a dict."""
     if isinstance(source, Mapping):
         spec = dict(source)
     else:
@@ -109,7 +110,8 @@ class AugmentedSample:
     params: list[dict[str, Any]] = field(default_factory=list)
 
     def lineage(self) -> dict[str, Any]:
-        """JSON-ready lineage: original id, copy number, seed and each applied transform's params."""
+        """JSON-ready lineage: original id, copy number, seed and each applied transform's
+        params."""
         return {
             "source_id": self.source_id,
             "copy": self.copy,
@@ -141,8 +143,9 @@ def augment_image(
 ) -> AugmentedSample:
     """Apply ``pipeline`` to one image (and its mask and boxes) with a seed of its own.
 
-    The same ``(random_state, source_id, copy)`` always yields the same image, mask, boxes and params.
-    Boxes need ``bbox_params`` in the pipeline spec; they use its format (e.g. ``pascal_voc``).
+    The same ``(random_state, source_id, copy)`` always yields the same image, mask, boxes and
+    params. Boxes need ``bbox_params`` in the pipeline spec; they use its format (e.g.
+    ``pascal_voc``).
     """
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
         raise ValueError(f"image for item {source_id!r} must be an HxW or HxWxC numpy array")

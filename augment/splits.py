@@ -65,15 +65,15 @@ def _validate(
     for column in ("item_id", "label"):
         if column not in items.columns:
             raise ValueError(
-                f"assign_splits: items has no {column!r} column; give one row per item with columns "
-                "item_id, label and optionally label_source, confidence, group_key, text, "
+                f"assign_splits: items has no {column!r} column; give one row per item with "
+                "columns item_id, label and optionally label_source, confidence, group_key, text, "
                 "content_hash, split"
             )
     duplicated = items["item_id"].duplicated()
     if duplicated.any():
         raise ValueError(
-            f"assign_splits: item_id {items.loc[duplicated, 'item_id'].iloc[0]!r} appears more than "
-            "once; give one row per item (resolve its label first)"
+            f"assign_splits: item_id {items.loc[duplicated, 'item_id'].iloc[0]!r} appears more "
+            "than once; give one row per item (resolve its label first)"
         )
     if len(set(split_names)) != len(split_names) or len(split_names) < 1:
         raise ValueError(f"assign_splits: split names {list(split_names)} must be distinct")
@@ -102,6 +102,20 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return counts
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """The items that take part (rule 1), in item-id order, and their components (rule 2)."""
+
+    rows: np.ndarray  # each pooled item's position in the id-sorted frame
+    sub: pd.DataFrame  # the pooled items' rows
+    human: np.ndarray  # per pooled item: its label is human
+    label_codes: np.ndarray  # per pooled item: its label's code
+    n_labels: int
+    component: np.ndarray  # per pooled item: its component id
+    n_components: int
+    source: pd.Series  # per row of the id-sorted frame: its label source
+
+
 def assign_splits(
     items: pd.DataFrame,
     *,
@@ -126,12 +140,29 @@ def assign_splits(
     """
     ratio_array = _validate(items, ratios, split_names)
     names = list(split_names)
-    n_splits = len(names)
     rng = np.random.default_rng(random_state)
     notes: dict[str, int] = {}
 
     order = np.argsort(items["item_id"].to_numpy(), kind="stable")
     frame = items.iloc[order].reset_index(drop=True)
+    pool = _pool(frame, min_confidence, human_sources, near_duplicate_threshold, notes)
+    comp_split = np.full(pool.n_components, -1, dtype=np.int64)
+    keep: np.ndarray | None = None  # per pooled item: the split it keeps (-1: not placed)
+    if "split" in pool.sub and not resplit:
+        keep = _keep_previous(pool, comp_split, names, notes)
+    _place_free(pool, comp_split, ratio_array, rng)
+    row_split = _row_splits(pool, comp_split, keep, notes)
+    return _result(items, order, pool, row_split, names, ratio_array, human_sources, notes)
+
+
+def _pool(
+    frame: pd.DataFrame,
+    min_confidence: float,
+    human_sources: Sequence[str],
+    near_duplicate_threshold: float | None,
+    notes: dict[str, int],
+) -> _Pool:
+    """Rule 1: labeled human items and confident weak ones, with their linked components."""
     labels = label_keys(frame["label"])
     labeled = labels.notna().to_numpy()
     if "label_source" in frame:
@@ -149,10 +180,22 @@ def assign_splits(
 
     rows = np.flatnonzero(is_human | is_weak)
     sub = frame.iloc[rows].reset_index(drop=True)
-    human = is_human[rows]
     label_codes, label_values = pd.factorize(labels.iloc[rows], sort=True)
-    n_labels = len(label_values)
+    component = _components(sub, near_duplicate_threshold)
+    return _Pool(
+        rows=rows,
+        sub=sub,
+        human=is_human[rows],
+        label_codes=label_codes,
+        n_labels=len(label_values),
+        component=component,
+        n_components=int(component.max()) + 1 if len(component) else 0,
+        source=source,
+    )
 
+
+def _components(sub: pd.DataFrame, near_duplicate_threshold: float | None) -> np.ndarray:
+    """Rule 2: per row a component id linking shared group keys, hashes and (near-)equal texts."""
     keys = []
     if "group_key" in sub:
         keys.append(pd.factorize(sub["group_key"], use_na_sentinel=True)[0])
@@ -165,82 +208,137 @@ def assign_splits(
         links = find_duplicates(sub["text"], threshold=near_duplicate_threshold, random_state=0)
         keys.append(links.exact)
         pairs = links.near_pairs
-    component = linked_components(len(sub), keys=keys, pairs=pairs)
-    n_components = int(component.max()) + 1 if len(component) else 0
+    return linked_components(len(sub), keys=keys, pairs=pairs)
 
-    comp_split = np.full(n_components, -1, dtype=np.int64)
-    keep: np.ndarray | None = None  # per row: the split a placed item keeps (-1: not placed)
-    if "split" in sub and not resplit:
-        existing = sub["split"].astype("string")
-        unknown = existing.notna() & ~existing.isin(names)
-        if unknown.any():
-            raise ValueError(
-                f"assign_splits: item {sub.loc[unknown, 'item_id'].iloc[0]!r} has split "
-                f"{existing[unknown].iloc[0]!r}, not one of {names}; fix it or pass resplit=True"
-            )
-        fixed = pd.Categorical(existing, categories=names).codes.astype(np.int64)
-        moved = (fixed > 0) & ~human
-        notes["weak_moved_from_eval_to_train"] = int(moved.sum())
-        fixed[moved] = 0
-        placed = np.flatnonzero(fixed >= 0)
-        if len(placed):
-            # Majority split of each component's placed items (human items count, weak ones
-            # only where a component has no placed human item); ties go to the later split, so
-            # evaluation sets keep their items.
-            weight = np.where(human[placed], 1_000_000, 1)
-            votes = np.zeros((n_components, n_splits), dtype=np.int64)
-            np.add.at(votes, (component[placed], fixed[placed]), weight)
-            has_vote = votes.sum(axis=1) > 0
-            chosen = n_splits - 1 - np.argmax(votes[:, ::-1], axis=1)
-            comp_split[has_vote] = chosen[has_vote]
-            apart = comp_split[component[placed]] != fixed[placed]
-            notes["kept_split_in_straddling_component"] = int(apart.sum())
-            notes["straddling_components"] = int(np.unique(component[placed[apart]]).size)
-            keep = np.full(len(sub), -1, dtype=np.int64)
-            keep[placed] = fixed[placed]
 
-    human_per_component = np.bincount(component[human], minlength=n_components)
+def _previous_codes(pool: _Pool, names: list[str], notes: dict[str, int]) -> np.ndarray:
+    """Per pooled item its previous split's code (-1: none); weak items in dev/test go to train."""
+    existing = pool.sub["split"].astype("string")
+    unknown = existing.notna() & ~existing.isin(names)
+    if unknown.any():
+        raise ValueError(
+            f"assign_splits: item {pool.sub.loc[unknown, 'item_id'].iloc[0]!r} has split "
+            f"{existing[unknown].iloc[0]!r}, not one of {names}; fix it or pass resplit=True"
+        )
+    fixed = pd.Categorical(existing, categories=names).codes.astype(np.int64)
+    moved = (fixed > 0) & ~pool.human
+    notes["weak_moved_from_eval_to_train"] = int(moved.sum())
+    fixed[moved] = 0
+    return fixed
+
+
+def _keep_previous(
+    pool: _Pool, comp_split: np.ndarray, names: list[str], notes: dict[str, int]
+) -> np.ndarray | None:
+    """Rule 3: set each component with placed items to their majority split (in ``comp_split``);
+    return per pooled item the split it keeps (-1: not placed), ``None`` if none is placed."""
+    fixed = _previous_codes(pool, names, notes)
+    placed = np.flatnonzero(fixed >= 0)
+    if not len(placed):
+        return None
+    # Majority split of each component's placed items (human items count, weak ones
+    # only where a component has no placed human item); ties go to the later split, so
+    # evaluation sets keep their items.
+    n_splits = len(names)
+    weight = np.where(pool.human[placed], 1_000_000, 1)
+    votes = np.zeros((pool.n_components, n_splits), dtype=np.int64)
+    np.add.at(votes, (pool.component[placed], fixed[placed]), weight)
+    has_vote = votes.sum(axis=1) > 0
+    chosen = n_splits - 1 - np.argmax(votes[:, ::-1], axis=1)
+    comp_split[has_vote] = chosen[has_vote]
+    apart = comp_split[pool.component[placed]] != fixed[placed]
+    notes["kept_split_in_straddling_component"] = int(apart.sum())
+    notes["straddling_components"] = int(np.unique(pool.component[placed[apart]]).size)
+    keep = np.full(len(pool.sub), -1, dtype=np.int64)
+    keep[placed] = fixed[placed]
+    return keep
+
+
+def _place_free(
+    pool: _Pool, comp_split: np.ndarray, ratio_array: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Rule 4: place the unplaced components in ``comp_split``: those with no human item in
+    train, the others so that per-label human counts approach the ratios."""
+    component, human = pool.component, pool.human
+    human_per_component = np.bincount(component[human], minlength=pool.n_components)
     comp_split[(comp_split < 0) & (human_per_component == 0)] = 0
 
-    target = np.outer(ratio_array, np.bincount(label_codes[human], minlength=n_labels))
-    current = np.zeros((n_splits, n_labels))
+    target = np.outer(ratio_array, np.bincount(pool.label_codes[human], minlength=pool.n_labels))
+    current = np.zeros((len(ratio_array), pool.n_labels))
     known = human & (comp_split[component] >= 0)
-    np.add.at(current, (comp_split[component[known]], label_codes[known]), 1)
+    np.add.at(current, (comp_split[component[known]], pool.label_codes[known]), 1)
     remaining = target - current
-    scale = np.maximum(target, 1.0)
 
     free_component = comp_split < 0
     multi = np.flatnonzero(free_component & (human_per_component > 1))
-    if len(multi):
-        position_of = np.full(n_components, -1, dtype=np.int64)
-        position_of[multi] = np.arange(len(multi))
-        in_multi = human & (position_of[component] >= 0)
-        vectors = np.zeros((len(multi), n_labels))
-        np.add.at(vectors, (position_of[component[in_multi]], label_codes[in_multi]), 1.0)
-        sequence = np.lexsort((rng.permutation(len(multi)), -human_per_component[multi]))
-        closed = ratio_array == 0
-        for position in sequence:
-            vector = vectors[position]
-            # Gain in sum of squared relative shortfall: fills need, penalizes overshoot.
-            gain = ((2 * remaining - vector) * vector / scale).sum(axis=1)
-            gain[closed] = -np.inf
-            choice = int(np.argmax(gain))
-            comp_split[multi[position]] = choice
-            remaining[choice] -= vector
-
+    scale = np.maximum(target, 1.0)
+    _place_multi(pool, comp_split, multi, human_per_component, remaining, scale, ratio_array, rng)
     single_rows = np.flatnonzero(
         human & free_component[component] & (human_per_component[component] == 1)
     )
-    for label in range(n_labels):
-        members = single_rows[label_codes[single_rows] == label]
+    _place_singles(pool, comp_split, single_rows, remaining, ratio_array, rng)
+
+
+def _place_multi(
+    pool: _Pool,
+    comp_split: np.ndarray,
+    multi: np.ndarray,
+    human_per_component: np.ndarray,
+    remaining: np.ndarray,
+    scale: np.ndarray,
+    ratio_array: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """Place multi-item components greedily, largest first, each where it best fills what its
+    labels still need (updates ``comp_split`` and ``remaining``)."""
+    if not len(multi):
+        return
+    component, human = pool.component, pool.human
+    position_of = np.full(pool.n_components, -1, dtype=np.int64)
+    position_of[multi] = np.arange(len(multi))
+    in_multi = human & (position_of[component] >= 0)
+    vectors = np.zeros((len(multi), pool.n_labels))
+    np.add.at(vectors, (position_of[component[in_multi]], pool.label_codes[in_multi]), 1.0)
+    sequence = np.lexsort((rng.permutation(len(multi)), -human_per_component[multi]))
+    closed = ratio_array == 0
+    for position in sequence:
+        vector = vectors[position]
+        # Gain in sum of squared relative shortfall: fills need, penalizes overshoot.
+        gain = ((2 * remaining - vector) * vector / scale).sum(axis=1)
+        gain[closed] = -np.inf
+        choice = int(np.argmax(gain))
+        comp_split[multi[position]] = choice
+        remaining[choice] -= vector
+
+
+def _place_singles(
+    pool: _Pool,
+    comp_split: np.ndarray,
+    single_rows: np.ndarray,
+    remaining: np.ndarray,
+    ratio_array: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """Place single-human-item components per label by a seeded shuffle, splitting each label's
+    items by what each split still needs (updates ``comp_split`` and ``remaining``)."""
+    n_splits = len(ratio_array)
+    for label in range(pool.n_labels):
+        members = single_rows[pool.label_codes[single_rows] == label]
         if not len(members):
             continue
         want = np.clip(remaining[:, label], 0, None)
         allocation = _largest_remainder(len(members), want if want.sum() > 0 else ratio_array)
         shuffled = members[rng.permutation(len(members))]
-        comp_split[component[shuffled]] = np.repeat(np.arange(n_splits), allocation)
+        comp_split[pool.component[shuffled]] = np.repeat(np.arange(n_splits), allocation)
         remaining[:, label] -= allocation
 
+
+def _row_splits(
+    pool: _Pool, comp_split: np.ndarray, keep: np.ndarray | None, notes: dict[str, int]
+) -> np.ndarray:
+    """Per pooled item its split code (-1: left out): its component's, or the one it keeps;
+    a weak item in an evaluation split is left out. Records the component notes."""
+    component, human = pool.component, pool.human
     row_split = comp_split[component] if len(component) else np.empty(0, dtype=np.int64)
     if keep is not None:  # placed items keep their split (weak ones in dev/test moved above)
         row_split = np.where(keep >= 0, keep, row_split)
@@ -248,15 +346,29 @@ def assign_splits(
     notes["weak_left_out_in_eval_component"] = int(weak_in_eval.sum())
     row_split = np.where(weak_in_eval, -1, row_split)
     notes["weak_in_train"] = int((~human & (row_split == 0)).sum())
-    notes["components"] = n_components
-    sizes = np.bincount(component, minlength=n_components) if len(component) else np.zeros(0)
+    notes["components"] = pool.n_components
+    sizes = np.bincount(component, minlength=pool.n_components) if len(component) else np.zeros(0)
     notes["multi_item_components"] = int((sizes > 1).sum())
     notes["largest_component"] = int(sizes.max()) if len(sizes) else 0
+    return row_split
 
-    split_of_row = np.full(len(frame), -1, dtype=np.int64)
-    split_of_row[rows] = row_split
-    component_of_row = np.full(len(frame), -1, dtype=np.int64)
-    component_of_row[rows] = component
+
+def _result(
+    items: pd.DataFrame,
+    order: np.ndarray,
+    pool: _Pool,
+    row_split: np.ndarray,
+    names: list[str],
+    ratio_array: np.ndarray,
+    human_sources: Sequence[str],
+    notes: dict[str, int],
+) -> SplitResult:
+    """Map the pooled items' splits and components back to the input rows, with the report."""
+    n_rows = len(items)
+    split_of_row = np.full(n_rows, -1, dtype=np.int64)
+    split_of_row[pool.rows] = row_split
+    component_of_row = np.full(n_rows, -1, dtype=np.int64)
+    component_of_row[pool.rows] = pool.component
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
     split_of_row, component_of_row = split_of_row[inverse], component_of_row[inverse]
@@ -264,9 +376,9 @@ def assign_splits(
     categories = pd.Categorical.from_codes(split_of_row, categories=names)
     splits = pd.Series(categories, index=items.index, name="split").astype("string")
     components = pd.Series(component_of_row, index=items.index, name="component")
-    sources_out = source.to_numpy()[inverse]
-    human_out = np.zeros(len(frame), dtype=bool)
-    human_out[rows] = human
+    sources_out = pool.source.to_numpy()[inverse]
+    human_out = np.zeros(n_rows, dtype=bool)
+    human_out[pool.rows] = pool.human
     report = balance_report(
         splits,
         label_keys(items["label"]),

@@ -22,7 +22,8 @@ class TextAugmentConfig:
     """Which operations to apply and how strongly.
 
     ``swap_prob`` / ``delete_prob`` are per-token rates (random swap and random deletion of EDA,
-    Wei & Zou 2019); ``synonyms`` maps a lower-case word to replacements, applied at ``synonym_prob``.
+    Wei & Zou 2019); ``synonyms`` maps a lower-case word to replacements, applied at
+    ``synonym_prob``.
     """
 
     swap_prob: float = 0.1
@@ -60,7 +61,8 @@ def augment_text(
     random_state: int,
     copy: int = 0,
 ) -> AugmentedText:
-    """Return one augmented copy of ``text``: synonyms, then swaps, then deletions (never all words)."""
+    """Return one augmented copy of ``text``: synonyms, then swaps, then deletions (never all
+    words)."""
     seed = derive_seed(random_state, source_id, copy)
     rng = random.Random(seed)
     tokens = _TOKEN.findall(text)

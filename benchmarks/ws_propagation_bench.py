@@ -1,7 +1,8 @@
-"""Label propagation at scale: faiss IVF-Flat kNN graph (``graph="ann"``) beside scikit-learn's
+"""Label propagation at scale: the k-means-cell kNN graph (``graph="ann"``) beside scikit-learn's
 ``LabelSpreading(kernel="knn")`` (``graph="exact"``) in the same run.
 
-Usage: nice -n 19 .venv/bin/python benchmarks/ws_propagation_bench.py [--stage youtube|100k|1m]
+Usage: nice -n 10 .venv/bin/python benchmarks/ws_propagation_bench.py [--stage youtube|100k|1m]
+       [--threads N]
 
 Stages (each in its own process, so peak RSS is that stage's):
   youtube  the 1,956 UCI YouTube comments on the Snorkel tutorial split (as ws_quality_bench):
@@ -98,6 +99,10 @@ def _texts_and_seeds(n: int):
     return X, seeds, tfidf_seconds, spam_words.astype(int).to_numpy()
 
 
+#: threads for the ann graph's cell scan (and faiss); ``--threads``, default all cores
+THREADS: int | None = None
+
+
 def _ann_parts(X, seeds: np.ndarray) -> tuple[np.ndarray, dict]:
     """propagate(graph="ann") step by step (the same calls), wall and CPU seconds per step."""
     from weak_supervision.propagation import (
@@ -117,7 +122,7 @@ def _ann_parts(X, seeds: np.ndarray) -> tuple[np.ndarray, dict]:
 
     Z = reduce_features(X, 100, dtype=np.float32, n_iter=ANN_SVD_ITER)
     lap("svd")
-    graph = ann_knn_graph(Z, 10)
+    graph = ann_knn_graph(Z, 10, n_threads=THREADS)
     lap("graph_ivf")
     classes, dist = spread_on_graph(graph, seeds)
     lap("spread")
@@ -165,6 +170,8 @@ def stage_scale(n: int, graphs: tuple[str, ...]) -> dict:
             100 * float((preds["exact"][both] == preds["ann"][both]).mean()), 2
         )
     out["peak_mb"] = round(peak_mb())
+    out["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["threads"] = THREADS or os.cpu_count()
     out["load_end"] = round(os.getloadavg()[0], 1)
     return out
 
@@ -180,15 +187,19 @@ STAGES = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stage", choices=list(STAGES))
+    parser.add_argument("--threads", type=int, help="ann graph threads (default: all cores)")
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
     if args.stage:
         print(json.dumps(STAGES[args.stage]()), flush=True)
         return
     results = {}
     for stage in ("youtube", "100k", "1m"):
-        done = subprocess.run(
-            [sys.executable, __file__, "--stage", stage], capture_output=True, text=True
-        )
+        cmd = [sys.executable, __file__, "--stage", stage]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"stage {stage} failed:\n{done.stderr}")
         results[stage] = json.loads(done.stdout.strip().splitlines()[-1])

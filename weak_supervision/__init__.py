@@ -47,8 +47,11 @@ Entry points (votes are ``(n_items, n_lfs)`` int matrices, -1 = abstain, classes
     Crowd aggregation: ours (Dawid-Skene, majority vote, Wawa) and crowd-kit's (one-coin DS,
     GLAD, MACE, M-MSR; extra ``labelapp[crowd]``), picked by gold accuracy or a documented rule.
 ``propagation.propagate(X, seeds, n_classes, n_neighbors=10, graph="auto") -> probs``
-    Label spreading on a sparse kNN graph (exact scikit-learn, or faiss HNSW from 20k rows); ``propagation.propagation_seeds(human_labels,
-    lm_probs, threshold=0.7)`` builds the seeds. Unreached rows are all-zero.
+    Label spreading on a sparse kNN graph (exact scikit-learn, or from 20k rows each row's
+    nearest faiss k-means cells searched with matrix products);
+    ``propagation.propagation_seeds(human_labels, lm_probs, threshold=0.7)`` builds the seeds.
+    Unreached rows are all-zero. ``neighbour_graph(X)`` + ``propagate_on_graph(graph, seeds,
+    n_classes)``: the same, the graph built once for several seed sets.
 ``end_model.fit_end_model(X, probs)``
     A classifier trained on probabilistic labels through per-class sample weights.
 ``evaluate.evaluate_wrench(path)``

@@ -50,7 +50,8 @@ def distinct_patterns(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def one_hot(patterns: np.ndarray, n_classes: int) -> sp.csr_matrix:
-    """Sparse ``(n, m * k)`` indicator of "LF j voted y" (column ``j * k + y``), Snorkel's layout."""
+    """Sparse ``(n, m * k)`` indicator of "LF j voted y" (column ``j * k + y``), Snorkel's
+    layout."""
     n, m = patterns.shape
     rows, cols = np.nonzero(patterns >= 0)  # row-major order: rows come sorted
     indices = (cols * n_classes + patterns[rows, cols]).astype(np.int32)

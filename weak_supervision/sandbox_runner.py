@@ -1,14 +1,15 @@
 """The process that runs Python LFs: ``python -I -B -m weak_supervision.sandbox_runner DIR``.
 
 Started by :mod:`weak_supervision.sandbox` with a fresh scratch directory ``DIR`` holding
-``job.json`` (mode, LF sources, limits) and, to apply, ``items.pkl`` (the item data). It sets up
-the layers of :mod:`weak_supervision.sandbox_layers` in this order: network namespace and
-Landlock (while single-threaded, so every later thread inherits them), imports of the libraries
-LFs use and of every module the sources name, and the item data (as root these load before the
-switch to ``nobody``, who may not read a Python installed under ``/root``), ``nobody`` (as
-root), rlimits, the audit hook; only then does it execute the LF sources. It writes ``status.json`` and ``votes.npy`` into ``DIR`` and keeps the
-index of the LF running in the 4-byte file ``current`` (for the parent to name it if it has to
-kill this process). The LF's own prints go to ``DIR/log.txt`` (the parent's ``stderr`` file).
+``job.json`` (mode, LF sources, limits) and, to apply, ``items.pkl`` (the item data). It sets up the
+layers of :mod:`weak_supervision.sandbox_layers` in this order: network namespace and Landlock
+(while single-threaded, so every later thread inherits them), imports of the libraries LFs use and
+of every module the sources name, and the item data (as root these load before the switch to
+``nobody``, who may not read a Python installed under ``/root``), ``nobody`` (as root), rlimits, the
+audit hook; only then does it execute the LF sources. It writes ``status.json`` and ``votes.npy``
+into ``DIR`` and keeps the index of the LF running in the 4-byte file ``current`` (for the parent to
+name it if it has to kill this process). The LF's own prints go to ``DIR/log.txt`` (the parent's
+``stderr`` file).
 """
 
 from __future__ import annotations

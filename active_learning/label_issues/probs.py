@@ -79,7 +79,8 @@ def out_of_sample_probs(
     if len(present) < 2:
         raise ValueError(
             "out-of-sample probabilities need at least two classes with two or more labeled "
-            f"items each; class counts are {dict(zip(cols.tolist(), counts.tolist(), strict=True))}."
+            "items each; class counts are "
+            f"{dict(zip(cols.tolist(), counts.tolist(), strict=True))}."
         )
     folds = int(min(n_splits, counts[present].min()))
     base = default_estimator(random_state) if estimator is None else estimator

@@ -88,7 +88,8 @@ def _name(classes: np.ndarray, code: int) -> str:
 def annotator_signal(
     labels: np.ndarray, votes: Any, classes: np.ndarray, *, min_share: float = 0.5
 ) -> Signal:
-    """Disagreement from per-item vote counts ``votes`` (n x K, dense or sparse; columns = classes)."""
+    """Disagreement from per-item vote counts ``votes`` (n x K, dense or sparse; columns =
+    classes)."""
     V = votes.toarray() if sp.issparse(votes) else np.asarray(votes, dtype=np.float64)
     if V.shape != (len(labels), len(classes)):
         raise ValueError(

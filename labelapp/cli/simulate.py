@@ -165,34 +165,12 @@ def simulate(
     strategy, the final mean accuracy, the area under the learning curve and the labels needed
     to reach the target accuracy.
     """
-    import numpy as np
-
-    from active_learning.curves import plot_learning_curves, summarize
-    from active_learning.featurize import featurize_texts_as
+    from active_learning.curves import summarize
     from active_learning.simulation import simulate as run_simulation
-    from active_learning.strategies import get_strategy
 
-    names = [s.strip() for s in strategies.split(",") if s.strip()]
-    try:
-        for name in names:
-            get_strategy(name)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--strategy") from None
-    df = _read_table(data_path, fmt, header=not no_header)
-    texts = _column(df, text_col, "--text-col")
-    labels = _column(df, label_col, "--label-col").str.strip()
-    keep = labels != ""
-    if (~keep).any():
-        click.echo(f"skipped {(~keep).sum():,} rows without a label", err=True)
-    texts, y = texts[keep].tolist(), np.asarray(labels[keep])
-    click.echo(f"{data_path.name}: {len(y):,} rows, {len(set(y))} classes", err=True)
-
-    X, used, reason = featurize_texts_as(
-        texts, kind=featurizer, embedding_cache_dir=embedding_cache
-    )
-    click.echo(
-        f"features: {used} ({X.shape[1]} columns)" + (f"; {reason}" if reason else ""), err=True
-    )
+    names = _strategy_names(strategies)
+    texts, y = _labeled_texts(data_path, fmt, not no_header, text_col, label_col)
+    X = _features(texts, featurizer, embedding_cache)
 
     def progress(strategy: str, seed: int, done: int) -> None:
         click.echo(f"  seed {seed} {strategy} done ({done}/{len(names) * seeds})", err=True)
@@ -212,20 +190,73 @@ def simulate(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     summary = summarize(curves, target)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    curves.to_csv(out_dir / "learning_curves.csv", index=False)
-    plot_learning_curves(
-        curves,
-        out_dir / "learning_curves.png",
-        target=target,
-        title=f"{data_path.name}: batch {batch}, {seeds} seeds (mean +- std)",
+    title = f"{data_path.name}: batch {batch}, {seeds} seeds (mean +- std)"
+    _write_results(curves, summary, out_dir, target, title)
+    _print_summary(summary, out_dir)
+
+
+def _strategy_names(strategies: str) -> list[str]:
+    """The comma-separated strategy names, each checked to exist."""
+    from active_learning.strategies import get_strategy
+
+    names = [s.strip() for s in strategies.split(",") if s.strip()]
+    try:
+        for name in names:
+            get_strategy(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--strategy") from None
+    return names
+
+
+def _labeled_texts(
+    data_path: Path, fmt: str | None, header: bool, text_col: str, label_col: str
+) -> tuple[list[str], Any]:
+    """The texts and gold labels of FILE's rows that have a label (the others are skipped)."""
+    import numpy as np
+
+    df = _read_table(data_path, fmt, header=header)
+    texts = _column(df, text_col, "--text-col")
+    labels = _column(df, label_col, "--label-col").str.strip()
+    keep = labels != ""
+    if (~keep).any():
+        click.echo(f"skipped {(~keep).sum():,} rows without a label", err=True)
+    texts, y = texts[keep].tolist(), np.asarray(labels[keep])
+    click.echo(f"{data_path.name}: {len(y):,} rows, {len(set(y))} classes", err=True)
+    return texts, y
+
+
+def _features(texts: list[str], featurizer: str, embedding_cache: Path | None) -> Any:
+    """The feature matrix of the texts, saying which featurizer it used (and why, if not)."""
+    from active_learning.featurize import featurize_texts_as
+
+    X, used, reason = featurize_texts_as(
+        texts, kind=featurizer, embedding_cache_dir=embedding_cache
     )
+    click.echo(
+        f"features: {used} ({X.shape[1]} columns)" + (f"; {reason}" if reason else ""), err=True
+    )
+    return X
+
+
+def _write_results(
+    curves: Any, summary: dict[str, Any], out_dir: Path, target: float | None, title: str
+) -> None:
+    """learning_curves.csv/.png and summary.csv/.json in ``out_dir``."""
     import pandas as pd
 
+    from active_learning.curves import plot_learning_curves
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    curves.to_csv(out_dir / "learning_curves.csv", index=False)
+    plot_learning_curves(curves, out_dir / "learning_curves.png", target=target, title=title)
     pd.DataFrame([{"strategy": k, **v} for k, v in summary.items()]).to_csv(
         out_dir / "summary.csv", index=False
     )
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+
+def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    """A table per strategy, the target accuracy, and the summary as one JSON line (last)."""
     click.echo(f"{'strategy':<18}{'final acc':>10}{'AUC':>8}{'labels to target':>18}")
     for name, r in summary.items():
         need = r["labels_to_target"]

@@ -290,7 +290,8 @@ def write_export(
     image_root: str | Path | None = None,
     progress: Progress = None,
 ) -> ExportResult:
-    """Split ``items``, augment train if asked, write ``fmt`` files and ``manifest.json`` to ``out_dir``.
+    """Split ``items``, augment train if asked, write ``fmt`` files and ``manifest.json`` to
+    ``out_dir``.
 
     ``items``: one row per item with ``item_id`` and its resolved ``label``; optional
     ``label_source`` (``human``/``adjudicated`` may go to dev/test, anything else is train-only
@@ -431,7 +432,8 @@ def export_version(
     ``items``: the items' current content (``item_id``, ``text``/``image_path``, ``metadata``,
     ``group_key``, ``content_hash``); labels, sources, confidences and splits come from the
     version's ``snapshot``. Raises if an item is gone or its content changed since, and if a
-    written file differs from the manifest (e.g. a newer writer); the manifest is rewritten as it was.
+    written file differs from the manifest (e.g. a newer writer); the manifest is rewritten as it
+    was.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

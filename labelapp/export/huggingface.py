@@ -3,8 +3,9 @@
 The card's YAML front matter declares the splits (``configs`` / ``data_files``) so both
 ``load_dataset("parquet", data_files=...)`` and ``load_dataset(<folder>)`` find them, and lists
 the labels and the label sources per split (rows per split are in the card's table; a
-``dataset_info.splits`` entry would need Arrow byte sizes, and a wrong one only earns a warning). YAML is written by hand (JSON-quoted scalars are valid YAML) so the card
-is byte-stable without a YAML dependency.
+``dataset_info.splits`` entry would need Arrow byte sizes, and a wrong one only earns a
+warning). YAML is written by hand (JSON-quoted scalars are valid YAML) so the card is
+byte-stable without a YAML dependency.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def dataset_card(
     description: str = "",
     split_names: Sequence[str] = SPLIT_NAMES,
 ) -> str:
-    """The README.md text for prepared ``rows``: front matter with splits, labels and label sources."""
+    """The README.md text for prepared ``rows``: front matter with splits, labels and label
+    sources."""
     splits = splits_present(rows, split_names)
     labels = sorted(rows["label"].unique())
     lines = ["---", "configs:", "- config_name: default", "  data_files:"]
@@ -72,7 +74,8 @@ def write_hf_dataset(
     split_names: Sequence[str] = SPLIT_NAMES,
     prepared: bool = False,
 ) -> list[Path]:
-    """Write ``data/<split>-00000-of-00001.parquet`` per split and ``README.md``; returns the paths."""
+    """Write ``data/<split>-00000-of-00001.parquet`` per split and ``README.md``; returns the
+    paths."""
     if not prepared:
         rows = prepare_rows(rows, split_names=split_names)
     out = Path(out_dir)

@@ -1,4 +1,5 @@
-"""Image projects as a folder tree: ``<out>/<split>/<label>/<item_id><ext>`` plus a metadata.csv per split.
+"""Image projects as a folder tree: ``<out>/<split>/<label>/<item_id><ext>`` plus a metadata.csv
+per split.
 
 The ``metadata.csv`` (``file_name`` first) is the layout Hugging Face's ``imagefolder`` reads, and
 keeps every row's id, label source, confidence, group key and metadata next to the images.
@@ -40,7 +41,8 @@ def write_image_tree(
     progress: Callable[[int], None] | None = None,
     prepared: bool = False,
 ) -> list[Path]:
-    """Copy each row's image to ``<split>/<label>/<item_id><ext>`` and write ``metadata.csv`` per split.
+    """Copy each row's image to ``<split>/<label>/<item_id><ext>`` and write ``metadata.csv`` per
+    split.
 
     Relative image paths are read under ``image_root``. Returns the written paths (images, then
     the CSVs).

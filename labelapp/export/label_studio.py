@@ -1,8 +1,10 @@
-"""Label Studio JSON: export tasks with annotations (human labels) and predictions (others), and import.
+"""Label Studio JSON: export tasks with annotations (human labels) and predictions (others), and
+import.
 
 Format (labelstud.io/guide/task_format): a JSON list of tasks ``{"id", "data", "annotations":
 [{"result": [...], "completed_by"}], "predictions": [{"model_version", "score", "result"}]}``; a
-classification result is ``{"from_name", "to_name", "type": "choices", "value": {"choices": [...]}}``.
+classification result is
+``{"from_name", "to_name", "type": "choices", "value": {"choices": [...]}}``.
 Human sources become annotations, other sources predictions (``model_version`` = the source,
 ``score`` = confidence). Our split, group key, metadata and item id travel in ``data``.
 """
@@ -108,22 +110,23 @@ def _labels_of(result: list[dict[str, Any]], from_name: str | None) -> list[str]
     return labels
 
 
-def read_label_studio_json(
-    source: str | Path | list[dict[str, Any]],
-    *,
-    data_key: str = "text",
-    from_name: str | None = None,
-    include_predictions: bool = True,
-    include_cancelled: bool = False,
-) -> pd.DataFrame:
-    """Rows from a Label Studio JSON export: one per (task, annotation) and per (task, prediction).
+#: The columns of :func:`read_label_studio_json`'s rows, in order.
+READ_COLUMNS = (
+    "item_id",
+    "task_id",
+    "text",
+    "label",
+    "label_source",
+    "confidence",
+    "annotator",
+    "split",
+    "group_key",
+    "metadata",
+)
 
-    Columns: ``item_id`` (our id from ``data.item_id``, else the task id), ``task_id``, ``text``
-    (``data[data_key]``), ``label`` (choices sorted and joined by ``|`` when several), ``label_source``
-    (``human``/``adjudicated`` for annotations, the model version for predictions), ``confidence``,
-    ``annotator``, ``split``, ``group_key``, ``metadata`` (JSON text). ``from_name`` picks one
-    control tag when the project has several.
-    """
+
+def _load_tasks(source: str | Path | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The task list from a file path or an already parsed export."""
     if isinstance(source, str | Path):
         try:
             tasks = json.loads(Path(source).read_text(encoding="utf-8"))
@@ -135,66 +138,96 @@ def read_label_studio_json(
         raise ValueError(
             "a Label Studio JSON export is a list of tasks; got " + type(tasks).__name__
         )
+    return tasks
+
+
+def _task_base(task: dict[str, Any], position: int, data_key: str) -> dict[str, Any]:
+    """The columns every row of a task shares (its ids, text, split, group key, metadata)."""
+    if "data" not in task:
+        raise ValueError(f"task #{position} (id {task.get('id')!r}) has no 'data' object")
+    data = task["data"]
+    return {
+        "item_id": str(data.get("item_id", task.get("id", position))),
+        "task_id": task.get("id"),
+        "text": data.get(data_key),
+        "split": data.get("split"),
+        "group_key": data.get("group_key"),
+        "metadata": json.dumps(
+            data["metadata"], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        if "metadata" in data
+        else None,
+    }
+
+
+def _annotation_rows(
+    task: dict[str, Any], base: dict[str, Any], from_name: str | None, include_cancelled: bool
+) -> list[dict[str, Any]]:
+    """One row per annotation (``completions`` in old exports) that has a label."""
+    rows = []
+    for annotation in task.get("annotations", task.get("completions", [])):
+        if annotation.get("was_cancelled") and not include_cancelled:
+            continue
+        labels = _labels_of(annotation.get("result", []), from_name)
+        if not labels:
+            continue
+        source = annotation.get("label_source") or (
+            "adjudicated" if annotation.get("ground_truth") else "human"
+        )
+        rows.append(
+            {
+                **base,
+                "label": "|".join(sorted(labels)),
+                "label_source": source,
+                "confidence": float(annotation.get("confidence", 1.0)),
+                "annotator": annotation.get("completed_by"),
+            }
+        )
+    return rows
+
+
+def _prediction_rows(
+    task: dict[str, Any], base: dict[str, Any], from_name: str | None
+) -> list[dict[str, Any]]:
+    """One row per prediction that has a label; its source is the model version."""
+    rows = []
+    for prediction in task.get("predictions", []):
+        labels = _labels_of(prediction.get("result", []), from_name)
+        if not labels:
+            continue
+        score = prediction.get("score")
+        rows.append(
+            {
+                **base,
+                "label": "|".join(sorted(labels)),
+                "label_source": str(prediction.get("model_version") or "prediction"),
+                "confidence": float("nan") if score is None else float(score),
+                "annotator": None,
+            }
+        )
+    return rows
+
+
+def read_label_studio_json(
+    source: str | Path | list[dict[str, Any]],
+    *,
+    data_key: str = "text",
+    from_name: str | None = None,
+    include_predictions: bool = True,
+    include_cancelled: bool = False,
+) -> pd.DataFrame:
+    """Rows from a Label Studio JSON export: one per (task, annotation) and per (task, prediction).
+
+    Columns: ``item_id`` (our id from ``data.item_id``, else the task id), ``task_id``, ``text``
+    (``data[data_key]``), ``label`` (choices sorted and joined by ``|`` when several),
+    ``label_source`` (``human``/``adjudicated`` for annotations, the model version for
+    predictions), ``confidence``, ``annotator``, ``split``, ``group_key``, ``metadata`` (JSON
+    text). ``from_name`` picks one control tag when the project has several.
+    """
     records = []
-    for position, task in enumerate(tasks):
-        if "data" not in task:
-            raise ValueError(f"task #{position} (id {task.get('id')!r}) has no 'data' object")
-        data = task["data"]
-        base = {
-            "item_id": str(data.get("item_id", task.get("id", position))),
-            "task_id": task.get("id"),
-            "text": data.get(data_key),
-            "split": data.get("split"),
-            "group_key": data.get("group_key"),
-            "metadata": json.dumps(
-                data["metadata"], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-            )
-            if "metadata" in data
-            else None,
-        }
-        for annotation in task.get("annotations", task.get("completions", [])):
-            if annotation.get("was_cancelled") and not include_cancelled:
-                continue
-            labels = _labels_of(annotation.get("result", []), from_name)
-            if not labels:
-                continue
-            source = annotation.get("label_source") or (
-                "adjudicated" if annotation.get("ground_truth") else "human"
-            )
-            records.append(
-                {
-                    **base,
-                    "label": "|".join(sorted(labels)),
-                    "label_source": source,
-                    "confidence": float(annotation.get("confidence", 1.0)),
-                    "annotator": annotation.get("completed_by"),
-                }
-            )
+    for position, task in enumerate(_load_tasks(source)):
+        base = _task_base(task, position, data_key)
+        records.extend(_annotation_rows(task, base, from_name, include_cancelled))
         if include_predictions:
-            for prediction in task.get("predictions", []):
-                labels = _labels_of(prediction.get("result", []), from_name)
-                if not labels:
-                    continue
-                score = prediction.get("score")
-                records.append(
-                    {
-                        **base,
-                        "label": "|".join(sorted(labels)),
-                        "label_source": str(prediction.get("model_version") or "prediction"),
-                        "confidence": float("nan") if score is None else float(score),
-                        "annotator": None,
-                    }
-                )
-    columns = [
-        "item_id",
-        "task_id",
-        "text",
-        "label",
-        "label_source",
-        "confidence",
-        "annotator",
-        "split",
-        "group_key",
-        "metadata",
-    ]
-    return pd.DataFrame.from_records(records, columns=columns)
+            records.extend(_prediction_rows(task, base, from_name))
+    return pd.DataFrame.from_records(records, columns=list(READ_COLUMNS))

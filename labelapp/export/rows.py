@@ -7,6 +7,7 @@ metadata is JSON text with sorted keys.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -34,12 +35,19 @@ _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",",
 
 
 def _json_text(value: Any) -> str | None:
-    """Canonical JSON text (sorted keys, compact) of a dict/list or of JSON text; None stays None."""
+    """Canonical JSON text (sorted keys, compact) of a dict/list or of JSON text; None stays
+    None."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, str):
-        value = json.loads(value)
+        return _canonical_text(value)
     return _ENCODER.encode(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_text(text: str) -> str:
+    """:func:`_json_text` of JSON text; items often share their metadata (``{}`` above all)."""
+    return _ENCODER.encode(json.loads(text))
 
 
 def _json_column(values: list[Any], ids: pd.Series, column: str) -> list[str | None]:

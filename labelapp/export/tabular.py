@@ -28,7 +28,8 @@ Progress = Callable[[int], None] | None
 
 
 def rows_to_table(rows: pd.DataFrame) -> pa.Table:
-    """An Arrow table of prepared rows, without pandas metadata (so files do not vary by pandas version)."""
+    """An Arrow table of prepared rows, without pandas metadata (so files do not vary by pandas
+    version)."""
     table = pa.Table.from_pandas(rows, preserve_index=False)
     return table.replace_schema_metadata(None)
 

@@ -5,9 +5,11 @@ A text project says ``featurizer`` ("embeddings", the default, or "tfidf") and
 ``embedding_max_items``. Sentence embeddings are used unless the project has more items than that
 limit or the model package cannot load; then TF-IDF, with the reason kept (model runs store it,
 the project page shows it). Each text is embedded once: vectors live in ``<data dir>/embeddings``
-keyed by a hash of the text (:mod:`active_learning.embedding_cache`), so an edited text is
-embedded again and an unchanged one never; TF-IDF matrices are cached in ``<data dir>/features``
-per content hash of the texts. Image projects use pixel features and are not handled here.
+keyed by a hash of the text and the model's precision (:mod:`active_learning.embedding_cache`;
+bfloat16 where the CPU has it, :func:`active_learning.embeddings.resolve_precision`), so an
+edited text is embedded again and an unchanged one never; TF-IDF matrices are cached in
+``<data dir>/features`` per content hash of the texts. Image projects use pixel features and are
+not handled here.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class Features:
 def embedding_dir() -> Path:
     """Where embedding vectors are kept by content hash (shared by every process):
     ``LABELAPP_EMBEDDING_DIR`` when set (e.g. one cache for many data directories: vectors
-    depend on the text and the model only), else ``<data dir>/embeddings``."""
+    depend on the text, the model and its precision only), else ``<data dir>/embeddings``."""
     configured = os.environ.get("LABELAPP_EMBEDDING_DIR", "").strip()
     if configured:
         return config.private_dir(Path(configured))

@@ -9,6 +9,7 @@ thousand rows keeps the swap short, so annotators' claims never wait on it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text, update
@@ -75,17 +76,24 @@ def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, 
     return ids, texts, f"project-{project.id}-{data_version(texts)}"  # an edited text: new version
 
 
-def retrain_project(
-    sessions: sessionmaker[Session],
-    project_id: int,
-    job_id: int | None = None,
-    progress: Callable[[float, str], None] = lambda f, m: None,
-) -> ModelRun:
-    """Fit the project's model on its human labels and reorder its queue by the strategy."""
-    import numpy as np
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a retrain reads from the database, in one short transaction."""
 
-    from active_learning.retrain import retrain_and_score
+    through: int | None  # the latest annotation id the labels include
+    labels: dict[int, str]  # item id -> human label
+    order: list[int]  # the labeled item ids, oldest labeled first
+    ids: np.ndarray  # every item id, in queue order
+    data: Any  # their texts or image features
+    version: str
+    strategy: str
+    batch_size: int
+    seed: int
+    setting: FeaturizerSetting | None  # None for image projects
 
+
+def _snapshot(sessions: sessionmaker[Session], project_id: int) -> _Snapshot:
+    """The project's labels, items and settings; refuses projects active learning cannot order."""
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
         if project is None:
@@ -98,50 +106,50 @@ def retrain_project(
         labels = human_labels(session, project)
         order = labeling_order(session, project_id, list(labels))
         ids, data, version = _project_data(session, project)
-        strategy, batch_size, seed = project.strategy, project.batch_size, project.queue_seed
-        setting = None if project.task_type == "image" else featurizer_setting(session, project)
-    features = _features(setting, data, progress)
-    progress(0.2, f"{len(labels)} labeled items, {len(ids)} in all")
-    position = {int(item_id): i for i, item_id in enumerate(ids)}
-    labeled = [(position[i], labels[i]) for i in order if i in position]
+        return _Snapshot(
+            through=through,
+            labels=labels,
+            order=order,
+            ids=ids,
+            data=data,
+            version=version,
+            strategy=project.strategy,
+            batch_size=project.batch_size,
+            seed=project.queue_seed,
+            setting=None if project.task_type == "image" else featurizer_setting(session, project),
+        )
+
+
+def retrain_project(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None = None,
+    progress: Callable[[float, str], None] = lambda f, m: None,
+) -> ModelRun:
+    """Fit the project's model on its human labels and reorder its queue by the strategy."""
+    from active_learning.retrain import retrain_and_score
+
+    snap = _snapshot(sessions, project_id)
+    features = _features(snap.setting, snap.data, progress)
+    progress(0.2, f"{len(snap.labels)} labeled items, {len(snap.ids)} in all")
+    position = {int(item_id): i for i, item_id in enumerate(snap.ids)}
+    labeled = [(position[i], snap.labels[i]) for i in snap.order if i in position]
     result = retrain_and_score(
         features.X,
         [p for p, _ in labeled],
         [lab for _, lab in labeled],
-        strategy=strategy,
-        batch_size=batch_size,
-        random_state=seed,
-        data_version=f"{features.used}:{version}",
+        strategy=snap.strategy,
+        batch_size=snap.batch_size,
+        random_state=snap.seed,
+        data_version=f"{features.used}:{snap.version}",
         cache=feature_cache(),
     )
     progress(0.8, "swapping queue priorities")
-    top_n = max(MIN_TOP_N, 20 * batch_size)
-    order = np.argsort(-result.priority, kind="stable")[:top_n]
-    chosen_ids = ids[result.pool_indices[order]]
-    # Near-duplicates never back to back (labelapp/services/batch_dedupe.py); the priorities,
-    # best first, follow the new order.
-    spread = spread_near_duplicates(sessions, chosen_ids)
-    order, chosen_ids = order[spread], chosen_ids[spread]
-    ranked = np.sort(result.priority[order])[::-1]
+    top_n = max(MIN_TOP_N, 20 * snap.batch_size)
+    order, chosen_ids, ranked = _top_items(sessions, result, snap.ids, top_n)
     with session_scope(sessions) as session:
         start_write(session)
-        run = ModelRun(
-            project_id=project_id,
-            featurizer=features.used,
-            estimator=type(result.model).__name__,
-            strategy=strategy,
-            n_train=result.n_train,
-            n_eval=int((result.metrics or {}).get("n_holdout", 0)),
-            trained_through_annotation_id=through,
-            params={
-                "batch_size": batch_size,
-                "top_n": top_n,
-                "data_version": version,
-                "featurizer_reason": features.reason,
-            },
-            metrics={k: v for k, v in (result.metrics or {}).items()},
-            job_id=job_id,
-        )
+        run = _model_run(project_id, job_id, snap, features, result, top_n)
         session.add(run)
         session.flush()
         _swap_priorities(
@@ -151,7 +159,7 @@ def retrain_project(
                 {
                     "priority": float(ranked[rank]),
                     "score": float(result.score[k]),
-                    "strategy": strategy,
+                    "strategy": snap.strategy,
                     "run": run.id,
                     "item_id": int(item_id),
                 }
@@ -161,6 +169,51 @@ def retrain_project(
     with session_scope(sessions) as session:  # after the swap: it holds its row locks no longer
         analyze_after_bulk_write(session, PRIORITY_TABLES, len(chosen_ids))
     return run
+
+
+def _top_items(
+    sessions: sessionmaker[Session], result: Any, ids: np.ndarray, top_n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``top_n`` highest-priority pool items (positions in the result's pool, their item
+    ids) with near-duplicates spread apart, and the priorities, best first, in that order."""
+    import numpy as np
+
+    order = np.argsort(-result.priority, kind="stable")[:top_n]
+    chosen_ids = ids[result.pool_indices[order]]
+    # Near-duplicates never back to back (labelapp/services/batch_dedupe.py); the priorities,
+    # best first, follow the new order.
+    spread = spread_near_duplicates(sessions, chosen_ids)
+    order, chosen_ids = order[spread], chosen_ids[spread]
+    ranked = np.sort(result.priority[order])[::-1]
+    return order, chosen_ids, ranked
+
+
+def _model_run(
+    project_id: int,
+    job_id: int | None,
+    snap: _Snapshot,
+    features: Features,
+    result: Any,
+    top_n: int,
+) -> ModelRun:
+    """The run row recording the fitted model, its settings and its held-out metrics."""
+    return ModelRun(
+        project_id=project_id,
+        featurizer=features.used,
+        estimator=type(result.model).__name__,
+        strategy=snap.strategy,
+        n_train=result.n_train,
+        n_eval=int((result.metrics or {}).get("n_holdout", 0)),
+        trained_through_annotation_id=snap.through,
+        params={
+            "batch_size": snap.batch_size,
+            "top_n": top_n,
+            "data_version": snap.version,
+            "featurizer_reason": features.reason,
+        },
+        metrics={k: v for k, v in (result.metrics or {}).items()},
+        job_id=job_id,
+    )
 
 
 def _swap_priorities(session: Session, run: ModelRun, rows: list[dict[str, Any]]) -> None:

@@ -48,9 +48,9 @@ def test_embeddings_are_normalised_semantic_and_cached_per_text(tmp_path, monkey
     calls: list[int] = []
     real_encode = embeddings.encode
 
-    def counting_encode(texts, batch_size=64):
+    def counting_encode(texts, batch_size=64, **kwargs):
         calls.append(len(texts))
-        return real_encode(texts, batch_size=batch_size)
+        return real_encode(texts, batch_size=batch_size, **kwargs)
 
     monkeypatch.setattr(embeddings, "encode", counting_encode)
     X = embed_texts(NEWS, cache_dir=tmp_path, batch_size=2)
@@ -92,3 +92,26 @@ def test_a_missing_package_falls_back_to_tfidf_with_a_clear_reason(monkeypatch, 
     assert X.shape[0] == 50 and X.shape[1] > 100  # sparse TF-IDF, not 384-d embeddings
     with pytest.raises(embeddings.EmbeddingsUnavailable, match="pip install"):
         embed_texts(["a text not in any cache"])
+
+
+def test_bfloat16_vectors_are_close_to_float32_and_cached_under_their_own_keys(tmp_path):
+    X32 = embed_texts(NEWS, cache_dir=tmp_path, precision="float32")
+    X16 = embed_texts(NEWS, cache_dir=tmp_path, precision="bfloat16")
+    np.testing.assert_allclose(np.linalg.norm(X16, axis=1), 1.0, rtol=1e-5)
+    assert ((X32 * X16).sum(axis=1) > 0.999).all()
+    assert not np.array_equal(X32, X16)  # computed again, not read from float32's keys
+    assert len(EmbeddingStore(tmp_path)) == 6  # 3 distinct texts x 2 precisions
+    float32_keys = text_keys(NEWS, embeddings.MODEL_NAME)  # keys written before bfloat16
+    assert EmbeddingStore(tmp_path).get(float32_keys)[0].all()
+    expected = "bfloat16" if embeddings.cpu_has_bf16() else "float32"
+    assert embeddings.resolve_precision("auto") == expected
+    with pytest.raises(ValueError, match="precision"):
+        embeddings.resolve_precision("float16")
+
+
+def test_one_torch_thread_when_the_machine_is_busy(monkeypatch):
+    monkeypatch.setattr(embeddings.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(embeddings.os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    assert embeddings.torch_threads(2) == 1
+    monkeypatch.setattr(embeddings.os, "getloadavg", lambda: (0.4, 1.0, 1.0))
+    assert embeddings.torch_threads(2) == 2

@@ -64,9 +64,9 @@ def encoded(monkeypatch) -> list[str]:
     seen: list[str] = []
     real = embeddings.encode
 
-    def counting(texts: list[str], batch_size: int = 64):
+    def counting(texts: list[str], batch_size: int = 64, **kwargs):
         seen.extend(texts)
-        return real(texts, batch_size=batch_size)
+        return real(texts, batch_size=batch_size, **kwargs)
 
     monkeypatch.setattr(embeddings, "encode", counting)
     return seen
@@ -127,7 +127,7 @@ def test_tfidf_above_the_size_setting_or_when_the_model_cannot_load(
     _set(sessions, yt["project"], embedding_max_items=200_000)
     from active_learning import embeddings
 
-    def broken(texts: list[str], batch_size: int = 64):
+    def broken(texts: list[str], batch_size: int = 64, **kwargs):
         raise embeddings.EmbeddingsUnavailable("Sentence embeddings are unavailable: test.")
 
     monkeypatch.setattr(embeddings, "encode", broken)

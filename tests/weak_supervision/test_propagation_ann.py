@@ -69,3 +69,17 @@ def test_hnsw_index_is_still_available_and_bad_names_are_refused():
     assert hnsw.multiply(exact).sum() / exact.sum() >= 0.98
     with pytest.raises(ValueError, match="index must be"):
         ann_knn_graph(X, 10, index="lsh")
+
+
+def test_a_graph_built_once_gives_propagates_probabilities():
+    from weak_supervision.propagation import neighbour_graph, propagate_on_graph
+
+    X, _, seeds = _clusters(600)
+    for graph in ("exact", "ann"):
+        G = neighbour_graph(X, 10, graph=graph)
+        for s in (seeds, np.where(np.arange(600) % 7 == 0, seeds, -1)):
+            np.testing.assert_allclose(
+                propagate_on_graph(G, s, 3), propagate(X, s, 3, graph=graph), atol=1e-10
+            )
+    with pytest.raises(ValueError, match="no seeds"):
+        propagate_on_graph(G, np.full(600, -1), 3)

@@ -5,8 +5,8 @@ Answers are a long table with columns ``item``, ``worker``, ``label`` (labels as
 Ours (no extra dependency): ``majority_vote``; ``wawa`` (worker agreement with aggregate:
 majority vote weighted by each worker's agreement with the plain majority; crowd-kit 1.4.2's
 ``Wawa`` raises AttributeError on scikit-learn >= 1.6, so it is written here); ``dawid_skene``
-(``weak_supervision.agreement.dawid_skene`` with a 0.01 pseudo-count; checked against Dawid & Skene 1979
-and crowd-kit, and faster than crowd-kit's).
+(``weak_supervision.agreement.dawid_skene`` with a 0.01 pseudo-count; checked against Dawid & Skene
+1979 and crowd-kit, and faster than crowd-kit's).
 From crowd-kit (Apache-2.0, the optional extra ``pip install 'labelapp[crowd]'``):
 ``one_coin_dawid_skene``, ``glad`` (Whitehill et al. 2009), ``mace`` (Hovy et al. 2013) and
 ``mmsr`` (Ma & Olshevsky 2020: crowd-kit's M-MSR skills, then a skill-weighted vote here,

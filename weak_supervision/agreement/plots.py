@@ -1,4 +1,5 @@
-"""Plots of an agreement report for the agreement page: kappa heatmap, annotators, agreement over time.
+"""Plots of an agreement report for the agreement page: kappa heatmap, annotators, agreement
+over time.
 
 Each function returns a matplotlib ``Figure`` built without pyplot (no global state, safe in a
 web server's threads); ``figure_png(figure)`` turns it into PNG bytes. matplotlib is imported

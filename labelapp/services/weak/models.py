@@ -13,11 +13,13 @@ from labelapp.db import session_scope, start_write
 from labelapp.models import (
     LabelModelRun,
     ProbLabel,
+    Project,
 )
 from labelapp.progress import Progress, quiet
 from labelapp.services.bulk import Constant, bulk_insert_columns
 from labelapp.services.errors import UserError
 from labelapp.services.featurizers import featurizer_setting, text_features
+from labelapp.services.labels import WEAK_SOURCES, refresh_item_labels
 from labelapp.services.weak.common import (
     SEED_THRESHOLD,
     class_names,
@@ -43,7 +45,17 @@ def replace_prob_labels(
     probs: np.ndarray,
     classes: list[str],
 ) -> None:
-    """The project's probabilistic labels from ``source`` become those of this run."""
+    """The project's probabilistic labels from ``source`` become those of this run; the items
+    whose resolved label they can change (the old run's and this one's) are refreshed."""
+    touched: set[int] | None = None
+    if source in WEAK_SOURCES:  # the end model's predictions ("model") label no item
+        touched = set(
+            session.scalars(
+                select(ProbLabel.item_id).where(
+                    ProbLabel.project_id == project_id, ProbLabel.source == source
+                )
+            )
+        )
     session.execute(
         delete(ProbLabel).where(ProbLabel.project_id == project_id, ProbLabel.source == source)
     )
@@ -64,6 +76,9 @@ def replace_prob_labels(
         },
         len(item_ids),
     )
+    if touched is not None:
+        touched.update(int(i) for i in item_ids)
+        refresh_item_labels(session, session.get(Project, project_id), touched)
 
 
 def fit_label_model(
@@ -191,6 +206,38 @@ def text_data(session: Session, project_id: int, purpose: str) -> TextData:
     return TextData(classes, frame, human, lm_probs, lm_run_id)
 
 
+def _held_out_accuracy(
+    graph: Any,
+    human: np.ndarray,
+    lm_probs: np.ndarray,
+    has_lm: np.ndarray,
+    threshold: float,
+    n_classes: int,
+) -> dict[str, Any]:
+    """Reach and accuracy on a fifth of the human labels (at least 10) held out of the seeds;
+    empty when there are too few labels or no seeds without them."""
+    import numpy as np
+
+    from weak_supervision.propagation import propagate_on_graph, propagation_seeds
+
+    labeled = np.flatnonzero(human >= 0)
+    if len(labeled) < 10:
+        return {}
+    held = np.random.default_rng(0).choice(labeled, size=max(1, len(labeled) // 5), replace=False)
+    masked = human.copy()
+    masked[held] = -1
+    seeds = propagation_seeds(masked, lm_probs, threshold, lm_mask=has_lm)
+    if not (seeds >= 0).any():
+        return {}
+    probs = propagate_on_graph(graph, seeds, n_classes)
+    reached = probs[held].sum(axis=1) > 0
+    out: dict[str, Any] = {"n_evaluated": int(reached.sum()), "eval_reach": float(reached.mean())}
+    if reached.any():
+        predicted = probs[held][reached].argmax(axis=1)
+        out["accuracy"] = round(100 * float((predicted == human[held][reached]).mean()), 2)
+    return out
+
+
 def propagate(
     sessions: sessionmaker[Session],
     project_id: int,
@@ -199,13 +246,11 @@ def propagate(
     n_neighbors: int = 10,
     threshold: float = SEED_THRESHOLD,
 ) -> LabelModelRun:
-    """Spread human labels and confident label-model labels over a kNN graph of TF-IDF features;
-    every item the graph reaches gets a ``propagation`` ProbLabel. Accuracy is measured on a
-    fifth of the human labels held out of the seeds (then all seeds are used)."""
-    import numpy as np
-
-    from weak_supervision.propagation import propagate as library_propagate
-    from weak_supervision.propagation import propagation_seeds
+    """Spread human labels and confident label-model labels over a kNN graph of the project's
+    features (embeddings or TF-IDF); every item the graph reaches gets a ``propagation``
+    ProbLabel. Accuracy is measured on a fifth of the human labels held out of the seeds (then
+    all seeds are used)."""
+    from weak_supervision.propagation import neighbour_graph, propagate_on_graph, propagation_seeds
 
     with session_scope(sessions) as session:
         classes, frame, human, lm_probs, lm_run = text_data(
@@ -220,34 +265,19 @@ def propagate(
         raise UserError("label propagation needs at least 3 items")
     progress(0.2, "featurizing texts")
     features = text_features(setting, frame["text"].fillna("").tolist())
-    X = features.X
     metrics: dict[str, Any] = {
         "n_items": len(frame),
         "label_model_run_id": lm_run,
         "features": features.used,
         "featurizer_reason": features.reason,
     }
-    labeled = np.flatnonzero(human >= 0)
-    if len(labeled) >= 10:
-        rng = np.random.default_rng(0)
-        held = rng.choice(labeled, size=max(1, len(labeled) // 5), replace=False)
-        masked = human.copy()
-        masked[held] = -1
-        seeds = propagation_seeds(masked, lm_probs, threshold, lm_mask=has_lm)
-        if (seeds >= 0).any():
-            progress(0.4, "measuring on held-out human labels")
-            probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
-            reached = probs[held].sum(axis=1) > 0
-            metrics["n_evaluated"] = int(reached.sum())
-            metrics["eval_reach"] = float(reached.mean())
-            if reached.any():
-                predicted = probs[held][reached].argmax(axis=1)
-                metrics["accuracy"] = round(
-                    100 * float((predicted == human[held][reached]).mean()), 2
-                )
+    progress(0.3, "building the neighbour graph")
+    graph = neighbour_graph(features.X, n_neighbors)  # built once: it does not depend on seeds
+    progress(0.4, "measuring on held-out human labels")
+    metrics.update(_held_out_accuracy(graph, human, lm_probs, has_lm, threshold, k))
     progress(0.6, "propagating")
     seeds = propagation_seeds(human, lm_probs, threshold, lm_mask=has_lm)
-    probs = library_propagate(X, seeds, k, n_neighbors=n_neighbors)
+    probs = propagate_on_graph(graph, seeds, k)
     reached = probs.sum(axis=1) > 0
     probs[reached] /= probs[reached].sum(axis=1, keepdims=True)
     metrics.update(

@@ -1,8 +1,8 @@
-"""LF votes: preview on a sample, apply to every item (pandas or Dask), the vote matrix, LF analysis."""
+"""LF votes: preview on a sample, apply to every item (pandas or Dask), the vote matrix, LF
+analysis."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -19,7 +19,7 @@ from labelapp.progress import Progress, quiet
 from labelapp.services import lf_guard
 from labelapp.services.bulk import bulk_insert_columns
 from labelapp.services.errors import UserError
-from labelapp.services.weak import cache as weak_cache
+from labelapp.services.weak.analysis_report import Analysis
 from labelapp.services.weak.common import (
     PREVIEW_HITS,
     PREVIEW_ITEMS,
@@ -28,7 +28,7 @@ from labelapp.services.weak.common import (
     human_label_index,
     items_frame,
 )
-from labelapp.services.weak.dask_apply import choose_applier, run_applier
+from labelapp.services.weak.dask_apply import Applier, choose_applier, run_applier
 from labelapp.services.weak.lfs import (
     latest_lfs,
     lf_json,
@@ -88,15 +88,10 @@ def apply_lfs(
 ) -> dict[str, Any]:
     """Run the project's active LFs over all its items and replace its stored votes; an
     ``apply`` run row records which LFs ran, on which applier (pandas or Dask, see
-    :mod:`labelapp.services.weak_dask`), and what they covered.
+    :mod:`labelapp.services.weak.dask_apply`), and what they covered.
 
     Declarative LFs run in process (regex fallbacks to Python's ``re`` in a time-limited child
     process), Python LFs in the sandbox: call it from the job worker or the CLI."""
-    import numpy as np
-
-    from weak_supervision import regex_guard
-    from weak_supervision.lfs import lf_from_spec
-
     with session_scope(sessions) as session:
         project = get_project(session, project_id)
         classes = class_names(project)
@@ -106,8 +101,37 @@ def apply_lfs(
         specs = [(r.id, r.name, library_spec(r, classes)) for r in rows]
         frame = items_frame(session, project_id)
     progress(0.1, f"{len(specs)} LFs over {len(frame):,} items")
+    applier = choose_applier(len(frame))
+    L = _vote_on_items(specs, len(classes), frame, applier, progress)
+    _check_votes(L, specs, classes)
+    progress(0.6, f"storing votes (applied on {applier.describe()})")
+    result = {
+        "n_lfs": len(specs),
+        "n_items": len(frame),
+        "n_votes": int((L >= 0).sum()),
+        "n_covered": int((L >= 0).any(axis=1).sum()) if L.size else 0,
+        "applier": applier.describe(),
+    }
+    _store_votes(sessions, project_id, job_id, specs, L, frame, applier, result)
+    return result
+
+
+def _vote_on_items(
+    specs: list[tuple[int, str, dict[str, Any]]],
+    n_classes: int,
+    frame: pd.DataFrame,
+    applier: Applier,
+    progress: Progress,
+) -> np.ndarray:
+    """The ``(items, LFs)`` vote matrix (-1 = abstain): declarative LFs on ``applier`` under the
+    apply regex time limit, Python LFs in the sandbox."""
+    import numpy as np
+
+    from weak_supervision import regex_guard
+    from weak_supervision.lfs import lf_from_spec
+
     declarative = [
-        (j, lf_from_spec(spec, n_classes=len(classes)))
+        (j, lf_from_spec(spec, n_classes=n_classes))
         for j, (_, _, spec) in enumerate(specs)
         if spec["kind"] != "python"
     ]
@@ -116,7 +140,6 @@ def apply_lfs(
         for j, (_, name, spec) in enumerate(specs)
         if spec["kind"] == "python"
     ]
-    applier = choose_applier(len(frame))
     L = np.full((len(frame), len(specs)), -1, dtype=np.int64)
     if declarative and len(frame):
         progress(0.15, f"applying on {applier.describe()}")
@@ -133,7 +156,15 @@ def apply_lfs(
         L[:, [j for j, _, _ in python]] = lf_guard.apply_python(
             [(name, source) for _, name, source in python], frame
         )
-    lfs = declarative + python
+    return L
+
+
+def _check_votes(
+    L: np.ndarray, specs: list[tuple[int, str, dict[str, Any]]], classes: list[str]
+) -> None:
+    """Refuse a vote beyond the project's classes, naming the first LF that cast one."""
+    import numpy as np
+
     n_classes = len(classes)
     if L.size and int(L.max()) >= n_classes:
         j = int(np.argwhere(L.max(axis=0) >= n_classes)[0][0])
@@ -141,18 +172,25 @@ def apply_lfs(
             f"LF {specs[j][1]!r} voted {int(L.max())}, but the project has {len(classes)} classes "
             f"(0..{len(classes) - 1}: {', '.join(classes)})"
         )
-    progress(0.6, f"storing votes (applied on {applier.describe()})")
+
+
+def _store_votes(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None,
+    specs: list[tuple[int, str, dict[str, Any]]],
+    L: np.ndarray,
+    frame: pd.DataFrame,
+    applier: Applier,
+    result: dict[str, Any],
+) -> None:
+    """Replace the project's stored votes by ``L`` and record the ``apply`` run, in one
+    transaction."""
+    import numpy as np
+
     rows_i, cols = np.nonzero(L >= 0)
     lf_ids = np.array([s[0] for s in specs], dtype=np.int64)
     item_ids = frame["item_id"].to_numpy()
-    covered = int((L >= 0).any(axis=1).sum()) if L.size else 0
-    result = {
-        "n_lfs": len(lfs),
-        "n_items": len(frame),
-        "n_votes": len(rows_i),
-        "n_covered": covered,
-        "applier": applier.describe(),
-    }
     with session_scope(sessions) as session:
         start_write(session)
         session.add(
@@ -177,7 +215,6 @@ def apply_lfs(
             },
             len(rows_i),
         )
-    return result
 
 
 def vote_matrix(
@@ -205,15 +242,6 @@ def vote_matrix(
     return L, lfs, frame
 
 
-@dataclass
-class Analysis:
-    classes: list[str]
-    n_items: int
-    n_labeled: int
-    n_covered: int
-    rows: list[dict[str, Any]]
-
-
 def _number(value: Any) -> float | None:
     import numpy as np
 
@@ -221,15 +249,10 @@ def _number(value: Any) -> float | None:
     return None if np.isnan(value) else value
 
 
-def analysis(session: Session, project: Project) -> Analysis:
-    """:func:`compute_analysis`, recomputed only when votes, LFs, items or human labels changed
-    (:mod:`labelapp.services.weak_cache`); the result is shared, read-only."""
-    return weak_cache.cached(session, project, compute_analysis)
-
-
 def compute_analysis(session: Session, project: Project, n_examples: int = 5) -> Analysis:
     """The library's LF analysis of the stored votes against the human labels, per active LF,
-    with examples of hits and of disagreements with humans. LFs not applied yet show no votes."""
+    with examples of hits and of disagreements with humans. LFs not applied yet show no votes.
+    Run by the ``lf_analysis`` job (:mod:`.analysis_job`), never in a web process."""
     from weak_supervision.analysis import lf_analysis, lf_examples
 
     classes = class_names(project)
