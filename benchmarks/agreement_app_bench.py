@@ -5,7 +5,8 @@ half under guideline version 1 and half under version 2), then times the service
 API and ``labelapp agreement report`` call: cold (first request), warm (cached), the open
 adjudication backlog, and the page's four PNG plots, which it saves for a look.
 
-    .venv/bin/python benchmarks/agreement_app_bench.py [--dbs sqlite,postgresql] [--synthetic 100000]
+    .venv/bin/python benchmarks/agreement_app_bench.py \\
+        [--dbs sqlite,postgresql] [--synthetic 100000]
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ cannot take missing ratings). All runs use the same saved matrix. Time: ours and
 alternate in one process, ``--repeat`` calls each, best CPU time (``process_time``, less
 sensitive to other work on a shared machine) and best wall time. Memory: each implementation in
 its own process, the peak RSS growth during one call (over the process with the data loaded) and
-the peak of traced allocations (tracemalloc, which numpy reports to) in another call. Then the whole ``agreement_report`` (bootstrap, Dawid-Skene, human level) on the
-same answers as a long table.
+the peak of traced allocations (tracemalloc, which numpy reports to) in another call. Then the
+whole ``agreement_report`` (bootstrap, Dawid-Skene, human level) on the same answers as a long
+table.
 
     .venv/bin/pip install krippendorff   # GPL-3: a peer for this benchmark only, never a dependency
     .venv/bin/python benchmarks/agreement_bench.py [--items 100000] [--annotators 10] [--repeat 3]

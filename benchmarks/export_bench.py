@@ -1,4 +1,4 @@
-"""Export speed: N labeled text items, splits included, to Parquet / JSONL / ... (items/s, peak RSS).
+"""Export speed: N labeled text items with splits to Parquet / JSONL / ... (items/s, peak RSS).
 
     .venv/bin/python benchmarks/export_bench.py --n 1000000 --formats parquet,jsonl
     .venv/bin/python benchmarks/export_bench.py --n 100000 --formats label_studio

@@ -257,7 +257,8 @@ def detection_table(rows: list[dict]) -> str:
         groups.setdefault((r["dataset"], r["kind"], r["rate"]), []).append(r)
     out = [
         "| data set | noise | rate | flips | ours: flagged | P | R | F1 | P@k "
-        "| cleanlab: flagged | P | R | F1 | P@k | cleanlab `both` F1 | seeds ours F1 / P@k < cleanlab |",
+        "| cleanlab: flagged | P | R | F1 | P@k | cleanlab `both` F1 "
+        "| seeds ours F1 / P@k < cleanlab |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (ds, kind, rate), rs in groups.items():
@@ -272,7 +273,8 @@ def detection_table(rows: list[dict]) -> str:
         lose_f1 = sum(r["ours"]["f1"] < r["cleanlab"]["f1"] - 1e-9 for r in rs)
         lose_pk = sum(r["ours"]["p_at_k"] < r["cleanlab"]["p_at_k"] - 1e-9 for r in rs)
         out.append(
-            f"| {ds} | {kind.replace('_', ' ')} | {rate:.0%} | {np.mean([r['flipped'] for r in rs]):.0f} "
+            f"| {ds} | {kind.replace('_', ' ')} | {rate:.0%} "
+            f"| {np.mean([r['flipped'] for r in rs]):.0f} "
             f"| {mean('ours', 'flagged'):.0f} | {mean('ours', 'precision'):.3f} "
             f"| {mean('ours', 'recall'):.3f} | {cell('f1')} | {cell('p_at_k')} "
             f"| {mean('cleanlab', 'flagged'):.0f} | {mean('cleanlab', 'precision'):.3f} "
@@ -292,7 +294,8 @@ def recovery_table(curves: dict[str, dict]) -> str:
     """Accuracy before/after review and the gain per 100 reviewed items (first 200, all flips)."""
     out = [
         "| data set | noise | rate | flips | acc. noisy | ours: after 200 / all | gain per 100 "
-        "(first 200 / all) | cleanlab order: gain per 100 | random: after 200 / all | gain per 100 |",
+        "(first 200 / all) | cleanlab order: gain per 100 | random: after 200 / all "
+        "| gain per 100 |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in curves.items():

@@ -27,6 +27,7 @@ ORDER = [
     "api_fuzz.md",
     "security.md",
     "drift.md",
+    "web_rss.md",
 ]
 HEADER = """# Benchmark results
 

@@ -1,4 +1,4 @@
-"""Weak-supervision quality on real data: WRENCH youtube/sms, the Snorkel spam tutorial, propagation.
+"""Weak supervision on real data: WRENCH youtube/sms, the Snorkel spam tutorial, propagation.
 
 Usage: .venv/bin/python benchmarks/ws_quality_bench.py [--plots benchmarks/results/weak_supervision]
 

@@ -32,7 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = os.environ.get("LABELAPP_SECRET_KEY") or _persistent_secret()
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], web=True)
     if app.config["CHECK_SCHEMA"]:
         from labelapp.migrate import ensure_current
 

@@ -46,8 +46,8 @@ def media_dir() -> Path:
     return path
 
 
-# Where LF application runs (labelapp.services.weak.dask_apply): in process for small projects, on Dask
-# for large ones. On a 2-core machine the in-process applier is the faster one (1M texts x 20
+# Where LF application runs (labelapp.services.weak.dask_apply): in process for small projects, on
+# Dask for large ones. On a 2-core machine the in-process applier is the faster one (1M texts x 20
 # keyword/regex LFs: 3.8 s in process, 10.3 s on a 2-worker LocalCluster, benchmarks/RESULTS.md;
 # 200k texts x 6 declarative + 2 Python LFs: 9.9 s against 17.7 s), so a LocalCluster is only
 # started for projects beyond what one process comfortably holds; a configured scheduler (more
@@ -192,6 +192,23 @@ def job_time_limit(kind: str) -> float:
     return _positive(f"LABELAPP_JOB_TIME_LIMIT_{kind.upper()}", default, "3600")
 
 
+def export_wait_seconds() -> float:
+    """``LABELAPP_EXPORT_WAIT_SECONDS``: how long ``POST /api/projects/{id}/exports`` waits for
+    its job before answering; an export done by then is answered at once (201, with its result),
+    a longer one with the job to poll (202). 0 answers at once. Default 2."""
+    raw = os.environ.get("LABELAPP_EXPORT_WAIT_SECONDS", "").strip()
+    try:
+        value = float(raw) if raw else 2.0
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise ValueError(
+            f"LABELAPP_EXPORT_WAIT_SECONDS={raw!r} is not a number of seconds from 0 to 60: "
+            "give one like 2, or 0 to answer with the job at once"
+        )
+    return value
+
+
 # Limits on uploads and image zips (labelapp.services.imports.archive, .images): each refusal
 # names the setting to raise. Zips are checked entry by entry while they are unpacked, on the
 # bytes really read, never on the sizes the archive claims.
@@ -221,3 +238,9 @@ def image_max_pixels() -> int:
     """``LABELAPP_IMAGE_MAX_PIXELS``: width x height an imported image may have (decoding one
     takes about 4 bytes per pixel). Default 100,000,000 (10000 x 10000)."""
     return int(_positive("LABELAPP_IMAGE_MAX_PIXELS", 100_000_000, "100000000", integer=True))
+
+
+def drift_threshold(name: str, default: float) -> float:
+    """``LABELAPP_DRIFT_ALPHA``, ``_MIN_AUC``, ``_MIN_KS``, ``_MIN_V``: when a difference counts as
+    drift (labelapp.services.drift.rule). Defaults 0.05, 0.556, 0.08, 0.1 (a small effect)."""
+    return _positive(f"LABELAPP_DRIFT_{name.upper()}", default, f"{default:g}")

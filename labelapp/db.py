@@ -26,8 +26,18 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL for concurrent readers, a busy timeout instead of 'database is locked', real FKs."""
+# SQLite's page cache lives in the process that reads. Imports and jobs keep 64 MB per connection
+# (index inserts of big imports stay in memory); a web process keeps little, under a process-wide
+# soft limit, so that a request scanning a large table does not leave it 64 MB bigger per
+# connection (issue 16: web processes stay small; measured by benchmarks/web_rss_bench.py).
+SQLITE_CACHE_MB = 64
+WEB_SQLITE_CACHE_MB = 4
+WEB_SQLITE_HEAP_MB = 32
+
+
+def _configure_sqlite(engine: Engine, web: bool = False) -> None:
+    """WAL for concurrent readers, a busy timeout instead of 'database is locked', real FKs; the
+    page cache of a web process or of the others."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -38,8 +48,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        # 64 MB of page cache (default 2 MB): index inserts of big imports stay in memory.
-        cursor.execute("PRAGMA cache_size=-65536")
+        cache_mb = WEB_SQLITE_CACHE_MB if web else SQLITE_CACHE_MB
+        cursor.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
+        if web:  # sqlite3_soft_heap_limit64: caches shrink once the whole process is past it
+            cursor.execute(f"PRAGMA soft_heap_limit={WEB_SQLITE_HEAP_MB * 1024 * 1024}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -55,15 +67,16 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.info["sqlite_changes_at_begin"] = conn.connection.dbapi_connection.total_changes
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """Create an engine for ``url`` (default: :func:`labelapp.config.database_url`)."""
+def make_engine(url: str | None = None, *, web: bool = False, **kwargs) -> Engine:
+    """Create an engine for ``url`` (default: :func:`labelapp.config.database_url`); ``web``: for
+    a web process (a small SQLite page cache)."""
     url = normalize_url(url or config.database_url())
     if url.startswith("sqlite"):
         _create_private_file(make_url(url).database)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, web)
     else:
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", 10)
@@ -252,7 +265,8 @@ def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def end_read(session: Session | None) -> None:
-    """End ``session``'s transaction before another process writes and this one waits for it: an
-    open SQLite read would hold the writer back (a rollback-journal reader keeps its shared lock)."""
+    """End ``session``'s transaction before another process writes and this one waits for it:
+    an open SQLite read would hold the writer back (a rollback-journal reader keeps its shared
+    lock)."""
     if session is not None:
         session.commit()

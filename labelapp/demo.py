@@ -32,8 +32,8 @@ to, a link, a product, "check out my ...", money offers, requests for likes or f
 
 **ham** (key `1`): a real reaction to the video or the artist, even if rude, short or off-topic.
 
-**ambiguous** (key `3`): you cannot tell (for example a bare link with no context). Prefer a decision;
-use ambiguous when a second reader would reasonably disagree.
+**ambiguous** (key `3`): you cannot tell (for example a bare link with no context). Prefer a
+decision; use ambiguous when a second reader would reasonably disagree.
 
 Tips: self-promotion of the commenter's *own* music is spam. Song lyrics quoted alone are ham.
 """
@@ -87,7 +87,8 @@ def _populate(session: Session) -> None:
         TEXT_PROJECT,
         ["ham", "spam"],
         allow_ambiguous=True,
-        description="1,956 real YouTube comments (UCI YouTube Spam Collection, CC BY 4.0): spam or not?",
+        description="1,956 real YouTube comments (UCI YouTube Spam Collection, CC BY 4.0): "
+        "spam or not?",
         guidelines=GUIDELINES,
         queue_order="random",
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from labelapp.models import Annotation, Item, Project, QueueEntry, User
 from labelapp.models.base import utcnow
+from labelapp.services.labels import refresh_item_labels
 
 # username, chance of giving the data set's answer (otherwise the other class, now and then
 # "ambiguous"): a careful, an average and a hasty annotator
@@ -78,4 +79,5 @@ def simulate(
             entry = session.get(QueueEntry, row.id)
             entry.remaining = max(0, entry.remaining - len(users))
     session.flush()
+    refresh_item_labels(session, project, [row.id for row in chosen])
     return added

@@ -1,4 +1,5 @@
-"""Alembic, configured in code: the migrations ship inside the package, in ``labelapp/migrations/``."""
+"""Alembic, configured in code: the migrations ship inside the package, in
+``labelapp/migrations/``."""
 
 from __future__ import annotations
 
@@ -35,8 +36,41 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision``."""
+    """Bring the database at ``url`` up to ``revision``; at head, fill the resolved-label table
+    for projects that have items without a row (:func:`backfill_item_labels`)."""
     command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        backfill_item_labels(url)
+
+
+def backfill_item_labels(url: str, project_ids: list[int] | None = None) -> dict[str, int]:
+    """Fill ``item_labels`` (revision 0018) for every project with an item that has no row, or
+    rebuild it for ``project_ids``: the one label rule is Python, so the migration that creates
+    the table cannot fill it in SQL. Returns rows written per project name."""
+    from sqlalchemy import exists, select
+
+    from labelapp.db import make_session_factory, write_scope
+    from labelapp.models import Item, ItemLabel, Project
+    from labelapp.services.labels import refresh_item_labels
+
+    engine = make_engine(url)
+    written: dict[str, int] = {}
+    try:
+        sessions = make_session_factory(engine)
+        if project_ids is None:
+            with sessions() as session:
+                missing = ~exists().where(ItemLabel.item_id == Item.id)
+                project_ids = list(
+                    session.scalars(select(Item.project_id).where(missing).distinct())
+                )
+        for project_id in sorted(project_ids):
+            with write_scope(sessions) as session:
+                project = session.get(Project, project_id)
+                if project is not None:
+                    written[project.name] = refresh_item_labels(session, project)
+    finally:
+        engine.dispose()
+    return written
 
 
 def head_revision() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,8 +110,30 @@ def _truncate_all(url: str) -> None:
         engine.dispose()
 
 
+def _stop_local_workers() -> None:
+    """Stop the workers this process started beside it (``local_worker.ensure``): each served one
+    test's data directory, and left running (30 s until idle) it would reap, and run, the next
+    test's jobs in the shared PostgreSQL database, whose job ids start again at 1."""
+    from labelapp.services import local_worker
+
+    with local_worker._lock:
+        started = [proc for proc, _ in local_worker._started.values()]
+        local_worker._started.clear()
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in started:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A migrated, empty database on each backend; the data directory is the test's tmp_path."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -123,7 +146,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         url = request.getfixturevalue("pg_migrated")
         _truncate_all(url)
     monkeypatch.setenv("LABELAPP_DATABASE_URL", url)
-    return url
+    yield url
+    _stop_local_workers()
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ spaCy pipeline on each raw comment and writes, per split, the vote of
 
     has_person_nlp: HAM (0) if len(doc) < 20 and any entity has label PERSON, else ABSTAIN (-1)
 
-to ``OUT_DIR/person_votes.json``. The JSON also records a SHA-256 of each split's texts in order, so that the consumer can check that its
-rows line up with these votes.
+to ``OUT_DIR/person_votes.json``. The JSON also records a SHA-256 of each split's texts in
+order, so that the consumer can check that its rows line up with these votes.
 
 Usage:
     python person_votes.py --data-dir DIR --model MODEL --out OUT_DIR [--disable a,b]

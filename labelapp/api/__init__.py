@@ -1,4 +1,5 @@
-"""The JSON API (``/api``): used by the pages, the CLI and scripts. OpenAPI at ``/api/openapi.json``."""
+"""The JSON API (``/api``): used by the pages, the CLI and scripts. OpenAPI at
+``/api/openapi.json``."""
 
 from flask import Blueprint
 

@@ -150,13 +150,14 @@ def members_json(project: Project) -> dict[str, Any]:
         "sme_manages_members": project.sme_manages_members,
         "members": [
             {
-                "id": u.id,
-                "username": u.username,
-                "display_name": u.display_name,
-                "role": u.role,
-                "active": u.active,
+                "id": m.user.id,
+                "username": m.user.username,
+                "display_name": m.user.display_name,
+                "role": m.role,
+                "account_role": m.user.role,
+                "active": m.user.active,
             }
-            for u in people
+            for m in people
         ],
     }
 
@@ -198,13 +199,13 @@ def patch_team_policy(project_id: int):
 def add_member_with_role(project_id: int):
     """The body of ``POST /api/projects/ID/members`` (api/projects.py routes it)."""
     project = project_for_me(project_id)
-    membership.require_member_manager(me(), project)  # before looking the user up
-    new: MemberAddRole = body()
     session = get_db()
-    user = membership.add_to_project(
+    membership.require_member_manager(session, me(), project)  # before looking the user up
+    new: MemberAddRole = body()
+    member = membership.add_to_project(
         session, me(), project, get_user(session, new.username), new.role
     )
-    return user, project
+    return member, project
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
@@ -257,6 +258,7 @@ def label_set_json(project: Project, changed: int = 0) -> dict[str, Any]:
                 "old": c.old_name,
                 "new": c.new_name,
                 "answers_changed": c.answers_changed,
+                "rewritten": c.rewritten or {},
                 "by": who,
                 "at": c.created_at.isoformat(),
             }
@@ -273,7 +275,7 @@ def _label_project(project_id: int) -> Project:
 @login_required
 @validate(resp={200: LabelSetOut})
 def get_label_set(project_id: int):
-    """The label set with retired labels, answers per label and the history of changes (sme, admin)"""
+    """The label set with retired labels, answers per label and change history (sme, admin)"""
     return jsonify(label_set_json(_label_project(project_id)))
 
 
@@ -303,7 +305,7 @@ def rename_label(project_id: int):
 @login_required
 @validate(json=LabelRetire, resp={200: LabelSetOut})
 def retire_label(project_id: int):
-    """Retire a label (no longer offered; answers kept) or restore it (``retired: false``) (sme, admin)"""
+    """Retire a label (not offered; answers kept) or restore it (``retired: false``) (sme, admin)"""
     project = _label_project(project_id)
     change: LabelRetire = body()
     label_sets.set_retired(get_db(), me(), project, change.name, change.retired)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -17,12 +17,13 @@ from labelapp.api.schemas.learning import (
     GuidelineList,
     GuidelineOut,
     GuidelinesBody,
+    JobOut,
 )
 from labelapp.api.schemas.queue import AnnotationOut
-from labelapp.api.serialize import annotation_json, item_json
+from labelapp.api.serialize import annotation_json, item_json, job_json
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, Guideline, Item
-from labelapp.services import adjudication
+from labelapp.services import adjudication, agreement_store, agreement_view
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
 from labelapp.web.access import me, project_for_me
@@ -52,43 +53,71 @@ def flag_arg(name: str, default: bool = False) -> bool:
 
 @api.get("/projects/<int:project_id>/agreement")
 @login_required
-@validate(query=AgreementQuery, resp={200: AgreementOut})
+@validate(query=AgreementQuery, resp={200: AgreementOut, 202: JobOut})
 def agreement_report(project_id: int):
     """Agreement report (admin)
 
     Percent agreement, Fleiss' kappa, Krippendorff's alpha with bootstrap intervals, pairwise
     Cohen's kappa, per-label agreement, annotator reliability (Dawid-Skene, gold accuracy), human
     level next to the queue's model, ambiguous answers, agreement per guideline version and over
-    time, the adjudication backlog."""
+    time, the adjudication backlog. A job computes the report in a worker when answers changed;
+    the request waits for it up to ``wait`` seconds, then answers the last report (``current``
+    false, ``job`` computing the next) or, without one, 202 with the job."""
     project = project_for_me(project_id, "admin")
     session = get_db()
     query: AgreementQuery = args()
-    result = service.project_agreement(
-        session,
-        project,
-        n_resamples=query.n_resamples,
-        min_confidence=query.min_confidence,
-        with_model=flag_arg("model", True),
+    wanted = agreement_store.params(
+        query.n_resamples, query.min_confidence, flag_arg("model", True)
     )
-    limit = query.max_disagreements
-    return jsonify(service.agreement_dict(session, result, max_disagreements=limit))
+    found, job = agreement_store.current_report(
+        session, current_app.extensions["labelapp.sessions"], project, wanted, me(), query.wait
+    )
+    if found is None:
+        return jsonify(job_json(job)), 202
+    data = agreement_store.snapshot(found)
+    out = agreement_view.report_json(session, data, query.max_disagreements)
+    return jsonify(
+        {
+            **out,
+            "retired_labels": project.retired_labels,
+            "current": found.current,
+            "job": job_json(job) if job else None,
+        }
+    )
 
 
 @api.get("/projects/<int:project_id>/adjudication")
 @login_required
-@validate(query=BacklogQuery, resp={200: BacklogPage})
+@validate(query=BacklogQuery, resp={200: BacklogPage, 202: JobOut})
 def adjudication_backlog(project_id: int):
     """Items awaiting adjudication (sme, admin), least confident first
 
-    With every current answer and who gave it, the majority and the Dawid-Skene suggestion."""
+    With every current answer and who gave it, the majority and the Dawid-Skene suggestion.
+    From the latest agreement report (see GET /api/projects/{id}/agreement and its ``wait``);
+    items adjudicated since are left out at once."""
     project = project_for_me(project_id, *REVIEWER_ROLES)
-    min_confidence, include_ambiguous = args().min_confidence, flag_arg("include_ambiguous")
+    query: BacklogQuery = args()
+    min_confidence, include_ambiguous = query.min_confidence, flag_arg("include_ambiguous")
     offset, limit = page_args()
     session = get_db()
-    result = service.project_agreement(
-        session, project, n_resamples=0, min_confidence=min_confidence, with_model=False
+    wanted = (
+        agreement_store.PAGE_PARAMS
+        if min_confidence is None
+        else agreement_store.params(0, min_confidence, False)
     )
-    backlog = adjudication.open_backlog(session, result, include_ambiguous, offset, limit)
+    found, job = agreement_store.current_report(
+        session,
+        current_app.extensions["labelapp.sessions"],
+        project,
+        wanted,
+        me(),
+        query.wait,
+        any_resamples=True,
+    )
+    if found is None:
+        return jsonify(job_json(job)), 202
+    data = agreement_store.snapshot(found)
+    backlog = agreement_view.open_backlog(session, data, include_ambiguous, offset, limit)
     items = {
         item.id: item
         for item in session.scalars(
@@ -103,6 +132,9 @@ def adjudication_backlog(project_id: int):
                 {**adjudication.entry_dict(e), "item": item_json(items[e.item_id])}
                 for e in backlog.entries
             ],
+            "computed_at": data["computed_at"],
+            "current": found.current,
+            "job": job_json(job) if job else None,
         }
     )
 

@@ -1,10 +1,12 @@
-"""Exports over HTTP (sme, admin): start an export job, list dataset versions, compare two."""
+"""Exports over HTTP (sme, admin): export (a job, answered finished when it is quick), list
+dataset versions, compare two."""
 
 from __future__ import annotations
 
 from flask import current_app, jsonify, url_for
 from flask_login import login_required
 
+from labelapp import config
 from labelapp.api import api
 from labelapp.api.learning import job_json
 from labelapp.api.projects import json_body
@@ -17,34 +19,42 @@ from labelapp.api.schemas.learning import (
     JobOut,
 )
 from labelapp.api.validation import args, validate
+from labelapp.services import analysis_child
 from labelapp.services import export as service
 from labelapp.services.export.snapshots import get_version, list_versions
-from labelapp.services.jobs import start_job
+from labelapp.services.jobs import FINISHED, start_job, wait
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 
 
 @api.post("/projects/<int:project_id>/exports")
 @login_required
-@validate(json=ExportStart, resp={202: JobOut, 200: JobOut})
+@validate(json=ExportStart, resp={201: JobOut, 202: JobOut, 200: JobOut})
 def start_export(project_id: int):
-    """Start an export job (sme, admin); poll /api/jobs/{id}
+    """Export (sme, admin): 201 with the finished job, or 202 with the job to poll
 
-    Its result names the new dataset version. 200 if an export is already queued or running
-    (that job)."""
+    The answer waits up to LABELAPP_EXPORT_WAIT_SECONDS (default 2) for the export job: 201 if
+    it finished by then (status done, its result names the new dataset version; or failed, with
+    the error), else 202 with the job to poll at /api/jobs/{id}. 200 if an export is already
+    queued or running (that job)."""
     project = project_for_me(project_id, "sme")
     body = json_body()
-    plan = service.plan_from_user(body.get("augment"), body.get("copies"))
-    params = service.request_from(body, augment=plan).checked(project).to_params()
-    job, future = start_job(
+    params = analysis_child.export_params(  # an augmentation plan is checked in a child
+        current_app.config["DATABASE_URL"],
+        project,
+        body,
+        body.get("augment"),
+        body.get("copies"),
         get_db(),
-        current_app.extensions["labelapp.sessions"],
-        project.id,
-        "export",
-        params,
-        user=me(),
     )
-    return jsonify(job_json(job)), 202 if future is not None else 200
+    sessions = current_app.extensions["labelapp.sessions"]
+    job, handle = start_job(get_db(), sessions, project.id, "export", params, user=me())
+    if handle is None:
+        return jsonify(job_json(job)), 200
+    seconds = config.export_wait_seconds()
+    if seconds > 0:
+        job = wait(sessions, job.id, seconds)
+    return jsonify(job_json(job)), 201 if job.status in FINISHED else 202
 
 
 @api.get("/projects/<int:project_id>/exports")

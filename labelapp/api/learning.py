@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, url_for
+from flask import abort, current_app, jsonify
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -12,33 +12,14 @@ from labelapp.api import api
 from labelapp.api.projects import json_body
 from labelapp.api.schemas.learning import JobOut, LearningOut, ModelRunList, ProjectSettings
 from labelapp.api.schemas.projects import ProjectOut
-from labelapp.api.serialize import project_json
+from labelapp.api.serialize import job_json, project_json
 from labelapp.api.validation import validate
 from labelapp.models import REVIEWER_ROLES, Job, ModelRun
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import cancel, start_job
-from labelapp.services.projects import change_settings, get_project_for, require_role
+from labelapp.services.projects import change_settings, get_project_for, require_project_role
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-
-
-def job_json(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "url": url_for("api.get_job", job_id=job.id),
-        "project_id": job.project_id,
-        "kind": job.kind,
-        "status": job.status,
-        "progress": job.progress,
-        "message": job.message,
-        "error": job.error,
-        # The traceback of a crash is for admins: it names server code and paths.
-        **({"traceback": job.traceback} if me().is_admin and job.traceback else {}),
-        "result": job.result,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
 
 
 def model_run_json(run: ModelRun) -> dict[str, Any]:
@@ -98,8 +79,8 @@ def _job_for_reviewer(job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None or job.project_id is None:
         abort(404, f"no job {job_id}")
-    get_project_for(session, me(), job.project_id)
-    require_role(me(), *REVIEWER_ROLES)
+    project = get_project_for(session, me(), job.project_id)
+    require_project_role(session, me(), project, *REVIEWER_ROLES)
     return job
 
 

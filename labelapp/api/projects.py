@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, jsonify, request
@@ -14,26 +12,26 @@ from werkzeug.utils import secure_filename
 from labelapp.api import api
 from labelapp.api.schemas.admin import MemberAddRole
 from labelapp.api.schemas.common import Page
+from labelapp.api.schemas.learning import JobOut
 from labelapp.api.schemas.projects import (
     ImportForm,
     ImportList,
-    ImportReportOut,
     ItemOut,
     ItemPage,
     MemberOut,
     ProjectCreate,
     ProjectList,
     ProjectOut,
-    UserOut,
+    WhoAmIOut,
 )
-from labelapp.api.serialize import import_json, item_json, project_json, user_json
+from labelapp.api.serialize import import_json, item_json, job_json, project_json, user_json
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, ImportBatch, Item
 from labelapp.services import project_lifecycle
 from labelapp.services.errors import Forbidden, UserError
-from labelapp.services.projects import get_project_for, visible_projects
+from labelapp.services.projects import get_project_for, project_roles, visible_projects
 from labelapp.services.queue import has_seen
-from labelapp.web.access import me, project_for_me
+from labelapp.web.access import me, project_for_me, reviews
 from labelapp.web.db import get_db
 
 
@@ -50,10 +48,11 @@ def page_args() -> tuple[int, int]:
 
 @api.get("/me")
 @login_required
-@validate(resp={200: UserOut})
+@validate(resp={200: WhoAmIOut})
 def whoami():
-    """The authenticated user"""
-    return jsonify(user_json(me()))
+    """The authenticated user, with their role in each project"""
+    roles = project_roles(get_db(), me())
+    return jsonify({**user_json(me()), "project_roles": {str(k): v for k, v in roles.items()}})
 
 
 @api.get("/projects")
@@ -101,14 +100,18 @@ def get_project(project_id: int):
 
 @api.post("/projects/<int:project_id>/members")
 @login_required
-@validate(json=MemberAddRole, resp={201: MemberOut}, errors=(409,))
+@validate(json=MemberAddRole, resp={201: MemberOut, 200: MemberOut}, errors=(409,))
 def add_project_member(project_id: int):
-    """Add a user to the project; ``role`` (annotator, sme) sets their role first (admin; smes
-    if the project lets them)"""
+    """Add a user to the project, or change a member's role in it: ``role`` is annotator or sme
+    in this project (default: the highest their account allows; an annotator account is an
+    annotator everywhere, and an admin giving it sme makes the account sme). Admins; the
+    project's smes if it lets them, up to the account's role"""
     from labelapp.api.admin import add_member_with_role
 
-    user, project = add_member_with_role(project_id)
-    return jsonify({"project_id": project.id, "user": user_json(user)}), 201
+    member, project = add_member_with_role(project_id)
+    return jsonify(
+        {"project_id": project.id, "role": member.role, "user": user_json(member.user)}
+    ), 201 if member.added else 200
 
 
 @api.get("/projects/<int:project_id>/items")
@@ -140,7 +143,7 @@ def get_item(item_id: int):
     if item is None:
         abort(404, f"no item {item_id}")
     get_project_for(session, me(), item.project_id)
-    if not me().is_reviewer and not has_seen(session, me(), item.id):
+    if not reviews(item.project_id) and not has_seen(session, me(), item.id):
         raise Forbidden("annotators see the items the queue gave them, and no others")
     return jsonify(item_json(item))
 
@@ -157,14 +160,23 @@ def list_imports(project_id: int):
     return jsonify({"imports": [import_json(b) for b in batches]})
 
 
+_TRUE = ("1", "true", "on", "yes")
+
+
 @api.post("/projects/<int:project_id>/imports")
 @login_required
-@validate(form=ImportForm, resp={201: ImportReportOut}, errors=(413,))
+@validate(form=ImportForm, resp={202: JobOut}, errors=(409, 413))
 def create_import(project_id: int):
     """Import a CSV/TSV/JSONL/Parquet file, or a zip of images for an image project (sme, admin)
 
-    Multipart field ``file``; column options as form fields. All rows are validated first; a bad
-    row rejects the whole file with its line number."""
+    Multipart field ``file``; column options as form fields. The upload is kept and an import
+    job parses, checks and stores it: poll /api/jobs/{id}. Its result is the import report (rows
+    read, new items, already present, duplicates in the file, labels). All rows are validated
+    first; a bad row fails the job with its line number, in ``error`` and, one per problem, in
+    ``result.details``, and nothing is stored. ``dry_run=true`` checks and reports without
+    storing. One import runs per project at a time: 409 while another does."""
+    from labelapp.services import uploads  # the upload waits for a worker: no pandas here
+
     project = project_for_me(project_id, "sme")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -172,14 +184,12 @@ def create_import(project_id: int):
     form = request.form
     filename = secure_filename(upload.filename) or "upload"
     images = project.task_type == "image"
-    # The file is parsed in a child process: pandas never loads in, nor grows, a web worker.
-    from labelapp.services.uploads import import_upload
-
     if images:
         options = dict(
-            folder_labels=form.get("folder_labels", "").lower() in ("1", "true", "on", "yes"),
+            folder_labels=form.get("folder_labels", "").lower() in _TRUE,
             label_source=form.get("label_source") or None,
             label_kind=form.get("label_kind") or None,
+            schema=form.get("schema") or "strict",
         )
     else:
         options = dict(
@@ -193,17 +203,19 @@ def create_import(project_id: int):
             format=form.get("format") or None,
             schema=form.get("schema") or "strict",
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / filename
-        upload.save(path)
-        report = import_upload(
-            current_app.config["DATABASE_URL"],
-            project.id,
-            me().id,
-            path,
-            filename,
+    token = uploads.save(upload, filename)
+    try:
+        job = uploads.start_import(
+            get_db(),
+            current_app.extensions["labelapp.sessions"],
+            project,
+            me(),
+            token,
             options,
             images,
-            reader=get_db(),
+            dry_run=form.get("dry_run", "").lower() in _TRUE,
         )
-    return jsonify(report), 201
+    except BaseException:
+        uploads.discard(token)
+        raise
+    return jsonify(job_json(job)), 202

@@ -31,7 +31,7 @@ from labelapp.services import answers, queue
 from labelapp.services.errors import Forbidden
 from labelapp.services.projects import get_project_for
 from labelapp.services.users import get_user
-from labelapp.web.access import me, project_for_me
+from labelapp.web.access import me, project_for_me, reviews
 from labelapp.web.db import get_db
 
 _LOST = (409,)  # the lease went to someone else, or the client_id was used for another item
@@ -95,7 +95,7 @@ def skip_item(item_id: int):
 @login_required
 @validate(json=UndoRequest, resp={200: ClaimOut, 204: None}, errors=_LOST)
 def undo(project_id: int):
-    """Retract your latest label or skip; the item comes back to you leased (204: nothing to undo)"""
+    """Retract your latest label or skip; the item returns to you leased (204: nothing to undo)"""
     project = project_for_me(project_id)
     claim = queue.undo_last(get_db(), project, me(), body().client_id)
     if claim is None:
@@ -150,7 +150,7 @@ def list_annotations(project_id: int):
     if kind := request.args.get("kind"):
         where.append(a.kind == kind)
     username = request.args.get("user")
-    if not me().is_reviewer:
+    if not reviews(project):
         if username not in (None, me().username):
             raise Forbidden("annotators see only their own annotations")
         username = me().username

@@ -85,6 +85,7 @@ def review_list(project_id: int):
     return jsonify(
         {
             "total": page.total,
+            "total_exact": page.total_exact,
             "next_after": page.next_after,
             "items": [row_json(r) for r in page.rows],
         }

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, url_for
+from flask_login import current_user
 
-from labelapp.models import Annotation, ImportBatch, Item, Project, User
+from labelapp.models import Annotation, ImportBatch, Item, Job, Project, User
 from labelapp.services.queue import Claim, lease_ticket
 
 
@@ -66,7 +67,8 @@ def visible_meta(item: Item, meta: dict[str, Any] | None) -> dict[str, Any]:
     from labelapp.web.access import me
     from labelapp.web.db import get_db
 
-    return meta_for(me(), get_db().get(Project, item.project_id), meta)
+    session = get_db()
+    return meta_for(session, me(), session.get(Project, item.project_id), meta)
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -125,4 +127,24 @@ def annotation_json(annotation: Annotation, username: str | None = None) -> dict
         "model_run_id": annotation.model_run_id,
         "note": annotation.note,
         "created_at": annotation.created_at.isoformat(),
+    }
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """A job for its project's reviewers (the traceback of a crash for admins only)."""
+    return {
+        "id": job.id,
+        "url": url_for("api.get_job", job_id=job.id),
+        "project_id": job.project_id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        # The traceback of a crash is for admins: it names server code and paths.
+        **({"traceback": job.traceback} if current_user.is_admin and job.traceback else {}),
+        "result": job.result,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }

@@ -4,18 +4,16 @@ Python LFs (api/lf_versions.py, or files through ``labelapp lf load``) run only 
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import current_app, jsonify
 from flask_login import login_required
 
 from labelapp.api import api
-from labelapp.api.learning import job_json
 from labelapp.api.projects import json_body
 from labelapp.api.schemas.learning import JobOut
 from labelapp.api.schemas.lf_versions import ReplaceQuery
 from labelapp.api.schemas.weak import (
     AnalysisOut,
+    AnalysisQuery,
     LFActive,
     LFList,
     LFOut,
@@ -26,11 +24,13 @@ from labelapp.api.schemas.weak import (
     ProbLabelQuery,
     RunsOut,
 )
+from labelapp.api.serialize import job_json
 from labelapp.api.validation import PATH_PARAMETERS, args, body, validate
 from labelapp.services import lf_versions as versions_service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import start_job
 from labelapp.services.rates import rate
+from labelapp.services.weak import analysis_report
 from labelapp.services.weak.common import class_names
 from labelapp.services.weak.lfs import get_lf, latest_lfs, lf_json, set_active, versions
 from labelapp.services.weak.runs import (
@@ -40,7 +40,7 @@ from labelapp.services.weak.runs import (
     prob_label_counts,
     run_json,
 )
-from labelapp.services.weak.votes import analysis, preview
+from labelapp.services.weak.votes import preview
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.highlight import spans
@@ -121,14 +121,30 @@ def patch_lf(project_id: int, lf_id: int):
 
 @api.get("/projects/<int:project_id>/lfs/analysis")
 @login_required
-@validate(resp={200: AnalysisOut})
+@validate(query=AnalysisQuery, resp={200: AnalysisOut, 202: JobOut})
 def lf_analysis(project_id: int):
     """Per active LF from its stored votes (sme, admin)
 
     Polarity, coverage, overlaps, conflicts, correct/incorrect/emp_accuracy against human labels,
-    example hits and disagreements."""
+    example hits and disagreements. A job computes it in a worker when votes, LFs, items or human
+    labels changed; the request waits for it up to ``wait`` seconds, then answers the last one
+    (``current`` false, ``job`` computing the next) or, without one, 202 with the job."""
     project = project_for_me(project_id, "sme")
-    return jsonify(asdict(analysis(get_db(), project)))
+    class_names(project)  # a multi-label project fails here, not in the job
+    session = get_db()
+    found, job = analysis_report.current(
+        session, current_app.extensions["labelapp.sessions"], project, me(), args().wait
+    )
+    if found is None:
+        return jsonify(job_json(job)), 202
+    return jsonify(
+        {
+            **found.job.result["analysis"],
+            "computed_at": found.job.finished_at.isoformat(),
+            "current": found.current,
+            "job": job_json(job) if job else None,
+        }
+    )
 
 
 @api.post("/projects/<int:project_id>/ws/<step>")
@@ -139,8 +155,8 @@ def start_step(project_id: int, step: str):
 
     apply (votes of the active LFs; on Dask when configured or the project is large), fit (label
     model), propagate (label spreading), train (end model on the label-model labels, scored on
-    the held-out human-labeled items), or pipeline (all four in order: "Run all"). 200 if that job is
-    already queued or running."""
+    the held-out human-labeled items), or pipeline (all four in order: "Run all"). 200 if that job
+    is already queued or running."""
     project = project_for_me(project_id, "sme")
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")

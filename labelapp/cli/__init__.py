@@ -1,4 +1,5 @@
-"""The ``labelapp`` command line. Commands import what they need when they run, so it starts fast."""
+"""The ``labelapp`` command line. Commands import what they need when they run, so it starts
+fast."""
 
 import click
 

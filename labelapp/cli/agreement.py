@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from weak_supervision.agreement.report import AgreementReport
 
 
@@ -165,6 +168,8 @@ def report(
             use_cache=False,
         )
         data = service.agreement_dict(session, result)
+        retired = project.retired_labels  # their answers count; shown as retired
+        data["retired_labels"] = retired
         if as_json:
             click.echo(json.dumps(data))
             return
@@ -187,7 +192,7 @@ def report(
     if report is None:
         click.echo(f"project {project_name!r} has no single-label answers yet: nothing to report")
         return
-    click.echo(format_report(report))
+    click.echo(format_report(report, retired=retired))
     click.echo("\n".join(format_extras(data)))
 
 
@@ -267,12 +272,22 @@ def _who_said_what(labels: dict, max_names: int = 5) -> str:
     return ", ".join(f"{label} x{n}" for label, n in ranked)
 
 
-def format_report(report: AgreementReport, max_annotators: int = 30, max_items: int = 10) -> str:
+def _table(frame: pd.DataFrame) -> list[str]:
+    text = frame.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+    return ["  " + line for line in text.splitlines()]
+
+
+def format_report(
+    report: AgreementReport,
+    max_annotators: int = 30,
+    max_items: int = 10,
+    retired: Collection[str] = (),
+) -> str:
     """A plain-text summary of an agreement report for the terminal.
 
-    Shows the overall metrics with their bootstrap intervals, the per-label table, the
-    ``max_annotators`` least reliable annotators (by Dawid-Skene accuracy) and the first
-    ``max_items`` items awaiting adjudication.
+    Shows the overall metrics with their bootstrap intervals, the per-label table (``retired``
+    labels marked so), the ``max_annotators`` least reliable annotators (by Dawid-Skene accuracy)
+    and the first ``max_items`` items awaiting adjudication.
     """
     import pandas as pd
 
@@ -296,13 +311,9 @@ def format_report(report: AgreementReport, max_annotators: int = 30, max_items: 
         f"  human level            {_number(human.overall)}  (an annotator agrees with the "
         f"others' majority; {len(human.pairs)} answers)"
     )
-
-    def table(frame: pd.DataFrame) -> list[str]:
-        text = frame.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
-        return ["  " + line for line in text.splitlines()]
-
     per_label = report.per_label[["n_answers", "share", "specific_agreement", "human", "ds_prior"]]
-    lines += ["", "per label"] + table(per_label)
+    marked = per_label.rename(index=lambda name: f"{name} (retired)" if name in retired else name)
+    lines += ["", "per label"] + _table(marked)
 
     columns = [
         c
@@ -324,13 +335,13 @@ def format_report(report: AgreementReport, max_annotators: int = 30, max_items: 
         else "all"
     )
     lines += ["", f"annotators ({shown}, by Dawid-Skene accuracy)"]
-    lines += table(annotators.head(max_annotators))
+    lines += _table(annotators.head(max_annotators))
 
     backlog = report.disagreements
     lines += ["", f"to adjudicate: {len(backlog)} items"]
     if len(backlog):
         head = backlog.head(max_items)
-        lines += table(
+        lines += _table(
             pd.DataFrame(
                 {
                     "majority": head["majority"],

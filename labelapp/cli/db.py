@@ -34,6 +34,31 @@ def upgrade(revision: str) -> None:
     click.echo(f"{shown}: schema {before or '(empty)'} -> {after}")
 
 
+@db.command("refresh-labels")
+@click.option("--project", "names", multiple=True, help="Only this project (repeatable).")
+def refresh_labels(names: tuple[str, ...]) -> None:
+    """Rebuild the resolved-label table (what the review page reads) from the one label rule.
+
+    `db upgrade` fills it for projects that lack rows; every change of labels keeps it current.
+    Run this after writing answers or scores into the database by hand."""
+    from sqlalchemy import select
+
+    from labelapp.cli.context import database
+    from labelapp.config import database_url
+    from labelapp.migrate import backfill_item_labels
+    from labelapp.models import Project
+    from labelapp.services.projects import get_project_by_name
+
+    with database() as session:
+        if names:
+            ids = [get_project_by_name(session, n).id for n in names]
+        else:
+            ids = list(session.scalars(select(Project.id)))
+    url = database_url()
+    for name, rows in backfill_item_labels(url, ids).items():
+        click.echo(f"{name}: {rows:,} items")
+
+
 @db.command("current")
 def current() -> None:
     """Print the schema revision of the configured database."""

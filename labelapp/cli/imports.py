@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,9 @@ from labelapp.cli.context import database
 from labelapp.formats import IMPORT_FORMATS
 from labelapp.services.label_kinds import LABEL_KINDS
 from labelapp.services.schema.names import DEFAULT_SCHEMA_MODE, SCHEMA_MODES
+
+if TYPE_CHECKING:
+    from labelapp.services.imports import ImportReport
 
 
 class _PhaseBar:
@@ -79,7 +83,8 @@ class _PhaseBar:
     default=DEFAULT_SCHEMA_MODE,
     show_default=True,
     help="Against the project schema: strict refuses a file with another type, a missing "
-    "required column or empty strings against nulls; evolve accepts it as the schema's next version.",
+    "required column or empty strings against nulls; evolve accepts it as the schema's next "
+    "version.",
 )
 def import_command(
     path: Path,
@@ -112,12 +117,7 @@ def import_command(
     from labelapp.services.imports import ImportOptions, import_path
     from labelapp.services.projects import create_project, get_project_by_name
 
-    if gold and not (label_col or folder_labels):
-        raise click.UsageError("--gold needs the answers: give --label-col (or --folder-labels)")
-    if (label_kind or label_source) and not (label_col or folder_labels):
-        raise click.UsageError("--label-kind needs --label-col (or --folder-labels for images)")
-    if confidence_col and label_kind != "weak":
-        raise click.UsageError("--confidence-col is for weak labels: add --label-kind weak")
+    _check_label_options(gold, label_col, label_kind, label_source, folder_labels, confidence_col)
     bar = _PhaseBar()
     with database() as session:
         target = session.scalar(select(Project).where(Project.name == project))
@@ -150,6 +150,27 @@ def import_command(
             report = import_path(session, target, path, options, progress=bar)
         finally:
             bar.close()
+    _echo_report(report)
+
+
+def _check_label_options(
+    gold: bool,
+    label_col: str | None,
+    label_kind: str | None,
+    label_source: str | None,
+    folder_labels: bool,
+    confidence_col: str | None,
+) -> None:
+    if gold and not (label_col or folder_labels):
+        raise click.UsageError("--gold needs the answers: give --label-col (or --folder-labels)")
+    if (label_kind or label_source) and not (label_col or folder_labels):
+        raise click.UsageError("--label-kind needs --label-col (or --folder-labels for images)")
+    if confidence_col and label_kind != "weak":
+        raise click.UsageError("--confidence-col is for weak labels: add --label-kind weak")
+
+
+def _echo_report(report: ImportReport) -> None:
+    """The import's numbers on stdout (they add up), its warnings and schema check on stderr."""
     click.echo(
         f"{report.filename}: {report.rows:,} rows -> {report.items_created:,} new items, "
         f"{report.items_existing:,} already there, {report.duplicates_in_file:,} duplicates in the "

@@ -32,7 +32,8 @@ def list_projects() -> None:
         for p in rows:
             labels = ",".join(label.name for label in p.labels)
             click.echo(
-                f"{p.id:>4}  {p.name:<30} {p.task_type:<6} {counts.get(p.id, 0):>9,} items  [{labels}]"
+                f"{p.id:>4}  {p.name:<30} {p.task_type:<6} "
+                f"{counts.get(p.id, 0):>9,} items  [{labels}]"
             )
 
 
@@ -134,7 +135,8 @@ def delete(name: str, yes: bool) -> None:
 @click.option(
     "--role",
     type=click.Choice(MEMBER_ROLES),
-    help="With --add: set USER's role (roles apply in every project).",
+    help="With --add: USER's role in this project (default: the highest their account "
+    "allows; sme for an annotator account makes the account sme). Also changes a member's role.",
 )
 @click.option(
     "--remove",
@@ -143,7 +145,8 @@ def delete(name: str, yes: bool) -> None:
     help="Remove USER (their leases are released; their answers stay).",
 )
 def members(name: str, add_user: str | None, role: str | None, remove_user: str | None) -> None:
-    """List the members of project NAME; add or remove one."""
+    """List the members of project NAME with their role in it; add one, set a member's role,
+    or remove one."""
     from labelapp.services.membership import add_to_project, list_members, remove_from_project
     from labelapp.services.projects import get_project_by_name
     from labelapp.services.users import get_user
@@ -155,8 +158,8 @@ def members(name: str, add_user: str | None, role: str | None, remove_user: str 
         project = get_project_by_name(session, name)
         actor = cli_admin()
         if add_user:
-            user = add_to_project(session, actor, project, get_user(session, add_user), role)
-            click.echo(f"{user.username} ({user.role}) is a member of {project.name}")
+            member = add_to_project(session, actor, project, get_user(session, add_user), role)
+            click.echo(f"{member.user.username} ({member.role}) is a member of {project.name}")
         if remove_user:
             released = remove_from_project(session, actor, project, get_user(session, remove_user))
             click.echo(
@@ -164,9 +167,10 @@ def members(name: str, add_user: str | None, role: str | None, remove_user: str 
                 "answers kept"
             )
         people = list_members(session, project)
-    for user in people:
-        state = "" if user.active else "  (deactivated)"
-        click.echo(f"{user.username:<20} {user.role:<10}{state}")
+    for m in people:
+        state = "" if m.user.active else "  (deactivated)"
+        account = "" if m.role == m.user.role else f"  (account: {m.user.role})"
+        click.echo(f"{m.user.username:<20} {m.role:<10}{account}{state}")
     if not people:
         click.echo(
             f"{name} has no members yet: add one with `labelapp projects members {name} --add USER`"

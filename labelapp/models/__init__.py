@@ -1,6 +1,8 @@
-"""SQLAlchemy 2.0 typed models. Importing this package registers every table on ``Base.metadata``."""
+"""SQLAlchemy 2.0 typed models. Importing this package registers every table on
+``Base.metadata``."""
 
 from labelapp.models.base import Base, utcnow
+from labelapp.models.item_labels import ItemLabel
 from labelapp.models.items import Annotation, ImportBatch, Item, QueueEntry
 from labelapp.models.label_history import LabelChange
 from labelapp.models.projects import Guideline, Label, Project
@@ -29,6 +31,7 @@ __all__ = [
     "Guideline",
     "ImportBatch",
     "Item",
+    "ItemLabel",
     "Job",
     "Label",
     "LabelChange",

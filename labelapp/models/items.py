@@ -32,12 +32,20 @@ class ImportBatch(Base):
 
 
 class Item(Base):
-    """A text or an image to classify. ``position`` is the stable import order within the project."""
+    """A text or an image to classify. ``position`` is the stable import order within the
+    project."""
 
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
         Index("ix_items_project_id_position", "project_id", "position"),
+        # The label rule reads a project's gold items (few) without visiting all its items.
+        Index(
+            "ix_items_gold",
+            "project_id",
+            sqlite_where=text("gold_labels IS NOT NULL"),
+            postgresql_where=text("gold_labels IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,5 +26,8 @@ class LabelChange(Base):
     old_name: Mapped[str | None] = mapped_column(String(80))
     new_name: Mapped[str | None] = mapped_column(String(80))
     answers_changed: Mapped[int] = mapped_column(default=0)
+    # A rename or merge: rows changed per store (answers, gold_answers, corrections,
+    # probabilistic_labels, lf_votes, ...: labelapp.services.label_rewrite); None for others.
+    rewritten: Mapped[dict[str, Any] | None] = mapped_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

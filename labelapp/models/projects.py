@@ -26,7 +26,8 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     task_type: Mapped[str] = mapped_column(String(16), default="text")
     multi_label: Mapped[bool] = mapped_column(default=False)
-    # Overlap: ``overlap_share`` of the items (chosen by a seeded hash) need ``overlap_k`` annotators.
+    # Overlap: ``overlap_share`` of the items (chosen by a seeded hash) need ``overlap_k``
+    # annotators.
     overlap_k: Mapped[int] = mapped_column(default=1)
     overlap_share: Mapped[float] = mapped_column(default=1.0)
     gold_rate: Mapped[float] = mapped_column(default=0.0)
@@ -41,7 +42,8 @@ class Project(Base):
     queue_order: Mapped[str] = mapped_column(String(16), default="import")
     queue_seed: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Archived: hidden from annotators, read-only, still exportable (labelapp.services.project_lifecycle).
+    # Archived: hidden from annotators, read-only, still exportable
+    # (labelapp.services.project_lifecycle).
     archived_at: Mapped[datetime | None] = mapped_column()
     # Whether the project's smes may add and remove members (admins always may).
     sme_manages_members: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
@@ -54,6 +56,11 @@ class Project(Base):
     labels: Mapped[list[Label]] = relationship(
         order_by="Label.position", cascade="all, delete-orphan", lazy="select"
     )
+
+    @property
+    def retired_labels(self) -> list[str]:
+        """Labels no longer offered; their answers stay (shown as retired in exports, agreement)."""
+        return [label.name for label in self.labels if label.retired]
 
 
 class Label(Base):

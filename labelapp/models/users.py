@@ -12,12 +12,13 @@ from labelapp.models.base import Base, utcnow
 from labelapp.models.roles import Role
 
 ROLES = tuple(role.value for role in Role)
-# Roles that review a project's work: they see every answer, import, model and job in it.
+# Roles in a project that review its work: they see every answer, import, model and job in it.
 REVIEWER_ROLES = (Role.SME.value, Role.ADMIN.value)
 
 
 class User(UserMixin, Base):
-    """A person. ``admin`` manages everything; ``sme`` writes labeling functions; ``annotator`` labels."""
+    """A person. ``admin`` manages everything; ``sme`` writes labeling functions; ``annotator``
+    labels."""
 
     __tablename__ = "users"
 
@@ -48,14 +49,12 @@ class User(UserMixin, Base):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    @property
-    def is_reviewer(self) -> bool:
-        """Sees every answer, import, model run and job of the projects they belong to."""
-        return self.role in REVIEWER_ROLES
+    # No ``is_reviewer`` here on purpose: whether someone reviews a project depends on their
+    # role in it (labelapp.services.projects.project_role / is_project_reviewer).
 
 
 class Membership(Base):
-    """A user belongs to a project: the only way a non-admin sees it."""
+    """A user belongs to a project with a role there: the only way a non-admin sees it."""
 
     __tablename__ = "memberships"
 
@@ -64,5 +63,10 @@ class Membership(Base):
     )
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # annotator or sme in this project (MEMBER_ROLES), never above the account's role
+    # (labelapp.models.roles.role_in_project); reviewers (sme) see everyone's answers there.
+    role: Mapped[str] = mapped_column(
+        String(16), default=Role.ANNOTATOR.value, server_default=Role.ANNOTATOR.value
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
-"""Weak supervision state: labeling functions, their votes, label-model runs, probabilistic labels."""
+"""Weak supervision state: labeling functions, their votes, label-model runs, probabilistic
+labels."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ LF_KINDS = ("keyword", "regex", "metadata", "python")
 
 
 class LabelingFunction(Base):
-    """A versioned labeling function. Declarative kinds keep their ``spec``; Python ones their source."""
+    """A versioned labeling function. Declarative kinds keep their ``spec``; Python ones their
+    source."""
 
     __tablename__ = "labeling_functions"
     __table_args__ = (UniqueConstraint("project_id", "name", "version"),)
@@ -68,7 +70,8 @@ class LabelModelRun(Base):
 
 
 class ProbLabel(Base):
-    """Class probabilities for an item, with provenance: which source and which run produced them."""
+    """Class probabilities for an item, with provenance: which source and which run produced
+    them."""
 
     __tablename__ = "prob_labels"
     __table_args__ = (Index("ix_prob_labels_project_id_source", "project_id", "source"),)

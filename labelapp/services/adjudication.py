@@ -5,7 +5,8 @@ The backlog is the agreement report's disagreements (annotators disagree; option
 Dawid-Skene confidence below the report's ``min_confidence``; optionally items someone called
 ambiguous), without gold items (their answer is known) and without items already adjudicated.
 Each entry's suggestion is the label of the aggregation method picked for the project's answers
-(:mod:`labelapp.services.aggregation`: best on gold items, else a documented rule).
+(:mod:`labelapp.services.aggregation`: best on gold items, else a documented rule). The open
+backlog is built from the stored report by :mod:`labelapp.services.agreement_view`.
 A reviewer's decision is an append-only ``Annotation`` with ``kind="adjudicate"``,
 ``source="adjudication"`` and the reason in ``note``; the latest adjudication of an item is its
 final label.
@@ -24,7 +25,13 @@ from sqlalchemy.orm import Session
 from labelapp.db import start_write
 from labelapp.models import REVIEWER_ROLES, Annotation, Project, User, utcnow
 from labelapp.services.errors import Conflict, UserError
-from labelapp.services.projects import current_guideline, get_project_of_item, require_role
+from labelapp.services.labels import refresh_item_labels
+from labelapp.services.projects import (
+    current_guideline,
+    get_project_of_item,
+    require_project_role,
+    require_writable,
+)
 from labelapp.services.queue import (
     annotation_by_client_id,
     check_client_id,
@@ -91,65 +98,6 @@ class Backlog:
     entries: list[BacklogEntry]
 
 
-def open_backlog(
-    session: Session,
-    agreement: ProjectAgreement,
-    include_ambiguous: bool = False,
-    offset: int = 0,
-    limit: int | None = None,
-) -> Backlog:
-    """Items still to adjudicate, least confident first, ambiguous-only items last; entries are
-    built for the ``offset``/``limit`` page only (a large backlog stays cheap to page through)."""
-    skip = set(adjudications(session, agreement.project_id)) | set(agreement.gold)
-    report = agreement.report
-    flagged = (
-        report.disagreements[~report.disagreements.index.isin(list(skip))]
-        if report is not None
-        else None
-    )
-    ids: list[int] = [] if flagged is None else flagged.index.tolist()
-    n_flagged = len(ids)
-    from labelapp.services.review_item import open_requests
-
-    requested = [i for i in open_requests(session, agreement.project_id) if i not in set(ids)]
-    ids += requested  # sent from the review page (labelapp.services.review_item)
-    if include_ambiguous:
-        ids += sorted({i for i, _ in agreement.answers.ambiguous} - skip - set(ids))
-    page = ids[offset : None if limit is None else offset + limit]
-    requested_set = set(requested)
-    consensus = report.consensus if report is not None else None
-    entries = []
-    for position, item_id in enumerate(page, start=offset):
-        reason = "sent by a reviewer" if item_id in requested_set else "ambiguous"
-        if position < n_flagged:
-            assert flagged is not None
-            row, reason = flagged.loc[item_id], str(flagged.at[item_id, "reason"])
-        elif consensus is not None and item_id in consensus.index:
-            row = consensus.loc[item_id]
-        else:
-            row = None
-        entries.append(
-            BacklogEntry(
-                int(item_id),
-                reason,
-                agreement.answers.by_item.get(item_id, []),
-                str(row["majority"]) if row is not None else None,
-                float(row["majority_share"]) if row is not None else None,
-                str(row["consensus"]) if row is not None else None,
-                float(row["confidence"]) if row is not None else None,
-                agreement.aggregator.title if agreement.aggregator else "Dawid-Skene",
-                _dawid_skene(row),
-            )
-        )
-    return Backlog(len(ids), entries)
-
-
-def _dawid_skene(row: Any) -> str | None:
-    if row is None:
-        return None
-    return str(row["dawid_skene"] if "dawid_skene" in row.index else row["consensus"])
-
-
 def with_open_backlog(session: Session, agreement: ProjectAgreement) -> AgreementReport | None:
     """The report with ``disagreements`` cut to the open backlog (for tables and the CLI)."""
     report = agreement.report
@@ -158,35 +106,6 @@ def with_open_backlog(session: Session, agreement: ProjectAgreement) -> Agreemen
     skip = set(adjudications(session, agreement.project_id)) | set(agreement.gold)
     remaining = report.disagreements[~report.disagreements.index.isin(list(skip))]
     return replace(report, disagreements=remaining)
-
-
-def adjudication_summary(
-    session: Session, agreement: ProjectAgreement, backlog: int
-) -> dict[str, Any]:
-    """How many items wait, how many were decided, and how often the decision matched the
-    majority vote, the suggestion (the picked aggregation method, ``suggested_by``) and
-    Dawid-Skene (a check on trusting any of them blindly)."""
-    done = adjudications(session, agreement.project_id)
-    consensus = agreement.report.consensus if agreement.report is not None else None
-    picked = agreement.aggregator
-    majority = suggestion = dawid_skene = compared = 0
-    for item_id, adj in done.items():
-        if consensus is None or item_id not in consensus.index or len(adj.labels) != 1:
-            continue
-        compared += 1
-        majority += consensus.at[item_id, "majority"] == adj.labels[0]
-        suggestion += consensus.at[item_id, "consensus"] == adj.labels[0]
-        column = "dawid_skene" if "dawid_skene" in consensus.columns else "consensus"
-        dawid_skene += consensus.at[item_id, column] == adj.labels[0]
-    return {
-        "backlog": backlog,
-        "adjudicated": len(done),
-        "compared": compared,
-        "agreed_with_majority": int(majority),
-        "agreed_with_suggestion": int(suggestion),
-        "agreed_with_dawid_skene": int(dawid_skene),
-        "suggested_by": picked.name if picked else "dawid_skene",
-    }
 
 
 # --- adjudicating --------------------------------------------------------------------------
@@ -250,7 +169,8 @@ def store_adjudication(
     adjudication of the item stays in the history and the latest one counts.
     """
     project = get_project_of_item(session, reviewer, item_id)
-    require_role(reviewer, *REVIEWER_ROLES)
+    require_project_role(session, reviewer, project, *REVIEWER_ROLES)
+    require_writable(project, "adjudications")
     client_id = check_client_id(client_id)
     if not isinstance(reason, str) or not reason.strip():
         raise UserError("write a reason: why this label (it is kept with the decision)")
@@ -278,6 +198,7 @@ def store_adjudication(
     )
     session.add(annotation)
     try:
+        refresh_item_labels(session, project, [item_id])  # flushes the row: may raise too
         session.commit()
     except IntegrityError as error:
         return _replay(stored_by_the_other_copy(session, reviewer, client_id, error), item_id)

@@ -3,9 +3,10 @@ and the adjudication suggestions.
 
 :func:`weak_supervision.agreement.crowd_methods.choose_aggregator` runs every method (ours and
 crowd-kit's, when the ``[crowd]`` extra is installed) on the project's current answers and picks
-(:data:`APP_METHODS`) the one with the best accuracy on the answered gold items (at least ``MIN_GOLD`` of them; the
-methods never see the gold answers); without enough gold, its documented rule (Dawid-Skene when
-annotators answered enough items and items have 2+ answers on average, else majority vote).
+(:data:`APP_METHODS`) the one with the best accuracy on the answered gold items (at least
+``MIN_GOLD`` of them; the methods never see the gold answers); without enough gold, its
+documented rule (Dawid-Skene when annotators answered enough items and items have 2+ answers on
+average, else majority vote).
 """
 
 from __future__ import annotations

@@ -8,9 +8,12 @@ Only answers with exactly one real label enter it; "ambiguous" answers (and, in 
 projects, answers with several labels) are counted beside it. Gold answers come from
 ``Item.gold_labels``.
 
-Reports are cached per project in the process for a few minutes and recomputed at once when
-an annotation, a gold item, a model run or a guideline version is added (adjudications do not
-change the report, only which of its items are still open).
+Web processes never compute a report: the ``agreement`` job does, in a worker
+(:mod:`labelapp.services.agreement_job`), and stores :func:`snapshot_data`, which
+:mod:`labelapp.services.agreement_view` serves. Here (the job, the CLI) reports are cached per
+project in the process for a few minutes and recomputed at once when an annotation, a gold item,
+a model run or a guideline version is added (adjudications do not change the report, only which
+of its items are still open).
 """
 
 from __future__ import annotations
@@ -22,13 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelapp import config
 from labelapp.models import (
     REVIEWER_ROLES,
-    Annotation,
     Guideline,
     Item,
     ModelRun,
@@ -37,13 +39,15 @@ from labelapp.models import (
     User,
     utcnow,
 )
-from labelapp.services.adjudication import adjudication_summary, with_open_backlog
+from labelapp.services import agreement_store, agreement_view
+from labelapp.services.adjudication import Backlog
 from labelapp.services.aggregation import PickedAggregator, pick_aggregator, with_picked_consensus
 from labelapp.services.errors import UserError
 from labelapp.services.labels import human_labels
 from labelapp.services.projects import (
     current_guideline,
-    require_role,
+    require_project_role,
+    require_writable,
     save_guideline,
 )
 
@@ -82,34 +86,7 @@ def current_answers(session: Session, project: Project) -> Answers:
     """Each annotator's current label per item: their latest row that is not an adjudication."""
     import pandas as pd
 
-    a = Annotation
-    ranked = (
-        select(
-            a.item_id,
-            a.user_id,
-            a.kind,
-            a.labels,
-            a.created_at,
-            a.guideline_version,
-            func.row_number()
-            .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
-            .label("rank"),
-        )
-        .where(a.project_id == project.id, a.user_id.is_not(None), a.kind != "adjudicate")
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            ranked.c.item_id,
-            User.username,
-            ranked.c.labels,
-            ranked.c.created_at,
-            ranked.c.guideline_version,
-        )
-        .join(User, User.id == ranked.c.user_id)
-        .where(ranked.c.rank == 1, ranked.c.kind == "label")
-        .order_by(ranked.c.item_id, User.username)
-    ).all()
+    rows = session.execute(agreement_view.current_answer_rows(project.id)).all()
     ambiguous_names = {lab.name for lab in project.labels if lab.is_ambiguous}
     single: list[tuple] = []
     ambiguous: list[tuple[int, str]] = []
@@ -173,7 +150,8 @@ class ProjectAgreement:
     computed_at: datetime
     seconds: float
     guideline_dates: dict[int, datetime] = field(default_factory=dict)
-    # The crowd-aggregation method whose label ``report.consensus`` holds (adjudication suggestions).
+    # The crowd-aggregation method whose label ``report.consensus`` holds (adjudication
+    # suggestions).
     aggregator: PickedAggregator | None = None
 
     @property
@@ -195,26 +173,6 @@ _CACHE: dict[tuple, tuple[tuple, float, ProjectAgreement]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _stamp(session: Session, project: Project) -> tuple:
-    """Changes whenever the report could: a new answer, gold item, model run or guideline."""
-    a = Annotation
-    count, last = session.execute(
-        select(func.count(), func.max(a.id)).where(
-            a.project_id == project.id, a.kind != "adjudicate"
-        )
-    ).one()
-    gold = session.scalar(
-        select(func.count()).where(
-            QueueEntry.project_id == project.id, QueueEntry.is_gold.is_(True)
-        )
-    )
-    run = session.scalar(select(func.max(ModelRun.id)).where(ModelRun.project_id == project.id))
-    guideline = session.scalar(
-        select(func.max(Guideline.version)).where(Guideline.project_id == project.id)
-    )
-    return (count, last, gold, run, guideline)
-
-
 def project_agreement(
     session: Session,
     project: Project,
@@ -230,7 +188,7 @@ def project_agreement(
     if not 0 <= n_resamples <= 10_000:
         raise UserError(f"n_resamples must be a whole number from 0 to 10000, got {n_resamples}")
     key = (str(session.get_bind().url), project.id, n_resamples, min_confidence, with_model)
-    stamp = _stamp(session, project)
+    stamp = tuple(agreement_store.stamp(session, project))
     if use_cache:
         with _CACHE_LOCK:
             hit = _CACHE.get(key)
@@ -444,7 +402,8 @@ def new_guideline_version(
     Unchanged text stores nothing and returns the current version, so agreement is not split
     between two versions that say the same.
     """
-    require_role(author, *REVIEWER_ROLES)
+    require_project_role(session, author, project, *REVIEWER_ROLES)
+    require_writable(project, "guideline changes")
     if not isinstance(body, str):
         raise UserError('send the guidelines as Markdown text: {"body": "..."}')
     if len(body) > MAX_GUIDELINE:
@@ -469,38 +428,25 @@ def _frame_records(frame: pd.DataFrame | None, index_name: str) -> list[dict[str
     return [{str(k): _num(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
-def agreement_dict(
-    session: Session, agreement: ProjectAgreement, max_disagreements: int = 50
-) -> dict[str, Any]:
-    """The numbers of the agreement page as JSON types (the API's and ``--json``'s answer)."""
-    report = with_open_backlog(session, agreement)
-    backlog = len(report.disagreements) if report is not None else 0
-    n_answers = sum(len(v) for v in agreement.answers.by_item.values())
+def snapshot_data(agreement: ProjectAgreement) -> dict[str, Any]:
+    """Everything pages and the API show of a report, as JSON types: what the ``agreement`` job
+    stores and :mod:`labelapp.services.agreement_view` serves (the per-item consensus included,
+    for the backlog; the answers of its items are read live)."""
+    report = agreement.report
     return {
         "project_id": agreement.project_id,
         "computed_at": agreement.computed_at.isoformat(),
-        "compute_seconds": round(agreement.seconds, 3),
+        "seconds": agreement.seconds,
         "min_confidence": agreement.min_confidence,
         "answers": {
-            "total": n_answers,
+            "total": sum(len(v) for v in agreement.answers.by_item.values()),
             "single_label": len(agreement.answers.table),
-            "ambiguous": agreement.n_ambiguous,
             "multi_label": agreement.answers.multi,
+            "ambiguous": [[int(item), name] for item, name in agreement.answers.ambiguous],
+            "ambiguous_per_annotator": [list(row) for row in agreement.ambiguous_per_annotator()],
         },
-        "ambiguous": {
-            "answers": agreement.n_ambiguous,
-            "items": len({i for i, _ in agreement.answers.ambiguous}),
-            "share": agreement.n_ambiguous / n_answers if n_answers else None,
-            "per_annotator": [
-                {"annotator": name, "ambiguous": n, "answers": total}
-                for name, n, total in agreement.ambiguous_per_annotator()
-            ],
-        },
-        "gold_items": len(agreement.gold),
-        "report": (
-            report.to_dict(max_disagreements=max_disagreements) if report is not None else None
-        ),
-        "adjudication": adjudication_summary(session, agreement, backlog),
+        "gold": sorted(int(item) for item in agreement.gold),
+        "report": report.to_dict(include_consensus=True) if report is not None else None,
         "aggregation": agreement.aggregator.as_dict() if agreement.aggregator else None,
         "by_guideline_version": [
             {
@@ -518,4 +464,61 @@ def agreement_dict(
             "periods": _frame_records(agreement.over_time, "period"),
         },
         "model": agreement.model,
+        "plots": {name: has_plot(agreement, name) for name in agreement_view.PLOTS},
     }
+
+
+def agreement_dict(
+    session: Session, agreement: ProjectAgreement, max_disagreements: int | None = 50
+) -> dict[str, Any]:
+    """The numbers of the agreement page as JSON types (the API's and ``--json``'s answer)."""
+    return agreement_view.report_json(session, snapshot_data(agreement), max_disagreements)
+
+
+def open_backlog(
+    session: Session,
+    agreement: ProjectAgreement,
+    include_ambiguous: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Backlog:
+    """The open adjudication backlog of a report just computed (the CLI, tests, benchmarks)."""
+    data = snapshot_data(agreement)
+    return agreement_view.open_backlog(session, data, include_ambiguous, offset, limit)
+
+
+# --- plots ---------------------------------------------------------------------------------
+
+
+def has_plot(result: ProjectAgreement, name: str) -> bool:
+    """Whether plot ``name`` (:data:`agreement_view.PLOTS`) has something to show."""
+    report = result.report
+    if report is None:
+        return False
+    if name == "kappa":
+        return len(report.kappa) >= 2
+    if name == "annotators":  # no reliability figure without overlapping items
+        return len(report.annotators) >= 1 and report.n_overlap_items > 0
+    if name == "time":
+        return result.over_time is not None and len(result.over_time) >= 2
+    return result.by_guideline is not None and len(result.by_guideline) >= 2
+
+
+def plot_png(result: ProjectAgreement, name: str) -> bytes:
+    """One of the plots as PNG bytes (the library's plots; matplotlib loads here)."""
+    from weak_supervision.agreement import plots
+
+    report = result.report
+    assert report is not None
+    if name == "kappa":
+        figure = plots.kappa_heatmap(report)
+    elif name == "annotators":
+        figure = plots.annotator_plot(report)
+    elif name == "time":
+        assert result.over_time is not None
+        figure = plots.agreement_over_time_plot(result.over_time)
+    else:
+        assert result.by_guideline is not None
+        versions = result.by_guideline.rename(index=lambda v: f"v{v}")
+        figure = plots.agreement_over_time_plot(versions.rename_axis("guideline version"))
+    return plots.figure_png(figure)

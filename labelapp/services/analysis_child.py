@@ -1,6 +1,7 @@
-"""Drift and slices asked for over HTTP, computed in a spawned child process: scipy and
-scikit-learn never load into (or grow) a web process, and the child's memory goes back to the
-system when it exits. The computations only read; the request waits for the report."""
+"""Drift, slices, the augmentation preview and the check of an export's augmentation plan asked
+for over HTTP, computed in a spawned child process: scipy, scikit-learn and the augment library
+never load into (or grow) a web process, and the child's memory goes back to the system when it
+exits. The computations only read; the request waits for the answer."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from labelapp.services.errors import UserError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-ANALYSES = ("drift", "slices")
+    from labelapp.models import Project
+
+ANALYSES = ("drift", "slices", "augment_preview", "export_params")
 
 
 class ChildError(UserError):
@@ -33,8 +36,9 @@ def analyse(
     params: dict[str, Any],
     reader: Session | None = None,
 ) -> dict[str, Any]:
-    """Run ``drift`` (params a, b, seed) or ``slices`` (params column) on the project in a child
-    process; returns its report or raises the child's :class:`UserError`."""
+    """Run ``drift`` (params a, b, seed), ``slices`` (params column) or ``augment_preview``
+    (:func:`labelapp.services.augment_preview.preview`'s) on the project in a child process;
+    returns its report or raises the child's :class:`UserError`."""
     if analysis not in ANALYSES:
         raise ValueError(f"unknown analysis {analysis!r}")
     end_read(reader)  # the caller's read ends: the child reads in its own transaction
@@ -46,6 +50,25 @@ def analyse(
     if outcome[0] == "error":
         raise ChildError(*outcome[1:])
     return outcome[1]
+
+
+def export_params(
+    database_url: str,
+    project: Project,
+    values: dict[str, Any],
+    plan: Any,
+    copies: Any,
+    reader: Session | None = None,
+) -> dict[str, Any]:
+    """An export's job parameters (:func:`labelapp.services.export.request.export_params`): in
+    this process without augmentation, in a child process with a plan (the augment library
+    loads and checks it)."""
+    from labelapp.services.export.request import export_params as checked
+
+    if plan in (None, "", "none"):
+        return checked(project, values)
+    params = {"values": values, "plan": plan, "copies": copies}
+    return analyse(database_url, "export_params", project.id, params, reader)
 
 
 def _run(
@@ -65,6 +88,14 @@ def _run(
                 from labelapp.services.drift.service import drift_between
 
                 return ("ok", drift_between(session, project, **params))
+            if analysis == "augment_preview":
+                from labelapp.services.augment_preview import preview
+
+                return ("ok", preview(session, project, **params))
+            if analysis == "export_params":
+                from labelapp.services.export.request import export_params
+
+                return ("ok", export_params(project, **params))
             from labelapp.services.slices import slice_report
 
             return ("ok", slice_report(session, project, **params))

@@ -10,8 +10,12 @@ from sqlalchemy.orm import Session
 from labelapp.db import start_write
 from labelapp.models import REVIEWER_ROLES, LabelCorrection, Project, User
 from labelapp.services.errors import UserError
-from labelapp.services.labels import resolve_labels
-from labelapp.services.projects import get_project_of_item, require_role
+from labelapp.services.labels import refresh_item_labels, resolve_labels
+from labelapp.services.projects import (
+    get_project_of_item,
+    require_project_role,
+    require_writable,
+)
 
 MAX_REASON = 2000
 
@@ -40,7 +44,8 @@ def correct_label(
     """Append ``user``'s correction of item ``item_id`` (sme, admin) and commit it. The label it
     replaces (and that label's source) is recorded beside it."""
     project = get_project_of_item(session, user, item_id)
-    require_role(user, *REVIEWER_ROLES)
+    require_project_role(session, user, project, *REVIEWER_ROLES)
+    require_writable(project, "corrections")
     chosen = checked_labels(project, labels)
     reason = (reason or "").strip()
     if not reason:
@@ -59,5 +64,6 @@ def correct_label(
         previous_source=before[1] if before else None,
     )
     session.add(correction)
+    refresh_item_labels(session, project, [item_id])
     session.commit()
     return correction

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from labelapp.db import start_write
 from labelapp.models import FLAG_REASONS, REVIEWER_ROLES, Flag, Item, Project, User, utcnow
 from labelapp.services.errors import Conflict, Forbidden, NotFound, UserError
-from labelapp.services.projects import get_project_for, get_project_of_item, require_role
+from labelapp.services.labels import refresh_item_labels
+from labelapp.services.projects import (
+    get_project_for,
+    get_project_of_item,
+    is_project_reviewer,
+    require_project_role,
+    require_writable,
+)
 from labelapp.services.queue import check_client_id, has_seen
 
 MAX_COMMENT = 2000
@@ -44,13 +51,14 @@ def flag_item(
 ) -> tuple[Flag, bool]:
     """Store ``user``'s flag on an item; returns it and whether it is new (False: a retry)."""
     project = get_project_of_item(session, user, item_id)
+    require_writable(project, "flags")
     if reason not in FLAG_REASONS:
         raise UserError(f"unknown flag reason {reason!r}: choose one of {', '.join(FLAG_REASONS)}")
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise UserError(f"the comment has {len(comment)} characters; keep it under {MAX_COMMENT}")
     client_id = check_client_id(client_id)
-    if not user.is_reviewer and not has_seen(session, user, item_id):
+    if not is_project_reviewer(session, user, project) and not has_seen(session, user, item_id):
         raise Forbidden("you can flag the items the queue gave you")
     start_write(session)
     stored = _by_client_id(session, user, client_id)
@@ -65,6 +73,7 @@ def flag_item(
         )
         session.add(stored)
         try:
+            refresh_item_labels(session, project, [item_id])  # flushes the flag: may raise too
             session.commit()
         except IntegrityError:  # the other copy of a retried request stored it first
             session.rollback()
@@ -142,8 +151,9 @@ def resolve_flag(
     flag = session.get(Flag, flag_id)
     if flag is None or (project_id is not None and flag.project_id != project_id):
         raise NotFound(f"no flag {flag_id}" + (f" in project {project_id}" if project_id else ""))
-    get_project_for(session, reviewer, flag.project_id)
-    require_role(reviewer, *REVIEWER_ROLES)
+    project = get_project_for(session, reviewer, flag.project_id)
+    require_project_role(session, reviewer, project, *REVIEWER_ROLES)
+    require_writable(project, "flag resolutions")
     resolution = (resolution or "").strip()
     if not resolution:
         raise UserError("say what was done about the flag (e.g. 'guideline clarified')")
@@ -157,6 +167,7 @@ def resolve_flag(
         .where(Flag.id == flag_id, Flag.resolved_at.is_(None))
         .values(resolved_by_id=reviewer.id, resolved_at=utcnow(), resolution=resolution)
     )
+    refresh_item_labels(session, project, [flag.item_id])
     session.commit()
     session.refresh(flag)
     return flag

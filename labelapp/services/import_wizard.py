@@ -1,31 +1,42 @@
-"""The web import wizard's uploads: kept in a private folder of the data directory between the
-wizard's steps (upload, columns and check, import), previewed without pandas, then discarded.
-Checking and importing go through :func:`labelapp.services.uploads.import_upload`."""
+"""The web import wizard's uploads: kept in the data directory between the wizard's steps
+(upload, columns and check, import; :mod:`labelapp.services.uploads`) and previewed without
+pandas: the first rows of a table, or the names in a zip of images. Checking and importing are
+``import`` jobs (:mod:`labelapp.services.import_job`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import secrets
-import shutil
-import time
+import zipfile
+import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from labelapp import config
+from labelapp.services import uploads
 from labelapp.services.errors import NotFound, UserError
 
 PREVIEW_ROWS = 8
 PREVIEW_BYTES = 1024 * 1024
-KEEP_SECONDS = 24 * 3600
+PREVIEW_IMAGES = 8  # thumbnails shown of a zip of images
+THUMBNAIL_MAX_BYTES = 5 * 1024 * 1024
 FORMATS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".parquet": "parquet",
+}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".webp": "image/webp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
 }
 
 
@@ -39,44 +50,36 @@ class Preview:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def _root() -> Path:
-    return config.private_dir(config.data_dir() / "uploads")
+@dataclass
+class ZipPreview:
+    """What a zip of images holds, read from its directory (nothing is unpacked)."""
+
+    filename: str
+    format: str = "images"
+    images: int = 0
+    other_files: int = 0
+    first: list[str] = field(default_factory=list)  # the first image names, for thumbnails
+    folders: dict[str, int] = field(default_factory=dict)  # label subfolder -> images
 
 
-def stash(stream: Any, filename: str) -> str:
+def stash(stream: Any, filename: str, images: bool = False) -> str:
     """Keep an uploaded file (a werkzeug FileStorage) for the next steps; its token."""
-    if Path(filename).suffix.lower() not in FORMATS:
+    suffix = Path(filename).suffix.lower()
+    if images and suffix != ".zip":
+        raise UserError(
+            f"{filename}: an image project imports a .zip of the image folder (one subfolder "
+            "per label if the labels come from folder names)"
+        )
+    if not images and suffix not in FORMATS:
         raise UserError(
             f"{filename}: the wizard takes .csv, .tsv, .jsonl and .parquet files; "
             "choose one of those"
         )
-    _forget_old()
-    token = secrets.token_hex(16)
-    folder = config.private_dir(_root() / token)
-    stream.save(folder / filename)
-    return token
+    return uploads.save(stream, filename)
 
 
-def stashed(token: str) -> Path:
-    """The file kept under ``token``."""
-    folder = _root() / token
-    if len(token) != 32 or not all(c in "0123456789abcdef" for c in token) or not folder.is_dir():
-        raise NotFound("this upload is gone (imported, or older than a day): upload the file again")
-    files = [p for p in folder.iterdir() if p.is_file()]
-    if not files:
-        raise NotFound("this upload is gone: upload the file again")
-    return files[0]
-
-
-def discard(token: str) -> None:
-    shutil.rmtree(_root() / token, ignore_errors=True)
-
-
-def _forget_old() -> None:
-    cutoff = time.time() - KEEP_SECONDS
-    for folder in _root().iterdir():
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
+stashed = uploads.stashed
+discard = uploads.discard
 
 
 def preview(path: Path) -> Preview:
@@ -108,6 +111,69 @@ def preview(path: Path) -> Preview:
     out.columns = table[0] if table else []
     out.rows = [[_cell(v) for v in row] for row in table[1 : PREVIEW_ROWS + 1]]
     return out
+
+
+def preview_zip(path: Path) -> ZipPreview:
+    """The images a zip holds, from its directory: how many, the first names and the label
+    subfolders (as the import sees them: a zip of one top folder is that folder)."""
+    from labelapp.services.imports.archive import check_entry_count  # no pandas
+
+    check_entry_count(path, path.name)
+    out = ZipPreview(path.name)
+    for name, _ in _image_names(path, out):
+        parts = PurePosixPath(name).parts
+        out.images += 1
+        if len(out.first) < PREVIEW_IMAGES:
+            out.first.append(name)
+        if len(parts) > 1:
+            out.folders[parts[-2]] = out.folders.get(parts[-2], 0) + 1
+    if not out.images:
+        raise UserError(
+            f"{path.name}: no images in the zip (looked for {', '.join(sorted(IMAGE_TYPES))})"
+        )
+    return out
+
+
+def _image_names(path: Path, out: ZipPreview) -> list[tuple[str, str]]:
+    """The image entries: (name below the folder the import starts from, name in the zip);
+    counts the other files."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [i.filename for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise UserError(
+            f"{path.name}: not a zip archive (or a damaged one); upload a .zip of the image folder"
+        ) from None
+    kept = [n for n in names if not PurePosixPath(n).parts[0].startswith((".", "__MACOSX"))]
+    tops = {PurePosixPath(n).parts[0] for n in kept}
+    nested = len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in kept)
+    images = []
+    for name in sorted(kept):
+        relative = PurePosixPath(*PurePosixPath(name).parts[1:]) if nested else PurePosixPath(name)
+        if relative.suffix.lower() in IMAGE_TYPES:
+            images.append((relative.as_posix(), name))
+        else:
+            out.other_files += 1
+    return images
+
+
+def thumbnail(path: Path, index: int) -> tuple[bytes, str]:
+    """The bytes and type of the ``index``-th image the preview lists (a small one only)."""
+    from labelapp.services.imports.archive import check_entry_count  # no pandas
+
+    check_entry_count(path, path.name)
+    images = _image_names(path, ZipPreview(path.name))[:PREVIEW_IMAGES]
+    if not 0 <= index < len(images):
+        raise NotFound("no such image in the preview")
+    name, entry = images[index]
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(entry) as handle:
+            data = handle.read(THUMBNAIL_MAX_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+        raise NotFound(f"{name} cannot be read from the zip") from None
+    if len(data) > THUMBNAIL_MAX_BYTES:
+        raise NotFound(f"{name} is too large to preview")
+    return data, IMAGE_TYPES[PurePosixPath(name).suffix.lower()]
 
 
 def _preview_parquet(path: Path, out: Preview) -> Preview:
@@ -151,13 +217,3 @@ def label_like(columns: list[str]) -> list[str]:
     from labelapp.services.visibility import LABEL_LIKE_NAMES
 
     return [c for c in columns if c.strip().lower() in LABEL_LIKE_NAMES]
-
-
-def summary(report: dict[str, Any]) -> str:
-    """An import report in one sentence whose numbers add up (rows read = new + present + duplicates)."""
-    return (
-        f"Imported {report['filename']}: {report['rows']:,} rows read = "
-        f"{report['items_created']:,} new items + {report['items_existing']:,} already there "
-        f"+ {report['duplicates_in_file']:,} duplicates in the file; "
-        f"{report['annotations_created']:,} labels."
-    )

@@ -9,6 +9,10 @@ twice still runs once. Huey is pure Python and cheap to import: web processes us
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import stat
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -80,8 +84,53 @@ def _run_job(job_id: int) -> None:
 
 
 def send(job_id: int) -> None:
-    """Put the job on the queue (a worker picks it up)."""
+    """Put the job on the queue (a worker picks it up; on the embedded queue, woken at once)."""
     _queue_and_task()[1](job_id)
+    if embedded():
+        wake()
+
+
+# Huey's SQLite storage is polled: an idle worker thread looks at the queue every
+# Doorbell.IDLE_SECONDS. Whoever queues a job also writes a byte to a FIFO in the data directory,
+# on which idle worker threads wait: a job is picked up within milliseconds, and an idle worker
+# costs next to nothing. (On Redis workers wait in BRPOP and need none of this.)
+WAKE_FILENAME = "worker.wake"
+
+
+def wake() -> None:
+    """Wake the workers of this data directory (if none listens, nothing happens)."""
+    try:
+        fd = os.open(config.data_dir() / WAKE_FILENAME, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # no worker reads it (ENXIO), or none ever ran here
+        return
+    try:
+        os.write(fd, b"!")
+    except BlockingIOError:  # full of wake-ups already
+        pass
+    finally:
+        os.close(fd)
+
+
+class Doorbell:
+    """In a worker: the reading end of the FIFO that :func:`wake` writes to."""
+
+    IDLE_SECONDS = 1.0  # the longest an idle thread waits before it looks at the queue anyway
+
+    def __init__(self) -> None:
+        path = config.data_dir() / WAKE_FILENAME
+        if path.exists() and not stat.S_ISFIFO(path.stat().st_mode):
+            path.unlink()
+        with contextlib.suppress(FileExistsError):
+            os.mkfifo(path, 0o600)
+        # Read and write: never at end of file when no one writes, and the open does not block.
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+
+    def wait(self, seconds: float) -> None:
+        """Until a job is queued, or ``seconds`` pass."""
+        if select.select([self.fd], [], [], seconds)[0]:
+            # Another thread may have taken the wake-up: both look at the queue.
+            with contextlib.suppress(BlockingIOError):
+                os.read(self.fd, 4096)
 
 
 def pending(queue: Huey | None = None) -> int:

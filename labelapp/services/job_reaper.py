@@ -10,6 +10,8 @@ worker only runs a job it moves from queued to running, so a duplicate message i
 from __future__ import annotations
 
 import logging
+import socket
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,11 +33,27 @@ def reap_one(session: Session, job: Job) -> str:
     if job.status == "queued":
         job.heartbeat_at = utcnow()
         return "requeued"
+    if session.get_bind().dialect.name == "sqlite" and alive_here(job.worker):
+        return "active"  # its heartbeats wait behind a long write (an import's one transaction)
     who = f" ({job.worker})" if job.worker else ""
     reason = f"the worker running this job{who} stopped (killed, out of memory or its machine gone)"
     status = job_state.requeue_or_fail(session, job, reason)
     log.warning("job %s (%s): %s; now %s", job.id, job.kind, reason, status)
     return "requeued" if status == "queued" else "failed"
+
+
+def alive_here(worker: str | None) -> bool:
+    """Whether ``worker`` (``host:pid``, :func:`job_state.worker_name`) is a live process on this
+    machine. On SQLite a worker's heartbeat cannot be written while another process holds the
+    write lock (an import stores everything in one transaction): its job is not dead for that."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False  # no such process (or no /proc: then the heartbeat decides)
+    return state not in ("Z", "X")  # a zombie is dead, whatever its parent has not read yet
 
 
 def reap(sessions: sessionmaker[Session]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,6 +28,7 @@ from labelapp.models import Job, utcnow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PERSIST_FOR_SECONDS = 600.0  # how long a state change keeps retrying a locked database
+PROGRESS_SECONDS = 0.5  # a running job's progress is written at most this often
 
 
 def persist(sessions: sessionmaker[Session], change: Callable[[Session], T]) -> T:
@@ -119,3 +121,55 @@ def requeue_or_fail(session: Session, job: Job, reason: str) -> str:
 def lease_expired_before() -> Any:
     """Heartbeats older than this belong to dead workers."""
     return utcnow() - timedelta(seconds=config.job_lease_seconds())
+
+
+class Progress:
+    """A running job's ``progress(fraction, message)``, written at most every
+    :data:`PROGRESS_SECONDS`: the latest state then (a timer writes it if the job says nothing
+    more). A job done sooner writes none: its outcome says it all, and each write would take the
+    database's write lock."""
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: int) -> None:
+        self.sessions, self.job_id = sessions, job_id
+        self.written = time.monotonic()  # the start counts as a write
+        self.pending: tuple[float, str] | None = None
+        self.timer: threading.Timer | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        with self.lock:
+            self.pending = (max(0.0, min(1.0, fraction)), message[:500])
+            due = self.written + PROGRESS_SECONDS - time.monotonic()
+            if due > 0:
+                if self.timer is None:
+                    self.timer = threading.Timer(due, self.flush)
+                    self.timer.daemon = True
+                    self.timer.start()
+                return
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the latest progress now (if the job still runs)."""
+        with self.lock:
+            pending, self.pending, self.timer = self.pending, None, None
+            self.written = time.monotonic()
+        if pending is None:
+            return
+        try:
+            with write_scope(self.sessions) as session:
+                _set(
+                    session,
+                    self.job_id,
+                    (Job.status == "running",),
+                    progress=pending[0],
+                    message=pending[1],
+                )
+        except (DatabaseBusy, exc.OperationalError) as error:  # progress only: the job goes on
+            log.warning("job %s: progress not recorded: %s", self.job_id, error)
+
+    def stop(self) -> None:
+        """The job ended: nothing more to write."""
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.pending = self.timer = None

@@ -11,11 +11,29 @@ import threading
 import time
 from collections.abc import Callable
 
+from huey.consumer import Consumer, Worker
+
 from labelapp import config
 from labelapp.services import job_queue, job_reaper, job_supervisor, local_worker
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 2.0
+SPARES = 1  # warm job processes a worker keeps ready (about 80 MB each)
+_doorbell: job_queue.Doorbell | None = None
+
+
+class _WakingWorker(Worker):
+    """A Huey worker thread that, with nothing to do, waits on the doorbell (embedded queue)."""
+
+    def sleep(self) -> None:
+        if _doorbell is None:
+            super().sleep()
+        else:
+            _doorbell.wait(self.max_delay)
+
+
+class _Consumer(Consumer):
+    worker_class = _WakingWorker
 
 
 def run_worker(
@@ -27,14 +45,23 @@ def run_worker(
     lock = local_worker.WorkerLock()
     if job_queue.embedded():
         lock.hold()
+    # Jobs start warm: a fork server that has imported the handlers, and a spare job process
+    # forked from it ahead of the next job (a job that finds none is forked at once, unwarmed).
+    job_supervisor.start(spares=SPARES)
     queue = job_queue.get_queue()
-    consumer = queue.create_consumer(
+    # Redis: each thread waits in BRPOP and gets a job at once. SQLite: an idle thread waits on
+    # the doorbell that queueing a job rings (job_queue.wake), looking at the queue anyway now
+    # and then.
+    global _doorbell
+    _doorbell = job_queue.Doorbell() if job_queue.embedded() else None
+    consumer = _Consumer(
+        queue,
         workers=concurrency,
         worker_type="thread",
         periodic=False,
-        initial_delay=0.05,
-        backoff=1.5,
-        max_delay=0.5,
+        initial_delay=job_queue.Doorbell.IDLE_SECONDS,
+        backoff=1.0,
+        max_delay=job_queue.Doorbell.IDLE_SECONDS,
     )
     stop = threading.Event()
     idle = _IdleClock(queue.pending_count)
@@ -73,6 +100,7 @@ def run_worker(
         consumer.run()
     finally:
         stop.set()
+        job_supervisor.stop_all()
 
 
 class _IdleClock:

@@ -11,6 +11,7 @@ embedded queue a worker starts beside the web process by itself
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import time
@@ -21,36 +22,42 @@ from typing import Any
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelapp.db import session_scope, write_scope
-from labelapp.models import Job, User, utcnow
+from labelapp import config
+from labelapp.db import session_scope
+from labelapp.models import Job, Project, User, utcnow
 from labelapp.models.runs import JOB_ACTIVE_STATUSES
 from labelapp.services import job_queue, job_state
-from labelapp.services.errors import UserError
+from labelapp.services.errors import Conflict, UserError
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[sessionmaker[Session], Job, Callable[[float, str], None]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
+# Every job kind, named once, with the module whose @handler runs it: a web process queues them
+# without importing their handlers (which load the learning stack), and a job's process imports
+# only its kind's module; tests/test_units_of_work.py checks each has its handler.
+JOB_KINDS: dict[str, str] = {
+    "retrain": "labelapp.services.retrain",
+    "export": "labelapp.services.export.job",
+    "label_issues": "labelapp.services.label_issues",
+    "ws_apply": "labelapp.services.weak.pipeline",
+    "ws_fit": "labelapp.services.weak.pipeline",
+    "ws_propagate": "labelapp.services.weak.pipeline",
+    "ws_train": "labelapp.services.weak.pipeline",
+    "ws_pipeline": "labelapp.services.weak.pipeline",
+    "import": "labelapp.services.import_job",
+    "agreement": "labelapp.services.agreement_job",
+    "lf_analysis": "labelapp.services.weak.analysis_job",
+}
 # Modules whose @handler functions a worker must import to know every job kind.
-HANDLER_MODULES = (
-    "labelapp.services.retrain",
-    "labelapp.services.export.job",
-    "labelapp.services.weak.pipeline",
-    "labelapp.services.label_issues",
-)
+HANDLER_MODULES = tuple(dict.fromkeys(JOB_KINDS.values()))
 FINISHED = ("done", "failed", "cancelled")
-# Every job kind, named once: a web process queues them without importing their handlers (which
-# load the learning stack); tests/app/test_jobs_durable.py checks each has its handler.
-JOB_KINDS = (
-    "retrain",
-    "export",
-    "label_issues",
-    "ws_apply",
-    "ws_fit",
-    "ws_propagate",
-    "ws_train",
-    "ws_pipeline",
-)
+
+
+def modules_for(kind: str) -> tuple[str, ...]:
+    """The modules a process imports to run jobs of ``kind``: its handler's module, or for kinds
+    added by settings, ``LABELAPP_JOB_MODULES``."""
+    return (JOB_KINDS[kind],) if kind in JOB_KINDS else config.job_modules()
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -61,6 +68,35 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+WarmUp = Callable[[sessionmaker[Session]], None]
+WARM_UPS: list[tuple[str, WarmUp]] = []
+
+
+def warm_up(kind: str) -> Callable[[WarmUp], WarmUp]:
+    """Register a step a spare job process runs before it is given a job, so that a job of
+    ``kind`` starts warm: it must only read, and work on any database (e.g. for no project)."""
+
+    def register(fn: WarmUp) -> WarmUp:
+        WARM_UPS.append((kind, fn))
+        return fn
+
+    return register
+
+
+def warm_up_all(sessions: sessionmaker[Session], until: Callable[[], bool]) -> None:
+    """The registered warm-up steps (in a spare job process), until ``until()`` says its job has
+    come; a step that fails is only logged."""
+    with session_scope(sessions) as session:
+        session.get(Job, 0)  # what :func:`execute` reads first
+    for kind, fn in WARM_UPS:
+        if until():
+            return
+        try:
+            fn(sessions)
+        except Exception as exc:
+            log.warning("warm-up of %s jobs failed (they start cold): %s", kind, exc)
 
 
 def active_job(session: Session, project_id: int, kind: str) -> Job | None:
@@ -80,15 +116,26 @@ class JobHandle:
 
     def result(self, timeout: float | None = None) -> Job:
         """Wait until the job is finished; the job row. TimeoutError after ``timeout`` s."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with session_scope(self.sessions) as session:
-                job = session.get(Job, self.job_id)
-                if job is None or job.status in FINISHED:
-                    return job
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"job {self.job_id} still {job.status} after {timeout} s")
-            time.sleep(0.1)
+        job = wait(self.sessions, self.job_id, timeout)
+        if job is not None and job.status not in FINISHED:
+            raise TimeoutError(f"job {self.job_id} still {job.status} after {timeout} s")
+        return job
+
+
+def wait(sessions: sessionmaker[Session], job_id: int, timeout: float | None) -> Job | None:
+    """The job row once it is finished, or as it is after ``timeout`` seconds (None: no limit).
+    Looks again after a twentieth of the time waited so far (from 5 ms to 0.1 s): a quick job is
+    seen within milliseconds of its end, a long one costs few reads."""
+    started = time.monotonic()
+    while True:
+        with session_scope(sessions) as session:  # the status alone: a cheap look
+            status = session.scalar(select(Job.status).where(Job.id == job_id))
+        waited = time.monotonic() - started
+        if status is None or status in FINISHED or (timeout is not None and waited >= timeout):
+            with session_scope(sessions) as session:
+                return session.get(Job, job_id)
+        pause = min(max(waited / 20, 0.005), 0.1)
+        time.sleep(pause if timeout is None else min(pause, timeout - waited))
 
 
 def enqueue(
@@ -124,6 +171,22 @@ def start_job(
     return enqueue(sessions, project_id, kind, params, user)
 
 
+# What may still run on an archived (read-only) project: exporting it, and the reports its
+# pages show (they only read).
+ARCHIVED_JOB_KINDS = frozenset({"export", "agreement", "lf_analysis"})
+
+
+def _refuse_if_archived(session: Session, project_id: int, kind: str) -> None:
+    row = session.execute(
+        select(Project.name, Project.archived_at).where(Project.id == project_id)
+    ).first()
+    if row is not None and row.archived_at is not None:
+        raise Conflict(
+            f"project {row.name!r} is archived and read-only: no {kind} job runs on it (exports "
+            "still do); an admin can unarchive it on the project page"
+        )
+
+
 def _insert(
     session: Session, project_id: int, kind: str, params: dict[str, Any] | None, user: User | None
 ) -> tuple[Job, str]:
@@ -131,6 +194,8 @@ def _insert(
     ("new"); the unique index settles a race between processes."""
     from labelapp.services.job_reaper import reap_one
 
+    if kind not in ARCHIVED_JOB_KINDS:
+        _refuse_if_archived(session, project_id, kind)
     existing = active_job(session, project_id, kind)
     if existing is not None:
         state = reap_one(session, existing)
@@ -199,17 +264,15 @@ def execute(sessions: sessionmaker[Session], job_id: int, attempt: int) -> None:
     """Run a claimed job's handler, recording progress, result or the error."""
     with session_scope(sessions) as session:
         job = session.get(Job, job_id)
-    started = time.perf_counter()
-
-    def progress(fraction: float, message: str = "") -> None:
-        with write_scope(sessions) as s:
-            row = s.get(Job, job_id)
-            if row is not None and row.status == "running":
-                row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
-
+    started, cpu = time.perf_counter(), time.process_time()
+    progress = job_state.Progress(sessions, job_id)
     try:
+        if job.kind not in HANDLERS:  # run in a process that has not imported its handler
+            for module in modules_for(job.kind):
+                importlib.import_module(module)
         result = HANDLERS[job.kind](sessions, job, progress)
     except Exception as exc:
+        progress.stop()
         is_user_error = isinstance(exc, UserError | ValueError)
         if not is_user_error:
             log.exception("job %s (%s) failed", job_id, job.kind)
@@ -222,11 +285,16 @@ def execute(sessions: sessionmaker[Session], job_id: int, attempt: int) -> None:
             traceback=None if is_user_error else traceback.format_exc(limit=8),
         )
         return
+    progress.stop()
     job_state.finish(
         sessions,
         job_id,
         attempt,
         "done",
         progress=1.0,
-        result={**result, "seconds": round(time.perf_counter() - started, 2)},
+        result={
+            **result,
+            "seconds": round(time.perf_counter() - started, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
+        },
     )

@@ -10,6 +10,7 @@ another label. A scan is a :class:`LabelIssueRun` with a :class:`LabelIssue` row
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
@@ -22,7 +23,7 @@ from labelapp.progress import Progress, quiet
 from labelapp.services.errors import NotFound, UserError
 from labelapp.services.featurizers import FeaturizerSetting, featurizer_setting, text_features
 from labelapp.services.jobs import handler
-from labelapp.services.labels import human_labels
+from labelapp.services.labels import human_labels, refresh_item_labels
 from labelapp.services.overview import live_labels
 
 if TYPE_CHECKING:
@@ -30,6 +31,92 @@ if TYPE_CHECKING:
 
 MIN_PER_CLASS = 2  # cross-validation needs two labeled items of a class at the least
 _CHUNK = 5_000
+
+
+@dataclass
+class _Inputs:
+    """What a scan reads: the human labels and every signal beside them."""
+
+    classes: list[str]
+    ids: np.ndarray
+    given: list[str]
+    rows: list[Any]
+    votes: Any
+    lm_probs: Any
+    setting: Any
+
+
+def _read_inputs(sessions: sessionmaker[Session], project_id: int) -> _Inputs:
+    """The project's human labels with their items, LF votes and label-model probabilities."""
+    import numpy as np
+
+    with session_scope(sessions) as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"no project {project_id}")
+        if project.multi_label:
+            raise UserError("label-issue scans need a single-label project")
+        classes = [lab.name for lab in project.labels if not lab.is_ambiguous]
+        labels = human_labels(session, project)
+        ids = np.array(sorted(labels), dtype=np.int64)
+        given = [labels[int(i)] for i in ids]
+        _check(given, classes)
+        return _Inputs(
+            classes=classes,
+            ids=ids,
+            given=given,
+            rows=_items(session, ids),
+            votes=_votes(session, project_id, ids, classes),
+            lm_probs=_label_model_probs(session, project_id, ids, len(classes)),
+            setting=None if project.task_type == "image" else featurizer_setting(session, project),
+        )
+
+
+def _store_scan(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    inputs: _Inputs,
+    issues: Any,
+    params: dict[str, Any],
+    job_id: int | None,
+) -> int:
+    """Record the scan and its per-item scores; refresh the items of this scan and the last."""
+    ids, flagged = inputs.ids, issues.flagged
+    with session_scope(sessions) as session:
+        start_write(session)
+        previous = latest_run(session, project_id)
+        run = LabelIssueRun(
+            project_id=project_id,
+            job_id=job_id,
+            n_scored=len(ids),
+            n_flagged=int(flagged.sum()),
+            params=params,
+        )
+        session.add(run)
+        session.flush()
+        records = [
+            {
+                "run_id": run.id,
+                "item_id": int(ids[i]),
+                "label": inputs.given[i],
+                "suggested": str(issues.suggested[i]),
+                "score": round(float(issues.scores[i]), 6),
+                "flagged": bool(flagged[i]),
+                "reasons": list(issues.reasons[i]),
+            }
+            for i in range(len(ids))
+        ]
+        for start in range(0, len(records), _CHUNK):
+            session.execute(insert(LabelIssue), records[start : start + _CHUNK])
+        run_id = run.id
+        # The review list sorts by the latest scan's scores: the items of both scans change.
+        touched = set(ids.tolist())
+        if previous is not None:
+            touched.update(
+                session.scalars(select(LabelIssue.item_id).where(LabelIssue.run_id == previous.id))
+            )
+        refresh_item_labels(session, session.get(Project, project_id), touched)
+    return run_id
 
 
 def scan(
@@ -42,72 +129,33 @@ def scan(
 ) -> dict[str, Any]:
     """Score every human label of the project, store the scan, and return its summary with
     the flagged items, most likely wrong first."""
-    import numpy as np
-
     from active_learning.label_issues import detect_label_issues
 
     progress(0.05, "reading labels")
-    with session_scope(sessions) as session:
-        project = session.get(Project, project_id)
-        if project is None:
-            raise NotFound(f"no project {project_id}")
-        if project.multi_label:
-            raise UserError("label-issue scans need a single-label project")
-        classes = [lab.name for lab in project.labels if not lab.is_ambiguous]
-        labels = human_labels(session, project)
-        ids = np.array(sorted(labels), dtype=np.int64)
-        given = [labels[int(i)] for i in ids]
-        _check(given, classes)
-        rows = _items(session, ids)
-        votes = _votes(session, project_id, ids, classes)
-        lm_probs = _label_model_probs(session, project_id, ids, len(classes))
-        setting = None if project.task_type == "image" else featurizer_setting(session, project)
+    inputs = _read_inputs(sessions, project_id)
+    ids, given, rows = inputs.ids, inputs.given, inputs.rows
     progress(0.2, f"featurizing {len(ids):,} labeled items")
-    X, used, pairs = _features(rows, setting)
+    X, used, pairs = _features(rows, inputs.setting)
     progress(0.4, "cross-validating and scoring")
     issues = detect_label_issues(
         given,
         X=X,
-        classes=classes,
-        votes=votes,
-        lm_probs=lm_probs,
+        classes=inputs.classes,
+        votes=inputs.votes,
+        lm_probs=inputs.lm_probs,
         duplicate_pairs=pairs,
         item_ids=[r[1] for r in rows],
         random_state=random_state,
     )
     progress(0.85, "storing the scan")
     flagged = issues.flagged
-    with session_scope(sessions) as session:
-        start_write(session)
-        run = LabelIssueRun(
-            project_id=project_id,
-            job_id=job_id,
-            n_scored=len(ids),
-            n_flagged=int(flagged.sum()),
-            params={
-                "classes": classes,
-                "random_state": random_state,
-                "n_estimated": int(issues.n_estimated),
-                "features": used,
-            },
-        )
-        session.add(run)
-        session.flush()
-        records = [
-            {
-                "run_id": run.id,
-                "item_id": int(ids[i]),
-                "label": given[i],
-                "suggested": str(issues.suggested[i]),
-                "score": round(float(issues.scores[i]), 6),
-                "flagged": bool(flagged[i]),
-                "reasons": list(issues.reasons[i]),
-            }
-            for i in range(len(ids))
-        ]
-        for start in range(0, len(records), _CHUNK):
-            session.execute(insert(LabelIssue), records[start : start + _CHUNK])
-        run_id = run.id
+    params = {
+        "classes": inputs.classes,
+        "random_state": random_state,
+        "n_estimated": int(issues.n_estimated),
+        "features": used,
+    }
+    run_id = _store_scan(sessions, project_id, inputs, issues, params, job_id)
     top = [
         {
             "id": rows[i][1],

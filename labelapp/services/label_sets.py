@@ -2,8 +2,10 @@
 retire and restore, merge (with a preview of how many answers change). Every change is recorded
 in ``LabelChange``; each function is one unit of work and commits it.
 
-Labels are stored by name in answers (``Annotation.labels``), gold answers (``Item.gold_labels``)
-and keyword/regex labeling functions (``spec["label"]``); renames and merges rewrite all three.
+Labels are stored by name in answers, gold answers, reviewers' corrections, probabilistic labels,
+label-issue scans and keyword/regex labeling functions; renames and merges rewrite them all
+(:mod:`labelapp.services.label_rewrite`, counted per store in the history's ``rewritten``) and
+refresh every item's resolved label (``ItemLabel``).
 Weak votes are stored as the index of a class in label order, so a new order clears the
 project's weak votes and probabilistic labels (apply the labeling functions again afterwards), and
 is refused while the project has Python labeling functions (they return a class index).
@@ -11,15 +13,12 @@ is refused while the project has Python labeling functions (they return a class 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from labelapp.db import ensure_write_lock
 from labelapp.models import (
     Annotation,
-    Item,
     Label,
     LabelChange,
     LabelingFunction,
@@ -29,10 +28,11 @@ from labelapp.models import (
     WeakLabel,
 )
 from labelapp.services.errors import Conflict, NotFound, UserError
-from labelapp.services.projects import parse_label_list
+from labelapp.services.label_rewrite import rewrite_everywhere
+from labelapp.services.labels import refresh_item_labels
+from labelapp.services.projects import parse_label_list, require_writable
 
 HOTKEY_MAX = 8
-Rewrite = Callable[[list[str]], list[str]]
 
 
 def offered_labels(project: Project) -> list[Label]:
@@ -69,7 +69,7 @@ def _record(
     kind: str,
     old: str | None,
     new: str | None,
-    changed: int = 0,
+    rewritten: dict[str, int] | None = None,
 ) -> None:
     session.add(
         LabelChange(
@@ -77,7 +77,8 @@ def _record(
             kind=kind,
             old_name=old,
             new_name=new,
-            answers_changed=changed,
+            answers_changed=(rewritten or {}).get("answers", 0),
+            rewritten=rewritten or None,
             user_id=actor.id if actor else None,
         )
     )
@@ -105,6 +106,7 @@ def add_label(
     session: Session, actor: User | None, project: Project, name: str, hotkey: str | None = None
 ) -> Label:
     """Append a label to the set (offered from the next item on)."""
+    require_writable(project, "label-set changes")
     ensure_write_lock(session)
     (name,) = parse_label_list([name])
     if any(label.name == name for label in project.labels):
@@ -118,72 +120,10 @@ def add_label(
     return label
 
 
-def _rewrite_answers(session: Session, project: Project, rewrite: Rewrite) -> int:
-    """Apply ``rewrite`` to every stored answer and gold answer of the project; count answers."""
-    changed = 0
-    for model, column in ((Annotation, Annotation.labels), (Item, Item.gold_labels)):
-        updates = []
-        rows = session.execute(
-            select(model.id, column).where(model.project_id == project.id, column.is_not(None))
-        )
-        for row_id, labels in rows:
-            new = rewrite(list(labels or []))
-            if new != list(labels or []):
-                updates.append({"row_id": row_id, "labels": new})
-        if updates:
-            stmt = (
-                update(model)
-                .where(model.id == bindparam("row_id"))
-                .values({column.key: bindparam("labels")})
-            )
-            session.connection().execute(stmt, updates)
-        if model is Annotation:
-            changed = len(updates)
-    return changed
-
-
-def _rename_in_lfs(session: Session, project: Project, old: str, rewrite: Rewrite) -> None:
-    """Labeling functions and probabilistic labels name their label too."""
-    new = rewrite([old])[0]
-    session.execute(
-        update(ProbLabel)
-        .where(ProbLabel.project_id == project.id, ProbLabel.label == old)
-        .values(label=new)
-    )
-    for lf in session.scalars(
-        select(LabelingFunction).where(LabelingFunction.project_id == project.id)
-    ):
-        label = (lf.spec or {}).get("label")
-        if isinstance(label, str):
-            new = rewrite([label])
-            if new and new[0] != label:
-                lf.spec = {**lf.spec, "label": new[0]}
-
-
-def _renamer(old: str, new: str) -> Rewrite:
-    def rewrite(labels: list[str]) -> list[str]:
-        out: list[str] = []
-        for name in labels:
-            name = new if name == old else name
-            if name not in out:
-                out.append(name)
-        return out
-
-    return rewrite
-
-
-def _rename_everywhere(session: Session, project: Project, old: str, new: str) -> int:
-    """``old`` becomes ``new`` in answers, gold answers, LFs and probabilistic labels; returns
-    how many answers changed."""
-    rewrite = _renamer(old, new)
-    changed = _rewrite_answers(session, project, rewrite)
-    _rename_in_lfs(session, project, old, rewrite)
-    return changed
-
-
 def rename_label(session: Session, actor: User | None, project: Project, old: str, new: str) -> int:
     """Rename a label; stored answers, gold answers and labeling functions follow. Returns how
     many answers were rewritten (recorded in the history)."""
+    require_writable(project, "label-set changes")
     ensure_write_lock(session)
     label = label_named(project, old)
     (new,) = parse_label_list([new])
@@ -191,17 +131,19 @@ def rename_label(session: Session, actor: User | None, project: Project, old: st
         raise UserError(f"{old!r} already has that name")
     if any(lab.name == new for lab in project.labels):
         raise Conflict(f"project {project.name!r} already has a label {new!r}: merge them instead")
-    changed = _rename_everywhere(session, project, old, new)
+    rewritten = rewrite_everywhere(session, project, old, new)
     label.name = new
-    _record(session, project, actor, "rename", old, new, changed)
+    _record(session, project, actor, "rename", old, new, rewritten)
+    refresh_item_labels(session, project)
     session.commit()
-    return changed
+    return rewritten.get("answers", 0)
 
 
 def set_retired(
     session: Session, actor: User | None, project: Project, name: str, retired: bool
 ) -> Label:
     """Retire a label (no longer offered; answers naming it stay) or restore it."""
+    require_writable(project, "label-set changes")
     ensure_write_lock(session)
     label = label_named(project, name)
     if retired and label.retired is False and len(offered_labels(project)) <= 1:
@@ -236,13 +178,15 @@ def merge_labels(
 ) -> int:
     """Every answer naming ``source`` names ``target`` instead; ``source`` is retired.
     Returns how many answers changed (recorded in the history)."""
+    require_writable(project, "label-set changes")
     ensure_write_lock(session)
     src, _ = _merge_pair(project, source, target)
-    changed = _rename_everywhere(session, project, source, target)
+    rewritten = rewrite_everywhere(session, project, source, target, merge=True)
     src.retired = True
-    _record(session, project, actor, "merge", source, target, changed)
+    _record(session, project, actor, "merge", source, target, rewritten)
+    refresh_item_labels(session, project)
     session.commit()
-    return changed
+    return rewritten.get("answers", 0)
 
 
 def set_hotkeys_and_order(
@@ -250,6 +194,7 @@ def set_hotkeys_and_order(
 ) -> bool:
     """``order``: every label's (name, hotkey), in the new display order. Returns whether the
     order changed (then the project's weak votes and probabilistic labels are cleared)."""
+    require_writable(project, "label-set changes")
     ensure_write_lock(session)
     names = [name for name, _ in order]
     current = [label.name for label in project.labels]
@@ -279,6 +224,7 @@ def set_hotkeys_and_order(
     project.labels.sort(key=lambda label: label.position)
     if reordered:
         _clear_weak_votes(session, project)
+        refresh_item_labels(session, project)  # the probabilistic labels are gone
     summary = ", ".join(f"{key}={name}" for name, key in zip(names, keys, strict=True))
     _record(session, project, actor, "hotkeys", None, summary[:80])
     session.commit()

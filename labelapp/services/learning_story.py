@@ -63,7 +63,10 @@ def _queue_sentence(project: Project, run: ModelRun | None, scored: int) -> str:
         f"{scored:,} best-scored items come first, the rest {rest}."
     )
     if run.strategy != project.strategy:
-        text += f" The strategy has changed since: the next retrain orders by {_title(project.strategy)}."
+        text += (
+            " The strategy has changed since: the next retrain orders by "
+            f"{_title(project.strategy)}."
+        )
     return text
 
 

@@ -1,4 +1,5 @@
-"""A project's labeling at a glance: labels per class, per annotator and per day, the queue, leases."""
+"""A project's labeling at a glance: labels per class, per annotator and per day, the queue, leases,
+open flags."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from labelapp.models import Annotation, Project, QueueEntry, User, utcnow
+from labelapp.models import Annotation, Flag, Project, QueueEntry, User, utcnow
 from labelapp.services.counts import project_counts
 
 
@@ -33,6 +34,7 @@ class Overview:
     labels_needed: int
     items_done: int
     leases: list[tuple[str, int, datetime]] = field(default_factory=list)
+    open_flags: int = 0  # items annotators flagged that no reviewer resolved yet
 
 
 def live_labels(
@@ -131,7 +133,25 @@ def project_overview(session: Session, project: Project, days: int = 30) -> Over
             .limit(200)
         )
     ]
-    return Overview(per_label, per_annotator, per_day, waiting, int(needed), done or 0, leases)
+    flags = open_flags(session, [project.id])[project.id]
+    return Overview(
+        per_label, per_annotator, per_day, waiting, int(needed), done or 0, leases, flags
+    )
+
+
+def open_flags(session: Session, project_ids: list[int]) -> dict[int, int]:
+    """Open flags per project id (the admin overview's and the project overview's count)."""
+    out = dict.fromkeys(project_ids, 0)
+    if project_ids:
+        f = Flag
+        out.update(
+            session.execute(
+                select(f.project_id, func.count())
+                .where(f.project_id.in_(project_ids), f.resolved_at.is_(None))
+                .group_by(f.project_id)
+            ).all()
+        )
+    return out
 
 
 def _median_seconds(session: Session, project_id: int) -> dict[int, float]:

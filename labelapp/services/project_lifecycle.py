@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from labelapp import config
 from labelapp.db import ensure_write_lock
 from labelapp.models import Base, DatasetVersion, Item, Job, Project, utcnow
+from labelapp.services.agreement_store import report_dir
 from labelapp.services.errors import Conflict, UserError
 from labelapp.services.projects import create_project
 
@@ -91,7 +92,8 @@ def _files_of(session: Session, project: Project) -> list[Path]:
     from labelapp.services.export import exports_dir
 
     media = config.media_dir()
-    return [exports_dir(project.id), *exports] + [media / p for p in sorted(only_mine)]
+    reports = report_dir(project.id)  # agreement reports (labelapp.services.agreement_store)
+    return [exports_dir(project.id), reports, *exports] + [media / p for p in sorted(only_mine)]
 
 
 def delete_project(session: Session, project: Project, typed_name: str) -> Deleted:
@@ -130,8 +132,11 @@ def delete_project(session: Session, project: Project, typed_name: str) -> Delet
 
 
 def _remove(paths: list[Path]) -> int:
-    """Remove the files and folders among ``paths`` that the app manages (exports, media)."""
-    roots = [(config.data_dir() / "exports").resolve(), config.media_dir().resolve()]
+    """Remove the files and folders among ``paths`` that the app manages (exports, reports,
+    media)."""
+    roots = [(config.data_dir() / folder).resolve() for folder in ("exports", "reports")] + [
+        config.media_dir().resolve()
+    ]
     removed = 0
     for path in paths:
         resolved = path.resolve()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from labelapp.db import ensure_write_lock
-from labelapp.models import Guideline, Item, Label, Membership, Project, User
+from labelapp.models import REVIEWER_ROLES, Guideline, Item, Label, Membership, Project, User
 from labelapp.models.projects import QUEUE_ORDERS, TASK_TYPES
+from labelapp.models.roles import Role, highest_member_role, role_in_project
 from labelapp.services.errors import Conflict, Forbidden, NotFound, UserError
 from labelapp.services.featurizer_settings import check_featurizer_settings
 
@@ -24,6 +25,9 @@ def parse_label_list(raw: str | list[str]) -> list[str]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise UserError(f"label(s) given twice: {', '.join(dupes)}")
+    unprintable = [n for n in names if any(ord(c) < 32 or ord(c) == 127 for c in n)]
+    if unprintable:  # e.g. the unit separator that joins a multi-label item's labels
+        raise UserError(f"label name with a control character: {unprintable[0]!r}")
     too_long = [n for n in names if len(n) > 80]
     if too_long:
         raise UserError(f"label name longer than 80 characters: {too_long[0][:40]}...")
@@ -98,36 +102,107 @@ def create_project(
         )
     )
     if author is not None and not author.is_admin:
-        session.add(Membership(user_id=author.id, project_id=project.id))
+        session.add(
+            Membership(
+                user_id=author.id, project_id=project.id, role=highest_member_role(author.role)
+            )
+        )
     session.flush()
     return project
 
 
 def visible_projects(session: Session, user: User) -> list[Project]:
-    """Projects ``user`` may see: all for admins, otherwise the ones they are a member of."""
+    """Projects ``user`` may see: all for admins, otherwise the ones they are a member of;
+    archived ones only where they review (sme in it, or admin)."""
     stmt = select(Project).options(selectinload(Project.labels)).order_by(Project.id)
-    if not user.is_admin:
-        stmt = stmt.join(Membership, Membership.project_id == Project.id).where(
-            Membership.user_id == user.id
-        )
-    if not user.is_reviewer:  # archived projects are hidden from annotators
-        stmt = stmt.where(Project.archived_at.is_(None))
+    if user.is_admin:
+        return list(session.scalars(stmt))
+    stmt = stmt.join(
+        Membership, (Membership.project_id == Project.id) & (Membership.user_id == user.id)
+    )
+    reviews = Membership.role.in_(REVIEWER_ROLES) if user.role != Role.ANNOTATOR.value else false()
+    stmt = stmt.where(or_(Project.archived_at.is_(None), reviews))
     return list(session.scalars(stmt))
 
 
-# Prebuilt, with the membership check in the same statement: these run on every API call.
-_IS_MEMBER = exists().where(
-    Membership.user_id == bindparam("user"), Membership.project_id == Project.id
-)
+def project_role(session: Session, user: User, project: Project | int) -> str | None:
+    """``user``'s role in the project (admin, sme or annotator; None for a non-member).
+
+    The membership is usually in the session already (get_project_for loads it): no query."""
+    if user.is_admin:
+        return Role.ADMIN.value
+    project_id = project if isinstance(project, int) else project.id
+    member = session.get(Membership, (user.id, project_id))
+    return role_in_project(user.role, member.role if member is not None else None)
+
+
+def project_roles(session: Session, user: User) -> dict[int, str]:
+    """``user``'s role in every project they see, by project id (one query)."""
+    if user.is_admin:
+        return {pid: Role.ADMIN.value for pid in session.scalars(select(Project.id))}
+    rows = session.execute(
+        select(Membership.project_id, Membership.role, Project.archived_at)
+        .join(Project, Project.id == Membership.project_id)
+        .where(Membership.user_id == user.id)
+    )
+    roles: dict[int, str] = {}
+    for pid, member_role, archived_at in rows:
+        role = role_in_project(user.role, member_role)
+        if role is not None and (archived_at is None or role in REVIEWER_ROLES):
+            roles[pid] = role
+    return roles
+
+
+def is_project_reviewer(session: Session, user: User, project: Project | int) -> bool:
+    """Sees every answer, import, model run and job of the project (its smes, and admins)."""
+    return project_role(session, user, project) in REVIEWER_ROLES
+
+
+def require_project_role(session: Session, user: User, project: Project, *roles: str) -> str:
+    """``user``'s role in ``project`` if it is one of ``roles`` (admins pass); else Forbidden."""
+    role = project_role(session, user, project)
+    if role != Role.ADMIN.value and role not in roles:
+        raise Forbidden(
+            f"this needs the role {' or '.join(roles)} in project {project.name!r}; "
+            f"you are {role or 'not a member'} there"
+        )
+    return role or ""
+
+
+def require_writable(project: Project, what: str = "changes") -> None:
+    """An archived project is read-only: Conflict (409) naming how to make it active again."""
+    if project.archived_at is not None:
+        raise Conflict(
+            f"project {project.name!r} is archived and read-only ({what} are refused; reading "
+            "and exporting still work); an admin can unarchive it on the project page"
+        )
+
+
+# Prebuilt, with the membership in the same statement: these run on every API call. The
+# membership row comes back too, so project_role finds it in the session without a query.
+_MEMBER_OF = (Membership.user_id == bindparam("user")) & (Membership.project_id == Project.id)
 _PROJECT = select(Project).where(Project.id == bindparam("project"))
-_MEMBERS_PROJECT = _PROJECT.where(_IS_MEMBER)
+_MEMBERS_PROJECT = (
+    select(Project, Membership)
+    .join(Membership, _MEMBER_OF)
+    .where(Project.id == bindparam("project"))
+)
+
+
+def _hidden(session: Session, user: User, project: Project) -> bool:
+    """Archived projects are hidden from those who only annotate them."""
+    return project.archived_at is not None and not is_project_reviewer(session, user, project)
 
 
 def get_project_for(session: Session, user: User, project_id: int) -> Project:
     """The project if ``user`` may see it. Non-members get 404, not 403: no existence leak."""
-    stmt = _PROJECT if user.is_admin else _MEMBERS_PROJECT
-    project = session.scalar(stmt, {"project": project_id, "user": user.id})
-    if project is None or (project.archived_at is not None and not user.is_reviewer):
+    params = {"project": project_id, "user": user.id}
+    if user.is_admin:
+        project = session.scalar(_PROJECT, params)
+    else:
+        row = session.execute(_MEMBERS_PROJECT, params).first()
+        project = row[0] if row is not None else None
+    if project is None or _hidden(session, user, project):
         raise NotFound(f"no project {project_id} that you are a member of")
     return project
 
@@ -135,24 +210,28 @@ def get_project_for(session: Session, user: User, project_id: int) -> Project:
 _ITEM_PROJECT = (
     select(Project).join(Item, Item.project_id == Project.id).where(Item.id == bindparam("item"))
 )
-_MEMBERS_ITEM_PROJECT = _ITEM_PROJECT.where(_IS_MEMBER)
+_MEMBERS_ITEM_PROJECT = (
+    select(Project, Membership)
+    .join(Item, Item.project_id == Project.id)
+    .join(Membership, _MEMBER_OF)
+    .where(Item.id == bindparam("item"))
+)
 
 
 def get_project_of_item(session: Session, user: User, item_id: int) -> Project:
     """The project of item ``item_id`` if ``user`` may see it, in one statement (every submit)."""
-    stmt = _ITEM_PROJECT if user.is_admin else _MEMBERS_ITEM_PROJECT
-    project = session.scalar(stmt, {"item": item_id, "user": user.id})
-    if project is not None and (project.archived_at is None or user.is_reviewer):
+    params = {"item": item_id, "user": user.id}
+    if user.is_admin:
+        project = session.scalar(_ITEM_PROJECT, params)
+    else:
+        row = session.execute(_MEMBERS_ITEM_PROJECT, params).first()
+        project = row[0] if row is not None else None
+    if project is not None and not _hidden(session, user, project):
         return project
     project_id = session.scalar(select(Item.project_id).where(Item.id == item_id))
     if project_id is None:
         raise NotFound(f"no item {item_id}")
     raise NotFound(f"no project {project_id} that you are a member of")
-
-
-def require_role(user: User, *roles: str) -> None:
-    if user.role not in roles and not user.is_admin:
-        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
 
 
 CREATE_HINT = "Create one with `labelapp projects create NAME --labels a,b`"

@@ -17,6 +17,7 @@ import hmac
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -26,7 +27,8 @@ from labelapp.db import start_lease_write, start_write
 from labelapp.models import Annotation, Item, Project, QueueEntry, User, utcnow
 from labelapp.services import queue_sql as sql
 from labelapp.services.errors import Conflict, UserError
-from labelapp.services.projects import current_guideline, get_project_of_item
+from labelapp.services.labels import refresh_item_labels
+from labelapp.services.projects import current_guideline, get_project_of_item, require_writable
 from labelapp.services.retrain_trigger import maybe_retrain
 
 LIVE_KINDS = ("label", "skip")
@@ -75,6 +77,7 @@ def claim_next(session: Session, project: Project, user: User) -> Claim | None:
     This runs on every item an annotator sees, so it uses column rows and Core statements (no
     ORM entities or unit-of-work flush): on PostgreSQL a claim is one statement and a commit.
     """
+    require_writable(project, "new leases")
     gold_turn = project.gold_rate > 0 and random.random() < project.gold_rate
     now = utcnow()
     expires = _lease_until(project, now)
@@ -224,6 +227,43 @@ def record(session: Session, user: User, item_id: int, *, kind: str, **answer: o
     return result
 
 
+def _check_duration(duration_ms: object) -> None:
+    if duration_ms is not None and (
+        not isinstance(duration_ms, int) or not 0 <= duration_ms <= MAX_DURATION_MS
+    ):
+        raise UserError("duration_ms must be a whole number of milliseconds, 0 to 86400000")
+
+
+def _settlement(
+    session: Session,
+    entry: Row | None,
+    prior_kind: str | None,
+    user: User,
+    kind: str,
+    keys: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """How the item's queue entry settles with this answer (None for gold or unqueued items).
+    Raises LeaseLost (after a rollback) when someone else holds the item or it is finished."""
+    if entry is None or entry.is_gold:
+        return None
+    held_by_other = (
+        entry.leased_by_id not in (None, user.id)
+        and entry.lease_expires_at is not None
+        and entry.lease_expires_at > now
+    )
+    first_answer = prior_kind in (None, "retract")
+    if first_answer and (held_by_other or (kind == "label" and entry.remaining <= 0)):
+        session.rollback()
+        raise LeaseLost(
+            "your lease on this item ran out and it went to another annotator, who is "
+            "labeling it now (or has finished it); your answer was not stored: go on with "
+            "the next item"
+        )
+    delta = int(kind == "label") - int(prior_kind == "label")
+    return {**keys, "new_remaining": max(0, entry.remaining - delta)}
+
+
 def store_answer(
     session: Session,
     user: User,
@@ -236,18 +276,17 @@ def store_answer(
     guideline_version: object = None,
     note: str | None = None,
 ) -> Submitted:
-    """Store a label or a skip for ``item_id`` by ``user``; a retry with the same client_id is a no-op.
+    """Store a label or a skip for ``item_id`` by ``user``; a retry with the same client_id is a
+    no-op.
 
     Raises LeaseLost when another annotator now holds the item or it already has every label it
     needs; the caller shows that and moves on. Nothing is stored in that case. Like a claim, this
     runs once per item an annotator sees: column rows and Core statements, one commit.
     """
     client_id = check_client_id(client_id)
-    if duration_ms is not None and (
-        not isinstance(duration_ms, int) or not 0 <= duration_ms <= MAX_DURATION_MS
-    ):
-        raise UserError("duration_ms must be a whole number of milliseconds, 0 to 86400000")
+    _check_duration(duration_ms)
     project = get_project_of_item(session, user, item_id)
+    require_writable(project, "answers and skips")
     chosen = _check_labels(session, project, labels, kind)
 
     start_write(session)
@@ -263,25 +302,7 @@ def store_answer(
         assert existing is not None
         return _replay(existing, item_id, project)
     now = utcnow()
-    prior_kind = state.prior_kind
-    if entry is not None and not entry.is_gold:
-        held_by_other = (
-            entry.leased_by_id not in (None, user.id)
-            and entry.lease_expires_at is not None
-            and entry.lease_expires_at > now
-        )
-        first_answer = prior_kind in (None, "retract")
-        if first_answer and (held_by_other or (kind == "label" and entry.remaining <= 0)):
-            session.rollback()
-            raise LeaseLost(
-                "your lease on this item ran out and it went to another annotator, who is "
-                "labeling it now (or has finished it); your answer was not stored: go on with "
-                "the next item"
-            )
-        delta = int(kind == "label") - int(prior_kind == "label")
-        settle = {**keys, "new_remaining": max(0, entry.remaining - delta)}
-    else:
-        settle = None
+    settle = _settlement(session, entry, state.prior_kind, user, kind, keys, now)
     if guideline_version is None or not isinstance(guideline_version, int):
         guideline = current_guideline(session, project)
         guideline_version = guideline.version if guideline else None
@@ -311,6 +332,7 @@ def store_answer(
         else:
             conn.execute(sql.SETTLE, settle)
             annotation.id = conn.scalar(sql.INSERT_ANNOTATION, values)
+        refresh_item_labels(session, project, [item_id])
         session.commit()
     except IntegrityError as error:
         return _replay(stored_by_the_other_copy(session, user, client_id, error), item_id, project)
@@ -324,6 +346,7 @@ def undo_last(session: Session, project: Project, user: User, client_id: object)
     a ``retract`` row; the retracted row stays in the history.
     """
     client_id = check_client_id(client_id)
+    require_writable(project, "undos")
     start_write(session)
     existing = annotation_by_client_id(session, user, client_id)
     if existing is not None:
@@ -371,6 +394,7 @@ def undo_last(session: Session, project: Project, user: User, client_id: object)
             created_at=now,
         )
     )
+    refresh_item_labels(session, project, [target])
     item = session.get(Item, target)
     assert item is not None
     claim = Claim(
@@ -411,6 +435,7 @@ def heartbeat(session: Session, user: User, item_id: int, served: bool = False) 
     :func:`lease_ticket`), so a heartbeat cannot tell anyone which items are gold.
     """
     project = get_project_of_item(session, user, item_id)
+    require_writable(project, "leases")
     start_lease_write(session)
     now = utcnow()
     expires = _lease_until(project, now)

@@ -2,8 +2,11 @@
 answers, weak label, model prediction, label-issue score and reasons and open flags; filtered,
 sorted by a score, in keyset pages (``after`` = the last row's sort value and item id).
 
-The facts come from :mod:`labelapp.services.labels` (one rule) for the whole project, then the
-page's rows are read by id. See :mod:`labelapp.services.review_item` for one item's history.
+The list reads :class:`~labelapp.models.ItemLabel`, the one rule's output kept current by every
+write (:func:`labelapp.services.labels.refresh_item_labels`): filters and sorts are SQL over its
+indexes and a page is one keyset range scan, whatever the project's size; then only the page's
+rows get their content, answers, weak label, prediction, scan reasons and flags, read by id. See
+:mod:`labelapp.services.review_item` for one item's history.
 """
 
 from __future__ import annotations
@@ -11,15 +14,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from labelapp.models import Flag, Item, LabelCorrection, LabelIssue, Project, User
+from labelapp.models import (
+    Annotation,
+    Flag,
+    Item,
+    ItemLabel,
+    LabelCorrection,
+    LabelIssue,
+    LabelIssueRun,
+    Project,
+    User,
+)
+from labelapp.models.item_labels import LABEL_SEPARATOR, NO_SCORE
 from labelapp.services.errors import UserError
-from labelapp.services.label_issues import latest_run
-from labelapp.services.labels import WEAK_SOURCES, predictions, resolve_labels
-from labelapp.services.overview import live_labels
-from labelapp.services.review_names import MAX_PAGE_SIZE, PAGE_SIZE, REVIEW_SORTS
+from labelapp.services.label_facts import Scope, latest_weak_query
+from labelapp.services.labels import PREDICTION_SOURCES, WEAK_SOURCES
+from labelapp.services.review_names import COUNT_CAP, MAX_PAGE_SIZE, PAGE_SIZE, REVIEW_SORTS
 
 
 @dataclass(frozen=True)
@@ -66,9 +79,10 @@ class ReviewRow:
 
 @dataclass
 class ReviewPage:
-    total: int
+    total: int  # items matching the filter, counted up to COUNT_CAP
     rows: list[ReviewRow]
     next_after: str | None
+    total_exact: bool = True  # False: more than ``total`` items match
 
 
 def parse_after(after: str | None) -> tuple[float, int] | None:
@@ -94,62 +108,151 @@ def review_page(
     limit: int = PAGE_SIZE,
 ) -> ReviewPage:
     """One page of the project's items under ``flt``, sorted by ``sort`` (ties by item id)."""
-    if sort not in REVIEW_SORTS:
-        raise UserError(f"sort by one of {', '.join(REVIEW_SORTS)}, not {sort!r}")
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
-    rows = [r for r in _facts(session, project) if _keep(r, flt)]
-    sign = -1.0 if descending else 1.0
-    rows.sort(key=lambda r: (sign * r.sort_value(sort), sign * r.item_id))
-    cursor = parse_after(after)
-    if cursor is not None:
-        key = (sign * cursor[0], sign * cursor[1])
-        rows_after = [r for r in rows if (sign * r.sort_value(sort), sign * r.item_id) > key]
-    else:
-        rows_after = rows
-    page = rows_after[:limit]
+    count, rows = page_queries(session, project, flt, sort, descending, after, limit)
+    total = int(session.scalar(count) or 0)
+    found = session.execute(rows).all()
+    page = [_row(r) for r in found[:limit]]
     _fill(session, project, page)
-    last = page[-1] if len(rows_after) > limit else None
+    last = page[-1] if len(found) > limit else None
     return ReviewPage(
-        len(rows), page, f"{last.sort_value(sort)!r}:{last.item_id}" if last else None
+        min(total, COUNT_CAP),
+        page,
+        f"{last.sort_value(sort)!r}:{last.item_id}" if last else None,
+        total <= COUNT_CAP,
     )
 
 
-def _facts(session: Session, project: Project) -> list[ReviewRow]:
-    """A row per item of the project with what the filters and sorts need."""
-    resolved = resolve_labels(session, project).labels
-    rows = {
-        i: ReviewRow(i)
-        for i in session.scalars(select(Item.id).where(Item.project_id == project.id))
-    }
-    for item_id, (labels, source, confidence) in resolved.items():
-        row = rows.get(item_id)
-        if row is not None:
-            row.labels, row.source, row.confidence = labels, source, confidence
-    names = dict(session.execute(select(User.id, User.username)).all())
-    for item_id, user_id, labels in live_labels(session, project.id):
-        if item_id in rows:
-            rows[item_id].answers.append((names.get(user_id, f"user {user_id}"), labels))
-    run = latest_run(session, project.id)
-    if run is not None:
-        for item_id, score, suggested, reasons, flagged in session.execute(
-            select(
-                LabelIssue.item_id,
-                LabelIssue.score,
-                LabelIssue.suggested,
-                LabelIssue.reasons,
-                LabelIssue.flagged,
-            ).where(LabelIssue.run_id == run.id)
-        ):
-            if item_id in rows:
-                rows[item_id].issue = _issue(score, suggested, reasons, flagged)
-    for item_id, n in session.execute(
-        select(Flag.item_id, func.count())
-        .where(Flag.project_id == project.id, Flag.resolved_at.is_(None))
-        .group_by(Flag.item_id)
-    ):
-        if item_id in rows:
-            rows[item_id].flags = [{"open": int(n)}]
-    return list(rows.values())
+def page_queries(
+    session: Session,
+    project: Project,
+    flt: ReviewFilter,
+    sort: str,
+    descending: bool,
+    after: str | None,
+    limit: int,
+) -> tuple[Any, Any]:
+    """The two statements of a page: the filter's count (stopping after COUNT_CAP + 1), and
+    ``limit + 1`` rows after the cursor in sort order (one more tells whether a next page
+    exists)."""
+    if sort not in REVIEW_SORTS:
+        raise UserError(f"sort by one of {', '.join(REVIEW_SORTS)}, not {sort!r}")
+    il = ItemLabel
+    where = [il.project_id == project.id, *_conditions(session, project, flt)]
+    matching = select(il.item_id).where(*where).limit(COUNT_CAP + 1).subquery()
+    count = select(func.count()).select_from(matching)
+    key = {"issue_score": il.issue_score, "confidence": il.confidence, "item": il.item_id}[sort]
+    cursor = parse_after(after)
+    if cursor is not None:
+        value, item_id = cursor
+        if sort == "item":
+            where.append(il.item_id < item_id if descending else il.item_id > item_id)
+        elif descending:
+            where.append(tuple_(key, il.item_id) < tuple_(value, item_id))
+        else:
+            where.append(tuple_(key, il.item_id) > tuple_(value, item_id))
+    order = (key.desc(), il.item_id.desc()) if descending else (key.asc(), il.item_id.asc())
+    rows = (
+        _rows(project.id)
+        .where(*where)
+        .order_by(*(order[1:] if sort == "item" else order))
+        .limit(limit + 1)
+    )
+    return count, rows
+
+
+def _rows(project_id: int) -> Any:
+    """The page's rows with their item's content, the latest scan's details and the number of
+    corrections, in one statement (joined row by row along the index order)."""
+    il, li, c = ItemLabel, LabelIssue, LabelCorrection
+    run = (
+        select(func.max(LabelIssueRun.id))
+        .where(LabelIssueRun.project_id == project_id)
+        .scalar_subquery()
+    )
+    corrections = (
+        select(func.count()).where(c.item_id == il.item_id).correlate(il).scalar_subquery()
+    )
+    return (
+        select(
+            il.item_id,
+            il.labels,
+            il.source,
+            il.confidence,
+            il.issue_score,
+            Item.external_id,
+            Item.text,
+            Item.image_path,
+            Item.meta,
+            li.suggested,
+            li.reasons,
+            li.flagged,
+            corrections,
+        )
+        .join(Item, Item.id == il.item_id)
+        .outerjoin(li, and_(li.run_id == run, li.item_id == il.item_id))
+    )
+
+
+def _row(found: Any) -> ReviewRow:
+    (item_id, labels, source, confidence, score, external_id, text, image, meta) = found[:9]
+    suggested, reasons, flagged, corrections = found[9:]
+    row = ReviewRow(item_id, external_id, text, image, meta or {}, list(labels) if labels else None)
+    row.source, row.corrections = source, int(corrections or 0)
+    row.confidence = None if confidence == NO_SCORE else float(confidence)
+    if score != NO_SCORE:
+        row.issue = _issue(score, suggested, reasons, flagged)
+    return row
+
+
+def _conditions(session: Session, project: Project, flt: ReviewFilter) -> list[Any]:
+    """``flt`` as SQL conditions on :class:`ItemLabel` (each served by one of its indexes)."""
+    il = ItemLabel
+    out: list[Any] = []
+    if flt.unlabeled:
+        out.append(il.label.is_(None))
+    if flt.label is not None:
+        if project.multi_label:
+            sep = literal(LABEL_SEPARATOR)
+            key = sep + il.label + sep
+            out.append(
+                key.contains(f"{LABEL_SEPARATOR}{flt.label}{LABEL_SEPARATOR}", autoescape=True)
+            )
+        else:
+            out.append(il.label == flt.label)
+    if flt.source is not None:
+        out.append(il.source == flt.source)
+    if flt.annotator is not None:
+        out.append(il.item_id.in_(_answered_by(session, project, flt.annotator)))
+    if flt.min_confidence is not None or flt.max_confidence is not None:
+        out.append(il.confidence != NO_SCORE)
+    if flt.min_confidence is not None:
+        out.append(il.confidence >= flt.min_confidence)
+    if flt.max_confidence is not None:
+        out.append(il.confidence <= flt.max_confidence)
+    if flt.disagreement:  # the bare column: the partial indexes' predicate
+        out.append(il.disagreement)
+    if flt.flagged:
+        out.append(il.flagged)
+    if flt.min_score is not None:
+        out.extend((il.issue_score != NO_SCORE, il.issue_score >= flt.min_score))
+    return out
+
+
+def _answered_by(session: Session, project: Project, username: str) -> Any:
+    """The items ``username`` currently labels (their latest row is a label)."""
+    a = Annotation
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    ranked = (
+        select(
+            a.item_id,
+            a.kind,
+            func.row_number().over(partition_by=a.item_id, order_by=a.id.desc()).label("rk"),
+        )
+        .where(a.project_id == project.id, a.user_id == user_id, a.kind != "adjudicate")
+        .subquery()
+    )
+    return select(ranked.c.item_id).where(ranked.c.rk == 1, ranked.c.kind == "label")
 
 
 def _issue(
@@ -163,80 +266,80 @@ def _issue(
     }
 
 
-def _keep(row: ReviewRow, flt: ReviewFilter) -> bool:
-    """Whether ``row`` passes every condition of ``flt``."""
-    if flt.unlabeled and row.labels is not None:
-        return False
-    if flt.label is not None and (row.labels is None or flt.label not in row.labels):
-        return False
-    if flt.source is not None and row.source != flt.source:
-        return False
-    if flt.annotator is not None and all(name != flt.annotator for name, _ in row.answers):
-        return False
-    conf = row.confidence
-    if flt.min_confidence is not None and (conf is None or conf < flt.min_confidence):
-        return False
-    if flt.max_confidence is not None and (conf is None or conf > flt.max_confidence):
-        return False
-    if flt.disagreement and len({tuple(sorted(labels)) for _, labels in row.answers}) < 2:
-        return False
-    if flt.flagged and not row.flags:
-        return False
-    return flt.min_score is None or (row.issue is not None and row.issue["score"] >= flt.min_score)
-
-
 def _fill(session: Session, project: Project, page: list[ReviewRow]) -> None:
-    """Content, weak label, prediction, open flags and corrections of the page's rows."""
+    """Answers, weak label, prediction and open flags of the page's rows."""
     ids = [r.item_id for r in page]
     if not ids:
         return
     by_id = {r.item_id: r for r in page}
-    for item_id, external_id, text, image_path, meta in session.execute(
-        select(Item.id, Item.external_id, Item.text, Item.image_path, Item.meta).where(
-            Item.id.in_(ids)
-        )
-    ):
-        row = by_id[item_id]
-        row.external_id, row.text, row.image_path, row.meta = (
-            external_id,
-            text,
-            image_path,
-            meta or {},
-        )
-    for item_id, guess in predictions(session, project, WEAK_SOURCES, ids).items():
-        by_id[item_id].weak = guess
-    for item_id, guess in predictions(session, project, ("model",), ids).items():
-        by_id[item_id].prediction = guess
     for row in page:
-        row.flags = []
+        row.answers, row.flags = [], []
+    for item_id, name, labels in _answers(session, ids):
+        by_id[item_id].answers.append((name, list(labels)))
+    latest = latest_weak_query(project.id, PREDICTION_SOURCES, Scope(ids=tuple(ids)))
+    for item_id, source, label, confidence in session.execute(
+        select(latest.c.item_id, latest.c.source, latest.c.label, latest.c.confidence)
+    ):  # the weak label (the first of WEAK_SOURCES an item has) and the end model's
+        row, guess = by_id[item_id], _guess(project, label, source, confidence)
+        if source not in WEAK_SOURCES:
+            row.prediction = guess
+        elif row.weak is None or WEAK_SOURCES.index(source) < WEAK_SOURCES.index(row.weak[1]):
+            row.weak = guess
     for item_id, reason, comment in session.execute(
         select(Flag.item_id, Flag.reason, Flag.comment)
         .where(Flag.item_id.in_(ids), Flag.resolved_at.is_(None))
         .order_by(Flag.id)
     ):
         by_id[item_id].flags.append({"reason": reason, "comment": comment})
-    for item_id, n in session.execute(
-        select(LabelCorrection.item_id, func.count())
-        .where(LabelCorrection.item_id.in_(ids))
-        .group_by(LabelCorrection.item_id)
-    ):
-        by_id[item_id].corrections = int(n)
+
+
+def _answers(session: Session, ids: list[int]) -> list[tuple[int, str, list[str]]]:
+    """(item id, username, labels) of each annotator's current label on the items ``ids``
+    (their latest row, when it is a label; as :func:`~labelapp.services.overview.live_labels`)."""
+    a = Annotation
+    ranked = (
+        select(
+            a.item_id,
+            a.user_id,
+            a.kind,
+            a.labels,
+            func.row_number()
+            .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
+            .label("rk"),
+        )
+        .where(a.item_id.in_(ids), a.user_id.is_not(None), a.kind != "adjudicate")
+        .subquery()
+    )
+    return [
+        (item_id, name or f"user {user_id}", labels)
+        for item_id, user_id, name, labels in session.execute(
+            select(ranked.c.item_id, ranked.c.user_id, User.username, ranked.c.labels)
+            .outerjoin(User, User.id == ranked.c.user_id)
+            .where(ranked.c.rk == 1, ranked.c.kind == "label")
+            .order_by(ranked.c.item_id, ranked.c.user_id)
+        )
+    ]
+
+
+def _guess(
+    project: Project, label: str, source: str, confidence: float
+) -> tuple[list[str], str, float]:
+    return (label.split("|") if project.multi_label else [label], source, float(confidence))
 
 
 def item_row(session: Session, project: Project, item_id: int) -> ReviewRow:
-    """One item's row, as the list shows it (resolved for that item only)."""
-    row = ReviewRow(item_id)
-    resolved = resolve_labels(session, project, item_ids=[item_id]).labels.get(item_id)
-    if resolved is not None:
-        row.labels, row.source, row.confidence = resolved
-    names = dict(session.execute(select(User.id, User.username)).all())
-    row.answers = [
-        (names.get(u, f"user {u}"), labels)
-        for _, u, labels in live_labels(session, project.id, [item_id])
-    ]
-    run = latest_run(session, project.id)
-    issue = session.get(LabelIssue, (run.id, item_id)) if run is not None else None
-    if issue is not None:
-        row.issue = _issue(issue.score, issue.suggested, issue.reasons, issue.flagged)
+    """One item's row, as the list shows it."""
+    il = ItemLabel
+    found = session.execute(
+        _rows(project.id).where(il.item_id == item_id, il.project_id == project.id)
+    ).first()
+    if found is None:  # no row yet (written behind the services' back): the item alone
+        item = session.get(Item, item_id)
+        row = ReviewRow(item_id)
+        if item is not None:
+            row.external_id, row.text, row.image_path = item.external_id, item.text, item.image_path
+            row.meta = item.meta or {}
+    else:
+        row = _row(found)
     _fill(session, project, [row])
     return row

@@ -30,7 +30,7 @@ from labelapp.models import (
     WeakLabel,
 )
 from labelapp.services.errors import NotFound, UserError
-from labelapp.services.projects import get_project_for, require_role
+from labelapp.services.projects import get_project_for, require_project_role, require_writable
 from labelapp.services.review_names import MAX_REQUEUE_K
 
 MAX_BATCH = 10_000
@@ -62,7 +62,7 @@ def review_item(
 ) -> tuple[Project, Item]:
     """The project and item if ``user`` reviews the project (sme, admin); else 403/404."""
     project = get_project_for(session, user, project_id)
-    require_role(user, *REVIEWER_ROLES)
+    require_project_role(session, user, project, *REVIEWER_ROLES)
     item = session.get(Item, item_id)
     if item is None or item.project_id != project.id:
         raise NotFound(f"no item {item_id} in project {project_id}")
@@ -204,7 +204,8 @@ def send_to_adjudication(
     session: Session, user: User, project: Project, item_ids: Sequence[int], reason: str
 ) -> int:
     """Put the items in the adjudication backlog with ``reason`` (sme, admin); commits."""
-    require_role(user, *REVIEWER_ROLES)
+    require_project_role(session, user, project, *REVIEWER_ROLES)
+    require_writable(project, "review actions")
     ids = _checked_ids(session, project, item_ids)
     reason = (reason or "").strip()[:MAX_REASON] or "sent from the review page"
     start_write(session)
@@ -221,7 +222,8 @@ def send_to_queue(
 ) -> int:
     """Queue the items again for ``k`` more annotators (not those who answered already; sme,
     admin); commits. Returns how many items went back."""
-    require_role(user, *REVIEWER_ROLES)
+    require_project_role(session, user, project, *REVIEWER_ROLES)
+    require_writable(project, "review actions")
     if not 1 <= int(k) <= MAX_REQUEUE_K:
         raise UserError(f"overlap k must be between 1 and {MAX_REQUEUE_K}, got {k}")
     ids = _checked_ids(session, project, item_ids)

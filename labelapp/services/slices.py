@@ -20,8 +20,9 @@ RESERVED = ("item_id", "import_id", "split", "$text", CLASS_KEY)
 def slice_report(
     session: Session, project: Project, column: str | None, seed: int = 0
 ) -> dict[str, Any]:
-    """Per value of metadata ``column`` (None: per class only) and per class: items, human labels, the model's held-out
-    accuracy with its 95% interval, the human level where there is overlap, the gap. Reads only."""
+    """Per value of metadata ``column`` (None: per class only) and per class: items, human
+    labels, the model's held-out accuracy with its 95% interval, the human level where there is
+    overlap, the gap. Reads only."""
     from labelapp.services.drift.service import project_items
     from labelapp.services.overview import live_labels
     from labelapp.services.slice_stats import agreement_hits, slice_rows

@@ -1,108 +1,147 @@
-"""Imports of uploaded files (the web form and ``POST /api/projects/{id}/imports``), parsed and
-stored in a child process: a large file never grows the web process (pandas holds a table
-several times the file's size while it validates it), and the child's memory goes back to the
-system when it exits. The import keeps its rules: all rows validated first, one transaction.
+"""Uploaded files waiting for an import job, and starting that job.
 
-A process of our own, not the job pool: the upload's request waits for its report, and a long
-job must not hold it up. ``spawn``, so the child shares no connection or lock with the server.
+An upload (the import wizard's, the project page's form, ``POST /api/projects/{id}/imports``)
+is saved to a private folder of the data directory, ``uploads/<token>/``, and an ``import`` job
+(:mod:`labelapp.services.import_job`) parses, checks and stores it in a worker: the web process
+never loads pandas nor holds the file. The folder is removed when the import job that stores it
+ends; a job that never got to its end (cancelled, given up) leaves it for :func:`sweep`, and a
+wizard upload never imported is forgotten after a day. Cheap to import: no pandas here.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
+import secrets
+import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labelapp.db import end_read
-from labelapp.services.errors import UserError
+from sqlalchemy import select
+
+from labelapp import config
+from labelapp.models import Job
+from labelapp.models.runs import JOB_ACTIVE_STATUSES
+from labelapp.services.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
-
-class _Failed(UserError):
-    """A UserError raised in the child, with its status and code."""
-
-    def __init__(self, status: int, code: str, message: str, details: list[str]) -> None:
-        super().__init__(message, details)
-        self.status, self.code = status, code
-
-
-def import_upload(
-    database_url: str,
-    project_id: int,
-    user_id: int,
-    path: Path,
-    filename: str,
-    options: dict[str, Any],
-    images: bool,
-    dry_run: bool = False,
-    reader: Session | None = None,
-) -> dict[str, Any]:
-    """Import the uploaded file at ``path`` (a zip of images when ``images``) into the project
-    in a child process; ``options`` are :class:`~labelapp.services.imports.ImportOptions`'s
-    fields (kept a dict here, so this module imports no pandas). Returns the import report as a
-    dict, or raises the child's UserError. ``dry_run``: check everything and report what the
-    import would do, then roll back (the import wizard's check step)."""
-    end_read(reader)  # the caller's read ends: the child writes in its own transaction
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        outcome = pool.submit(
-            _run,
-            database_url,
-            os.environ.get("LABELAPP_DATA_DIR"),
-            project_id,
-            user_id,
-            str(path),
-            filename,
-            options,
-            images,
-            dry_run,
-        ).result()
-    if outcome[0] == "error":
-        raise _Failed(*outcome[1:])
-    return outcome[1]
-
-
-def _run(
-    database_url: str,
-    data_dir: str | None,
-    project_id: int,
-    user_id: int,
-    path: str,
-    filename: str,
-    options: dict[str, Any],
-    images: bool,
-    dry_run: bool = False,
-) -> tuple:
-    """In the child: unpack (images), import in one transaction, report or the user's error."""
-    if data_dir:
-        os.environ["LABELAPP_DATA_DIR"] = data_dir
-    from labelapp.db import make_engine, make_session_factory, session_scope
     from labelapp.models import Project, User
-    from labelapp.services.imports import ImportOptions, import_path
-    from labelapp.services.imports.archive import unpack_images_zip
 
-    engine = make_engine(database_url)
+KEEP_SECONDS = 24 * 3600
+JOB_MARKER = ".job"  # in an upload's folder: the id of the import job that stores it
+IMPORT_KIND = "import"
+_TOKEN_CHARS = frozenset("0123456789abcdef")
+
+
+def root() -> Path:
+    return config.private_dir(config.data_dir() / "uploads")
+
+
+def save(stream: Any, filename: str) -> str:
+    """Keep an uploaded file (a werkzeug FileStorage) under a new token; the token."""
+    token = secrets.token_hex(16)
+    folder = config.private_dir(root() / token)
+    stream.save(folder / filename)
+    return token
+
+
+def folder_of(token: str) -> Path:
+    if len(token) != 32 or not set(token) <= _TOKEN_CHARS:
+        raise NotFound("no such upload: upload the file again")
+    return root() / token
+
+
+def stashed(token: str) -> Path:
+    """The file kept under ``token``."""
+    folder = folder_of(token)
+    files = (
+        [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        if folder.is_dir()
+        else []
+    )
+    if not files:
+        raise NotFound("this upload is gone (imported, or older than a day): upload the file again")
+    return files[0]
+
+
+def discard(token: str) -> None:
+    shutil.rmtree(folder_of(token), ignore_errors=True)
+
+
+def sweep(session: Session) -> None:
+    """Remove uploads whose import job has ended without removing them (cancelled, stopped at
+    its time limit, given up after its worker died), and wizard uploads older than a day."""
+    cutoff = time.time() - KEEP_SECONDS
+    marked: dict[int, Path] = {}
+    for folder in root().iterdir():
+        if not folder.is_dir():
+            continue
+        marker = folder / JOB_MARKER
+        try:
+            marked[int(marker.read_text())] = folder
+        except (OSError, ValueError):
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+    if not marked:
+        return
+    active = set(
+        session.scalars(
+            select(Job.id).where(Job.id.in_(marked), Job.status.in_(JOB_ACTIVE_STATUSES))
+        )
+    )
+    for job_id, folder in marked.items():
+        if job_id not in active:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mark(token: str, job_id: int) -> None:
+    """Note which job stores the upload (unless that job has already ended and removed it)."""
     try:
-        source = Path(path)
-        if images:
-            source = unpack_images_zip(source, source.parent / "unpacked", filename)
-        with session_scope(make_session_factory(engine)) as session:
-            report = import_path(
-                session,
-                session.get(Project, project_id),
-                source,
-                ImportOptions(**options),
-                user=session.get(User, user_id),
-                display_name=filename,
-            )
-            if dry_run:
-                session.rollback()  # nothing stored: session_scope then commits nothing
-            return ("ok", report.to_dict())
-    except UserError as exc:
-        return ("error", exc.status, exc.code, exc.message, list(exc.details))
-    finally:
-        engine.dispose()
+        with (folder_of(token) / JOB_MARKER).open("x") as f:
+            f.write(str(job_id))
+    except (FileNotFoundError, FileExistsError):
+        pass
+
+
+def start_import(
+    session: Session,
+    sessions: sessionmaker[Session],
+    project: Project,
+    user: User,
+    token: str,
+    options: dict[str, Any],
+    images: bool,
+    dry_run: bool = False,
+) -> Job:
+    """Queue the import (``dry_run``: the check, storing nothing) of the upload ``token``.
+
+    ``options`` are :class:`~labelapp.services.imports.ImportOptions`'s fields. One import job
+    runs per project at a time: asking again for the same upload returns its job; another
+    upload is refused (:class:`Conflict`) while one runs. A real import removes the upload
+    when its job ends, done or failed.
+    """
+    from labelapp.services.jobs import start_job
+
+    path = stashed(token)
+    sweep(session)
+    params = {
+        "upload": token,
+        "filename": path.name,
+        "options": options,
+        "images": images,
+        "dry_run": dry_run,
+    }
+    job, handle = start_job(session, sessions, project.id, IMPORT_KIND, params, user=user)
+    if handle is None and (job.params.get("upload"), job.params.get("dry_run")) != (
+        token,
+        dry_run,
+    ):
+        raise Conflict(
+            f"another import into {project.name!r} is {job.status} (job #{job.id}, "
+            f"{job.params.get('filename', 'a file')}); one import runs at a time: try again "
+            "when it has finished"
+        )
+    if not dry_run:
+        _mark(token, job.id)
+    return job

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from labelapp.db import ensure_write_lock
 from labelapp.models import ROLES, Membership, Project, User
+from labelapp.models.roles import MEMBER_ROLES, Role, highest_member_role
 from labelapp.services.errors import Conflict, NotFound, UserError
 
 
@@ -100,12 +101,24 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def add_member(session: Session, user: User, project: Project) -> None:
-    """Make ``user`` a member of ``project`` (no-op if already)."""
+def add_member(session: Session, user: User, project: Project, role: str | None = None) -> None:
+    """Make ``user`` a member of ``project`` with ``role`` there (default: the highest their
+    account allows); an existing member keeps their role unless ``role`` is given."""
     ensure_write_lock(session)
-    if session.get(Membership, (user.id, project.id)) is None:
-        session.add(Membership(user_id=user.id, project_id=project.id))
-        session.flush()
+    wanted = role or highest_member_role(user.role)
+    if wanted not in MEMBER_ROLES:
+        raise UserError(f"a member's role is one of {', '.join(MEMBER_ROLES)}, not {wanted!r}")
+    if wanted == Role.SME.value and highest_member_role(user.role) == Role.ANNOTATOR.value:
+        raise UserError(
+            f"{user.username!r} has an annotator account: they annotate in every project "
+            "(an admin can make the account sme first)"
+        )
+    member = session.get(Membership, (user.id, project.id))
+    if member is None:
+        session.add(Membership(user_id=user.id, project_id=project.id, role=wanted))
+    elif role is not None:
+        member.role = wanted
+    session.flush()
 
 
 def end_sessions(session: Session, user: User) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
@@ -110,7 +110,11 @@ def set_active(session: Session, user: User, active: bool) -> User:
 
 
 def set_role(session: Session, user: User, role: str) -> User:
-    """Change a user's role (it applies in every project); the last admin keeps theirs."""
+    """Change a user's account role; the last admin keeps theirs.
+
+    The account role is the highest role they can have in a project: lowering it to annotator
+    makes them an annotator in every project; raising it leaves their project roles as they are
+    (give sme per project on the project page)."""
     if role not in {r.value for r in Role}:
         raise UserError(f"unknown role {role!r}: choose one of {', '.join(r.value for r in Role)}")
     ensure_write_lock(session)
@@ -119,6 +123,12 @@ def set_role(session: Session, user: User, role: str) -> User:
     if user.role != role:
         user.role = role
         user.end_sessions()  # pages open with the old role's menus must log in again
+        if role == Role.ANNOTATOR.value:
+            session.execute(
+                update(Membership)
+                .where(Membership.user_id == user.id)
+                .values(role=Role.ANNOTATOR.value)
+            )
     session.commit()
     return user
 

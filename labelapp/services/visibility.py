@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from labelapp.db import ensure_write_lock
 from labelapp.models import Item, Project, User
 from labelapp.services.errors import UserError
+from labelapp.services.projects import is_project_reviewer, require_writable
 
 # Column names that usually hold an answer: hidden from annotators unless the project shows them.
 LABEL_LIKE_NAMES = frozenset(
@@ -38,7 +39,7 @@ LABEL_LIKE_NAMES = frozenset(
 )
 # What the image importer records about each file (services/imports/images.py): technical, not
 # something to label by; hidden from annotators unless the project names them (issue 18).
-TECHNICAL_NAMES = frozenset({"file", "width", "height", "mode"})
+TECHNICAL_NAMES = frozenset({"file", "width", "height", "mode", "format"})
 SAMPLE_ITEMS = 500
 
 
@@ -74,9 +75,13 @@ def annotator_meta(project: Project, meta: dict[str, Any] | None) -> dict[str, A
     }
 
 
-def meta_for(viewer: User, project: Project, meta: dict[str, Any] | None) -> dict[str, Any]:
-    """An item's metadata as ``viewer`` may see it: all of it for reviewers."""
-    return dict(meta or {}) if viewer.is_reviewer else annotator_meta(project, meta)
+def meta_for(
+    session: Session, viewer: User, project: Project, meta: dict[str, Any] | None
+) -> dict[str, Any]:
+    """An item's metadata as ``viewer`` may see it: all of it for the project's reviewers."""
+    if is_project_reviewer(session, viewer, project):
+        return dict(meta or {})
+    return annotator_meta(project, meta)
 
 
 def project_columns(session: Session, project: Project) -> list[ColumnInfo]:
@@ -106,6 +111,7 @@ def set_annotator_columns(session: Session, project: Project, columns: list[str]
         if bad:
             raise UserError("column names are 1-200 characters of text")
         columns = sorted(set(columns))
+    require_writable(project, "column changes")
     ensure_write_lock(session)
     project.annotator_columns = columns
     session.commit()

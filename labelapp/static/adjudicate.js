@@ -4,7 +4,7 @@
 (() => {
   "use strict";
   const cfg = JSON.parse(document.getElementById("adjudicate-config").textContent);
-  const { uuid, call, banner, errorText } = window.labelapp;
+  const { uuid, call, banner, clearBanner, errorText, pollJob } = window.labelapp;
   const $ = (id) => document.getElementById(id);
   const byHotkey = new Map(cfg.labels.map((l) => [l.hotkey.toLowerCase(), l]));
   const known = new Set(cfg.labels.map((l) => l.name));
@@ -29,6 +29,13 @@
       res = await call(`${cfg.urls.backlog}${sep}limit=100`, undefined, "GET");
     } catch (err) {
       banner("Cannot reach the server; reload the page to try again.", "warn", true);
+      return;
+    }
+    if (res.status === 202) { // no agreement report yet: a job computes it, then the backlog is read again
+      banner("The backlog is being computed from the answers…", "info", true);
+      try { await pollJob(res.data.url, () => {}, 1000); } catch (err) { banner(String(err.message || err), "error", true); return; }
+      clearBanner();
+      await loadBacklog();
       return;
     }
     if (res.status !== 200) { banner(errorText(res.data, `Could not load the backlog (${res.status}).`), "error", true); return; }

@@ -16,13 +16,20 @@
   });
 })();
 
-// The import wizard: while the import runs, show that it does (the button cannot be pressed twice).
+// The import wizard's job page: follow the check or import job (the shared poller in page.js),
+// then load the page again, which shows the report or each problem.
 (function () {
   "use strict";
-  const form = document.getElementById("wizard-import");
-  if (!form) return;
-  form.addEventListener("submit", () => {
-    form.querySelector("button[type=submit]").disabled = true;
-    form.querySelectorAll(".wizard-progress, .progress-note").forEach((el) => { el.hidden = false; });
-  });
+  const box = document.getElementById("import-job");
+  if (!box || !["queued", "running"].includes(box.dataset.status)) return;
+  const $ = (id) => document.getElementById(id);
+  const show = (job) => {
+    $("job-status").textContent = job.status;
+    $("job-message").textContent = job.message || "";
+    $("job-bar").style.width = `${(100 * job.progress).toFixed(1)}%`;
+    box.dataset.status = job.status;
+  };
+  window.labelapp.pollJob(box.dataset.jobUrl, show)
+    .then(() => { window.location.reload(); })
+    .catch((err) => { $("job-note").textContent = err.message; });
 })();

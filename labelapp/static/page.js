@@ -53,13 +53,13 @@
   }
 
   // Poll a job (its JSON has a `url`) every `every` ms, calling onUpdate(job) after each read,
-  // until it is done or failed; resolves with the last job. Throws on an HTTP error.
+  // until it is done, failed or cancelled; resolves with the last job. Throws on an HTTP error.
   async function pollJob(url, onUpdate, every = 500) {
     for (;;) {
       const res = await call(url, undefined, "GET");
       if (res.status !== 200) throw new Error(errorText(res.data, `could not read the job (${res.status})`));
       onUpdate(res.data);
-      if (res.data.status === "done" || res.data.status === "failed") return res.data;
+      if (["done", "failed", "cancelled"].includes(res.data.status)) return res.data;
       await new Promise((resolve) => setTimeout(resolve, every));
     }
   }
@@ -71,6 +71,30 @@
     root.querySelectorAll("[data-height]").forEach((el) => { el.style.height = `${el.dataset.height}%`; });
   }
   sizeBars();
+
+  // A report a job computes (the agreement report, the LF analysis; templates/_report_status.html):
+  // follow the job, then reload the page with ?report_job=<id> (which starts no other job), or,
+  // if the visitor has started filling in a form on the page meanwhile, offer it as a link.
+  let edited = false;
+  const editing = (event) => {
+    if (event.type === "input" || event.target.matches("input, textarea, select, [contenteditable]")) edited = true;
+  };
+  document.addEventListener("input", editing, true);
+  document.addEventListener("focusin", editing, true);
+  document.querySelectorAll("[data-report-job-url]").forEach((box) => {
+    const state = box.querySelector("[data-report-job-state]");
+    pollJob(box.dataset.reportJobUrl, (job) => { if (state) state.textContent = job.status; }, 1000)
+      .then((job) => {
+        const url = new URL(window.location.href);
+        url.searchParams.set("report_job", job.id);
+        if (!edited) { window.location.replace(url.toString()); return; }
+        const link = document.createElement("a");
+        link.href = url.toString();
+        link.textContent = `${job.status}: show it`;
+        if (state) state.replaceChildren(link);
+      })
+      .catch((err) => { if (state) state.textContent = String(err.message || err); });
+  });
 
   window.labelapp = { NetworkError, uuid, call, banner, clearBanner, errorText, pollJob, sizeBars };
 })();

@@ -8,7 +8,11 @@ from flask_login import current_user
 from labelapp.extensions import login_manager
 from labelapp.models import Project, User
 from labelapp.services.errors import Conflict
-from labelapp.services.projects import get_project_for, require_role
+from labelapp.services.projects import (
+    get_project_for,
+    is_project_reviewer,
+    require_project_role,
+)
 from labelapp.web.db import get_db
 
 
@@ -27,15 +31,24 @@ def _unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-# What still works on an archived project besides reading: exporting it, unarchiving, deleting.
+# What still works on an archived project besides reading: exporting it, previews that store
+# nothing, unarchiving, deleting, and its team (archiving freezes the data, not who may see it).
 ARCHIVED_WRITES = frozenset(
     {
         "api.archive_project",
         "api.delete_project",
         "api.start_export",
+        "api.preview_lf",
+        "api.preview_python_lf",
+        "api.add_project_member",
+        "api.remove_project_member",
+        "api.patch_team_policy",
         "pages.start_export",
         "admin.archive",
         "admin.delete_project",
+        "admin.add_member",
+        "admin.remove_member",
+        "admin.team_policy",
     }
 )
 
@@ -58,9 +71,16 @@ def me() -> User:
 
 
 def project_for_me(project_id: int, *roles: str) -> Project:
-    """The project if the current user may see it (404 otherwise), and has one of ``roles``."""
-    project = get_project_for(get_db(), me(), project_id)
+    """The project if the current user may see it (404 otherwise), and has one of ``roles``
+    in it (their membership's role; admins pass)."""
+    session = get_db()
+    project = get_project_for(session, me(), project_id)
     if roles:
-        require_role(me(), *roles)
+        require_project_role(session, me(), project, *roles)
     refuse_writes_if_archived(project)
     return project
+
+
+def reviews(project: Project | int) -> bool:
+    """Whether the current user reviews ``project`` (an sme in it, or an admin)."""
+    return is_project_reviewer(get_db(), me(), project)

@@ -15,6 +15,7 @@ from labelapp.models.roles import Role
 from labelapp.services import users_admin
 from labelapp.services.counts import project_counts
 from labelapp.services.errors import UserError
+from labelapp.services.overview import open_flags
 from labelapp.services.projects import get_project_for
 from labelapp.web.access import me
 from labelapp.web.db import get_db
@@ -73,6 +74,7 @@ def overview() -> str:
         "admin/overview.html",
         projects=projects,
         counts=project_counts(session, [p.id for p in projects]),
+        open_flags=open_flags(session, [p.id for p in projects]),
         users_total=len(rows),
         users_active=sum(1 for r in rows if r.user.active),
     )
@@ -122,6 +124,14 @@ def create_user() -> Any:
 USER_ACTIONS = ("deactivate", "reactivate", "reset_password", "rotate_token", "role")
 
 
+# What an account role means in the projects (labelapp.models.roles.highest_member_role).
+ROLE_NOTES = {
+    "admin": "Admins manage users and every project.",
+    "sme": "They can be sme in a project: choose it per project on its page (Members).",
+    "annotator": "They annotate in every project they belong to.",
+}
+
+
 @admin.route("/admin/users/<int:user_id>", methods=["POST"])
 @login_required
 @back_on_error
@@ -136,12 +146,17 @@ def update_user(user_id: int) -> Any:
     if action in ("deactivate", "reactivate"):
         users_admin.set_active(session, user, action == "reactivate")
         flash(
-            f"{user.username} is {'active again' if user.active else 'deactivated: their sessions and token no longer work'}.",
+            f"{user.username} is "
+            + (
+                "active again."
+                if user.active
+                else "deactivated: their sessions and token no longer work."
+            ),
             "info",
         )
     elif action == "role":
         users_admin.set_role(session, user, request.form.get("role", ""))
-        flash(f"{user.username} is now {user.role}.", "info")
+        flash(f"{user.username}'s account is now {user.role}. {ROLE_NOTES[user.role]}", "info")
     elif action == "reset_password":
         return _users_page(users_admin.reset_password(session, user))
     else:

@@ -3,128 +3,90 @@ settings that shape agreement; the adjudication page (SMEs, admins)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
 from labelapp.models import REVIEWER_ROLES, Item
-from labelapp.services import adjudication, overlap
 from labelapp.services import agreement as service
+from labelapp.services import agreement_store, agreement_view, overlap
 from labelapp.services.errors import UserError
 from labelapp.services.projects import current_guideline
-from labelapp.services.rates import wilson
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.page_blueprint import pages
 
-PLOTS = ("kappa", "annotators", "time", "guidelines")
 PREVIEW = 8  # backlog items listed on the agreement page
-MAX_ANNOTATOR_ROWS = 40  # the least reliable; the JSON API has them all
-
-
-def _agreement(project_id: int):
-    project = project_for_me(project_id, "admin")
-    return project, service.project_agreement(get_db(), project)
 
 
 @pages.route("/projects/<int:project_id>/agreement")
 @login_required
 def agreement(project_id: int) -> str:
-    project, result = _agreement(project_id)
+    project = project_for_me(project_id, "admin")
     session = get_db()
-    report = adjudication.with_open_backlog(session, result)
-    backlog = adjudication.open_backlog(session, result, limit=PREVIEW)
-    data = service.agreement_dict(session, result, max_disagreements=0)
-    shown = [e.item_id for e in backlog.entries]
-    refs = dict(session.execute(select(Item.id, Item.external_id).where(Item.id.in_(shown))).all())
+    found, job = agreement_store.on_page(
+        session,
+        current_app.extensions["labelapp.sessions"],
+        project,
+        me(),
+        request.args.get("report_job", type=int),
+    )
+    snapshot = agreement_store.snapshot(found) if found is not None else None
+    data = backlog = refs = None
+    if snapshot is not None:
+        data = agreement_view.report_json(session, snapshot, max_disagreements=0)
+        backlog = agreement_view.open_backlog(session, snapshot, limit=PREVIEW).entries
+        shown = [e.item_id for e in backlog]
+        refs = dict(
+            session.execute(select(Item.id, Item.external_id).where(Item.id.in_(shown))).all()
+        )
     return render_template(
         "agreement.html",
         project=project,
-        result=result,
-        report=report,
+        found=found,
+        job=job,
+        computed_at=datetime.fromisoformat(snapshot["computed_at"]) if snapshot else None,
+        seconds=snapshot["seconds"] if snapshot else None,
         data=data,
-        backlog=backlog.entries,
+        backlog=backlog,
         refs=refs,
-        annotators=_annotator_rows(report),
-        per_label=_per_label_rows(report),
-        plots={name: _has_plot(result, name) for name in PLOTS},
+        annotators=agreement_view.annotator_rows(snapshot) if snapshot else [],
+        per_label=agreement_view.per_label_rows(snapshot) if snapshot else [],
+        retired=set(project.retired_labels),
+        plots=snapshot["plots"] if snapshot else {},
         guideline=current_guideline(session, project),
+        gold_items=data["gold_items"] if data else len(service.gold_answers(session, project)),
     )
-
-
-def _annotator_rows(report) -> list[dict]:
-    """The least reliable annotators, each rate with its 95% interval (for the chart)."""
-    if report is None:
-        return []
-    table = report.annotators.sort_values("ds_accuracy").head(MAX_ANNOTATOR_ROWS)
-    rows = [
-        {"name": name, **{k: None if v != v else v for k, v in row.items()}}  # NaN -> None (JSON)
-        for name, row in table.to_dict(orient="index").items()
-    ]
-    for row in rows:
-        n, gold_n = int(row.get("n_overlap") or 0), int(row.get("gold_n") or 0)
-        row["intervals"] = {
-            key: wilson(round(value * size), size) if size else None
-            for key, size in (
-                ("ds_accuracy", n),
-                ("agreement_with_others", n),
-                ("gold_accuracy", gold_n),
-            )
-            if (value := row.get(key)) is not None
-        }
-    return rows
-
-
-def _per_label_rows(report) -> list[dict]:
-    if report is None:
-        return []
-    return [
-        {"label": name, **row} for name, row in report.per_label.to_dict(orient="index").items()
-    ]
-
-
-def _has_plot(result: service.ProjectAgreement, name: str) -> bool:
-    report = result.report
-    if report is None:
-        return False
-    if name == "kappa":
-        return len(report.kappa) >= 2
-    if name == "annotators":  # no reliability figure without overlapping items
-        return len(report.annotators) >= 1 and report.n_overlap_items > 0
-    if name == "time":
-        return result.over_time is not None and len(result.over_time) >= 2
-    return result.by_guideline is not None and len(result.by_guideline) >= 2
-
-
-def plot_png(result: service.ProjectAgreement, name: str) -> bytes:
-    """One of :data:`PLOTS` as PNG bytes (the library's plots; matplotlib loads here)."""
-    from weak_supervision.agreement import plots
-
-    report = result.report
-    assert report is not None
-    if name == "kappa":
-        figure = plots.kappa_heatmap(report)
-    elif name == "annotators":
-        figure = plots.annotator_plot(report)
-    elif name == "time":
-        assert result.over_time is not None
-        figure = plots.agreement_over_time_plot(result.over_time)
-    else:
-        assert result.by_guideline is not None
-        versions = result.by_guideline.rename(index=lambda v: f"v{v}")
-        figure = plots.agreement_over_time_plot(versions.rename_axis("guideline version"))
-    return plots.figure_png(figure)
 
 
 @pages.route("/projects/<int:project_id>/agreement/<name>.png")
 @login_required
 def agreement_plot(project_id: int, name: str) -> Response:
-    _, result = _agreement(project_id)
-    if name not in PLOTS or not _has_plot(result, name):
+    """A plot of the latest report, drawn by the job that computed it."""
+    project = project_for_me(project_id, "admin")
+    found = agreement_store.latest(get_db(), project, agreement_store.PAGE_PARAMS)
+    path = (
+        agreement_store.plot_path(found, name)
+        if found is not None and name in agreement_view.PLOTS
+        else None
+    )
+    if path is None:
         abort(404, f"no plot {name!r} for this project (yet)")
-    response = Response(plot_png(result, name), mimetype="image/png")
+    response = send_file(path, mimetype="image/png", max_age=60)
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
 

@@ -3,54 +3,30 @@ augmentation preview (a grid of augmented samples from the project), for SMEs an
 
 from __future__ import annotations
 
-import base64
-import random
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from labelapp import config
-from labelapp.models import Item, Project
+from labelapp.models import Project
+from labelapp.services import analysis_child, augment_choices
 from labelapp.services import export as service
+from labelapp.services.analysis_child import analyse
 from labelapp.services.errors import UserError
 from labelapp.services.export.snapshots import get_version, list_versions
 from labelapp.services.jobs import active_job, start_job
 from labelapp.web.access import me, project_for_me
-from labelapp.web.augment_settings import augment_notes
 from labelapp.web.db import get_db
 from labelapp.web.page_blueprint import pages
 
-PREVIEW_ITEMS = 6
 MAX_COPIES = 8
 
 
 def _formats(project: Project) -> list[str]:
     return [f for f in service.FORMATS if f != "imagefolder" or project.task_type == "image"]
-
-
-def _augment_choices(project: Project) -> list[tuple[str, str]]:
-    from augment.images import ready_pipelines
-
-    if project.task_type == "image":
-        from augment.images import load_pipeline_spec
-
-        # Each shipped pipeline's own description, first sentence ("light: for photos ...").
-        def title(name: str) -> str:
-            said = str(load_pipeline_spec(name).get("description", "")).split(".")[0]
-            return (
-                f"{name}: {said.split(':', 1)[-1].strip()}"
-                if said
-                else f"{name} (shipped pipeline)"
-            )
-
-        return [(name, title(name)) for name in ready_pipelines()]
-    return [("text", "text: random swap and deletion")]
 
 
 @pages.route("/projects/<int:project_id>/export")
@@ -84,7 +60,7 @@ def export_page(project_id: int) -> str:
         new=new,
         job=job,
         formats=_formats(project),
-        augment_choices=_augment_choices(project),
+        augment_choices=augment_choices.choices(project.task_type),
         defaults=request.args,
     )
 
@@ -97,10 +73,14 @@ def start_export(project_id: int) -> Response:
     try:
         choice = form.get("augment", "")
         plan_source = form.get("augment_json", "") if choice == "custom" else choice
-        plan = service.plan_from_user(
-            plan_source or None, form.get("copies") if plan_source else None
+        params = analysis_child.export_params(
+            current_app.config["DATABASE_URL"],
+            project,
+            form.to_dict(),
+            plan_source or None,
+            form.get("copies") if plan_source else None,
+            get_db(),
         )
-        params = service.request_from(form, augment=plan).checked(project).to_params()
     except UserError as exc:
         flash(exc.message, "error")
         return redirect(url_for("pages.export_page", project_id=project.id))
@@ -142,113 +122,32 @@ def download_version(project_id: int, version: int) -> Response:
 # --- augmentation preview --------------------------------------------------------------------
 
 
-def _sample(project: Project, seed: int, n: int) -> list[tuple[int, str, str | None, str | None]]:
-    """``n`` items of the project, drawn with ``seed``: (id, external id, text, image path).
-
-    The copies are seeded by the item id, as in an export, so they are the ones it would write.
-    """
-    rows = (
-        get_db()
-        .execute(
-            select(Item.id, Item.external_id, Item.text, Item.image_path)
-            .where(Item.project_id == project.id)
-            .order_by(Item.position)
-            .limit(5000)
-        )
-        .all()
-    )
-    chosen = random.Random(seed).sample(rows, min(n, len(rows)))
-    return [(r[0], r[1], r[2], r[3]) for r in chosen]
-
-
-def _image_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) -> list[dict]:
-    """Per sampled image: the original and its copies, or why the pipeline cannot take it (e.g.
-    colour transforms refuse 4-channel RGBA images: the export would fail on them too)."""
-    from augment.preview import preview_tiles
-
-    media = config.media_dir()
-    rows = []
-    for item_id, ext, _, path in _sample(project, seed, PREVIEW_ITEMS):
-        if not path:
-            continue
-        row: dict[str, Any] = {"id": ext, "tiles": [], "error": None}
-        try:
-            tiles = preview_tiles(
-                plan["spec"],
-                [(str(item_id), media / path)],
-                copies=copies,
-                random_state=seed,
-                max_side=180,
-            )
-        except (ValueError, KeyError, TypeError, FileNotFoundError) as exc:
-            row["error"] = str(exc)
-            rows.append(row)
-            continue
-        for tile in tiles:
-            applied = [t["transform"] for t in tile.lineage.get("transforms", [])]
-            row["tiles"].append(
-                {
-                    "n": tile.copy,
-                    "src": "data:image/png;base64," + base64.b64encode(tile.png).decode("ascii"),
-                    "caption": "original" if tile.copy < 0 else (", ".join(applied) or "unchanged"),
-                }
-            )
-        rows.append(row)
-    return rows
-
-
-def _text_grid(project: Project, plan: dict[str, Any], copies: int, seed: int) -> list[dict]:
-    from augment.text import TextAugmentConfig, augment_text
-
-    config_ = TextAugmentConfig(**plan["spec"])
-    out = []
-    for item_id, ext, text, _ in _sample(project, seed, PREVIEW_ITEMS):
-        samples = [
-            augment_text(text or "", config_, source_id=str(item_id), random_state=seed, copy=c)
-            for c in range(copies)
-        ]
-        out.append(
-            {
-                "id": ext,
-                "text": text or "",
-                "copies": [
-                    {
-                        "text": s.text,
-                        "ops": ", ".join(sorted({o["op"] for o in s.operations})) or "unchanged",
-                    }
-                    for s in samples
-                ],
-            }
-        )
-    return out
-
-
 @pages.route("/projects/<int:project_id>/augment")
 @login_required
 def augment_page(project_id: int) -> str:
     project = project_for_me(project_id, "sme")
     args = request.args
-    choices = _augment_choices(project)
+    choices = augment_choices.choices(project.task_type)
     choice = args.get("pipeline", choices[0][0])
     spec_text = args.get("spec", "")
     seed = args.get("seed", 0, type=int)
     copies = max(1, min(MAX_COPIES, args.get("copies", 4, type=int)))
-    grid, error, plan, notes = [], None, None, {}
-    try:
-        if project.task_type == "text" and choice == "text":
-            swap = args.get("swap_prob", 0.1, type=float)
-            delete = args.get("delete_prob", 0.1, type=float)
-            plan = service.plan_from_user({"text": {"swap_prob": swap, "delete_prob": delete}})
-        else:
-            plan = service.plan_from_user(spec_text if choice == "custom" else choice)
-        if plan is not None and plan["kind"] != project.task_type:
-            raise UserError(f"a {plan['kind']} plan cannot augment {project.task_type} items")
-        plan, notes = augment_notes(project, plan)  # as the export would use it
-        if plan is not None:
-            maker = _image_grid if project.task_type == "image" else _text_grid
-            grid = maker(project, plan, copies, seed)
+    params = {
+        "choice": choice,
+        "spec_text": spec_text,
+        "seed": seed,
+        "copies": copies,
+        "swap_prob": args.get("swap_prob", 0.1, type=float),
+        "delete_prob": args.get("delete_prob", 0.1, type=float),
+    }
+    error, shown = None, {"grid": [], "plan": None, "notes": {}}
+    try:  # the augment library runs in a child process, never in this one
+        shown = analyse(
+            current_app.config["DATABASE_URL"], "augment_preview", project.id, params, get_db()
+        )
     except UserError as exc:
         error = exc.message
+    grid, plan, notes = shown["grid"], shown["plan"], shown["notes"]
     return render_template(
         "augment.html",
         project=project,

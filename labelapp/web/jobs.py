@@ -17,6 +17,8 @@ def job_page(job: Job) -> str:
     """The page that shows a job of this kind."""
     if job.kind == "export":
         return url_for("pages.export_page", project_id=job.project_id)
+    if job.kind == "import":
+        return url_for("admin.import_job", project_id=job.project_id, job_id=job.id)
     if job.kind.startswith("ws_"):
         return url_for("pages.lfs_page", project_id=job.project_id)
     return url_for("pages.project", project_id=job.project_id) + "#learning"

@@ -13,7 +13,7 @@ from labelapp.services.errors import UserError
 from labelapp.services.jobs import active_job, start_job
 from labelapp.services.learning_story import learning_story
 from labelapp.services.projects import change_settings
-from labelapp.web.access import me, project_for_me
+from labelapp.web.access import me, project_for_me, reviews
 from labelapp.web.db import get_db
 from labelapp.web.forms import LearningForm
 from labelapp.web.page_blueprint import pages
@@ -46,7 +46,7 @@ def learning_context(project: Project) -> dict:
         "learning_form": form if me().is_admin else None,
         "retrain_job": active_job(session, project.id, "retrain"),
         "story": learning_story(session, project),
-        "can_retrain": me().is_reviewer and not project.multi_label,
+        "can_retrain": reviews(project) and not project.multi_label and not project.archived_at,
     }
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from flask import (
     abort,
     current_app,
@@ -27,9 +24,9 @@ from labelapp.services.errors import UserError
 from labelapp.services.flags import list_flags, resolve_flag
 from labelapp.services.overview import project_overview
 from labelapp.services.project_lifecycle import new_project
-from labelapp.services.projects import get_project_for, visible_projects
+from labelapp.services.projects import get_project_for, project_roles, visible_projects
 from labelapp.services.queue import has_seen
-from labelapp.web.access import me, project_for_me
+from labelapp.web.access import me, project_for_me, reviews
 from labelapp.web.db import get_db
 from labelapp.web.forms import ImageImportForm, ImportForm, ProjectForm
 from labelapp.web.labeling import FLAG_TEXTS
@@ -49,6 +46,7 @@ def projects() -> str:
         projects=visible,
         counts=counts,
         form=form,
+        roles=None if me().is_admin else project_roles(session, me()),  # the sme chips
     )
 
 
@@ -98,7 +96,7 @@ def project(project_id: int) -> str:
     )
     annotations, gold = by_source.pop("human", 0), by_source.pop("gold", 0)
     imported = sum(by_source.values())
-    reviewer = me().is_reviewer  # annotators see no imports, gold answers or model runs
+    reviewer = reviews(proj)  # its annotators see no imports, gold answers or model runs
     imports = (
         session.scalars(
             select(ImportBatch)
@@ -134,6 +132,8 @@ def project(project_id: int) -> str:
 @pages.route("/projects/<int:project_id>/import", methods=["POST"])
 @login_required
 def import_file(project_id: int) -> Response:
+    """The project page's import form: the upload is kept and an import job stores it; its
+    page shows the progress, then the numbers (or each problem, nothing stored)."""
     proj = project_for_me(project_id, "sme")
     images = proj.task_type == "image"
     form = ImageImportForm() if images else ImportForm()
@@ -141,53 +141,40 @@ def import_file(project_id: int) -> Response:
         for field, errors in form.errors.items():
             flash(f"{field}: {'; '.join(errors)}", "error")
         return redirect(url_for("pages.project", project_id=proj.id))
+    from labelapp.services import uploads
+
     upload = form.file.data
     filename = secure_filename(upload.filename or "upload.csv") or "upload.csv"
-    # The file is parsed in a child process: pandas never loads in, nor grows, a web worker.
-    from labelapp.services.uploads import import_upload
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / filename
-        upload.save(path)
-        if images:
-            options = dict(
-                folder_labels=form.folder_labels.data,
-                label_source=form.label_source.data or None,
-            )
-        else:
-            options = dict(
-                text_col=form.text_col.data or None,
-                id_col=form.id_col.data or None,
-                label_col=form.label_col.data or None,
-                label_source=form.label_source.data or None,
-                group_col=form.group_col.data or None,
-                schema=form.schema.data,
-            )
-        try:
-            report = import_upload(
-                current_app.config["DATABASE_URL"],
-                proj.id,
-                me().id,
-                path,
-                filename,
-                options,
-                images,
-                reader=get_db(),
-            )
-        except UserError as exc:
-            flash(exc.message, "error")
-            for detail in exc.details:
-                flash(detail, "error-detail")
-            return redirect(url_for("pages.project", project_id=proj.id))
-    from labelapp.services.import_wizard import summary
-
-    flash(summary(report), "info")
-    if report.get("schema"):
-        from labelapp.services.schema import report_lines
-
-        for line in report_lines(report["schema"]):
-            flash(line, "info")
-    return redirect(url_for("pages.project", project_id=proj.id))
+    if images:
+        options = dict(
+            folder_labels=form.folder_labels.data,
+            label_source=form.label_source.data or None,
+        )
+    else:
+        options = dict(
+            text_col=form.text_col.data or None,
+            id_col=form.id_col.data or None,
+            label_col=form.label_col.data or None,
+            label_source=form.label_source.data or None,
+            group_col=form.group_col.data or None,
+            schema=form.schema.data,
+        )
+    token = uploads.save(upload, filename)
+    try:
+        job = uploads.start_import(
+            get_db(),
+            current_app.extensions["labelapp.sessions"],
+            proj,
+            me(),
+            token,
+            options,
+            images,
+        )
+    except UserError as exc:
+        uploads.discard(token)
+        flash(exc.message, "error")
+        return redirect(url_for("pages.project", project_id=proj.id))
+    return redirect(url_for("admin.import_job", project_id=proj.id, job_id=job.id))
 
 
 @pages.route("/media/items/<int:item_id>")
@@ -198,7 +185,7 @@ def item_image(item_id: int) -> Response:
     if item is None or item.image_path is None:
         abort(404)
     get_project_for(session, me(), item.project_id)
-    if not me().is_reviewer and not has_seen(session, me(), item.id):
+    if not reviews(item.project_id) and not has_seen(session, me(), item.id):
         abort(403, "annotators see the items the queue gave them, and no others")
     path = (config.media_dir() / item.image_path).resolve()
     if not path.is_relative_to(config.media_dir()) or not path.exists():

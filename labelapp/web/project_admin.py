@@ -14,6 +14,7 @@ from labelapp.models.projects import TASK_TYPES
 from labelapp.models.roles import MEMBER_ROLES
 from labelapp.services import label_sets, membership, project_lifecycle, visibility
 from labelapp.services.errors import UserError
+from labelapp.services.projects import is_project_reviewer
 from labelapp.services.users import get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.admin import admin, back_on_error, users_admin
@@ -29,9 +30,12 @@ def team_context(project: Project) -> dict[str, Any]:
     """What the project page's team sections show to the current user."""
     session = get_db()
     user = me()
-    manage = membership.can_manage_members(user, project)
-    reviewer = user.is_reviewer
+    manage = membership.can_manage_members(session, user, project)
+    reviewer = is_project_reviewer(session, user, project)
     return {
+        "reviewer": reviewer,
+        # Roles the current user may give here: admins both; a managing sme up to the account's.
+        "can_make_sme": user.is_admin,
         "manage_members": manage,
         "members": membership.list_members(session, project) if reviewer else [],
         "candidates": membership.non_members(session, project) if manage else [],
@@ -51,15 +55,20 @@ def _to(project: Project, anchor: str) -> Response:
 @back_on_error
 def add_member(project_id: int) -> Response:
     project = project_for_me(project_id)
-    membership.require_member_manager(me(), project)  # before looking the user up
     session = get_db()
+    membership.require_member_manager(session, me(), project)  # before looking the user up
     username = request.form.get("username", "").strip()
     if not username:
         raise UserError("choose a user to add (every active user is already a member)")
     user = get_user(session, username)
     role = request.form.get("role") or None
-    membership.add_to_project(session, me(), project, user, role)
-    flash(f"{user.username} ({user.role}) is now a member of {project.name}.", "info")
+    member = membership.add_to_project(session, me(), project, user, role)
+    flash(
+        f"{user.username} is now a member of {project.name}, as {member.role}."
+        if member.added
+        else f"{user.username} is now {member.role} in {project.name}.",
+        "info",
+    )
     return _to(project, "members")
 
 
@@ -68,8 +77,8 @@ def add_member(project_id: int) -> Response:
 @back_on_error
 def remove_member(project_id: int, user_id: int) -> Response:
     project = project_for_me(project_id)
-    membership.require_member_manager(me(), project)
     session = get_db()
+    membership.require_member_manager(session, me(), project)
     user = users_admin.user_by_id(session, user_id)
     released = membership.remove_from_project(session, me(), project, user)
     flash(

@@ -5,22 +5,26 @@ marked stale with what changed since."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from labelapp.models import Job
+from labelapp.models import Job, LabelingFunction, Project
 from labelapp.services.errors import UserError
+from labelapp.services.job_reports import Report
 from labelapp.services.jobs import active_job
 from labelapp.services.lf_staleness import staleness
 from labelapp.services.rates import rate
+from labelapp.services.weak import analysis_report
 from labelapp.services.weak import runs as weak_runs
-from labelapp.services.weak.lfs import latest_lfs, versions
+from labelapp.services.weak.analysis_report import Analysis
+from labelapp.services.weak.common import class_names
+from labelapp.services.weak.lfs import latest_lfs, lf_json, versions
 from labelapp.services.weak.runs import latest_runs, prob_label_counts
-from labelapp.services.weak.votes import analysis
-from labelapp.web.access import project_for_me
+from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.highlight import marked
 from labelapp.web.page_blueprint import pages
@@ -83,16 +87,51 @@ def _last_job(project_id: int) -> Job | None:
     )
 
 
+def _pending(lf: LabelingFunction) -> dict[str, Any]:
+    """A row for an active LF the stored analysis does not have yet (new, or switched on)."""
+    return {
+        **lf_json(lf),
+        "applied": False,
+        "pending": True,
+        "polarity": [],
+        **dict.fromkeys(("coverage", "overlaps", "conflicts", "emp_accuracy")),
+        "correct": 0,
+        "incorrect": 0,
+        "hits": [],
+        "disagreements": [],
+    }
+
+
+def lf_table(project: Project, found: Report | None, active: list[LabelingFunction]) -> Analysis:
+    """The LF table: every active LF now, with its numbers from the stored analysis (a job's,
+    perhaps older than the last change: the page says so), or pending."""
+    if found is None:
+        return Analysis(class_names(project), 0, 0, 0, [_pending(lf) for lf in active])
+    stored = analysis_report.stored(found)
+    by_id = {row["id"]: row for row in stored.rows}
+    rows = [{**by_id[lf.id], **lf_json(lf)} if lf.id in by_id else _pending(lf) for lf in active]
+    return replace(stored, rows=rows)
+
+
 @pages.route("/projects/<int:project_id>/lfs")
 @login_required
 def lfs_page(project_id: int) -> str:
     project = project_for_me(project_id, "sme")
     session = get_db()
-    error, result = None, None
+    error = result = found = analysis_job = None
     try:
-        result = analysis(session, project)
-    except UserError as exc:  # e.g. a multi-label project
+        class_names(project)  # e.g. a multi-label project has no LF analysis
+    except UserError as exc:
         error = exc.message
+    else:
+        found, analysis_job = analysis_report.on_page(
+            session,
+            current_app.extensions["labelapp.sessions"],
+            project,
+            me(),
+            request.args.get("report_job", type=int),
+        )
+        result = lf_table(project, found, latest_lfs(session, project.id, active_only=True))
     runs = latest_runs(session, project.id)
     latest = latest_lfs(session, project.id)
     return render_template(
@@ -120,6 +159,8 @@ def lfs_page(project_id: int) -> str:
         counts=prob_label_counts(session, project.id),
         prob_sources=weak_runs.PROB_SOURCES,
         job=_last_job(project.id),
+        analysis=found,
+        analysis_job=analysis_job,
         inactive=[lf for lf in latest if not lf.active and lf.deleted_at is None],
         classes=[lab.name for lab in project.labels if not lab.is_ambiguous],
     )

@@ -17,3 +17,24 @@ def server(app):
     yield f"http://127.0.0.1:{srv.server_port}"
     srv.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def inline_jobs(monkeypatch):
+    """Queued jobs run at once in the test process, in the request that queues them, instead of
+    in a worker process: for tests of what a job computes (e.g. the agreement report a page
+    serves), not of how workers run jobs (tests/app/test_jobs_durable.py)."""
+    import importlib
+
+    from labelapp.db import session_scope
+    from labelapp.models import Job
+    from labelapp.services import jobs
+
+    def run_now(sessions, job_id: int) -> None:
+        with session_scope(sessions) as session:
+            kind = session.get(Job, job_id).kind
+        for module in jobs.modules_for(kind):
+            importlib.import_module(module)
+        jobs.run(sessions, job_id)
+
+    monkeypatch.setattr(jobs, "_send", run_now)

@@ -22,14 +22,22 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def make_user(sessions, username: str, role: str, projects: tuple[int, ...] = ()) -> Account:
+def make_user(
+    sessions,
+    username: str,
+    role: str,
+    projects: tuple[int, ...] = (),
+    project_role: str | None = None,
+) -> Account:
+    """A user with ``role`` on the account, a member of ``projects`` with ``project_role`` in
+    them (default: the highest the account allows)."""
     password = f"pw-{username}-123"
     with session_scope(sessions) as session:
         user, token = create_user(session, username, role, password=password)
         from labelapp.models import Project
 
         for project_id in projects:
-            add_member(session, user, session.get(Project, project_id))
+            add_member(session, user, session.get(Project, project_id), project_role)
         return Account(user.id, username, password, token)
 
 
@@ -70,5 +78,28 @@ def wait_for_job(client, job_id: int, headers: dict, timeout: float = 120) -> di
         job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
         if job["status"] in ("done", "failed"):
             return job
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def api_import(client, project_id: int, headers: dict, data: dict, timeout: float = 120) -> dict:
+    """``POST /api/projects/ID/imports`` (multipart ``data`` with its ``file``), then wait for the
+    import job: the finished job's JSON (``result`` is the import report when it is done)."""
+    res = client.post(f"/api/projects/{project_id}/imports", data=data, headers=headers)
+    assert res.status_code == 202, (res.status_code, res.get_data(as_text=True)[:500])
+    return wait_for_job(client, res.get_json()["id"], headers, timeout)
+
+
+def page_with_report(client, page_url: str, report_url: str, headers: dict) -> str:
+    """A page that shows a report a job computes (the agreement report, the LF analysis): the
+    report's API first, which waits for the job, then the page, which shows it."""
+    report = client.get(report_url, query_string={"wait": 120}, headers=headers)
+    assert report.status_code == 200 and report.get_json()["current"], report.get_json()
+    return client.get(page_url, headers=headers).get_data(as_text=True)
+
+
+def lf_page(client, project_id: int, headers: dict) -> str:
+    """The LF page with a current LF analysis (:func:`page_with_report`)."""
+    return page_with_report(
+        client, f"/projects/{project_id}/lfs", f"/api/projects/{project_id}/lfs/analysis", headers
+    )

@@ -17,7 +17,7 @@ from labelapp.models import (
     Project,
     QueueEntry,
 )
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, api_import, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
 
@@ -231,14 +231,7 @@ def test_annotators_never_see_label_like_columns(app, sessions, tmp_path) -> Non
     ann = make_user(sessions, "ann", "annotator", (pid,))
     api = app.test_client()
     with path.open("rb") as f:
-        assert (
-            api.post(
-                f"/api/projects/{pid}/imports",
-                headers=sam.headers,
-                data={"file": (f, "reviews.csv")},
-            ).status_code
-            == 201
-        )
+        assert api_import(api, pid, sam.headers, {"file": (f, "reviews.csv")})["status"] == "done"
     claim = api.post(f"/api/projects/{pid}/next", headers=ann.headers).get_json()
     assert claim["item"]["meta"] == {"author": "kim"}
     again = api.get(f"/api/items/{claim['item']['id']}", headers=ann.headers).get_json()

@@ -1,8 +1,9 @@
-"""Agreement and adjudication through the API, the pages and the CLI, on a hand-made overlap project.
+"""Agreement and adjudication through the API, the pages and the CLI, on a hand-made overlap
+project.
 
 Three annotators answer the same items; the expected numbers are computed here from the answer
-table with independent code (scikit-learn's Cohen's kappa, the textbook alpha in ``tests/alpha_reference.py``, the
-textbook pair-agreement formula), not by the library under test.
+table with independent code (scikit-learn's Cohen's kappa, the textbook alpha in
+``tests/alpha_reference.py``, the textbook pair-agreement formula), not by the library under test.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ FIRST_UNDER_V1 = ("t0", "t1", "t2", "t3")  # the rest are answered under guideli
 
 
 @pytest.fixture
-def world(client, sessions, tmp_path):
+def world(client, sessions, tmp_path, inline_jobs):
     project_id = make_project(
         sessions, "overlap", ("ham", "spam"), allow_ambiguous=True, overlap_k=3
     )
@@ -329,7 +330,7 @@ def test_cli_report_prints_the_same_numbers(world, db_url) -> None:
 
 
 def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(
-    app, client, sessions, tmp_path
+    app, client, sessions, tmp_path, inline_jobs
 ) -> None:
     pid = make_project(sessions, "fresh", ("ham", "spam", "eggs"), overlap_k=2)
     ids = add_items(sessions, pid, ["one", "two", "three"], tmp_path)

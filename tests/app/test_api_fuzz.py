@@ -36,8 +36,8 @@ def _wait_for_jobs(sessions, timeout: float = 90) -> None:
 
 @pytest.mark.parametrize("role", ["admin", "annotator"])
 def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(
-    app, sessions, tmp_path, role
-) -> None:
+    app, sessions, tmp_path, role, inline_jobs
+) -> None:  # inline_jobs: reports (agreement, LF analysis) are computed at once, not waited for
     world = seed_world(sessions, tmp_path)
     try:
         outcome = fuzz(

@@ -10,7 +10,7 @@ import pytest
 
 from labelapp.db import session_scope
 from labelapp.services.imports import ImportOptions, import_path
-from tests.app.factories import make_project, make_user
+from tests.app.factories import api_import, make_project, make_user
 from tests.conftest import csrf_token_from, login
 from tests.paths import SHARED_DATA
 
@@ -124,19 +124,15 @@ def test_annotator_cannot_import_but_sme_can(client, world) -> None:
     assert refused.status_code == 403
     # The file has none of the project's metadata columns: "evolve" accepts that schema change.
     upload = {"file": (io.BytesIO(b"text\nnew comment\n"), "x.csv"), "schema": "evolve"}
-    done = client.post(f"/api/projects/{first}/imports", data=upload, headers=world["sam"].headers)
-    assert done.status_code == 201 and done.json["items_created"] == 1
+    done = api_import(client, first, world["sam"].headers, upload)  # a job
+    assert done["status"] == "done" and done["result"]["items_created"] == 1
 
 
 def test_api_import_rejects_bad_file_with_line_numbers(client, world) -> None:
     upload = {"file": (io.BytesIO(b'text\nok\n""\n'), "bad.csv")}
-    response = client.post(
-        f"/api/projects/{world['first']}/imports", data=upload, headers=world["sam"].headers
-    )
-    assert response.status_code == 400
-    assert response.json["error"]["details"] == [
-        "line 3: column 'text' is empty; every item needs text"
-    ]
+    job = api_import(client, world["first"], world["sam"].headers, upload)
+    assert job["status"] == "failed" and "bad.csv: 1 problem(s) found" in job["error"]
+    assert job["result"]["details"] == ["line 3: column 'text' is empty; every item needs text"]
 
 
 def test_only_admins_create_projects(client, world) -> None:
@@ -220,7 +216,8 @@ def test_every_page_sends_anonymous_visitors_to_login(client, app) -> None:
             path = path.replace(f"<int:{name}>", "1").replace(f"<{name}>", "1")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method)
-            # POSTs without a CSRF token are refused before the login check; either way, nothing runs.
+            # POSTs without a CSRF token are refused before the login check; either way, nothing
+            # runs.
             assert response.status_code in (302, 400), f"{method} {path}: {response.status_code}"
             if response.status_code == 302:
                 assert "/login" in response.headers["Location"]

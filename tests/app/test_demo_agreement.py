@@ -81,7 +81,9 @@ def test_demo_answers_come_from_a_fixed_seed(demo, tmp_path) -> None:
     assert n > 500
 
 
-def test_no_reliability_figure_without_overlapping_items(client, sessions, tmp_path) -> None:
+def test_no_reliability_figure_without_overlapping_items(
+    client, sessions, tmp_path, inline_jobs
+) -> None:
     from labelapp.services.imports import import_path
 
     project_id = make_project(sessions, "single", ("ham", "spam"))
@@ -102,6 +104,9 @@ def test_no_reliability_figure_without_overlapping_items(client, sessions, tmp_p
                 )
             )
     assert login(client, "root", admin.password).status_code == 302
+    # The agreement job computes the report the page then shows.
+    report = client.get(f"/api/projects/{project_id}/agreement", headers=admin.headers)
+    assert report.status_code == 200 and report.get_json()["current"]
     page = client.get(f"/projects/{project_id}/agreement")
     html = page.get_data(as_text=True)
     assert page.status_code == 200

@@ -85,3 +85,32 @@ def test_reviewers_see_and_resolve_flags_on_the_project_page(
     assert resolved.status_code == 302
     page = browser.get(f"/projects/{pid}").get_data(as_text=True)
     assert "0 open" in page and "is sarcasm ham?" not in page
+
+
+def test_the_admin_overviews_count_open_flags_and_link_to_the_flagged_items(
+    app, client, sessions, tmp_path
+) -> None:
+    pid = make_project(sessions, "p", ("ham", "spam"))
+    other = make_project(sessions, "quiet", ("ham", "spam"))
+    add_items(sessions, pid, ["one", "two"], tmp_path)
+    ann = make_user(sessions, "ann", "annotator", (pid,))
+    boss = make_user(sessions, "boss", "admin")
+    held = client.post(f"/api/projects/{pid}/next", headers=ann.headers).get_json()["item"]["id"]
+    assert _flag(client, held, ann, comment="cut off").status_code == 201
+    assert _flag(client, held, ann, reason="offensive").status_code == 201
+    browser = app.test_client()
+    login(browser, "boss", boss.password)
+    link = f'href="/projects/{pid}/review?flagged=true"'
+    team = browser.get("/admin").get_data(as_text=True)
+    row = team.split('data-project="p"')[1].split("</tr>")[0]
+    assert link in row and ">2</a>" in row  # two open flags, linked to the flagged items
+    quiet = team.split('data-project="quiet"')[1].split("</tr>")[0]
+    assert 'class="num flags">0<' in quiet and "review?flagged" not in quiet
+    overview = browser.get(f"/projects/{pid}").get_data(as_text=True)
+    stat = overview.split('id="overview-flags"')[1].split("</div></div>")[0]
+    assert ">2<" in stat and link in stat
+    assert "review the flagged items" not in browser.get(f"/projects/{other}").get_data(
+        as_text=True
+    )
+    listed = browser.get(f"/projects/{pid}/review?flagged=true").get_data(as_text=True)
+    assert listed.count('class="review-row') == 1 and "cut off" in listed

@@ -13,7 +13,7 @@ from labelapp.db import session_scope
 from labelapp.models import Annotation, ImportBatch, Item, Project, QueueEntry
 from labelapp.services.errors import UserError
 from labelapp.services.imports import ImportOptions, import_path
-from tests.app.factories import make_project
+from tests.app.factories import api_import, make_project
 from tests.paths import SHARED_DATA
 
 YOUTUBE = SHARED_DATA / "youtube_spam_uci" / "Youtube01-Psy.csv"
@@ -269,13 +269,11 @@ def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     sme = make_user(sessions, "sam", "sme", (pid,))
     with archive.open("rb") as f:
-        res = client.post(
-            f"/api/projects/{pid}/imports",
-            data={"file": (f, "digits.zip"), "folder_labels": "true"},
-            headers=sme.headers,
+        job = api_import(
+            client, pid, sme.headers, {"file": (f, "digits.zip"), "folder_labels": "true"}
         )
-    assert res.status_code == 201, res.get_json()
-    assert (res.get_json()["items_created"], res.get_json()["annotations_created"]) == (6, 6)
+    assert job["status"] == "done", job
+    assert (job["result"]["items_created"], job["result"]["annotations_created"]) == (6, 6)
     item = client.get(f"/api/projects/{pid}/items", headers=sme.headers).get_json()["items"][0]
     image = client.get(item["image_url"], headers=sme.headers)
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -288,10 +286,7 @@ def test_api_refuses_a_zip_that_escapes_its_folder(client, sessions, tmp_path) -
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     sme = make_user(sessions, "sam", "sme", (pid,))
     with archive.open("rb") as f:
-        res = client.post(
-            f"/api/projects/{pid}/imports", data={"file": (f, "bad.zip")}, headers=sme.headers
-        )
-    assert res.status_code == 400
-    assert "outside the archive" in res.get_json()["error"]["message"]
+        job = api_import(client, pid, sme.headers, {"file": (f, "bad.zip")})
+    assert job["status"] == "failed" and "outside the archive" in job["error"], job
     assert _count(sessions, Item, pid) == 0
     assert not (tmp_path / "evil.png").exists()

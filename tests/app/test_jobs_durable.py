@@ -164,7 +164,8 @@ def test_jobs_are_cancelled_and_stopped_at_their_time_limit(
         monkeypatch.setenv(f"LABELAPP_JOB_TIME_LIMIT_{KIND.upper()}", "6")
         worker = start_worker(concurrency=1)
         slow = sleep_job(sessions, three, log, 30)
-        wait_for(lambda: row(sessions, slow.id).status == "failed", 20, "the time limit")
+        # 60 s: the new worker's fork server imports the job handlers first (seconds, loaded).
+        wait_for(lambda: row(sessions, slow.id).status == "failed", 60, "the time limit")
         assert "longer than its time limit of 6 s" in row(sessions, slow.id).error
         assert "LABELAPP_JOB_TIME_LIMIT_TEST_SLEEP" in row(sessions, slow.id).error
     finally:

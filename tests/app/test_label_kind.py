@@ -16,7 +16,7 @@ from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, ProbLabel, Project
 from labelapp.services.export import ExportRequest, export_project
 from labelapp.services.labels import human_labels, resolve_labels
-from tests.app.factories import make_project, make_user
+from tests.app.factories import api_import, make_project, make_user
 
 WORDS = [
     "alpha",
@@ -189,19 +189,19 @@ def test_api_import_with_label_kind(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, "kinds")
     sme = make_user(sessions, "sam", "sme", (pid,))
     data = _file(tmp_path / "weak.csv", 0, 6, conf=[0.8] * 6).read_bytes()
-    response = client.post(
-        f"/api/projects/{pid}/imports",
-        headers=sme.headers,
-        data={
+    job = api_import(
+        client,
+        pid,
+        sme.headers,
+        {
             "file": (io.BytesIO(data), "weak.csv"),
             "label_col": "label",
             "label_kind": "weak",
             "confidence_col": "conf",
         },
-        content_type="multipart/form-data",
     )
-    assert response.status_code == 201, response.get_json()
-    body = response.get_json()
+    assert job["status"] == "done", job
+    body = job["result"]
     assert (body["label_kind"], body["annotations_created"]) == ("weak", 6)
     assert {(v[1], round(v[2], 6)) for v in _resolved(sessions, pid).values()} == {("import", 0.8)}
     bad = client.post(

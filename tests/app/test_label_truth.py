@@ -9,7 +9,7 @@ from sqlalchemy import select
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelModelRun, ProbLabel, Project
 from labelapp.services.imports import ImportOptions, import_path
-from labelapp.services.labels import human_labels, resolve_labels
+from labelapp.services.labels import human_labels, refresh_item_labels, resolve_labels
 from tests.app.factories import make_project, make_user
 
 # external id -> (answers of ann, bob, cat; None = no answer), then what the item must resolve to
@@ -41,6 +41,11 @@ EXPECTED = {
 
 @pytest.fixture
 def project(client, sessions, tmp_path):
+    return build_truth_project(sessions, tmp_path)
+
+
+def build_truth_project(sessions, tmp_path) -> tuple[int, dict[str, int]]:
+    """The project holding every case: (project id, external id -> item id)."""
     pid = make_project(sessions, "truth", ("ham", "spam"), allow_ambiguous=True)
     items = tmp_path / "items.csv"
     ids = [*ANSWERS, "imported_weak", "weak_only", "nothing"]
@@ -123,6 +128,9 @@ def project(client, sessions, tmp_path):
                     label_model_run_id=run.id,
                 )
             )
+        session.flush()
+        # The rows above bypass the services: refresh the resolved-label table as they would.
+        refresh_item_labels(session, session.get(Project, pid))
     return pid, ref
 
 

@@ -61,7 +61,6 @@ for rule in app.url_map.iter_rules():
         calls.append((order.get(method, 1), rule.rule, method, rule))
 statuses, first_by, NEVER = [], {}, %r
 CHEAP = {"active_learning", "active_learning.names"}  # the strategy names: constants only
-skipped = set(json.loads(sys.argv[3]))
 
 
 def loaded(name):
@@ -69,13 +68,13 @@ def loaded(name):
 
 
 for _, _, method, rule in sorted(calls, key=lambda c: c[:2]):
-    if rule.endpoint in skipped:
-        continue
     values = {arg: ids.get(arg, 1) for arg in rule.arguments}
     with app.test_request_context():
         from flask import url_for
         url = url_for(rule.endpoint, **values)
-    res = client.open(url, method=method, headers=headers, json={})
+    # wait=0: reports a job computes (agreement, LF analysis) answer at once, not when computed
+    query = {"wait": 0} if method == "GET" else {}
+    res = client.open(url, method=method, headers=headers, json={}, query_string=query)
     statuses.append(res.status_code)
     for name in NEVER:
         if loaded(name) and name not in first_by:
@@ -83,27 +82,6 @@ for _, _, method, rule in sorted(calls, key=lambda c: c[:2]):
 print(json.dumps({"imported": first_by, "routes": len(statuses),
                   "5xx": sum(s >= 500 for s in statuses)}))
 """
-
-
-# The routes that still compute in the web process (issue 16, point 6, open): each must move to a
-# job or a child process. The list may only shrink: every other route is checked.
-STILL_HEAVY: frozenset[str] = frozenset(
-    {
-        "api.adjudication_backlog",
-        "api.agreement_report",
-        "api.lf_analysis",
-        "pages.agreement",
-        "pages.agreement_plot",
-        "pages.augment_page",
-        "pages.export_page",
-        "pages.lfs_page",
-    }
-)
-
-
-def test_the_still_heavy_routes_exist(app) -> None:
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints >= STILL_HEAVY, f"gone, remove from STILL_HEAVY: {STILL_HEAVY - endpoints}"
 
 
 # What a route imports does not depend on the database: SQLite only keeps CI within its budget.
@@ -122,7 +100,6 @@ def test_serving_every_route_imports_no_learning_stack(db_url, sessions, tmp_pat
             _EVERY_ROUTE % (NEVER_IN_WEB,),
             db_url,
             json.dumps(world),
-            json.dumps(sorted(STILL_HEAVY)),
         ],
         capture_output=True,
         text=True,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, Project, WeakLabel
 from labelapp.services.imports import import_path
-from tests.app.factories import make_project, make_user
+from tests.app.factories import lf_page, make_project, make_user
 
 # "free" hits t0, t2, t4; humans say t0 spam, t2 ham: 3/6 covered, 1 of 2 labeled hits right.
 TINY = [
@@ -196,11 +196,13 @@ def test_saving_over_a_name_asks_and_rename_and_delete_keep_history(tiny, client
     assert reborn.status_code == 201 and reborn.get_json()["version"] == 3  # no question: deleted
 
 
-def test_page_shows_not_applied_rates_with_counts_and_stale_results(tiny, client, sessions) -> None:
+def test_page_shows_not_applied_rates_with_counts_and_stale_results(
+    tiny, client, sessions, inline_jobs
+) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     spec = {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]}
     lf = client.post(url, json=spec, headers=headers).get_json()
-    page = client.get(f"/projects/{tiny['project']}/lfs", headers=headers).get_data(as_text=True)
+    page = lf_page(client, tiny["project"], headers)
     assert "not applied" in page and "0.0%" not in page
 
     with session_scope(sessions) as session:  # an apply and a fit that used kw_free v1
@@ -221,13 +223,13 @@ def test_page_shows_not_applied_rates_with_counts_and_stale_results(tiny, client
                     },
                 )
             )
-    page = client.get(f"/projects/{tiny['project']}/lfs", headers=headers).get_data(as_text=True)
+    page = lf_page(client, tiny["project"], headers)
     assert 'id="stale-label_model"' not in page
     assert "50.0%</span>" in page and "n=6" in page  # coverage 3 of 6 with its count
     assert "n=2, too few to rely on" in page  # accuracy on 2 labeled hits: no headline
     assert "<mark>FREE</mark> gift card" in page  # the matched word marked in the examples
 
     client.post(f"{url}?replace=1", json={**spec, "keywords": ["free", "gift"]}, headers=headers)
-    page = client.get(f"/projects/{tiny['project']}/lfs", headers=headers).get_data(as_text=True)
+    page = lf_page(client, tiny["project"], headers)
     assert 'id="stale-label_model"' in page
     assert "kw_free v2 saved or switched on; kw_free v1 replaced by a newer version" in page

@@ -35,7 +35,7 @@ def _remaining(sessions, project_id: int) -> dict[int, int]:
 
 
 def test_preview_then_apply_queues_existing_items_for_more_answers(
-    client, sessions, tmp_path
+    client, sessions, tmp_path, inline_jobs
 ) -> None:
     project_id = _project(sessions, tmp_path)
     admin = make_user(sessions, "root", "admin", (project_id,))
@@ -96,7 +96,9 @@ def test_preview_then_apply_queues_existing_items_for_more_answers(
     assert lower["n_queued"] == 0 and lower["n_released"] == 0  # answered items stay answered
 
 
-def test_saving_without_the_box_leaves_existing_items_alone(client, sessions, tmp_path) -> None:
+def test_saving_without_the_box_leaves_existing_items_alone(
+    client, sessions, tmp_path, inline_jobs
+) -> None:
     project_id = _project(sessions, tmp_path)
     admin = make_user(sessions, "root", "admin", (project_id,))
     assert login(client, "root", admin.password).status_code == 302

@@ -15,8 +15,7 @@ from sqlalchemy import select
 import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Project
-from labelapp.services.adjudication import open_backlog
-from labelapp.services.agreement import agreement_dict, project_agreement
+from labelapp.services.agreement import agreement_dict, open_backlog, project_agreement
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.retrain import retrain_project
 from labelapp.services.weak.lfs import save_lf
@@ -151,7 +150,7 @@ def crowd(sessions, tmp_path):
 
 
 def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(
-    crowd, sessions, client
+    crowd, sessions, client, inline_jobs
 ) -> None:
     from weak_supervision.agreement.crowd_methods import METHODS
 
@@ -185,11 +184,12 @@ def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(
 
     admin = make_user(sessions, "root", "admin")
     login(client, admin.username, admin.password)
-    page = client.get(f"/projects/{crowd['project']}/agreement").get_data(as_text=True)
-    assert 'id="aggregation"' in page and f"Suggestions come from <strong>{picked.title}" in page
+    # The backlog waits for the agreement job; the page then shows its report.
     res = client.get(f"/api/projects/{crowd['project']}/adjudication", headers=admin.headers)
     entries = res.get_json()["entries"]
     assert entries and all(e["suggested_by"] == picked.title for e in entries)
+    page = client.get(f"/projects/{crowd['project']}/agreement").get_data(as_text=True)
+    assert 'id="aggregation"' in page and f"Suggestions come from <strong>{picked.title}" in page
 
 
 def test_without_gold_the_documented_rule_picks(sessions, tmp_path) -> None:

@@ -179,8 +179,10 @@ def test_the_claim_walks_the_queue_index_after_a_bulk_write(db_url, sessions, tm
     with session_scope(sessions) as session:
         session.execute(
             text(
-                "INSERT INTO queue_entries (item_id, project_id, position, priority, remaining, is_gold) "
-                "SELECT 1000000 + n, :project, 600 + n, 0.0, 1, false FROM generate_series(1, :n) AS n"
+                "INSERT INTO queue_entries "
+                "(item_id, project_id, position, priority, remaining, is_gold) "
+                "SELECT 1000000 + n, :project, 600 + n, 0.0, 1, false "
+                "FROM generate_series(1, :n) AS n"
             ),
             {"project": project_id, "n": SCALE},
         )

@@ -18,7 +18,7 @@ from labelapp.models import (
     Project,
     QueueEntry,
 )
-from labelapp.services.labels import resolve_labels
+from labelapp.services.labels import refresh_item_labels, resolve_labels
 from tests.app.factories import add_items, make_project, make_user
 
 
@@ -84,6 +84,9 @@ def world(sessions, tmp_path):
                 client_id="f1",
             )
         )
+        session.flush()
+        # The rows above bypass the services: refresh the resolved-label table as they would.
+        refresh_item_labels(session, session.get(Project, pid))
     return {"pid": pid, "ids": ids, "sme": sme, "ann": ann}
 
 
@@ -201,7 +204,9 @@ def test_corrections_are_appended_and_win_everywhere(client, sessions, world) ->
     )
 
 
-def test_send_to_adjudication_and_back_to_the_queue(client, sessions, world, tmp_path) -> None:
+def test_send_to_adjudication_and_back_to_the_queue(
+    client, sessions, world, tmp_path, inline_jobs
+) -> None:
     pid, ids, sme = world["pid"], world["ids"], world["sme"]
     url = f"/api/projects/{pid}/review/actions"
     sent = client.post(

@@ -97,7 +97,11 @@ def test_cli_writes_the_unlabeled_pool_with_predictions(db_url, sessions, tmp_pa
     assert again.exit_code == 0 and not (tmp_path / "plain" / "unlabeled.csv").exists()
 
 
-def test_api_label_studio_export_pre_annotates_the_pool(client, sessions, tmp_path) -> None:
+def test_api_label_studio_export_pre_annotates_the_pool(
+    client, sessions, tmp_path, monkeypatch
+) -> None:
+    # No wait: the POST answers 202 with the job at once, to be polled.
+    monkeypatch.setenv("LABELAPP_EXPORT_WAIT_SECONDS", "0")
     pid, ids = _project(sessions, tmp_path)
     sme = make_user(sessions, "sam", "sme", (pid,))
     response = client.post(

@@ -2,9 +2,10 @@
 
 The routes come from the app's URL map; each must have a rule below, so a new route without one
 fails ``test_every_route_has_an_access_rule``. Each route is called unauthenticated, with a revoked
-token, as a non-member, as an annotator, as an sme and as an admin; the status must match the
-rule, nothing may answer 5xx, and no answer to an annotator or outsider may carry a forbidden
-field (gold answers, other annotators' names, import file names, tracebacks, server paths).
+token, as a non-member, as an annotator, as an sme account that is only an annotator in the
+project (roles are per project), as an sme and as an admin; the status must match the rule,
+nothing may answer 5xx, and no answer to an annotator or outsider may carry a forbidden field
+(gold answers, other annotators' names, import file names, tracebacks, server paths).
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ RULES: dict[str, Rule] = {
     "api.learning": Rule(REVIEWER),
     "api.list_guidelines": Rule(MEMBER),
     "api.new_guidelines": Rule(REVIEWER, "POST", {"body": "# Rules\nLabel spam as spam."}),
-    "api.agreement_report": Rule(ADMIN),
-    "api.adjudication_backlog": Rule(REVIEWER),
+    "api.agreement_report": Rule(ADMIN, query="?wait=0"),  # reports: a job computes them
+    "api.adjudication_backlog": Rule(REVIEWER, query="?wait=0"),
     "api.adjudicate_item": Rule(
         REVIEWER,
         "POST",
@@ -105,7 +106,7 @@ RULES: dict[str, Rule] = {
     ),
     "api.patch_lf": Rule(REVIEWER, "PATCH", {"active": True}),
     "api.lf_versions": Rule(REVIEWER),
-    "api.lf_analysis": Rule(REVIEWER),
+    "api.lf_analysis": Rule(REVIEWER, query="?wait=0"),
     "api.preview_python_lf": Rule(REVIEWER, "POST", {"source": PY_LF}),
     "api.save_python_lf": Rule(REVIEWER, "POST", {"source": PY_LF}),
     "api.rename_lf": Rule(REVIEWER, "POST", {"name": "kw_renamed"}),
@@ -242,7 +243,9 @@ RULES: dict[str, Rule] = {
     "admin.new_project": Rule(ADMIN, scoped=False),
     "admin.import_upload": Rule(REVIEWER),
     "admin.import_columns": Rule(REVIEWER),  # an unknown upload: 404 "upload again"
-    "admin.import_run": Rule(REVIEWER, "POST", form=True, fields={"text_col": "text"}),
+    "admin.import_run": Rule(REVIEWER, "POST", form=True, fields={"check": "1"}),
+    "admin.import_thumbnail": Rule(REVIEWER),  # an unknown upload: 404
+    "admin.import_job": Rule(REVIEWER),  # the world's job is no import: 404
 }
 SKIP = {"static"}
 
@@ -295,7 +298,15 @@ def world(app, sessions, tmp_path, monkeypatch) -> World:
         "sme": make_user(sessions, "sam", "sme", (pid, image_pid)),
         "admin": make_user(sessions, "root", "admin"),
         "outsider": make_user(sessions, "eve", "annotator", (other,)),
+        # An sme account, sme elsewhere, but only an annotator in these projects.
+        "sme_annotating": make_user(sessions, "sid", "sme", (pid, image_pid), "annotator"),
     }
+    with session_scope(sessions) as session:
+        from labelapp.models import User as _User
+        from labelapp.services.users import add_member
+
+        sid = session.get(_User, people["sme_annotating"].id)
+        add_member(session, sid, session.get(Project, other), "sme")
     bob = make_user(sessions, OTHER_ANNOTATOR, "annotator", (pid,))
     revoked = make_user(sessions, "gone", "sme", (pid,))
     from sqlalchemy import select
@@ -363,6 +374,7 @@ def _path(app, endpoint: str, w: World) -> str:
         "step": "apply",
         "user_id": w.spare_user,
         "token": "0" * 32,
+        "index": 0,
     }
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
@@ -383,7 +395,7 @@ def _expected(rule: Rule, caller: str, api: bool) -> set[int] | None:
         if rule.scoped:
             return {404}
         return {403} if rule.access == ADMIN else None
-    rank = {"annotator": 0, "sme": 1, "admin": 2}[caller]
+    rank = {"annotator": 0, "sme_annotating": 0, "sme": 1, "admin": 2}[caller]
     needed = {USER: 0, MEMBER: 0, REVIEWER: 1, ADMIN: 2}[rule.access]
     return {403} if rank < needed else None
 
@@ -418,7 +430,9 @@ def test_every_route_has_an_access_rule(app) -> None:
     assert not sorted(set(RULES) - endpoints), "rules for routes that no longer exist"
 
 
-CALLERS = ("anonymous", "revoked", "outsider", "annotator", "sme", "admin")
+CALLERS = ("anonymous", "revoked", "outsider", "annotator", "sme_annotating", "sme", "admin")
+# Who must never read gold answers, other annotators' names, import files or tracebacks.
+LIMITED = ("anonymous", "revoked", "outsider", "annotator", "sme_annotating")
 
 
 def test_each_caller_gets_what_its_role_allows(app, world) -> None:
@@ -428,6 +442,8 @@ def test_each_caller_gets_what_its_role_allows(app, world) -> None:
             continue  # ends the caller's sessions: tested in test_auth
         path = _path(app, endpoint, world)
         for caller in CALLERS:
+            if caller == "sme_annotating" and (rule.access == PUBLIC or not rule.scoped):
+                continue  # nothing per project there: the annotator's calls cover it
             res = _call(app, rule, path, caller, world)
             expected = _expected(rule, caller, path.startswith("/api/"))
             text = res.get_data().decode("utf-8", "replace")
@@ -443,7 +459,7 @@ def test_each_caller_gets_what_its_role_allows(app, world) -> None:
                 problems.append(
                     f"{caller} {rule.method} {path}: {res.status_code}, expected {sorted(expected)}"
                 )
-            if caller in ("anonymous", "revoked", "outsider", "annotator"):
+            if caller in LIMITED:
                 leaked = [f for f in FORBIDDEN if f in text]
                 if world.data_dir in text:
                     leaked.append("the data directory's path")

@@ -26,7 +26,8 @@ PSY = SHARED_DATA / "youtube_spam_uci" / "Youtube01-Psy.csv"
 
 def test_wilson_interval_by_hand() -> None:
     low, high = wilson(8, 10)
-    # p = 0.8, z = 1.96: centre (0.8 + z²/20) / (1 + z²/10), half z·sqrt(0.016 + z²/400) / (1 + z²/10)
+    # p = 0.8, z = 1.96: centre (0.8 + z²/20) / (1 + z²/10),
+    # half z·sqrt(0.016 + z²/400) / (1 + z²/10)
     assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
     assert wilson(0, 5)[0] == 0.0 and wilson(5, 5)[1] == 1.0 and wilson(0, 0) is None
 

@@ -17,7 +17,7 @@ from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, ProbLabel, WeakLabel
 from labelapp.services.imports import import_path
-from tests.app.factories import make_project, make_user, wait_for_job
+from tests.app.factories import lf_page, make_project, make_user, wait_for_job
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
@@ -192,7 +192,9 @@ def mentions_song(x):
 """
 
 
-def test_cli_loads_python_lfs_and_applies_them(tiny, client, sessions, tmp_path) -> None:
+def test_cli_loads_python_lfs_and_applies_them(
+    tiny, client, sessions, tmp_path, inline_jobs
+) -> None:
     path = tmp_path / "my_lfs.py"
     path.write_text(PY_LFS)
     runner = CliRunner()
@@ -318,7 +320,7 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
     assert lm["n_evaluated"] > 0 and lm["accuracy"] > 60  # real comments, three rough LFs
     assert result["propagation"]["n_new"] > 0
 
-    page = client.get(f"/projects/{project_id}/lfs", headers=sme.headers).get_data(as_text=True)
+    page = lf_page(client, project_id, sme.headers)  # the LF analysis: a job too
     for text in (
         "kw_check",
         "re_link",

@@ -1,5 +1,6 @@
-"""The LF analysis is computed once and reused by page views and the API until what it reads
-changes: a human label, an LF switched off, a new apply, new items."""
+"""The LF analysis is computed once (by the ``lf_analysis`` job; here run in the test process)
+and reused by page views and the API until what it reads changes: a human label, an LF switched
+off, a new apply, new items."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Project
 from labelapp.services.imports import import_path
-from labelapp.services.weak import cache as weak_cache
 from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project, make_user
 
@@ -20,7 +20,7 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
 @pytest.fixture
-def counted(monkeypatch) -> list[int]:
+def counted(monkeypatch, inline_jobs) -> list[int]:
     """Counts calls of the library's LF analysis (one per computation of the page's table)."""
     import weak_supervision.analysis as library
 
@@ -32,7 +32,6 @@ def counted(monkeypatch) -> list[int]:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(library, "lf_analysis", counting)
-    weak_cache.clear()
     return calls
 
 

@@ -22,12 +22,13 @@ def test_every_shipped_pipeline_states_what_it_does() -> None:
     light = describe(load_pipeline_spec("light"))
     assert light == [
         "HorizontalFlip: mirrors the image left to right (50% of the copies).",
-        "RandomBrightnessContrast: changes brightness by ±15% and contrast by ±15% (50% of the copies).",
+        "RandomBrightnessContrast: changes brightness by ±15% and contrast by ±15% "
+        "(50% of the copies).",
     ]
     typical = describe(load_pipeline_spec("typical"))
     assert (
-        "Affine: shifts the image by ±5%, scales it by 90% to 110%, rotates it by ±15° (70% of the copies)."
-        in typical
+        "Affine: shifts the image by ±5%, scales it by 90% to 110%, rotates it by ±15° "
+        "(70% of the copies)." in typical
     )
 
 

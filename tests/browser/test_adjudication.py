@@ -57,7 +57,8 @@ def test_sme_adjudicates_with_the_keyboard(page, live_server, client, sessions, 
     sme = make_user(sessions, "sid", "sme", (project_id,))
     admin = make_user(sessions, "root", "admin")
 
-    backlog = client.get(f"/api/projects/{project_id}/adjudication", headers=sme.headers)
+    # The backlog comes from the agreement report, which a worker computes: wait for it.
+    backlog = client.get(f"/api/projects/{project_id}/adjudication?wait=120", headers=sme.headers)
     by_id = {item_id: name for name, item_id in refs.items()}
     first, second, third = (by_id[e["item"]["id"]] for e in backlog.get_json()["entries"])
     assert {first, second, third} == {"t1", "t4", "t7"}  # where bob disagrees

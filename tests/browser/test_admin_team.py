@@ -180,6 +180,9 @@ def test_members_label_set_columns_archive_and_delete(
     page.context.close()
 
 
+JOB_WAIT_MS = 90_000  # a check or an import is a job: the first one waits for a worker to start
+
+
 def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> None:
     pid = make_project(sessions, "comments", ("ham", "spam"))
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -187,7 +190,10 @@ def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> 
     log_in(page, live_server, sam.username, sam.password)
     page.goto(f"{live_server}/projects/{pid}")
     page.click("#import-wizard-link")
-    data = "id,text,label,author\nc1,nice song,ham,a\nc2,visit my channel,spam,b\nc2,visit my channel,spam,b\nc3,hello,eggs,c\n"
+    data = (
+        "id,text,label,author\nc1,nice song,ham,a\nc2,visit my channel,spam,b\n"
+        "c2,visit my channel,spam,b\nc3,hello,eggs,c\n"
+    )
     page.set_input_files(
         "input[name=file]",
         files=[
@@ -202,15 +208,23 @@ def test_import_wizard_and_profile(browser, live_server, sessions, tmp_path) -> 
     expect(page.locator("#preview-table")).to_contain_text("visit my channel")
     expect(page.locator("#label-like-hint")).to_contain_text("label")
     page.select_option("#label_col", "label")
-    page.click("#check-import")
-    expect(page.locator("#check-problems")).to_contain_text("eggs")
+    page.click("#check-import")  # a job: its page follows it, then shows each problem
+    expect(page.locator("#import-job .progress")).to_be_visible()
+    expect(page.locator("#check-problems")).to_contain_text("eggs", timeout=JOB_WAIT_MS)
     shot(page, "import-wizard-problems")
+    page.click("#choose-again")  # back to the columns, as chosen
+    expect(page.locator("#label_col")).to_have_value("label")
     page.select_option("#label_col", "")
     page.click("#check-import")
-    expect(page.locator("#check-report")).to_contain_text("rows read")
+    expect(page.locator("#check-report")).to_contain_text("rows read", timeout=JOB_WAIT_MS)
     shot(page, "import-wizard-check")
     page.click("#run-import")
-    expect(page.locator(".flash.info")).to_contain_text("4 rows read = 3 new items")
+    result = page.locator("#import-result")
+    expect(result).to_contain_text("4 rows read = 3 new items", timeout=JOB_WAIT_MS)
+    expect(page.locator("#job-status")).to_have_text("done")
+    assert page.eval_on_selector("#job-bar", "el => el.style.width") == "100%"
+    shot(page, "import-wizard-result")
+    page.click("#to-project")
     expect(page.locator("#imports")).to_contain_text("comments.csv")
     expect(page.locator("#count-items")).to_contain_text("3")
     expect(page.locator("#count-to-label")).to_contain_text("3")

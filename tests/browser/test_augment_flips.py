@@ -48,7 +48,7 @@ def test_preview_describes_the_pipeline_and_warns_about_flips(
 
     # A digits project: flips change labels. The preview warns and leaves them out.
     page.locator("#flips-keep-label").uncheck()
-    page.locator("#save-flips").click()
+    page.locator("#save-flips").click(timeout=60_000)
     expect(page.locator(".flash.info")).to_contain_text("exports leave them out")
     warnings = page.locator("#label-warnings")
     expect(warnings).to_be_visible()
@@ -62,7 +62,7 @@ def test_preview_describes_the_pipeline_and_warns_about_flips(
 
     # "typical" also warns that its dropout may hide small digits' strokes.
     page.select_option("#pipeline", "typical")
-    page.locator("#preview-button").click()
+    page.locator("#preview-button").click(timeout=60_000)
     expect(page.locator("#label-warnings")).to_contain_text("CoarseDropout", timeout=30_000)
     with session_scope(sessions) as session:
         assert session.get(Project, project_id).flips_keep_label is False

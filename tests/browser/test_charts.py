@@ -37,10 +37,14 @@ def _chart(page, canvas_id: str) -> dict:
     return page.evaluate(
         """(id) => {
       const c = Chart.getChart(document.getElementById(id));
-      const titles = Object.values(c.options.scales).map((s) => s.title && s.title.display ? s.title.text : null);
+      const titles = Object.values(c.options.scales)
+        .map((s) => s.title && s.title.display ? s.title.text : null);
       const legend = c.legend && c.options.plugins.legend.display !== false
-        ? { bottom: c.legend.top >= c.chartArea.bottom, position: c.options.plugins.legend.position } : null;
-      return { type: c.config.type, titles, legend, n: c.data.datasets.reduce((a, d) => a + d.data.length, 0) };
+        ? { bottom: c.legend.top >= c.chartArea.bottom,
+            position: c.options.plugins.legend.position }
+        : null;
+      return { type: c.config.type, titles, legend,
+               n: c.data.datasets.reduce((a, d) => a + d.data.length, 0) };
     }""",
         canvas_id,
     )
@@ -50,6 +54,10 @@ def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_ser
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, demo_server, "admin", "demo-admin")
     page.goto(f"{demo_server}/projects/1/agreement")
+    # The first visit queues the report's job; the page follows it and reloads with the report.
+    expect(page.locator("#agreement-pending")).to_be_visible()
+    expect(page.locator(".agreement-stats")).to_be_visible(timeout=120_000)
+    expect(page.locator("#agreement-status")).to_contain_text("Computed")
     overlap = page.locator(".agreement-stats .stat").first.locator(".value")
     assert int(overlap.inner_text().replace(",", "")) > 150
     expect(page.locator("#stat-fleiss")).not_to_have_text("–")
@@ -136,7 +144,8 @@ def test_class_balance_per_split_chart_on_the_export_page(
     info = page.evaluate("""() => {
       const c = Chart.getChart(document.getElementById('balance-chart'));
       return { labels: c.data.labels, series: c.data.datasets.map((d) => [d.label, d.data]),
-               x: c.options.scales.x.title.text, y: c.options.scales.y.title.text, stacked: c.options.scales.x.stacked };
+               x: c.options.scales.x.title.text, y: c.options.scales.y.title.text,
+               stacked: c.options.scales.x.stacked };
     }""")
     assert info["x"] == "split" and info["y"] == "share of the split's items" and info["stacked"]
     assert [name for name, _ in info["series"]] == ["ham", "spam"]

@@ -135,7 +135,8 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
     assert n_images == 6
     sme = make_user(sessions, "sid", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
-    # The first preview imports albumentations (seconds on a busy machine): allow for it.
+    # Each preview runs the augment library in a child process, never in the web process: it
+    # imports albumentations (seconds on a busy machine), so navigations get time for it.
     page.goto(
         f"{live_server}/projects/{project_id}/augment?pipeline=typical&copies=3&seed=1",
         timeout=60_000,
@@ -175,7 +176,7 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
             }
         ),
     )
-    page.locator("#preview-button").click()
+    page.locator("#preview-button").click(timeout=60_000)
     expect(page.locator(".aug-tile figcaption").nth(1)).to_contain_text(
         "HueSaturationValue, HorizontalFlip", timeout=30_000
     )
@@ -183,5 +184,5 @@ def test_image_augmentation_preview(page, live_server, sessions, tmp_path) -> No
     expect(page.locator(".aug-tile img")).to_have_count(6 * 4)
     shot(page, "augment-preview-custom")
     page.fill("#spec", '{"transform": ')
-    page.locator("#preview-button").click()
+    page.locator("#preview-button").click(timeout=60_000)
     expect(page.locator("#preview-error")).to_contain_text("not valid JSON")

@@ -187,7 +187,8 @@ def test_image_zoom_pan_fit_and_contrast(page, live_server, sessions, tmp_path) 
     expect(page.locator("#zoom-level")).not_to_contain_text("fit")
     wait_until(
         page,
-        f"document.querySelector('.image-frame img').getBoundingClientRect().width > {zoomed['width'] + 1}",
+        "document.querySelector('.image-frame img').getBoundingClientRect().width"
+        f" > {zoomed['width'] + 1}",
     )
 
     before = box()

@@ -53,8 +53,10 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(
 
     seen = []
     page.expose_function("noteJob", lambda text: seen.append(text))
-    page.evaluate("""() => new MutationObserver(() => window.noteJob(document.getElementById('al-job-text').textContent))
-        .observe(document.getElementById('al-job'), {subtree: true, childList: true, characterData: true})""")
+    page.evaluate("""() => new MutationObserver(
+            () => window.noteJob(document.getElementById('al-job-text').textContent))
+        .observe(document.getElementById('al-job'),
+                 {subtree: true, childList: true, characterData: true})""")
     page.locator("#retrain-now").click()
     job = page.locator("#al-job")
     expect(job).to_be_visible()
@@ -74,7 +76,8 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(
     wait_until(page, "window.Chart && Chart.getChart(document.getElementById('model-runs-chart'))")
     axes = page.evaluate("""() => {
         const c = Chart.getChart(document.getElementById('model-runs-chart'));
-        return {labels: c.data.labels, x: c.options.scales.x.title.text, y: c.options.scales.y.title.text};
+        return {labels: c.data.labels, x: c.options.scales.x.title.text,
+                y: c.options.scales.y.title.text};
     }""")
     n_train = page.locator("#model-runs-table tbody tr td").nth(3).inner_text()
     assert re.fullmatch(rf"#\d+ · {n_train}", axes["labels"][0]), axes

@@ -59,7 +59,8 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(
     page.locator("#run-pipeline").click()
     expect(page.locator("#prob-counts")).to_contain_text(f"label_model {len(hits)}", timeout=90_000)
     row = page.locator("#lf-kw_check")
-    expect(row.locator(".cov .rate")).to_have_text(f"{100 * len(hits) / 60:.1f}%")
+    # The LF analysis of the new votes is a job too: the page reloads when it is done.
+    expect(row.locator(".cov .rate")).to_have_text(f"{100 * len(hits) / 60:.1f}%", timeout=90_000)
     expect(row.locator(".cov")).to_contain_text("n=60")
     expect(row.locator(".acc .rate")).to_have_text(f"{100 * correct / len(labeled):.1f}%")
     expect(row.locator(".acc")).to_contain_text(f"n={len(labeled)}, too few to rely on")

@@ -140,7 +140,8 @@ def test_lf_chart_tooltip_gives_the_rate_with_its_count(
     chart = page.evaluate("""() => {
       const c = Chart.getChart(document.getElementById('lf-chart'));
       const bar = c.getDatasetMeta(0).data[0];
-      return {x: bar.x, y: bar.y, title: c.options.scales.x.title.text, legend: c.options.plugins.legend.position};
+      return {x: bar.x, y: bar.y, title: c.options.scales.x.title.text,
+              legend: c.options.plugins.legend.position};
     }""")
     assert chart["title"].startswith("share") and chart["legend"] == "bottom"
     box = canvas.bounding_box()

@@ -1,6 +1,6 @@
 """The review loop in a browser: an annotator flags an item from the labeling page; a reviewer
 filters the review list, opens an item with the keyboard, corrects its label with a reason, and
-sends a filtered set to adjudication."""
+sends a filtered set to adjudication; an admin follows the open flag from the Team page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, LabelIssue, LabelIssueRun
+from labelapp.models import Annotation, LabelIssue, LabelIssueRun, Project
+from labelapp.services.labels import refresh_item_labels
 from tests.app.factories import add_items, make_project, make_user
 from tests.browser.conftest import log_in, shot
 
@@ -69,6 +70,9 @@ def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_p
                     reasons=["out-of-sample probability of 'spam' is high"],
                 )
             )
+        session.flush()
+        # The rows above bypass the services: refresh the resolved-label table as they would.
+        refresh_item_labels(session, session.get(Project, pid))
 
     # The annotator flags the first item from the labeling page.
     page = browser.new_context(viewport={"width": 1366, "height": 860}).new_page()
@@ -124,4 +128,14 @@ def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_p
     expect(page.locator("#banner")).to_contain_text(f"{n_disagree} item(s) sent to adjudication")
     page.goto(f"{live_server}/projects/{pid}/adjudicate")
     expect(page.locator("#item-reason")).to_be_visible()
+    page.context.close()
+
+    # The admin's Team page counts the open flag and links to the flagged items.
+    boss = make_user(sessions, "boss", "admin")
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    log_in(page, live_server, boss.username, boss.password)
+    page.goto(f"{live_server}/admin")
+    page.locator('tr[data-project="comments"] td.flags a').click()
+    expect(page.locator("tr.review-row")).to_have_count(1)
+    expect(page.locator("#f-flagged")).to_be_checked()
     page.context.close()

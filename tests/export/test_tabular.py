@@ -1,4 +1,5 @@
-"""The JSONL writer escapes every string exactly as JSON requires (hand-written on Arrow kernels)."""
+"""The JSONL writer escapes every string exactly as JSON requires (hand-written on Arrow
+kernels)."""
 
 from __future__ import annotations
 

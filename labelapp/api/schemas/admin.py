@@ -58,14 +58,19 @@ class OwnPassword(Body):
 
 class MemberAddRole(Body):
     username: Name
-    role: MemberRole | None = Field(None, description="sets the user's role (admins only)")
+    role: MemberRole | None = Field(
+        None,
+        description="the role in this project (default: the highest the account allows; "
+        "sme for an annotator account raises the account to sme: admins only)",
+    )
 
 
 class MemberRow(Out):
     id: int
     username: str
     display_name: str | None
-    role: str
+    role: str = Field(description="the role in this project")
+    account_role: str = Field(description="the account's role: the highest it can have")
     active: bool
 
 

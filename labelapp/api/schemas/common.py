@@ -24,7 +24,8 @@ def _clean_text(value: str) -> str:
 
 
 def text(max_length: int, min_length: int = 0) -> Any:
-    """A string of ``min_length``-``max_length`` characters with no NUL (a type for ``Annotated``)."""
+    """A string of ``min_length``-``max_length`` characters with no NUL (a type for
+    ``Annotated``)."""
     return Annotated[
         str,
         Field(
@@ -45,6 +46,16 @@ LongText = text(100_000)
 Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Int32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+# Reports a job computes in a worker (labelapp.services.job_reports): how long a request waits.
+ReportWait = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=120,
+        description="seconds to wait for a report that must be computed first; after that, the "
+        "last report (with current: false) or, if there is none, 202 and the job computing it",
+    ),
+]
 
 
 class Body(BaseModel):

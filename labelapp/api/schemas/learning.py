@@ -16,6 +16,7 @@ from labelapp.api.schemas.common import (
     Out,
     Page,
     Query,
+    ReportWait,
     text,
 )
 from labelapp.models.projects import QUEUE_ORDERS
@@ -162,6 +163,7 @@ class AgreementQuery(Query):
     )
     model: Flag = Field("1", description="0 skips the model comparison (faster)")
     max_disagreements: Annotated[int, Field(ge=0, le=10_000)] = 50
+    wait: ReportWait = 20.0
 
 
 class BacklogQuery(Page):
@@ -170,6 +172,7 @@ class BacklogQuery(Page):
         None, description="also list items whose Dawid-Skene confidence is below this"
     )
     include_ambiguous: Flag = Field("0", description="1 also lists items answered 'ambiguous'")
+    wait: ReportWait = 20.0
 
 
 class Adjudication(Body):
@@ -196,6 +199,12 @@ class GuidelineList(Out):
 class AgreementOut(Out):
     project_id: int
     computed_at: str
+    retired_labels: list[str] = Field(
+        default_factory=list,
+        description="labels no longer offered: their answers still count and are in per_label",
+    )
+    current: bool = Field(description="false: answers came in since; job computes a new one")
+    job: JobOut | None = None
 
 
 class BacklogEntryOut(Out):
@@ -209,3 +218,6 @@ class BacklogPage(Out):
     total: int
     offset: int
     entries: list[BacklogEntryOut]
+    computed_at: str | None = Field(None, description="of the report the backlog comes from")
+    current: bool = True
+    job: JobOut | None = None

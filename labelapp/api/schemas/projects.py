@@ -81,8 +81,15 @@ class UserOut(Out):
     role: str
 
 
+class WhoAmIOut(UserOut):
+    project_roles: dict[str, str] = Field(
+        description="your role in each project you see, by project id (admins: admin in all)"
+    )
+
+
 class MemberOut(Out):
     project_id: int
+    role: str = Field(description="the member's role in this project")
     user: UserOut
 
 
@@ -142,22 +149,9 @@ class ImportForm(Query):
         description="against the project schema: strict (default) refuses "
         "another type, a missing column, empty strings against nulls; evolve accepts a new version",
     )
-
-
-class ImportReportOut(Out):
-    import_id: int
-    filename: str
-    format: str
-    rows: int
-    items_created: int
-    items_existing: int
-    duplicates_in_file: int
-    annotations_created: int
-    label_source: str | None
-    warnings: list[str]
-    gold_items: int
-    label_kind: str | None
-    schema_: dict[str, Any] | None = Field(None, alias="schema", description="the schema check")
+    dry_run: Literal["", "0", "1", "true", "false", "on", "off", "yes", "no"] = Field(
+        "", description="check every row and report what the import would do; store nothing"
+    )
 
 
 class Health(Out):

@@ -48,7 +48,8 @@ class ReviewRowOut(Out):
 
 
 class ReviewPageOut(Out):
-    total: int
+    total: int = Field(description="items matching the filter, counted up to 10,000")
+    total_exact: bool = Field(description="false: more than total items match")
     next_after: str | None
     items: list[ReviewRowOut]
 

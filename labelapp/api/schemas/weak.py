@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, RootModel, model_validator
 
-from labelapp.api.schemas.common import INT32_MAX, Body, LabelName, Out, Query, text
+from labelapp.api.schemas.common import INT32_MAX, Body, LabelName, Out, Query, ReportWait, text
+from labelapp.api.schemas.learning import JobOut
 from labelapp.services.weak.runs import PROB_SOURCES
 
 LFName = Annotated[
@@ -61,8 +62,9 @@ class LFSpecBody(RootModel[LFSpec]):
     def _no_python(cls, value: Any) -> Any:
         if isinstance(value, dict) and value.get("kind") == "python":
             raise ValueError(
-                "Python LFs are not accepted here: POST their code to /api/projects/{id}/lfs/python "
-                "(it runs in the sandbox), or load a file with `labelapp lf load FILE.py`"
+                "Python LFs are not accepted here: POST their code to "
+                "/api/projects/{id}/lfs/python (it runs in the sandbox), or load a file with "
+                "`labelapp lf load FILE.py`"
             )
         return value
 
@@ -119,12 +121,19 @@ class PreviewOut(Out):
     hits: list[PreviewHit]
 
 
+class AnalysisQuery(Query):
+    wait: ReportWait = 20.0
+
+
 class AnalysisOut(Out):
     classes: list[str]
     n_items: int
     n_labeled: int
     n_covered: int
     rows: list[dict[str, Any]]
+    computed_at: str
+    current: bool = Field(description="false: votes, LFs or labels changed; job computes anew")
+    job: JobOut | None = None
 
 
 class RunsOut(Out):

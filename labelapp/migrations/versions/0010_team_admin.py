@@ -1,4 +1,5 @@
-"""issue 17: archived projects, sme-managed membership, annotator columns, retired labels, label history
+"""issue 17: archived projects, sme-managed membership, annotator columns, retired labels, label
+history
 
 Revision ID: 0010
 Revises: 0009

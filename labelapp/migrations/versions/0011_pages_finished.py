@@ -1,4 +1,5 @@
-"""issue 18: labeling functions can be deleted with their history kept (labeling_functions.deleted_at)
+"""issue 18: labeling functions can be deleted with their history kept
+(labeling_functions.deleted_at)
 
 Revision ID: 0011
 Revises: 0010

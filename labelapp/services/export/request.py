@@ -87,11 +87,23 @@ class ExportRequest:
         )
 
 
+def export_params(
+    project: Project, values: Mapping[str, Any], plan: Any = None, copies: Any = None
+) -> dict[str, Any]:
+    """The job parameters of an export asked for with ``values`` (JSON or form values) and the
+    augmentation ``plan`` as the user gave it (see :func:`plan_from_user`), checked against the
+    project. With a plan, web processes call it through
+    :mod:`labelapp.services.analysis_child`: the plan is loaded by the augment library."""
+    augment = plan_from_user(plan, copies)
+    return request_from(values, augment=augment).checked(project).to_params()
+
+
 def request_from(
     values: Mapping[str, Any], *, augment: dict[str, Any] | None = None
 ) -> ExportRequest:
     """An :class:`ExportRequest` from JSON or form values (numbers may be text; ``ratios`` a list
-    or ``"0.8,0.1,0.1"``). The augmentation plan is passed already loaded (see :func:`load_plan`)."""
+    or ``"0.8,0.1,0.1"``). The augmentation plan is passed already loaded (see
+    :func:`load_plan`)."""
     fmt = str(values.get("format") or "").strip()
     if not fmt:
         raise UserError(f"give the export format: one of {', '.join(FORMATS)}")
@@ -139,10 +151,10 @@ TEXT_PLAN = {"text": {"swap_prob": 0.1, "delete_prob": 0.1}, "copies": 1}
 def plan_from_user(value: Any, copies: Any = None) -> dict[str, Any] | None:
     """A plan from the browser or the API: a shipped pipeline name, ``"text"`` (random swap and
     deletion), a JSON object or its text; never a server path. ``copies`` overrides the plan's."""
-    from augment.images import ready_pipelines
-
     if value in (None, "", "none"):
         return None
+    from augment.images import ready_pipelines
+
     if isinstance(value, str) and value.strip().startswith("{"):
         try:
             value = json.loads(value)

@@ -120,6 +120,13 @@ def provenance(session: Session, project: Project, resolved: ResolvedLabels) -> 
         "project": project.name,
         "project_id": project.id,
         "task_type": project.task_type,
+        # The label set, in order: a retired label is no longer offered, but its answers are
+        # kept and exported like any other (split with them; the counts show how many).
+        "labels": [
+            {"name": lab.name, "retired": lab.retired, "ambiguous": lab.is_ambiguous}
+            for lab in project.labels
+        ],
+        "retired_labels": project.retired_labels,
         "label_model_runs": [{"id": r, "kind": k} for r, k, _ in runs],
         "lf_set": [{"id": i, "name": n, "version": v} for i, n, v in lfs],
         "left_out": dict(sorted(resolved.left_out.items())),

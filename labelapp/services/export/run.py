@@ -1,7 +1,9 @@
-"""Export a project as a new dataset version: read, split and write the files, record the version."""
+"""Export a project as a new dataset version: read, split and write the files, record the
+version."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 import uuid
@@ -53,6 +55,7 @@ def empty_dir(path: Path) -> Path:
     return path
 
 
+@functools.cache  # the code this process runs: its commit does not change under it
 def _code_version() -> str:
     from labelapp.export.manifest import code_version
 

@@ -1,8 +1,9 @@
 """``--include-unlabeled``: the items an export leaves out (no label, a tie, a weak label below the
 minimum confidence) written beside the dataset as ``unlabeled.<ext>``, each with its weak label or
 model prediction and confidence when it has one: a pool to pre-annotate elsewhere, as Label
-Studio's "all tasks" export gives. The file is not a split: the manifest's files and hashes do not
-cover it and a re-export of the version does not write it; the version records its count and hash."""
+Studio's "all tasks" export gives. The file is not a split: the manifest's files and hashes do
+not cover it and a re-export of the version does not write it; the version records its count and
+hash."""
 
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ COLUMNS = ("item_id", "external_id", "prediction", "prediction_source", "confide
 
 
 def with_predictions(session: Session, project: Project, items: pd.DataFrame) -> pd.DataFrame:
-    """``items`` (see :func:`~labelapp.services.export.rows.items_frame`) with ``prediction`` (``a|b``
-    for several), ``prediction_source`` and ``confidence`` (empty without one); the caller keeps
-    the rows the export left out."""
+    """``items`` (see :func:`~labelapp.services.export.rows.items_frame`) with ``prediction``
+    (``a|b`` for several), ``prediction_source`` and ``confidence`` (empty without one); the
+    caller keeps the rows the export left out."""
     rows = items.drop(columns=["split", "content_hash"], errors="ignore")
     guessed = predictions(session, project)
     found = [guessed.get(int(i)) for i in rows["item_id"]]

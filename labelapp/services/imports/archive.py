@@ -32,7 +32,7 @@ def unpack_images_zip(archive: Path, dest: Path, display_name: str) -> Path:
     On refusal nothing of the archive is left in ``dest``.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    _check_entry_count(archive, display_name)
+    check_entry_count(archive, display_name)
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
@@ -53,7 +53,7 @@ def unpack_images_zip(archive: Path, dest: Path, display_name: str) -> Path:
     return dest
 
 
-def _check_entry_count(archive: Path, name: str) -> None:
+def check_entry_count(archive: Path, name: str) -> None:
     """Refuse too many entries from the archive's end record, before ``zipfile`` builds an
     object per entry (10 million tiny entries fit in 1 GB and would take gigabytes of memory)."""
     max_files = config.zip_max_files()

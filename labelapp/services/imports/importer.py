@@ -25,7 +25,10 @@ from labelapp.services.label_kinds import (
     check_kind,
     kind_from_legacy_source,
 )
+from labelapp.services.labels import add_unlabeled_rows, refresh_item_labels
+from labelapp.services.projects import require_writable
 from labelapp.services.schema import SchemaReport, check_import, record_check
+from labelapp.services.schema.store import image_frame, schema_frame
 
 # Image labels from subfolder names without --label-kind: a source of their own, train only.
 FOLDER_SOURCE = "folder"
@@ -79,6 +82,19 @@ class ImportReport:
         return asdict(self)
 
 
+@dataclass
+class _Read:
+    """A file or folder read and checked, nothing stored yet."""
+
+    valid: ValidRows
+    label_source: str | None
+    staged: images.StagedImages | None = None  # image files, copied when the import is stored
+    schema_report: SchemaReport | None = None
+    confidences: np.ndarray | None = None  # weak labels' confidences (--confidence-col)
+    sourced_labels: pd.DataFrame | None = None  # labels with their own source (Label Studio)
+    warnings: list[str] = field(default_factory=list)
+
+
 def import_path(
     session: Session,
     project: Project,
@@ -87,102 +103,197 @@ def import_path(
     user: User | None = None,
     progress: Progress | None = None,
     display_name: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Import a file or image folder into ``project``. Raises :class:`UserError`, storing nothing."""
+    """Import a file or image folder into ``project``. Raises :class:`UserError`, storing nothing.
+
+    ``dry_run``: the caller rolls the transaction back (a check that counts what the import
+    would do); image files copied to the media folder are removed again."""
+    require_writable(project, "imports")
     options = options or ImportOptions()
     progress = progress or (lambda phase, done, total: None)
     path = Path(path)
     name = display_name or path.name
     fmt = readers.detect_format(path, options.format)
-    label_names = [label.name for label in project.labels]
-    schema_report: SchemaReport | None = None
-    confidences = None  # weak labels' confidences (a text file's --confidence-col)
-
     if fmt == "images":
-        if project.task_type != "image":
-            raise UserError(
-                f"{name}: a folder of images needs an image project; {project.name!r} is text"
-            )
-        valid, staged = images.validate_folder(
-            path, label_names, options.folder_labels, progress, display_name
-        )
-        label_source = label_kind_source(options, options.folder_labels)
-        if options.folder_labels and not (options.label_kind or options.label_source):
-            label_source = FOLDER_SOURCE  # subfolder names, unless a kind is given: train only
+        read = _read_images(session, project, path, options, name, progress)
     elif fmt == "label_studio":
-        from labelapp.services.imports.label_studio import read_label_studio
-
-        if project.task_type != "text":
-            raise UserError(
-                f"{name}: Label Studio tasks import into text projects; "
-                f"{project.name!r} is an image project"
-            )
-        if options.label_col or options.label_source or options.label_kind:
-            raise UserError(
-                f"{name}: a Label Studio export names each label's source itself; "
-                "drop the label column and label kind options"
-            )
-        studio = read_label_studio(session, project, path, name, options.text_col, progress)
-        valid, staged, label_source = studio.valid, None, None
+        read = _read_label_studio(session, project, path, options, name, progress)
     else:
-        if project.task_type != "text":
-            raise UserError(
-                f"{name}: project {project.name!r} is an image project; import a folder of images"
-            )
-        progress("read", 0, 1)
-        df = readers.read_table(path, fmt)
-        progress("read", 1, 1)
-        df.columns = [str(c) for c in df.columns]
-        columns = Columns(
-            text=options.text_col or "text",
-            id=options.id_col or ("id" if "id" in df.columns else None),
-            label=options.label_col,
-            group=options.group_col,
-        )
-        row_name = _row_namer(path, fmt)
-        progress("validate", 0, len(df))
-        valid = validate_table(df, columns, label_names, project.multi_label, name, row_name)
-        progress("validate", len(df), len(df))
-        staged = None
-        schema_report = check_import(
-            session, project, df, columns, fmt, name, row_name, options.schema, valid.frame
-        )
-        label_source = label_kind_source(options, bool(options.label_col))
-        confidences = read_confidences(df, options.confidence_col, name, row_name)
-        del df
-
-    if options.gold and "labels" not in valid.frame:
+        read = _read_table(session, project, path, fmt, options, name, progress)
+    if options.gold and "labels" not in read.valid.frame:
         raise UserError(f"{name}: gold items need their answers: give the label column")
     if options.gold:
-        label_source = "gold"
+        read.label_source = "gold"
     # Reading and validating took no lock; storing takes SQLite's write lock now, up front.
     ensure_write_lock(session)
     try:
-        report = _store(
-            session, project, valid, fmt, name, label_source, user, progress, staged, confidences
-        )
-        if schema_report is not None:
-            report.schema = record_check(
-                session, project, schema_report, report.import_id, user
-            ).to_dict()
-        _note_kind(report, options, label_source)
-        if fmt == "label_studio":
-            _store_sourced_labels(session, project, report, studio.labels, progress)
-            report.warnings.extend(studio.warnings)
-        if options.gold:
-            report.gold_items = _mark_gold(session, project, valid.frame)
-        from labelapp.services.table_stats import IMPORT_TABLES, analyze_after_bulk_write
-
-        analyze_after_bulk_write(
-            session,
-            IMPORT_TABLES,  # issue 16: the claim's plan
-            report.items_created + report.annotations_created,
-        )
+        report = _store_read(session, project, read, fmt, name, options, user, progress)
     except BaseException:
-        if staged is not None:
-            staged.discard()
+        if read.staged is not None:
+            read.staged.discard()
         raise
+    if dry_run and read.staged is not None:
+        read.staged.discard()
     return report
+
+
+def _store_read(
+    session: Session,
+    project: Project,
+    read: _Read,
+    fmt: str,
+    name: str,
+    options: ImportOptions,
+    user: User | None,
+    progress: Progress,
+) -> ImportReport:
+    """Store what was read, in the caller's transaction; the report."""
+    valid, label_source = read.valid, read.label_source
+    report = _store(
+        session,
+        project,
+        valid,
+        fmt,
+        name,
+        label_source,
+        user,
+        progress,
+        read.staged,
+        read.confidences,
+    )
+    if read.schema_report is not None:
+        report.schema = record_check(
+            session, project, read.schema_report, report.import_id, user
+        ).to_dict()
+    _note_kind(report, options, label_source)
+    if read.sourced_labels is not None:
+        _store_sourced_labels(session, project, report, read.sourced_labels, progress)
+    report.warnings.extend(read.warnings)
+    if options.gold:
+        report.gold_items = _mark_gold(session, project, valid.frame)
+    _refresh_labels(session, project, report, valid.frame)
+    from labelapp.services.table_stats import IMPORT_TABLES, analyze_after_bulk_write
+
+    analyze_after_bulk_write(
+        session,
+        IMPORT_TABLES,  # issue 16: the claim's plan
+        report.items_created + report.annotations_created,
+    )
+    return report
+
+
+def _read_images(
+    session: Session,
+    project: Project,
+    path: Path,
+    options: ImportOptions,
+    name: str,
+    progress: Progress,
+) -> _Read:
+    if project.task_type != "image":
+        raise UserError(
+            f"{name}: a folder of images needs an image project; {project.name!r} is text"
+        )
+    label_names = [label.name for label in project.labels]
+    valid, staged = images.validate_folder(path, label_names, options.folder_labels, progress, name)
+    entries = valid.frame["external_id"].tolist()  # a report names an image by its entry
+    schema_report = check_import(
+        session,
+        project,
+        image_frame(valid.frame),
+        "images",
+        name,
+        entries.__getitem__,
+        options.schema,
+        valid.frame,
+    )
+    label_source = label_kind_source(options, options.folder_labels)
+    if options.folder_labels and not (options.label_kind or options.label_source):
+        label_source = FOLDER_SOURCE  # subfolder names, unless a kind is given: train only
+    return _Read(valid, label_source, staged=staged, schema_report=schema_report)
+
+
+def _read_label_studio(
+    session: Session,
+    project: Project,
+    path: Path,
+    options: ImportOptions,
+    name: str,
+    progress: Progress,
+) -> _Read:
+    from labelapp.services.imports.label_studio import read_label_studio
+
+    if project.task_type != "text":
+        raise UserError(
+            f"{name}: Label Studio tasks import into text projects; "
+            f"{project.name!r} is an image project"
+        )
+    if options.label_col or options.label_source or options.label_kind:
+        raise UserError(
+            f"{name}: a Label Studio export names each label's source itself; "
+            "drop the label column and label kind options"
+        )
+    studio = read_label_studio(session, project, path, name, options.text_col, progress)
+    return _Read(studio.valid, None, sourced_labels=studio.labels, warnings=list(studio.warnings))
+
+
+def _read_table(
+    session: Session,
+    project: Project,
+    path: Path,
+    fmt: str,
+    options: ImportOptions,
+    name: str,
+    progress: Progress,
+) -> _Read:
+    if project.task_type != "text":
+        raise UserError(
+            f"{name}: project {project.name!r} is an image project; import a folder of images"
+        )
+    progress("read", 0, 1)
+    df = readers.read_table(path, fmt)
+    progress("read", 1, 1)
+    df.columns = [str(c) for c in df.columns]
+    columns = Columns(
+        text=options.text_col or "text",
+        id=options.id_col or ("id" if "id" in df.columns else None),
+        label=options.label_col,
+        group=options.group_col,
+    )
+    row_name = _row_namer(path, fmt)
+    progress("validate", 0, len(df))
+    label_names = [label.name for label in project.labels]
+    valid = validate_table(df, columns, label_names, project.multi_label, name, row_name)
+    progress("validate", len(df), len(df))
+    schema_report = check_import(
+        session,
+        project,
+        schema_frame(df, columns),
+        fmt,
+        name,
+        row_name,
+        options.schema,
+        valid.frame,
+    )
+    return _Read(
+        valid,
+        label_kind_source(options, bool(options.label_col)),
+        schema_report=schema_report,
+        confidences=read_confidences(df, options.confidence_col, name, row_name),
+    )
+
+
+def _refresh_labels(
+    session: Session, project: Project, report: ImportReport, frame: pd.DataFrame
+) -> None:
+    """The resolved-label rows of the new items, and of the existing ones the file labeled."""
+    if not (report.annotations_created or report.gold_items):
+        add_unlabeled_rows(session, report.import_id)
+        return
+    touched = set(session.scalars(select(Item.id).where(Item.import_id == report.import_id)))
+    touched.update(int(i) for i in frame["item_id"].dropna())
+    refresh_item_labels(session, project, touched)
 
 
 def _store_sourced_labels(
@@ -496,8 +607,10 @@ def _insert_queue_entries(session: Session, project: Project, import_id: int) ->
     """Every new item enters the queue, in one INSERT ... SELECT."""
     session.execute(
         text(
-            "INSERT INTO queue_entries (item_id, project_id, position, priority, remaining, is_gold) "
-            "SELECT id, project_id, position, 0.0, target_k, false FROM items WHERE import_id = :imp"
+            "INSERT INTO queue_entries "
+            "(item_id, project_id, position, priority, remaining, is_gold) "
+            "SELECT id, project_id, position, 0.0, target_k, false "
+            "FROM items WHERE import_id = :imp"
         ),
         {"imp": import_id},
     )

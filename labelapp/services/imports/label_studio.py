@@ -71,7 +71,8 @@ def _load(path: Path, name: str) -> list[dict[str, Any]]:
 def _existing_ids(
     session: Session, project: Project, ids: list[str], texts: list[str]
 ) -> list[str]:
-    """Ids of tasks that name one of this project's items (same text) replaced by its external id."""
+    """Ids of tasks that name one of this project's items (same text) replaced by its external
+    id."""
     numeric = {int(i) for i in ids if i.isdigit() and len(i) < 19}
     if not numeric:
         return ids

@@ -217,7 +217,8 @@ def _parse_labels(
             problems.append(
                 (
                     i,
-                    f"unknown label {unknown[0]!r}; the project's labels are {', '.join(sorted(known))}",
+                    f"unknown label {unknown[0]!r}; the project's labels are "
+                    f"{', '.join(sorted(known))}",
                 )
             )
         elif len(names) > 1 and not multi_label and len(problems) < MAX_ERRORS_SHOWN:

@@ -52,7 +52,8 @@ def read_confidences(
 
 def class_probs(project: Project, labels: list[str], confidence: float) -> list[float]:
     """A probability per project label: single-label, ``confidence`` on the label and the rest
-    shared by the others; multi-label, ``confidence`` on each label given, its complement elsewhere."""
+    shared by the others; multi-label, ``confidence`` on each label given, its complement
+    elsewhere."""
     names = [label.name for label in project.labels]
     if project.multi_label:
         return [round(confidence if n in labels else 1.0 - confidence, 6) for n in names]

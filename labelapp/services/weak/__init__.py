@@ -6,8 +6,9 @@ Modules, each importing only the ones above it in this list:
 - :mod:`.pipeline`: the steps as one job (apply, fit, propagate, train);
 - :mod:`.end_model`: the end model trained on the probabilistic labels (the ``train`` step);
 - :mod:`.models`: the label model chosen from the zoo, and label propagation;
+- :mod:`.analysis_job`: the ``lf_analysis`` job, computing the LF analysis in a worker;
 - :mod:`.votes`: LF previews, applying LFs (:mod:`.dask_apply`: pandas or Dask), LF analysis
-  (:mod:`.cache`: cached per project);
+  (served by :mod:`.analysis_report` while :mod:`.cache`'s key of its inputs is unchanged);
 - :mod:`.lfs`: LF storage, validation and versions;
 - :mod:`.runs`: step names, run and probabilistic-label summaries for pages;
 - :mod:`.common`: the project's classes, items as a frame, human labels by item.

@@ -1,5 +1,5 @@
-"""What every weak-supervision step shares: the project's classes, its items as a frame, human labels
-by item, and the limits of LF previews."""
+"""What every weak-supervision step shares: the project's classes, its items as a frame, human
+labels by item, and the limits of LF previews."""
 
 from __future__ import annotations
 

@@ -49,8 +49,9 @@ def validate_spec(project: Project, spec: Any) -> dict[str, Any]:
     kind = spec.get("kind")
     if kind == "python":
         raise UserError(
-            "Python LFs are not accepted here: save their code with POST /api/projects/{id}/lfs/python "
-            "(it runs in the sandbox), or load a file with `labelapp lf load FILE.py --project NAME`"
+            "Python LFs are not accepted here: save their code with POST "
+            "/api/projects/{id}/lfs/python (it runs in the sandbox), or load a file with "
+            "`labelapp lf load FILE.py --project NAME`"
         )
     if kind not in DECLARATIVE_KINDS:
         raise UserError(f"unknown LF kind {kind!r}: use one of {', '.join(DECLARATIVE_KINDS)}")
