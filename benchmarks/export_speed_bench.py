@@ -126,31 +126,38 @@ STAGES = (
 )
 
 
-def descendants_cpu(pid: int | None = None) -> dict[int, tuple[int, float]]:
+Process = tuple[int, int]  # (pid, start time): a pid can be reused, the pair cannot
+
+
+def descendants_cpu(pid: int | None = None) -> dict[Process, tuple[Process | None, float]]:
     """Per descendant of this process (the worker, its fork server with the job processes it has
-    reaped, the spare job processes): its parent and CPU seconds, from /proc (Linux)."""
+    reaped, the spare job process): its parent and CPU seconds, from /proc (Linux)."""
     tick = os.sysconf("SC_CLK_TCK")
-    parent = pid or os.getpid()
-    found: dict[int, tuple[int, float]] = {}
-    for task in Path(f"/proc/{parent}/task").iterdir():
-        for child in map(int, (task / "children").read_text().split()):
-            try:
-                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            # utime stime cutime cstime: a reaped child's CPU moves to its parent's cutime
-            found[child] = (parent, sum(int(x) for x in fields[11:15]) / tick)
-            found.update(descendants_cpu(child))
+    found: dict[Process, tuple[Process | None, float]] = {}
+
+    def visit(parent: int, parent_key: Process | None) -> None:
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            for child in map(int, (task / "children").read_text().split()):
+                try:
+                    fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                except FileNotFoundError:
+                    continue
+                key = (child, int(fields[19]))  # starttime
+                # utime stime cutime cstime: a reaped child's CPU moves to its parent's cutime
+                found[key] = (parent_key, sum(int(x) for x in fields[11:15]) / tick)
+                visit(child, key)
+
+    visit(pid or os.getpid(), None)
     return found
 
 
-def cpu_since(before: dict[int, tuple[int, float]]) -> float:
+def cpu_since(before: dict[Process, tuple[Process | None, float]]) -> float:
     """CPU seconds the descendants used since ``before``. A process reaped since by one still
     there (a job process, by the fork server) counts only its CPU after ``before``; one whose
     parent is gone too (a previous worker) is left out."""
     now = descendants_cpu()
-    used = sum(cpu - before.get(pid, (0, 0.0))[1] for pid, (_, cpu) in now.items())
-    return used - sum(cpu for pid, (ppid, cpu) in before.items() if pid not in now and ppid in now)
+    used = sum(cpu - before.get(key, (None, 0.0))[1] for key, (_, cpu) in now.items())
+    return used - sum(cpu for key, (up, cpu) in before.items() if key not in now and up in now)
 
 
 def stage_times(url: str, run: dict) -> list[float]:

@@ -284,6 +284,7 @@ _FLOAT_SETTINGS = {"overlap_share": (0.0, 1.0), "gold_rate": (0.0, 1.0)}
 def change_settings(session: Session, project: Project, changes: dict) -> None:
     """The "change settings" use case: check and apply ``changes`` (see :func:`update_settings`)
     and commit; a bad value raises UserError and changes nothing."""
+    ensure_write_lock(session)  # SQLite: a read-only transaction may not upgrade to a writer
     update_settings(project, changes)
     session.commit()
 
