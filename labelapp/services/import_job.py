@@ -59,6 +59,13 @@ class ImportProgress:
         self.report(
             low + (high - low) * (done / total if total else 1.0), self.message(phase, done, total)
         )
+        if self.sqlite and phase == "validate" and done >= total:
+            # Written now, not by the progress timer: from here the store holds the write lock
+            # until it commits, so a later write would wait it out and the page would go on
+            # showing "checking" through the whole store.
+            flush = getattr(self.report, "flush", None)
+            if flush is not None:
+                flush()
 
     def message(self, phase: str, done: int, total: int) -> str:
         if phase == "unpack":

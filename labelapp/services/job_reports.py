@@ -144,19 +144,32 @@ def on_page(
     *,
     stamp: Stamp,
     usable: Usable = lambda job: True,
+    basis: Stamp | None = None,
 ) -> tuple[Report | None, Job | None]:
     """What a page shows: the newest report with ``wanted`` parameters, and the job computing a
     newer one: queued here when the data changed since, unless the page was just reloaded after
     a job (``reloaded_after``, its id, from ``?report_job=``: then the job is returned only if it
-    failed), so that a page left open while people label does not recompute in a loop."""
+    failed), so that a page left open while people label does not recompute in a loop. A report
+    that records its ``basis`` (the stamp of what labeling alone never changes, e.g. the votes)
+    is recomputed after a reload too when that changed, e.g. votes written while it ran."""
     found = latest(session, project.id, kind, exactly(wanted), stamp, usable)
     if found is not None and found.current:
         return found, None  # a job running now computes other parameters: not this page's
     job = active_job(session, project.id, kind)
-    if job is None and reloaded_after is not None:
+    if job is None and reloaded_after is not None and _basis_changed(found, basis):
+        job, _ = start_job(session, sessions, project.id, kind, wanted, user)
+    elif job is None and reloaded_after is not None:
         asked = session.get(Job, reloaded_after)
         mine = asked is not None and asked.project_id == project.id and asked.kind == kind
         job = asked if mine and asked.status == "failed" else None
     elif job is None:
         job, _ = start_job(session, sessions, project.id, kind, wanted, user)
     return found, job
+
+
+def _basis_changed(found: Report | None, basis: Stamp | None) -> bool:
+    """Whether the stored report's basis differs from the data now (False without one)."""
+    if found is None or basis is None:
+        return False
+    recorded = (found.job.result or {}).get("basis")
+    return recorded is not None and recorded != basis()

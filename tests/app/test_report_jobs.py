@@ -126,6 +126,39 @@ def test_lf_analysis_waits_or_answers_at_once(client, sessions, tmp_path, inline
     assert refused.status_code == 400 and _jobs(sessions, "lf_analysis") == 2
 
 
+def test_a_page_reloaded_after_an_analysis_of_older_votes_computes_it_again(
+    client, sessions, tmp_path, inline_jobs
+) -> None:
+    """The LF page reloads after the analysis job it follows; if LFs were applied while that job
+    ran, its analysis is of the old votes: the page queues the next one (labeling alone does not,
+    so that a page left open while people label does not recompute in a loop)."""
+    pid = make_project(sessions, "lfs", ("ham", "spam"))
+    ids = add_items(sessions, pid, ["free stuff", "a song", "free song"], tmp_path)
+    sme = make_user(sessions, "sme", "sme", (pid,))
+    spec = {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]}
+    assert (
+        client.post(f"/api/projects/{pid}/lfs", json=spec, headers=sme.headers).status_code == 201
+    )
+    before = client.get(f"/api/projects/{pid}/lfs/analysis", headers=sme.headers).get_json()
+    assert before["n_covered"] == 0  # not applied yet
+    analysed = _jobs(sessions, "lf_analysis")
+    with session_scope(sessions) as session:
+        last = session.scalar(select(func.max(Job.id)).where(Job.kind == "lf_analysis"))
+
+    _label(client, sme, ids[1], "ham")  # labeling alone: the reloaded page queues nothing
+    client.get(f"/projects/{pid}/lfs?report_job={last}", headers=sme.headers)
+    assert _jobs(sessions, "lf_analysis") == analysed
+
+    res = client.post(f"/api/projects/{pid}/ws/apply", headers=sme.headers)
+    assert res.status_code in (200, 202), res.get_json()
+    page = client.get(f"/projects/{pid}/lfs?report_job={last}", headers=sme.headers)
+    assert _jobs(sessions, "lf_analysis") == analysed + 1  # the votes changed: computed again
+    text = page.get_data(as_text=True)
+    assert 'id="lf-kw_free"' in text
+    after = client.get(f"/api/projects/{pid}/lfs/analysis", headers=sme.headers).get_json()
+    assert after["current"] and after["n_covered"] == 2
+
+
 def test_augment_choices_are_the_shipped_pipelines() -> None:
     from augment.images import load_pipeline_spec, ready_pipelines
 

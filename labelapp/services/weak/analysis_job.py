@@ -27,6 +27,12 @@ def _run_analysis(
     with session_scope(sessions) as session:
         project = get_project(session, job.project_id)
         key = analysis_report.stamp(session, project)  # before reading: a later change shows
+        basis = analysis_report.basis(session, project)
         progress(0.05, "reading the votes and the human labels")
         result = compute_analysis(session, project)
-    return {"params": analysis_report.PARAMS, "stamp": key, "analysis": asdict(result)}
+    return {
+        "params": analysis_report.PARAMS,
+        "stamp": key,
+        "basis": basis,
+        "analysis": asdict(result),
+    }

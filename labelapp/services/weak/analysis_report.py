@@ -38,6 +38,12 @@ def stamp(session: Session, project: Project) -> str:
     return hashlib.sha256(repr(analysis_key(session, project)).encode()).hexdigest()
 
 
+def basis(session: Session, project: Project) -> str:
+    """The :func:`stamp` of all but the human labels: what changes when LFs are written,
+    applied or items imported, never by labeling alone."""
+    return hashlib.sha256(repr(analysis_key(session, project)[:-1]).encode()).hexdigest()
+
+
 def stored(report: Report) -> Analysis:
     """The analysis a finished job holds."""
     return Analysis(**report.job.result["analysis"])
@@ -75,4 +81,5 @@ def on_page(
         user,
         reloaded_after,
         stamp=lambda: stamp(session, project),
+        basis=lambda: basis(session, project),
     )
