@@ -117,8 +117,9 @@ def start_import(
     """Queue the import (``dry_run``: the check, storing nothing) of the upload ``token``.
 
     ``options`` are :class:`~labelapp.services.imports.ImportOptions`'s fields. One import job
-    runs per project at a time: asking again for the same upload returns its job; another
-    upload is refused (:class:`Conflict`) while one runs. A real import removes the upload
+    runs per project at a time: asking again for the same upload with the same options returns
+    its job; another upload, or other options (another schema mode), is refused
+    (:class:`Conflict`) while one runs. A real import removes the upload
     when its job ends, done or failed.
     """
     from labelapp.services.jobs import start_job
@@ -133,10 +134,8 @@ def start_import(
         "dry_run": dry_run,
     }
     job, handle = start_job(session, sessions, project.id, IMPORT_KIND, params, user=user)
-    if handle is None and (job.params.get("upload"), job.params.get("dry_run")) != (
-        token,
-        dry_run,
-    ):
+    running = (job.params.get("upload"), job.params.get("dry_run"), job.params.get("options"))
+    if handle is None and running != (token, dry_run, options):
         raise Conflict(
             f"another import into {project.name!r} is {job.status} (job #{job.id}, "
             f"{job.params.get('filename', 'a file')}); one import runs at a time: try again "

@@ -18,7 +18,12 @@ from labelapp.models import REVIEWER_ROLES, Job, Project
 from labelapp.services import import_wizard, uploads
 from labelapp.services.errors import UserError
 from labelapp.services.label_kinds import LABEL_KINDS
-from labelapp.services.schema.names import DEFAULT_SCHEMA_MODE, SCHEMA_MODE_TEXT, SCHEMA_MODES
+from labelapp.services.schema.names import (
+    DEFAULT_SCHEMA_MODE,
+    SCHEMA_MODE_TEXT,
+    SCHEMA_MODES,
+    SCHEMA_REFUSAL,
+)
 from labelapp.web.access import me, project_for_me
 from labelapp.web.admin import admin, back_on_error
 from labelapp.web.db import get_db
@@ -83,12 +88,25 @@ def _text_options(chosen: dict[str, str]) -> dict[str, Any]:
     return options
 
 
+def _image_choices(given: Any) -> dict[str, str]:
+    """The choices of an image zip (from the form, or the link back from a check)."""
+    folder_labels = "1" if given.get("folder_labels", "").lower() in TRUE else ""
+    return {"folder_labels": folder_labels} | _kind_and_schema(given)
+
+
 def _image_options() -> dict[str, Any]:
-    folder_labels = request.form.get("folder_labels", "").lower() in TRUE
-    options: dict[str, Any] = {"folder_labels": folder_labels}
-    if folder_labels:
-        options["label_kind"] = _kind_and_schema(request.form)["label_kind"]
+    chosen = _image_choices(request.form)
+    options: dict[str, Any] = {
+        "folder_labels": bool(chosen["folder_labels"]),
+        "schema": chosen["schema"],
+    }
+    if options["folder_labels"]:
+        options["label_kind"] = chosen["label_kind"]
     return options
+
+
+def _schema_modes() -> dict[str, str]:
+    return {m: SCHEMA_MODE_TEXT[m] for m in SCHEMA_MODES}
 
 
 @admin.route("/projects/<int:project_id>/import-wizard/<token>", methods=["GET", "POST"])
@@ -111,8 +129,9 @@ def import_columns(project_id: int, token: str) -> Any:
             zip=preview,
             images=True,
             folders_are_labels=bool(preview.folders) and set(preview.folders) <= labels,
-            chosen=_kind_and_schema(request.args),
+            chosen=_image_choices(request.args),
             label_kinds=LABEL_KINDS,
+            schema_modes=_schema_modes(),
         )
     preview = import_wizard.preview(path)
     chosen = _choices(preview.columns)
@@ -127,7 +146,7 @@ def import_columns(project_id: int, token: str) -> Any:
         chosen=chosen,
         label_like=import_wizard.label_like(preview.columns),
         label_kinds=LABEL_KINDS,
-        schema_modes={m: SCHEMA_MODE_TEXT[m] for m in SCHEMA_MODES},
+        schema_modes=_schema_modes(),
     )
 
 
@@ -196,6 +215,11 @@ def import_job(project_id: int, job_id: int) -> Any:
     if job.status == "failed" and (job.result or {}).get("details"):
         message, details = message.split("\n", 1)[0], job.result["details"]
     report = job.result if job.status == "done" else None
+    options = params.get("options") or {}
+    back = _back_link(project, token, options) if kept else None
+    evolve = None  # refused by the schema under strict: check again as its next version
+    if back and job.status == "failed" and SCHEMA_REFUSAL in message:
+        evolve = _back_link(project, token, options | {"schema": "evolve"})
     schema_lines = []
     if report and report.get("schema"):
         from labelapp.services.schema import report_lines
@@ -208,7 +232,8 @@ def import_job(project_id: int, job_id: int) -> Any:
         dry_run=dry_run,
         filename=params.get("filename", ""),
         token=token if kept else None,
-        back=_back_link(project, token, params.get("options") or {}) if kept else None,
+        back=back,
+        evolve=evolve,
         report=report,
         problem=message if job.status == "failed" else None,
         details=details,
@@ -219,4 +244,6 @@ def import_job(project_id: int, job_id: int) -> Any:
 def _back_link(project: Project, token: str, options: dict[str, Any]) -> str:
     """Step 2 again, with the choices of this check."""
     chosen = {k: v for k, v in options.items() if isinstance(v, str) and v}
+    if options.get("folder_labels"):
+        chosen["folder_labels"] = "1"
     return url_for("admin.import_columns", project_id=project.id, token=token, **chosen)

@@ -142,7 +142,9 @@ def test_image_schema_over_the_api_zip_upload(app, sessions, tmp_path) -> None:
 
     assert upload(RGB, "one")["result"]["schema"]["schema_version"] == 1
     gray = {"b/y.png": ("L", (4, 4), "PNG")}
+    before = _counts(sessions, pid)
     refused = upload(gray, "two")  # a zip of one folder imports that folder: entries are in it
+    assert _counts(sessions, pid) == before  # refused under strict (the default): nothing stored
     assert refused["status"] == "failed" and "nothing was imported" in refused["error"]
     assert refused["result"]["details"] == [
         "refused: 1 image(s) of a mode the schema has not seen (e.g. 'L') (first: y.png)"
@@ -150,3 +152,8 @@ def test_image_schema_over_the_api_zip_upload(app, sessions, tmp_path) -> None:
     evolved = upload(gray, "three", schema="evolve")
     assert evolved["status"] == "done", evolved
     assert evolved["result"]["schema"]["schema_version"] == 2
+    import_id = evolved["result"]["import_id"]
+    with session_scope(sessions) as session:  # the new version, in the import's provenance
+        check = session.scalars(select(SchemaCheck).where(SchemaCheck.import_id == import_id)).one()
+        assert (check.mode, check.checked_version, check.schema_version) == ("evolve", 1, 2)
+        assert current_schema(session, pid).import_id == import_id

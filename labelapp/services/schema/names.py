@@ -10,6 +10,9 @@ SCHEMA_MODE_TEXT = {
     "strict": "strict: refuse another type, a missing column, empty strings against nulls",
     "evolve": "evolve: accept the file as the schema's next version",
 }
+# In the message of a file refused under strict (the import wizard's job page finds it there to
+# offer checking the file again under evolve).
+SCHEMA_REFUSAL = "problem(s) against the project's schema"
 
 # The item's text is checked as a column of this name (no metadata key can start with '$' in
 # a schema we infer, so it never collides with a metadata column).

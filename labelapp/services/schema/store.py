@@ -16,6 +16,7 @@ from labelapp.services.schema.names import (
     IMAGE_COLUMNS,
     IMAGE_SIZE_COLUMNS,
     SCHEMA_MODES,
+    SCHEMA_REFUSAL,
     TEXT_COLUMN,
 )
 
@@ -130,10 +131,9 @@ def check_import(
     blocking = [p for p in problems if p.blocking]
     if mode == "strict" and blocking:
         raise UserError(
-            f"{name}: {len(blocking)} problem(s) against the project's schema (version "
-            f"{current.version}); nothing was imported. Fix the file, or import it with "
-            "'--schema evolve' (API/page: schema=evolve) to accept it as the schema's next "
-            "version:",
+            f"{name}: {len(blocking)} {SCHEMA_REFUSAL} (version "
+            f"{current.version}); nothing was imported. Fix the file, or import it again "
+            "with the schema mode 'evolve' to accept it as the schema's next version:",
             [_line(p, lines) for p, lines in zip(problems, report.lines, strict=True)],
         )
     if mode == "evolve" and problems:
