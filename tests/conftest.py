@@ -40,6 +40,27 @@ os.environ.setdefault(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Passwords created by the tests are hashed with 1,000 rounds of PBKDF2 instead of
+    werkzeug's scrypt: each scrypt hash or check costs about 0.1 s of CPU, and the suite logs in
+    thousands of times. Checks read the method from the stored hash, so servers started as
+    subprocesses verify these at once too. The production method is asserted in
+    tests/app/test_security.py (``test_passwords_are_stored_with_scrypt``)."""
+    from functools import partial
+    from unittest import mock
+
+    from werkzeug.security import generate_password_hash
+
+    from labelapp.services import users
+
+    users._decoy_hash.cache_clear()
+    cheap = partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    with mock.patch.object(users, "generate_password_hash", cheap):
+        yield
+    users._decoy_hash.cache_clear()
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

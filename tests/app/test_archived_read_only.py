@@ -15,7 +15,7 @@ from labelapp.services.errors import Conflict
 from labelapp.web.access import ARCHIVED_WRITES
 
 # ``world``: the access matrix's fixture (projects, gold, images, an LF, a job, a flag).
-from tests.app.test_route_access import RULES, World, _call, _path, world  # noqa: F401
+from tests.app.test_route_access import RULES, Browser, World, _call, _path, world  # noqa: F401
 
 # Changes that still make sense on an archived project besides ARCHIVED_WRITES: giving a lease
 # back and stopping a job change none of its data.
@@ -49,11 +49,12 @@ def test_every_write_is_refused_and_every_read_works(
 ) -> None:
     _archive(sessions, world.project, world.image_project)
     problems = []
+    browsers: dict[str, Browser] = {}
     for endpoint in _writes():
         rule = RULES[endpoint]
         path = _path(app, endpoint, world)
         caller = "admin" if rule.access == "admin" else "sme"  # reviewers were let through
-        res = _call(app, rule, path, caller, world)
+        res = _call(app, rule, path, caller, world, browsers)
         text = res.get_data(as_text=True)
         if path.startswith("/api/"):
             ok = res.status_code == 409 and "archived and read-only" in text
@@ -64,7 +65,7 @@ def test_every_write_is_refused_and_every_read_works(
     for endpoint, rule in sorted(RULES.items()):
         if rule.method != "GET" or not rule.scoped:
             continue
-        res = _call(app, rule, _path(app, endpoint, world), "admin", world)
+        res = _call(app, rule, _path(app, endpoint, world), "admin", world, browsers)
         if res.status_code == 409 or res.status_code >= 500:
             problems.append(f"admin GET {endpoint}: {res.status_code}")
     assert not problems, "\n".join(problems)

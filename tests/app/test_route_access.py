@@ -400,10 +400,29 @@ def _expected(rule: Rule, caller: str, api: bool) -> set[int] | None:
     return {403} if rank < needed else None
 
 
-def _call(app, rule: Rule, path: str, caller: str, w: World):
+@dataclass
+class Browser:
+    """A caller's logged-in test client and its CSRF token: one login per caller, as a person
+    keeps one session for every page (no route of the matrix ends the caller's session)."""
+
+    client: Any
+    csrf_token: str
+
+
+def _browser(app, caller: str, w: World, browsers: dict[str, Browser]) -> Browser:
+    if caller not in browsers:
+        client = app.test_client()
+        who = w.people[caller]
+        assert login(client, who.username, who.password).status_code == 302
+        browsers[caller] = Browser(client, csrf_token_from(client.get("/").get_data(as_text=True)))
+    return browsers[caller]
+
+
+def _call(app, rule: Rule, path: str, caller: str, w: World, browsers: dict[str, Browser]):
     client = app.test_client()
     headers: dict[str, str] = {}
     api = path.startswith("/api/")
+    token = None
     if caller == "revoked":
         headers["Authorization"] = f"Bearer {w.revoked_token}"
     elif caller != "anonymous":
@@ -411,13 +430,14 @@ def _call(app, rule: Rule, path: str, caller: str, w: World):
         if api:
             headers = dict(who.headers)
         else:
-            assert login(client, who.username, who.password).status_code == 302
+            browser = _browser(app, caller, w, browsers)
+            client, token = browser.client, browser.csrf_token
     if rule.method == "GET":
         return client.get(path + rule.query, headers=headers)
     if rule.form:
         data = dict(rule.fields)
-        if caller not in ("anonymous", "revoked"):
-            data["csrf_token"] = csrf_token_from(client.get("/").get_data(as_text=True))
+        if token is not None:
+            data["csrf_token"] = token
         return client.open(path, method=rule.method, data=data, headers=headers)
     body = rule.body if rule.body is not None else _submit()
     return client.open(path, method=rule.method, json=body, headers=headers)
@@ -437,6 +457,7 @@ LIMITED = ("anonymous", "revoked", "outsider", "annotator", "sme_annotating")
 
 def test_each_caller_gets_what_its_role_allows(app, world) -> None:
     problems = []
+    browsers: dict[str, Browser] = {}
     for endpoint, rule in sorted(RULES.items()):
         if endpoint == "auth.logout":
             continue  # ends the caller's sessions: tested in test_auth
@@ -444,7 +465,7 @@ def test_each_caller_gets_what_its_role_allows(app, world) -> None:
         for caller in CALLERS:
             if caller == "sme_annotating" and (rule.access == PUBLIC or not rule.scoped):
                 continue  # nothing per project there: the annotator's calls cover it
-            res = _call(app, rule, path, caller, world)
+            res = _call(app, rule, path, caller, world, browsers)
             expected = _expected(rule, caller, path.startswith("/api/"))
             text = res.get_data().decode("utf-8", "replace")
             if res.status_code >= 500:

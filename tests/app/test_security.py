@@ -113,6 +113,21 @@ def test_an_unknown_user_name_costs_a_password_check(sessions, monkeypatch) -> N
     assert checks[0].split("$")[0] == checks[1].split("$")[0]  # same method and cost
 
 
+def test_passwords_are_stored_with_scrypt() -> None:
+    """Outside the tests (which hash with cheap PBKDF2: tests/conftest.py), a password is stored
+    as werkzeug's scrypt hash."""
+    import subprocess
+    import sys
+
+    code = (
+        "from labelapp.services.users import generate_password_hash as g, _decoy_hash as d;"
+        "print(g('a password'), d())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    stored, decoy = out.stdout.split()
+    assert stored.startswith("scrypt:32768:8:1$") and decoy.startswith("scrypt:")
+
+
 def test_heartbeat_renews_only_a_lease_you_hold(app, client, sessions, tmp_path) -> None:
     pid = make_project(sessions, "p", ("ham", "spam"))
     items = add_items(sessions, pid, ["one", "two", "three"], tmp_path)
