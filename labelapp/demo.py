@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labelapp.models.roles import Role
+
 if TYPE_CHECKING:
     from labelapp.models import Project
 
 DEMO_USERS = (  # username, role, password: printed by `labelapp demo`; change them for real use
-    ("admin", "admin", "demo-admin"),
-    ("sme", "sme", "demo-sme"),
-    ("alice", "annotator", "demo-alice"),
-    ("bob", "annotator", "demo-bob"),
+    ("admin", Role.ADMIN.value, "demo-admin"),
+    ("sme", Role.SME.value, "demo-sme"),
+    ("alice", Role.ANNOTATOR.value, "demo-alice"),
+    ("bob", Role.ANNOTATOR.value, "demo-bob"),
 )
 TEXT_PROJECT = "youtube-spam"
 GOLD_COMMENTS = 40  # known answers among the comments, to show annotator accuracy
@@ -148,7 +150,7 @@ def _simulate_annotators(session: Session, project: Project, truth: dict[str, st
 
     project.overlap_k, project.overlap_share = OVERLAP_K, OVERLAP_SHARE
     queue_overlap(session, project)
-    people = [create_user(session, name, "annotator")[0] for name, _ in SIMULATED]
+    people = [create_user(session, name, Role.ANNOTATOR.value)[0] for name, _ in SIMULATED]
     for person in people:
         add_member(session, person, project)
     guideline = current_guideline(session, project)

@@ -3,8 +3,6 @@ members, archive and delete, label sets and the metadata columns annotators see.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import jsonify
 from flask_login import login_required
 
@@ -32,7 +30,13 @@ from labelapp.api.schemas.admin import (
     TeamPolicy,
 )
 from labelapp.api.schemas.projects import ProjectOut
-from labelapp.api.serialize import project_json
+from labelapp.api.serializers.projects import (
+    columns_json,
+    label_set_json,
+    members_json,
+    project_json,
+)
+from labelapp.api.serializers.users import account_json, credentials_json
 from labelapp.api.validation import body, validate
 from labelapp.models import REVIEWER_ROLES, Project, User
 from labelapp.services import label_sets, membership, project_lifecycle, users_admin, visibility
@@ -41,22 +45,6 @@ from labelapp.services.projects import get_project_for
 from labelapp.services.users import get_user
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-
-
-def account_json(user: User, projects: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "active": user.active,
-        "projects": projects or [],
-        "created_at": user.created_at.isoformat(),
-    }
-
-
-def credentials_json(creds: users_admin.Credentials) -> dict[str, Any]:
-    return {"user": account_json(creds.user), "password": creds.password, "token": creds.token}
 
 
 def _admin() -> User:
@@ -143,25 +131,6 @@ def change_my_password():
 # --- members -----------------------------------------------------------------------------------
 
 
-def members_json(project: Project) -> dict[str, Any]:
-    people = membership.list_members(get_db(), project)
-    return {
-        "project_id": project.id,
-        "sme_manages_members": project.sme_manages_members,
-        "members": [
-            {
-                "id": m.user.id,
-                "username": m.user.username,
-                "display_name": m.user.display_name,
-                "role": m.role,
-                "account_role": m.user.role,
-                "active": m.user.active,
-            }
-            for m in people
-        ],
-    }
-
-
 @api.get("/projects/<int:project_id>/members")
 @login_required
 @validate(resp={200: MemberList})
@@ -235,36 +204,6 @@ def delete_project(project_id: int):
 
 
 # --- label sets --------------------------------------------------------------------------------
-
-
-def label_set_json(project: Project, changed: int = 0) -> dict[str, Any]:
-    session = get_db()
-    counts = label_sets.answers_per_label(session, project)
-    return {
-        "labels": [
-            {
-                "name": lab.name,
-                "hotkey": lab.hotkey,
-                "ambiguous": lab.is_ambiguous,
-                "retired": lab.retired,
-                "answers": counts.get(lab.name, 0),
-            }
-            for lab in project.labels
-        ],
-        "answers_changed": changed,
-        "history": [
-            {
-                "kind": c.kind,
-                "old": c.old_name,
-                "new": c.new_name,
-                "answers_changed": c.answers_changed,
-                "rewritten": c.rewritten or {},
-                "by": who,
-                "at": c.created_at.isoformat(),
-            }
-            for c, who in label_sets.history(session, project)
-        ],
-    }
 
 
 def _label_project(project_id: int) -> Project:
@@ -341,17 +280,6 @@ def order_labels(project_id: int):
 
 
 # --- columns annotators see --------------------------------------------------------------------
-
-
-def columns_json(project: Project) -> dict[str, Any]:
-    columns = visibility.project_columns(get_db(), project)
-    return {
-        "default": project.annotator_columns is None,
-        "columns": [
-            {"name": c.name, "example": c.example, "label_like": c.label_like, "shown": c.shown}
-            for c in columns
-        ],
-    }
 
 
 @api.get("/projects/<int:project_id>/columns")

@@ -20,9 +20,13 @@ from labelapp.api.schemas.learning import (
     JobOut,
 )
 from labelapp.api.schemas.queue import AnnotationOut
-from labelapp.api.serialize import annotation_json, item_json, job_json
+from labelapp.api.serializers.items import annotation_json, item_json
+from labelapp.api.serializers.jobs import job_json
+from labelapp.api.serializers.projects import guideline_json
+from labelapp.api.serializers.review import entry_dict
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, Guideline, Item
+from labelapp.models.roles import Role
 from labelapp.services import adjudication, agreement_store, agreement_view
 from labelapp.services import agreement as service
 from labelapp.services.errors import UserError
@@ -63,7 +67,7 @@ def agreement_report(project_id: int):
     time, the adjudication backlog. A job computes the report in a worker when answers changed;
     the request waits for it up to ``wait`` seconds, then answers the last report (``current``
     false, ``job`` computing the next) or, without one, 202 with the job."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     session = get_db()
     query: AgreementQuery = args()
     wanted = agreement_store.params(
@@ -129,8 +133,7 @@ def adjudication_backlog(project_id: int):
             "total": backlog.total,
             "offset": offset,
             "entries": [
-                {**adjudication.entry_dict(e), "item": item_json(items[e.item_id])}
-                for e in backlog.entries
+                {**entry_dict(e), "item": item_json(items[e.item_id])} for e in backlog.entries
             ],
             "computed_at": data["computed_at"],
             "current": found.current,
@@ -159,15 +162,6 @@ def adjudicate_item(item_id: int):
         jsonify(annotation_json(result.annotation, me().username)),
         201 if result.created else 200,
     )
-
-
-def guideline_json(guideline) -> dict:
-    return {
-        "version": guideline.version,
-        "body": guideline.body,
-        "author_id": guideline.author_id,
-        "created_at": guideline.created_at.isoformat(),
-    }
 
 
 @api.get("/projects/<int:project_id>/guidelines")

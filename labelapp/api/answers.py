@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from labelapp.api import api
 from labelapp.api.schemas.queue import MyAnswerPage, MyAnswersQuery
-from labelapp.api.serialize import annotation_json, item_json
+from labelapp.api.serializers.items import annotation_json, item_json
 from labelapp.api.validation import args, validate
 from labelapp.services.answers import my_answers
 from labelapp.web.access import me, project_for_me

@@ -8,7 +8,6 @@ from flask_login import login_required
 
 from labelapp import config
 from labelapp.api import api
-from labelapp.api.learning import job_json
 from labelapp.api.projects import json_body
 from labelapp.api.schemas.learning import (
     ExportDiffOut,
@@ -18,7 +17,9 @@ from labelapp.api.schemas.learning import (
     ExportVersionList,
     JobOut,
 )
+from labelapp.api.serializers.jobs import job_json
 from labelapp.api.validation import args, validate
+from labelapp.models.roles import Role
 from labelapp.services import analysis_child
 from labelapp.services import export as service
 from labelapp.services.export.snapshots import get_version, list_versions
@@ -37,7 +38,7 @@ def start_export(project_id: int):
     it finished by then (status done, its result names the new dataset version; or failed, with
     the error), else 202 with the job to poll at /api/jobs/{id}. 200 if an export is already
     queued or running (that job)."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     body = json_body()
     params = analysis_child.export_params(  # an augmentation plan is checked in a child
         current_app.config["DATABASE_URL"],
@@ -64,7 +65,7 @@ def export_versions(project_id: int):
     """Dataset versions, oldest first (sme, admin)
 
     Counts per split and label, label sources, parameters."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     versions = list_versions(get_db(), project.id)
     return jsonify({"versions": [_summary(v) for v in versions]})
 
@@ -74,7 +75,7 @@ def export_versions(project_id: int):
 @validate(resp={200: ExportManifestOut})
 def export_version(project_id: int, version: int):
     """One dataset version with its manifest (sme, admin)"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     row = get_version(get_db(), project.id, version)
     return jsonify({**_summary(row), "manifest": row.manifest})
 
@@ -92,6 +93,6 @@ def export_diff(project_id: int):
     """Compare two versions (sme, admin)
 
     Items added, removed, relabeled, moved; count deltas; changed parameters."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     query: ExportDiffQuery = args()
     return jsonify(service.diff(get_db(), project.id, query.old, query.new))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, current_app, jsonify
 from flask_login import login_required
 from sqlalchemy import select
@@ -12,27 +10,16 @@ from labelapp.api import api
 from labelapp.api.projects import json_body
 from labelapp.api.schemas.learning import JobOut, LearningOut, ModelRunList, ProjectSettings
 from labelapp.api.schemas.projects import ProjectOut
-from labelapp.api.serialize import job_json, project_json
+from labelapp.api.serializers.jobs import job_json, model_run_json
+from labelapp.api.serializers.projects import project_json
 from labelapp.api.validation import validate
 from labelapp.models import REVIEWER_ROLES, Job, ModelRun
+from labelapp.models.roles import Role
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import cancel, start_job
 from labelapp.services.projects import change_settings, get_project_for, require_project_role
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-
-
-def model_run_json(run: ModelRun) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "strategy": run.strategy,
-        "featurizer": run.featurizer,
-        "estimator": run.estimator,
-        "n_train": run.n_train,
-        "metrics": run.metrics,
-        "job_id": run.job_id,
-        "created_at": run.created_at.isoformat(),
-    }
 
 
 @api.patch("/projects/<int:project_id>")
@@ -43,7 +30,7 @@ def patch_project(project_id: int):
 
     strategy, batch_size, retrain_every, lease_seconds, queue_order, overlap_k, overlap_share,
     gold_rate, description, featurizer, embedding_max_items; only those sent change."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     session = get_db()
     change_settings(session, project, json_body())
     return jsonify(project_json(project))
@@ -56,7 +43,7 @@ def retrain_now(project_id: int):
     """Retrain and rescore the queue now (sme, admin)
 
     200 if a retrain is already queued or running (that job is returned)."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     if project.multi_label:
         raise UserError("active learning orders single-label projects only")
     job, future = start_job(

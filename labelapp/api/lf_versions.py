@@ -18,6 +18,7 @@ from labelapp.api.schemas.lf_versions import (
 )
 from labelapp.api.schemas.weak import LFOut
 from labelapp.api.validation import args, body, validate
+from labelapp.models.roles import Role
 from labelapp.services import lf_versions as service
 from labelapp.services.weak.lfs import lf_json
 from labelapp.web.access import me, project_for_me
@@ -32,7 +33,7 @@ def preview_python_lf(project_id: int):
 
     The sandbox's limits apply (capped at 20 s for a preview); one that is hit is a 400 saying
     which. Coverage and accuracy come with their count and 95% interval."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     return jsonify(service.python_preview(get_db(), project, body().source))
 
 
@@ -44,7 +45,7 @@ def save_python_lf(project_id: int):
 
     Its name is its function's. 409 when that name exists, unless replace is true: then it is
     the name's next version."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     data: PythonSave = body()
     row, created = service.save_python(
         get_db(), project, data.source, me(), data.description, data.replace
@@ -57,7 +58,7 @@ def save_python_lf(project_id: int):
 @validate(json=RenameBody, resp={200: LFOut}, errors=(409,))
 def rename_lf(project_id: int, lf_id: int):
     """Rename an LF, every version of it (sme, admin); 409 if the name is taken"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     return jsonify(lf_json(service.rename(get_db(), project, lf_id, body().name)))
 
 
@@ -66,7 +67,7 @@ def rename_lf(project_id: int, lf_id: int):
 @validate(resp={200: DeletedOut})
 def delete_lf(project_id: int, lf_id: int):
     """Delete an LF (sme, admin): its votes are removed, its versions kept as history"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     return jsonify(service.delete_lf(get_db(), project, lf_id))
 
 
@@ -75,5 +76,5 @@ def delete_lf(project_id: int, lf_id: int):
 @validate(query=CompareQuery, resp={200: CompareOut})
 def compare_lf_versions(project_id: int, lf_id: int):
     """A unified diff from version ?other=<id> to this one (two versions of one LF; sme, admin)"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     return jsonify(service.compare(get_db(), project, lf_id, args().other))

@@ -8,6 +8,7 @@ from flask_login import login_required
 from labelapp.api import api
 from labelapp.api.schemas.overlap import OverlapPlanOut, OverlapQuery
 from labelapp.api.validation import args, validate
+from labelapp.models.roles import Role
 from labelapp.services import overlap as service
 from labelapp.web.access import project_for_me
 from labelapp.web.db import get_db
@@ -21,7 +22,7 @@ def overlap_preview(project_id: int):
 
     n_queued items would need n_answers more answers in all; n_released would need fewer. Nothing
     changes: POST /overlap/apply (after PATCHing the project's overlap) applies it."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     query: OverlapQuery = args()
     return jsonify(service.plan(get_db(), project, query.overlap_k, query.overlap_share).as_dict())
 
@@ -33,5 +34,5 @@ def overlap_apply(project_id: int):
     """Apply the project's overlap setting to the items already imported (admin)
 
     Each non-gold item then needs max(0, target - people who answered it) more answers."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     return jsonify(service.apply_to_existing(get_db(), project).as_dict())

@@ -24,9 +24,13 @@ from labelapp.api.schemas.projects import (
     ProjectOut,
     WhoAmIOut,
 )
-from labelapp.api.serialize import import_json, item_json, job_json, project_json, user_json
+from labelapp.api.serializers.items import import_json, item_json
+from labelapp.api.serializers.jobs import job_json
+from labelapp.api.serializers.projects import project_json
+from labelapp.api.serializers.users import user_json
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, ImportBatch, Item
+from labelapp.models.roles import Role
 from labelapp.services import project_lifecycle
 from labelapp.services.errors import Forbidden, UserError
 from labelapp.services.projects import get_project_for, project_roles, visible_projects
@@ -177,7 +181,7 @@ def create_import(project_id: int):
     storing. One import runs per project at a time: 409 while another does."""
     from labelapp.services import uploads  # the upload waits for a worker: no pandas here
 
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise UserError("send the file as multipart/form-data in the field 'file'")

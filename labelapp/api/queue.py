@@ -24,7 +24,7 @@ from labelapp.api.schemas.queue import (
     ReleaseOut,
     UndoRequest,
 )
-from labelapp.api.serialize import annotation_json, claim_json
+from labelapp.api.serializers.items import annotation_json, claim_json
 from labelapp.api.validation import body, validate
 from labelapp.models import Annotation, Item, User
 from labelapp.services import answers, queue

@@ -8,7 +8,6 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from labelapp.api import api
-from labelapp.api.learning import job_json
 from labelapp.api.schemas.learning import JobOut
 from labelapp.api.schemas.review import (
     FlagOut,
@@ -19,26 +18,16 @@ from labelapp.api.schemas.review import (
     NewFlag,
     Resolution,
 )
+from labelapp.api.serializers.jobs import job_json
+from labelapp.api.serializers.review import flag_json
 from labelapp.api.validation import args, body, validate
-from labelapp.models import REVIEWER_ROLES, Flag, Item, LabelIssue
+from labelapp.models import REVIEWER_ROLES, Item, LabelIssue
 from labelapp.services import flags as service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import start_job
 from labelapp.services.label_issues import latest_run
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-
-
-def flag_json(flag: Flag | service.FlagView) -> dict:
-    return {
-        "id": flag.id,
-        "item_id": flag.item_id,
-        "reason": flag.reason,
-        "comment": flag.comment,
-        "created_at": flag.created_at.isoformat(),
-        "resolved_at": flag.resolved_at.isoformat() if flag.resolved_at else None,
-        **({"resolution": flag.resolution} if flag.resolution else {}),
-    }
 
 
 @api.post("/items/<int:item_id>/flags")

@@ -3,8 +3,6 @@ items to adjudication or back to the labeling queue (sme, admin)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import jsonify
 from flask_login import login_required
 
@@ -18,37 +16,13 @@ from labelapp.api.schemas.review_items import (
     ReviewPageOut,
     ReviewQuery,
 )
+from labelapp.api.serializers.review import correction_json, row_json
 from labelapp.api.validation import args, body, validate
-from labelapp.models import REVIEWER_ROLES, LabelCorrection
+from labelapp.models import REVIEWER_ROLES
 from labelapp.services import review, review_item
 from labelapp.services.corrections import correct_label
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
-
-
-def _guess(value: tuple[list[str], str, float] | None) -> dict[str, Any] | None:
-    return (
-        None if value is None else {"labels": value[0], "source": value[1], "confidence": value[2]}
-    )
-
-
-def row_json(row: review.ReviewRow) -> dict[str, Any]:
-    return {
-        "item_id": row.item_id,
-        "external_id": row.external_id,
-        "text": row.text,
-        "has_image": bool(row.image_path),
-        "meta": row.meta,
-        "labels": row.labels,
-        "source": row.source,
-        "confidence": row.confidence,
-        "answers": [{"user": u, "labels": labs} for u, labs in row.answers],
-        "weak": _guess(row.weak),
-        "prediction": _guess(row.prediction),
-        "issue": row.issue,
-        "flags": row.flags,
-        "corrections": row.corrections,
-    }
 
 
 def review_filter(query: ReviewQuery) -> review.ReviewFilter:
@@ -103,18 +77,6 @@ def review_item_detail(project_id: int, item_id: int):
     row = review.item_row(session, project, item.id)
     events = review_item.history(session, project, item.id)
     return jsonify({"item": row_json(row), "history": [e.to_dict() for e in events]})
-
-
-def correction_json(c: LabelCorrection) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "item_id": c.item_id,
-        "labels": c.labels,
-        "previous_labels": c.previous_labels,
-        "previous_source": c.previous_source,
-        "reason": c.reason,
-        "created_at": c.created_at.isoformat(),
-    }
 
 
 @api.post("/items/<int:item_id>/corrections")

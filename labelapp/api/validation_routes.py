@@ -18,6 +18,7 @@ from labelapp.api.schemas.data_validation import (
 )
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES
+from labelapp.models.roles import Role
 from labelapp.services.schema.views import schema_overview, version_json
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -39,7 +40,7 @@ def loosen_schema(project_id: int):
     """Loosen a column (admin): wider range or text length, an allowed value, optional, nullable"""
     from labelapp.services.schema.edit import ColumnEdit, edit_schema
 
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     request: ColumnLoosen = body()
     edit = ColumnEdit(
         request.column,

@@ -24,8 +24,9 @@ from labelapp.api.schemas.weak import (
     ProbLabelQuery,
     RunsOut,
 )
-from labelapp.api.serialize import job_json
+from labelapp.api.serializers.jobs import job_json, run_json
 from labelapp.api.validation import PATH_PARAMETERS, args, body, validate
+from labelapp.models.roles import Role
 from labelapp.services import lf_versions as versions_service
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import start_job
@@ -38,7 +39,6 @@ from labelapp.services.weak.runs import (
     latest_runs,
     list_prob_labels,
     prob_label_counts,
-    run_json,
 )
 from labelapp.services.weak.votes import preview
 from labelapp.web.access import me, project_for_me
@@ -55,7 +55,7 @@ PATH_PARAMETERS["step"] = {"type": "string", "enum": list(STEPS)}
 @validate(resp={200: LFList})
 def list_lfs(project_id: int):
     """The latest version of each labeling function, and the classes they vote (sme, admin)"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     rows = latest_lfs(get_db(), project.id)
     return jsonify({"classes": class_names(project), "lfs": [lf_json(r) for r in rows]})
 
@@ -69,7 +69,7 @@ def save_lf(project_id: int):
     A new name is version 1. An existing name answers 409 unless ?replace=1: then a changed LF
     is its next version and an unchanged one is returned with 200. Python LFs: POST
     /lfs/python."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     body = json_body()
     description = body.pop("description", "")
     row, created = versions_service.save_declarative(
@@ -86,7 +86,7 @@ def preview_lf(project_id: int):
 
     Its first 20 hits (with where it matched, as marks), coverage and empirical accuracy against
     human labels (also as rates with their count and 95% interval)."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     spec = json_body()
     spec.pop("description", None)
     out = preview(get_db(), project, spec)
@@ -102,7 +102,7 @@ def preview_lf(project_id: int):
 @validate(resp={200: LFVersions})
 def lf_versions(project_id: int, lf_id: int):
     """Every version of this LF's name, oldest first (sme, admin)"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     session = get_db()
     row = get_lf(session, project.id, lf_id)
     return jsonify({"versions": [lf_json(r) for r in versions(session, project.id, row.name)]})
@@ -113,7 +113,7 @@ def lf_versions(project_id: int, lf_id: int):
 @validate(json=LFActive, resp={200: LFOut})
 def patch_lf(project_id: int, lf_id: int):
     """Switch an LF on or off: {"active": bool} (its latest version; sme, admin)"""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     session = get_db()
     row = set_active(session, project.id, lf_id, body().active)
     return jsonify(lf_json(row))
@@ -129,7 +129,7 @@ def lf_analysis(project_id: int):
     example hits and disagreements. A job computes it in a worker when votes, LFs, items or human
     labels changed; the request waits for it up to ``wait`` seconds, then answers the last one
     (``current`` false, ``job`` computing the next) or, without one, 202 with the job."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     class_names(project)  # a multi-label project fails here, not in the job
     session = get_db()
     found, job = analysis_report.current(
@@ -157,7 +157,7 @@ def start_step(project_id: int, step: str):
     model), propagate (label spreading), train (end model on the label-model labels, scored on
     the held-out human-labeled items), or pipeline (all four in order: "Run all"). 200 if that job
     is already queued or running."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")
     class_names(project)  # a multi-label project fails here, not in the job
@@ -174,7 +174,7 @@ def ws_runs(project_id: int):
     """The latest run of each kind with its metrics, and the items per label source (sme, admin)
 
     Kinds: apply, label_model, propagation, end_model; sources of probabilistic labels."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     session = get_db()
     runs = latest_runs(session, project.id)
     return jsonify(
@@ -193,7 +193,7 @@ def prob_labels(project_id: int):
 
     Each with its item, source (label_model, propagation, model), run id and run kind, label,
     confidence and class probabilities (in the order of `classes`)."""
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     query: ProbLabelQuery = args()
     source, limit, after = query.source or None, query.limit, query.after
     rows = list_prob_labels(get_db(), project.id, source, limit, after)

@@ -47,7 +47,7 @@ class User(UserMixin, Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     # No ``is_reviewer`` here on purpose: whether someone reviews a project depends on their
     # role in it (labelapp.services.projects.project_role / is_project_reviewer).

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -212,23 +212,3 @@ def _replay(existing: Annotation, item_id: int) -> Adjudicated:
             f"{existing.item_id}, {existing.kind}); make a new client_id for each submit"
         )
     return Adjudicated(existing, created=False)
-
-
-# --- JSON -------------------------------------------------------------------------------
-
-
-def entry_dict(entry: BacklogEntry) -> dict[str, Any]:
-    return {
-        "item_id": entry.item_id,
-        "reason": entry.reason,
-        "answers": [
-            {"annotator": name, "labels": labels, "created_at": at.isoformat()}
-            for name, labels, at in entry.answers
-        ],
-        "majority": entry.majority,
-        "majority_share": entry.majority_share,
-        "suggestion": entry.suggestion,
-        "confidence": entry.confidence,
-        "suggested_by": entry.suggested_by,
-        "dawid_skene": entry.dawid_skene,
-    }

@@ -4,11 +4,11 @@
 (() => {
   const form = document.getElementById("lf-form");
   if (!form) return;
-  const project = form.dataset.project;
   const $ = (id) => document.getElementById(id);
   const message = $("lf-message");
   const { call: request, errorText } = window.labelapp; // page.js: CSRF header, 401 -> login
-  const base = `/api/projects/${project}/lfs`;
+  // Every API URL comes from the server (url_for in lfs.html), never built here.
+  const urls = form.dataset; // saveUrl, previewUrl, pythonUrl, pythonPreviewUrl
 
   // A JSON call that throws an Error (with .status) carrying the server's message on 4xx/5xx.
   const call = async (method, url, body) => {
@@ -114,8 +114,8 @@
     try {
       const py = isPython();
       const p = py
-        ? await call("POST", `${base}/python/preview`, { source: code() })
-        : await call("POST", `${base}/preview`, spec());
+        ? await call("POST", urls.pythonPreviewUrl, { source: code() })
+        : await call("POST", urls.previewUrl, spec());
       const coverage = py ? p.coverage : p.coverage_rate;
       const accuracy = py ? p.accuracy : p.accuracy_rate;
       $("preview").hidden = false;
@@ -144,8 +144,8 @@
     const description = $("lf-description").value;
     try {
       const lf = isPython()
-        ? await call("POST", `${base}/python`, { source: code(), description, replace })
-        : await call("POST", `${base}${replace ? "?replace=1" : ""}`, { ...spec(), description });
+        ? await call("POST", urls.pythonUrl, { source: code(), description, replace })
+        : await call("POST", `${urls.saveUrl}${replace ? "?replace=1" : ""}`, { ...spec(), description });
       say(`Saved ${lf.name} (version ${lf.version}). Apply the LFs (or Run all) to see its analysis.`);
       setTimeout(() => window.location.reload(), 700);
     } catch (err) {
@@ -204,23 +204,23 @@
       }
     });
   });
-  act(".lf-toggle", (b) => call("PATCH", `${base}/${b.dataset.id}`, { active: b.dataset.active !== "true" }));
+  act(".lf-toggle", (b) => call("PATCH", b.dataset.url, { active: b.dataset.active !== "true" }));
   act(".lf-rename", async (b) => {
     const row = b.closest("tr");
     const name = window.prompt(`New name for ${row.dataset.name} (all its versions):`, row.dataset.name);
     if (!name || name === row.dataset.name) return false;
-    return call("POST", `${base}/${b.dataset.id}/rename`, { name: name.trim() });
+    return call("POST", b.dataset.url, { name: name.trim() });
   });
   act(".lf-delete", async (b) => {
     const name = b.closest("tr").id.replace(/^lf-/, "");
     if (!window.confirm(`Delete ${name}? Its votes are removed; its versions stay in the history.`)) return false;
-    return call("DELETE", `${base}/${b.dataset.id}`);
+    return call("DELETE", b.dataset.url);
   });
   document.querySelectorAll(".lf-compare").forEach((button) => {
     button.addEventListener("click", async () => {
       const pre = button.closest("details").querySelector(".lf-diff");
       try {
-        const d = await call("GET", `${base}/${button.dataset.id}/compare?other=${button.dataset.other}`);
+        const d = await call("GET", button.dataset.url);
         pre.textContent = d.diff.length ? d.diff.join("\n") : `v${d.from_version} and v${d.to_version} are the same`;
       } catch (err) {
         pre.textContent = err.message;
@@ -281,7 +281,7 @@
   document.querySelectorAll(".ws-step").forEach((button) => {
     button.addEventListener("click", async () => {
       try {
-        const job = await call("POST", `/api/projects/${project}/ws/${button.dataset.step}`);
+        const job = await call("POST", button.dataset.url);
         show(job);
         follow(job);
       } catch (err) {

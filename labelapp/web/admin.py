@@ -126,9 +126,9 @@ USER_ACTIONS = ("deactivate", "reactivate", "reset_password", "rotate_token", "r
 
 # What an account role means in the projects (labelapp.models.roles.highest_member_role).
 ROLE_NOTES = {
-    "admin": "Admins manage users and every project.",
-    "sme": "They can be sme in a project: choose it per project on its page (Members).",
-    "annotator": "They annotate in every project they belong to.",
+    Role.ADMIN: "Admins manage users and every project.",
+    Role.SME: "They can be sme in a project: choose it per project on its page (Members).",
+    Role.ANNOTATOR: "They annotate in every project they belong to.",
 }
 
 

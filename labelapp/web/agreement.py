@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labelapp.api.agreement import flag_arg, float_arg
 from labelapp.models import REVIEWER_ROLES, Item
+from labelapp.models.roles import Role
 from labelapp.services import agreement as service
 from labelapp.services import agreement_store, agreement_view, overlap
 from labelapp.services.errors import UserError
@@ -36,7 +37,7 @@ PREVIEW = 8  # backlog items listed on the agreement page
 @pages.route("/projects/<int:project_id>/agreement")
 @login_required
 def agreement(project_id: int) -> str:
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     session = get_db()
     found, job = agreement_store.on_page(
         session,
@@ -77,7 +78,7 @@ def agreement(project_id: int) -> str:
 @login_required
 def agreement_plot(project_id: int, name: str) -> Response:
     """A plot of the latest report, drawn by the job that computed it."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     found = agreement_store.latest(get_db(), project, agreement_store.PAGE_PARAMS)
     path = (
         agreement_store.plot_path(found, name)
@@ -142,7 +143,7 @@ def _form_number(name: str, kind: type) -> int | float | None:
 @login_required
 def save_overlap(project_id: int) -> WerkzeugResponse:
     """Overlap k, the share of items it applies to, and the gold rate (admins)."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     session = get_db()
     try:
         changes = {

@@ -7,6 +7,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from labelapp.models.roles import Role
 from labelapp.services.errors import UserError
 from labelapp.services.projects import change_settings
 from labelapp.web.access import project_for_me
@@ -18,7 +19,7 @@ from labelapp.web.page_blueprint import pages
 @login_required
 def save_augment_settings(project_id: int) -> Response:
     """Admins: whether a horizontal flip keeps this project's labels."""
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     keep = request.form.get("flips_keep_label") == "on"
     try:
         change_settings(get_db(), project, {"flips_keep_label": keep})

@@ -12,6 +12,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from labelapp.models import Project
+from labelapp.models.roles import Role
 from labelapp.services import analysis_child, augment_choices
 from labelapp.services import export as service
 from labelapp.services.analysis_child import analyse
@@ -32,7 +33,7 @@ def _formats(project: Project) -> list[str]:
 @pages.route("/projects/<int:project_id>/export")
 @login_required
 def export_page(project_id: int) -> str:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     session = get_db()
     versions = list_versions(session, project.id)
     summaries = [service.version_summary(v) for v in versions]
@@ -68,7 +69,7 @@ def export_page(project_id: int) -> str:
 @pages.route("/projects/<int:project_id>/export", methods=["POST"])
 @login_required
 def start_export(project_id: int) -> Response:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     form = request.form
     try:
         choice = form.get("augment", "")
@@ -100,7 +101,7 @@ def start_export(project_id: int) -> Response:
 @pages.route("/projects/<int:project_id>/export/v<int:version>.zip")
 @login_required
 def download_version(project_id: int, version: int) -> Response:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     row = get_version(get_db(), project.id, version)
     folder = Path(row.out_dir)
     if not folder.is_dir():
@@ -125,7 +126,7 @@ def download_version(project_id: int, version: int) -> Response:
 @pages.route("/projects/<int:project_id>/augment")
 @login_required
 def augment_page(project_id: int) -> str:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     args = request.args
     choices = augment_choices.choices(project.task_type)
     choice = args.get("pipeline", choices[0][0])

@@ -11,6 +11,7 @@ from wtforms.validators import NumberRange
 
 from active_learning.names import FEATURIZER_NAMES, FEATURIZER_TITLES
 from labelapp.models import Project
+from labelapp.models.roles import Role
 from labelapp.services.errors import UserError
 from labelapp.services.featurizer_settings import MAX_EMBEDDING_ITEMS_LIMIT
 from labelapp.services.featurizers import featurizer_status, save_featurizer_settings
@@ -50,7 +51,7 @@ def featurizer_panel(project: Project) -> dict:
 @pages.route("/projects/<int:project_id>/featurizer", methods=["POST"])
 @login_required
 def save_featurizer(project_id: int) -> Response:
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     form = FeaturizerForm()
     if project.task_type != "text":
         flash("Image projects always use pixel features: there is nothing to choose.", "error")

@@ -7,6 +7,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from labelapp.models import Job
+from labelapp.models.roles import Role
 from labelapp.services.jobs import cancel
 from labelapp.web.access import project_for_me
 from labelapp.web.db import get_db
@@ -27,7 +28,7 @@ def job_page(job: Job) -> str:
 @pages.route("/projects/<int:project_id>/jobs/<int:job_id>/cancel", methods=["POST"])
 @login_required
 def cancel_job(project_id: int, job_id: int) -> Response:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     job = get_db().get(Job, job_id)
     if job is None or job.project_id != project.id:
         abort(404, f"no job {job_id} in this project")

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from active_learning.names import STRATEGY_NAMES, STRATEGY_TITLES
 from labelapp.models import ModelRun, Project
+from labelapp.models.roles import Role
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import active_job, start_job
 from labelapp.services.learning_story import learning_story
@@ -53,7 +54,7 @@ def learning_context(project: Project) -> dict:
 @pages.route("/projects/<int:project_id>/learning", methods=["POST"])
 @login_required
 def save_learning(project_id: int) -> Response:
-    project = project_for_me(project_id, "admin")
+    project = project_for_me(project_id, Role.ADMIN)
     form = LearningForm()
     form.strategy.choices = STRATEGY_CHOICES
     if not form.validate_on_submit():
@@ -81,7 +82,7 @@ def save_learning(project_id: int) -> Response:
 @pages.route("/projects/<int:project_id>/retrain", methods=["POST"])
 @login_required
 def retrain(project_id: int) -> Response:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     job, future = start_job(
         get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain", user=me()
     )

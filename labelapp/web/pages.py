@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from labelapp import config
 from labelapp.models import REVIEWER_ROLES, Annotation, ImportBatch, Item
+from labelapp.models.roles import Role
 from labelapp.services.counts import project_counts
 from labelapp.services.errors import UserError
 from labelapp.services.flags import list_flags, resolve_flag
@@ -134,7 +135,7 @@ def project(project_id: int) -> str:
 def import_file(project_id: int) -> Response:
     """The project page's import form: the upload is kept and an import job stores it; its
     page shows the progress, then the numbers (or each problem, nothing stored)."""
-    proj = project_for_me(project_id, "sme")
+    proj = project_for_me(project_id, Role.SME)
     images = proj.task_type == "image"
     form = ImageImportForm() if images else ImportForm()
     if not form.validate_on_submit():

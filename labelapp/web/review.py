@@ -9,8 +9,9 @@ from typing import Any
 from flask import render_template, request, url_for
 from flask_login import login_required
 
-from labelapp.api.review_items import review_filter, row_json
+from labelapp.api.review_items import review_filter
 from labelapp.api.schemas.review_items import ReviewQuery
+from labelapp.api.serializers.review import row_json
 from labelapp.models import REVIEWER_ROLES
 from labelapp.services import review, review_item
 from labelapp.services.errors import UserError

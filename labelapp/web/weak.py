@@ -13,6 +13,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from labelapp.models import Job, LabelingFunction, Project
+from labelapp.models.roles import Role
 from labelapp.services.errors import UserError
 from labelapp.services.job_reports import Report
 from labelapp.services.jobs import active_job
@@ -116,7 +117,7 @@ def lf_table(project: Project, found: Report | None, active: list[LabelingFuncti
 @pages.route("/projects/<int:project_id>/lfs")
 @login_required
 def lfs_page(project_id: int) -> str:
-    project = project_for_me(project_id, "sme")
+    project = project_for_me(project_id, Role.SME)
     session = get_db()
     error = result = found = analysis_job = None
     try:

@@ -6,6 +6,8 @@ page marks results stale with what changed since and shows every rate with its c
 from __future__ import annotations
 
 import csv
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -233,3 +235,48 @@ def test_page_shows_not_applied_rates_with_counts_and_stale_results(
     page = lf_page(client, tiny["project"], headers)
     assert 'id="stale-label_model"' in page
     assert "kw_free v2 saved or switched on; kw_free v1 replaced by a newer version" in page
+
+
+def test_the_page_hands_its_script_every_api_url(tiny, client, inline_jobs) -> None:
+    """lfs.js builds no API URL itself: the page gives it each one (url_for), so the buttons
+    follow the routes and keep working when the app is served under a path prefix."""
+    url, headers = tiny["url"], tiny["sme"].headers
+    spec = {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free"]}
+    first = client.post(url, json=spec, headers=headers).get_json()
+    second = client.post(f"{url}?replace=1", json={**spec, "keywords": ["gift"]}, headers=headers)
+    second = second.get_json()
+    song = client.post(url, json={**spec, "name": "kw_song", "keywords": ["song"]}, headers=headers)
+    song = song.get_json()
+    off = client.patch(f"{url}/{song['id']}", json={"active": False}, headers=headers)
+    assert off.status_code == 200
+    lf_page(client, tiny["project"], headers)  # the analysis the page shows, computed
+
+    prefixed = {"SCRIPT_NAME": "/lab"}  # as behind a proxy that serves the app at /lab
+    page = client.get(
+        f"/projects/{tiny['project']}/lfs", headers=headers, environ_overrides=prefixed
+    ).get_data(as_text=True)
+    given = set(re.findall(r'data-([a-z-]*url)="([^"]*)"', page))
+    base = f"/lab/api/projects/{tiny['project']}"
+    lfs = f"{base}/lfs"
+    expected = {
+        ("save-url", lfs),
+        ("preview-url", f"{lfs}/preview"),
+        ("python-url", f"{lfs}/python"),
+        ("python-preview-url", f"{lfs}/python/preview"),
+        *{("url", f"{base}/ws/{step}") for step in ("pipeline", "apply", "fit", "propagate")},
+        ("url", f"{base}/ws/train"),
+        ("url", f"{lfs}/{second['id']}"),  # deactivate and delete kw_free
+        ("url", f"{lfs}/{second['id']}/rename"),
+        ("url", f"{lfs}/{second['id']}/compare?other={first['id']}"),
+        ("url", f"{lfs}/{song['id']}"),  # activate and delete the switched-off kw_song
+    }
+    assert expected <= given, sorted(expected - given)
+    assert all(link.startswith("/lab/") for _, link in given), sorted(given)
+
+    compare = client.get(
+        f"{lfs}/{second['id']}/compare?other={first['id']}".removeprefix("/lab"), headers=headers
+    )
+    assert compare.status_code == 200 and compare.get_json()["diff"]
+    script = (Path(__file__).parents[2] / "labelapp" / "static" / "lfs.js").read_text()
+    code = "\n".join(line.split("//")[0] for line in script.splitlines())
+    assert "/api/" not in code

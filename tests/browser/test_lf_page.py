@@ -94,3 +94,36 @@ def test_sme_writes_previews_saves_and_applies_a_keyword_lf(
     expect(page.locator("#prob-counts")).to_contain_text("model 60")
     expect(page.locator("#ws-job-kind")).to_have_text("ws_train")
     shot(page, "lf_page_end_model")
+
+
+def test_sme_renames_switches_off_and_on_and_deletes_an_lf(
+    page, live_server, sessions, tmp_path
+) -> None:
+    """The row buttons call the API at the URLs the page gives them (url_for), each then
+    showing its effect after the reload."""
+    project_id, _, _ = labeled_comments_project(sessions, tmp_path)
+    sme = make_user(sessions, "sid", "sme", (project_id,))
+    log_in(page, live_server, sme.username, sme.password)
+    page.goto(f"{live_server}/projects/{project_id}/lfs")
+    page.fill("#lf-name", "kw_check")
+    page.select_option("#lf-label", "spam")
+    page.fill("#lf-keywords", "check")
+    page.locator("#save-button").click()
+    expect(page.locator("#lf-kw_check")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept("kw_look"))  # the new name, asked for
+    page.locator("#lf-kw_check .lf-rename").click()
+    expect(page.locator("#lf-table #lf-kw_look")).to_be_visible()
+    expect(page.locator("#lf-kw_check")).to_have_count(0)
+
+    page.locator("#lf-kw_look .lf-toggle").click()
+    expect(page.locator("#inactive-table #lf-kw_look")).to_be_visible()
+    expect(page.locator("#no-lfs")).to_be_visible()
+    page.locator("#inactive-table #lf-kw_look .lf-toggle").click()
+    expect(page.locator("#lf-table #lf-kw_look")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Delete kw_look? ..."
+    page.locator("#lf-table #lf-kw_look .lf-delete").click()
+    expect(page.locator("#no-lfs")).to_be_visible()
+    expect(page.locator("#lf-kw_look")).to_have_count(0)
+    shot(page, "lf_page_after_delete")

@@ -62,18 +62,6 @@ def latest_runs(session: Session, project_id: int) -> dict[str, LabelModelRun]:
     return out
 
 
-def run_json(run: LabelModelRun) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "kind": run.kind,
-        "lf_ids": run.lf_ids,
-        "params": run.params,
-        "metrics": run.metrics,
-        "job_id": run.job_id,
-        "created_at": run.created_at.isoformat(),
-    }
-
-
 def list_prob_labels(
     session: Session, project_id: int, source: str | None, limit: int, after: int = 0
 ) -> list[dict[str, Any]]:
