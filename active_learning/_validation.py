@@ -9,17 +9,22 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def as_feature_matrix(X: Any, name: str, hint: str) -> Any:
+    """Return ``X`` as a CSR matrix or a 2-D numpy array; else a ValueError naming ``name``'s
+    shape, followed by ``hint`` (how to featurize)."""
+    if sp.issparse(X):
+        return X.tocsr()
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_items, n_features); got shape {X.shape}. {hint}")
+    return X
+
+
 def check_pool(X_pool: Any, name: str = "X_pool") -> Any:
     """Return ``X_pool`` as a 2-D numpy array or CSR matrix with at least one row."""
-    if sp.issparse(X_pool):
-        X = X_pool.tocsr()
-    else:
-        X = np.asarray(X_pool)
-        if X.ndim != 2:
-            raise ValueError(
-                f"{name} must be 2-D (n_items, n_features); got shape {X.shape}. "
-                "Featurize the items first (e.g. TextFeaturizer.fit_transform)."
-            )
+    X = as_feature_matrix(
+        X_pool, name, "Featurize the items first (e.g. TextFeaturizer.fit_transform)."
+    )
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: there are no unlabeled items to choose from.")
     return X

@@ -1,10 +1,12 @@
-"""Helpers shared by the benchmarks: throwaway databases, peak memory, machine description."""
+"""Helpers shared by the benchmarks: throwaway databases and work folders, peak memory, machine
+description."""
 
 from __future__ import annotations
 
 import os
 import platform
 import resource
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,3 +55,12 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def backend_workdir(kind: str) -> Iterator[tuple[Path, str]]:
+    """A temporary work folder and a fresh database on ``kind`` (see :func:`fresh_database`),
+    both removed afterwards; ``LABELAPP_DATA_DIR`` points to the folder's ``data``."""
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        os.environ["LABELAPP_DATA_DIR"] = str(Path(tmp) / "data")
+        yield Path(tmp), url

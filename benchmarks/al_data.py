@@ -60,6 +60,28 @@ def features(texts: list[str], featurizer: str) -> Any:
     return TextFeaturizer().fit_transform(texts)
 
 
+def synthetic_texts(n: int, seed: int = 0) -> tuple[list[str], Any]:
+    """``n`` distinct but realistic news texts (AG News test texts, drawn with replacement, each
+    with 25 % of its words dropped at random) and their AG News labels (1-4)."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(
+        DATA / "text_classification/ag_news_test/test.csv",
+        header=None,
+        names=["label", "title", "description"],
+    )
+    words = [f"{t}. {d}".split() for t, d in zip(df["title"], df["description"], strict=True)]
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, len(words), n)
+    texts = []
+    for b in base:
+        w = words[b]
+        keep = rng.random(len(w)) >= 0.25
+        texts.append(" ".join(x for x, k in zip(w, keep, strict=True) if k))
+    return texts, df["label"].to_numpy()[base]
+
+
 if __name__ == "__main__":  # warm the embedding cache: .venv/bin/python benchmarks/al_data.py
     import sys
     import time

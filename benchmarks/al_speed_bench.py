@@ -33,7 +33,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-DATA = Path(os.environ.get("LABELAPP_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+from benchmarks.al_data import synthetic_texts  # noqa: E402
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -78,26 +80,6 @@ def sampled_peak_mb(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     done.set()
     t.join()
     return seconds, max(peak[0], rss_mb()) - base, out
-
-
-def synthetic_texts(n: int, seed: int = 0) -> tuple[list[str], Any]:
-    import numpy as np
-    import pandas as pd
-
-    df = pd.read_csv(
-        DATA / "text_classification/ag_news_test/test.csv",
-        header=None,
-        names=["label", "title", "description"],
-    )
-    words = [f"{t}. {d}".split() for t, d in zip(df["title"], df["description"], strict=True)]
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, len(words), n)
-    texts = []
-    for b in base:
-        w = words[b]
-        keep = rng.random(len(w)) >= 0.25
-        texts.append(" ".join(x for x, k in zip(w, keep, strict=True) if k))
-    return texts, df["label"].to_numpy()[base]
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._common import fresh_database, machine, peak_rss_mb  # noqa: E402
+from benchmarks._common import backend_workdir, machine, peak_rss_mb  # noqa: E402
 from benchmarks.export_bench import make_items  # noqa: E402
 
 
@@ -148,13 +147,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {machine()}; load {os.getloadavg()[0]:.1f}; n={args.n:,}")
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
-            os.environ["LABELAPP_DATA_DIR"] = str(Path(tmp) / "data")
+        with backend_workdir(backend) as (work, url):
             t0 = time.perf_counter()
-            project_id = build(url, args.n, Path(tmp))
+            project_id = build(url, args.n, work)
             print(f"{backend}: built in {time.perf_counter() - t0:.1f} s")
             for run in ("first", "second"):
-                result = time_export(url, project_id, Path(tmp) / run)
+                result = time_export(url, project_id, work / run)
                 rate = result["items"] / result["seconds"]
                 print(
                     f"{backend} {run} export: {result['seconds']} s for {result['items']:,} "

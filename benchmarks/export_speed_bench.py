@@ -25,14 +25,13 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._common import fresh_database, machine  # noqa: E402
+from benchmarks._common import backend_workdir, machine  # noqa: E402
 
 LABELS = ["World", "Sports", "Business", "Sci/Tech"]
 
@@ -220,10 +219,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {machine()}; load {os.getloadavg()[0]:.1f}; n={args.n:,}, labeled={args.labeled:,}")
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
-            os.environ["LABELAPP_DATA_DIR"] = str(Path(tmp) / "data")
+        with backend_workdir(backend) as (work, url):
             t0 = time.perf_counter()
-            project_id, token = build(url, args.n, args.labeled, Path(tmp))
+            project_id, token = build(url, args.n, args.labeled, work)
             print(f"{backend}: built in {time.perf_counter() - t0:.1f} s")
             from labelapp.app import create_app
 
@@ -241,13 +239,13 @@ def main() -> None:
             times = [r["seconds"] for r in runs]
             stages = [stage_times(url, r) for r in runs]
             service = [
-                service_export(url, project_id, Path(tmp) / f"s{k}", args.profile and k == 0)
+                service_export(url, project_id, work / f"s{k}", args.profile and k == 0)
                 for k in range(3)
             ]
             from labelapp.services.drift import service as drift
 
             real, drift.drift_from_previous = drift.drift_from_previous, lambda *a, **k: None
-            bare = [service_export(url, project_id, Path(tmp) / f"b{k}", False) for k in range(3)]
+            bare = [service_export(url, project_id, work / f"b{k}", False) for k in range(3)]
             drift.drift_from_previous = real
             print(
                 f"{backend}: API export, job included: median {statistics.median(times):.3f} s, "

@@ -43,7 +43,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.al_data import DATA, load  # noqa: E402
+from benchmarks.al_data import load, synthetic_texts  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "label_issues"
 
@@ -345,25 +345,13 @@ def plot_recovery(curves: dict[str, dict], path: Path) -> None:
 
 
 def speed(n: int, seed: int) -> dict[str, float]:
-    import pandas as pd
 
     from active_learning.label_issues import detect_label_issues, out_of_sample_probs
     from active_learning.text_features import TextFeaturizer
     from augment.duplicates import near_duplicate_pairs
 
-    df = pd.read_csv(
-        DATA / "text_classification/ag_news_test/test.csv",
-        header=None,
-        names=["label", "title", "description"],
-    )
-    words = [f"{t}. {d}".split() for t, d in zip(df["title"], df["description"], strict=True)]
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, len(words), n)
-    texts = []
-    for b in base:
-        keep = rng.random(len(words[b])) >= 0.25
-        texts.append(" ".join(w for w, k in zip(words[b], keep, strict=True) if k))
-    y = df["label"].to_numpy()[base] - 1
+    texts, ag_labels = synthetic_texts(n, seed)
+    y = ag_labels - 1
     noisy = flip_labels(y, 4, 0.1, "uniform", seed)
     t = {}
     t0 = time.perf_counter()

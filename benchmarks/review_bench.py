@@ -20,7 +20,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._common import fresh_database, machine  # noqa: E402
+from benchmarks._common import backend_workdir, machine  # noqa: E402
 
 QUERIES = {
     "no filter, by issue score": "sort=issue_score&limit=50",
@@ -253,10 +252,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {machine()}; load {os.getloadavg()[0]:.1f}; n={args.n:,}", flush=True)
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
-            os.environ["LABELAPP_DATA_DIR"] = str(Path(tmp) / "data")
+        with backend_workdir(backend) as (work, url):
             t0 = time.perf_counter()
-            pid, token = build(url, args.n, Path(tmp))
+            pid, token = build(url, args.n, work)
             print(f"{backend}: built in {time.perf_counter() - t0:.0f} s", flush=True)
             from labelapp.app import create_app
 

@@ -15,7 +15,6 @@ process killed after ``regex_timeout`` seconds, so a backtracking pattern cannot
 
 from __future__ import annotations
 
-import operator
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -26,15 +25,19 @@ import numpy as np
 import pandas as pd
 
 from weak_supervision import re2, regex_guard
-from weak_supervision.lfs import ABSTAIN, DeclarativeLF, KeywordLF, MetadataLF, RegexLF
+from weak_supervision.lfs import (
+    ABSTAIN,
+    METADATA_OPS,
+    DeclarativeLF,
+    KeywordLF,
+    MetadataLF,
+    RegexLF,
+)
 
+# The comparisons of METADATA_OPS (element-wise on numpy arrays); "in" and "not in" are
+# vectorized apart.
 _NUMPY_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
+    op: fn for op, fn in METADATA_OPS.items() if op not in ("in", "not in")
 }
 
 

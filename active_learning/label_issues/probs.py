@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+
+from active_learning._validation import as_feature_matrix
 
 
 def default_estimator(random_state: int = 0) -> LogisticRegression:
@@ -28,15 +29,9 @@ def default_estimator(random_state: int = 0) -> LogisticRegression:
 
 
 def _check_features(X: Any, n: int) -> Any:
-    if sp.issparse(X):
-        X = X.tocsr()
-    else:
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(
-                f"X must be 2-D (n_items, n_features); got shape {X.shape}. "
-                "Featurize the texts first (e.g. TextFeaturizer().fit_transform(texts))."
-            )
+    X = as_feature_matrix(
+        X, "X", "Featurize the texts first (e.g. TextFeaturizer().fit_transform(texts))."
+    )
     if X.shape[0] != n:
         raise ValueError(f"X has {X.shape[0]} rows but there are {n} labels; pass one per row.")
     return X

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -50,6 +51,17 @@ def _bar():
     from labelapp.cli.imports import _PhaseBar
 
     return _PhaseBar()
+
+
+@contextmanager
+def _sessions_and_bar(project: str) -> Iterator[tuple[Any, int, Any]]:
+    """:func:`_sessions` and a progress bar for the work done with them, closed at the end."""
+    bar = _bar()
+    with _sessions(project) as (sessions, project_id):
+        try:
+            yield sessions, project_id, bar
+        finally:
+            bar.close()
 
 
 def _counts(per_split: dict[str, int]) -> str:
@@ -137,12 +149,8 @@ def export(
         augment=plan,
         include_unlabeled=include_unlabeled,
     )  # type: ignore[arg-type]
-    bar = _bar()
-    with _sessions(project) as (sessions, project_id):  # type: ignore[arg-type]
-        try:
-            version = export_project(sessions, project_id, request, out, progress=bar)
-        finally:
-            bar.close()
+    with _sessions_and_bar(project) as (sessions, project_id, bar):  # type: ignore[arg-type]
+        version = export_project(sessions, project_id, request, out, progress=bar)
     summary = version_summary(version)
     sources = ", ".join(f"{source} {n:,}" for source, n in summary["per_source"].items())
     click.echo(
@@ -256,10 +264,6 @@ def again(project: str, version: int, out: Path) -> None:
     """Write dataset VERSION again, byte for byte (fails, saying why, if items changed since)."""
     from labelapp.services.export import reexport_version
 
-    bar = _bar()
-    with _sessions(project) as (sessions, project_id):  # type: ignore[arg-type]
-        try:
-            target = reexport_version(sessions, project_id, version, out, progress=bar)
-        finally:
-            bar.close()
+    with _sessions_and_bar(project) as (sessions, project_id, bar):
+        target = reexport_version(sessions, project_id, version, out, progress=bar)
     click.echo(f"version {version} written again, identical to the recorded manifest -> {target}")

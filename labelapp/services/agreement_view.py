@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from labelapp.models import Annotation, User
 from labelapp.services.adjudication import Backlog, BacklogEntry, adjudications
+from labelapp.services.current_answers import is_current_label, ranked_answers
 from labelapp.services.rates import wilson
 from labelapp.services.review_item import open_requests
 
@@ -32,24 +33,10 @@ def current_answer_rows(project_id: int, item_ids: list[int] | None = None) -> S
     username; of ``item_ids`` only, if given. The one rule for "current answer" of the agreement
     report and the backlog."""
     a = Annotation
-    where = [a.project_id == project_id, a.user_id.is_not(None), a.kind != "adjudicate"]
+    where = [a.project_id == project_id]
     if item_ids is not None:
         where.append(a.item_id.in_(item_ids))
-    ranked = (
-        select(
-            a.item_id,
-            a.user_id,
-            a.kind,
-            a.labels,
-            a.created_at,
-            a.guideline_version,
-            func.row_number()
-            .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
-            .label("rank"),
-        )
-        .where(*where)
-        .subquery()
-    )
+    ranked = ranked_answers(*where, columns=(a.created_at, a.guideline_version))
     return (
         select(
             ranked.c.item_id,
@@ -59,7 +46,7 @@ def current_answer_rows(project_id: int, item_ids: list[int] | None = None) -> S
             ranked.c.guideline_version,
         )
         .join(User, User.id == ranked.c.user_id)
-        .where(ranked.c.rank == 1, ranked.c.kind == "label")
+        .where(is_current_label(ranked))
         .order_by(ranked.c.item_id, User.username)
     )
 

@@ -120,6 +120,23 @@ def add_label(
     return label
 
 
+def _commit_rewrite(
+    session: Session,
+    project: Project,
+    actor: User | None,
+    kind: str,
+    old: str,
+    new: str,
+    rewritten: dict[str, int],
+) -> int:
+    """Record a change that rewrote stored labels, resolve the items' labels again and commit;
+    returns how many answers were rewritten."""
+    _record(session, project, actor, kind, old, new, rewritten)
+    refresh_item_labels(session, project)
+    session.commit()
+    return rewritten.get("answers", 0)
+
+
 def rename_label(session: Session, actor: User | None, project: Project, old: str, new: str) -> int:
     """Rename a label; stored answers, gold answers and labeling functions follow. Returns how
     many answers were rewritten (recorded in the history)."""
@@ -133,10 +150,7 @@ def rename_label(session: Session, actor: User | None, project: Project, old: st
         raise Conflict(f"project {project.name!r} already has a label {new!r}: merge them instead")
     rewritten = rewrite_everywhere(session, project, old, new)
     label.name = new
-    _record(session, project, actor, "rename", old, new, rewritten)
-    refresh_item_labels(session, project)
-    session.commit()
-    return rewritten.get("answers", 0)
+    return _commit_rewrite(session, project, actor, "rename", old, new, rewritten)
 
 
 def set_retired(
@@ -183,10 +197,7 @@ def merge_labels(
     src, _ = _merge_pair(project, source, target)
     rewritten = rewrite_everywhere(session, project, source, target, merge=True)
     src.retired = True
-    _record(session, project, actor, "merge", source, target, rewritten)
-    refresh_item_labels(session, project)
-    session.commit()
-    return rewritten.get("answers", 0)
+    return _commit_rewrite(session, project, actor, "merge", source, target, rewritten)
 
 
 def set_hotkeys_and_order(

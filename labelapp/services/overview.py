@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from labelapp.models import Annotation, Flag, Project, QueueEntry, User, utcnow
 from labelapp.services.counts import project_counts
+from labelapp.services.current_answers import is_current_label, ranked_answers
 
 
 @dataclass
@@ -44,24 +45,9 @@ def live_labels(
     (of the items ``item_ids`` only, when given)."""
     a = Annotation
     scope = a.item_id.in_(list(item_ids)) if item_ids is not None else true()
-    ranked = (
-        select(
-            a.item_id,
-            a.user_id,
-            a.kind,
-            a.labels,
-            func.row_number()
-            .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
-            .label("rank"),
-        )
-        # A reviewer's adjudication is not their own answer: it never replaces their label.
-        .where(a.project_id == project_id, a.user_id.is_not(None), a.kind != "adjudicate", scope)
-        .subquery()
-    )
+    ranked = ranked_answers(a.project_id == project_id, scope)
     rows = session.execute(
-        select(ranked.c.item_id, ranked.c.user_id, ranked.c.labels).where(
-            ranked.c.rank == 1, ranked.c.kind == "label"
-        )
+        select(ranked.c.item_id, ranked.c.user_id, ranked.c.labels).where(is_current_label(ranked))
     )
     return [(i, u, list(labels)) for i, u, labels in rows]
 

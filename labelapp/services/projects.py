@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, false, func, or_, select
+from sqlalchemy import Select, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from labelapp.db import ensure_write_lock
@@ -197,13 +197,25 @@ def _hidden(session: Session, user: User, project: Project) -> bool:
 def get_project_for(session: Session, user: User, project_id: int) -> Project:
     """The project if ``user`` may see it. Non-members get 404, not 403: no existence leak."""
     params = {"project": project_id, "user": user.id}
+    project = _visible(session, user, _PROJECT, _MEMBERS_PROJECT, params)
+    if project is None:
+        raise NotFound(f"no project {project_id} that you are a member of")
+    return project
+
+
+def _visible(
+    session: Session, user: User, admin_query: Select, members_query: Select, params: dict[str, int]
+) -> Project | None:
+    """The project that ``admin_query`` (for an admin) or ``members_query`` (a project and the
+    user's membership, for anyone else) finds with ``params``, or None if there is none or
+    ``user`` may not see it."""
     if user.is_admin:
-        project = session.scalar(_PROJECT, params)
+        project = session.scalar(admin_query, params)
     else:
-        row = session.execute(_MEMBERS_PROJECT, params).first()
+        row = session.execute(members_query, params).first()
         project = row[0] if row is not None else None
     if project is None or _hidden(session, user, project):
-        raise NotFound(f"no project {project_id} that you are a member of")
+        return None
     return project
 
 
@@ -221,12 +233,8 @@ _MEMBERS_ITEM_PROJECT = (
 def get_project_of_item(session: Session, user: User, item_id: int) -> Project:
     """The project of item ``item_id`` if ``user`` may see it, in one statement (every submit)."""
     params = {"item": item_id, "user": user.id}
-    if user.is_admin:
-        project = session.scalar(_ITEM_PROJECT, params)
-    else:
-        row = session.execute(_MEMBERS_ITEM_PROJECT, params).first()
-        project = row[0] if row is not None else None
-    if project is not None and not _hidden(session, user, project):
+    project = _visible(session, user, _ITEM_PROJECT, _MEMBERS_ITEM_PROJECT, params)
+    if project is not None:
         return project
     project_id = session.scalar(select(Item.project_id).where(Item.id == item_id))
     if project_id is None:

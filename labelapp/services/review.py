@@ -29,6 +29,7 @@ from labelapp.models import (
     User,
 )
 from labelapp.models.item_labels import LABEL_SEPARATOR, NO_SCORE
+from labelapp.services.current_answers import is_current_label, ranked_answers
 from labelapp.services.errors import UserError
 from labelapp.services.label_facts import Scope, latest_weak_query
 from labelapp.services.labels import PREDICTION_SOURCES, WEAK_SOURCES
@@ -296,26 +297,13 @@ def _fill(session: Session, project: Project, page: list[ReviewRow]) -> None:
 def _answers(session: Session, ids: list[int]) -> list[tuple[int, str, list[str]]]:
     """(item id, username, labels) of each annotator's current label on the items ``ids``
     (their latest row, when it is a label; as :func:`~labelapp.services.overview.live_labels`)."""
-    a = Annotation
-    ranked = (
-        select(
-            a.item_id,
-            a.user_id,
-            a.kind,
-            a.labels,
-            func.row_number()
-            .over(partition_by=(a.item_id, a.user_id), order_by=a.id.desc())
-            .label("rk"),
-        )
-        .where(a.item_id.in_(ids), a.user_id.is_not(None), a.kind != "adjudicate")
-        .subquery()
-    )
+    ranked = ranked_answers(Annotation.item_id.in_(ids))
     return [
         (item_id, name or f"user {user_id}", labels)
         for item_id, user_id, name, labels in session.execute(
             select(ranked.c.item_id, ranked.c.user_id, User.username, ranked.c.labels)
             .outerjoin(User, User.id == ranked.c.user_id)
-            .where(ranked.c.rk == 1, ranked.c.kind == "label")
+            .where(is_current_label(ranked))
             .order_by(ranked.c.item_id, ranked.c.user_id)
         )
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
@@ -186,6 +187,31 @@ def _f1_kind(classes: list) -> str:
     return "binary" if len(classes) <= 2 and POSITIVE_LABEL in classes else "macro"
 
 
+def _evaluation(
+    answers: pd.DataFrame,
+    truth: pd.Series,
+    common: pd.Index,
+    labels: dict[str, pd.Series],
+    **extra: Any,
+) -> CrowdEvaluation:
+    """Score each method's ``labels`` against ``truth`` on the ``common`` items (F1 kind from the
+    classes of the truth and the answers); ``extra`` are the other fields of the result."""
+    gold = truth.loc[common]
+    classes = sorted(set(gold) | set(answers["answer"]))
+    f1_kind = _f1_kind(classes)
+    return CrowdEvaluation(
+        items=len(common),
+        classes=classes,
+        f1_kind=f1_kind,
+        scores={
+            name: _scores(gold, method.loc[common], f1_kind) for name, method in labels.items()
+        },
+        answers=len(answers),
+        workers=int(answers["worker"].nunique()),
+        **extra,
+    )
+
+
 def evaluate_crowd(
     answers: pd.DataFrame, truth: pd.Series, dawid_skene: DawidSkene | None = None
 ) -> CrowdEvaluation:
@@ -200,21 +226,8 @@ def evaluate_crowd(
     model = (dawid_skene or DawidSkene()).fit(answers, **columns)
     consensus = model.predict()
     common = _answered_truth(truth, voted.index)
-    gold = truth.loc[common]
-    classes = sorted(set(gold) | set(answers["answer"]))
-    f1_kind = _f1_kind(classes)
-    return CrowdEvaluation(
-        items=len(common),
-        classes=classes,
-        f1_kind=f1_kind,
-        scores={
-            "majority_vote": _scores(gold, voted.loc[common], f1_kind),
-            "dawid_skene": _scores(gold, consensus.loc[common], f1_kind),
-        },
-        answers=len(answers),
-        workers=int(answers["worker"].nunique()),
-        dawid_skene_iterations=model.n_iter_,
-    )
+    labels = {"majority_vote": voted, "dawid_skene": consensus}
+    return _evaluation(answers, truth, common, labels, dawid_skene_iterations=model.n_iter_)
 
 
 def evaluate_methods(
@@ -232,19 +245,11 @@ def evaluate_methods(
     long = answers.rename(columns={"question": "item", "answer": "label"})
     common = _answered_truth(truth, pd.Index(long["item"].unique()))
     choice = crowd_methods.choose_aggregator(long, gold=gold, methods=methods)
-    truth = truth.loc[common]
-    classes = sorted(set(truth) | set(answers["answer"]))
-    f1_kind = _f1_kind(classes)
-    return CrowdEvaluation(
-        items=len(common),
-        classes=classes,
-        f1_kind=f1_kind,
-        scores={
-            name: _scores(truth, labels.loc[common], f1_kind)
-            for name, labels in choice.all_labels.items()
-        },
-        answers=len(answers),
-        workers=int(answers["worker"].nunique()),
+    return _evaluation(
+        answers,
+        truth,
+        common,
+        choice.all_labels,
         chosen=choice.name,
         reason=choice.reason,
         skipped=choice.skipped,

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelapp.db import session_scope, start_write
+from labelapp.db import session_scope
 from labelapp.models import LabelModelRun
 from labelapp.progress import Progress, quiet
 from labelapp.services.errors import UserError
 from labelapp.services.featurizers import featurizer_setting, text_features
 from labelapp.services.weak.common import get_project
-from labelapp.services.weak.models import replace_prob_labels, text_data
+from labelapp.services.weak.models import store_prob_run, text_data
 
 FEATURES = {
     "embeddings": "sentence embeddings of the texts (all-MiniLM-L6-v2, 384 dimensions)",
@@ -111,25 +111,16 @@ def train_end_model(
         **evaluate(human, probs.argmax(axis=1), lm_probs),
     }
     progress(0.8, "storing probabilistic labels")
-    with session_scope(sessions) as session:
-        start_write(session)
-        run = LabelModelRun(
-            project_id=project_id,
-            kind="end_model",
-            lf_ids=lf_ids,
-            params={
-                "classes": classes,
-                "label_model_run_id": lm_run_id,
-                "features": FEATURES[features.used],
-                "estimator": _describe(model),
-            },
-            metrics=metrics,
-            job_id=job_id,
-        )
-        session.add(run)
-        session.flush()
-        replace_prob_labels(
-            session, project_id, "model", run.id, frame["item_id"].to_numpy(), probs, classes
-        )
-        session.expunge(run)
-    return run
+    run_fields = {
+        "kind": "end_model",
+        "lf_ids": lf_ids,
+        "params": {
+            "classes": classes,
+            "label_model_run_id": lm_run_id,
+            "features": FEATURES[features.used],
+            "estimator": _describe(model),
+        },
+        "metrics": metrics,
+    }
+    item_ids = frame["item_id"].to_numpy()
+    return store_prob_run(sessions, project_id, job_id, run_fields, "model", item_ids, probs)

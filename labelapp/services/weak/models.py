@@ -81,6 +81,29 @@ def replace_prob_labels(
         refresh_item_labels(session, session.get(Project, project_id), touched)
 
 
+def store_prob_run(
+    sessions: sessionmaker[Session],
+    project_id: int,
+    job_id: int | None,
+    run_fields: dict[str, Any],
+    source: str,
+    item_ids: np.ndarray,
+    probs: np.ndarray,
+) -> LabelModelRun:
+    """In one write transaction: a new ``LabelModelRun`` of ``run_fields`` (kind, lf_ids, params
+    with ``classes``, metrics), whose ``probs`` of ``item_ids`` replace the project's
+    probabilistic labels from ``source``. Returns the run, detached from its session."""
+    with session_scope(sessions) as session:
+        start_write(session)
+        run = LabelModelRun(project_id=project_id, job_id=job_id, **run_fields)
+        session.add(run)
+        session.flush()
+        classes = run_fields["params"]["classes"]
+        replace_prob_labels(session, project_id, source, run.id, item_ids, probs, classes)
+        session.expunge(run)
+    return run
+
+
 def fit_label_model(
     sessions: sessionmaker[Session],
     project_id: int,
@@ -125,34 +148,20 @@ def fit_label_model(
     if judged.any():
         metrics.update(score(human[judged], probs_to_preds(probs[judged]), k))
     progress(0.7, "storing probabilistic labels")
-    with session_scope(sessions) as session:
-        start_write(session)
-        run = LabelModelRun(
-            project_id=project_id,
-            kind="label_model",
-            lf_ids=[lf.id for lf in lfs],
-            params={
-                "classes": classes,
-                "class_balance": None
-                if choice.class_balance is None
-                else [float(x) for x in choice.class_balance],
-            },
-            metrics=metrics,
-            job_id=job_id,
-        )
-        session.add(run)
-        session.flush()
-        replace_prob_labels(
-            session,
-            project_id,
-            "label_model",
-            run.id,
-            frame["item_id"].to_numpy()[covered],
-            probs[covered],
-            classes,
-        )
-        session.expunge(run)
-    return run
+    balance = choice.class_balance
+    run_fields = {
+        "kind": "label_model",
+        "lf_ids": [lf.id for lf in lfs],
+        "params": {
+            "classes": classes,
+            "class_balance": None if balance is None else [float(x) for x in balance],
+        },
+        "metrics": metrics,
+    }
+    item_ids = frame["item_id"].to_numpy()[covered]
+    return store_prob_run(
+        sessions, project_id, job_id, run_fields, "label_model", item_ids, probs[covered]
+    )
 
 
 def label_model_matrix(
@@ -287,31 +296,18 @@ def propagate(
         n_new=int((reached & ~has_lm & (human < 0)).sum()),  # no LF covered, no human label
     )
     progress(0.8, "storing probabilistic labels")
-    with session_scope(sessions) as session:
-        start_write(session)
-        run = LabelModelRun(
-            project_id=project_id,
-            kind="propagation",
-            lf_ids=[],
-            params={
-                "classes": classes,
-                "n_neighbors": n_neighbors,
-                "threshold": threshold,
-                "features": features.used,
-            },
-            metrics=metrics,
-            job_id=job_id,
-        )
-        session.add(run)
-        session.flush()
-        replace_prob_labels(
-            session,
-            project_id,
-            "propagation",
-            run.id,
-            frame["item_id"].to_numpy()[reached],
-            probs[reached],
-            classes,
-        )
-        session.expunge(run)
-    return run
+    run_fields = {
+        "kind": "propagation",
+        "lf_ids": [],
+        "params": {
+            "classes": classes,
+            "n_neighbors": n_neighbors,
+            "threshold": threshold,
+            "features": features.used,
+        },
+        "metrics": metrics,
+    }
+    item_ids = frame["item_id"].to_numpy()[reached]
+    return store_prob_run(
+        sessions, project_id, job_id, run_fields, "propagation", item_ids, probs[reached]
+    )
