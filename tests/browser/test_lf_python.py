@@ -136,6 +136,7 @@ def test_lf_chart_tooltip_gives_the_rate_with_its_count(
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server}/projects/{project_id}/lfs")
     canvas = page.locator("#lf-chart")
+    canvas.wait_for(timeout=90_000)  # the LF analysis is a job: the page reloads when it is done
     canvas.scroll_into_view_if_needed()
     chart = page.evaluate("""() => {
       const c = Chart.getChart(document.getElementById('lf-chart'));
