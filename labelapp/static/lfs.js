@@ -273,18 +273,22 @@
       result.textContent = `Finished in ${job.result.seconds} s; reloading…`;
     }
   };
-  const follow = (job) => {
+  const follow = (job, release = window.labelapp.hold()) => {
+    // Held until the reload: a report job ending meanwhile must not reload the page (page.js).
     window.labelapp.pollJob(job.url, show).then((last) => {
       if (last.status === "done") window.location.replace(`${window.location.pathname}?job=${last.id}`);
-    }).catch((err) => { $("ws-job-result").textContent = err.message; });
+      else release();
+    }).catch((err) => { release(); $("ws-job-result").textContent = err.message; });
   };
   document.querySelectorAll(".ws-step").forEach((button) => {
     button.addEventListener("click", async () => {
+      const release = window.labelapp.hold(); // from the click on, until the job's reload
       try {
         const job = await call("POST", button.dataset.url);
         show(job);
-        follow(job);
+        follow(job, release);
       } catch (err) {
+        release();
         say(err.message, true);
       }
     });

@@ -14,10 +14,21 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
+  // Work the page started itself: API calls in flight, a job it follows (hold() until it
+  // reloads the page). While there is any, a report job's end does not reload the page under
+  // the visitor (which would drop a click's request or the job it follows): see below.
+  let busy = 0;
+  function hold() {
+    let released = false;
+    busy += 1;
+    return () => { if (!released) { released = true; busy -= 1; } };
+  }
+
   // A JSON call as the logged-in user. Throws NetworkError when the server cannot be reached
   // (or a proxy in front of it answers 502-504); reloads the page (to the login) on 401.
   async function call(url, body, method = "POST") {
     let res;
+    const release = hold();
     try {
       res = await fetch(url, {
         method,
@@ -27,6 +38,8 @@
       });
     } catch (err) {
       throw new NetworkError(String(err));
+    } finally {
+      release();
     }
     if (res.status === 401) { window.location.reload(); throw new NetworkError("logged out"); }
     if (res.status >= 502 && res.status <= 504) throw new NetworkError(`server answered ${res.status}`);
@@ -87,14 +100,20 @@
       .then((job) => {
         const url = new URL(window.location.href);
         url.searchParams.set("report_job", job.id);
-        if (!edited) { window.location.replace(url.toString()); return; }
         const link = document.createElement("a");
         link.href = url.toString();
         link.textContent = `${job.status}: show it`;
-        if (state) state.replaceChildren(link);
+        if (edited) { if (state) state.replaceChildren(link); return; }
+        // Reload once the page's own calls are answered; a job it follows reloads it instead.
+        const reloadWhenIdle = () => {
+          if (busy === 0) { window.location.replace(url.toString()); return; }
+          if (state) state.replaceChildren(link);
+          setTimeout(reloadWhenIdle, 250);
+        };
+        reloadWhenIdle();
       })
       .catch((err) => { if (state) state.textContent = String(err.message || err); });
   });
 
-  window.labelapp = { NetworkError, uuid, call, banner, clearBanner, errorText, pollJob, sizeBars };
+  window.labelapp = { NetworkError, uuid, call, hold, banner, clearBanner, errorText, pollJob, sizeBars };
 })();
