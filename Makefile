@@ -3,7 +3,7 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 3
 # The whole tree CI tests, pinned (regenerate with `make constraints` after changing dependencies).
 CONSTRAINTS := .ci/constraints.txt
 
