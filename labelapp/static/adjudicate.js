@@ -4,7 +4,7 @@
 (() => {
   "use strict";
   const cfg = JSON.parse(document.getElementById("adjudicate-config").textContent);
-  const { uuid, call, banner, clearBanner, errorText, pollJob } = window.labelapp;
+  const { uuid, call, banner, clearBanner, errorText, pollJob, renderItem } = window.labelapp;
   const $ = (id) => document.getElementById(id);
   const byHotkey = new Map(cfg.labels.map((l) => [l.hotkey.toLowerCase(), l]));
   const known = new Set(cfg.labels.map((l) => l.name));
@@ -73,20 +73,7 @@
       ambiguous: "answered ambiguous",
     }[entry.reason] || entry.reason;
     $("item-position").textContent = `${total.toLocaleString()} in the backlog`;
-    const body = $("item-body");
-    body.replaceChildren();
-    if (item.image_url) {
-      const img = document.createElement("img");
-      img.src = item.image_url;
-      img.alt = `Image ${item.external_id}`;
-      img.className = "item-image";
-      body.append(img);
-    } else {
-      const p = document.createElement("p");
-      p.className = "item-text";
-      p.textContent = item.text;
-      body.append(p);
-    }
+    renderItem(item, { body: $("item-body"), meta: $("item-meta") }); // page.js, as on the labeling page
     const list = $("answers");
     list.replaceChildren();
     for (const a of entry.answers) {

@@ -87,25 +87,7 @@
     $("item-ref").textContent = `Item ${item.external_id}`;
     $("item-why").textContent = whyText;
     $("item-why").hidden = !whyText;
-    const body = $("item-body");
-    if (item.image_url) {
-      viewer.show(body, item.image_url, `Image ${item.external_id}`);
-    } else {
-      viewer.hide();
-      const p = document.createElement("p");
-      p.className = "item-text";
-      p.textContent = item.text;
-      body.replaceChildren(p);
-    }
-    const meta = $("item-meta");
-    meta.replaceChildren();
-    const entries = Object.entries(item.meta || {}).filter(([, v]) => v !== null && v !== "").slice(0, 6);
-    if (item.group_key) entries.unshift(["group", item.group_key]);
-    for (const [k, v] of entries) {
-      const dt = document.createElement("dt"); dt.textContent = k;
-      const dd = document.createElement("dd"); dd.textContent = typeof v === "object" ? JSON.stringify(v) : String(v);
-      meta.append(dt, dd);
-    }
+    window.labelapp.renderItem(item, { body: $("item-body"), meta: $("item-meta"), viewer });
     paintSelection(chosen);
   }
 

@@ -77,6 +77,38 @@
     }
   }
 
+  // An item as the labeling and adjudication pages show it: its text, or its image (in the
+  // page's zoomable viewer when it has one), in `body`; up to six metadata values the caller may
+  // see (the group first) in the `meta` list.
+  function renderItem(item, { body, meta, viewer = null }) {
+    const alt = `Image ${item.external_id}`;
+    if (item.image_url && viewer) {
+      viewer.show(body, item.image_url, alt);
+    } else if (item.image_url) {
+      const img = document.createElement("img");
+      img.src = item.image_url;
+      img.alt = alt;
+      img.className = "item-image";
+      body.replaceChildren(img);
+    } else {
+      if (viewer) viewer.hide();
+      const p = document.createElement("p");
+      p.className = "item-text";
+      p.textContent = item.text;
+      body.replaceChildren(p);
+    }
+    if (!meta) return;
+    meta.replaceChildren();
+    const entries = Object.entries(item.meta || {}).filter(([, v]) => v !== null && v !== "").slice(0, 6);
+    if (item.group_key) entries.unshift(["group", item.group_key]);
+    for (const [k, v] of entries) {
+      const dt = document.createElement("dt"); dt.textContent = k;
+      const dd = document.createElement("dd"); dd.textContent = typeof v === "object" ? JSON.stringify(v) : String(v);
+      meta.append(dt, dd);
+    }
+    meta.hidden = entries.length === 0;
+  }
+
   // Bar widths and heights come from data attributes: the Content-Security-Policy allows no
   // inline style attributes.
   function sizeBars(root = document) {
@@ -115,5 +147,7 @@
       .catch((err) => { if (state) state.textContent = String(err.message || err); });
   });
 
-  window.labelapp = { NetworkError, uuid, call, hold, banner, clearBanner, errorText, pollJob, sizeBars };
+  window.labelapp = {
+    NetworkError, uuid, call, hold, banner, clearBanner, errorText, pollJob, renderItem, sizeBars,
+  };
 })();

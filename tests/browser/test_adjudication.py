@@ -20,20 +20,28 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 NAMES = ("ann", "bob", "cat")
 
 
+def _comments() -> pd.DataFrame:
+    """Twelve real YouTube comments: spam, ham, spam, ham, ..."""
+    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT")
+    spam, ham = (comments[comments["CLASS"] == c].head(6) for c in (1, 0))
+    return pd.concat([spam.reset_index(drop=True), ham.reset_index(drop=True)]).sort_index(
+        kind="stable"
+    )
+
+
 def _labeled_project(client, sessions, tmp_path) -> tuple[int, dict[str, int], dict]:
     """Twelve real YouTube comments, three annotators each; bob errs on 3 items, cat calls one
     ambiguous. Returns the project, external id -> item id, and the truth."""
-    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT")
-    spam, ham = (comments[comments["CLASS"] == c].head(6) for c in (1, 0))
-    frame = pd.concat([spam.reset_index(drop=True), ham.reset_index(drop=True)]).sort_index(
-        kind="stable"
-    )  # spam, ham, spam, ham, ...
+    frame = _comments()
     truth = ["spam" if c == 1 else "ham" for c in frame["CLASS"]]
     project_id = make_project(
         sessions, "comments", ("ham", "spam"), allow_ambiguous=True, overlap_k=3
     )
     ids = add_items(sessions, project_id, frame["CONTENT"].tolist(), tmp_path)
     refs = {f"t{i}": item_id for i, item_id in enumerate(ids)}
+    with session_scope(sessions) as session:  # the comment's author, as the demo imports it
+        for item_id, author in zip(ids, frame["AUTHOR"], strict=True):
+            session.get(Item, item_id).meta = {"author": author}
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     flip = {"spam": "ham", "ham": "spam"}
     for i, item_id in enumerate(ids):
@@ -78,6 +86,9 @@ def test_sme_adjudicates_with_the_keyboard(page, live_server, client, sessions, 
     )
     expect(answers.filter(has_text="ann")).to_contain_text(truth[first])
     expect(page.locator("#suggestion")).to_contain_text("Dawid-Skene suggests")
+    # The item as the labeling page shows it (page.js renderItem): text and metadata.
+    authors = dict(zip(refs, _comments()["AUTHOR"], strict=True))
+    expect(page.locator("#item-meta")).to_contain_text(f"author{authors[first]}")
     shot(page, "adjudicate-item")
 
     # Choose the final label by its key; the reason box takes the focus; Enter records.
