@@ -207,19 +207,15 @@ def create_import(project_id: int):
             format=form.get("format") or None,
             schema=form.get("schema") or "strict",
         )
-    token = uploads.save(upload, filename)
-    try:
-        job = uploads.start_import(
-            get_db(),
-            current_app.extensions["labelapp.sessions"],
-            project,
-            me(),
-            token,
-            options,
-            images,
-            dry_run=form.get("dry_run", "").lower() in _TRUE,
-        )
-    except BaseException:
-        uploads.discard(token)
-        raise
+    job = uploads.import_new_upload(
+        get_db(),
+        current_app.extensions["labelapp.sessions"],
+        project,
+        me(),
+        upload,
+        filename,
+        options,
+        images,
+        dry_run=form.get("dry_run", "").lower() in _TRUE,
+    )
     return jsonify(job_json(job)), 202

@@ -144,3 +144,25 @@ def start_import(
     if not dry_run:
         _mark(token, job.id)
     return job
+
+
+def import_new_upload(
+    session: Session,
+    sessions: sessionmaker[Session],
+    project: Project,
+    user: User,
+    stream: Any,
+    filename: str,
+    options: dict[str, Any],
+    images: bool,
+    dry_run: bool = False,
+) -> Job:
+    """Keep the uploaded ``stream`` (anything with ``save(path)``) and queue its import
+    (:func:`start_import`): the one flow of the API's import and the project page's form. An
+    import that cannot start (another one runs, a bad option) leaves no upload behind."""
+    token = save(stream, filename)
+    try:
+        return start_import(session, sessions, project, user, token, options, images, dry_run)
+    except BaseException:
+        discard(token)
+        raise

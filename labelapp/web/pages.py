@@ -160,19 +160,18 @@ def import_file(project_id: int) -> Response:
             group_col=form.group_col.data or None,
             schema=form.schema.data,
         )
-    token = uploads.save(upload, filename)
     try:
-        job = uploads.start_import(
+        job = uploads.import_new_upload(
             get_db(),
             current_app.extensions["labelapp.sessions"],
             proj,
             me(),
-            token,
+            upload,
+            filename,
             options,
             images,
         )
     except UserError as exc:
-        uploads.discard(token)
         flash(exc.message, "error")
         return redirect(url_for("pages.project", project_id=proj.id))
     return redirect(url_for("admin.import_job", project_id=proj.id, job_id=job.id))

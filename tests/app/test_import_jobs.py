@@ -116,6 +116,42 @@ def test_uploads_of_ended_jobs_are_swept(sessions) -> None:
     assert [p.name for p in _uploads_left()] == [running]
 
 
+def test_an_import_that_cannot_start_leaves_no_upload(client, sessions) -> None:
+    """The API and the project page's form keep the upload only when its job is queued: while
+    another import runs, both refuse the new file and leave nothing in the data directory."""
+    pid = make_project(sessions, "busy", ("pos", "neg"))
+    sam = make_user(sessions, "sam", "sme", (pid,))
+
+    class Stream:
+        def save(self, path: Path) -> None:
+            Path(path).write_text("text\nx\n")
+
+    running = uploads.save(Stream(), "first.csv")
+    with session_scope(sessions) as session:
+        job = Job(project_id=pid, kind="import", status="running", params={"upload": running})
+        session.add(job)
+        session.flush()
+        uploads._mark(running, job.id)
+    refused = client.post(
+        f"/api/projects/{pid}/imports",
+        data={"file": (io.BytesIO(b"text\nsecond\n"), "second.csv")},
+        headers=sam.headers,
+    )
+    assert (
+        refused.status_code == 409
+        and "one import runs at a time" in refused.get_json()["error"]["message"]
+    )
+    login(client, "sam", sam.password)
+    token = csrf_token_from(client.get(f"/projects/{pid}").get_data(as_text=True))
+    page = client.post(
+        f"/projects/{pid}/import",
+        data={"file": (io.BytesIO(b"text\nthird\n"), "third.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 302
+    assert [p.name for p in _uploads_left()] == [running]
+
+
 ROWS = 120_000
 
 
