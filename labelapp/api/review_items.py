@@ -18,7 +18,7 @@ from labelapp.api.schemas.review_items import (
 )
 from labelapp.api.serializers.review import correction_json, row_json
 from labelapp.api.validation import args, body, validate
-from labelapp.models import REVIEWER_ROLES
+from labelapp.models import REVIEWER_ROLES, Project
 from labelapp.services import review, review_item
 from labelapp.services.corrections import correct_label
 from labelapp.web.access import me, project_for_me
@@ -39,15 +39,9 @@ def review_filter(query: ReviewQuery) -> review.ReviewFilter:
     )
 
 
-@api.get("/projects/<int:project_id>/review")
-@login_required
-@validate(query=ReviewQuery, resp={200: ReviewPageOut})
-def review_list(project_id: int):
-    """Items with their resolved label and source, answers, weak label, prediction, label-issue
-    score and flags; filtered, sorted, keyset-paged (?after=next_after) (sme, admin)"""
-    project = project_for_me(project_id, *REVIEWER_ROLES)
-    query: ReviewQuery = args()
-    page = review.review_page(
+def review_page_for(project: Project, query: ReviewQuery) -> review.ReviewPage:
+    """The review list's page that ``query`` asks for: the API's and the review page's."""
+    return review.review_page(
         get_db(),
         project,
         review_filter(query),
@@ -56,6 +50,17 @@ def review_list(project_id: int):
         query.after or None,
         query.limit,
     )
+
+
+@api.get("/projects/<int:project_id>/review")
+@login_required
+@validate(query=ReviewQuery, resp={200: ReviewPageOut})
+def review_list(project_id: int):
+    """Items with their resolved label and source, answers, weak label, prediction, label-issue
+    score and flags; filtered, sorted, keyset-paged (?after=next_after) (sme, admin)"""
+    project = project_for_me(project_id, *REVIEWER_ROLES)
+    query: ReviewQuery = args()
+    page = review_page_for(project, query)
     return jsonify(
         {
             "total": page.total,

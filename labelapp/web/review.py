@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template, request, url_for
 from flask_login import login_required
 
-from labelapp.api.review_items import review_filter
+from labelapp.api.review_items import review_filter, review_page_for
 from labelapp.api.schemas.review_items import ReviewQuery
 from labelapp.api.serializers.review import row_json
 from labelapp.models import REVIEWER_ROLES
@@ -48,15 +48,7 @@ def review_page(project_id: int) -> str:
     project = project_for_me(project_id, *REVIEWER_ROLES)
     query, problem = _query()
     try:
-        page = review.review_page(
-            get_db(),
-            project,
-            review_filter(query),
-            query.sort,
-            query.order == "desc",
-            query.after or None,
-            query.limit,
-        )
+        page = review_page_for(project, query)
     except UserError as exc:
         query, problem = ReviewQuery(), exc.message
         page = review.review_page(get_db(), project, review_filter(query))
