@@ -53,6 +53,11 @@ class ImageImportForm(FlaskForm):
     file = FileField("Zip of the image folder", validators=[FileRequired()])
     folder_labels = BooleanField("Take labels from subfolder names (one subfolder per label)")
     label_source = StringField("Label source name", validators=[Optional(), Length(max=80)])
+    schema = SelectField(
+        "Against the project schema",
+        default=DEFAULT_SCHEMA_MODE,
+        choices=[(m, SCHEMA_MODE_TEXT[m]) for m in SCHEMA_MODES],
+    )
 
 
 class LearningForm(FlaskForm):

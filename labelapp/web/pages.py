@@ -150,6 +150,7 @@ def import_file(project_id: int) -> Response:
         options = dict(
             folder_labels=form.folder_labels.data,
             label_source=form.label_source.data or None,
+            schema=form.schema.data,
         )
     else:
         options = dict(

@@ -75,8 +75,11 @@ def _finished(browser, sent, user) -> str:
 
 
 def _selected_schema(html: str) -> str:
-    select_html = html.split('id="schema"', 1)[1].split("</select>", 1)[0]
-    return re.search(r'<option value="(\w+)" selected>', select_html).group(1)
+    select_html = re.search(r'<select[^>]*id="schema"[^>]*>(.*?)</select>', html, re.S).group(1)
+    options = re.findall(r"<option([^>]*)>", select_html)
+    chosen = [re.search(r'value="(\w+)"', o).group(1) for o in options if "selected" in o]
+    assert len(chosen) == 1, select_html
+    return chosen[0]
 
 
 def test_image_zip_refused_under_strict_and_accepted_under_evolve(app, sessions, tmp_path) -> None:
@@ -186,3 +189,33 @@ def test_a_running_check_is_not_handed_back_for_other_options(app, sessions) -> 
     assert same.headers["Location"].endswith(f"/import-wizard/jobs/{running_id}")
     with session_scope(sessions) as session:
         assert session.scalar(select(func.count()).where(Job.project_id == pid)) == 1
+
+
+def test_the_project_pages_image_form_offers_the_same_choice(app, sessions, tmp_path) -> None:
+    """The project page's quick image import takes the schema mode too: strict refuses the zip
+    of another mode and stores nothing, evolve imports it with the schema's next version."""
+    pid = make_project(sessions, "scans", ("0", "1"), task_type="image")
+    sam = make_user(sessions, "sam", "sme", (pid,))
+    _first_import(sessions, pid, tmp_path)
+    browser = app.test_client()
+    login(browser, "sam", sam.password)
+    page = browser.get(f"/projects/{pid}").get_data(as_text=True)
+    assert _selected_schema(page) == "strict"
+    token = csrf_token_from(page)
+    before = _counts(sessions, pid)
+
+    def send(mode: str) -> str:
+        data = {"csrf_token": token, "file": (io.BytesIO(_zip(LATER)), "l.zip"), "schema": mode}
+        return _finished(
+            browser,
+            browser.post(f"/projects/{pid}/import", data=data, content_type="multipart/form-data"),
+            sam,
+        )
+
+    refused = unescape(send("strict"))
+    assert "1 problem(s) against the project's schema (version 1)" in refused
+    assert _counts(sessions, pid) == before
+    done = _text(send("evolve"), "import-result")
+    assert "3 images read = 3 new items" in done and "evolved from version 1 to 2" in done
+    with session_scope(sessions) as session:
+        assert current_schema(session, pid).version == 2
