@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 import labelapp
@@ -14,6 +15,8 @@ from labelapp.db import session_scope
 from labelapp.models import Item, Project, QueueEntry
 from labelapp.services.imports import ImportOptions, import_path
 from tests.app.factories import make_project, make_user
+
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 

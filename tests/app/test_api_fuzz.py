@@ -14,7 +14,7 @@ import pytest
 
 from tests.app.api_fuzz import JOB_OPERATIONS, fuzz, seed_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_backend]
 
 
 def _wait_for_jobs(sessions, timeout: float = 90) -> None:

@@ -21,6 +21,8 @@ from labelapp.services.export import job as export_job_module
 from labelapp.services.weak.lfs import load_python_lfs
 from tests.app.factories import add_items, make_project, make_user
 
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
+
 EVIL = "(a+)+(?=b)"  # RE2 lacks lookaheads; Python's re backtracks 2^n steps on n "a"s
 
 

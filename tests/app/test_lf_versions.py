@@ -17,6 +17,8 @@ from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, P
 from labelapp.services.imports import import_path
 from tests.app.factories import lf_page, make_project, make_user
 
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
+
 # "free" hits t0, t2, t4; humans say t0 spam, t2 ham: 3/6 covered, 1 of 2 labeled hits right.
 TINY = [
     ("t0", "FREE gift card, click now"),

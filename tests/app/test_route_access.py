@@ -24,6 +24,8 @@ from labelapp.services.users import rotate_token
 from tests.app.factories import Account, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
+
 # Who may call a route: "public" (anyone), "user" (any logged-in user), "member" (a member of the
 # project, any role), "reviewer" (sme or admin member), "admin".
 PUBLIC, USER, MEMBER, REVIEWER, ADMIN = "public", "user", "member", "reviewer", "admin"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from tests.app.factories import api_import, make_project, make_user
+
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
 
 def _upload(api, pid: int, headers: dict, name: str, text: str, **fields) -> dict:

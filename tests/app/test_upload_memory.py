@@ -13,11 +13,14 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
 from labelapp.models import Item
 from tests.app.factories import make_project, make_user
+
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
 ROWS = 400_000
 SERVER = textwrap.dedent(

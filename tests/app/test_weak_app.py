@@ -19,6 +19,8 @@ from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, P
 from labelapp.services.imports import import_path
 from tests.app.factories import lf_page, make_project, make_user, wait_for_job
 
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
+
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 # Six items, hand-checked: "free" hits t0, t2, t4; humans say t0 spam, t2 ham, t1 ham; so the

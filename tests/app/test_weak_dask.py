@@ -20,6 +20,8 @@ from labelapp.services.weak.lfs import latest_lfs, load_python_lfs, save_lf
 from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project
 
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
+
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 PY_LFS = """
 from snorkel.labeling import labeling_function

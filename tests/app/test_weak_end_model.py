@@ -23,6 +23,8 @@ from labelapp.services.weak.lfs import load_python_lfs, save_lf
 from labelapp.services.weak.models import fit_label_model
 from tests.app.factories import add_items, make_project, make_user, wait_for_job
 
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
+
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N_HUMAN = 300
 # The keyword, regex and short-comment LFs of Snorkel's spam tutorial (shared/data/

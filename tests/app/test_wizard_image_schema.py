@@ -11,6 +11,7 @@ import re
 import zipfile
 from html import unescape
 
+import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
@@ -20,6 +21,8 @@ from labelapp.services.schema import current_schema
 from labelapp.services.schema.names import SCHEMA_MODE_TEXT
 from tests.app.factories import make_project, make_user, wait_for_job
 from tests.conftest import csrf_token_from, login
+
+pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
 
 def _zip(images: dict[str, tuple[str, tuple[int, int]]]) -> bytes:

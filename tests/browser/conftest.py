@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,33 +15,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(
     os.environ.get("LABELAPP_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots")
 )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Each browser test runs on one of the two databases, the same one every run (by a hash of
-    its name), so the pages are tried on both across the suite while CI stays within its time:
-    the database behaviour under every route is tested on both by tests/app. Set
-    ``LABELAPP_BROWSER_BACKENDS=all`` to run each browser test on both."""
-    if os.environ.get("LABELAPP_BROWSER_BACKENDS") == "all":
-        return
-    keep, drop = [], []
-    for item in items:
-        backend = getattr(getattr(item, "callspec", None), "params", {}).get("db_url")
-        if "/browser/" not in item.nodeid.replace("\\", "/") or backend is None:
-            keep.append(item)
-            continue
-        siblings = [b for b in ("sqlite", "postgresql") if b in _backends()]
-        chosen = siblings[zlib.crc32(item.originalname.encode()) % len(siblings)]
-        (keep if backend == chosen else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
-
-
-def _backends() -> list[str]:
-    from tests.conftest import BACKENDS
-
-    return BACKENDS
 
 
 class LiveServer:
