@@ -80,10 +80,8 @@ for _, _, method, rule in sorted(calls, key=lambda c: c[:2]):
         if loaded(name) and name not in first_by:
             first_by[name] = f"{method} {rule.endpoint}"
 # The worker the job routes started holds this process's output pipes until it stops: stop it.
-from labelapp.services import local_worker
-for proc, _ in local_worker._started.values():
-    proc.terminate()
-    proc.wait(15)
+from tests.conftest import _stop_local_workers
+_stop_local_workers()
 print(json.dumps({"imported": first_by, "routes": len(statuses),
                   "5xx": sum(s >= 500 for s in statuses)}))
 """
