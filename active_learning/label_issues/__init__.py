@@ -14,12 +14,13 @@ The app's label-issue job::
         duplicate_pairs=pairs,   # optional (m x 2): augment.duplicates.near_duplicate_pairs(texts)
         item_ids=ids,            # optional: names used in the reasons
     )
-    issues.order[:50]            # review these first (flagged items first)
+    issues.order[:50]            # review these first (flags, and labels trusted even less)
     issues.flagged, issues.scores, issues.suggested, issues.reasons
 
 Building blocks: :func:`out_of_sample_probs` (stratified k-fold), confident learning
 (:func:`confident_thresholds`, :func:`confident_joint`, :func:`estimate_joint`,
-:func:`find_label_issues`, :func:`label_quality`), written from the paper (no cleanlab code).
+:func:`find_label_issues`, :func:`label_quality`, :func:`review_first`), written from the paper
+(no cleanlab code).
 """
 
 from active_learning.label_issues.confident import (
@@ -31,6 +32,7 @@ from active_learning.label_issues.confident import (
     estimated_issue_count,
     find_label_issues,
     label_quality,
+    review_first,
 )
 from active_learning.label_issues.detect import detect_label_issues
 from active_learning.label_issues.probs import default_estimator, out_of_sample_probs
@@ -49,4 +51,5 @@ __all__ = [
     "find_label_issues",
     "label_quality",
     "out_of_sample_probs",
+    "review_first",
 ]

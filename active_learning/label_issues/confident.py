@@ -200,6 +200,30 @@ def find_label_issues(
     return flagged[np.argsort(quality, kind="stable")]
 
 
+def review_first(labels: Any, pred_probs: Any, flagged: Any, quality: Any = None) -> np.ndarray:
+    """The items to review first: ``flagged`` plus every item trusted less than a flagged item
+    of the same given label.
+
+    Per given label i, an unflagged item joins when its ``quality`` (default self-confidence
+    p̂_i) is at most the highest quality of a flagged item labeled i and its most probable class
+    is not i (the same rule as ``exclude_agreeing``). Within a class, whether a label is wrong
+    is taken to fall with its self-confidence (the assumption behind prune-by-class), so a
+    review list that shows a flagged label before a less trusted one of the same class skips
+    a likelier error: "both" (PBC and PBNR) leaves out low-confidence items whose probability
+    is spread over several other classes, which is right for the flags (fewer false alarms)
+    but not for the order. Across classes confident learning still decides how deep each class
+    goes, which keeps a rare class's many low-confidence but correct items out of the top.
+    """
+    y, P = check_inputs(labels, pred_probs)
+    mask = np.asarray(flagged, dtype=bool).ravel()
+    q = P[np.arange(len(y)), y] if quality is None else np.asarray(quality, dtype=np.float64)
+    if mask.shape != y.shape or q.shape != y.shape:
+        raise ValueError(f"flagged and quality must have one entry per label ({len(y)}).")
+    bar = np.full(P.shape[1], -np.inf)
+    np.maximum.at(bar, y[mask], q[mask])
+    return mask | ((q <= bar[y]) & (P.argmax(axis=1) != y))
+
+
 def estimated_issue_count(labels: Any, pred_probs: Any) -> int:
     """n * (1 - trace(Q)): how many labels the calibrated confident joint says are wrong."""
     C = confident_joint(labels, pred_probs, calibrate=True)

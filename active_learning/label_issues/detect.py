@@ -15,6 +15,7 @@ from active_learning.label_issues.confident import (
     confident_thresholds,
     find_label_issues,
     label_quality,
+    review_first,
 )
 from active_learning.label_issues.probs import out_of_sample_probs
 from active_learning.label_issues.signals import (
@@ -38,9 +39,12 @@ def model_signal(
     filter_by: FilterBy,
     rank_by: RankBy,
 ) -> Signal:
-    """Confident learning: flags its selection; strength 1 - quality (``rank_by``)."""
+    """Confident learning: flags its selection; strength 1 - quality (``rank_by``); reviews
+    first the flags and the items trusted less than a flag of the same label (:func:`review_first`).
+    """
     flagged = find_label_issues(codes, pred_probs, filter_by=filter_by)
-    strength = 1.0 - label_quality(codes, pred_probs, rank_by)
+    quality = label_quality(codes, pred_probs, rank_by)
+    first = review_first(codes, pred_probs, flagged, quality)
     other = pred_probs.copy()
     other[np.arange(len(codes)), codes] = -np.inf
     best = other.argmax(axis=1)
@@ -48,7 +52,7 @@ def model_signal(
     def reason(i: int) -> str:
         return f"model is {pred_probs[i, best[i]]:.2f} sure it is '{classes[best[i]]}'"
 
-    return Signal(strength, best, flagged, reason)
+    return Signal(1.0 - quality, best, flagged, reason, first)
 
 
 def _codes(labels: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -107,9 +111,12 @@ def detect_label_issues(
     0.693 / 0.796 against 0.647 / 0.735 / 0.809 at 5 / 10 / 20 % uniform flips, mean of 3
     seeds; a margin is small when the model hesitates between two classes that are both wrong
     for the given label, which says little about the given label itself).
-    ``order`` puts the flagged items first: on SMS spam (10 % uniform flips, 3 seeds) that raised
-    precision at k from 0.891 (self-confidence alone) to 0.928, since confident learning's
-    per-class counts keep a rare class's many low-confidence but correct items out of the top.
+    ``order``: first the flagged items and every item trusted less than a flagged one of the same
+    given label (:func:`review_first`), then the rest. Confident learning's per-class depth keeps
+    a rare class's many low-confidence but correct items out of the top (SMS spam, 10 % uniform
+    flips, 3 seeds: precision at k 0.891 by self-confidence alone, 0.928); the same-class
+    closure keeps low-confidence labels "both" leaves unflagged from falling behind the flags
+    (AG News, 10 % uniform: 0.731 with flagged items strictly first, 0.735 now).
     """
     codes, cols = _codes(labels, classes)
     n, K = len(codes), len(cols)
@@ -131,7 +138,7 @@ def detect_label_issues(
     if duplicate_pairs is not None:
         signals["duplicates"] = duplicate_signal(codes, duplicate_pairs, cols, ids)
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
-    scores, flagged, suggested, order = combine(codes, signals, P * w["model"], w)
+    scores, flagged, suggested, order, first = combine(codes, signals, P * w["model"], w)
     joint = confident_joint(codes, P)
     return LabelIssues(
         scores=scores,
@@ -145,4 +152,5 @@ def detect_label_issues(
         thresholds=confident_thresholds(codes, P),
         n_estimated=int(round(float(joint.sum() - np.trace(joint)))),
         strengths={name: s.strength for name, s in signals.items()},
+        review_first=first,
     )

@@ -4,7 +4,8 @@ Each signal gives every item a strength in [0, 1] (0 = no evidence against its l
 it points to, and a reason string:
 
 - ``model``: confident learning on out-of-sample probabilities (:mod:`.confident`); strength
-  1 - self-confidence; flags the items confident learning selects;
+  1 - self-confidence; flags the items confident learning selects, and puts first in the order
+  also the unflagged items it trusts less than a flagged item of the same given label;
 - ``annotators``: per-item vote counts; strength = share of votes for other classes (items with
   at least two votes); flags items where other classes got at least ``annotator_share``;
 - ``label_model``: the label model's class probabilities from the LF votes; strength = its
@@ -45,6 +46,7 @@ class Signal:
     pointed: np.ndarray  # class code the evidence points to (-1: none)
     flagged: np.ndarray  # bool
     reason: Any  # callable(i) -> str for a flagged item
+    first: np.ndarray | None = None  # bool: review before the rest (default: ``flagged``)
 
     def explain(self, i: int) -> str:
         return self.reason(int(i))
@@ -56,11 +58,14 @@ class LabelIssues:
 
     ``scores`` in [0, 1], higher = label more likely wrong; ``flagged`` items to review;
     ``suggested`` the label a reviewer should consider (the given label for unflagged items);
-    ``reasons`` a list of strings per item (empty when not flagged); ``order`` every item index,
-    flagged ones first, each part by descending score. Also: ``classes`` (column order of the
-    probabilities), ``pred_probs``, the per-signal ``strengths``, the calibrated
-    ``confident_joint`` (rows: given label, columns: estimated true label), ``thresholds`` and
-    ``n_estimated`` (label errors the confident joint estimates).
+    ``reasons`` a list of strings per item (empty when not flagged); ``order`` every item index
+    in review order: first the ``review_first`` items (every flagged item, and each unflagged
+    item the model trusts less than a flagged item of the same given label, see
+    :func:`~active_learning.label_issues.review_first`), then the rest, each part by descending
+    score. Also: ``classes`` (column order of the probabilities), ``pred_probs``, the
+    per-signal ``strengths``, the calibrated ``confident_joint`` (rows: given label, columns:
+    estimated true label), ``thresholds`` and ``n_estimated`` (label errors the confident joint
+    estimates).
     """
 
     scores: np.ndarray
@@ -74,11 +79,12 @@ class LabelIssues:
     thresholds: np.ndarray
     n_estimated: int
     strengths: dict[str, np.ndarray] = field(default_factory=dict)
+    review_first: np.ndarray | None = None
 
     @property
     def flagged_indices(self) -> np.ndarray:
-        """Indices of flagged items, most likely wrong first."""
-        return self.order[: int(self.flagged.sum())]
+        """Indices of flagged items, in ``order`` (most likely wrong first)."""
+        return self.order[self.flagged[self.order]]
 
 
 def _name(classes: np.ndarray, code: int) -> str:
@@ -187,23 +193,29 @@ def combine(
     signals: dict[str, Signal],
     class_evidence: np.ndarray,
     weights: dict[str, float],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Noisy-OR score, flagged mask, suggested class code and order from the signals."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Noisy-OR score, flagged mask, suggested class code, order and the review-first mask.
+
+    ``order``: the items any signal puts first (its ``first``, by default its flags), then the
+    rest, each part by descending score.
+    """
     n = len(labels)
     keep = np.ones(n)
     flagged = np.zeros(n, dtype=bool)
+    first = np.zeros(n, dtype=bool)
     evidence = class_evidence.copy()
     for name, signal in signals.items():
         w = float(weights.get(name, 1.0))
         keep *= 1.0 - np.clip(w * signal.strength, 0.0, 1.0)
         flagged |= signal.flagged
+        first |= signal.flagged if signal.first is None else signal.first | signal.flagged
         hit = np.flatnonzero(signal.pointed >= 0)
         evidence[hit, signal.pointed[hit]] += w * signal.strength[hit]
     scores = 1.0 - keep
     evidence[np.arange(n), labels] = -np.inf
     suggested = np.where(flagged, evidence.argmax(axis=1), labels)
-    order = np.lexsort((np.arange(n), -scores, ~flagged))
-    return scores, flagged, suggested, order
+    order = np.lexsort((np.arange(n), -scores, ~first))
+    return scores, flagged, suggested, order, first
 
 
 def reasons_for(signals: dict[str, Signal], flagged: np.ndarray) -> list[list[str]]:
