@@ -14,6 +14,7 @@
     }
     button.focus();
   });
+  window.labelapp.enableScripted(table);
 })();
 
 // The import wizard's job page: follow the check or import job (the shared poller in page.js),

@@ -294,7 +294,5 @@
     });
   });
   if (box && ["queued", "running"].includes(box.dataset.status)) follow({ url: box.dataset.jobUrl });
-  // The buttons that only this script makes work come disabled, so that none is clicked in vain
-  // while the page is shown and its scripts still load.
-  document.querySelectorAll("button[data-js]").forEach((button) => { button.disabled = false; });
+  window.labelapp.enableScripted();
 })();

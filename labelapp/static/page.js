@@ -147,7 +147,15 @@
       .catch((err) => { if (state) state.textContent = String(err.message || err); });
   });
 
+  // Buttons that only a page's script makes work are rendered `data-js disabled`, so that none
+  // is clicked in vain while the page is shown and its scripts still load; the page's script
+  // calls this once its handlers are attached.
+  function enableScripted(root = document) {
+    root.querySelectorAll("button[data-js]").forEach((button) => { button.disabled = false; });
+  }
+
   window.labelapp = {
     NetworkError, uuid, call, hold, banner, clearBanner, errorText, pollJob, renderItem, sizeBars,
+    enableScripted,
   };
 })();

@@ -2,7 +2,7 @@
 // label with a reason). Both call the JSON API through window.labelapp.call (CSRF header).
 (() => {
   "use strict";
-  const { call, banner, errorText } = window.labelapp;
+  const { call, banner, errorText, enableScripted } = window.labelapp;
   const typing = (e) => ["INPUT", "TEXTAREA", "SELECT"].includes(e.target.tagName);
 
   // --- the list ---------------------------------------------------------------------------------
@@ -68,6 +68,7 @@
       e.preventDefault();
     });
     refresh();
+    enableScripted(bar);
   }
 
   // --- one item ---------------------------------------------------------------------------------
@@ -99,5 +100,6 @@
       const button = buttons.find((b) => b.dataset.key === e.key);
       if (button) { toggle(button); reason.focus(); e.preventDefault(); }
     });
+    enableScripted(page);
   }
 })();
