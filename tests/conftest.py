@@ -62,13 +62,18 @@ def cheap_password_hashes() -> Iterator[None]:
     users._decoy_hash.cache_clear()
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests and tests marked ``one_backend`` run on one of the two databases each, the
-    same one every run (by a hash of the test's name without its database), so both databases
-    are tried across each file while CI stays within its time. ``one_backend`` marks tests whose
-    subject is not storage (the LF sandbox, access rules, model training, fuzzing, memory): the
-    storage under every route, job and import is tested on both by the unmarked tests. Set
-    ``LABELAPP_SPLIT_BACKENDS=0`` to run every test on both."""
+    """Every test under ``tests/browser/`` is marked ``browser`` (``-m 'not browser'`` leaves
+    Chromium out). Browser tests and tests marked ``one_backend`` run on one of the two
+    databases each, the same one every run (by a hash of the test's name without its database),
+    so both databases are tried across each file while CI stays within its time. ``one_backend``
+    marks tests whose subject is not storage (the LF sandbox, access rules, model training,
+    fuzzing, memory): the storage under every route, job and import is tested on both by the
+    unmarked tests. Set ``LABELAPP_SPLIT_BACKENDS=0`` to run every test on both."""
+    for item in items:
+        if "/browser/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
     if os.environ.get("LABELAPP_SPLIT_BACKENDS") == "0" or len(BACKENDS) < 2:
         return
     keep, drop = [], []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("labelapp", "weak_supervision", "active_learning", "augment")
 MAX_LINES = 80
@@ -27,5 +29,6 @@ def long_functions() -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_no_production_function_is_over_80_lines() -> None:
     assert long_functions() == []

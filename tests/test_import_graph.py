@@ -99,6 +99,7 @@ def package_parents(name: str) -> set[str]:
     return {".".join(parts[:i]) for i in range(1, len(parts))}
 
 
+@pytest.mark.slow
 def test_no_import_cycles_even_inside_functions() -> None:
     modules = all_modules()
     known = set(modules)

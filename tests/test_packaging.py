@@ -80,6 +80,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_migrations_templates_and_demo_data(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "labelapp/migrations/env.py" in names
@@ -90,6 +91,7 @@ def test_the_wheel_ships_migrations_templates_and_demo_data(wheel: Path) -> None
         assert f"{library}/__init__.py" in names
 
 
+@pytest.mark.slow
 def test_the_core_requirements_are_light_and_heavy_ones_are_extras(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         meta_name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))

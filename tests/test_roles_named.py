@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "labelapp"
 ROLE_NAMES = frozenset({"admin", "sme", "annotator"})
@@ -62,6 +64,7 @@ def production_files() -> list[Path]:
     ]
 
 
+@pytest.mark.slow
 def test_no_bare_role_strings_in_labelapp():
     found = [
         hit

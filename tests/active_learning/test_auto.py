@@ -60,6 +60,7 @@ def test_stability_is_kappa_against_the_model_without_the_last_batch():
     assert stability(model, X, Xl[:12], np.r_[np.zeros(2), yl[2:12]], recent=10) is None
 
 
+@pytest.mark.slow
 def test_unstable_model_gets_typical_items_stable_one_gets_diverse_margin():
     X, blob, _ = blobs(k=2, n_per=200)
     y = blob
@@ -108,6 +109,7 @@ def test_batch_schedule():
         )
 
 
+@pytest.mark.slow
 def test_auto_is_not_worse_than_random_on_sms_spam():
     """Quality on real data: 1,500 SMS (TF-IDF), 2 seeds, budget 150: auto's area under the
     learning curve is at least random's on every seed."""

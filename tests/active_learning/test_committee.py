@@ -41,6 +41,7 @@ def test_bagged_members_disagree_somewhere(ag_case, committee):
     assert (committee_scores(committee, ag_case.X_pool) > 0).sum() > 10
 
 
+@pytest.mark.slow
 def test_measures_equal_modals(ag_case, committee):
     P = committee.member_proba(ag_case.X_pool)
     np.testing.assert_allclose(

@@ -44,6 +44,7 @@ def test_store_finds_vectors_by_content_key_across_instances(tmp_path):
     assert len(list(tmp_path.glob("*.keys.npy"))) == 1
 
 
+@pytest.mark.slow
 def test_embeddings_are_normalised_semantic_and_cached_per_text(tmp_path, monkeypatch):
     calls: list[int] = []
     real_encode = embeddings.encode
@@ -70,6 +71,7 @@ def test_embeddings_are_normalised_semantic_and_cached_per_text(tmp_path, monkey
         embed_texts([], cache_dir=tmp_path)
 
 
+@pytest.mark.slow
 def test_featurizer_choice_and_fallbacks():
     f = make_featurizer("embeddings", n_items=10)
     assert f.name == "embeddings" and f.fallback_reason is None

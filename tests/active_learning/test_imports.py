@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.paths import REPO_ROOT
 
 
+@pytest.mark.slow
 def test_importing_every_module_pulls_no_web_stack_nor_modal():
     code = (
         "import sys, pkgutil, importlib, active_learning;"

@@ -182,6 +182,7 @@ def test_every_signal_gives_its_reason_and_the_suggestion_follows_the_evidence()
     assert weak.reasons[3] == []
 
 
+@pytest.mark.slow
 def test_a_class_without_labeled_items_and_sparse_features_are_handled(flipped_youtube):
     X, _, noisy, _ = flipped_youtube
     issues = detect_label_issues(noisy, X=X, classes=["ham", "spam", "unsure"])

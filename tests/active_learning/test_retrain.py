@@ -21,6 +21,7 @@ def _labels(y, n, seed=0):
     return idx, y[idx]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "strategy", ["auto", "margin", "cluster", "committee", "region", "diversity"]
 )

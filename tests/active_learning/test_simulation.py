@@ -71,6 +71,7 @@ def test_area_under_curve_is_the_mean_accuracy_over_the_label_range():
     assert area_under_curve(np.array([10]), np.array([0.4])) == 0.4
 
 
+@pytest.mark.slow
 def test_cli_writes_curves_and_ends_with_a_json_summary(tmp_path):
     data = tmp_path / "sms.jsonl"
     sms_spam(800, seed=2).to_json(data, orient="records", lines=True)
@@ -144,6 +145,7 @@ def test_cli_reads_headerless_tsv_and_explains_bad_columns(tmp_path):
     assert unknown.exit_code != 0 and "Unknown query strategy 'best'" in unknown.output
 
 
+@pytest.mark.slow
 def test_cli_uses_sentence_embeddings_by_default_and_caches_them(tmp_path):
     data = tmp_path / "sms.csv"
     sms_spam(160, seed=4).to_csv(data, index=False)

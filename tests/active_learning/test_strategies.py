@@ -12,6 +12,7 @@ from active_learning.strategies import DEFAULT_STRATEGY, STRATEGIES, get_strateg
 N = 25
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(STRATEGIES))
 def test_picks_are_valid_unique_and_deterministic(ag_case, name):
     strategy = get_strategy(name)
@@ -26,6 +27,7 @@ def test_picks_are_valid_unique_and_deterministic(ag_case, name):
     np.testing.assert_array_equal(scores, scores2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(STRATEGIES))
 def test_pool_scores_cover_every_item(ag_case, name):
     q = get_strategy(name).query(ag_case.model, ag_case.X_pool, N, random_state=1, **ag_case.state)
@@ -54,6 +56,7 @@ def test_margin_picks_what_modal_picks(ag_case):
     assert margin[ours].max() <= np.sort(margin)[N - 1] + 1e-12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "modal_name"),
     [("least_confidence", "uncertainty_sampling"), ("entropy", "entropy_sampling")],

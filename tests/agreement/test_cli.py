@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from labelapp.cli.agreement import agreement, format_report
@@ -39,6 +40,7 @@ def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
     assert 'F1 of class "1"' in lines[0]
 
 
+@pytest.mark.slow
 def test_evaluate_d_product_reproduces_the_published_majority_vote() -> None:
     folder = CROWD / "D_Product"
     result = run(

@@ -111,6 +111,7 @@ def test_published_headers_and_named_columns_read_the_same(tmp_path):
     assert bad.exit_code != 0 and "bogus" in bad.output
 
 
+@pytest.mark.slow
 def test_d_product_meets_the_crowd_kit_table_and_picks_dawid_skene():
     """Crowd-Kit paper, D_Product: best row DS 0.940 accuracy; Zheng et al.: MV 89.66 %.
     Without gold, the rule (workers with >= 10 answers give most answers) picks Dawid-Skene."""
@@ -163,6 +164,7 @@ def test_wawa_is_crowd_kits_definition():
     assert (ours.loc[theirs.index] == theirs).all()
 
 
+@pytest.mark.slow
 def test_crowd_kit_methods_run_and_beat_chance():
     pytest.importorskip("crowdkit")
     answers, truth = _synthetic()

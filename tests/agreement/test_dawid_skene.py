@@ -71,6 +71,7 @@ def test_reliability_and_consensus_of_the_1979_observers(fitted_1979: DawidSkene
         fitted_1979.annotator_confusion(9)
 
 
+@pytest.mark.slow
 def test_d_product_majority_vote_is_the_published_one_and_dawid_skene_beats_it() -> None:
     answers = load_answers(CROWD / "D_Product" / "answer.csv")
     truth = load_truth(CROWD / "D_Product" / "truth.csv")

@@ -169,6 +169,7 @@ def test_bootstrap_intervals_cover_the_estimate_and_are_reproducible() -> None:
     assert (first.per_label["low"] < first.per_label["high"]).all()
 
 
+@pytest.mark.slow
 def test_generic_bootstrap_agrees_with_the_fast_one() -> None:
     ratings = noisy_ratings(1000, 4, 3, missing=0.2, seed=6)
     encoded = encode_ratings(ratings)

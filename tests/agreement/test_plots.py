@@ -14,6 +14,7 @@ from weak_supervision.agreement.plots import (
 )
 
 
+@pytest.mark.slow
 def test_kappa_heatmap_shows_the_busiest_annotators(d_product_report) -> None:
     figure = kappa_heatmap(d_product_report, max_annotators=25)
     axes = figure.axes[0]
@@ -24,6 +25,7 @@ def test_kappa_heatmap_shows_the_busiest_annotators(d_product_report) -> None:
     assert figure_png(figure).startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_annotator_plot_has_one_bar_group_per_annotator_least_reliable_first(
     d_product_report,
 ) -> None:
@@ -37,6 +39,7 @@ def test_annotator_plot_has_one_bar_group_per_annotator_least_reliable_first(
     assert figure_png(figure).startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_agreement_over_time_plot_takes_agreement_by_output() -> None:
     answers = pd.DataFrame(
         {

@@ -36,6 +36,7 @@ def test_report_metrics_equal_the_single_metrics(d_product, d_product_report) ->
     assert report.weighted_kappa is None  # nominal labels
 
 
+@pytest.mark.slow
 def test_report_consensus_reliability_and_gold(d_product, d_product_report) -> None:
     answers, truth = d_product
     report = d_product_report

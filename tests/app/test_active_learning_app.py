@@ -43,6 +43,7 @@ def wait_for_runs(client, project_id: int, who, count: int, timeout: float = 120
     raise AssertionError(f"no model run after {timeout} s")
 
 
+@pytest.mark.slow
 def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_path) -> None:
     frame = pd.read_csv(DEMO_CSV).drop_duplicates("COMMENT_ID").head(400)
     truth = dict(zip(frame["COMMENT_ID"], frame["CLASS"].map({0: "ham", 1: "spam"}), strict=True))
@@ -85,6 +86,7 @@ def test_labels_trigger_a_retrain_that_reorders_the_queue(client, sessions, tmp_
     assert claim["item"]["id"] == after[0]
 
 
+@pytest.mark.slow
 def test_retrain_on_demand_needs_sme_and_two_classes(client, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "empty", ("ham", "spam"))
     path = tmp_path / "few.csv"

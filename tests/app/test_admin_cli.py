@@ -3,6 +3,7 @@ delete|members, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from labelapp.cli import main
@@ -13,6 +14,7 @@ def run(*args: str, stdin: str | None = None):
     return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_users_deactivate_reactivate_and_last_admin(app, sessions) -> None:
     make_user(sessions, "root", "admin")
     ann = make_user(sessions, "ann", "annotator")
@@ -33,6 +35,7 @@ def test_users_deactivate_reactivate_and_last_admin(app, sessions) -> None:
     assert missing.exit_code == 1 and "no user named 'nobody'" in missing.output
 
 
+@pytest.mark.slow
 def test_projects_members_archive_and_delete(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "scratch", ("ham", "spam"))
     add_items(sessions, pid, ["a", "b"], tmp_path)

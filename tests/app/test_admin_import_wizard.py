@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
@@ -57,6 +58,7 @@ def _numbers(html: str) -> dict[str, int]:
     return {label.strip(): int(value.replace(",", "")) for value, label in found}
 
 
+@pytest.mark.slow
 def test_wizard_previews_checks_then_imports(app, sessions) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative"))
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -108,6 +110,7 @@ def test_wizard_previews_checks_then_imports(app, sessions) -> None:
     assert numbers["already in the project"] == 3 and numbers["new items"] == 0
 
 
+@pytest.mark.slow
 def test_wizard_imports_labels_and_refuses_annotators(app, sessions) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative", "mixed"))
     sam = make_user(sessions, "sam", "sme", (pid,))

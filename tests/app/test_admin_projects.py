@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
@@ -78,6 +79,7 @@ def test_members_added_with_a_role_and_removed_keeping_answers(app, sessions, tm
     assert promoted.get_json()["user"]["role"] == "sme"
 
 
+@pytest.mark.slow
 def test_archive_hides_from_annotators_and_is_read_only(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "old", ("bug", "feature"))
     add_items(sessions, pid, ["a", "b"], tmp_path)
@@ -220,6 +222,7 @@ def test_label_set_rename_retire_merge_and_order(app, sessions, tmp_path) -> Non
         assert (rename.old_name, rename.new_name, rename.user_id) == ("pos", "positive", sam.id)
 
 
+@pytest.mark.slow
 def test_annotators_never_see_label_like_columns(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "reviews", ("positive", "negative"))
     path = tmp_path / "reviews.csv"

@@ -141,6 +141,7 @@ def expected() -> dict:
     }
 
 
+@pytest.mark.slow
 def test_agreement_numbers_through_the_api(client, sessions, world) -> None:
     pid = world["project"]
     res = client.get(f"/api/projects/{pid}/agreement", headers=world["admin"].headers)
@@ -202,6 +203,7 @@ def test_agreement_numbers_through_the_api(client, sessions, world) -> None:
     assert len(data["over_time"]["periods"]) == 1 and data["over_time"]["freq"] == "D"
 
 
+@pytest.mark.slow
 def test_adjudication_through_the_api(client, sessions, world) -> None:
     pid, ids, sme = world["project"], world["ids"], world["sme"]
     backlog = client.get(f"/api/projects/{pid}/adjudication", headers=sme.headers).get_json()
@@ -271,6 +273,7 @@ def test_adjudication_through_the_api(client, sessions, world) -> None:
     assert report["adjudication"]["backlog"] == 1 and report["adjudication"]["adjudicated"] == 1
 
 
+@pytest.mark.slow
 def test_annotators_and_outsiders_cannot_open_agreement_or_adjudication(client, world) -> None:
     pid, item = world["project"], world["ids"]["t2"]
     body = {"labels": ["spam"], "reason": "r", "client_id": "x-1"}
@@ -329,6 +332,7 @@ def test_cli_report_prints_the_same_numbers(world, db_url) -> None:
     assert missing.exit_code != 0 and "no project named 'nope'" in missing.output
 
 
+@pytest.mark.slow
 def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(
     app, client, sessions, tmp_path, inline_jobs
 ) -> None:

@@ -42,6 +42,7 @@ def _writes() -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_every_write_is_refused_and_every_read_works(
     app,
     sessions,
@@ -71,6 +72,7 @@ def test_every_write_is_refused_and_every_read_works(
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_page_forms_say_why_and_export_still_works(
     app,
     sessions,

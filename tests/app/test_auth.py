@@ -58,6 +58,7 @@ def test_login_logout_and_wrong_password(client, world) -> None:
     assert client.get("/").status_code == 302
 
 
+@pytest.mark.slow
 def test_login_form_without_csrf_token_is_refused(client, world) -> None:
     response = client.post(
         "/login", data={"username": "alice", "password": world["alice"].password}
@@ -115,6 +116,7 @@ def test_non_member_cannot_see_or_change_another_project(client, world) -> None:
     assert client.get(f"/projects/{world['first']}").status_code == 200
 
 
+@pytest.mark.slow
 def test_annotator_cannot_import_but_sme_can(client, world) -> None:
     first = world["first"]
     upload = {"file": (io.BytesIO(b"text\nnew comment\n"), "x.csv")}
@@ -128,6 +130,7 @@ def test_annotator_cannot_import_but_sme_can(client, world) -> None:
     assert done["status"] == "done" and done["result"]["items_created"] == 1
 
 
+@pytest.mark.slow
 def test_api_import_rejects_bad_file_with_line_numbers(client, world) -> None:
     upload = {"file": (io.BytesIO(b'text\nok\n""\n'), "bad.csv")}
     job = api_import(client, world["first"], world["sam"].headers, upload)

@@ -45,6 +45,7 @@ def test_spread_keeps_the_best_of_each_group_first_and_parts_neighbours() -> Non
 SPAMMY = ["Cool", "cool", "cool cool...", "COOL!!", "Cool.", "cool cool cool"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["margin", "least_confidence", "random"])
 def test_retrained_queue_serves_no_near_duplicates_back_to_back(
     client, sessions, tmp_path, strategy

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from labelapp.cli import main
@@ -99,6 +100,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_console_command_finds_the_database_from_data_dir(tmp_path) -> None:
     exe = Path(sys.executable).with_name("labelapp")
     env = _env(tmp_path, LABELAPP_DATA_DIR=str(tmp_path / "d"))
@@ -111,6 +113,7 @@ def test_console_command_finds_the_database_from_data_dir(tmp_path) -> None:
     assert "up to date" in current.stdout
 
 
+@pytest.mark.slow
 def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:
     exe = Path(sys.executable).with_name("labelapp")
     env = _env(tmp_path)
@@ -144,6 +147,7 @@ def test_demo_prepares_real_data_and_is_idempotent(tmp_path) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_cli_and_app_import_no_heavy_libraries() -> None:
     code = (
         "import sys; import labelapp.cli, labelapp.app; from labelapp.app import create_app; "

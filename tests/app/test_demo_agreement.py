@@ -41,6 +41,7 @@ def _answers(sessions) -> list[tuple[int, str, list[str]]]:
         ]
 
 
+@pytest.mark.slow
 def test_demo_first_start_has_agreement_numbers(demo) -> None:
     info, sessions = demo
     assert info.created
@@ -62,6 +63,7 @@ def test_demo_first_start_has_agreement_numbers(demo) -> None:
         assert people[name]["gold_n"] >= 25
 
 
+@pytest.mark.slow
 def test_demo_answers_come_from_a_fixed_seed(demo, tmp_path) -> None:
     _, sessions = demo
     mp = pytest.MonkeyPatch()

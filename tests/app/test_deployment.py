@@ -74,6 +74,7 @@ def _label(base: str, project_id: int, token: str, done: list[int]) -> None:
         done.append(item_id)
 
 
+@pytest.mark.slow
 def test_two_web_processes_two_workers_redis_and_a_killed_worker(team_env, tmp_path) -> None:
     sessions = make_session_factory(make_engine(team_env))
     projects = [make_project(sessions, f"team-{i}") for i in range(4)]

@@ -34,6 +34,7 @@ def _video(path: Path) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("video", VIDEOS, ids=lambda p: p.stem)
 def test_twenty_random_halvings_of_one_video_raise_at_most_one_alarm(video: Path) -> None:
     frame = _video(video)

@@ -156,6 +156,7 @@ def spam(sessions, tmp_path) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_cli_export_versions_diff_and_identical_reexport(spam, sessions, tmp_path) -> None:
     ids, truth = spam["ids"], spam["truth"]
     first = tmp_path / "v1"
@@ -477,6 +478,7 @@ def test_multi_label_project_exports_label_sets(sessions, tmp_path) -> None:
     assert set(rows["label"]) == {"music", "music|promo", "question"}
 
 
+@pytest.mark.slow
 def test_api_export_job_versions_diff_and_roles(spam, client, sessions, monkeypatch) -> None:
     # The POST waits for its export job (up to this long) and answers it finished: 201.
     monkeypatch.setenv("LABELAPP_EXPORT_WAIT_SECONDS", "60")

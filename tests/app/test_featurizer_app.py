@@ -177,6 +177,7 @@ def test_auto_gets_the_labels_oldest_first(yt, sessions, monkeypatch) -> None:
     assert seen["rows"] == [position[i] for i in order]
 
 
+@pytest.mark.slow
 def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, sessions) -> None:
     with session_scope(sessions) as session:
         project = session.get(Project, yt["project"])

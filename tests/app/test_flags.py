@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.app.factories import add_items, make_project, make_user
 from tests.conftest import csrf_token_from, login
 
@@ -13,6 +15,7 @@ def _flag(client, item_id: int, who, **body):
     return client.post(f"/api/items/{item_id}/flags", json=payload, headers=who.headers)
 
 
+@pytest.mark.slow
 def test_an_annotator_flags_an_item_the_queue_gave_them(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, "p", ("ham", "spam"))
     items = add_items(sessions, pid, ["one", "two"], tmp_path)

@@ -262,6 +262,7 @@ def _zip(folder: Path, target: Path, extra: dict[str, bytes] | None = None) -> P
     return target
 
 
+@pytest.mark.slow
 def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:
     from tests.app.factories import make_user
 
@@ -279,6 +280,7 @@ def test_api_imports_a_zip_of_image_folders(client, sessions, tmp_path) -> None:
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_api_refuses_a_zip_that_escapes_its_folder(client, sessions, tmp_path) -> None:
     from tests.app.factories import make_user
 

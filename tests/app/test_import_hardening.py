@@ -125,6 +125,7 @@ def test_repeated_header_is_refused_naming_the_column(sessions, tmp_path) -> Non
     assert "dup.csv: line 1: the header names column 'text' 2 times (columns 2, 3)" in message
 
 
+@pytest.mark.slow
 def test_api_import_job_fails_for_each_bad_file(client, sessions, tmp_path) -> None:
     pid = make_project(sessions)
     sme = make_user(sessions, "sam", "sme", (pid,))
@@ -281,6 +282,7 @@ def _bad_zip(path: Path, kind: str) -> None:
 
 # Each kind into a project of its own: their import jobs run side by side on one worker. The
 # size limit of 1 MB would stop the bomb before its ratio does: that kind runs apart.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kinds", [tuple(k for k in BAD_ZIPS if k != "too_big"), ("too_big",)], ids=["each", "size"]
 )
@@ -310,6 +312,7 @@ def test_api_import_job_refuses_each_bad_zip(
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
 
+@pytest.mark.slow
 def test_a_good_zip_still_imports(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     sme = make_user(sessions, "sam", "sme", (pid,))
@@ -344,6 +347,7 @@ print(json.dumps({"grew_mb": (after - before) / 1024, "outcome": outcome}))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limits", ["default", "raised"])
 def test_zip_bomb_never_lands_in_memory(tmp_path, limits: str) -> None:
     """Unpacking and checking a 1 GB zip bomb grows the process by well under 100 MB, whether a
@@ -404,6 +408,7 @@ def test_label_studio_json_with_nul_or_latin1_is_refused(sessions, tmp_path) -> 
     )
 
 
+@pytest.mark.slow
 def test_zip_of_a_million_tiny_entries_is_refused_before_it_is_parsed(tmp_path) -> None:
     """zipfile builds one object per entry when it opens an archive (about 600 bytes each): the
     count is read from the end record first, so 150,000 empty entries cost no memory."""

@@ -33,6 +33,7 @@ def _uploads_left() -> list[Path]:
     return list(root.iterdir()) if root.exists() else []
 
 
+@pytest.mark.slow
 def test_an_api_import_is_a_job_with_the_right_counts(client, sessions) -> None:
     pid = make_project(sessions, "reviews", ("pos", "neg"))
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -65,6 +66,7 @@ def test_an_api_import_is_a_job_with_the_right_counts(client, sessions) -> None:
     assert _count(sessions, Item, pid) == 4 and _count(sessions, ImportBatch, pid) == 2
 
 
+@pytest.mark.slow
 def test_a_bad_line_fails_the_job_and_stores_nothing(client, sessions) -> None:
     pid = make_project(sessions, "reviews", ("pos", "neg"))
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -116,6 +118,7 @@ def test_uploads_of_ended_jobs_are_swept(sessions) -> None:
     assert [p.name for p in _uploads_left()] == [running]
 
 
+@pytest.mark.slow
 def test_an_import_that_cannot_start_leaves_no_upload(client, sessions) -> None:
     """The API and the project page's form keep the upload only when its job is queued: while
     another import runs, both refuse the new file and leave nothing in the data directory."""
@@ -224,6 +227,7 @@ def image_zip() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_the_wizard_checks_then_imports_an_image_zip(app, sessions) -> None:
     pid = make_project(sessions, "digits", ("0", "1"), task_type="image")
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -271,6 +275,7 @@ def _finished(browser, url: str, user) -> str:
     return browser.get(url).get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_the_project_page_form_starts_the_same_import_job(app, sessions) -> None:
     pid = make_project(sessions, "reviews", ("pos", "neg"))
     sam = make_user(sessions, "sam", "sme", (pid,))

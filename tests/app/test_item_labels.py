@@ -84,6 +84,7 @@ def _source(sessions, item_id: int) -> tuple:
         return (row.labels, row.source) if row is not None else (None, None)
 
 
+@pytest.mark.slow
 def test_the_table_follows_every_kind_of_write(sessions, db_url, tmp_path) -> None:
     from labelapp.migrate import backfill_item_labels, upgrade
     from labelapp.services.adjudication import adjudicate

@@ -9,6 +9,8 @@ import select
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from labelapp.db import session_scope
 from labelapp.models import Job
 from labelapp.services import job_queue, job_state, jobs, local_worker
@@ -31,6 +33,7 @@ def _grandchildren(pid: int) -> set[int]:
     return {g for child in _children(pid) for g in _children(child)}
 
 
+@pytest.mark.slow
 def test_a_job_runs_in_a_spare_process_forked_before_it_came(
     db_url, sessions, tmp_path, monkeypatch
 ) -> None:

@@ -83,6 +83,7 @@ def runs(log: Path, job_id: int) -> tuple[int, int]:
     )
 
 
+@pytest.mark.slow
 def test_a_killed_workers_jobs_run_again_on_the_next_worker(job_env, sessions, tmp_path) -> None:
     first, second = make_project(sessions, "one"), make_project(sessions, "two")
     log = tmp_path / "runs.log"
@@ -111,6 +112,7 @@ def test_a_killed_workers_jobs_run_again_on_the_next_worker(job_env, sessions, t
         assert runs(log, job_id) == (2, 1)
 
 
+@pytest.mark.slow
 def test_a_job_killed_on_its_last_attempt_fails_with_a_clear_message(
     job_env, sessions, tmp_path, monkeypatch
 ) -> None:
@@ -139,6 +141,7 @@ def test_a_job_killed_on_its_last_attempt_fails_with_a_clear_message(
         stop(worker)
 
 
+@pytest.mark.slow
 def test_jobs_are_cancelled_and_stopped_at_their_time_limit(
     job_env, sessions, tmp_path, monkeypatch, app
 ) -> None:
@@ -174,6 +177,7 @@ def test_jobs_are_cancelled_and_stopped_at_their_time_limit(
     assert runs(log, slow.id)[1] == 0  # stopped: it never got to its end
 
 
+@pytest.mark.slow
 def test_the_database_allows_one_active_job_per_project_and_kind(
     job_env, sessions, tmp_path
 ) -> None:
@@ -201,6 +205,7 @@ def test_the_database_allows_one_active_job_per_project_and_kind(
     assert runs(log, results[0][0].id) == (1, 1)
 
 
+@pytest.mark.slow
 def test_a_state_change_outlasts_a_locked_sqlite_database(tmp_path, monkeypatch) -> None:
     from labelapp import db
     from labelapp.migrate import upgrade

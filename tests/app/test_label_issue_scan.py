@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -21,6 +22,7 @@ DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N, FLIPS = 600, 60
 
 
+@pytest.mark.slow
 def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_path) -> None:
     frame = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(N).reset_index(drop=True)
     truth = frame["CLASS"].map({0: "ham", 1: "spam"})

@@ -185,6 +185,7 @@ def test_deprecated_label_source_still_works_with_a_warning(db_url, sessions, tm
     assert got["r0"][1] == "human" and got["r5"][1] == "import"
 
 
+@pytest.mark.slow
 def test_api_import_with_label_kind(client, sessions, tmp_path) -> None:
     pid = make_project(sessions, "kinds")
     sme = make_user(sessions, "sam", "sme", (pid,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from labelapp.db import session_scope
@@ -151,6 +152,7 @@ def test_rename_and_merge_rewrite_every_store(app, sessions, tmp_path) -> None:
     assert "3 lf votes" in page
 
 
+@pytest.mark.slow
 def test_retired_labels_are_exported_and_marked_in_agreement(app, sessions, tmp_path) -> None:
     from labelapp.services.export import ExportRequest, export_project
 

@@ -149,6 +149,7 @@ def test_every_case_resolves_by_the_one_rule(sessions, project) -> None:
     assert got["unanimous"][0] == ["spam"]
 
 
+@pytest.mark.slow
 def test_retrain_agreement_and_export_see_the_same_labels(sessions, project, monkeypatch) -> None:
     from active_learning import retrain as library
     from labelapp.services.agreement import project_agreement

@@ -13,6 +13,7 @@ import pytest
 HEAVY = ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "torch", "snorkel", "dask", "PIL")
 
 
+@pytest.mark.slow
 def test_the_app_starts_without_heavy_libraries(tmp_path: Path) -> None:
     code = (
         "import json, sys\n"
@@ -88,6 +89,7 @@ print(json.dumps({"imported": first_by, "routes": len(statuses),
 
 
 # What a route imports does not depend on the database: SQLite only keeps CI within its budget.
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_serving_every_route_imports_no_learning_stack(db_url, sessions, tmp_path) -> None:
     from tests.app.factories import add_items, make_project, make_user

@@ -36,6 +36,7 @@ def project(sessions, tmp_path):
     return project_id, sme
 
 
+@pytest.mark.slow
 def test_backtracking_preview_is_refused_while_health_answers(server, project, monkeypatch) -> None:
     monkeypatch.setenv("LABELAPP_REGEX_TIMEOUT_SECONDS", "3")
     project_id, sme = project
@@ -174,6 +175,7 @@ def test_attacking_python_lfs_fail_their_job_by_name_and_limit(
         assert session.scalar(select(func.count()).select_from(WeakLabel)) == 0
 
 
+@pytest.mark.slow
 def test_a_well_behaved_python_lf_applies_in_the_sandbox(project, sessions, tmp_path) -> None:
     project_id, _ = project
     load_source(sessions, project_id, tmp_path, HEADER + GOOD)
@@ -184,6 +186,7 @@ def test_a_well_behaved_python_lf_applies_in_the_sandbox(project, sessions, tmp_
     assert votes == [1]  # "free stuff here"
 
 
+@pytest.mark.slow
 def test_cli_load_does_not_run_the_file_in_the_server(project, sessions, tmp_path) -> None:
     project_id, _ = project
     marker = tmp_path / "ran_in_server"
@@ -195,6 +198,7 @@ def test_cli_load_does_not_run_the_file_in_the_server(project, sessions, tmp_pat
         assert session.scalar(select(func.count()).select_from(LabelingFunction)) == 0
 
 
+@pytest.mark.slow
 def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_path) -> None:
     assert "export" in jobs.HANDLERS, (
         export_job_module

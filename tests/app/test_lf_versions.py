@@ -83,6 +83,7 @@ def tiny(sessions, tmp_path) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_python_lf_is_previewed_and_saved_through_the_sandbox(tiny, client) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     preview = client.post(f"{url}/python/preview", json={"source": PY_FREE}, headers=headers)
@@ -125,6 +126,7 @@ def test_python_lf_is_previewed_and_saved_through_the_sandbox(tiny, client) -> N
     )
 
 
+@pytest.mark.slow
 def test_bad_python_is_refused_with_the_reason(tiny, client) -> None:
     url, headers = tiny["url"], tiny["sme"].headers
     two = PY_FREE + "\n\n@labeling_function()\ndef py_two(x):\n    return -1\n"
@@ -146,6 +148,7 @@ def test_bad_python_is_refused_with_the_reason(tiny, client) -> None:
     assert annotator.status_code == 403
 
 
+@pytest.mark.slow
 def test_a_preview_that_hits_the_sandbox_limit_says_so(tiny, client, monkeypatch) -> None:
     monkeypatch.setenv("LABELAPP_LF_CPU_SECONDS", "3")
     monkeypatch.setenv("LABELAPP_LF_WALL_SECONDS", "8")
@@ -200,6 +203,7 @@ def test_saving_over_a_name_asks_and_rename_and_delete_keep_history(tiny, client
     assert reborn.status_code == 201 and reborn.get_json()["version"] == 3  # no question: deleted
 
 
+@pytest.mark.slow
 def test_page_shows_not_applied_rates_with_counts_and_stale_results(
     tiny, client, sessions, inline_jobs
 ) -> None:
@@ -239,6 +243,7 @@ def test_page_shows_not_applied_rates_with_counts_and_stale_results(
     assert "kw_free v2 saved or switched on; kw_free v1 replaced by a newer version" in page
 
 
+@pytest.mark.slow
 def test_the_page_hands_its_script_every_api_url(tiny, client, inline_jobs) -> None:
     """lfs.js builds no API URL itself: the page gives it each one (url_for), so the buttons
     follow the routes and keep working when the app is served under a path prefix."""

@@ -41,6 +41,7 @@ def test_migrated_database_is_at_head(db_url: str) -> None:
     assert "ix_queue_entries_next" in queue_indexes  # the partial index the queue's `next` uses
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_and_back(tmp_path) -> None:
     from alembic import command
 

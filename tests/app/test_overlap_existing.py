@@ -4,6 +4,7 @@ to a second and third annotator; items already answered count their answers."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from labelapp.db import session_scope
@@ -34,6 +35,7 @@ def _remaining(sessions, project_id: int) -> dict[int, int]:
         )
 
 
+@pytest.mark.slow
 def test_preview_then_apply_queues_existing_items_for_more_answers(
     client, sessions, tmp_path, inline_jobs
 ) -> None:
@@ -96,6 +98,7 @@ def test_preview_then_apply_queues_existing_items_for_more_answers(
     assert lower["n_queued"] == 0 and lower["n_released"] == 0  # answered items stay answered
 
 
+@pytest.mark.slow
 def test_saving_without_the_box_leaves_existing_items_alone(
     client, sessions, tmp_path, inline_jobs
 ) -> None:

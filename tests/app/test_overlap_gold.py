@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from labelapp.db import session_scope
@@ -32,6 +33,7 @@ def label_all(client, project_id: int, who, answer="spam") -> list[int]:
     return served
 
 
+@pytest.mark.slow
 def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "share", ("ham", "spam"))
     path = tmp_path / "items.csv"
@@ -64,6 +66,7 @@ def test_overlap_on_a_sampled_share(client, sessions, tmp_path) -> None:
     assert {i: len(u) for i, u in by_item.items()} == targets
 
 
+@pytest.mark.slow
 def test_gold_items_reach_every_annotator_and_stay_out_of_the_count(
     client, sessions, tmp_path
 ) -> None:

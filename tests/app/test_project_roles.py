@@ -30,6 +30,7 @@ def _import(sessions, project_id: int, path, **options) -> None:
         import_path(session, session.get(Project, project_id), path, ImportOptions(**options))
 
 
+@pytest.mark.slow
 def test_an_sme_who_annotates_a_project_sees_it_as_an_annotator(app, sessions, tmp_path) -> None:
     reviewed = make_project(sessions, "reviewed", ("pos", "neg"))
     annotated = make_project(sessions, "annotated", ("pos", "neg"))
@@ -164,6 +165,7 @@ def test_roles_set_by_admins_and_by_smes_who_manage_members(app, sessions, tmp_p
     )
 
 
+@pytest.mark.slow
 def test_members_page_and_cli_set_the_role(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "pagecli", ("ham", "spam"))
     root = make_user(sessions, "root", "admin")

@@ -27,6 +27,7 @@ from tests.conftest import login
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
+@pytest.mark.slow
 def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_label_model(
     sessions, tmp_path
 ) -> None:
@@ -149,6 +150,7 @@ def crowd(sessions, tmp_path):
     return {"project": project_id, "order": order, "answers": answers}
 
 
+@pytest.mark.slow
 def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(
     crowd, sessions, client, inline_jobs
 ) -> None:
@@ -192,6 +194,7 @@ def test_aggregation_is_picked_by_gold_accuracy_and_drives_the_suggestions(
     assert 'id="aggregation"' in page and f"Suggestions come from <strong>{picked.title}" in page
 
 
+@pytest.mark.slow
 def test_without_gold_the_documented_rule_picks(sessions, tmp_path) -> None:
     answers = _answers(N_PLAIN)
     project_id = make_project(sessions, "nogold", ("ham", "spam"), overlap_k=3)

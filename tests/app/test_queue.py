@@ -138,6 +138,7 @@ def test_undo_retracts_and_gives_the_item_back(client, setup, sessions) -> None:
     assert nothing.status_code == 200  # undoes the relabel in turn
 
 
+@pytest.mark.slow
 def test_expired_lease_returns_and_the_late_submit_is_refused(client, setup, sessions) -> None:
     project_id, items, alice, bob = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
@@ -169,6 +170,7 @@ def test_expired_lease_nobody_took_still_accepts_the_label(client, setup, sessio
     assert label(client, item_id, alice).status_code == 201
 
 
+@pytest.mark.slow
 def test_overlap_needs_distinct_annotators(client, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "k2", ("a", "b"), overlap_k=2)
     items = add_items(sessions, project_id, ["x", "y"], tmp_path)

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 import requests
 from sqlalchemy import select, update
 
@@ -64,6 +65,7 @@ def team(sessions, project_id: int, n: int = ANNOTATORS) -> list:
     return [make_user(sessions, f"a{i}", "annotator", (project_id,)) for i in range(n)]
 
 
+@pytest.mark.slow
 def test_overlap_one_labels_each_item_exactly_once(server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "k1", ("ham", "spam"))
     items = add_items(sessions, project_id, [f"comment {i}" for i in range(120)], tmp_path)
@@ -77,6 +79,7 @@ def test_overlap_one_labels_each_item_exactly_once(server, sessions, tmp_path) -
     assert sum(1 for r in results if r) > 1  # the work really was shared
 
 
+@pytest.mark.slow
 def test_overlap_three_gives_three_distinct_annotators(server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "k3", ("ham", "spam"), overlap_k=3)
     items = add_items(sessions, project_id, [f"comment {i}" for i in range(40)], tmp_path)
@@ -93,6 +96,7 @@ def test_overlap_three_gives_three_distinct_annotators(server, sessions, tmp_pat
         assert set(left) == {0}
 
 
+@pytest.mark.slow
 def test_abandoned_leases_come_back(server, sessions, tmp_path) -> None:
     project_id = make_project(sessions, "abandon", ("ham", "spam"))
     items = add_items(sessions, project_id, [f"comment {i}" for i in range(50)], tmp_path)

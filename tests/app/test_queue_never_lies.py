@@ -76,6 +76,7 @@ while not os.path.exists(sys.argv[3]):
 """
 
 
+@pytest.mark.slow
 def test_annotators_label_everything_while_retrains_swap_priorities(
     server, db_url, sessions, tmp_path
 ) -> None:

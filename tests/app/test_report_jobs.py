@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
@@ -27,6 +28,7 @@ def _label(client, who, item_id: int, name: str) -> None:
     assert res.status_code == 201, res.get_json()
 
 
+@pytest.mark.slow
 def test_agreement_is_served_from_the_job_and_recomputed_when_answers_change(
     app, client, sessions, tmp_path, inline_jobs
 ) -> None:
@@ -74,6 +76,7 @@ def test_agreement_is_served_from_the_job_and_recomputed_when_answers_change(
     assert _jobs(sessions, "agreement") == 4  # the backlog used a current report
 
 
+@pytest.mark.slow
 def test_reports_are_pruned_and_deleted_with_their_project(
     client, sessions, tmp_path, inline_jobs, monkeypatch
 ) -> None:
@@ -126,6 +129,7 @@ def test_lf_analysis_waits_or_answers_at_once(client, sessions, tmp_path, inline
     assert refused.status_code == 400 and _jobs(sessions, "lf_analysis") == 2
 
 
+@pytest.mark.slow
 def test_a_page_reloaded_after_an_analysis_of_older_votes_computes_it_again(
     client, sessions, tmp_path, inline_jobs
 ) -> None:
@@ -170,6 +174,7 @@ def test_augment_choices_are_the_shipped_pipelines() -> None:
     assert augment_choices.choices("text") == [augment_choices.TEXT_CHOICE]
 
 
+@pytest.mark.slow
 def test_an_export_plan_is_checked_in_a_child_process(
     client, sessions, tmp_path, inline_jobs
 ) -> None:

@@ -204,6 +204,7 @@ def test_corrections_are_appended_and_win_everywhere(client, sessions, world) ->
     )
 
 
+@pytest.mark.slow
 def test_send_to_adjudication_and_back_to_the_queue(
     client, sessions, world, tmp_path, inline_jobs
 ) -> None:

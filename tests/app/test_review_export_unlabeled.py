@@ -97,6 +97,7 @@ def test_cli_writes_the_unlabeled_pool_with_predictions(db_url, sessions, tmp_pa
     assert again.exit_code == 0 and not (tmp_path / "plain" / "unlabeled.csv").exists()
 
 
+@pytest.mark.slow
 def test_api_label_studio_export_pre_annotates_the_pool(
     client, sessions, tmp_path, monkeypatch
 ) -> None:

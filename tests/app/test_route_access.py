@@ -457,6 +457,7 @@ CALLERS = ("anonymous", "revoked", "outsider", "annotator", "sme_annotating", "s
 LIMITED = ("anonymous", "revoked", "outsider", "annotator", "sme_annotating")
 
 
+@pytest.mark.slow
 def test_each_caller_gets_what_its_role_allows(app, world) -> None:
     problems = []
     browsers: dict[str, Browser] = {}
@@ -491,6 +492,7 @@ def test_each_caller_gets_what_its_role_allows(app, world) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_annotators_see_only_their_own_work(app, world, client) -> None:
     alice, sam = world.people["annotator"], world.people["sme"]
     mine = client.get(f"/api/projects/{world.project}/annotations", headers=alice.headers)
@@ -517,6 +519,7 @@ def test_annotators_see_only_their_own_work(app, world, client) -> None:
     assert admin_job.get_json()["traceback"].startswith("Traceback")
 
 
+@pytest.mark.slow
 def test_a_bearer_header_is_authenticated_or_refused(app, world) -> None:
     """With a junk token, the session cookie is not used instead, and CSRF is not skipped."""
     client = app.test_client()

@@ -85,6 +85,7 @@ def test_first_import_infers_the_schema_of_real_data(sessions) -> None:
     assert _import(sessions, pid, YOUTUBE, YT).schema["problems"] == []
 
 
+@pytest.mark.slow
 def test_type_change_is_refused_under_strict_with_the_lines(sessions, tmp_path) -> None:
     pid = make_project(sessions)
     _import(sessions, pid, _csv(tmp_path, "a.csv", {"text": ["a", "b", "c"], "n": [1, 2, 3]}))

@@ -16,6 +16,7 @@ def _upload(api, pid: int, headers: dict, name: str, text: str, **fields) -> dic
     return api_import(api, pid, headers, {"file": (io.BytesIO(text.encode()), name), **fields})
 
 
+@pytest.mark.slow
 def test_import_schema_over_the_api(app, sessions) -> None:
     pid = make_project(sessions)
     admin = make_user(sessions, "boss", "admin", (pid,))

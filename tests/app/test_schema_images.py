@@ -126,6 +126,7 @@ def test_far_larger_images_and_a_new_format_are_reported_and_stored(sessions, tm
         assert current_schema(session, pid).version == 1
 
 
+@pytest.mark.slow
 def test_image_schema_over_the_api_zip_upload(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, labels=("0", "1"), task_type="image")
     sme = make_user(sessions, "sam", "sme", (pid,))

@@ -8,6 +8,7 @@ import stat
 import threading
 import uuid
 
+import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -49,6 +50,7 @@ def test_logout_ends_every_session_and_remember_cookie_of_the_user(app, sessions
     assert _logged_in(app, sam).get("/api/me").status_code == 200  # a new login works
 
 
+@pytest.mark.slow
 def test_a_password_change_ends_every_session(app, sessions) -> None:
     sam = make_user(sessions, "sam", "sme")
     browser = _logged_in(app, sam, remember=True)
@@ -113,6 +115,7 @@ def test_an_unknown_user_name_costs_a_password_check(sessions, monkeypatch) -> N
     assert checks[0].split("$")[0] == checks[1].split("$")[0]  # same method and cost
 
 
+@pytest.mark.slow
 def test_passwords_are_stored_with_scrypt() -> None:
     """Outside the tests (which hash with cheap PBKDF2: tests/conftest.py), a password is stored
     as werkzeug's scrypt hash."""

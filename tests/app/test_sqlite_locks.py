@@ -80,6 +80,7 @@ def demo_dir(tmp_path: Path) -> Path:
     return data_dir
 
 
+@pytest.mark.slow
 def test_cli_writes_and_demo_restart_succeed_while_8_annotators_label(
     demo_dir: Path, tmp_path: Path
 ) -> None:

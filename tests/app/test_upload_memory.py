@@ -86,6 +86,7 @@ def _finished(port: int, token: str, answer: str) -> dict:
         time.sleep(0.3)
 
 
+@pytest.mark.slow
 def test_a_large_upload_leaves_the_web_process_small(db_url, sessions, tmp_path) -> None:
     pid = make_project(sessions, "big", ("ham", "spam"))
     sme = make_user(sessions, "sam", "sme", (pid,))

@@ -194,6 +194,7 @@ def mentions_song(x):
 """
 
 
+@pytest.mark.slow
 def test_cli_loads_python_lfs_and_applies_them(
     tiny, client, sessions, tmp_path, inline_jobs
 ) -> None:
@@ -255,6 +256,7 @@ def test_cli_loads_python_lfs_and_applies_them(
     assert by_name["has_free"]["polarity"] == ["spam"]
 
 
+@pytest.mark.slow
 def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions, tmp_path) -> None:
     """Real comments: an SME's keyword LFs, the pipeline as a background job, then the page."""
     comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(120).reset_index(drop=True)
@@ -336,6 +338,7 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
     assert "run in the sandbox" in page and "labelapp lf load" in page
 
 
+@pytest.mark.slow
 def test_annotators_are_refused_pages_and_routes(tiny, client) -> None:
     project_id, headers = tiny["project"], tiny["ann"].headers
     url = f"/api/projects/{project_id}"

@@ -35,6 +35,7 @@ def counted(monkeypatch, inline_jobs) -> list[int]:
     return calls
 
 
+@pytest.mark.slow
 def test_analysis_is_recomputed_only_when_its_inputs_change(
     counted, client, sessions, tmp_path
 ) -> None:

@@ -72,6 +72,7 @@ def _apply_runs(sessions) -> list[LabelModelRun]:
         return list(runs)
 
 
+@pytest.mark.slow
 def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
     project, sessions, monkeypatch
 ) -> None:
@@ -97,6 +98,7 @@ def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
     assert runs[1].metrics["n_votes"] == len(pandas_votes)
 
 
+@pytest.mark.slow
 def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(
     project, sessions, monkeypatch
 ) -> None:
@@ -120,6 +122,7 @@ def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [

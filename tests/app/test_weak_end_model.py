@@ -75,6 +75,7 @@ def yt(sessions, tmp_path) -> dict:
     return {"project": project_id, "ids": ids, "truth": truth, "sme": sme, "ann": ann}
 
 
+@pytest.mark.slow
 def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client, sessions) -> None:
     url, headers = f"/api/projects/{yt['project']}", yt["sme"].headers
     early = wait_for_job(
@@ -139,6 +140,7 @@ def test_train_job_stores_held_out_scored_predictions_for_every_item(yt, client,
     assert 'id="end-model-stale"' in page
 
 
+@pytest.mark.slow
 def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> None:
     import weak_supervision.end_model as library
 
@@ -163,6 +165,7 @@ def test_human_labeled_items_are_not_trained_on(yt, sessions, monkeypatch) -> No
     np.testing.assert_allclose(seen[0], [lm[i] for i in unlabeled], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:
     weak_pipeline.pipeline(sessions, yt["project"], ("apply", "fit", "propagate", "train"))
     url, headers = f"/api/projects/{yt['project']}/prob-labels", yt["sme"].headers
@@ -210,6 +213,7 @@ def test_prob_labels_api_keeps_source_and_run(yt, client, sessions) -> None:
     )
 
 
+@pytest.mark.slow
 def test_cli_trains_the_end_model_and_refuses_without_unlabeled_training_items(
     yt, sessions
 ) -> None:

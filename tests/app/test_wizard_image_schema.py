@@ -85,6 +85,7 @@ def _selected_schema(html: str) -> str:
     return chosen[0]
 
 
+@pytest.mark.slow
 def test_image_zip_refused_under_strict_and_accepted_under_evolve(app, sessions, tmp_path) -> None:
     pid = make_project(sessions, "scans", ("0", "1"), task_type="image")
     sam = make_user(sessions, "sam", "sme", (pid,))
@@ -194,6 +195,7 @@ def test_a_running_check_is_not_handed_back_for_other_options(app, sessions) -> 
         assert session.scalar(select(func.count()).where(Job.project_id == pid)) == 1
 
 
+@pytest.mark.slow
 def test_the_project_pages_image_form_offers_the_same_choice(app, sessions, tmp_path) -> None:
     """The project page's quick image import takes the schema mode too: strict refuses the zip
     of another mode and stores nothing, evolve imports it with the schema's next version."""

@@ -107,6 +107,7 @@ def test_pipelines_round_trip_as_json(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_albumentations_is_imported_lazily_and_offline():
     code = (
         "import os, sys\n"

@@ -158,6 +158,7 @@ def test_placed_items_keep_their_split_and_a_straddle_is_reported():
     )  # re-split: the duplicates go together again
 
 
+@pytest.mark.slow
 def test_seed_order_and_resplit(youtube):
     a = assign_splits(youtube, random_state=5).splits
     shuffled = youtube.sample(frac=1.0, random_state=1)

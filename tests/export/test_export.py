@@ -240,6 +240,7 @@ def test_label_studio_import_of_a_tool_export():
         read_label_studio_json({"tasks": []})
 
 
+@pytest.mark.slow
 def test_hugging_face_layout_loads_offline(items, tmp_path):
     out = tmp_path / "hf"
     result = write_export(items, "huggingface", out, seed=0, name="youtube-spam", code_version="t")
@@ -327,6 +328,7 @@ def test_bad_requests_are_rejected(items, tmp_path):
         write_export(items.drop(columns="item_id"), "csv", tmp_path)
 
 
+@pytest.mark.slow
 def test_export_package_needs_no_web_stack():
     code = (
         "import sys, labelapp.export\n"

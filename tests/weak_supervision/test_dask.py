@@ -27,6 +27,7 @@ def frame() -> pd.DataFrame:
     return pd.DataFrame({"text": raw["CONTENT"].astype("str"), "n": raw["CONTENT"].str.len()})
 
 
+@pytest.mark.slow
 def test_dask_applier_matches_pandas_applier(frame):
     import dask.dataframe as dd
     from distributed import Client, LocalCluster

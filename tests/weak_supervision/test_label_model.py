@@ -75,6 +75,7 @@ def test_abstain_prior_only_changes_all_abstain_rows():
     np.testing.assert_allclose(probs, [[0.9, 0.1], [0.0, 1.0], [0.5, 0.5]])
 
 
+@pytest.mark.slow
 def test_pipeline_does_not_lose_to_majority_vote(youtube, sms):
     for ds, metric, published in ((youtube, "accuracy", 84.0), (sms, "f1", 23.97)):
         valid, test = ds.splits["valid"], ds.splits["test"]
@@ -102,6 +103,7 @@ def test_fit_label_model_returns_probabilities(youtube):
         fit_label_model(valid.weak_labels, 1)
 
 
+@pytest.mark.slow
 def test_cli_evaluate_last_line_is_json(tmp_path):
     # no train.json: the pipeline fits on valid, as the CLI promises
     for name in ("valid.json", "test.json", "label.json"):
@@ -146,6 +148,7 @@ def _write_wrench(path, n_classes: int, n_lfs: int, seed: int = 0) -> None:
         (path / f"{split}.json").write_text(json.dumps(items))
 
 
+@pytest.mark.slow
 def test_cli_evaluate_handles_multiclass_and_few_lfs(tmp_path):
     _write_wrench(tmp_path / "four", n_classes=4, n_lfs=6)
     result = CliRunner().invoke(ws, ["evaluate", str(tmp_path / "four")])

@@ -139,6 +139,7 @@ def test_hazard_rows_found_from_the_utf8_bytes():
     assert sliced.rows_with(("word", "space")).tolist() == [1, 1, 0, 0, 1]
 
 
+@pytest.mark.slow
 def test_random_patterns_agree_with_python_on_tricky_texts():
     rng = np.random.default_rng(7)
     pieces = [
@@ -188,6 +189,7 @@ def test_random_patterns_agree_with_python_on_tricky_texts():
     assert sum(re2.translate(lf.pattern, lf.ignore_case) is not None for lf in lfs) > 80
 
 
+@pytest.mark.slow
 def test_random_keywords_and_flags_agree_with_python():
     from weak_supervision.lfs import KeywordLF
 

@@ -48,6 +48,7 @@ def benign_layers() -> dict[str, bool]:
     return sandbox.apply_python_lfs([{"source": source, "names": ["fine"]}], ITEMS).layers
 
 
+@pytest.mark.slow
 def test_example_lfs_vote_as_in_process() -> None:
     from snorkel.labeling import PandasLFApplier
 
@@ -63,6 +64,7 @@ def test_example_lfs_vote_as_in_process() -> None:
     assert (expected >= 0).any(axis=0).all()  # each LF voted somewhere: a real comparison
 
 
+@pytest.mark.slow
 def test_lf_names_loads_the_source_in_the_sandbox(tmp_path: Path) -> None:
     marker = tmp_path / "module_level_ran"
     source = lf_source("pass", "a") + lf_source("pass", "b").split("\n", 2)[2]
@@ -77,12 +79,14 @@ def test_lf_names_loads_the_source_in_the_sandbox(tmp_path: Path) -> None:
         sandbox.lf_names("while True:\n    pass\n", sandbox.Limits(wall_seconds=6))
 
 
+@pytest.mark.slow
 def test_reading_etc_passwd_is_refused() -> None:
     error = run_attack("open('/etc/passwd').read()")
     assert "reading '/etc/passwd' is not allowed" in str(error)
     run_attack("import os\nos.read(os.open('/etc/passwd', os.O_RDONLY), 100)")
 
 
+@pytest.mark.slow
 def test_reading_files_from_c_code_is_refused_by_landlock() -> None:
     if not benign_layers().get("filesystem"):
         pytest.skip("Landlock is not available on this kernel: only the audit hook guards files")
@@ -90,6 +94,7 @@ def test_reading_files_from_c_code_is_refused_by_landlock() -> None:
     assert "Permission denied" in str(error)
 
 
+@pytest.mark.slow
 def test_a_private_directory_of_the_server_is_unreadable(tmp_path: Path) -> None:
     private = tmp_path / "data"
     private.mkdir(mode=0o700)
@@ -98,6 +103,7 @@ def test_a_private_directory_of_the_server_is_unreadable(tmp_path: Path) -> None
     assert "not allowed" in str(error)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "spawn",
     [
@@ -119,11 +125,13 @@ def test_spawning_a_process_is_refused(spawn: str, tmp_path: Path) -> None:
     assert not mark.exists()
 
 
+@pytest.mark.slow
 def test_allocating_a_gibibyte_is_stopped_by_the_default_limit() -> None:
     error = run_attack("b = bytearray(1 << 30)\nb[-1] = 1", sandbox.Limits())
     assert error.limit == "memory" and "768 MB memory limit" in str(error)
 
 
+@pytest.mark.slow
 def test_an_endless_loop_is_stopped_by_the_cpu_limit() -> None:
     started = time.monotonic()
     error = run_attack("while True:\n    pass", sandbox.Limits(cpu_seconds=8, wall_seconds=60))
@@ -131,6 +139,7 @@ def test_an_endless_loop_is_stopped_by_the_cpu_limit() -> None:
     assert time.monotonic() - started < 45
 
 
+@pytest.mark.slow
 def test_sleeping_is_stopped_by_the_wall_time_limit() -> None:
     started = time.monotonic()
     limits = sandbox.Limits(wall_seconds=10, hints={"wall": "LABELAPP_LF_WALL_SECONDS"})
@@ -140,11 +149,13 @@ def test_sleeping_is_stopped_by_the_wall_time_limit() -> None:
     assert time.monotonic() - started < 25
 
 
+@pytest.mark.slow
 def test_network_is_refused() -> None:
     error = run_attack("import socket\nsocket.create_connection(('127.0.0.1', 5432), 2)")
     assert "socket" in str(error) and "not allowed" in str(error)
 
 
+@pytest.mark.slow
 def test_network_namespace_has_no_route_even_below_the_audit_hook() -> None:
     if not benign_layers().get("network"):
         pytest.skip("no network namespace here (unshare refused)")
@@ -157,11 +168,13 @@ def test_network_namespace_has_no_route_even_below_the_audit_hook() -> None:
     assert "not allowed" in str(error) or "unreachable" in str(error) or "refused" in str(error)
 
 
+@pytest.mark.slow
 def test_an_exception_names_the_lf() -> None:
     error = run_attack("raise KeyError('no such field')")
     assert error.limit is None and "KeyError" in str(error) and "no such field" in str(error)
 
 
+@pytest.mark.slow
 def test_layers_enforced_here() -> None:
     layers = benign_layers()
     assert layers["audit_hook"] and layers["limit_cpu"] and layers["limit_memory"]

@@ -201,6 +201,7 @@ def test_selection_rejects_bad_input():
         select_label_model(L, None, 2, metric="auc")
 
 
+@pytest.mark.slow
 def test_selection_scores_every_candidate_without_peeking():
     """Cross-validated scores of the models that read labels are computed without the fold's
     labels: a model that memorised them would score 100."""
@@ -214,6 +215,7 @@ def test_selection_scores_every_candidate_without_peeking():
     assert (chosen == y[200:]).mean() > 0.75
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "metric", "published_best"),
     [("youtube", "accuracy", 84.00), ("sms", "f1", 23.97)],
