@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from labelapp import config as app_config
 from labelapp.db import make_engine, make_session_factory
+from labelapp.models.roles import Role
 from labelapp.web.db import close_db
 from labelapp.web.security import init_security, security_settings
 
@@ -70,6 +71,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin)
     app.register_blueprint(api, url_prefix="/api")
     register_error_handlers(app)
+
+    app.jinja_env.globals["Role"] = Role  # templates compare roles with Role.SME, never "sme"
 
     @app.context_processor
     def _inject() -> dict[str, Any]:

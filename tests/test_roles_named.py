@@ -6,6 +6,8 @@ literal values) and ``roles.py`` itself (where the names are defined) are exempt
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,13 +66,14 @@ def production_files() -> list[Path]:
     ]
 
 
+def _scan(paths: list[Path], scan: Callable[[str, str], list[str]]) -> list[str]:
+    """Every hit of ``scan(text, name)`` in the files."""
+    return [hit for path in paths for hit in scan(path.read_text(), str(path.relative_to(ROOT)))]
+
+
 @pytest.mark.slow
 def test_no_bare_role_strings_in_labelapp():
-    found = [
-        hit
-        for path in production_files()
-        for hit in bare_role_literals(path.read_text(), str(path.relative_to(ROOT)))
-    ]
+    found = _scan(production_files(), bare_role_literals)
     assert not found, "use labelapp.models.roles.Role instead of a bare string:\n" + "\n".join(
         found
     )
@@ -107,6 +110,49 @@ row = {"annotator": name}
 if kind == "sme": pass
 """
     assert bare_role_literals(source) == []
+
+
+# In a template or a script: a role string on either side of ==, !=, ===, or a role string
+# opening an ``in (...)`` list.
+_QUOTED_ROLE = r"""["'](?:admin|sme|annotator)["']"""
+_PAGE_ROLE_COMPARISON = re.compile(
+    rf"(?:[!=]==?\s*{_QUOTED_ROLE})|(?:{_QUOTED_ROLE}\s*[!=]==?)|(?:\bin\s*[(\[]\s*{_QUOTED_ROLE})"
+)
+
+
+def bare_role_comparisons_in_page(text: str, filename: str = "<page>") -> list[str]:
+    """Every line of a Jinja template or a script that compares with a bare role string
+    (templates get ``Role`` as a global: ``r == Role.ANNOTATOR``)."""
+    return [
+        f"{filename}:{number}: role compared with a role string"
+        for number, line in enumerate(text.splitlines(), 1)
+        if _PAGE_ROLE_COMPARISON.search(line)
+    ]
+
+
+def page_files() -> list[Path]:
+    return sorted(PACKAGE.glob("templates/**/*.html")) + sorted(PACKAGE.glob("static/**/*.js"))
+
+
+def test_no_bare_role_strings_in_templates_or_scripts():
+    assert page_files(), "no templates found"
+    found = _scan(page_files(), bare_role_comparisons_in_page)
+    assert not found, "compare with Role.SME etc. (a Jinja global), not a string:\n" + "\n".join(
+        found
+    )
+
+
+def test_the_page_scan_catches_each_kind_and_accepts_the_enum():
+    page = """{% if r == "annotator" or u.role != 'annotator' %}
+{% if roles.get(p.id) == "sme" %}
+if (user.role === "admin") {}
+{% if "sme" == role %}
+{% if role in ("sme", "admin") %}
+{% if r == Role.ANNOTATOR or u.role != Role.ANNOTATOR %}
+<div role="status">annotator</div> <input name="annotator" value="{{ query.annotator }}">
+{% if kind == "smell" %}"""
+    hits = bare_role_comparisons_in_page(page)
+    assert [hit.split(":")[1] for hit in hits] == ["1", "2", "3", "4", "5"]
 
 
 def test_migrations_are_not_scanned():
