@@ -12,6 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# has_person_nlp's votes under the Snorkel tutorial's pinned spaCy 2.1 (benchmarks/spacy2/README.md)
+SPACY21_VOTES = (
+    Path(__file__).resolve().parent / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
+)
 PG_ADMIN = os.environ.get("LABELAPP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -23,21 +23,12 @@ def load(name: str, max_rows: int | None = None, seed: int = 0) -> tuple[list[st
     import numpy as np
     import pandas as pd
 
+    from tests.paths import read_ag_news, read_sms_spam
+
     if name == "sms":
-        df = pd.read_csv(
-            DATA / "text_classification/sms_spam_uci/SMSSpamCollection",
-            sep="\t",
-            header=None,
-            names=["label", "text"],
-            quoting=3,
-        )
+        df = read_sms_spam()
     elif name == "ag_news":
-        df = pd.read_csv(
-            DATA / "text_classification/ag_news_test/test.csv",
-            header=None,
-            names=["label", "title", "description"],
-        )
-        df["text"] = df["title"] + ". " + df["description"]
+        df = read_ag_news()
     elif name == "youtube":
         files = sorted((DATA / "youtube_spam_uci").glob("Youtube0*.csv"))
         df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
@@ -64,13 +55,10 @@ def synthetic_texts(n: int, seed: int = 0) -> tuple[list[str], Any]:
     """``n`` distinct but realistic news texts (AG News test texts, drawn with replacement, each
     with 25 % of its words dropped at random) and their AG News labels (1-4)."""
     import numpy as np
-    import pandas as pd
 
-    df = pd.read_csv(
-        DATA / "text_classification/ag_news_test/test.csv",
-        header=None,
-        names=["label", "title", "description"],
-    )
+    from tests.paths import read_ag_news
+
+    df = read_ag_news()
     words = [f"{t}. {d}".split() for t, d in zip(df["title"], df["description"], strict=True)]
     rng = np.random.default_rng(seed)
     base = rng.integers(0, len(words), n)

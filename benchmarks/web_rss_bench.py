@@ -64,10 +64,11 @@ def build(url: str, items: int, workdir: Path) -> dict:
 
     from benchmarks.import_bench import make_files
     from labelapp.db import make_engine, make_session_factory, session_scope
-    from labelapp.models import Annotation, Item
+    from labelapp.models import Item
     from labelapp.services.imports import import_path
     from labelapp.services.projects import create_project
     from labelapp.services.users import add_member, create_user
+    from tests.app.factories import add_labels
 
     path = make_files(items, workdir)["csv"]
     engine = make_engine(url)
@@ -94,16 +95,9 @@ def build(url: str, items: int, workdir: Path) -> dict:
         ).all()
         rng = random.Random(0)
         for user, _ in people:
-            for item_id in ids:
-                session.add(
-                    Annotation(
-                        item_id=item_id,
-                        project_id=project_id,
-                        user_id=user.id,
-                        kind="label",
-                        labels=[rng.choice(["spam", "ham"])],
-                    )
-                )
+            add_labels(
+                session, project_id, user.id, ids, [rng.choice(["spam", "ham"]) for _ in ids]
+            )
         first_item = ids[0]
     engine.dispose()
     return {

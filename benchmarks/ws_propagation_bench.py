@@ -31,40 +31,23 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-SPACY21_VOTES = ROOT / "benchmarks" / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
 
-
-def peak_mb() -> float:
-    """Peak RSS of this process (VmHWM: ru_maxrss carries the parent's over across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks._common import SPACY21_VOTES, peak_rss_mb  # noqa: E402
+from benchmarks.ws_quality_bench import propagation_inputs  # noqa: E402
 
 
 def stage_youtube() -> dict:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from weak_supervision.examples import youtube_spam as ys
     from weak_supervision.label_model import LabelModel
-    from weak_supervision.propagation import propagate, propagation_seeds
+    from weak_supervision.propagation import propagate
 
     splits = ys.load_splits(DATA / "youtube_spam_uci")
     recorded = ys.recorded_person_votes(SPACY21_VOTES, splits)
     _, L = ys.vote_matrices(splits, recorded)
     y = {k: df["label"].to_numpy() for k, df in splits.items()}
     lm = LabelModel(2, n_epochs=500, seed=123).fit(L["train"])
-    order = ("train", "valid", "test")
-    texts = [t for k in order for t in splits[k]["text"]]
-    L_all = np.vstack([L[k] for k in order])
-    y_all = np.concatenate([y[k] for k in order])
-    p_all = lm.predict_proba(L_all)
-    covered = (L_all >= 0).any(axis=1)
-    human = np.full(len(y_all), -1)
-    n_train, n_valid = len(y["train"]), len(y["valid"])
-    human[n_train : n_train + n_valid] = y["valid"]
-    seeds = propagation_seeds(human, p_all, threshold=0.7, lm_mask=covered)
-    X = TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
+    p_all = lm.predict_proba(np.vstack([L[k] for k in ("train", "valid", "test")]))
+    texts, y_all, covered, seeds, X = propagation_inputs(splits, L, y, p_all)
     target = ~covered & (seeds < 0)
     out = {"items": len(texts), "seeds": int((seeds >= 0).sum()), "uncovered": int(target.sum())}
     for graph in ("exact", "ann"):
@@ -162,14 +145,14 @@ def stage_scale(n: int, graphs: tuple[str, ...]) -> dict:
             "agrees_with_keyword_rule": round(
                 100 * float((preds[graph][unseeded] == keyword[unseeded]).mean()), 2
             ),
-            "peak_mb_so_far": round(peak_mb()),
+            "peak_mb_so_far": round(peak_rss_mb()),
         }
     if len(preds) == 2:
         both = (preds["exact"] >= 0) & (preds["ann"] >= 0)
         out["same_label_exact_vs_ann"] = round(
             100 * float((preds["exact"][both] == preds["ann"][both]).mean()), 2
         )
-    out["peak_mb"] = round(peak_mb())
+    out["peak_mb"] = round(peak_rss_mb())
     out["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     out["threads"] = THREADS or os.cpu_count()
     out["load_end"] = round(os.getloadavg()[0], 1)

@@ -34,20 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-# has_person_nlp's votes under the tutorial's pinned spaCy 2.1 (see benchmarks/spacy2/README.md)
-SPACY21_VOTES = ROOT / "benchmarks" / "spacy2" / "votes" / "person_votes_spacy2.1.9_sm2.1.0.json"
-PUBLISHED_COVERAGE = {
-    "keyword_my": 0.198613,
-    "keyword_subscribe": 0.127364,
-    "keyword_http": 0.119168,
-    "keyword_please": 0.112232,
-    "keyword_song": 0.141866,
-    "regex_check_out": 0.233922,
-    "short_comment": 0.225725,
-    "has_person_nlp": 0.071879,
-    "textblob_polarity": 0.035309,
-    "textblob_subjectivity": 0.357503,
-}
+
+from benchmarks._common import SPACY21_VOTES  # noqa: E402
 
 
 def wrench() -> dict:
@@ -81,10 +69,31 @@ def wrench() -> dict:
     return out
 
 
+def propagation_inputs(splits: dict, L: dict, y: dict, p_all: np.ndarray) -> tuple:
+    """Label propagation over all the tutorial's comments (train, valid, test in order): the
+    seeds are valid's human labels and the label model's labels with p >= 0.7 (``p_all``) on
+    items an LF covers; TF-IDF features. (texts, true labels, covered, seeds, features)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from weak_supervision.propagation import propagation_seeds
+
+    order = ("train", "valid", "test")
+    texts = [t for k in order for t in splits[k]["text"]]
+    L_all = np.vstack([L[k] for k in order])
+    y_all = np.concatenate([y[k] for k in order])
+    covered = (L_all >= 0).any(axis=1)
+    human = np.full(len(y_all), -1)
+    n_train, n_valid = len(y["train"]), len(y["valid"])
+    human[n_train : n_train + n_valid] = y["valid"]
+    seeds = propagation_seeds(human, p_all, threshold=0.7, lm_mask=covered)
+    X = TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
+    return texts, y_all, covered, seeds, X
+
+
 def spam_tutorial(person_votes: Path | None = None) -> dict:
     """The tutorial's pipeline; ``has_person_nlp`` from the installed spaCy, or from the votes
     ``benchmarks/spacy2/person_votes.py`` recorded under the tutorial's own spaCy 2.1."""
-    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
     from weak_supervision.analysis import lf_analysis
@@ -98,7 +107,7 @@ def spam_tutorial(person_votes: Path | None = None) -> dict:
     from weak_supervision.examples import youtube_spam as ys
     from weak_supervision.label_model import LabelModel
     from weak_supervision.majority import majority_vote, probs_to_preds
-    from weak_supervision.propagation import propagate, propagation_seeds
+    from weak_supervision.propagation import propagate
 
     splits = ys.load_splits(DATA / "youtube_spam_uci")
     recorded = None if person_votes is None else ys.recorded_person_votes(person_votes, splits)
@@ -147,16 +156,8 @@ def spam_tutorial(person_votes: Path | None = None) -> dict:
 
     # propagation over all 1,956 comments; seeds: valid's human labels and confident
     # label-model labels on items an LF covers; scored on the other items no LF covers
-    texts = [t for k in ("train", "valid", "test") for t in splits[k]["text"]]
-    L_all = np.vstack([L["train"], L["valid"], L["test"]])
-    y_all = np.concatenate([y["train"], y["valid"], y["test"]])
     p_all = np.vstack([probs["train"], probs["valid"], probs["test"]])
-    cov_all = (L_all >= 0).any(axis=1)
-    human = np.full(len(y_all), -1)
-    n_train, n_valid = len(y["train"]), len(y["valid"])
-    human[n_train : n_train + n_valid] = y["valid"]
-    seeds = propagation_seeds(human, p_all, threshold=0.7, lm_mask=cov_all)
-    X_all = TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
+    texts, y_all, cov_all, seeds, X_all = propagation_inputs(splits, L, y, p_all)
     t = time.perf_counter()
     spread = propagate(X_all, seeds, 2, n_neighbors=10)
     prop_seconds = time.perf_counter() - t
@@ -166,7 +167,7 @@ def spam_tutorial(person_votes: Path | None = None) -> dict:
     return {
         "lfs": names,
         "coverage": {n: round(float(c), 6) for n, c in analysis["coverage"].items()},
-        "published_coverage": PUBLISHED_COVERAGE,
+        "published_coverage": ys.PUBLISHED_COVERAGE,
         "majority_vote_test": acc(majority_vote(L["test"], 2), "test"),
         "label_model_test": acc(probs_to_preds(probs["test"]), "test"),
         "has_person_nlp_votes": "installed spaCy" if person_votes is None else person_votes.name,

@@ -1,8 +1,8 @@
 """has_person_nlp votes with an old spaCy 2.x model, for the YouTube spam tutorial split.
 
 Run by the OLD interpreter of the spaCy 2 venv (see README.md beside this file), not by the
-project's venv: it does not import the project. It rebuilds the tutorial's split exactly as
-``weak_supervision.examples.youtube_spam.load_splits`` does (same rows, same order), runs the
+project's venv: it imports no package of the project. It rebuilds the tutorial's split with
+``weak_supervision/examples/youtube_splits.py``, loaded by path (same rows, same order), runs the
 spaCy pipeline on each raw comment and writes, per split, the vote of
 
     has_person_nlp: HAM (0) if len(doc) < 20 and any entity has label PERSON, else ABSTAIN (-1)
@@ -23,39 +23,23 @@ import os
 import platform
 import sys
 import time
-from glob import glob
 
 HAM, ABSTAIN = 0, -1
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPLITS = ("train", "dev", "valid", "test")
 
 
 def load_splits(data_dir):
-    """Same rows and order as the project's youtube_spam.load_splits (spam/utils.py's
-    load_spam_dataset): each CSV shuffled with seed 123; files 1-4 = train, dev = 100 of
-    train; file 5 split stratified into valid (120) and test (250). A copy, not an import:
-    this runs on Python 3.7 without the project; the SHA-256 of the texts proves they agree."""
-    import pandas as pd
-    from sklearn.model_selection import train_test_split
+    """The project's tutorial split (``weak_supervision/examples/youtube_splits.py``), loaded
+    by file path: this runs on Python 3.7 without the project (that module is kept readable by
+    it); the SHA-256 of the texts proves the rows agree."""
+    import importlib.util
 
-    files = sorted(glob(os.path.join(data_dir, "Youtube0*.csv")))
-    if len(files) != 5:
-        raise ValueError(f"{data_dir}: expected the 5 UCI YouTube spam CSVs, found {len(files)}")
-    frames = []
-    for i, path in enumerate(files, start=1):
-        df = pd.read_csv(path)
-        df.columns = [c.lower() for c in df.columns]
-        df = df.drop(columns="comment_id").rename(columns={"class": "label", "content": "text"})
-        df["video"] = i
-        frames.append(df.sample(frac=1, random_state=123).reset_index(drop=True))
-    train = pd.concat(frames[:4])
-    dev = train.sample(100, random_state=123)
-    valid, test = train_test_split(
-        frames[4], test_size=250, random_state=123, stratify=frames[4].label
-    )
-    return {
-        name: part.reset_index(drop=True)
-        for name, part in (("train", train), ("dev", dev), ("valid", valid), ("test", test))
-    }
+    path = os.path.join(ROOT, "weak_supervision", "examples", "youtube_splits.py")
+    spec = importlib.util.spec_from_file_location("youtube_splits", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load_splits(data_dir)
 
 
 def texts_sha256(texts):

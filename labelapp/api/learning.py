@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify
+from flask import Response, abort, current_app, jsonify
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from labelapp.api.schemas.projects import ProjectOut
 from labelapp.api.serializers.jobs import job_json, model_run_json
 from labelapp.api.serializers.projects import project_json
 from labelapp.api.validation import validate
-from labelapp.models import REVIEWER_ROLES, Job, ModelRun
+from labelapp.models import REVIEWER_ROLES, Job, ModelRun, Project
 from labelapp.models.roles import Role
 from labelapp.services.errors import UserError
 from labelapp.services.jobs import cancel, start_job
@@ -36,6 +36,15 @@ def patch_project(project_id: int):
     return jsonify(project_json(project))
 
 
+def start_project_job(project: Project, kind: str) -> tuple[Response, int]:
+    """Queue a ``kind`` job for ``project`` as the current user: 202 with the new job, or 200
+    with the one already queued or running."""
+    job, future = start_job(
+        get_db(), current_app.extensions["labelapp.sessions"], project.id, kind, user=me()
+    )
+    return jsonify(job_json(job)), 202 if future is not None else 200
+
+
 @api.post("/projects/<int:project_id>/retrain")
 @login_required
 @validate(resp={202: JobOut, 200: JobOut})
@@ -46,10 +55,7 @@ def retrain_now(project_id: int):
     project = project_for_me(project_id, Role.SME)
     if project.multi_label:
         raise UserError("active learning orders single-label projects only")
-    job, future = start_job(
-        get_db(), current_app.extensions["labelapp.sessions"], project.id, "retrain", user=me()
-    )
-    return jsonify(job_json(job)), 202 if future is not None else 200
+    return start_project_job(project, "retrain")
 
 
 @api.get("/jobs/<int:job_id>")

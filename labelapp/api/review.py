@@ -3,11 +3,12 @@ for labels that are likely wrong and read the scan."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_login import login_required
 from sqlalchemy import func, select
 
 from labelapp.api import api
+from labelapp.api.learning import start_project_job
 from labelapp.api.schemas.learning import JobOut
 from labelapp.api.schemas.review import (
     FlagOut,
@@ -18,13 +19,11 @@ from labelapp.api.schemas.review import (
     NewFlag,
     Resolution,
 )
-from labelapp.api.serializers.jobs import job_json
 from labelapp.api.serializers.review import flag_json
 from labelapp.api.validation import args, body, validate
 from labelapp.models import REVIEWER_ROLES, Item, LabelIssue
 from labelapp.services import flags as service
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import start_job
 from labelapp.services.label_issues import latest_run
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
@@ -87,10 +86,7 @@ def start_label_issue_scan(project_id: int):
     project = project_for_me(project_id, *REVIEWER_ROLES)
     if project.multi_label:
         raise UserError("label-issue scans need a single-label project")
-    job, future = start_job(
-        get_db(), current_app.extensions["labelapp.sessions"], project.id, "label_issues", user=me()
-    )
-    return jsonify(job_json(job)), 202 if future is not None else 200
+    return start_project_job(project, "label_issues")
 
 
 @api.get("/projects/<int:project_id>/label-issues")

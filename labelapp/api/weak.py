@@ -8,6 +8,7 @@ from flask import current_app, jsonify
 from flask_login import login_required
 
 from labelapp.api import api
+from labelapp.api.learning import start_project_job
 from labelapp.api.projects import json_body
 from labelapp.api.schemas.learning import JobOut
 from labelapp.api.schemas.lf_versions import ReplaceQuery
@@ -29,7 +30,6 @@ from labelapp.api.validation import PATH_PARAMETERS, args, body, validate
 from labelapp.models.roles import Role
 from labelapp.services import lf_versions as versions_service
 from labelapp.services.errors import UserError
-from labelapp.services.jobs import start_job
 from labelapp.services.rates import rate
 from labelapp.services.weak import analysis_report
 from labelapp.services.weak.common import class_names
@@ -161,10 +161,7 @@ def start_step(project_id: int, step: str):
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}: use one of {', '.join(STEPS)}")
     class_names(project)  # a multi-label project fails here, not in the job
-    job, future = start_job(
-        get_db(), current_app.extensions["labelapp.sessions"], project.id, STEPS[step], user=me()
-    )
-    return jsonify(job_json(job)), 202 if future is not None else 200
+    return start_project_job(project, STEPS[step])
 
 
 @api.get("/projects/<int:project_id>/ws/runs")

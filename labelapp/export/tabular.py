@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ def _per_split(
     rows: pd.DataFrame,
     out_dir: str | Path,
     suffix: str,
-    write: Callable[[pd.DataFrame, Path], None],
+    write: Callable[[pd.DataFrame, Path], object],
     split_names: Sequence[str],
     progress: Progress,
     prepared: bool,
@@ -64,37 +65,47 @@ def _per_split(
     return paths
 
 
-def write_parquet(
-    rows: pd.DataFrame,
-    out_dir: str | Path,
-    *,
-    split_names: Sequence[str] = SPLIT_NAMES,
-    progress: Progress = None,
-    prepared: bool = False,
-) -> list[Path]:
-    """Write ``<split>.parquet`` per split; returns the paths. ``progress(n)`` is called per file.
+class SplitWriter(Protocol):
+    """Writes ``<split><suffix>`` per split of ``rows`` into ``out_dir``; returns the paths.
+    ``progress(n)`` is called per file; ``prepared=True`` skips
+    :func:`~labelapp.export.rows.prepare_rows` (rows already from it)."""
 
-    ``prepared=True`` skips :func:`~labelapp.export.rows.prepare_rows` (rows already from it).
-    """
-    return _per_split(
-        rows, out_dir, ".parquet", write_parquet_file, split_names, progress, prepared
-    )
+    def __call__(
+        self,
+        rows: pd.DataFrame,
+        out_dir: str | Path,
+        *,
+        split_names: Sequence[str] = SPLIT_NAMES,
+        progress: Progress = None,
+        prepared: bool = False,
+    ) -> list[Path]: ...
 
 
-def write_csv(
-    rows: pd.DataFrame,
-    out_dir: str | Path,
-    *,
-    split_names: Sequence[str] = SPLIT_NAMES,
-    progress: Progress = None,
-    prepared: bool = False,
-) -> list[Path]:
-    """Write ``<split>.csv`` per split (UTF-8, ``\\n`` line ends, metadata as JSON text)."""
+def _split_writer(suffix: str, write: Callable[[pd.DataFrame, Path], object]) -> SplitWriter:
+    """The :class:`SplitWriter` that writes each split's rows with ``write(part, path)``."""
 
-    def write(part: pd.DataFrame, path: Path) -> None:
-        part.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    def write_splits(
+        rows: pd.DataFrame,
+        out_dir: str | Path,
+        *,
+        split_names: Sequence[str] = SPLIT_NAMES,
+        progress: Progress = None,
+        prepared: bool = False,
+    ) -> list[Path]:
+        return _per_split(rows, out_dir, suffix, write, split_names, progress, prepared)
 
-    return _per_split(rows, out_dir, ".csv", write, split_names, progress, prepared)
+    write_splits.__doc__ = f"Write ``<split>{suffix}`` per split; returns the paths."
+    return write_splits
+
+
+def _write_csv_file(part: pd.DataFrame, path: Path) -> None:
+    """UTF-8, ``\\n`` line ends, metadata as JSON text."""
+    part.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _write_jsonl_file(part: pd.DataFrame, path: Path) -> None:
+    """One JSON object per row."""
+    path.write_bytes(jsonl_bytes(part))
 
 
 _JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -180,20 +191,9 @@ def jsonl_bytes(part: pd.DataFrame) -> bytes:
     return bytes(memoryview(data)[start:stop])
 
 
-def write_jsonl(
-    rows: pd.DataFrame,
-    out_dir: str | Path,
-    *,
-    split_names: Sequence[str] = SPLIT_NAMES,
-    progress: Progress = None,
-    prepared: bool = False,
-) -> list[Path]:
-    """Write ``<split>.jsonl`` per split, one JSON object per row."""
-
-    def write(part: pd.DataFrame, path: Path) -> None:
-        path.write_bytes(jsonl_bytes(part))
-
-    return _per_split(rows, out_dir, ".jsonl", write, split_names, progress, prepared)
+write_parquet = _split_writer(".parquet", write_parquet_file)
+write_csv = _split_writer(".csv", _write_csv_file)
+write_jsonl = _split_writer(".jsonl", _write_jsonl_file)
 
 
 def read_exported(path: str | Path) -> pd.DataFrame:

@@ -194,23 +194,5 @@ def current_report(
     )
 
 
-def on_page(
-    session: Session,
-    sessions: sessionmaker[Session],
-    project: Project,
-    user: User | None,
-    reloaded_after: int | None,
-) -> tuple[Report | None, Job | None]:
-    """The agreement page's report and the job computing a newer one
-    (:func:`labelapp.services.job_reports.on_page`)."""
-    return job_reports.on_page(
-        session,
-        sessions,
-        project,
-        KIND,
-        PAGE_PARAMS,
-        user,
-        reloaded_after,
-        stamp=lambda: stamp(session, project),
-        usable=_has_file,
-    )
+# The report the agreement page serves (labelapp.web.jobs.report_on_page).
+REPORTS = job_reports.ReportKind(KIND, PAGE_PARAMS, stamp, usable=_has_file)

@@ -167,6 +167,41 @@ def on_page(
     return found, job
 
 
+@dataclass(frozen=True)
+class ReportKind:
+    """One kind of report as the pages serve it: its job kind, the parameters a page asks for,
+    and how to take its stamp (and basis) of a project's data now."""
+
+    kind: str
+    page_params: dict[str, Any]
+    stamp: Callable[[Session, Project], Any]
+    usable: Usable = lambda job: True
+    basis: Callable[[Session, Project], Any] | None = None
+
+    def on_page(
+        self,
+        session: Session,
+        sessions: sessionmaker[Session],
+        project: Project,
+        user: User | None,
+        reloaded_after: int | None,
+    ) -> tuple[Report | None, Job | None]:
+        """The page's report and the job computing a newer one (:func:`on_page`)."""
+        basis = self.basis
+        return on_page(
+            session,
+            sessions,
+            project,
+            self.kind,
+            self.page_params,
+            user,
+            reloaded_after,
+            stamp=lambda: self.stamp(session, project),
+            usable=self.usable,
+            basis=None if basis is None else lambda: basis(session, project),
+        )
+
+
 def _basis_changed(found: Report | None, basis: Stamp | None) -> bool:
     """Whether the stored report's basis differs from the data now (False without one)."""
     if found is None or basis is None:

@@ -8,7 +8,6 @@ from datetime import datetime
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,6 +28,7 @@ from labelapp.services.errors import UserError
 from labelapp.services.projects import current_guideline
 from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
+from labelapp.web.jobs import report_on_page
 from labelapp.web.page_blueprint import pages
 
 PREVIEW = 8  # backlog items listed on the agreement page
@@ -39,13 +39,7 @@ PREVIEW = 8  # backlog items listed on the agreement page
 def agreement(project_id: int) -> str:
     project = project_for_me(project_id, Role.ADMIN)
     session = get_db()
-    found, job = agreement_store.on_page(
-        session,
-        current_app.extensions["labelapp.sessions"],
-        project,
-        me(),
-        request.args.get("report_job", type=int),
-    )
+    found, job = report_on_page(agreement_store.REPORTS, project)
     snapshot = agreement_store.snapshot(found) if found is not None else None
     data = backlog = refs = None
     if snapshot is not None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from labelapp.models import Job
+from labelapp.models import Job, Project
 from labelapp.models.roles import Role
+from labelapp.services.job_reports import Report, ReportKind
 from labelapp.services.jobs import cancel
-from labelapp.web.access import project_for_me
+from labelapp.web.access import me, project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.page_blueprint import pages
 
@@ -23,6 +24,18 @@ def job_page(job: Job) -> str:
     if job.kind.startswith("ws_"):
         return url_for("pages.lfs_page", project_id=job.project_id)
     return url_for("pages.project", project_id=job.project_id) + "#learning"
+
+
+def report_on_page(reports: ReportKind, project: Project) -> tuple[Report | None, Job | None]:
+    """A page's stored report of this kind and the job computing a newer one
+    (:meth:`ReportKind.on_page`); ``?report_job=`` names the job the page was reloaded after."""
+    return reports.on_page(
+        get_db(),
+        current_app.extensions["labelapp.sessions"],
+        project,
+        me(),
+        request.args.get("report_job", type=int),
+    )
 
 
 @pages.route("/projects/<int:project_id>/jobs/<int:job_id>/cancel", methods=["POST"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -25,9 +25,10 @@ from labelapp.services.weak.analysis_report import Analysis
 from labelapp.services.weak.common import class_names
 from labelapp.services.weak.lfs import latest_lfs, lf_json, versions
 from labelapp.services.weak.runs import latest_runs, prob_label_counts
-from labelapp.web.access import me, project_for_me
+from labelapp.web.access import project_for_me
 from labelapp.web.db import get_db
 from labelapp.web.highlight import marked
+from labelapp.web.jobs import report_on_page
 from labelapp.web.page_blueprint import pages
 
 JOB_KINDS = ("ws_pipeline", "ws_apply", "ws_fit", "ws_propagate", "ws_train")
@@ -125,13 +126,7 @@ def lfs_page(project_id: int) -> str:
     except UserError as exc:
         error = exc.message
     else:
-        found, analysis_job = analysis_report.on_page(
-            session,
-            current_app.extensions["labelapp.sessions"],
-            project,
-            me(),
-            request.args.get("report_job", type=int),
-        )
+        found, analysis_job = report_on_page(analysis_report.REPORTS, project)
         result = lf_table(project, found, latest_lfs(session, project.id, active_only=True))
     runs = latest_runs(session, project.id)
     latest = latest_lfs(session, project.id)

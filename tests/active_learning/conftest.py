@@ -11,28 +11,15 @@ import pytest
 
 from active_learning.models import make_classifier
 from active_learning.text_features import TextFeaturizer
-from tests.paths import SHARED_DATA
-
-TEXT_DATA = SHARED_DATA / "text_classification"
+from tests.paths import read_ag_news, read_sms_spam
 
 
 def ag_news(n: int = 1200, seed: int = 0) -> pd.DataFrame:
-    df = pd.read_csv(
-        TEXT_DATA / "ag_news_test/test.csv", header=None, names=["label", "title", "description"]
-    )
-    df["text"] = df["title"] + ". " + df["description"]
-    return df.sample(n=n, random_state=seed).reset_index(drop=True)[["text", "label"]]
+    return read_ag_news().sample(n=n, random_state=seed).reset_index(drop=True)[["text", "label"]]
 
 
 def sms_spam(n: int = 1500, seed: int = 0) -> pd.DataFrame:
-    df = pd.read_csv(
-        TEXT_DATA / "sms_spam_uci/SMSSpamCollection",
-        sep="\t",
-        header=None,
-        names=["label", "text"],
-        quoting=3,
-    )
-    return df.sample(n=n, random_state=seed).reset_index(drop=True)[["text", "label"]]
+    return read_sms_spam().sample(n=n, random_state=seed).reset_index(drop=True)[["text", "label"]]
 
 
 @dataclass

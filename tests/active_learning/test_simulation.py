@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -71,33 +72,22 @@ def test_area_under_curve_is_the_mean_accuracy_over_the_label_range():
     assert area_under_curve(np.array([10]), np.array([0.4])) == 0.4
 
 
+def _simulate(data: Path, out: Path, *options: str):
+    """``labelapp simulate`` on the ``text`` and ``label`` columns of ``data`` into ``out``."""
+    args = ["--data", str(data), "--text-col", "text", "--label-col", "label", "--out", str(out)]
+    return CliRunner().invoke(simulate_command, [*args, *options])
+
+
 @pytest.mark.slow
 def test_cli_writes_curves_and_ends_with_a_json_summary(tmp_path):
     data = tmp_path / "sms.jsonl"
     sms_spam(800, seed=2).to_json(data, orient="records", lines=True)
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        simulate_command,
-        [
-            "--data",
-            str(data),
-            "--text-col",
-            "text",
-            "--label-col",
-            "label",
-            "--strategy",
-            "random,margin,cluster",
-            "--budget",
-            "60",
-            "--batch",
-            "20",
-            "--seeds",
-            "2",
-            "--out",
-            str(out),
-            "--featurizer",
-            "tfidf",
-        ],
+    result = _simulate(
+        data,
+        out,
+        *("--strategy", "random,margin,cluster", "--budget", "60", "--batch", "20"),
+        *("--seeds", "2", "--featurizer", "tfidf"),
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
@@ -150,25 +140,8 @@ def test_cli_uses_sentence_embeddings_by_default_and_caches_them(tmp_path):
     data = tmp_path / "sms.csv"
     sms_spam(160, seed=4).to_csv(data, index=False)
     cache = tmp_path / "emb"
-    args = [
-        "--data",
-        str(data),
-        "--text-col",
-        "text",
-        "--label-col",
-        "label",
-        "--budget",
-        "40",
-        "--batch",
-        "10",
-        "--seeds",
-        "1",
-        "--out",
-        str(tmp_path / "o"),
-        "--embedding-cache",
-        str(cache),
-    ]
-    result = CliRunner().invoke(simulate_command, args)
+    options = ("--budget", "40", "--batch", "10", "--seeds", "1", "--embedding-cache", str(cache))
+    result = _simulate(data, tmp_path / "o", *options)
     assert result.exit_code == 0, result.output
     assert "features: embeddings (384 columns)" in result.output
     assert list(json.loads(result.output.strip().splitlines()[-1])) == ["random", "margin", "auto"]

@@ -14,6 +14,22 @@ CROWD = SHARED_DATA / "crowd"
 DAWID_SKENE_1979 = SHARED_DATA / "dawid_skene_1979"
 
 
+def evaluate(answers, truth, *options: str):
+    """``labelapp agreement evaluate --answers ANSWERS --truth TRUTH`` with more ``options``:
+    the click result."""
+    from click.testing import CliRunner
+
+    from labelapp.cli.agreement import agreement
+
+    args = ["evaluate", "--answers", str(answers), "--truth", str(truth), *options]
+    return CliRunner().invoke(agreement, args)
+
+
+def evaluate_crowd(name: str, methods: str):
+    """:func:`evaluate` on the answers and truth of the crowd data set ``name`` with ``methods``."""
+    return evaluate(CROWD / name / "answer.csv", CROWD / name / "truth.csv", "--methods", methods)
+
+
 def oracle(name: str) -> dict:
     return json.loads((ORACLES / name).read_text())
 

@@ -7,28 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from labelapp.cli.agreement import agreement, format_report
-from tests.agreement.conftest import CROWD
+from labelapp.cli.agreement import format_report
+from tests.agreement.conftest import CROWD, evaluate, evaluate_crowd
 from weak_supervision.agreement import agreement_report
 
 
-def run(*args: str):
-    return CliRunner().invoke(agreement, list(args))
-
-
 def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
-    folder = CROWD / "bluebirds_duck"
-    result = run(
-        "evaluate",
-        "--answers",
-        str(folder / "answer.csv"),
-        "--truth",
-        str(folder / "truth.csv"),
-        "--methods",
-        "majority_vote,dawid_skene",
-    )
+    result = evaluate_crowd("bluebirds_duck", "majority_vote,dawid_skene")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     summary = json.loads(lines[-1])
@@ -42,16 +28,7 @@ def test_evaluate_bluebirds_prints_scores_and_ends_with_json() -> None:
 
 @pytest.mark.slow
 def test_evaluate_d_product_reproduces_the_published_majority_vote() -> None:
-    folder = CROWD / "D_Product"
-    result = run(
-        "evaluate",
-        "--answers",
-        str(folder / "answer.csv"),
-        "--truth",
-        str(folder / "truth.csv"),
-        "--methods",
-        "majority_vote,dawid_skene",
-    )
+    result = evaluate_crowd("D_Product", "majority_vote,dawid_skene")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["items"] == 8315
@@ -83,12 +60,9 @@ def test_evaluate_any_number_of_classes_uses_macro_f1(tmp_path) -> None:
         list(truth.items())[:250] + [("q999", "cat")], columns=["question", "truth"]
     )
     known.to_csv(truth_file, index=False)
-    result = run(
-        "evaluate",
-        "--answers",
-        str(answers),
-        "--truth",
-        str(truth_file),
+    result = evaluate(
+        answers,
+        truth_file,
         "--methods",
         "majority_vote,dawid_skene,wawa",
     )
@@ -103,14 +77,14 @@ def test_evaluate_reports_bad_files_with_line_and_fix(tmp_path) -> None:
     answers = tmp_path / "answer.csv"
     answers.write_text("question,worker,answer\nq1,w1,1\nq2,w1\n")
     truth = CROWD / "bluebirds_duck" / "truth.csv"
-    result = run("evaluate", "--answers", str(answers), "--truth", str(truth))
+    result = evaluate(answers, truth)
     assert result.exit_code != 0
     assert "line 3" in result.output and "answer" in result.output
-    missing = run("evaluate", "--answers", str(tmp_path / "nope.csv"), "--truth", str(truth))
+    missing = evaluate(tmp_path / "nope.csv", truth)
     assert missing.exit_code != 0 and "file not found" in missing.output
     other = tmp_path / "other.csv"
     other.write_text("question,worker,answer\nzz,w1,1\n")
-    disjoint = run("evaluate", "--answers", str(other), "--truth", str(truth))
+    disjoint = evaluate(other, truth)
     assert disjoint.exit_code != 0 and "same question ids" in disjoint.output
 
 

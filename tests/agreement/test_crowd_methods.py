@@ -9,19 +9,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from labelapp.cli.agreement import agreement
-from tests.agreement.conftest import CROWD
+from tests.agreement.conftest import CROWD, evaluate, evaluate_crowd
 from weak_supervision.agreement import crowd_methods
 from weak_supervision.agreement.crowd import load_answers, load_truth
 from weak_supervision.agreement.crowd_methods import aggregate, choose_aggregator, wawa_labels
 
 BLUEBIRDS = CROWD / "bluebirds_duck"
-
-
-def run(*args: str):
-    return CliRunner().invoke(agreement, list(args))
 
 
 def _long(folder) -> tuple[pd.DataFrame, pd.Series]:
@@ -50,28 +44,19 @@ def test_published_headers_and_named_columns_read_the_same(tmp_path):
     (tmp_path / "b.csv").write_text("\n".join(["img,who,said", *answers[1:]]))
     (tmp_path / "u.csv").write_text("\n".join(["img,truth", *truth[1:]]))
     methods = ["--methods", "majority_vote,dawid_skene"]
-    reference = run(
-        "evaluate",
-        "--answers",
-        str(BLUEBIRDS / "answer.csv"),
-        "--truth",
-        str(BLUEBIRDS / "truth.csv"),
+    reference = evaluate(
+        BLUEBIRDS / "answer.csv",
+        BLUEBIRDS / "truth.csv",
         *methods,
     )
-    published = run(
-        "evaluate",
-        "--answers",
-        str(tmp_path / "a.csv"),
-        "--truth",
-        str(tmp_path / "t.csv"),
+    published = evaluate(
+        tmp_path / "a.csv",
+        tmp_path / "t.csv",
         *methods,
     )
-    named = run(
-        "evaluate",
-        "--answers",
-        str(tmp_path / "b.csv"),
-        "--truth",
-        str(tmp_path / "u.csv"),
+    named = evaluate(
+        tmp_path / "b.csv",
+        tmp_path / "u.csv",
         "--item-col",
         "img",
         "--worker-col",
@@ -84,27 +69,19 @@ def test_published_headers_and_named_columns_read_the_same(tmp_path):
         assert result.exit_code == 0, result.output
     last = [json.loads(r.output.strip().splitlines()[-1]) for r in (reference, published, named)]
     assert last[0] == last[1] == last[2] and last[0]["items"] == 108
-    missing = run(
-        "evaluate", "--answers", str(tmp_path / "b.csv"), "--truth", str(tmp_path / "u.csv")
-    )
+    missing = evaluate(tmp_path / "b.csv", tmp_path / "u.csv")
     assert missing.exit_code != 0
     assert "has no question column" in missing.output and "--item-col" in missing.output
-    wrong = run(
-        "evaluate",
-        "--answers",
-        str(tmp_path / "b.csv"),
-        "--truth",
-        str(tmp_path / "u.csv"),
+    wrong = evaluate(
+        tmp_path / "b.csv",
+        tmp_path / "u.csv",
         "--item-col",
         "nope",
     )
     assert wrong.exit_code != 0 and "no column 'nope'" in wrong.output
-    bad = run(
-        "evaluate",
-        "--answers",
-        str(tmp_path / "a.csv"),
-        "--truth",
-        str(tmp_path / "t.csv"),
+    bad = evaluate(
+        tmp_path / "a.csv",
+        tmp_path / "t.csv",
         "--methods",
         "dawid_skene,bogus",
     )
@@ -115,16 +92,7 @@ def test_published_headers_and_named_columns_read_the_same(tmp_path):
 def test_d_product_meets_the_crowd_kit_table_and_picks_dawid_skene():
     """Crowd-Kit paper, D_Product: best row DS 0.940 accuracy; Zheng et al.: MV 89.66 %.
     Without gold, the rule (workers with >= 10 answers give most answers) picks Dawid-Skene."""
-    folder = CROWD / "D_Product"
-    result = run(
-        "evaluate",
-        "--answers",
-        str(folder / "answer.csv"),
-        "--truth",
-        str(folder / "truth.csv"),
-        "--methods",
-        "dawid_skene,majority_vote,wawa",
-    )
+    result = evaluate_crowd("D_Product", "dawid_skene,majority_vote,wawa")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert set(summary) == {"dawid_skene", "majority_vote", "wawa", "chosen", "items"}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Project
+from labelapp.models import Project
 from labelapp.services.labels import human_labels
 from labelapp.services.overview import live_labels
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_adjudication, add_items, add_labels, make_project, make_user
 
 
 def test_adjudication_overrides_the_vote_but_keeps_answers(sessions, tmp_path) -> None:
@@ -15,28 +15,11 @@ def test_adjudication_overrides_the_vote_but_keeps_answers(sessions, tmp_path) -
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     rev = make_user(sessions, "rev", "sme", (project_id,))
     with session_scope(sessions) as session:
-        for user, label in ((ann, "ham"), (rev, "ham")):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=user.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+        for user in (ann, rev):
+            add_labels(session, project_id, user.id, [item_id], ["ham"])
         session.flush()
-        session.add(
-            Annotation(
-                item_id=item_id,
-                project_id=project_id,
-                user_id=rev.id,
-                kind="adjudicate",
-                source="adjudication",
-                labels=["spam"],
-                note="links to a channel: spam by the guidelines",
-            )
-        )
+        note = "links to a channel: spam by the guidelines"
+        add_adjudication(session, project_id, rev.id, item_id, "spam", note)
     with session_scope(sessions) as session:
         answers = sorted((u, tuple(lab)) for _, u, lab in live_labels(session, project_id))
         assert answers == [(ann.id, ("ham",)), (rev.id, ("ham",))]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item
-from tests.app.factories import make_project, make_user, wait_for_job
+from tests.app.factories import make_project, make_user, wait_for_job, wizard_upload
 from tests.conftest import csrf_token_from, login
 
 CSV = (
@@ -25,18 +25,7 @@ CSV = (
 
 
 def _upload(browser, pid: int, text: str, name: str = "reviews.csv") -> str:
-    page = browser.get(f"/projects/{pid}/import-wizard")
-    assert page.status_code == 200
-    sent = browser.post(
-        f"/projects/{pid}/import-wizard",
-        content_type="multipart/form-data",
-        data={
-            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-            "file": (io.BytesIO(text.encode()), name),
-        },
-    )
-    assert sent.status_code == 302, sent.get_data(as_text=True)[:500]
-    return sent.headers["Location"]
+    return wizard_upload(browser, pid, text.encode(), name)
 
 
 def _items(sessions, pid: int) -> int:

@@ -19,12 +19,11 @@ from sqlalchemy import select
 
 from labelapp.cli.agreement import agreement as agreement_cli
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, Project
-from labelapp.services.imports import ImportOptions, import_path
+from labelapp.models import Annotation, Project
 from labelapp.services.labels import human_labels
 from labelapp.services.projects import save_guideline
 from tests.alpha_reference import reference_alpha
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, import_gold, make_project, make_user, post_answer
 from tests.conftest import csrf_token_from, login
 
 TEXTS = [
@@ -61,18 +60,7 @@ def world(client, sessions, tmp_path, inline_jobs):
     add_items(sessions, project_id, TEXTS, tmp_path)
     gold = tmp_path / "gold.csv"
     gold.write_text("id,text,answer\ng1,win a free phone now,spam\n")
-    with session_scope(sessions) as session:
-        import_path(
-            session,
-            session.get(Project, project_id),
-            gold,
-            ImportOptions(label_col="answer", gold=True),
-        )
-        ids = dict(
-            session.execute(
-                select(Item.external_id, Item.id).where(Item.project_id == project_id)
-            ).all()
-        )
+    ids = import_gold(sessions, project_id, gold)
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     world = {
         "project": project_id,
@@ -349,17 +337,9 @@ def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(
     )
     assert browser.get(f"/projects/{pid}/agreement/kappa.png").status_code == 404
 
-    def label(who, item_id, name) -> None:
-        body = {"labels": [name], "client_id": str(uuid.uuid4())}
-        assert (
-            client.post(
-                f"/api/items/{item_id}/annotations", json=body, headers=who.headers
-            ).status_code
-            == 201
-        )
-
-    label(ann, ids[0], "ham")
-    label(ann, ids[1], "ham")  # one annotator, one label used of three: no overlap yet
+    post_answer(client, ann, ids[0], "ham")
+    # One annotator, one label used of three: no overlap yet.
+    post_answer(client, ann, ids[1], "ham")
     one = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
     assert (
         one["report"]["n_overlap_items"] == 0
@@ -367,7 +347,7 @@ def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(
     )
     assert one["model"] is None  # no answer has a reference to compare with
     assert browser.get(f"/projects/{pid}/agreement").status_code == 200
-    label(bob, ids[0], "spam")  # the cached report gives way to the new answer
+    post_answer(client, bob, ids[0], "spam")  # the cached report gives way to the new answer
     two = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
     assert two["report"]["n_overlap_items"] == 1 and two["adjudication"]["backlog"] == 1
     assert two["report"]["percent_agreement"]["estimate"] == 0.0
@@ -394,7 +374,7 @@ def test_pages_work_before_there_is_overlap_and_numbers_follow_new_labels(
         (1, ""),
         (2, "Eggs: food."),
     ]
-    label(bob, ids[1], "ham")  # answered under version 2
+    post_answer(client, bob, ids[1], "ham")  # answered under version 2
     three = client.get(f"/api/projects/{pid}/agreement", headers=admin.headers).get_json()
     assert [(g["guideline_version"], g["n_answers"]) for g in three["by_guideline_version"]] == [
         (1, 3),

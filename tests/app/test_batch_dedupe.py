@@ -11,7 +11,7 @@ from sqlalchemy import update
 from labelapp.db import session_scope
 from labelapp.models import Project
 from labelapp.services.batch_dedupe import duplicate_groups, spread_groups
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, answer_queue, make_project, make_user
 
 
 def test_groups_link_short_near_duplicates_and_same_content() -> None:
@@ -66,14 +66,7 @@ def test_retrained_queue_serves_no_near_duplicates_back_to_back(
             update(Project).where(Project.id == project_id).values(strategy=strategy, batch_size=6)
         )
     ann = make_user(sessions, "ann", "annotator", (project_id,))
-    for _ in range(len(labeled)):
-        claim = client.post(f"/api/projects/{project_id}/next", headers=ann.headers).get_json()
-        label = "spam" if "channel" in claim["item"]["text"] else "ham"
-        client.post(
-            f"/api/items/{claim['item']['id']}/annotations",
-            headers=ann.headers,
-            json={"labels": [label], "client_id": str(uuid.uuid4())},
-        )
+    answer_queue(client, project_id, ann, len(labeled), "channel")
     retrain_project(sessions, project_id)
 
     served = []

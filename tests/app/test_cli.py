@@ -8,14 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from labelapp.cli import main
-from tests.paths import SHARED_DATA
+from tests.app.youtube import UCI, cli_import, labeled_video
 
-YOUTUBE = SHARED_DATA / "youtube_spam_uci" / "Youtube02-KatyPerry.csv"
+YOUTUBE = UCI / "Youtube02-KatyPerry.csv"
 
 
 def run(*args: str):
@@ -44,28 +43,10 @@ def test_users_create_prints_a_working_token(db_url, app) -> None:
 
 
 def test_import_command_with_create_labels_and_groups(db_url, tmp_path) -> None:
-    df = pd.read_csv(YOUTUBE, dtype=str, keep_default_na=False)
-    df["label"] = df["CLASS"].map({"0": "ham", "1": "spam"})
     path = tmp_path / "katy.csv"
-    df.to_csv(path, index=False)
-    result = run(
-        "import",
-        str(path),
-        "--project",
-        "katy",
-        "--create",
-        "--labels",
-        "ham,spam",
-        "--text-col",
-        "CONTENT",
-        "--id-col",
-        "COMMENT_ID",
-        "--label-col",
-        "label",
-        "--label-kind",
-        "human",
-        "--group-col",
-        "AUTHOR",
+    labeled_video(YOUTUBE, keep_class=True).to_csv(path, index=False)
+    result = cli_import(
+        path, "katy", "--label-col", "label", "--label-kind", "human", "--group-col", "AUTHOR"
     )
     assert result.exit_code == 0, result.output
     assert "350 rows -> 350 new items" in result.output and "350 labels (human)" in result.output

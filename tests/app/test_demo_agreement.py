@@ -13,7 +13,7 @@ from labelapp.demo import TEXT_PROJECT, prepare
 from labelapp.demo_annotators import SIMULATED
 from labelapp.models import Annotation, Item, Project, User
 from labelapp.services import agreement as service
-from tests.app.factories import make_project, make_user
+from tests.app.factories import add_labels, make_project, make_user
 from tests.conftest import login
 
 
@@ -95,16 +95,8 @@ def test_no_reliability_figure_without_overlapping_items(
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
         import_path(session, session.get(Project, project_id), path)
-        for item_id in session.scalars(select(Item.id).where(Item.project_id == project_id)):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=["spam" if item_id % 2 else "ham"],
-                )
-            )
+        ids = session.scalars(select(Item.id).where(Item.project_id == project_id)).all()
+        add_labels(session, project_id, ann.id, ids, ["spam" if i % 2 else "ham" for i in ids])
     assert login(client, "root", admin.password).status_code == 302
     # The agreement job computes the report the page then shows.
     report = client.get(f"/api/projects/{project_id}/agreement", headers=admin.headers)

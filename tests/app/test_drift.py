@@ -18,11 +18,10 @@ from labelapp.services.drift.compare import compare_groups
 from labelapp.services.drift.rule import DriftRule
 from labelapp.services.drift.service import drift_between
 from labelapp.services.errors import UserError
-from labelapp.services.imports import ImportOptions, import_path
 from tests.app.factories import make_project
-from tests.paths import SHARED_DATA
+from tests.app.youtube import UCI, cli_import, import_labeled, labeled_video
 
-VIDEOS = sorted((SHARED_DATA / "youtube_spam_uci").glob("Youtube0*.csv"))
+VIDEOS = sorted(UCI.glob("Youtube0*.csv"))
 REPORT_KEYS = {"a", "b", "domain_auc", "columns", "labels", "drifted"}
 
 
@@ -98,20 +97,9 @@ def test_label_shift_is_concept_drift() -> None:
 
 
 def _import(sessions, pid: int, path: Path, tmp_path: Path) -> None:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
     target = tmp_path / path.name
-    df.to_csv(target, index=False)
-    options = ImportOptions(
-        text_col="CONTENT",
-        id_col="COMMENT_ID",
-        group_col="AUTHOR",
-        label_col="label",
-        label_kind="human",
-        schema="evolve",
-    )
-    with session_scope(sessions) as session:
-        import_path(session, session.get(Project, pid), target, options)
+    labeled_video(path).to_csv(target, index=False)
+    import_labeled(sessions, pid, target, schema="evolve")
 
 
 def test_drift_between_imports_in_the_database(sessions, tmp_path) -> None:
@@ -137,24 +125,9 @@ def test_drift_command_ends_with_the_json_report(db_url, tmp_path) -> None:
     frame["half"] = np.where(np.random.default_rng(3).random(len(frame)) < 0.5, "x", "y")
     path = tmp_path / "shakira.csv"
     frame.to_csv(path, index=False)
-    runner = CliRunner()
-    result = runner.invoke(
-        main,
-        [
-            "import",
-            str(path),
-            "--project",
-            "yt",
-            "--create",
-            "--labels",
-            "ham,spam",
-            "--text-col",
-            "CONTENT",
-            "--id-col",
-            "COMMENT_ID",
-        ],
-    )
+    result = cli_import(path, "yt")
     assert result.exit_code == 0, result.output
+    runner = CliRunner()
     result = runner.invoke(main, ["drift", "--project", "yt", "--a", "half=x", "--b", "half=y"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])

@@ -32,6 +32,11 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def _export(fmt: str, out: Path, *options: str, project: str = "psy"):
+    """``labelapp export --project PROJECT --format FMT --out OUT`` with more ``options``."""
+    return run("export", "--project", project, "--format", fmt, "--out", str(out), *options)
+
+
 def read_rows(folder: Path) -> pd.DataFrame:
     return pd.concat(
         [pd.read_csv(p, dtype={"external_id": str}) for p in sorted(folder.glob("*.csv"))],
@@ -160,19 +165,7 @@ def spam(sessions, tmp_path) -> dict:
 def test_cli_export_versions_diff_and_identical_reexport(spam, sessions, tmp_path) -> None:
     ids, truth = spam["ids"], spam["truth"]
     first = tmp_path / "v1"
-    result = run(
-        "export",
-        "--project",
-        "psy",
-        "--format",
-        "csv",
-        "--out",
-        str(first),
-        "--seed",
-        "3",
-        "--ratios",
-        "0.6,0.2,0.2",
-    )
+    result = _export("csv", first, "--seed", "3", "--ratios", "0.6,0.2,0.2")
     assert result.exit_code == 0, result.output
     assert "version 1:" in result.output
     rows = read_rows(first).set_index("item_id")
@@ -210,20 +203,7 @@ def test_cli_export_versions_diff_and_identical_reexport(spam, sessions, tmp_pat
         stored = dict(session.execute(select(Item.id, Item.split).where(Item.id.in_(ids))).all())
     assert all(stored[i] == s for i, s in rows["split"].items())
     second = tmp_path / "v2"
-    assert (
-        run(
-            "export",
-            "--project",
-            "psy",
-            "--format",
-            "parquet",
-            "--out",
-            str(second),
-            "--seed",
-            "99",
-        ).exit_code
-        == 0
-    )
+    assert _export("parquet", second, "--seed", "99").exit_code == 0
     again = pd.concat([pd.read_parquet(p) for p in second.glob("*.parquet")]).set_index("item_id")
     assert again["split"].to_dict() == {str(k): v for k, v in rows["split"].items()}
 
@@ -250,12 +230,7 @@ def test_cli_export_versions_diff_and_identical_reexport(spam, sessions, tmp_pat
                     source="adjudication",
                 )
             )
-    assert (
-        run(
-            "export", "--project", "psy", "--format", "jsonl", "--out", str(tmp_path / "v3")
-        ).exit_code
-        == 0
-    )
+    assert _export("jsonl", tmp_path / "v3").exit_code == 0
     listing = run("export", "versions", "--project", "psy").output
     assert [line.split()[0] for line in listing.splitlines()] == ["v1", "v2", "v3"]
     diff = run("export", "diff", "--project", "psy", "1", "3")
@@ -297,9 +272,7 @@ def test_text_augmentation_adds_train_copies_with_lineage(spam, tmp_path) -> Non
     plan = tmp_path / "text.json"
     plan.write_text(json.dumps({"text": {"swap_prob": 0.2, "delete_prob": 0.1}, "copies": 2}))
     out = tmp_path / "aug"
-    result = run(
-        "export", "--project", "psy", "--format", "jsonl", "--out", str(out), "--augment", str(plan)
-    )
+    result = _export("jsonl", out, "--augment", str(plan))
     assert result.exit_code == 0, result.output
     rows = pd.DataFrame.from_records(
         [json.loads(line) for p in out.glob("*.jsonl") for line in p.read_text().splitlines()]
@@ -316,20 +289,7 @@ def test_text_augmentation_adds_train_copies_with_lineage(spam, tmp_path) -> Non
 
 def test_label_studio_round_trip_through_the_import_command(spam, sessions, tmp_path) -> None:
     out = tmp_path / "ls"
-    assert (
-        run(
-            "export",
-            "--project",
-            "psy",
-            "--format",
-            "label_studio",
-            "--out",
-            str(out),
-            "--min-confidence",
-            "0",
-        ).exit_code
-        == 0
-    )
+    assert _export("label_studio", out, "--min-confidence", "0").exit_code == 0
     tasks = out / "tasks.json"
     exported = read_rows_ls(tasks)
     make_project(sessions, "copy", ("ham", "spam"), allow_ambiguous=True)
@@ -470,7 +430,7 @@ def test_multi_label_project_exports_label_sets(sessions, tmp_path) -> None:
                     )
                 )
     out = tmp_path / "tags"
-    result = run("export", "--project", "tags", "--format", "csv", "--out", str(out))
+    result = _export("csv", out, project="tags")
     assert result.exit_code == 0, result.output
     rows = read_rows(out).set_index("external_id")
     assert len(rows) == 11  # m11: a and b disagree, a tie: left out
@@ -578,17 +538,7 @@ def test_image_project_exports_a_folder_tree_per_split_and_label(sessions, tmp_p
                 )
             )
     out = tmp_path / "tree"
-    result = run(
-        "export",
-        "--project",
-        "photos",
-        "--format",
-        "imagefolder",
-        "--out",
-        str(out),
-        "--ratios",
-        "0.5,0.25,0.25",
-    )
+    result = _export("imagefolder", out, "--ratios", "0.5,0.25,0.25", project="photos")
     assert result.exit_code == 0, result.output
     pictures = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
     assert len(pictures) == len(items)

@@ -3,16 +3,12 @@ manifest and in the API (the probe: importing labeled comments gave no dev or te
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 from click.testing import CliRunner
 
-import labelapp
 from labelapp.cli import main
 from tests.app.factories import make_user
-
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
+from tests.app.youtube import DEMO_CSV, cli_import
 
 
 def run(*args: str):
@@ -26,23 +22,7 @@ def test_imported_labels_alone_leave_dev_and_test_empty_with_a_warning(
     frame["CLASS"] = frame["CLASS"].map({0: "ham", 1: "spam"})
     path = tmp_path / "comments.csv"
     frame.to_csv(path, index=False)
-    created = run(
-        "import",
-        str(path),
-        "--project",
-        "yt",
-        "--create",
-        "--labels",
-        "ham,spam",
-        "--text-col",
-        "CONTENT",
-        "--id-col",
-        "COMMENT_ID",
-        "--label-col",
-        "CLASS",
-        "--label-kind",
-        "weak",
-    )
+    created = cli_import(path, "yt", "--label-col", "CLASS", "--label-kind", "weak")
     assert created.exit_code == 0, created.output
     result = run("export", "--project", "yt", "--format", "csv", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output

@@ -7,13 +7,10 @@ it. Real YouTube comments, a small sample: the offline MiniLM model, nothing dow
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy import select
 
-import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelIssue, LabelIssueRun, Project, QueueEntry
 from labelapp.services import featurizers, label_issues
@@ -22,37 +19,19 @@ from labelapp.services.weak.end_model import train_end_model
 from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model, propagate
 from labelapp.services.weak.votes import apply_lfs
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import labeled_project, make_project, make_user
+from tests.app.youtube import KEYWORD_LFS, demo_comments
 from tests.conftest import csrf_token_from, login
 
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N_ITEMS, N_LABELED = 60, 30
-
-
-def sample() -> tuple[list[str], list[str]]:
-    frame = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(N_ITEMS)
-    return frame["CONTENT"].tolist(), ["spam" if c == 1 else "ham" for c in frame["CLASS"]]
 
 
 @pytest.fixture
 def yt(sessions, tmp_path) -> dict:
     """60 real comments, the first 30 labeled (true class) by an annotator, created by the
     service's defaults (no featurizer or strategy given)."""
-    texts, truth = sample()
-    project_id = make_project(sessions, "yt", ("ham", "spam"))
-    ids = add_items(sessions, project_id, texts, tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    with session_scope(sessions) as session:
-        for item_id, label in zip(ids[:N_LABELED], truth[:N_LABELED], strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+    texts, truth = demo_comments(N_ITEMS)
+    project_id, ids, _ = labeled_project(sessions, tmp_path, "yt", texts, truth[:N_LABELED])
     return {"project": project_id, "ids": ids, "truth": truth, "texts": texts}
 
 
@@ -181,21 +160,7 @@ def test_auto_gets_the_labels_oldest_first(yt, sessions, monkeypatch) -> None:
 def test_propagation_end_model_and_label_issues_use_the_project_featurizer(yt, sessions) -> None:
     with session_scope(sessions) as session:
         project = session.get(Project, yt["project"])
-        for spec in (
-            {
-                "kind": "keyword",
-                "name": "kw_check",
-                "label": "spam",
-                "keywords": ["check", "subscribe"],
-            },
-            {
-                "kind": "keyword",
-                "name": "kw_http",
-                "label": "spam",
-                "keywords": ["http", "channel"],
-            },
-            {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song", "love"]},
-        ):
+        for spec in KEYWORD_LFS:
             save_lf(session, project, dict(spec), None)
     apply_lfs(sessions, yt["project"])
     fit_label_model(sessions, yt["project"])
@@ -221,23 +186,12 @@ def test_label_issue_scan_links_paraphrases_by_their_embeddings(sessions, tmp_pa
     from active_learning.near_duplicates import vector_near_pairs
     from augment.duplicates import near_duplicate_pairs
 
-    texts, truth = sample()
+    texts, truth = demo_comments(N_ITEMS)
     a = "Check out my channel for free gift cards"
     b = "Check my channel out for gift cards that are free"  # cosine 0.98, no shared shingles
-    project_id = make_project(sessions, "para", ("ham", "spam"))
-    ids = add_items(sessions, project_id, [*texts[:40], a, b], tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    with session_scope(sessions) as session:
-        for item_id, label in zip(ids, [*truth[:40], "spam", "ham"], strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+    project_id, ids, _ = labeled_project(
+        sessions, tmp_path, "para", [*texts[:40], a, b], [*truth[:40], "spam", "ham"]
+    )
     assert len(near_duplicate_pairs([a, b])) == 0
     setting = featurizers.FeaturizerSetting("embeddings", 200_000, 2)
     assert vector_near_pairs(featurizers.text_features(setting, [a, b]).X).tolist() == [[0, 1]]
@@ -256,22 +210,17 @@ def test_the_featurizer_is_shown_and_set_on_the_project_page_and_api(client, ses
     page = client.get(f"/projects/{project_id}").get_data(as_text=True)
     assert 'id="features"' in page and "sentence embeddings (all-MiniLM-L6-v2)" in page
     token = csrf_token_from(page)
-    url = f"/projects/{project_id}/featurizer"
-    res = client.post(
-        url,
-        data={"csrf_token": token, "featurizer": "tfidf", "embedding_max_items": "5000"},
-        follow_redirects=True,
-    )
-    assert "Featurizer saved" in res.get_data(as_text=True)
+
+    def save(featurizer: str) -> str:
+        form = {"csrf_token": token, "featurizer": featurizer, "embedding_max_items": "5000"}
+        url = f"/projects/{project_id}/featurizer"
+        return client.post(url, data=form, follow_redirects=True).get_data(as_text=True)
+
+    assert "Featurizer saved" in save("tfidf")
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
         assert (project.featurizer, project.embedding_max_items) == ("tfidf", 5000)
-    res = client.post(
-        url,
-        data={"csrf_token": token, "featurizer": "bert", "embedding_max_items": "5000"},
-        follow_redirects=True,
-    )
-    assert "Not a valid choice" in res.get_data(as_text=True)
+    assert "Not a valid choice" in save("bert")
     with session_scope(sessions) as session:
         assert session.get(Project, project_id).featurizer == "tfidf"
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from labelapp.db import session_scope
 from labelapp.models import Annotation, ImportBatch, Item, Job, utcnow
 from labelapp.services import uploads
-from tests.app.factories import api_import, make_project, make_user, wait_for_job
+from tests.app.factories import api_import, make_project, make_user, wait_for_job, wizard_upload
 from tests.app.test_jobs_durable import kill9, start_worker, stop, wait_for
 from tests.conftest import csrf_token_from, login
 
@@ -233,14 +233,7 @@ def test_the_wizard_checks_then_imports_an_image_zip(app, sessions) -> None:
     sam = make_user(sessions, "sam", "sme", (pid,))
     browser = app.test_client()
     login(browser, "sam", sam.password)
-    page = browser.get(f"/projects/{pid}/import-wizard").get_data(as_text=True)
-    sent = browser.post(
-        f"/projects/{pid}/import-wizard",
-        content_type="multipart/form-data",
-        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(image_zip()), "d.zip")},
-    )
-    assert sent.status_code == 302, sent.get_data(as_text=True)[:300]
-    step2 = sent.headers["Location"]
+    step2 = wizard_upload(browser, pid, image_zip(), "d.zip")
     html = browser.get(step2).get_data(as_text=True)
     assert "6 images in the zip" in html and "1 other file will be left out" in html
     assert "0/0-0.png" in html and 'id="label-like-hint"' in html

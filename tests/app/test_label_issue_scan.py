@@ -4,7 +4,6 @@ why, stores the scan, and `labelapp review scan` prints them with a JSON last li
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,13 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import LabelIssue, LabelIssueRun
 from tests.app.factories import make_user, wait_for_job
+from tests.app.youtube import DEMO_CSV, cli_import
 
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N, FLIPS = 600, 60
 
 
@@ -32,30 +30,9 @@ def test_a_scan_finds_flipped_labels_and_says_why(client, sessions, db_url, tmp_
     frame["label"] = given
     path = tmp_path / "comments.csv"
     frame[["COMMENT_ID", "CONTENT", "label"]].to_csv(path, index=False)
-    run = CliRunner().invoke
-    created = run(
-        main,
-        [
-            "import",
-            str(path),
-            "--project",
-            "yt",
-            "--create",
-            "--labels",
-            "ham,spam",
-            "--text-col",
-            "CONTENT",
-            "--id-col",
-            "COMMENT_ID",
-            "--label-col",
-            "label",
-            "--label-source",
-            "human",
-        ],
-        catch_exceptions=False,
-    )
+    created = cli_import(path, "yt", "--label-col", "label", "--label-source", "human")
     assert created.exit_code == 0, created.output
-    result = run(
+    result = CliRunner().invoke(
         main, ["review", "scan", "--project", "yt", "--top", str(FLIPS)], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output

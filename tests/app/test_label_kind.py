@@ -60,44 +60,28 @@ def _resolved(sessions, pid: int) -> dict[str, tuple]:
     return {names[i]: v for i, v in resolved.labels.items()}
 
 
+WEAK = ("--label-kind", "weak", "--confidence-col", "score")  # weak labels with their confidence
+
+
+def _import_labels(path: Path, *options: str):
+    """``labelapp import PATH --project kinds --label-col label`` with more ``options``."""
+    return run("import", str(path), "--project", "kinds", "--label-col", "label", *options)
+
+
 def test_cli_label_kinds_and_the_export_splits(db_url, sessions, tmp_path) -> None:
     pid = make_project(sessions, "kinds")
     human = _file(tmp_path / "human.csv", 0, 200)
     weak = _file(
         tmp_path / "weak.csv", 200, 100, score=[0.95 if i % 4 else 0.5 for i in range(100)]
     )
-    result = run(
-        "import", str(human), "--project", "kinds", "--label-col", "label", "--label-kind", "human"
-    )
+    result = _import_labels(human, "--label-kind", "human")
     assert result.exit_code == 0, result.output
     assert "200 labels (human)" in result.output
-    result = run(
-        "import",
-        str(weak),
-        "--project",
-        "kinds",
-        "--label-col",
-        "label",
-        "--label-kind",
-        "weak",
-        "--confidence-col",
-        "score",
-    )
+    result = _import_labels(weak, *WEAK)
     assert result.exit_code == 0, result.output
     assert "100 labels (weak)" in result.output
     # The same file again records nothing new.
-    again = run(
-        "import",
-        str(weak),
-        "--project",
-        "kinds",
-        "--label-col",
-        "label",
-        "--label-kind",
-        "weak",
-        "--confidence-col",
-        "score",
-    )
+    again = _import_labels(weak, *WEAK)
     assert "0 labels (weak)" in again.output
 
     got = _resolved(sessions, pid)
@@ -125,31 +109,11 @@ def test_cli_label_kinds_and_the_export_splits(db_url, sessions, tmp_path) -> No
 def test_bad_confidence_and_misused_options_are_refused(db_url, sessions, tmp_path) -> None:
     make_project(sessions, "kinds")
     path = _file(tmp_path / "weak.csv", 0, 3, score=["0.9", "high", "1.5"])
-    result = run(
-        "import",
-        str(path),
-        "--project",
-        "kinds",
-        "--label-col",
-        "label",
-        "--label-kind",
-        "weak",
-        "--confidence-col",
-        "score",
-    )
+    result = _import_labels(path, *WEAK)
     assert result.exit_code == 1
     assert "line 3: confidence 'high' is not a number from 0 to 1" in result.output
     assert "line 4: confidence '1.5'" in result.output
-    result = run(
-        "import",
-        str(path),
-        "--project",
-        "kinds",
-        "--label-col",
-        "label",
-        "--confidence-col",
-        "score",
-    )
+    result = _import_labels(path, "--confidence-col", "score")
     assert result.exit_code == 2 and "--label-kind weak" in result.output
     result = run("import", str(path), "--project", "kinds", "--label-kind", "weak")
     assert result.exit_code == 2 and "--label-kind needs --label-col" in result.output
@@ -158,28 +122,10 @@ def test_bad_confidence_and_misused_options_are_refused(db_url, sessions, tmp_pa
 
 def test_deprecated_label_source_still_works_with_a_warning(db_url, sessions, tmp_path) -> None:
     pid = make_project(sessions, "kinds")
-    result = run(
-        "import",
-        str(_file(tmp_path / "a.csv", 0, 4)),
-        "--project",
-        "kinds",
-        "--label-col",
-        "label",
-        "--label-source",
-        "human",
-    )
+    result = _import_labels(_file(tmp_path / "a.csv", 0, 4), "--label-source", "human")
     assert result.exit_code == 0, result.output
     assert "--label-source is deprecated" in result.output and "--label-kind human" in result.output
-    result = run(
-        "import",
-        str(_file(tmp_path / "b.csv", 4, 4)),
-        "--project",
-        "kinds",
-        "--label-col",
-        "label",
-        "--label-source",
-        "vendor",
-    )
+    result = _import_labels(_file(tmp_path / "b.csv", 4, 4), "--label-source", "vendor")
     assert "read as --label-kind weak" in result.output
     got = _resolved(sessions, pid)
     assert got["r0"][1] == "human" and got["r5"][1] == "import"

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, LabelModelRun, ProbLabel, Project
+from labelapp.models import Item, LabelModelRun, ProbLabel, Project
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.labels import human_labels, refresh_item_labels, resolve_labels
-from tests.app.factories import make_project, make_user
+from tests.app.factories import add_adjudication, add_labels, make_project, make_user
 
 # external id -> (answers of ann, bob, cat; None = no answer), then what the item must resolve to
 ANSWERS = {
@@ -72,36 +72,10 @@ def build_truth_project(sessions, tmp_path) -> tuple[int, dict[str, int]]:
         for ext, answers in ANSWERS.items():
             for person, label in zip(people, answers, strict=True):
                 if label is not None:
-                    session.add(
-                        Annotation(
-                            item_id=ref[ext],
-                            project_id=pid,
-                            user_id=person.id,
-                            kind="label",
-                            labels=[label],
-                        )
-                    )
-        session.add(
-            Annotation(
-                item_id=ref["adjudicated"],
-                project_id=pid,
-                user_id=sme.id,
-                kind="adjudicate",
-                source="adjudication",
-                labels=["spam"],
-                note="the guideline says links are spam",
-            )
-        )
-        session.add(
-            Annotation(
-                item_id=ref["corrected"],
-                project_id=pid,
-                user_id=sme.id,
-                kind="adjudicate",
-                source="adjudication",
-                labels=["spam"],
-            )
-        )
+                    add_labels(session, pid, person.id, [ref[ext]], [label])
+        note = "the guideline says links are spam"
+        add_adjudication(session, pid, sme.id, ref["adjudicated"], "spam", note)
+        add_adjudication(session, pid, sme.id, ref["corrected"], "spam")
     from labelapp.models import User
     from labelapp.services.corrections import correct_label
 

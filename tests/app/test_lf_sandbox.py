@@ -14,12 +14,12 @@ import requests
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Job, LabelingFunction, Project, WeakLabel
+from labelapp.models import Job, LabelingFunction, Project, WeakLabel
 from labelapp.services import jobs
 from labelapp.services.errors import UserError
 from labelapp.services.export import job as export_job_module
 from labelapp.services.weak.lfs import load_python_lfs
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, add_labels, make_project, make_user
 
 pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
@@ -210,16 +210,7 @@ def test_a_slow_lf_job_does_not_hold_up_another_projects_export(sessions, tmp_pa
     ids = add_items(sessions, other, [f"text {i}" for i in range(30)], tmp_path)
     user = make_user(sessions, "ann", "annotator", (other,))
     with session_scope(sessions) as session:
-        for n, item_id in enumerate(ids):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=other,
-                    user_id=user.id,
-                    kind="label",
-                    labels=["ham" if n % 2 else "spam"],
-                )
-            )
+        add_labels(session, other, user.id, ids, ["spam", "ham"] * 15)
     slow_job, slow_future = jobs.enqueue(sessions, slow, "ws_apply")
     deadline = time.monotonic() + 60
     while _status(sessions, slow_job.id) != "running" and time.monotonic() < deadline:

@@ -5,7 +5,6 @@ page marks results stale with what changed since and shows every rate with its c
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, Project, WeakLabel
-from labelapp.services.imports import import_path
-from tests.app.factories import lf_page, make_project, make_user
+from labelapp.models import LabelingFunction, LabelModelRun, WeakLabel
+from tests.app.factories import add_labels, import_rows, lf_page, make_project, make_user
 
 pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
@@ -52,28 +50,11 @@ def py_forever(x):
 @pytest.fixture
 def tiny(sessions, tmp_path) -> dict:
     project_id = make_project(sessions, "tiny", ("ham", "spam"))
-    path = tmp_path / "tiny.csv"
-    with path.open("w", newline="") as f:
-        csv.writer(f).writerows([("id", "text"), *TINY])
     sme = make_user(sessions, "sme", "sme", (project_id,))
     ann = make_user(sessions, "ann", "annotator", (project_id,))
+    ids = import_rows(sessions, project_id, tmp_path / "tiny.csv", [("id", "text"), *TINY])
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, project_id), path)
-        ids = dict(
-            session.execute(
-                select(Item.external_id, Item.id).where(Item.project_id == project_id)
-            ).all()
-        )
-        for ext, label in HUMAN.items():
-            session.add(
-                Annotation(
-                    item_id=ids[ext],
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+        add_labels(session, project_id, ann.id, [ids[ext] for ext in HUMAN], HUMAN.values())
     return {
         "project": project_id,
         "ids": ids,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Project, QueueEntry
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.projects import update_settings
-from tests.app.factories import make_project, make_user
+from tests.app.factories import make_project, make_user, post_answer
 from tests.conftest import csrf_token_from, login
 
 
@@ -22,13 +21,7 @@ def label_all(client, project_id: int, who, answer="spam") -> list[int]:
         res := client.post(f"/api/projects/{project_id}/next", headers=who.headers)
     ).status_code == 200:
         item_id = res.get_json()["item"]["id"]
-        body = {"labels": [answer], "client_id": str(uuid.uuid4())}
-        assert (
-            client.post(
-                f"/api/items/{item_id}/annotations", json=body, headers=who.headers
-            ).status_code
-            == 201
-        )
+        post_answer(client, who, item_id, answer)
         served.append(item_id)
     return served
 

@@ -6,25 +6,25 @@ agreement page names and the adjudication suggestions use."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
-from sqlalchemy import select
 
-import labelapp
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, Project
+from labelapp.models import Project
 from labelapp.services.agreement import agreement_dict, open_backlog, project_agreement
-from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.retrain import retrain_project
 from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model
 from labelapp.services.weak.votes import apply_lfs
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import (
+    add_items,
+    add_labels,
+    import_gold,
+    labeled_project,
+    make_project,
+    make_user,
+)
+from tests.app.youtube import KEYWORD_LFS, demo_comments
 from tests.conftest import login
-
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 
 
 @pytest.mark.slow
@@ -33,38 +33,13 @@ def test_a_default_project_retrains_on_embeddings_with_auto_and_picks_a_zoo_labe
 ) -> None:
     from weak_supervision.zoo import CANDIDATES
 
-    frame = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(60)
-    truth = ["spam" if c == 1 else "ham" for c in frame["CLASS"]]
-    project_id = make_project(sessions, "defaults", ("ham", "spam"))
-    ids = add_items(sessions, project_id, frame["CONTENT"].tolist(), tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
+    texts, truth = demo_comments(60)
+    project_id, ids, _ = labeled_project(sessions, tmp_path, "defaults", texts, truth[:40])
     with session_scope(sessions) as session:
-        for item_id, label in zip(ids[:40], truth[:40], strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
         project = session.get(Project, project_id)
         assert (project.strategy, project.featurizer) == ("auto", "embeddings")
         for spec in (
-            {
-                "kind": "keyword",
-                "name": "kw_check",
-                "label": "spam",
-                "keywords": ["check", "subscribe"],
-            },
-            {
-                "kind": "keyword",
-                "name": "kw_http",
-                "label": "spam",
-                "keywords": ["http", "channel"],
-            },
-            {"kind": "keyword", "name": "kw_song", "label": "ham", "keywords": ["song", "love"]},
+            *KEYWORD_LFS,
             {
                 "kind": "regex",
                 "name": "re_short",
@@ -121,32 +96,12 @@ def crowd(sessions, tmp_path):
         "id,text,answer\n"
         + "".join(f"g{i},gold comment {i},{answers['truth'][N_PLAIN + i]}\n" for i in range(N_GOLD))
     )
-    with session_scope(sessions) as session:
-        import_path(
-            session,
-            session.get(Project, project_id),
-            gold,
-            ImportOptions(label_col="answer", gold=True),
-        )
-        ids = dict(
-            session.execute(
-                select(Item.external_id, Item.id).where(Item.project_id == project_id)
-            ).all()
-        )
+    ids = import_gold(sessions, project_id, gold)
     order = [ids[f"t{i}"] for i in range(N_PLAIN)] + [ids[f"g{i}"] for i in range(N_GOLD)]
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     with session_scope(sessions) as session:
         for name, account in people.items():
-            for item_id, label in zip(order, answers[name], strict=True):
-                session.add(
-                    Annotation(
-                        item_id=item_id,
-                        project_id=project_id,
-                        user_id=account.id,
-                        kind="label",
-                        labels=[label],
-                    )
-                )
+            add_labels(session, project_id, account.id, order, answers[name])
     return {"project": project_id, "order": order, "answers": answers}
 
 
@@ -202,16 +157,7 @@ def test_without_gold_the_documented_rule_picks(sessions, tmp_path) -> None:
     people = {name: make_user(sessions, name, "annotator", (project_id,)) for name in NAMES}
     with session_scope(sessions) as session:
         for name, account in people.items():
-            for item_id, label in zip(ids, answers[name], strict=True):
-                session.add(
-                    Annotation(
-                        item_id=item_id,
-                        project_id=project_id,
-                        user_id=account.id,
-                        kind="label",
-                        labels=[label],
-                    )
-                )
+            add_labels(session, project_id, account.id, ids, answers[name])
         result = project_agreement(
             session,
             session.get(Project, project_id),

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from labelapp.db import session_scope
 from labelapp.models import Annotation, QueueEntry, utcnow
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, expire_leases, make_project, make_user
 
 
 def cid() -> str:
@@ -142,12 +142,7 @@ def test_undo_retracts_and_gives_the_item_back(client, setup, sessions) -> None:
 def test_expired_lease_returns_and_the_late_submit_is_refused(client, setup, sessions) -> None:
     project_id, items, alice, bob = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
-    with session_scope(sessions) as session:
-        session.execute(
-            update(QueueEntry)
-            .where(QueueEntry.item_id == item_id)
-            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
-        )
+    expire_leases(sessions, [item_id])
     assert nxt(client, project_id, bob).get_json()["item"]["id"] == item_id
     late = label(client, item_id, alice)
     assert late.status_code == 409
@@ -161,12 +156,7 @@ def test_expired_lease_returns_and_the_late_submit_is_refused(client, setup, ses
 def test_expired_lease_nobody_took_still_accepts_the_label(client, setup, sessions) -> None:
     project_id, items, alice, _ = setup
     item_id = nxt(client, project_id, alice).get_json()["item"]["id"]
-    with session_scope(sessions) as session:
-        session.execute(
-            update(QueueEntry)
-            .where(QueueEntry.item_id == item_id)
-            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
-        )
+    expire_leases(sessions, [item_id])
     assert label(client, item_id, alice).status_code == 201
 
 

@@ -7,15 +7,14 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, QueueEntry, utcnow
-from tests.app.factories import add_items, make_project, make_user
+from labelapp.models import Annotation, QueueEntry
+from tests.app.factories import add_items, expire_leases, make_project, make_user
 
 ANNOTATORS = 16
 
@@ -110,12 +109,7 @@ def test_abandoned_leases_come_back(server, sessions, tmp_path) -> None:
         abandoned.append(res.json()["item"]["id"])
     results = run_team(server, project_id, [p.token for p in workers], wait=False)
     assert not set(abandoned) & {i for r in results for i in r}  # leased: nobody else got them
-    with session_scope(sessions) as session:  # time passes: the quitters' leases run out
-        session.execute(
-            update(QueueEntry)
-            .where(QueueEntry.item_id.in_(abandoned))
-            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
-        )
+    expire_leases(sessions, abandoned)  # time passes: the quitters' leases run out
     results = run_team(server, project_id, [p.token for p in workers])
     assert sorted(i for r in results for i in r) == sorted(abandoned)
     assert sorted(stored_labels(sessions, project_id)) == sorted(items)

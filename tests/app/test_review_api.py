@@ -19,7 +19,7 @@ from labelapp.models import (
     QueueEntry,
 )
 from labelapp.services.labels import refresh_item_labels, resolve_labels
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, add_labels, make_project, make_user
 
 
 @pytest.fixture
@@ -32,22 +32,8 @@ def world(sessions, tmp_path):
     bob = make_user(sessions, "bob", "annotator", (pid,))
     sme = make_user(sessions, "sam", "sme", (pid,))
     with session_scope(sessions) as session:
-        for n, item in enumerate(ids[:14]):
-            session.add(
-                Annotation(
-                    item_id=item,
-                    project_id=pid,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=["spam" if n % 2 == 0 else "ham"],
-                )
-            )
-        for item in ids[10:14]:
-            session.add(
-                Annotation(
-                    item_id=item, project_id=pid, user_id=bob.id, kind="label", labels=["ham"]
-                )
-            )
+        add_labels(session, pid, ann.id, ids[:14], ["spam", "ham"] * 7)
+        add_labels(session, pid, bob.id, ids[10:14], ["ham"] * 4)
         for item, conf in ((ids[14], 0.8), (ids[15], 0.6)):
             session.add(
                 ProbLabel(

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from labelapp.cli import main
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, ProbLabel
-from tests.app.factories import add_items, make_project, make_user, wait_for_job
+from labelapp.models import Item, ProbLabel
+from tests.app.factories import add_items, add_labels, make_project, make_user, wait_for_job
 
 
 def _project(sessions, tmp_path) -> tuple[int, list[int]]:
@@ -24,16 +24,7 @@ def _project(sessions, tmp_path) -> tuple[int, list[int]]:
     ids = add_items(sessions, pid, texts, tmp_path)
     ann = make_user(sessions, "ann", "annotator", (pid,))
     with session_scope(sessions) as session:
-        for n, item_id in enumerate(ids[:6]):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=pid,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=["spam" if n % 2 else "ham"],
-                )
-            )
+        add_labels(session, pid, ann.id, ids[:6], ["ham", "spam"] * 3)
         for item_id, source, label, conf in (
             (ids[6], "label_model", "spam", 0.6),
             (ids[7], "model", "ham", 0.7),

@@ -153,17 +153,15 @@ def test_empty_string_where_none_was_is_refused(sessions, tmp_path) -> None:
     ]
 
 
+def _import_four_rows(sessions, pid: int, tmp_path) -> None:
+    """The first import, ``a.csv``: four texts, a number 1 to 4, a language en or fr."""
+    rows = {"text": list("abcd"), "n": [1, 2, 3, 4], "lang": ["en", "en", "fr", "fr"]}
+    _import(sessions, pid, _csv(tmp_path, "a.csv", rows))
+
+
 def test_soft_problems_are_reported_and_stored_under_strict(sessions, tmp_path) -> None:
     pid = make_project(sessions)
-    _import(
-        sessions,
-        pid,
-        _csv(
-            tmp_path,
-            "a.csv",
-            {"text": ["a", "b", "c", "d"], "n": [1, 2, 3, 4], "lang": ["en", "en", "fr", "fr"]},
-        ),
-    )
+    _import_four_rows(sessions, pid, tmp_path)
     report = _import(
         sessions,
         pid,
@@ -185,15 +183,7 @@ def test_soft_problems_are_reported_and_stored_under_strict(sessions, tmp_path) 
 
 def test_admin_loosens_the_schema_and_cannot_tighten_it(sessions, tmp_path) -> None:
     pid = make_project(sessions)
-    _import(
-        sessions,
-        pid,
-        _csv(
-            tmp_path,
-            "a.csv",
-            {"text": list("abcd"), "n": [1, 2, 3, 4], "lang": ["en", "en", "fr", "fr"]},
-        ),
-    )
+    _import_four_rows(sessions, pid, tmp_path)
     with session_scope(sessions) as session:
         project = session.get(Project, pid)
         edit_schema(session, project, ColumnEdit("n", min_value=0, max_value=10), None)

@@ -4,6 +4,7 @@ order, small marks), then the report of a real project."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,16 +13,15 @@ from click.testing import CliRunner
 
 from labelapp.cli import main
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, Project
+from labelapp.models import Item, Project
 from labelapp.services.errors import UserError
-from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.labels import human_labels
 from labelapp.services.slice_stats import agreement_hits, slice_rows, wilson
 from labelapp.services.slices import slice_report
-from tests.app.factories import make_project, make_user
-from tests.paths import SHARED_DATA
+from tests.app.factories import add_labels, make_project, make_user
+from tests.app.youtube import UCI, cli_import, import_labeled, labeled_video
 
-PSY = SHARED_DATA / "youtube_spam_uci" / "Youtube01-Psy.csv"
+PSY = UCI / "Youtube01-Psy.csv"
 
 
 def test_wilson_interval_by_hand() -> None:
@@ -70,38 +70,28 @@ def test_slice_rows_by_hand() -> None:
     assert en["small"] and fr["small"]
 
 
-def _project_with_overlap(sessions, tmp_path) -> tuple[int, pd.DataFrame]:
-    df = pd.read_csv(PSY, dtype=str, keep_default_na=False)
-    df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
+def _psy_with_links(tmp_path) -> tuple[pd.DataFrame, Path]:
+    """Psy's comments with their labels and a ``link`` column (yes: the text has a link)."""
+    df = labeled_video(PSY)
     df["link"] = np.where(df["CONTENT"].str.contains("http", case=False), "yes", "no")
     path = tmp_path / "psy.csv"
     df.to_csv(path, index=False)
+    return df, path
+
+
+def _project_with_overlap(sessions, tmp_path) -> tuple[int, pd.DataFrame]:
+    df, path = _psy_with_links(tmp_path)
     pid = make_project(sessions)
     ann = [make_user(sessions, f"ann{i}", "annotator", (pid,)) for i in range(2)]
-    options = ImportOptions(
-        text_col="CONTENT",
-        id_col="COMMENT_ID",
-        group_col="AUTHOR",
-        label_col="label",
-        label_kind="human",
-    )
+    import_labeled(sessions, pid, path)
     with session_scope(sessions) as session:
-        import_path(session, session.get(Project, pid), path, options)
         items = session.execute(select_items(pid)).all()
         # Overlap on the first 12 items: both annotators agree on 9, disagree on 3.
         for n, (item_id, external) in enumerate(items[:12]):
             truth = df.loc[df["COMMENT_ID"] == external, "label"].iloc[0]
             other = "spam" if truth == "ham" else "ham"
             for user, answer in ((ann[0], truth), (ann[1], truth if n < 9 else other)):
-                session.add(
-                    Annotation(
-                        item_id=item_id,
-                        project_id=pid,
-                        user_id=user.id,
-                        kind="label",
-                        labels=[answer],
-                    )
-                )
+                add_labels(session, pid, user.id, [item_id], [answer])
     return pid, df
 
 
@@ -144,34 +134,10 @@ def test_slice_report_of_a_real_project(sessions, tmp_path) -> None:
 
 
 def test_slices_command(db_url, tmp_path) -> None:
-    df = pd.read_csv(PSY, dtype=str, keep_default_na=False)
-    df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
-    df["link"] = np.where(df["CONTENT"].str.contains("http", case=False), "yes", "no")
-    path = tmp_path / "psy.csv"
-    df.to_csv(path, index=False)
-    runner = CliRunner()
-    result = runner.invoke(
-        main,
-        [
-            "import",
-            str(path),
-            "--project",
-            "psy",
-            "--create",
-            "--labels",
-            "ham,spam",
-            "--text-col",
-            "CONTENT",
-            "--id-col",
-            "COMMENT_ID",
-            "--label-col",
-            "label",
-            "--label-kind",
-            "human",
-        ],
-    )
+    _, path = _psy_with_links(tmp_path)
+    result = cli_import(path, "psy", "--label-col", "label", "--label-kind", "human")
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["slices", "--project", "psy", "--by", "link"])
+    result = CliRunner().invoke(main, ["slices", "--project", "psy", "--by", "link"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0] == "by link:" and "by class:" in lines

@@ -4,7 +4,6 @@ probabilistic labels with their sources, and annotators kept out."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +14,16 @@ from sqlalchemy import func, select
 import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, LabelingFunction, LabelModelRun, ProbLabel, WeakLabel
+from labelapp.models import Item, LabelingFunction, LabelModelRun, ProbLabel, WeakLabel
 from labelapp.services.imports import import_path
-from tests.app.factories import lf_page, make_project, make_user, wait_for_job
+from tests.app.factories import (
+    add_labels,
+    import_rows,
+    lf_page,
+    make_project,
+    make_user,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
@@ -34,37 +40,25 @@ TINY = [
     ("t5", "the bridge at 2:10 is amazing", "fan"),
 ]
 HUMAN = {"t0": "spam", "t1": "ham", "t2": "ham"}
+MD_FAN = {  # a metadata LF: the fan channel is ham
+    "kind": "metadata",
+    "name": "md_fan",
+    "label": "ham",
+    "field": "channel",
+    "op": "==",
+    "value": "fan",
+}
 
 
 @pytest.fixture
 def tiny(sessions, tmp_path) -> dict:
     project_id = make_project(sessions, "tiny", ("ham", "spam"), allow_ambiguous=True)
-    path = tmp_path / "tiny.csv"
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text", "channel"])
-        writer.writerows(TINY)
     sme = make_user(sessions, "sme", "sme", (project_id,))
     ann = make_user(sessions, "ann", "annotator", (project_id,))
+    rows = [("id", "text", "channel"), *TINY]
+    ids = import_rows(sessions, project_id, tmp_path / "tiny.csv", rows)
     with session_scope(sessions) as session:
-        from labelapp.models import Project
-
-        import_path(session, session.get(Project, project_id), path)
-        ids = dict(
-            session.execute(
-                select(Item.external_id, Item.id).where(Item.project_id == project_id)
-            ).all()
-        )
-        for ext, label in HUMAN.items():
-            session.add(
-                Annotation(
-                    item_id=ids[ext],
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+        add_labels(session, project_id, ann.id, [ids[ext] for ext in HUMAN], HUMAN.values())
     return {"project": project_id, "ids": ids, "sme": sme, "ann": ann}
 
 
@@ -74,14 +68,7 @@ def test_save_validates_each_declarative_kind_and_versions_edits(tiny, client, s
     good = [
         {"kind": "keyword", "name": "kw_free", "label": "spam", "keywords": ["free", "click"]},
         {"kind": "regex", "name": "re_check", "label": "spam", "pattern": r"check\s+out"},
-        {
-            "kind": "metadata",
-            "name": "md_fan",
-            "label": "ham",
-            "field": "channel",
-            "op": "==",
-            "value": "fan",
-        },
+        MD_FAN,
     ]
     for spec in good:
         saved = client.post(url, json=spec, headers=headers)
@@ -161,14 +148,7 @@ def test_preview_numbers_on_a_hand_checked_example(tiny, client) -> None:
     assert p["coverage"] == pytest.approx(0.5) and p["emp_accuracy"] == pytest.approx(0.5)
     assert [h["external_id"] for h in p["hits"]] == ["t0", "t2", "t4"]
     assert [h["human"] for h in p["hits"]] == ["spam", "ham", None]
-    md = {
-        "kind": "metadata",
-        "name": "md_fan",
-        "label": "ham",
-        "field": "channel",
-        "op": "==",
-        "value": "fan",
-    }
+    md = dict(MD_FAN)
     p = client.post(url, json=md, headers=tiny["sme"].headers).get_json()
     assert [h["external_id"] for h in p["hits"]] == ["t1", "t2", "t5"]
     assert (p["correct"], p["n_labeled_hits"]) == (2, 2)  # t1 and t2 are ham
@@ -274,16 +254,8 @@ def test_pipeline_job_stores_votes_and_prob_labels_with_sources(client, sessions
         ids = session.scalars(
             select(Item.id).where(Item.project_id == project_id).order_by(Item.position)
         ).all()
-        for item_id, cls in zip(ids[:60], comments["CLASS"][:60], strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=["spam" if cls else "ham"],
-                )
-            )
+        truth = ["spam" if cls else "ham" for cls in comments["CLASS"][:60]]
+        add_labels(session, project_id, ann.id, ids[:60], truth)
     url = f"/api/projects/{project_id}"
     for spec in (
         {"kind": "keyword", "name": "kw_check", "label": "spam", "keywords": ["check", "subscri"]},

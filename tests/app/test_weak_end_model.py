@@ -4,15 +4,11 @@ without a human label, scored on the human-labeled ones, its predictions stored 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
 from labelapp.models import Annotation, LabelModelRun, ProbLabel, Project
@@ -21,11 +17,11 @@ from labelapp.services.weak import pipeline as weak_pipeline
 from labelapp.services.weak.end_model import train_end_model
 from labelapp.services.weak.lfs import load_python_lfs, save_lf
 from labelapp.services.weak.models import fit_label_model
-from tests.app.factories import add_items, make_project, make_user, wait_for_job
+from tests.app.factories import add_labels, labeled_project, make_user, wait_for_job
+from tests.app.youtube import demo_comments
 
 pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 N_HUMAN = 300
 # The keyword, regex and short-comment LFs of Snorkel's spam tutorial (shared/data/
 # youtube_spam_uci/lf_spec_snorkel_spam.md); its spaCy and TextBlob LFs are left out.
@@ -50,23 +46,10 @@ def short_comment(x):
 def yt(sessions, tmp_path) -> dict:
     """The demo's real YouTube comments, the first 300 labeled by an annotator (their true
     class), the tutorial's keyword/regex LFs saved and its short_comment LF loaded."""
-    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT")
-    truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
-    project_id = make_project(sessions, "yt", ("ham", "spam"))
-    ids = add_items(sessions, project_id, comments["CONTENT"].tolist(), tmp_path)
+    texts, truth = demo_comments()
+    project_id, ids, ann = labeled_project(sessions, tmp_path, "yt", texts, truth[:N_HUMAN])
     sme = make_user(sessions, "sme", "sme", (project_id,))
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
     with session_scope(sessions) as session:
-        for item_id, label in zip(ids[:N_HUMAN], truth[:N_HUMAN], strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
         project = session.get(Project, project_id)
         for spec in SPECS:
             save_lf(session, project, dict(spec), None)
@@ -228,16 +211,8 @@ def test_cli_trains_the_end_model_and_refuses_without_unlabeled_training_items(
     with session_scope(sessions) as session:  # label every item: nothing left to train on
         ann = session.scalar(select(Annotation.user_id))
         labeled = set(session.scalars(select(Annotation.item_id)))
-        for n, item_id in enumerate(yt["ids"]):
-            if item_id not in labeled:
-                session.add(
-                    Annotation(
-                        item_id=item_id,
-                        project_id=yt["project"],
-                        user_id=ann,
-                        kind="label",
-                        labels=[yt["truth"][n]],
-                    )
-                )
+        todo = [n for n, item_id in enumerate(yt["ids"]) if item_id not in labeled]
+        ids, truth = [yt["ids"][n] for n in todo], [yt["truth"][n] for n in todo]
+        add_labels(session, yt["project"], ann, ids, truth)
     with pytest.raises(UserError, match="nothing is left to train on"):
         train_end_model(sessions, yt["project"])

@@ -19,7 +19,7 @@ from labelapp.models import ImportBatch, Item, Job, Project, ProjectSchema, Sche
 from labelapp.services.imports import ImportOptions, import_path
 from labelapp.services.schema import current_schema
 from labelapp.services.schema.names import SCHEMA_MODE_TEXT
-from tests.app.factories import make_project, make_user, wait_for_job
+from tests.app.factories import make_project, make_user, wait_for_job, wizard_upload
 from tests.conftest import csrf_token_from, login
 
 pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
@@ -92,13 +92,7 @@ def test_image_zip_refused_under_strict_and_accepted_under_evolve(app, sessions,
     _first_import(sessions, pid, tmp_path)
     browser = app.test_client()
     login(browser, "sam", sam.password)
-    page = browser.get(f"/projects/{pid}/import-wizard").get_data(as_text=True)
-    sent = browser.post(
-        f"/projects/{pid}/import-wizard",
-        content_type="multipart/form-data",
-        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(_zip(LATER)), "l.zip")},
-    )
-    step2 = sent.headers["Location"]
+    step2 = wizard_upload(browser, pid, _zip(LATER), "l.zip")
     html = browser.get(step2).get_data(as_text=True)
     # The same choice, in the same words, as a table's; strict unless chosen otherwise.
     assert all(text in unescape(html) for text in SCHEMA_MODE_TEXT.values())
@@ -155,13 +149,7 @@ def test_a_running_check_is_not_handed_back_for_other_options(app, sessions) -> 
     sam = make_user(sessions, "sam", "sme", (pid,))
     browser = app.test_client()
     login(browser, "sam", sam.password)
-    page = browser.get(f"/projects/{pid}/import-wizard").get_data(as_text=True)
-    sent = browser.post(
-        f"/projects/{pid}/import-wizard",
-        content_type="multipart/form-data",
-        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(_zip(LATER)), "l.zip")},
-    )
-    step2 = sent.headers["Location"]
+    step2 = wizard_upload(browser, pid, _zip(LATER), "l.zip")
     upload = step2.rstrip("/").rsplit("/", 1)[1]
     token = csrf_token_from(browser.get(step2).get_data(as_text=True))
     options = {"folder_labels": False, "schema": "strict"}

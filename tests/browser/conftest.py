@@ -130,31 +130,9 @@ def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
 def labeled_comments_project(sessions, tmp_path) -> tuple[int, list[str], list[str]]:
     """A "comments" project of 60 distinct demo YouTube comments, the first 30 labeled by an
     annotator with their true class: (project id, texts, true labels)."""
-    from pathlib import Path
+    from tests.app.factories import labeled_project
+    from tests.app.youtube import demo_comments
 
-    import pandas as pd
-
-    import labelapp
-    from labelapp.db import session_scope
-    from labelapp.models import Annotation
-    from tests.app.factories import add_items, make_project, make_user
-
-    demo_csv = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
-    comments = pd.read_csv(demo_csv).drop_duplicates("CONTENT").head(60).reset_index(drop=True)
-    texts = comments["CONTENT"].tolist()
-    truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
-    project_id = make_project(sessions, "comments", ("ham", "spam"))
-    ids = add_items(sessions, project_id, texts, tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    with session_scope(sessions) as session:
-        for item_id, label in zip(ids[:30], truth[:30], strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+    texts, truth = demo_comments(60)
+    project_id, _, _ = labeled_project(sessions, tmp_path, "comments", texts, truth[:30])
     return project_id, texts, truth

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 
 from labelapp.db import session_scope
 from labelapp.demo import prepare
-from labelapp.models import Annotation
 from labelapp.services.export import export_project, request_from
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, add_labels, make_project, make_user
 from tests.browser.conftest import SCREENSHOTS, LiveServer, log_in, shot, wait_until
 
 
@@ -50,6 +49,15 @@ def _chart(page, canvas_id: str) -> dict:
     )
 
 
+def _tooltip_at(page, canvas_id: str, point: dict) -> list[str]:
+    """Hover the chart ``canvas_id`` at ``point`` (x, y within the canvas): its tooltip's lines."""
+    box = page.locator(f"#{canvas_id}").bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    chart = f"Chart.getChart(document.getElementById('{canvas_id}'))"
+    wait_until(page, f"{chart}.tooltip.opacity > 0")
+    return page.evaluate(f"() => {chart}.tooltip.body.flatMap((b) => b.lines)")
+
+
 def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_server) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, demo_server, "admin", "demo-admin")
@@ -83,11 +91,7 @@ def test_demo_agreement_page_is_populated_with_interactive_charts(page, demo_ser
       const p = el.getCenterPoint();
       return { x: p.x, y: p.y, pair: c.data.datasets[0].data[i] };
     }""")
-    box = heat.bounding_box()
-    page.mouse.move(box["x"] + cell["x"], box["y"] + cell["y"])
-    wait_until(page, "Chart.getChart(document.getElementById('kappa-chart')).tooltip.opacity > 0")
-    lines = page.evaluate("""() => Chart.getChart(document.getElementById('kappa-chart'))
-      .tooltip.body.flatMap((b) => b.lines)""")
+    lines = _tooltip_at(page, "kappa-chart", cell)
     pair = cell["pair"]
     assert lines == [
         f"{pair['y']} × {pair['x']}: Cohen's kappa {pair['v']:.2f} ({pair['n']} shared items)"
@@ -123,16 +127,7 @@ def test_class_balance_per_split_chart_on_the_export_page(
     ann = make_user(sessions, "ann", "annotator", (project_id,))
     truth = ["spam" if i % 4 == 0 else "ham" for i in range(40)]  # 10 spam, 30 ham
     with session_scope(sessions) as session:
-        for item_id, label in zip(ids, truth, strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+        add_labels(session, project_id, ann.id, ids, truth)
     export_project(
         sessions, project_id, request_from({"format": "csv", "seed": 3}), tmp_path / "out"
     )
@@ -161,10 +156,6 @@ def test_class_balance_per_split_chart_on_the_export_page(
       const bar = c.getDatasetMeta(0).data[0];
       return { x: bar.x, y: (bar.y + bar.base) / 2 };
     }""")
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-    wait_until(page, "Chart.getChart(document.getElementById('balance-chart')).tooltip.opacity > 0")
-    lines = page.evaluate("""() => Chart.getChart(document.getElementById('balance-chart'))
-      .tooltip.body.flatMap((b) => b.lines)""")
+    lines = _tooltip_at(page, "balance-chart", point)
     assert any(line.startswith("ham: ") and f" of {sizes[0]})" in line for line in lines), lines
     shot(page, "export_class_balance")

@@ -12,35 +12,20 @@ import skimage
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-import labelapp
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, Project
 from labelapp.services.imports import ImportOptions, import_path
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import labeled_project, make_project, make_user
+from tests.app.youtube import demo_comments
 from tests.browser.conftest import log_in, shot
 
-DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 PHOTOS = {"animal": ("chelsea", "horse", "astronaut"), "thing": ("coffee", "camera", "coins")}
 
 
 def _text_project(sessions, tmp_path) -> tuple[int, list[int], list[str], object]:
     """40 real comments, each labeled by one annotator with its true class."""
-    comments = pd.read_csv(DEMO_CSV).drop_duplicates("CONTENT").head(40)
-    truth = ["spam" if c == 1 else "ham" for c in comments["CLASS"]]
-    project_id = make_project(sessions, "comments", ("ham", "spam"))
-    ids = add_items(sessions, project_id, comments["CONTENT"].tolist(), tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    with session_scope(sessions) as session:
-        for item_id, label in zip(ids, truth, strict=True):
-            session.add(
-                Annotation(
-                    item_id=item_id,
-                    project_id=project_id,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=[label],
-                )
-            )
+    texts, truth = demo_comments(40)
+    project_id, ids, ann = labeled_project(sessions, tmp_path, "comments", texts, truth)
     return project_id, ids, truth, ann
 
 

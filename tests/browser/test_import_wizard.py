@@ -31,17 +31,22 @@ def photo_zip() -> bytes:
     return out.getvalue()
 
 
+def _upload_zip(page, name: str, content: bytes) -> None:
+    """Step 1 of the wizard on its page: choose the zip and upload it."""
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": name, "mimeType": "application/zip", "buffer": content}],
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+
+
 def test_import_wizard_with_an_image_zip(page, live_server, sessions) -> None:
     pid = make_project(sessions, "digits", ("0", "1"), task_type="image")
     sam = make_user(sessions, "sam", "sme", (pid,))
     log_in(page, live_server, sam.username, sam.password)
     page.goto(f"{live_server}/projects/{pid}")
     page.click("#import-wizard-link")
-    page.set_input_files(
-        "input[name=file]",
-        files=[{"name": "digits.zip", "mimeType": "application/zip", "buffer": image_zip()}],
-    )
-    page.get_by_role("button", name="Upload and preview").click()
+    _upload_zip(page, "digits.zip", image_zip())
     expect(page.locator("#zip-preview")).to_contain_text("6 images in the zip")
     expect(page.locator("#zip-folders")).to_contain_text("0")
     wait_until(
@@ -71,11 +76,7 @@ def _import_a_mismatched_zip(page) -> None:
     """From the project page: a zip unlike the schema inferred from the digits, refused under
     strict with each property's problem, then checked and imported under evolve."""
     page.click("#import-wizard-link")
-    page.set_input_files(
-        "input[name=file]",
-        files=[{"name": "photos.zip", "mimeType": "application/zip", "buffer": photo_zip()}],
-    )
-    page.get_by_role("button", name="Upload and preview").click()
+    _upload_zip(page, "photos.zip", photo_zip())
     expect(page.locator("#zip-preview")).to_contain_text("2 images in the zip")
     expect(page.locator("#schema")).to_have_value("strict")
     page.check("#folder_labels")

@@ -5,11 +5,10 @@ and the model-run chart with labelled axes."""
 from __future__ import annotations
 
 import re
-import uuid
 
 from playwright.sync_api import expect
 
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, answer_queue, make_project, make_user
 from tests.browser.conftest import log_in, shot, wait_until
 
 SPAM = [
@@ -28,14 +27,7 @@ def test_retrain_progress_is_live_and_the_card_tells_one_story(
     pool = [f"comment number {i} about the video" for i in range(30)]
     add_items(sessions, project_id, SPAM + HAM + pool, tmp_path)
     ann = make_user(sessions, "ann", "annotator", (project_id,))
-    for _ in range(len(SPAM) + len(HAM)):
-        claim = client.post(f"/api/projects/{project_id}/next", headers=ann.headers).get_json()
-        label = "spam" if "channel" in claim["item"]["text"] else "ham"
-        client.post(
-            f"/api/items/{claim['item']['id']}/annotations",
-            headers=ann.headers,
-            json={"labels": [label], "client_id": str(uuid.uuid4())},
-        )
+    answer_queue(client, project_id, ann, len(SPAM) + len(HAM), "channel")
     sme = make_user(sessions, "sam", "sme", (project_id,))
     log_in(page, live_server, sme.username, sme.password)
     page.goto(f"{live_server}/projects/{project_id}#learning")

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, LabelIssue, LabelIssueRun, Project
+from labelapp.models import LabelIssue, LabelIssueRun, Project
 from labelapp.services.labels import refresh_item_labels
-from tests.app.factories import add_items, make_project, make_user
+from tests.app.factories import add_items, add_labels, make_project, make_user
 from tests.browser.conftest import log_in, shot
 
 pytestmark = pytest.mark.browser
@@ -37,24 +37,8 @@ def test_filter_open_correct_send_and_flag(browser, live_server, sessions, tmp_p
     sid = make_user(sessions, "sid", "sme", (pid,))
     with session_scope(sessions) as session:
         for n, item in enumerate(ids[1:]):  # item 0 stays in ann's queue for the flag
-            session.add(
-                Annotation(
-                    item_id=item,
-                    project_id=pid,
-                    user_id=ann.id,
-                    kind="label",
-                    labels=["spam" if n % 2 else "ham"],
-                )
-            )
-            session.add(
-                Annotation(
-                    item_id=item,
-                    project_id=pid,
-                    user_id=bob.id,
-                    kind="label",
-                    labels=["spam" if "my" in TEXTS[n + 1] else "ham"],
-                )
-            )
+            add_labels(session, pid, ann.id, [item], ["spam" if n % 2 else "ham"])
+            add_labels(session, pid, bob.id, [item], ["spam" if "my" in TEXTS[n + 1] else "ham"])
         run = LabelIssueRun(project_id=pid, n_scored=7, n_flagged=2)
         session.add(run)
         session.flush()

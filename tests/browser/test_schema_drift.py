@@ -3,16 +3,12 @@ inferred schema, loosens it, compares two imports (two videos: drifted) and read
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from labelapp.db import session_scope
-from labelapp.models import Project
-from labelapp.services.imports import ImportOptions, import_path
 from tests.app.factories import make_project, make_user
+from tests.app.youtube import UCI, import_labeled, labeled_video
 from tests.browser.conftest import log_in, shot
-from tests.paths import SHARED_DATA
 
 VIDEOS = ("Youtube01-Psy.csv", "Youtube04-Eminem.csv")
 
@@ -20,22 +16,12 @@ VIDEOS = ("Youtube01-Psy.csv", "Youtube04-Eminem.csv")
 def _project(sessions, tmp_path) -> int:
     pid = make_project(sessions, "comments", ("ham", "spam"))
     for i, video in enumerate(VIDEOS):
-        df = pd.read_csv(SHARED_DATA / "youtube_spam_uci" / video, dtype=str, keep_default_na=False)
-        df["label"] = df.pop("CLASS").map({"0": "ham", "1": "spam"})
+        df = labeled_video(UCI / video)
         df["likes"] = [str((n * 7 + i) % 13) for n in range(len(df))]
         df["lang"] = ["en" if n % 4 else "es" for n in range(len(df))]
         path = tmp_path / video
         df.to_csv(path, index=False)
-        options = ImportOptions(
-            text_col="CONTENT",
-            id_col="COMMENT_ID",
-            group_col="AUTHOR",
-            label_col="label",
-            label_kind="human",
-            schema="evolve",
-        )
-        with session_scope(sessions) as session:
-            import_path(session, session.get(Project, pid), path, options)
+        import_labeled(sessions, pid, path, schema="evolve")
     return pid
 
 

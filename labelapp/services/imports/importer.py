@@ -95,6 +95,19 @@ class _Read:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Source:
+    """What an import reads: a file or folder for ``project``, in a detected format."""
+
+    session: Session
+    project: Project
+    path: Path
+    fmt: str
+    options: ImportOptions
+    name: str
+    progress: Progress
+
+
 def import_path(
     session: Session,
     project: Project,
@@ -115,12 +128,13 @@ def import_path(
     path = Path(path)
     name = display_name or path.name
     fmt = readers.detect_format(path, options.format)
+    source = _Source(session, project, path, fmt, options, name, progress)
     if fmt == "images":
-        read = _read_images(session, project, path, options, name, progress)
+        read = _read_images(source)
     elif fmt == "label_studio":
-        read = _read_label_studio(session, project, path, options, name, progress)
+        read = _read_label_studio(source)
     else:
-        read = _read_table(session, project, path, fmt, options, name, progress)
+        read = _read_table(source)
     if options.gold and "labels" not in read.valid.frame:
         raise UserError(f"{name}: gold items need their answers: give the label column")
     if options.gold:
@@ -183,20 +197,16 @@ def _store_read(
     return report
 
 
-def _read_images(
-    session: Session,
-    project: Project,
-    path: Path,
-    options: ImportOptions,
-    name: str,
-    progress: Progress,
-) -> _Read:
+def _read_images(source: _Source) -> _Read:
+    session, project, options, name = source.session, source.project, source.options, source.name
     if project.task_type != "image":
         raise UserError(
             f"{name}: a folder of images needs an image project; {project.name!r} is text"
         )
     label_names = [label.name for label in project.labels]
-    valid, staged = images.validate_folder(path, label_names, options.folder_labels, progress, name)
+    valid, staged = images.validate_folder(
+        source.path, label_names, options.folder_labels, source.progress, name
+    )
     entries = valid.frame["external_id"].tolist()  # a report names an image by its entry
     schema_report = check_import(
         session,
@@ -214,16 +224,10 @@ def _read_images(
     return _Read(valid, label_source, staged=staged, schema_report=schema_report)
 
 
-def _read_label_studio(
-    session: Session,
-    project: Project,
-    path: Path,
-    options: ImportOptions,
-    name: str,
-    progress: Progress,
-) -> _Read:
+def _read_label_studio(source: _Source) -> _Read:
     from labelapp.services.imports.label_studio import read_label_studio
 
+    project, options, name = source.project, source.options, source.name
     if project.task_type != "text":
         raise UserError(
             f"{name}: Label Studio tasks import into text projects; "
@@ -234,19 +238,15 @@ def _read_label_studio(
             f"{name}: a Label Studio export names each label's source itself; "
             "drop the label column and label kind options"
         )
-    studio = read_label_studio(session, project, path, name, options.text_col, progress)
+    studio = read_label_studio(
+        source.session, project, source.path, name, options.text_col, source.progress
+    )
     return _Read(studio.valid, None, sourced_labels=studio.labels, warnings=list(studio.warnings))
 
 
-def _read_table(
-    session: Session,
-    project: Project,
-    path: Path,
-    fmt: str,
-    options: ImportOptions,
-    name: str,
-    progress: Progress,
-) -> _Read:
+def _read_table(source: _Source) -> _Read:
+    session, project, path, fmt = source.session, source.project, source.path, source.fmt
+    options, name, progress = source.options, source.name, source.progress
     if project.task_type != "text":
         raise UserError(
             f"{name}: project {project.name!r} is an image project; import a folder of images"

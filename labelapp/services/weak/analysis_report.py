@@ -63,23 +63,5 @@ def current(
     )
 
 
-def on_page(
-    session: Session,
-    sessions: sessionmaker[Session],
-    project: Project,
-    user: User | None,
-    reloaded_after: int | None,
-) -> tuple[Report | None, Job | None]:
-    """The LF page's analysis and the job computing a newer one
-    (:func:`labelapp.services.job_reports.on_page`)."""
-    return job_reports.on_page(
-        session,
-        sessions,
-        project,
-        KIND,
-        PARAMS,
-        user,
-        reloaded_after,
-        stamp=lambda: stamp(session, project),
-        basis=lambda: basis(session, project),
-    )
+# The analysis the LF page serves (labelapp.web.jobs.report_on_page).
+REPORTS = job_reports.ReportKind(KIND, PARAMS, stamp, basis=basis)
