@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from sklearn.metrics import pairwise_distances
 
@@ -11,6 +12,7 @@ from active_learning.diversity import ranked_batch
 from active_learning.strategies import get_strategy
 
 
+@pytest.mark.slow
 def test_full_pool_ranked_batch_equals_modals(ag_case):
     pool = ag_case.pool[:400]
     X_pool, X_lab = ag_case.X[pool], ag_case.X[ag_case.labeled]

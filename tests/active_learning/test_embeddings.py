@@ -96,6 +96,7 @@ def test_a_missing_package_falls_back_to_tfidf_with_a_clear_reason(monkeypatch, 
         embed_texts(["a text not in any cache"])
 
 
+@pytest.mark.slow
 def test_bfloat16_vectors_are_close_to_float32_and_cached_under_their_own_keys(tmp_path):
     X32 = embed_texts(NEWS, cache_dir=tmp_path, precision="float32")
     X16 = embed_texts(NEWS, cache_dir=tmp_path, precision="bfloat16")

@@ -93,6 +93,7 @@ def test_explicit_holdout_and_extra_labels(news):
     assert np.isin(extra, r.pool_indices).all()  # weakly labeled rows still need a human label
 
 
+@pytest.mark.slow
 def test_accepts_a_feature_matrix(ag_case):
     r = retrain_and_score(
         ag_case.X, ag_case.labeled, ag_case.y[ag_case.labeled], strategy="cluster", batch_size=5

@@ -72,6 +72,7 @@ def test_new_projects_default_to_embeddings_and_auto(client, sessions) -> None:
     )
 
 
+@pytest.mark.slow
 def test_retrain_embeds_each_text_once_and_again_when_it_changes(yt, sessions, encoded) -> None:
     run = retrain_project(sessions, yt["project"])
     assert (run.featurizer, run.strategy) == ("embeddings", "auto")

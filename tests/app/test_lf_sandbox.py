@@ -74,6 +74,7 @@ def test_backtracking_preview_is_refused_while_health_answers(server, project, m
     assert answer["seconds"] < 3 + 7  # the limit and a margin; before: ~17 s
 
 
+@pytest.mark.slow
 def test_saving_a_backtracking_regex_is_refused_and_a_lookaround_still_works(
     client, project, sessions, monkeypatch
 ) -> None:

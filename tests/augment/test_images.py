@@ -36,6 +36,7 @@ def astronaut() -> np.ndarray:
     return data.astronaut()
 
 
+@pytest.mark.slow
 def test_same_seed_same_image_other_item_or_copy_differs(astronaut):
     pipeline = build_pipeline("typical")
     first = augment_image(pipeline, astronaut, source_id="a", random_state=1)
