@@ -214,6 +214,12 @@ def _visible(
     else:
         row = session.execute(members_query, params).first()
         project = row[0] if row is not None else None
+        if row is not None:
+            # The identity map holds objects weakly: without a reference the membership is
+            # collected with ``row`` and every later role check (project_role) reads it again,
+            # one more round trip on each claim. Kept for the session's life.
+            held = session.info.setdefault("labelapp.memberships", {})
+            held[(user.id, project.id)] = row[1]
     if project is None or _hidden(session, user, project):
         return None
     return project

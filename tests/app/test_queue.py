@@ -200,3 +200,26 @@ def test_annotations_listing_is_paginated_and_members_only(client, setup, sessio
         assert res.status_code == 404, url
     progress = client.get(f"/api/projects/{project_id}/progress", headers=alice.headers).get_json()
     assert progress["done_today"] == 3 and progress["left_in_queue"] == 2
+
+
+def test_a_claim_reads_the_annotators_membership_once(setup, client, app):
+    """The claim's project lookup reads the caller's membership; choosing the metadata they may
+    see must not read it again (one round trip on every item an annotator sees)."""
+    from sqlalchemy import event
+
+    project_id, _items, alice, _bob = setup
+    engine = app.extensions["labelapp.engine"]
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = nxt(client, project_id, alice)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 200
+    assert "meta" in response.get_json()["item"]
+    reads = [s for s in statements if "memberships" in s and s.startswith("SELECT")]
+    assert len(reads) == 1, reads
