@@ -99,13 +99,26 @@ class EmbeddingStore:
         found = pos >= 0
         if not found.any():
             return found, None
+        dim = self._vectors(int(self._where[pos[found][0], 0])).shape[1]
+        out = np.empty((int(found.sum()), dim), dtype=np.float32)
+        self._copy(pos, out, np.cumsum(found) - 1)
+        return found, out
+
+    def fill(self, keys: np.ndarray, out: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Write the vector of each found ``keys[i]`` into ``out[rows[i]]``; the found mask.
+        (No intermediate array: at 1M texts that is 1.5 GB less than :meth:`get`.)"""
+        self._refresh()
+        pos = self._find(keys)
+        self._copy(pos, out, rows)
+        return pos >= 0
+
+    def _copy(self, pos: np.ndarray, out: np.ndarray, rows: np.ndarray) -> None:
+        found = pos >= 0
         where = self._where[pos[found]]
-        dim = self._vectors(int(where[0, 0])).shape[1]
-        out = np.empty((where.shape[0], dim), dtype=np.float32)
+        targets = np.asarray(rows)[found]
         for shard in np.unique(where[:, 0]):
             sel = np.flatnonzero(where[:, 0] == shard)
-            out[sel] = self._vectors(int(shard))[where[sel, 1]]
-        return found, out
+            out[targets[sel]] = self._vectors(int(shard))[where[sel, 1]]
 
     def put(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Add one shard holding ``vectors`` under ``keys`` (both in the same row order)."""

@@ -196,24 +196,26 @@ def embed_texts(
     )
     ukeys = keys[first]
     out = np.empty((first.shape[0], DIM), dtype=np.float32)
+    # Where each unique text's vector goes: when no text repeats (the usual case), straight to
+    # its row in the input order, so the result needs no reordering copy (1.5 GB at 1M texts).
+    distinct = first.shape[0] == len(items)
+    rows = first if distinct else np.arange(first.shape[0])
     store = EmbeddingStore(cache_dir) if cache_dir is not None else None
     todo = np.arange(first.shape[0])
     if store is not None:
-        found, vecs = store.get(ukeys)
-        if vecs is not None:
-            out[found] = vecs
+        found = store.fill(ukeys, out, rows)
         todo = np.flatnonzero(~found)
     lengths = np.fromiter((len(items[i]) for i in first[todo]), dtype=np.int64, count=todo.size)
     todo = todo[np.argsort(-lengths, kind="stable")]
     for start in range(0, todo.shape[0], chunk_size):
         sel = todo[start : start + chunk_size]
         vecs = encode([items[i] for i in first[sel]], batch_size=batch_size, precision=precision)
-        out[sel] = vecs
+        out[rows[sel]] = vecs
         if store is not None:
             store.put(ukeys[sel], vecs)
         if progress is not None:
             progress(min(start + chunk_size, todo.shape[0]), int(todo.shape[0]))
-    return out[inverse.ravel()]
+    return out if distinct else out[inverse.ravel()]
 
 
 class SentenceEmbedder:

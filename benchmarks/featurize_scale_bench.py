@@ -171,10 +171,39 @@ def stage_embed(n: int) -> dict:
     }
 
 
+def stage_arrays(n: int) -> dict:
+    """The memory of ``embed_texts``'s own arrays at ``n`` texts: the model replaced by random
+    unit vectors, a cold call into an empty cache, then an all-cached call (peak RSS above the
+    start, each call's own: VmHWM is reset between them)."""
+    import numpy as np
+
+    from active_learning import embeddings
+
+    def random_vectors(texts: list, **_: object) -> np.ndarray:
+        v = np.random.default_rng(len(texts)).random((len(texts), DIM), dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    embeddings.encode = random_vectors
+    texts = [f"text number {i} about something" for i in range(n)]
+    cache = Path(tempfile.mkdtemp(prefix="embarrays-"))
+    try:
+        start = peak_rss_mb()
+        X = embeddings.embed_texts(texts, cache_dir=cache, precision="float32")
+        cold = peak_rss_mb() - start
+        del X
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        embeddings.embed_texts(texts, cache_dir=cache, precision="float32")
+        warm = peak_rss_mb() - start
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return {"n": n, "cold_call_mb": round(cold), "cached_call_mb": round(warm)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
-        "--stage", choices=["tfidf-100k", "tfidf-1m", "embed-compare", "embed-sample", "embed-n"]
+        "--stage",
+        choices=["tfidf-100k", "tfidf-1m", "embed-compare", "embed-sample", "embed-n", "arrays"],
     )
     p.add_argument("--sample", type=int, default=2000)
     p.add_argument("--embed-n", type=int, default=100_000)
@@ -185,6 +214,7 @@ def main() -> None:
         "embed-compare": lambda: stage_compare(args.sample),
         "embed-sample": lambda: stage_embed(args.sample),
         "embed-n": lambda: stage_embed(args.embed_n),
+        "arrays": lambda: stage_arrays(args.embed_n),
     }
     if args.stage:
         print(json.dumps(stages[args.stage]()), flush=True)

@@ -67,6 +67,9 @@ def test_embeddings_are_normalised_semantic_and_cached_per_text(tmp_path, monkey
     Y = embed_texts(edited, cache_dir=tmp_path)
     assert calls == [3, 1]  # only the changed text
     assert not np.allclose(Y[2], X[2])
+    # distinct texts, some cached and some not, come back in the order given
+    np.testing.assert_allclose(Y[:2], X[:2], atol=1e-6)
+    np.testing.assert_allclose(embed_texts(edited[::-1])[::-1], Y, atol=1e-5)
     with pytest.raises(ValueError, match="empty"):
         embed_texts([], cache_dir=tmp_path)
 
