@@ -180,18 +180,7 @@ def current_report(
         if any_resamples
         else job_reports.exactly(wanted)
     )
-    return job_reports.current_report(
-        session,
-        sessions,
-        project,
-        KIND,
-        wanted,
-        user,
-        wait,
-        stamp=lambda: stamp(session, project),
-        match=match,
-        usable=_has_file,
-    )
+    return REPORTS.current(session, sessions, project, user, wait, wanted, match)
 
 
 # The report the agreement page serves (labelapp.web.jobs.report_on_page).

@@ -178,6 +178,31 @@ class ReportKind:
     usable: Usable = lambda job: True
     basis: Callable[[Session, Project], Any] | None = None
 
+    def current(
+        self,
+        session: Session,
+        sessions: sessionmaker[Session],
+        project: Project,
+        user: User | None,
+        wait: float,
+        wanted: dict[str, Any] | None = None,
+        match: Match | None = None,
+    ) -> tuple[Report | None, Job | None]:
+        """A current report with ``wanted`` parameters (default: the page's), computed if
+        needed (:func:`current_report`)."""
+        return current_report(
+            session,
+            sessions,
+            project,
+            self.kind,
+            self.page_params if wanted is None else wanted,
+            user,
+            wait,
+            stamp=lambda: self.stamp(session, project),
+            match=match,
+            usable=self.usable,
+        )
+
     def on_page(
         self,
         session: Session,

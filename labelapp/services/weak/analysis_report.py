@@ -58,9 +58,7 @@ def current(
 ) -> tuple[Report | None, Job | None]:
     """A current analysis, computed if needed (waiting up to ``wait`` seconds), else the last one
     (:func:`labelapp.services.job_reports.current_report`)."""
-    return job_reports.current_report(
-        session, sessions, project, KIND, PARAMS, user, wait, stamp=lambda: stamp(session, project)
-    )
+    return REPORTS.current(session, sessions, project, user, wait)
 
 
 # The analysis the LF page serves (labelapp.web.jobs.report_on_page).
