@@ -79,7 +79,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         backend = getattr(getattr(item, "callspec", None), "params", {}).get("db_url")
-        browser = "/browser/" in item.nodeid.replace("\\", "/")
+        browser = item.get_closest_marker("browser") is not None  # marked just above
         if backend is None or not (browser or item.get_closest_marker("one_backend")):
             keep.append(item)
             continue
