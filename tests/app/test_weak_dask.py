@@ -14,13 +14,11 @@ from sqlalchemy import select
 import labelapp
 from labelapp.cli import main
 from labelapp.db import session_scope
-from labelapp.models import LabelModelRun, Project, WeakLabel
+from labelapp.models import Item, LabelModelRun, Project, WeakLabel
 from labelapp.services.errors import UserError
 from labelapp.services.weak.lfs import latest_lfs, load_python_lfs, save_lf
 from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project
-
-pytestmark = pytest.mark.one_backend  # its subject is not storage (tests/conftest.py)
 
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 PY_LFS = """
@@ -85,11 +83,13 @@ def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
     assert {lf for _, lf, _ in pandas_votes} == {lf.id for lf in _lfs(sessions, project)}
 
     monkeypatch.setenv("LABELAPP_DASK_MIN_ITEMS", "1")
+    monkeypatch.setenv("LABELAPP_DASK_PART_ITEMS", "70")  # 300 items: 5 parts
     messages: list[str] = []
     on_dask = apply_lfs(sessions, project, lambda f, m: messages.append(m))
     assert on_dask["applier"].startswith("dask (LocalCluster")
     assert any("LocalCluster" in m for m in messages), messages
     assert _votes(sessions) == pandas_votes
+    assert on_dask.pop("n_parts") == 5
     assert {k: v for k, v in on_dask.items() if k != "applier"} == {
         k: v for k, v in in_process.items() if k != "applier"
     }
@@ -119,6 +119,7 @@ def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(
     assert _apply_runs(sessions)[-1].params == {
         "engine": "dask",
         "scheduler": cluster.scheduler_address,
+        "n_parts": 1,
     }
 
 
@@ -145,3 +146,34 @@ def _lfs(sessions, project_id: int) -> list:
         rows = latest_lfs(session, project_id, active_only=True)
         session.expunge_all()
         return rows
+
+
+@pytest.mark.slow
+def test_a_part_that_fails_leaves_the_stored_votes_as_they_were(
+    project, sessions, monkeypatch, tmp_path
+) -> None:
+    """All or nothing: a Python LF that fails on an item of the last part stores no vote of the
+    new apply and keeps every vote of the last one."""
+    monkeypatch.setenv("LABELAPP_DASK_MIN_ITEMS", "1")
+    monkeypatch.setenv("LABELAPP_DASK_PART_ITEMS", "70")
+    before = apply_lfs(sessions, project)
+    votes = _votes(sessions)
+    with session_scope(sessions) as session:
+        last_text = session.scalars(
+            select(Item.text).where(Item.project_id == project).order_by(Item.position.desc())
+        ).first()
+    path = tmp_path / "broken_lf.py"
+    path.write_text(
+        "from snorkel.labeling import labeling_function\n\n"
+        "@labeling_function()\n"
+        "def breaks_late(x):\n"
+        f"    if x.text == {last_text!r}:\n"
+        "        raise ValueError('no such column')\n"
+        "    return -1\n"
+    )
+    with session_scope(sessions) as session:
+        load_python_lfs(session, session.get(Project, project), path, None)
+    with pytest.raises(UserError, match="breaks_late"):
+        apply_lfs(sessions, project)
+    assert _votes(sessions) == votes
+    assert len(_apply_runs(sessions)) == 1 and before["n_parts"] == 5

@@ -19,7 +19,9 @@ from labelapp.progress import Progress, quiet
 from labelapp.services import lf_guard
 from labelapp.services.bulk import bulk_insert_columns
 from labelapp.services.errors import UserError
+from labelapp.services.featurizers import project_item_count
 from labelapp.services.weak.analysis_report import Analysis
+from labelapp.services.weak.apply_parts import apply_in_parts
 from labelapp.services.weak.common import (
     PREVIEW_HITS,
     PREVIEW_ITEMS,
@@ -99,9 +101,13 @@ def apply_lfs(
         if not rows:
             raise UserError("no active labeling functions: write or load some first")
         specs = [(r.id, r.name, library_spec(r, classes)) for r in rows]
-        frame = items_frame(session, project_id)
+        applier = choose_applier(project_item_count(session, project_id))
+        if applier.engine == "pandas":
+            frame = items_frame(session, project_id)
+    if applier.engine == "dask":  # large: part by part, no process holds every item
+        progress(0.1, f"{len(specs)} LFs, items read part by part")
+        return apply_in_parts(sessions, project_id, job_id, specs, len(classes), applier, progress)
     progress(0.1, f"{len(specs)} LFs over {len(frame):,} items")
-    applier = choose_applier(len(frame))
     L = _vote_on_items(specs, len(classes), frame, applier, progress)
     _check_votes(L, specs, classes)
     progress(0.6, f"storing votes (applied on {applier.describe()})")
