@@ -4,6 +4,10 @@ The library (:mod:`active_learning`) does the learning; this module turns rows i
 writes the result back. Only the ``top_n`` most informative items get a priority (the chosen
 batch first); everything else keeps its stable import/seeded order behind them. Touching a few
 thousand rows keeps the swap short, so annotators' claims never wait on it.
+
+Large text projects (those :func:`~labelapp.services.weak.dask_apply.choose_applier` sends to
+Dask, the rule LF application follows) are scored part by part on ``dask.distributed``
+(:mod:`labelapp.services.retrain_parts`); both paths share the swap and the run row.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from labelapp.services.featurizers import (
     FeaturizerSetting,
     feature_cache,
     featurizer_setting,
+    project_item_count,
     text_features,
 )
 from labelapp.services.jobs import handler
@@ -35,8 +40,15 @@ from labelapp.services.table_stats import PRIORITY_TABLES, analyze_after_bulk_wr
 if TYPE_CHECKING:
     import numpy as np
 
+    from labelapp.services.weak.dask_apply import Applier
+
 
 MIN_TOP_N = 2000
+
+
+def top_n_of(batch_size: int) -> int:
+    """How many of the best items get a priority: at least ``MIN_TOP_N``, 20 batches."""
+    return max(MIN_TOP_N, 20 * batch_size)
 
 
 def labeling_order(session: Session, project_id: int, item_ids: Any) -> list[int]:
@@ -77,14 +89,14 @@ def _project_data(session: Session, project: Project) -> tuple[np.ndarray, Any, 
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class Snapshot:
     """What a retrain reads from the database, in one short transaction."""
 
     through: int | None  # the latest annotation id the labels include
     labels: dict[int, str]  # item id -> human label
     order: list[int]  # the labeled item ids, oldest labeled first
-    ids: np.ndarray  # every item id, in queue order
-    data: Any  # their texts or image features
+    ids: np.ndarray | None  # every item id, in queue order (None: read part by part)
+    data: Any  # their texts or image features (None: read part by part)
     version: str
     strategy: str
     batch_size: int
@@ -92,8 +104,11 @@ class _Snapshot:
     setting: FeaturizerSetting | None  # None for image projects
 
 
-def _snapshot(sessions: sessionmaker[Session], project_id: int) -> _Snapshot:
-    """The project's labels, items and settings; refuses projects active learning cannot order."""
+def read_snapshot(
+    sessions: sessionmaker[Session], project_id: int, with_data: bool = True
+) -> Snapshot:
+    """The project's labels, items and settings; refuses projects active learning cannot order.
+    Without ``with_data`` the items stay in the database (read part by part)."""
     with session_scope(sessions) as session:
         project = session.get(Project, project_id)
         if project is None:
@@ -105,8 +120,11 @@ def _snapshot(sessions: sessionmaker[Session], project_id: int) -> _Snapshot:
         )
         labels = human_labels(session, project)
         order = labeling_order(session, project_id, list(labels))
-        ids, data, version = _project_data(session, project)
-        return _Snapshot(
+        if with_data:
+            ids, data, version = _project_data(session, project)
+        else:
+            ids, data, version = None, None, _size_version(session, project.id)
+        return Snapshot(
             through=through,
             labels=labels,
             order=order,
@@ -120,6 +138,32 @@ def _snapshot(sessions: sessionmaker[Session], project_id: int) -> _Snapshot:
         )
 
 
+def _size_version(session: Session, project_id: int) -> str:
+    """A data version from the item count and largest id (no texts read)."""
+    n, last = session.execute(
+        select(func.count(Item.id), func.max(Item.id)).where(Item.project_id == project_id)
+    ).one()
+    if not n:
+        raise UserError("the project has no items yet: import some first")
+    return f"project-{project_id}-{n}-{last}"
+
+
+def _dask_applier(sessions: sessionmaker[Session], project_id: int) -> Applier | None:
+    """Where a text project is scored part by part (:func:`choose_applier`'s rule, as for LF
+    application), or None to score it in process (image projects, small projects)."""
+    from labelapp.services.weak.dask_apply import choose_applier
+
+    with session_scope(sessions) as session:
+        project = session.get(Project, project_id)
+        if project is None or project.task_type != "text":
+            return None
+        n_items = project_item_count(session, project_id)
+    if not n_items:
+        return None  # the in-process path says the project has no items
+    applier = choose_applier(n_items)
+    return applier if applier.engine == "dask" else None
+
+
 def retrain_project(
     sessions: sessionmaker[Session],
     project_id: int,
@@ -127,9 +171,16 @@ def retrain_project(
     progress: Callable[[float, str], None] = lambda f, m: None,
 ) -> ModelRun:
     """Fit the project's model on its human labels and reorder its queue by the strategy."""
+    import numpy as np
+
     from active_learning.retrain import retrain_and_score
 
-    snap = _snapshot(sessions, project_id)
+    applier = _dask_applier(sessions, project_id)
+    if applier is not None:
+        from labelapp.services.retrain_parts import retrain_in_parts
+
+        return retrain_in_parts(sessions, project_id, applier, job_id, progress)
+    snap = read_snapshot(sessions, project_id)
     features = _features(snap.setting, snap.data, progress)
     progress(0.2, f"{len(snap.labels)} labeled items, {len(snap.ids)} in all")
     position = {int(item_id): i for i, item_id in enumerate(snap.ids)}
@@ -145,11 +196,36 @@ def retrain_project(
         cache=feature_cache(),
     )
     progress(0.8, "swapping queue priorities")
-    top_n = max(MIN_TOP_N, 20 * snap.batch_size)
-    order, chosen_ids, ranked = _top_items(sessions, result, snap.ids, top_n)
+    top_n = top_n_of(snap.batch_size)
+    order = np.argsort(-result.priority, kind="stable")[:top_n]
+    ranking = Ranking(
+        snap.ids[result.pool_indices[order]], result.priority[order], result.score[order]
+    )
+    run = model_run(project_id, job_id, snap, features.used, features.reason, result, top_n)
+    return save_ranking(sessions, run, ranking)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ``top_n`` highest-priority pool items, best first: item ids, priorities, scores."""
+
+    item_ids: np.ndarray
+    priority: np.ndarray
+    score: np.ndarray
+
+
+def save_ranking(sessions: sessionmaker[Session], run: ModelRun, ranking: Ranking) -> ModelRun:
+    """Add ``run`` and give the ranked items its priorities in one transaction (every other
+    item's model priority cleared); near-duplicates are spread apart first."""
+    import numpy as np
+
+    # Near-duplicates never back to back (labelapp/services/batch_dedupe.py); the priorities,
+    # best first, follow the new order.
+    spread = spread_near_duplicates(sessions, ranking.item_ids)
+    chosen_ids, scores = ranking.item_ids[spread], ranking.score[spread]
+    ranked = np.sort(ranking.priority)[::-1]
     with session_scope(sessions) as session:
         start_write(session)
-        run = _model_run(project_id, job_id, snap, features, result, top_n)
         session.add(run)
         session.flush()
         _swap_priorities(
@@ -158,12 +234,12 @@ def retrain_project(
             [
                 {
                     "priority": float(ranked[rank]),
-                    "score": float(result.score[k]),
-                    "strategy": snap.strategy,
+                    "score": float(scores[rank]),
+                    "strategy": run.strategy,
                     "run": run.id,
                     "item_id": int(item_id),
                 }
-                for rank, (k, item_id) in enumerate(zip(order, chosen_ids, strict=True))
+                for rank, item_id in enumerate(chosen_ids)
             ],
         )
     with session_scope(sessions) as session:  # after the swap: it holds its row locks no longer
@@ -171,35 +247,21 @@ def retrain_project(
     return run
 
 
-def _top_items(
-    sessions: sessionmaker[Session], result: Any, ids: np.ndarray, top_n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``top_n`` highest-priority pool items (positions in the result's pool, their item
-    ids) with near-duplicates spread apart, and the priorities, best first, in that order."""
-    import numpy as np
-
-    order = np.argsort(-result.priority, kind="stable")[:top_n]
-    chosen_ids = ids[result.pool_indices[order]]
-    # Near-duplicates never back to back (labelapp/services/batch_dedupe.py); the priorities,
-    # best first, follow the new order.
-    spread = spread_near_duplicates(sessions, chosen_ids)
-    order, chosen_ids = order[spread], chosen_ids[spread]
-    ranked = np.sort(result.priority[order])[::-1]
-    return order, chosen_ids, ranked
-
-
-def _model_run(
+def model_run(
     project_id: int,
     job_id: int | None,
-    snap: _Snapshot,
-    features: Features,
+    snap: Snapshot,
+    featurizer: str,
+    featurizer_reason: str | None,
     result: Any,
     top_n: int,
+    **params: Any,
 ) -> ModelRun:
-    """The run row recording the fitted model, its settings and its held-out metrics."""
+    """The run row recording the fitted model, its settings (and ``params``) and its held-out
+    metrics."""
     return ModelRun(
         project_id=project_id,
-        featurizer=features.used,
+        featurizer=featurizer,
         estimator=type(result.model).__name__,
         strategy=snap.strategy,
         n_train=result.n_train,
@@ -209,7 +271,8 @@ def _model_run(
             "batch_size": snap.batch_size,
             "top_n": top_n,
             "data_version": snap.version,
-            "featurizer_reason": features.reason,
+            "featurizer_reason": featurizer_reason,
+            **params,
         },
         metrics={k: v for k, v in (result.metrics or {}).items()},
         job_id=job_id,
