@@ -15,7 +15,8 @@ one part of the items (:func:`~labelapp.services.partitions.read_part`), drops t
 featurizes the rest and returns its best candidates (item ids, keys, feature rows); the job
 process keeps the best of them as parts finish (:class:`~active_learning.part_scoring.BestRows`),
 runs the strategy on those (:func:`~active_learning.part_scoring.rank_candidates`) and swaps the
-queue priorities as the in-process retrain does (:func:`~labelapp.services.retrain.save_ranking`).
+queue priorities as the in-process retrain does
+(:func:`~labelapp.services.retrain_run.save_ranking`).
 
 What the candidates are, by strategy (the run row's ``prefilter``):
 
@@ -110,13 +111,18 @@ def retrain_in_parts(
     import numpy as np
 
     from active_learning.part_scoring import (
-        BestRows,
         fit_labeled,
         part_scorer,
         prefilter_of,
         rank_candidates,
     )
-    from labelapp.services.retrain import Ranking, model_run, read_snapshot, save_ranking, top_n_of
+    from labelapp.services.retrain_run import (
+        Ranking,
+        model_run,
+        read_snapshot,
+        save_ranking,
+        top_n_of,
+    )
 
     snap = read_snapshot(sessions, project_id, with_data=False)
     if snap.setting is None:  # not reached: image projects are scored in process
@@ -136,25 +142,17 @@ def retrain_in_parts(
     top_n = top_n_of(snap.batch_size)
     prefilter = prefilter_of(snap.strategy)
     keep = top_n if prefilter in (None, "random") else CANDIDATES_PER_TOP_N * top_n
-    best = BestRows(keep)
     progress(0.2, f"scoring {len(parts)} parts on {applier.describe()}")
-
-    def scored(done: int, total: int) -> None:
-        progress(0.2 + 0.6 * done / total, f"{done} of {total} parts scored")
-
-    with dask_client(applier) as client:
-        for part, found in map_parts(
-            client,
-            score_part,
-            parts,
-            database_url_of(sessions),
-            featurizer,
-            part_scorer(fit, snap.seed),
-            np.unique(ids),
-            keep,
-            progress=scored,
-        ):
-            best.add(part.index, found)
+    best = _score_parts(
+        sessions,
+        applier,
+        parts,
+        featurizer,
+        part_scorer(fit, snap.seed),
+        np.unique(ids),
+        keep,
+        progress,
+    )
     progress(0.8, f"ranking {len(best.item_ids):,} candidates; swapping queue priorities")
     ranked = rank_candidates(
         fit,
@@ -181,6 +179,34 @@ def retrain_in_parts(
         prefilter=prefilter,
     )
     return save_ranking(sessions, run, ranking)
+
+
+def _score_parts(
+    sessions: sessionmaker[Session],
+    applier: Applier,
+    parts: Sequence[Part],
+    featurizer: PartFeaturizer,
+    scorer: PartScorer,
+    labeled_ids: np.ndarray,
+    keep: int,
+    progress: Callable[[float, str], None],
+) -> Any:
+    """Every part scored on ``applier``'s cluster; the ``keep`` best rows over all parts
+    (:class:`~active_learning.part_scoring.BestRows`), merged as parts finish."""
+    from active_learning.part_scoring import BestRows
+
+    best = BestRows(keep)
+
+    def scored(done: int, total: int) -> None:
+        progress(0.2 + 0.6 * done / total, f"{done} of {total} parts scored")
+
+    with dask_client(applier) as client:
+        url = database_url_of(sessions)
+        for part, found in map_parts(
+            client, score_part, parts, url, featurizer, scorer, labeled_ids, keep, progress=scored
+        ):
+            best.add(part.index, found)
+    return best
 
 
 def _labeled_items(

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, LabelIssue, LabelIssueRun, Project, QueueEntry
 from labelapp.services import featurizers, label_issues
-from labelapp.services.retrain import labeling_order, retrain_project
+from labelapp.services.retrain import retrain_project
+from labelapp.services.retrain_run import labeling_order
 from labelapp.services.weak.end_model import train_end_model
 from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model, propagate

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from labelapp.db import session_scope
 from labelapp.models import ModelRun, Project, QueueEntry
-from labelapp.services import retrain
+from labelapp.services import retrain, retrain_run
 from labelapp.services.retrain import retrain_project
 from tests.app.factories import add_items, add_labels, make_project, make_user
 from tests.app.youtube import demo_comments
@@ -80,7 +80,7 @@ def test_a_retrain_on_dask_gives_the_in_process_queue(
 ) -> None:
     _settings(sessions, yt["project"], strategy=strategy, batch_size=1)
     if min_top_n:  # fewer than a part's unlabeled items: each part sends only its best
-        monkeypatch.setattr(retrain, "MIN_TOP_N", min_top_n)
+        monkeypatch.setattr(retrain_run, "MIN_TOP_N", min_top_n)
     in_process = retrain_project(sessions, yt["project"])
     expected = _queue(sessions, in_process)
 
@@ -99,7 +99,7 @@ def test_a_retrain_on_dask_gives_the_in_process_queue(
     assert in_process.params.get("engine") is None
     assert on_dask.params | {"data_version": None} == {
         "batch_size": 1,
-        "top_n": retrain.top_n_of(1),
+        "top_n": retrain_run.top_n_of(1),
         "data_version": None,
         "featurizer_reason": None,
         "engine": "dask",
@@ -116,7 +116,7 @@ def test_a_strategy_needing_the_pool_ranks_prefiltered_pool_items(
     yt, sessions, monkeypatch, scheduler
 ) -> None:
     _settings(sessions, yt["project"], strategy="cluster", batch_size=4)
-    monkeypatch.setattr(retrain, "MIN_TOP_N", 20)  # 80 items in the queue, 400 candidates
+    monkeypatch.setattr(retrain_run, "MIN_TOP_N", 20)  # 80 items in the queue, 400 candidates
     _on_dask(monkeypatch, scheduler)
     run = retrain_project(sessions, yt["project"])
     got = _queue(sessions, run)
