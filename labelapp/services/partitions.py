@@ -108,7 +108,7 @@ def database_url_of(sessions: sessionmaker[Session]) -> str:
 _ENGINES: dict[str, Any] = {}
 
 
-def _engine(database_url: str) -> Any:
+def engine_for(database_url: str) -> Any:
     """One engine per database per process (Dask workers run many parts)."""
     if database_url not in _ENGINES:
         from sqlalchemy.pool import NullPool
@@ -129,7 +129,7 @@ def read_part(database_url: str, part: Part, with_meta: bool = False) -> pd.Data
 
     where, params = part_filter(part)
     columns = "items.id, items.external_id, items.text" + (", items.meta" if with_meta else "")
-    with _engine(database_url).connect() as conn:
+    with engine_for(database_url).connect() as conn:
         rows = conn.execute(
             text(f"SELECT {columns} FROM items WHERE {where} ORDER BY items.position"), params
         ).all()

@@ -3,30 +3,33 @@ probabilistic labels stored per item and source."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelapp.db import session_scope, start_write
+from labelapp.db import session_scope
 from labelapp.models import (
     LabelModelRun,
     ProbLabel,
-    Project,
 )
 from labelapp.progress import Progress, quiet
-from labelapp.services.bulk import Constant, bulk_insert_columns
 from labelapp.services.errors import UserError
-from labelapp.services.featurizers import featurizer_setting, text_features
-from labelapp.services.labels import WEAK_SOURCES, refresh_item_labels
+from labelapp.services.featurizers import featurizer_setting, project_item_count, text_features
 from labelapp.services.weak.common import (
     SEED_THRESHOLD,
     class_names,
-    db_timestamp,
     get_project,
     human_label_index,
     items_frame,
+)
+from labelapp.services.weak.dask_apply import Applier, choose_applier
+from labelapp.services.weak.parts import (
+    fit_label_model_in_parts,
+    label_model_fields,
+    propagate_in_parts,
+    replace_prob_chunks,
+    store_prob_chunks,
 )
 from labelapp.services.weak.votes import vote_matrix
 
@@ -47,38 +50,7 @@ def replace_prob_labels(
 ) -> None:
     """The project's probabilistic labels from ``source`` become those of this run; the items
     whose resolved label they can change (the old run's and this one's) are refreshed."""
-    touched: set[int] | None = None
-    if source in WEAK_SOURCES:  # the end model's predictions ("model") label no item
-        touched = set(
-            session.scalars(
-                select(ProbLabel.item_id).where(
-                    ProbLabel.project_id == project_id, ProbLabel.source == source
-                )
-            )
-        )
-    session.execute(
-        delete(ProbLabel).where(ProbLabel.project_id == project_id, ProbLabel.source == source)
-    )
-    best = probs.argmax(axis=1)
-    bulk_insert_columns(
-        session,
-        "prob_labels",
-        {
-            "item_id": item_ids,
-            "project_id": Constant(project_id),
-            "source": Constant(source),
-            "label_model_run_id": Constant(run_id),
-            "model_run_id": Constant(None),
-            "probs": [json.dumps([round(float(p), 6) for p in row]) for row in probs],
-            "label": [classes[int(b)] for b in best],
-            "confidence": probs.max(axis=1).astype(float),
-            "created_at": Constant(db_timestamp(session)),
-        },
-        len(item_ids),
-    )
-    if touched is not None:
-        touched.update(int(i) for i in item_ids)
-        refresh_item_labels(session, session.get(Project, project_id), touched)
+    replace_prob_chunks(session, project_id, source, run_id, [(item_ids, probs)], classes)
 
 
 def store_prob_run(
@@ -93,15 +65,14 @@ def store_prob_run(
     """In one write transaction: a new ``LabelModelRun`` of ``run_fields`` (kind, lf_ids, params
     with ``classes``, metrics), whose ``probs`` of ``item_ids`` replace the project's
     probabilistic labels from ``source``. Returns the run, detached from its session."""
+    return store_prob_chunks(sessions, project_id, job_id, run_fields, source, [(item_ids, probs)])
+
+
+def _applier(sessions: sessionmaker[Session], project_id: int) -> Applier:
+    """Where the project's label model and propagation run: in process, or part by part on
+    Dask (:func:`labelapp.services.weak.dask_apply.choose_applier`'s rule, as LF application)."""
     with session_scope(sessions) as session:
-        start_write(session)
-        run = LabelModelRun(project_id=project_id, job_id=job_id, **run_fields)
-        session.add(run)
-        session.flush()
-        classes = run_fields["params"]["classes"]
-        replace_prob_labels(session, project_id, source, run.id, item_ids, probs, classes)
-        session.expunge(run)
-    return run
+        return choose_applier(project_item_count(session, project_id))
 
 
 def fit_label_model(
@@ -111,11 +82,13 @@ def fit_label_model(
     progress: Progress = quiet,
 ) -> LabelModelRun:
     """Fit the default label-model pipeline on the stored votes; the human labels choose the
-    aggregator and the class balance. Items some LF voted on get a ``label_model`` ProbLabel."""
-    from weak_supervision.majority import probs_to_preds
-    from weak_supervision.metrics import score
-    from weak_supervision.zoo import USES_LABELS, select_label_model
+    aggregator and the class balance. Items some LF voted on get a ``label_model`` ProbLabel.
+    Large projects go part by part on Dask (:mod:`labelapp.services.weak.parts`)."""
+    from weak_supervision.zoo import select_label_model
 
+    applier = _applier(sessions, project_id)
+    if applier.engine == "dask":
+        return fit_label_model_in_parts(sessions, project_id, job_id, applier, progress)
     with session_scope(sessions) as session:
         project = get_project(session, project_id)
         classes = class_names(project)
@@ -133,31 +106,13 @@ def fit_label_model(
     # semi-supervised...), one chosen by cross-validation on the project's human labels.
     choice = select_label_model(L, human, k)
     probs = choice.predict_proba(L)
-    metrics: dict[str, Any] = {
-        "chosen": choice.name,
-        "chosen_because": choice.reason,
-        "chosen_reads_labels": choice.name in USES_LABELS,  # then n_evaluated is in-sample
-        "candidates": choice.scores,
-        "n_items": len(L),
-        "n_covered": int(covered.sum()),
-        "coverage": float(covered.mean()),
-        "n_human": int(labeled.sum()),
-    }
     judged = labeled & covered
-    metrics["n_evaluated"] = int(judged.sum())
-    if judged.any():
-        metrics.update(score(human[judged], probs_to_preds(probs[judged]), k))
+    counts = (len(L), int(covered.sum()), int(labeled.sum()))
+    run_fields = label_model_fields(
+        choice, [lf.id for lf in lfs], classes, counts, (human[judged], probs[judged])
+    )
+    run_fields["params"]["engine"] = "pandas"
     progress(0.7, "storing probabilistic labels")
-    balance = choice.class_balance
-    run_fields = {
-        "kind": "label_model",
-        "lf_ids": [lf.id for lf in lfs],
-        "params": {
-            "classes": classes,
-            "class_balance": None if balance is None else [float(x) for x in balance],
-        },
-        "metrics": metrics,
-    }
     item_ids = frame["item_id"].to_numpy()[covered]
     return store_prob_run(
         sessions, project_id, job_id, run_fields, "label_model", item_ids, probs[covered]
@@ -258,9 +213,15 @@ def propagate(
     """Spread human labels and confident label-model labels over a kNN graph of the project's
     features (embeddings or TF-IDF); every item the graph reaches gets a ``propagation``
     ProbLabel. Accuracy is measured on a fifth of the human labels held out of the seeds (then
-    all seeds are used)."""
+    all seeds are used). Large projects go part by part on Dask, one graph per part plus the
+    seeds (:func:`labelapp.services.weak.parts.propagate_in_parts`)."""
     from weak_supervision.propagation import neighbour_graph, propagate_on_graph, propagation_seeds
 
+    applier = _applier(sessions, project_id)
+    if applier.engine == "dask":
+        return propagate_in_parts(
+            sessions, project_id, job_id, applier, progress, n_neighbors, threshold
+        )
     with session_scope(sessions) as session:
         classes, frame, human, lm_probs, lm_run = text_data(
             session, project_id, "label propagation"
@@ -304,6 +265,7 @@ def propagate(
             "n_neighbors": n_neighbors,
             "threshold": threshold,
             "features": features.used,
+            "engine": "pandas",
         },
         "metrics": metrics,
     }
