@@ -1,9 +1,9 @@
-"""The label model and label propagation part by part on Dask (:mod:`labelapp.services.weak.parts`)
-against the same steps in process, on 400 real YouTube comments cut into parts of 100: the label
-model stores the same probabilities; propagation (one graph per part plus the seeds) is about as
-accurate on held-out and unlabeled comments and leaves human labels alone; a part that fails
-leaves the previous probabilistic labels whole. One LocalCluster serves the module
-(``LABELAPP_DASK_SCHEDULER`` points at it)."""
+"""The label model and label propagation part by part on Dask (labelapp/services/weak's
+label_model_parts.py and propagation_parts.py) against the same steps in process, on 400 real
+YouTube comments cut into parts of 100: the label model stores the same probabilities;
+propagation (one graph per part plus the seeds) is about as accurate on held-out and unlabeled
+comments and leaves human labels alone; a part that fails leaves the previous probabilistic
+labels whole. One LocalCluster serves the module (``LABELAPP_DASK_SCHEDULER`` points at it)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from labelapp.db import session_scope
 from labelapp.models import Annotation, Item, ItemLabel, LabelModelRun, ProbLabel, Project
 from labelapp.services.labels import HUMAN_SOURCES, refresh_item_labels
-from labelapp.services.weak import parts
+from labelapp.services.weak import label_model_parts, propagation_parts
 from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model, propagate
 from labelapp.services.weak.votes import apply_lfs
@@ -150,7 +150,7 @@ def test_above_fit_rows_the_label_model_fits_on_a_sample_plus_every_human_label(
     fit_label_model(sessions, yt["project"])
     expected = _stored(sessions, "label_model")
     engines.dask()
-    monkeypatch.setattr(parts, "FIT_ROWS", 50)  # in this process, where the fit runs
+    monkeypatch.setattr(label_model_parts, "FIT_ROWS", 50)  # in this process, where the fit runs
     run = fit_label_model(sessions, yt["project"])
     with session_scope(sessions) as session:
         sampled = set(
@@ -207,8 +207,8 @@ def test_propagation_on_dask_is_about_as_accurate_and_keeps_human_labels(
 @pytest.mark.parametrize(
     ("step", "task", "source"),
     [
-        (fit_label_model, "predict_part", "label_model"),
-        (propagate, "propagate_part", "propagation"),
+        (fit_label_model, (label_model_parts, "predict_part"), "label_model"),
+        (propagate, (propagation_parts, "propagate_part"), "propagation"),
     ],
 )
 def test_a_failing_part_leaves_the_previous_labels_whole(
@@ -217,7 +217,8 @@ def test_a_failing_part_leaves_the_previous_labels_whole(
     fit_label_model(sessions, yt["project"])
     propagate(sessions, yt["project"])
     before, resolved, n_runs = _stored(sessions, source), _item_labels(sessions), _n_runs(sessions)
-    real = getattr(parts, task)
+    module, name = task
+    real = getattr(module, name)
 
     def failing(part, *args):  # defined here: sent to the workers by value
         if part.index == N_PARTS - 2:
@@ -225,7 +226,7 @@ def test_a_failing_part_leaves_the_previous_labels_whole(
         return real(part, *args)
 
     engines.dask()
-    monkeypatch.setattr(parts, task, failing)
+    monkeypatch.setattr(module, name, failing)
     with pytest.raises(RuntimeError, match=f"part {N_PARTS - 2} failed"):
         step(sessions, yt["project"])
     assert _stored(sessions, source) == before

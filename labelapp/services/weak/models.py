@@ -24,13 +24,9 @@ from labelapp.services.weak.common import (
     items_frame,
 )
 from labelapp.services.weak.dask_apply import Applier, choose_applier
-from labelapp.services.weak.parts import (
-    fit_label_model_in_parts,
-    label_model_fields,
-    propagate_in_parts,
-    replace_prob_chunks,
-    store_prob_chunks,
-)
+from labelapp.services.weak.label_model_parts import fit_label_model_in_parts, label_model_fields
+from labelapp.services.weak.prob_store import replace_prob_chunks, store_prob_chunks
+from labelapp.services.weak.propagation_parts import propagate_in_parts
 from labelapp.services.weak.votes import vote_matrix
 
 # The data stack loads in the functions that use it: web workers start without it.
@@ -83,7 +79,7 @@ def fit_label_model(
 ) -> LabelModelRun:
     """Fit the default label-model pipeline on the stored votes; the human labels choose the
     aggregator and the class balance. Items some LF voted on get a ``label_model`` ProbLabel.
-    Large projects go part by part on Dask (:mod:`labelapp.services.weak.parts`)."""
+    Large projects go part by part on Dask (:mod:`labelapp.services.weak.label_model_parts`)."""
     from weak_supervision.zoo import select_label_model
 
     applier = _applier(sessions, project_id)
@@ -214,7 +210,7 @@ def propagate(
     features (embeddings or TF-IDF); every item the graph reaches gets a ``propagation``
     ProbLabel. Accuracy is measured on a fifth of the human labels held out of the seeds (then
     all seeds are used). Large projects go part by part on Dask, one graph per part plus the
-    seeds (:func:`labelapp.services.weak.parts.propagate_in_parts`)."""
+    seeds (:func:`labelapp.services.weak.propagation_parts.propagate_in_parts`)."""
     from weak_supervision.propagation import neighbour_graph, propagate_on_graph, propagation_seeds
 
     applier = _applier(sessions, project_id)
