@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from labelapp.services.partitions import (
     plan_parts,
     read_part,
 )
+from labelapp.services.spool import PartSpool
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,6 +42,26 @@ if TYPE_CHECKING:
     from labelapp.services.weak.dask_apply import Applier
 
 Specs = list[tuple[int, str, dict[str, Any]]]
+
+
+def split_specs(
+    specs: Specs, n_classes: int
+) -> tuple[list[tuple[int, Any]], list[tuple[int, str, str]]]:
+    """The declarative LFs (their column, the library LF) and the Python ones (their column,
+    name, source) of ``specs`` (id, name, stored spec)."""
+    from weak_supervision.lfs import lf_from_spec
+
+    declarative = [
+        (j, lf_from_spec(spec, n_classes=n_classes))
+        for j, (_, _, spec) in enumerate(specs)
+        if spec["kind"] != "python"
+    ]
+    python = [
+        (j, name, spec["source"])
+        for j, (_, name, spec) in enumerate(specs)
+        if spec["kind"] == "python"
+    ]
+    return declarative, python
 
 
 def vote_part(
@@ -70,22 +91,14 @@ def _no_votes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @dataclass
-class _Spool:
-    """Each part's votes on disk until they are stored, with running totals."""
+class _Totals:
+    """What the stored votes add up to, counted as parts arrive."""
 
-    directory: Path
-    files: list[Path] = field(default_factory=list)
     n_votes: int = 0
-    covered: int = 0
     max_vote: int = -1
     max_vote_column: int = -1
 
-    def add(self, name: str, ids: np.ndarray, cols: np.ndarray, votes: np.ndarray) -> None:
-        import numpy as np
-
-        path = self.directory / f"{name}.npz"
-        np.savez(path, ids=ids, cols=cols, votes=votes)
-        self.files.append(path)
+    def add(self, cols: np.ndarray, votes: np.ndarray) -> None:
         self.n_votes += len(votes)
         if len(votes) and int(votes.max()) > self.max_vote:
             self.max_vote = int(votes.max())
@@ -106,24 +119,14 @@ def apply_in_parts(
     import numpy as np
 
     from weak_supervision import regex_guard
-    from weak_supervision.lfs import lf_from_spec
 
     with session_scope(sessions) as session:
         parts = plan_parts(session, project_id)
     n_items = sum(p.n_items for p in parts)
-    declarative = [
-        (j, lf_from_spec(spec, n_classes=n_classes))
-        for j, (_, _, spec) in enumerate(specs)
-        if spec["kind"] != "python"
-    ]
-    python = [
-        (j, name, spec["source"])
-        for j, (_, name, spec) in enumerate(specs)
-        if spec["kind"] == "python"
-    ]
+    declarative, python = split_specs(specs, n_classes)
     url = database_url_of(sessions)
     with tempfile.TemporaryDirectory(prefix="labelapp-votes-") as tmp:
-        spool = _Spool(Path(tmp))
+        spool, totals = PartSpool(Path(tmp)), _Totals()
         covered: list[np.ndarray] = []
         if declarative and parts:
             progress(0.15, f"applying on {applier.describe()} in {len(parts)} parts")
@@ -135,10 +138,11 @@ def apply_in_parts(
 
             with dask_client(applier) as client:
                 try:
-                    for part, (ids, cols, votes) in map_parts(
+                    for _part, (ids, cols, votes) in map_parts(
                         client, vote_part, parts, url, lfs, columns, seconds, progress=done
                     ):
-                        spool.add(f"d{part.index}", ids, cols, votes)
+                        spool.add(ids=ids, cols=cols, votes=votes)
+                        totals.add(cols, votes)
                         covered.append(np.unique(ids))
                 except regex_guard.RegexTimeout as exc:
                     hint = lf_guard.regex_hint("apply")
@@ -147,22 +151,23 @@ def apply_in_parts(
             for n, part in enumerate(parts):
                 progress(0.45 + 0.15 * n / len(parts), f"Python LFs in the sandbox: part {n + 1}")
                 ids, cols, votes = _python_votes(url, part, python)
-                spool.add(f"p{part.index}", ids, cols, votes)
+                spool.add(ids=ids, cols=cols, votes=votes)
+                totals.add(cols, votes)
                 covered.append(np.unique(ids))
-        if spool.max_vote >= n_classes:
+        if totals.max_vote >= n_classes:
             raise UserError(
-                f"LF {specs[spool.max_vote_column][1]!r} voted {spool.max_vote}, but the project "
+                f"LF {specs[totals.max_vote_column][1]!r} voted {totals.max_vote}, but the project "
                 f"has {n_classes} classes (0..{n_classes - 1})"
             )
         result = {
             "n_lfs": len(specs),
             "n_items": n_items,
-            "n_votes": spool.n_votes,
+            "n_votes": totals.n_votes,
             "n_covered": int(len(np.unique(np.concatenate(covered)))) if covered else 0,
             "applier": applier.describe(),
             "n_parts": len(parts),
         }
-        progress(0.6, f"storing {spool.n_votes:,} votes")
+        progress(0.6, f"storing {totals.n_votes:,} votes")
         _store_spooled(sessions, project_id, job_id, specs, spool, applier, result)
     return result
 
@@ -187,7 +192,7 @@ def _store_spooled(
     project_id: int,
     job_id: int | None,
     specs: Specs,
-    spool: _Spool,
+    spool: PartSpool,
     applier: Applier,
     result: dict[str, Any],
 ) -> None:
@@ -214,9 +219,7 @@ def _store_spooled(
         )
         project_lfs = select(LabelingFunction.id).where(LabelingFunction.project_id == project_id)
         session.execute(delete(WeakLabel).where(WeakLabel.lf_id.in_(project_lfs)))
-        for path in spool.files:
-            with np.load(path) as part:
-                ids, cols, votes = part["ids"], part["cols"], part["votes"]
+        for ids, cols, votes in spool.parts("ids", "cols", "votes"):
             bulk_insert_columns(
                 session,
                 "weak_labels",

@@ -26,10 +26,10 @@ from labelapp.services.partitions import (
     part_filter,
     plan_parts,
 )
+from labelapp.services.spool import PartSpool
 from labelapp.services.weak.common import class_names, get_project
 from labelapp.services.weak.lfs import latest_lfs
 from labelapp.services.weak.prob_store import (
-    ProbSpool,
     human_classes,
     id_chunks,
     parts_progress,
@@ -205,18 +205,18 @@ def fit_label_model_in_parts(
     judged_probs = choice.predict_proba(L[judged]) if judged.any() else np.empty((0, k))
     url = database_url_of(sessions)
     with tempfile.TemporaryDirectory(prefix="labelapp-probs-") as tmp:
-        spool = ProbSpool(Path(tmp))
+        spool = PartSpool(Path(tmp))
         progress(0.3, f"predicting on {applier.describe()} in {len(parts)} parts")
         done = parts_progress(progress, 0.3, 0.5, "predicted")
         args = (url, tuple(lf_ids), choice.predictor(), k)  # the predictor: kilobytes
         with dask_client(applier) as client:
             for _, (ids, probs) in map_parts(client, predict_part, parts, *args, progress=done):
-                spool.add(ids, probs)
+                spool.add(ids=ids, probs=probs)
         counts = (n_items, spool.n_rows, int((y >= 0).sum()))
         fields = label_model_fields(choice, lf_ids, classes, counts, (y[judged], judged_probs))
         fields["params"].update(run_params(applier, parts))
         fields["metrics"].update(n_fit_rows=len(L), fit_every=step)
         progress(0.8, f"storing {spool.n_rows:,} probabilistic labels")
         return store_prob_chunks(
-            sessions, project_id, job_id, fields, "label_model", spool.chunks()
+            sessions, project_id, job_id, fields, "label_model", spool.parts("ids", "probs")
         )

@@ -3,16 +3,16 @@ labels chunk by chunk in one transaction, and the resolved labels of the items t
 refreshed. What the in-process and the part-by-part (Dask) label model and propagation share,
 with the reads both need.
 
-Part by part, each part's result is spooled to a temporary file as it arrives (:class:`ProbSpool`);
-when every part is done, one write transaction replaces the source's labels. A failing task
-raises before that transaction begins, so the previous labels stay, whole.
+Part by part, each part's result is spooled to a temporary file as it arrives
+(:class:`labelapp.services.spool.PartSpool`); when every part is done, one write transaction
+replaces the source's labels. A failing task raises before that transaction begins, so the
+previous labels stay, whole.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select, text
@@ -116,30 +116,6 @@ def store_prob_chunks(
         replace_prob_chunks(session, project_id, source, run.id, chunks, classes)
         session.expunge(run)
     return run
-
-
-class ProbSpool:
-    """Each part's (item ids, probabilities) in a temporary directory until they are stored."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.files: list[Path] = []
-        self.n_rows = 0
-
-    def add(self, item_ids: np.ndarray, probs: np.ndarray) -> None:
-        import numpy as np
-
-        path = self.directory / f"part{len(self.files)}.npz"
-        np.savez(path, ids=item_ids, probs=probs)
-        self.files.append(path)
-        self.n_rows += len(item_ids)
-
-    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        import numpy as np
-
-        for path in self.files:
-            with np.load(path) as part:
-                yield part["ids"], part["probs"]
 
 
 def run_params(applier: Applier, parts: list[Part]) -> dict[str, Any]:

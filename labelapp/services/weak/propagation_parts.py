@@ -30,9 +30,9 @@ from labelapp.services.partitions import (
     plan_parts,
     read_part,
 )
+from labelapp.services.spool import PartSpool
 from labelapp.services.weak.common import class_names, get_project
 from labelapp.services.weak.prob_store import (
-    ProbSpool,
     by_position,
     human_classes,
     parse_probs,
@@ -335,12 +335,12 @@ def propagate_in_parts(
     args = (url, featurizer, shared, len(classes), n_neighbors, threshold)
     totals = _SpreadTotals()
     with tempfile.TemporaryDirectory(prefix="labelapp-probs-") as tmp:
-        spool = ProbSpool(Path(tmp))
+        spool = PartSpool(Path(tmp))
         progress(0.2, f"propagating on {applier.describe()} in {len(parts)} parts")
         done = parts_progress(progress, 0.2, 0.6, "propagated")
         with dask_client(applier) as client:
             for _, spread in map_parts(client, propagate_part, parts, *args, progress=done):
-                spool.add(spread.item_ids, spread.probs)
+                spool.add(ids=spread.item_ids, probs=spread.probs)
                 totals.add(spread)
         metrics: dict[str, Any] = {
             "n_items": sum(p.n_items for p in parts),
@@ -369,5 +369,5 @@ def propagate_in_parts(
         }
         progress(0.8, f"storing {spool.n_rows:,} probabilistic labels")
         return store_prob_chunks(
-            sessions, project_id, job_id, run_fields, "propagation", spool.chunks()
+            sessions, project_id, job_id, run_fields, "propagation", spool.parts("ids", "probs")
         )

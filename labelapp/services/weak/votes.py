@@ -21,7 +21,7 @@ from labelapp.services.bulk import bulk_insert_columns
 from labelapp.services.errors import UserError
 from labelapp.services.featurizers import project_item_count
 from labelapp.services.weak.analysis_report import Analysis
-from labelapp.services.weak.apply_parts import apply_in_parts
+from labelapp.services.weak.apply_parts import apply_in_parts, split_specs
 from labelapp.services.weak.common import (
     PREVIEW_HITS,
     PREVIEW_ITEMS,
@@ -134,18 +134,8 @@ def _vote_on_items(
     import numpy as np
 
     from weak_supervision import regex_guard
-    from weak_supervision.lfs import lf_from_spec
 
-    declarative = [
-        (j, lf_from_spec(spec, n_classes=n_classes))
-        for j, (_, _, spec) in enumerate(specs)
-        if spec["kind"] != "python"
-    ]
-    python = [
-        (j, name, spec["source"])
-        for j, (_, name, spec) in enumerate(specs)
-        if spec["kind"] == "python"
-    ]
+    declarative, python = split_specs(specs, n_classes)
     L = np.full((len(frame), len(specs)), -1, dtype=np.int64)
     if declarative and len(frame):
         progress(0.15, f"applying on {applier.describe()}")
