@@ -130,7 +130,7 @@ def add_unlabeled_by_sql(url: str, start: int, n: int) -> None:
                 "INSERT INTO items (project_id, external_id, text, content_hash, meta, position, "
                 "target_k, created_at) "
                 "SELECT :p, 'c' || i, s.t || ' ' || a.w || ' ' || b.w, 'h' || i, '{}', i, 1, now() "
-                "FROM generate_series(:start, :n - 1) AS i "
+                "FROM generate_series(CAST(:start AS bigint), :n - 1) AS i "
                 "JOIN src s ON s.k = i % :ns "
                 "JOIN words a ON a.k = (i * 7919) % :nw "
                 "JOIN words b ON b.k = (i * 104729) % :nw"
