@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelapp.services.schema.kinds import declared_type, value_kinds
+from labelapp.services.schema.kinds import declared_type, float_facts, value_kinds
 from labelapp.services.schema.names import (
     DTYPES,
     IMAGE_COLUMNS,
@@ -32,51 +32,129 @@ def infer_schema(frame: pd.DataFrame, text_file: bool, repeat: int = 2) -> dict[
     """The schema (pandera JSON as a dict) of ``frame``'s columns, all required. A str column
     with at most :data:`MAX_CATEGORIES` values, each seen ``repeat`` times on average, is a set
     (``repeat=1`` when the schema evolves: a small file keeps the set open to its values)."""
-    columns = {
-        str(name): _infer_column(frame[name], str(name), text_file, repeat)
-        for name in frame.columns
-    }
-    return {"schema_type": "dataframe", "api": "pandas", "columns": columns, "strict": True}
+    return SchemaSummary(text_file, repeat).add(frame).schema()
 
 
-def _infer_column(values: pd.Series, name: str, text_file: bool, repeat: int) -> dict[str, Any]:
-    if name in IMAGE_COLUMNS:
-        return _image_column(values, name)
-    kinds = value_kinds(values, text_file and name != TEXT_COLUMN)
-    declared = "str" if name == TEXT_COLUMN else declared_type(kinds)
-    column: dict[str, Any] = {
-        "dtype": DTYPES[declared],
-        "nullable": bool((kinds == "null").any()),
-        "required": True,
-    }
-    present = values[kinds != "null"]
-    if declared in ("int", "float") and len(present):
-        numbers = pd.to_numeric(present, errors="coerce").dropna()
-        finite = numbers[np.isfinite(numbers.astype(float))]
-        if len(finite):
-            low, high = finite.min(), finite.max()
+class SchemaSummary:
+    """What :func:`infer_schema` needs of a table, gathered chunk by chunk (a table read in
+    parts infers the schema its whole would): per column the kinds seen, whether a null was,
+    the range of its numbers, its longest text and its first distinct values."""
+
+    def __init__(self, text_file: bool, repeat: int = 2) -> None:
+        self.text_file, self.repeat = text_file, repeat
+        self.columns: dict[str, _ColumnSummary | list[pd.Series]] = {}
+
+    def add(self, frame: pd.DataFrame) -> SchemaSummary:
+        for name in frame.columns:
+            key = str(name)
+            if key in IMAGE_COLUMNS:  # an image folder's properties: read whole, never in parts
+                parts = self.columns.setdefault(key, [])
+                assert isinstance(parts, list)
+                parts.append(frame[name])
+                continue
+            summary = self.columns.get(key)
+            if summary is None:
+                summary = self.columns[key] = _ColumnSummary(key, self.text_file)
+            assert isinstance(summary, _ColumnSummary)
+            summary.add(frame[name])
+        return self
+
+    def schema(self) -> dict[str, Any]:
+        columns = {
+            name: _image_column(pd.concat(summary, ignore_index=True), name)
+            if isinstance(summary, list)
+            else summary.column(self.repeat)
+            for name, summary in self.columns.items()
+        }
+        return {"schema_type": "dataframe", "api": "pandas", "columns": columns, "strict": True}
+
+
+class _ColumnSummary:
+    """One column's part of a :class:`SchemaSummary`."""
+
+    def __init__(self, name: str, text_file: bool) -> None:
+        self.name = name
+        self.spelled = text_file and name != TEXT_COLUMN
+        self.kinds: set[str] = set()  # kinds of the values present, float columns' aside
+        self.nulls = False
+        # A float column's values are ints when the whole column is whole numbers with gaps.
+        self.floats = self.missing = self.present = False
+        self.whole = True
+        self.low: Any = None
+        self.high: Any = None
+        self.longest = 0
+        self.distinct: set[str] | None = set()  # None: more than MAX_CATEGORIES
+        self.texts = 0
+        self.empty = False
+
+    def add(self, values: pd.Series) -> None:
+        if pd.api.types.is_float_dtype(values.dtype):
+            missing, whole = float_facts(values)
+            self.floats = True
+            self.missing = self.missing or bool(missing.any())
+            self.present = self.present or bool((~missing).any())
+            self.whole = self.whole and bool(whole.all())
+            kinds = np.where(missing, "null", "float").astype(object)
+            seen = {"float"} if (~missing).any() else set()
+        else:
+            kinds = value_kinds(values, self.spelled)
+            seen = set(np.unique(kinds[kinds != "null"]).tolist())
+            self.kinds |= seen
+        null = kinds == "null"
+        self.nulls = self.nulls or bool(null.any())
+        present = values[~null]
+        if not len(present):
+            return
+        if seen <= {"int", "float"}:  # a number column, if the other chunks agree
+            numbers = pd.to_numeric(present, errors="coerce").dropna()
+            finite = numbers[np.isfinite(numbers.astype(float))]
+            if len(finite):
+                low, high = finite.min(), finite.max()
+                self.low = low if self.low is None else min(self.low, low)
+                self.high = high if self.high is None else max(self.high, high)
+        if self.name == TEXT_COLUMN:
+            self.longest = max(self.longest, int(present.astype(str).str.len().max()))
+        elif seen <= {"str", "empty"}:  # a str column, if the other chunks agree
+            self.texts += len(present)
+            self.empty = self.empty or "empty" in seen
+            if self.distinct is not None:
+                self.distinct.update(present.astype(str).unique().tolist())
+                if len(self.distinct) > MAX_CATEGORIES:
+                    self.distinct = None
+
+    def column(self, repeat: int) -> dict[str, Any]:
+        kinds = set(self.kinds)
+        if self.floats and self.present:
+            kinds.add("int" if self.missing and self.whole else "float")
+        if self.name == TEXT_COLUMN:
+            declared = "str"
+        else:
+            declared = declared_type(np.array(sorted(kinds), dtype=object))
+        column: dict[str, Any] = {
+            "dtype": DTYPES[declared],
+            "nullable": self.nulls,
+            "required": True,
+        }
+        if declared in ("int", "float") and self.low is not None:
             cast = int if declared == "int" else float
             column["in_range"] = {
-                "min_value": cast(low),
-                "max_value": cast(high),
+                "min_value": cast(self.low),
+                "max_value": cast(self.high),
                 "include_min": True,
                 "include_max": True,
             }
-    elif declared == "str":
-        text = present.astype(str)
-        if name == TEXT_COLUMN:
-            longest = int(text.str.len().max()) if len(text) else 0
+        elif declared == "str" and self.name == TEXT_COLUMN:
             column["str_length"] = {
                 "min_value": 1,
-                "max_value": max(1, longest) * TEXT_LENGTH_SLACK,
+                "max_value": max(1, self.longest) * TEXT_LENGTH_SLACK,
             }
-        else:
-            distinct = text.unique()
-            if 0 < len(distinct) <= MAX_CATEGORIES and len(text) >= repeat * len(distinct):
-                column["isin"] = sorted(distinct.tolist())
-            if not (kinds == "empty").any():
+        elif declared == "str":
+            distinct = self.distinct or set()
+            if 0 < len(distinct) <= MAX_CATEGORIES and self.texts >= repeat * len(distinct):
+                column["isin"] = sorted(distinct)
+            if not self.empty:
                 column["str_length"] = {"min_value": 1, "max_value": None}
-    return column
+        return column
 
 
 def _image_column(values: pd.Series, name: str) -> dict[str, Any]:

@@ -25,8 +25,11 @@ ACCEPTS = {
 }
 
 
-def value_kinds(values: pd.Series, text_file: bool) -> np.ndarray:
-    """The kind of each value of ``values`` (an object array of kind names)."""
+def value_kinds(values: pd.Series, text_file: bool, whole: bool | None = None) -> np.ndarray:
+    """The kind of each value of ``values`` (an object array of kind names).
+
+    ``whole``: for a float column read in chunks, whether the whole column holds whole numbers
+    with gaps (:func:`whole_with_gaps`), so that every chunk's floats are typed alike."""
     if text_file and (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
         return _spelled_kinds(values.astype("string"))
     dtype = values.dtype
@@ -35,7 +38,7 @@ def value_kinds(values: pd.Series, text_file: bool) -> np.ndarray:
     if pd.api.types.is_integer_dtype(dtype):
         return np.where(values.isna().to_numpy(), "null", "int").astype(object)
     if pd.api.types.is_float_dtype(dtype):
-        return _float_kinds(values)
+        return _float_kinds(values, whole)
     if isinstance(dtype, pd.StringDtype):
         return _string_kinds(values)
     return np.array([_kind(v) for v in values.tolist()], dtype=object)
@@ -57,14 +60,26 @@ def _string_kinds(text: pd.Series) -> np.ndarray:
     return kinds
 
 
-def _float_kinds(values: pd.Series) -> np.ndarray:
+def _float_kinds(values: pd.Series, whole: bool | None = None) -> np.ndarray:
     """Floats, except a column of whole numbers with gaps: pyarrow turns JSON ints with nulls
     into float64 with NaN, so such a column was ints in the file."""
+    missing, present_whole = float_facts(values)
+    if whole is None:
+        whole = whole_with_gaps(missing, present_whole)
+    return np.where(missing, "null", "int" if whole else "float").astype(object)
+
+
+def float_facts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per value of a float column: is it missing, and is it whole (or missing)."""
     array = values.to_numpy(dtype=float, na_value=np.nan)
     missing = np.isnan(array)
-    present = array[~missing]
-    whole = missing.any() and present.size > 0 and bool(np.all(np.mod(present, 1) == 0))
-    return np.where(missing, "null", "int" if whole else "float").astype(object)
+    with np.errstate(invalid="ignore"):
+        return missing, missing | (np.mod(array, 1) == 0)
+
+
+def whole_with_gaps(missing: np.ndarray, present_whole: np.ndarray) -> bool:
+    """Whether a float column of these facts (:func:`float_facts`) was ints with gaps."""
+    return bool(missing.any()) and bool((~missing).any()) and bool(present_whole.all())
 
 
 def _kind(value: object) -> str:

@@ -109,37 +109,87 @@ def check_import(
     are checked (``valid_rows``: the validated rows, with ``external_id`` and ``row``): a file
     that labels items already there brings no new data.
     """
-    from labelapp.services.schema.check import check_frame
-    from labelapp.services.schema.infer import evolve_schema, infer_schema
+    check = TableCheck(session, project, fmt, name, mode)
+    if check.first:
+        check.add_all(frame)
+    else:
+        rows = _new_rows(session, project.id, valid_rows, len(frame))
+        if len(rows):
+            check.add_new(frame.iloc[rows].reset_index(drop=True), rows)
+    return check.report(row_name)
 
-    if mode not in SCHEMA_MODES:
-        raise UserError(f"unknown schema mode {mode!r}: choose one of {', '.join(SCHEMA_MODES)}")
-    text_file = fmt in ("csv", "tsv")
-    current = current_schema(session, project.id)
-    if current is None:
-        return SchemaReport(
-            mode, None, new_schema=infer_schema(frame, text_file), reason="inferred"
+
+class TableCheck:
+    """:func:`check_import` for a table read in chunks, the same check chunk by chunk.
+
+    The first import (:attr:`first`) infers the schema from every row (:meth:`add_all`); a later
+    one checks the rows that bring new items (:meth:`add_new`). :meth:`report` then refuses the
+    file or says what was found."""
+
+    def __init__(self, session: Session, project: Project, fmt: str, name: str, mode: str) -> None:
+        from labelapp.services.schema.infer import SchemaSummary
+
+        if mode not in SCHEMA_MODES:
+            raise UserError(
+                f"unknown schema mode {mode!r}: choose one of {', '.join(SCHEMA_MODES)}"
+            )
+        self.name, self.mode = name, mode
+        self.text_file = fmt in ("csv", "tsv")
+        self.current = current_schema(session, project.id)
+        self.summary = SchemaSummary(self.text_file) if self.current is None else None
+        self.check: Any = None  # a FrameCheck, from the first new rows on
+        self.evolved: Any = None  # their SchemaSummary, under evolve
+
+    @property
+    def first(self) -> bool:
+        """The project has no schema yet: this import infers it."""
+        return self.current is None
+
+    def add_all(self, frame: pd.DataFrame) -> None:
+        """Rows of the first import (:func:`schema_frame` of a chunk): every row counts."""
+        assert self.summary is not None
+        self.summary.add(frame)
+
+    def add_new(self, frame: pd.DataFrame, rows: Any, whole: dict[str, bool] | None = None) -> None:
+        """Rows that bring new items; ``rows``: their 0-based data rows in the file; ``whole``:
+        the float columns that are whole numbers with gaps over all the rows checked."""
+        from labelapp.services.schema.check import FrameCheck
+        from labelapp.services.schema.infer import SchemaSummary
+
+        assert self.current is not None
+        if self.check is None:
+            self.check = FrameCheck(self.current.schema, self.text_file, whole)
+            if self.mode == "evolve":
+                self.evolved = SchemaSummary(self.text_file, repeat=1)
+        self.check.add(frame, rows)
+        if self.evolved is not None:
+            self.evolved.add(frame)
+
+    def report(self, row_name: Callable[[int], str]) -> SchemaReport:
+        """What the check found; raises :class:`UserError` when ``strict`` refuses the file."""
+        from labelapp.services.schema.infer import evolve_schema
+
+        if self.current is None:
+            assert self.summary is not None
+            schema = self.summary.schema()
+            return SchemaReport(self.mode, None, new_schema=schema, reason="inferred")
+        current = self.current
+        problems = self.check.problems() if self.check is not None else []
+        report = SchemaReport(
+            self.mode, current.version, problems, [[row_name(r) for r in p.rows] for p in problems]
         )
-    rows = _new_rows(session, project.id, valid_rows, len(frame))
-    frame = frame.iloc[rows].reset_index(drop=True)
-    problems = check_frame(current.schema, frame, text_file) if len(rows) else []
-    for problem in problems:  # back to the file's own row numbers
-        problem.rows = [int(rows[r]) for r in problem.rows]
-    report = SchemaReport(
-        mode, current.version, problems, [[row_name(r) for r in p.rows] for p in problems]
-    )
-    blocking = [p for p in problems if p.blocking]
-    if mode == "strict" and blocking:
-        raise UserError(
-            f"{name}: {len(blocking)} {SCHEMA_REFUSAL} (version "
-            f"{current.version}); nothing was imported. Fix the file, or import it again "
-            "with the schema mode 'evolve' to accept it as the schema's next version:",
-            [_line(p, lines) for p, lines in zip(problems, report.lines, strict=True)],
-        )
-    if mode == "evolve" and problems:
-        report.new_schema = evolve_schema(current.schema, infer_schema(frame, text_file, repeat=1))
-        report.reason = "evolved"
-    return report
+        blocking = [p for p in problems if p.blocking]
+        if self.mode == "strict" and blocking:
+            raise UserError(
+                f"{self.name}: {len(blocking)} {SCHEMA_REFUSAL} (version "
+                f"{current.version}); nothing was imported. Fix the file, or import it again "
+                "with the schema mode 'evolve' to accept it as the schema's next version:",
+                [_line(p, lines) for p, lines in zip(problems, report.lines, strict=True)],
+            )
+        if self.mode == "evolve" and problems:
+            report.new_schema = evolve_schema(current.schema, self.evolved.schema())
+            report.reason = "evolved"
+        return report
 
 
 def _new_rows(session: Session, project_id: int, valid_rows: pd.DataFrame | None, n: int) -> Any:
