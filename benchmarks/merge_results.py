@@ -28,6 +28,7 @@ ORDER = [
     "security.md",
     "drift.md",
     "web_rss.md",
+    "scale.md",
 ]
 HEADER = """# Benchmark results
 
