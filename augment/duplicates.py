@@ -29,6 +29,9 @@ TextInput = Sequence[str] | pd.Series | pa.Array | pa.ChunkedArray
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _NO_WORDS = np.uint32(0xFFFFFFFF)
 _CHUNK = 50_000
+# Candidate pairs compared at once: each expands to both members' shingles (~70 x 16 bytes,
+# hashed again by duplicated()): ~100 MB a chunk.
+_PAIR_CHUNK = 25_000
 
 # ASCII bytes: letters lower-cased, digits kept, everything else a space; other bytes untouched.
 _ASCII_TABLE = np.arange(256, dtype=np.uint8)
@@ -283,14 +286,47 @@ def shingle_jaccard(
     if not len(pairs):
         return np.empty(0)
     involved, inverse = np.unique(pairs, return_inverse=True)
-    subset = as_arrow_strings(texts).take(pa.array(involved))
-    doc, hashes = _shingles(_words(normalize_texts(subset), random_state), shingle)
-    table = pd.DataFrame({"doc": doc, "hash": hashes}).drop_duplicates()
-    table = table.sort_values(["doc", "hash"], kind="stable")
-    sizes = np.bincount(table["doc"].to_numpy(), minlength=len(involved))
+    array = as_arrow_strings(texts)
+    parts = [
+        _shingle_sets(
+            array.take(pa.array(involved[start : start + _CHUNK])),
+            shingle,
+            random_state,
+        )
+        for start in range(0, len(involved), _CHUNK)
+    ]
+    sizes = np.concatenate([p[0] for p in parts])
+    ordered = np.concatenate([p[1] for p in parts])
+    del parts
     starts = _starts(sizes)
-    ordered = table["hash"].to_numpy()
     local = inverse.reshape(-1, 2)
+    intersection = np.concatenate(
+        [
+            _shared_shingles(local[start : start + _PAIR_CHUNK], sizes, starts, ordered)
+            for start in range(0, len(local), _PAIR_CHUNK)
+        ]
+    )
+    union = sizes[local[:, 0]] + sizes[local[:, 1]] - intersection
+    return np.where(union > 0, intersection / np.maximum(union, 1), 0.0)
+
+
+def _shingle_sets(
+    texts: pa.Array, shingle: int, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per text its number of distinct shingles, and those shingles' hashes sorted text by text
+    (ascending within a text)."""
+    doc, hashes = _shingles(_words(normalize_texts(texts), random_state), shingle)
+    order = np.lexsort((hashes, doc))
+    doc, hashes = doc[order], hashes[order]
+    first = np.ones(len(doc), dtype=bool)
+    first[1:] = (doc[1:] != doc[:-1]) | (hashes[1:] != hashes[:-1])
+    return np.bincount(doc[first], minlength=len(texts)), hashes[first]
+
+
+def _shared_shingles(
+    local: np.ndarray, sizes: np.ndarray, starts: np.ndarray, ordered: np.ndarray
+) -> np.ndarray:
+    """Per pair of documents (rows of ``local``), how many shingles both hold."""
     pair_ids, members = [], []
     for side in (0, 1):
         docs = local[:, side]
@@ -300,9 +336,7 @@ def shingle_jaccard(
         members.append(ordered[np.repeat(starts[docs], counts) + within])
     both = pd.DataFrame({"pair": np.concatenate(pair_ids), "hash": np.concatenate(members)})
     shared = both.duplicated().to_numpy()
-    intersection = np.bincount(both["pair"].to_numpy()[shared], minlength=len(local))
-    union = sizes[local[:, 0]] + sizes[local[:, 1]] - intersection
-    return np.where(union > 0, intersection / np.maximum(union, 1), 0.0)
+    return np.bincount(both["pair"].to_numpy()[shared], minlength=len(local))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,13 @@ Modules: :mod:`.rows` (canonical rows), :mod:`.tabular` (CSV, JSONL, Parquet),
 :mod:`.dataset` (the entry points).
 """
 
-from labelapp.export.dataset import FORMATS, ExportResult, export_version, write_export
+from labelapp.export.dataset import (
+    FORMATS,
+    ExportResult,
+    export_version,
+    may_take_part,
+    write_export,
+)
 from labelapp.export.label_studio import read_label_studio_json, to_label_studio_tasks
 from labelapp.export.manifest import (
     diff_manifests,
@@ -57,6 +63,7 @@ __all__ = [
     "diff_snapshots",
     "diff_versions",
     "export_version",
+    "may_take_part",
     "read_exported",
     "read_label_studio_json",
     "read_manifest",

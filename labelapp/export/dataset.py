@@ -46,6 +46,18 @@ ITEM_COLUMNS = (
     "split",
 )
 
+# The columns assign_splits reads (see its docstring).
+_SPLIT_INPUT = (
+    "item_id",
+    "label",
+    "label_source",
+    "confidence",
+    "group_key",
+    "content_hash",
+    "text",
+    "split",
+)
+
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -83,16 +95,46 @@ def _check_items(items: pd.DataFrame, fmt: str) -> None:
         raise ValueError("the imagefolder format needs an 'image_path' column (an image project)")
 
 
+def may_take_part(items: pd.DataFrame, min_confidence: float) -> np.ndarray:
+    """Per row, whether the item may be placed in a split by :func:`write_export` with this
+    ``min_confidence``: False only for labels of a non-human source below it (rule 1 of
+    :mod:`augment.splits`; a missing confidence counts as 0). A caller may leave out the
+    content of the others (pass them as ``without_content``): they are never written."""
+    if "label_source" not in items:
+        return np.ones(len(items), dtype=bool)
+    source = items["label_source"]
+    weak = (source.notna() & ~source.astype(str).isin(HUMAN_SOURCES)).to_numpy()
+    if "confidence" in items:
+        confidence = pd.to_numeric(items["confidence"], errors="coerce").fillna(0.0).to_numpy()
+    else:
+        confidence = np.ones(len(items))
+    return ~(weak & (confidence < min_confidence))
+
+
+def _check_content(items: pd.DataFrame, splits: pd.Series, without_content: np.ndarray) -> None:
+    placed = splits.notna().to_numpy() & np.asarray(without_content, dtype=bool)
+    if placed.any():
+        raise RuntimeError(
+            f"write_export: item {items['item_id'].to_numpy()[placed][0]!r} was placed in a split "
+            "but its content was left out (may_take_part disagrees with assign_splits)"
+        )
+
+
 def rows_from_items(items: pd.DataFrame, splits: pd.Series) -> pd.DataFrame:
     """Exported rows from items and their splits: items without a split are dropped.
 
-    Every column travels (the known ones first, others such as ``external_id`` after them). A
+    Every column travels (the known ones first, others such as ``external_id`` after them);
+    Arrow-backed ones (``pd.ArrowDtype``, a compact way to hold strings) as Python values. A
     missing ``label_source`` means ``human``; a missing ``confidence`` means 1.0 for human labels
     (and NaN for others, which should always carry one).
     """
     keep = splits.notna().to_numpy()
     rows = items.loc[keep, [c for c in items.columns if c != "split"]]
     rows = rows.assign(split=splits[keep].astype(str).to_numpy())
+    for column in rows.columns:
+        if isinstance(rows[column].dtype, pd.ArrowDtype):  # held compact until now
+            values = rows[column].to_numpy(dtype=object, na_value=None)
+            rows[column] = pd.Series(values, index=rows.index, dtype=object)
     if "label_source" not in rows:
         rows["label_source"] = "human"
     rows["label_source"] = rows["label_source"].fillna("human").astype(str)
@@ -272,6 +314,36 @@ def _write_format(
     return [path]
 
 
+def _parameters(
+    items: pd.DataFrame,
+    fmt: str,
+    seed: int,
+    ratios: Sequence[float],
+    split_names: Sequence[str],
+    min_confidence: float,
+    resplit: bool,
+    near_duplicate_threshold: float | None,
+    plan: AugmentPlan | None,
+    name: str,
+) -> dict[str, Any]:
+    """What the manifest records of the export's parameters."""
+    return {
+        "format": fmt,
+        "seed": int(seed),
+        "ratios": [float(r) for r in ratios],
+        "split_names": list(split_names),
+        "min_confidence": float(min_confidence),
+        "resplit": bool(resplit),
+        "near_duplicate_threshold": near_duplicate_threshold,
+        "augment": None if plan is None else plan.to_dict(),
+        "name": name,
+        "multi_label": bool(
+            items["label"].dtype == object
+            and items["label"].map(lambda v: isinstance(v, list | tuple | set | np.ndarray)).any()
+        ),
+    }
+
+
 def write_export(
     items: pd.DataFrame,
     fmt: str,
@@ -289,6 +361,7 @@ def write_export(
     split_names: Sequence[str] = SPLIT_NAMES,
     image_root: str | Path | None = None,
     progress: Progress = None,
+    without_content: np.ndarray | None = None,
 ) -> ExportResult:
     """Split ``items``, augment train if asked, write ``fmt`` files and ``manifest.json`` to
     ``out_dir``.
@@ -301,11 +374,12 @@ def write_export(
 
     ``fmt``: one of :data:`FORMATS`. ``augment``: an :class:`~augment.plan.AugmentPlan` or what
     :func:`~augment.plan.load_augment_plan` reads (a JSON path, a shipped pipeline name, a dict).
-    ``provenance``: what the labels came from (LF set, label-model run, project), recorded as is.
-    ``image_root``: where relative ``image_path`` values live (the app's data directory).
-    Augmented images are written under ``out_dir/augmented/`` and their rows' ``image_path`` is
-    relative to ``out_dir`` (for ``imagefolder`` they go straight into the tree).
+    ``provenance``: what the labels came from, recorded as is. ``image_root``: where relative
+    ``image_path`` values live. Augmented images go under ``out_dir/augmented/`` (rows'
+    ``image_path`` relative to ``out_dir``; for ``imagefolder`` straight into the tree).
     Identical input gives byte-identical files and manifest (no timestamps).
+    ``without_content``: per row, True where the caller left the content out
+    (:func:`may_take_part`); such a row placed all the same raises before any file is written.
     """
     _check_items(items, fmt)
     out = Path(out_dir)
@@ -315,7 +389,8 @@ def write_export(
         plan = augment if isinstance(augment, AugmentPlan) else load_augment_plan(augment)
     _report("splits", 0, 1, progress)
     result = assign_splits(
-        items,
+        # What the rules read: the splitter copies its input once or twice, so not the rest.
+        items[[c for c in _SPLIT_INPUT if c in items.columns]],
         random_state=seed,
         ratios=ratios,
         split_names=split_names,
@@ -324,22 +399,11 @@ def write_export(
         near_duplicate_threshold=near_duplicate_threshold,
     )
     _report("splits", 1, 1, progress)
+    if without_content is not None:
+        _check_content(items, result.splits, without_content)
     rows = rows_from_items(items, result.splits)
-    parameters = {
-        "format": fmt,
-        "seed": int(seed),
-        "ratios": [float(r) for r in ratios],
-        "split_names": list(split_names),
-        "min_confidence": float(min_confidence),
-        "resplit": bool(resplit),
-        "near_duplicate_threshold": near_duplicate_threshold,
-        "augment": None if plan is None else plan.to_dict(),
-        "name": name,
-        "multi_label": bool(
-            items["label"].dtype == object
-            and items["label"].map(lambda v: isinstance(v, list | tuple | set | np.ndarray)).any()
-        ),
-    }
+    options = (seed, ratios, split_names, min_confidence, resplit, near_duplicate_threshold)
+    parameters = _parameters(items, fmt, *options, plan, name)
     return _write(
         rows,
         out,

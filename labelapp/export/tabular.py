@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -25,19 +25,49 @@ PARQUET_SETTINGS = {
     "data_page_version": "1.0",
 }
 JSON_OBJECT_COLUMNS = ("metadata", "transform_params")
+# Rows converted at a time by the CSV and JSONL writers (the Parquet writer converts one row group
+# at a time): a file of any size holds one chunk's copy, not the whole split's.
+WRITE_CHUNK_ROWS = 100_000
 Progress = Callable[[int], None] | None
 
 
-def rows_to_table(rows: pd.DataFrame) -> pa.Table:
+def rows_to_table(rows: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
     """An Arrow table of prepared rows, without pandas metadata (so files do not vary by pandas
-    version)."""
-    table = pa.Table.from_pandas(rows, preserve_index=False)
+    version); ``schema``: the types to convert to (default: inferred from ``rows``)."""
+    table = pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
     return table.replace_schema_metadata(None)
 
 
+def arrow_schema(rows: pd.DataFrame) -> pa.Schema:
+    """The schema :func:`rows_to_table` infers for ``rows``, found without converting them: an
+    object column's type comes from scanning its values (what a conversion does first)."""
+    fields = []
+    for field, name in zip(
+        pa.Schema.from_pandas(rows.iloc[:0], preserve_index=False), rows.columns, strict=True
+    ):
+        if rows[name].dtype == object:
+            values = rows[name].to_numpy(dtype=object)
+            field = field.with_type(pa.infer_type(values, from_pandas=True))
+        fields.append(field)
+    return pa.schema(fields)
+
+
 def write_parquet_file(rows: pd.DataFrame, path: Path) -> Path:
-    """Write prepared rows to one Parquet file with fixed writer settings."""
-    pq.write_table(rows_to_table(rows), path, **PARQUET_SETTINGS)
+    """Write prepared rows to one Parquet file with fixed writer settings.
+
+    One row group is converted and written at a time, with the schema of all rows: the bytes are
+    those of writing the whole table at once, and the Arrow copy held is one row group's.
+    """
+    settings = dict(PARQUET_SETTINGS)
+    size = int(settings.pop("row_group_size"))
+    if not len(rows):
+        pq.write_table(rows_to_table(rows), path, row_group_size=size, **settings)
+        return path
+    schema = arrow_schema(rows)
+    with pq.ParquetWriter(path, schema, **settings) as writer:
+        for start in range(0, len(rows), size):
+            chunk = rows_to_table(rows.iloc[start : start + size], schema)
+            writer.write_table(chunk, row_group_size=size)
     return path
 
 
@@ -55,14 +85,30 @@ def _per_split(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for split in splits_present(rows, split_names):
-        part = rows[rows["split"] == split].reset_index(drop=True)
+    for split, part in _split_parts(rows, split_names):
         path = out / f"{split}{suffix}"
         write(part, path)
         paths.append(path)
         if progress:
             progress(len(part))
     return paths
+
+
+def _split_parts(
+    rows: pd.DataFrame, split_names: Sequence[str]
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each present split's rows, in ``split_names`` order: slices of ``rows`` when they are
+    grouped by split in that order (prepared rows are), so no split is copied."""
+    codes = pd.Categorical(rows["split"], categories=list(split_names)).codes
+    if len(codes) and (codes >= 0).all() and (np.diff(codes) >= 0).all():
+        bounds = np.searchsorted(codes, np.arange(len(split_names) + 1))
+        for number, split in enumerate(split_names):
+            start, stop = int(bounds[number]), int(bounds[number + 1])
+            if stop > start:
+                yield split, rows.iloc[start:stop].reset_index(drop=True)
+        return
+    for split in splits_present(rows, split_names):
+        yield split, rows[rows["split"] == split].reset_index(drop=True)
 
 
 class SplitWriter(Protocol):
@@ -99,13 +145,20 @@ def _split_writer(suffix: str, write: Callable[[pd.DataFrame, Path], object]) ->
 
 
 def _write_csv_file(part: pd.DataFrame, path: Path) -> None:
-    """UTF-8, ``\\n`` line ends, metadata as JSON text."""
-    part.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    """UTF-8, ``\\n`` line ends, metadata as JSON text; written chunk by chunk (each row's text
+    depends on that row only, so the bytes are those of one ``to_csv``)."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for start in range(0, max(len(part), 1), WRITE_CHUNK_ROWS):
+            part.iloc[start : start + WRITE_CHUNK_ROWS].to_csv(
+                handle, index=False, header=start == 0, lineterminator="\n"
+            )
 
 
 def _write_jsonl_file(part: pd.DataFrame, path: Path) -> None:
-    """One JSON object per row."""
-    path.write_bytes(jsonl_bytes(part))
+    """One JSON object per row, written chunk by chunk."""
+    with open(path, "wb") as handle:
+        for piece in _jsonl_pieces(part):
+            handle.write(piece)
 
 
 _JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -135,30 +188,44 @@ def _json_strings(values: pa.Array) -> pa.Array:
     return pc.fill_null(quoted, "null")
 
 
-def _json_values(column: pd.Series, raw_json: bool) -> pa.Array | None:
-    """A column as JSON value texts, or ``None`` when its type needs the per-row path."""
+def _json_kind(column: pd.Series, raw_json: bool) -> str | None:
+    """How a column becomes JSON value texts on Arrow kernels, or ``None`` when its type needs
+    the per-row path; decided on the whole column, so every chunk of it takes the same path."""
     if raw_json:
-        if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
-            return None
-        return pc.fill_null(
-            pa.array(column.to_numpy(dtype=object), pa.large_string(), from_pandas=True), "null"
+        return (
+            "raw" if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty") else None
         )
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_integer_dtype(column):
-        return pc.fill_null(pa.array(column).cast(pa.large_string()), "null")
+        return "integer"
     if pd.api.types.is_float_dtype(column):
-        array = pa.array(column.to_numpy(dtype="float64"), from_pandas=False)
-        finite = pc.is_finite(array)
-        return pc.fill_null(pc.if_else(finite, array.cast(pa.large_string()), None), "null")
+        return "float"
     if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
-        return _json_strings(pa.array(column))  # Arrow-backed already: no conversion
+        return "arrow_string"
     if pd.api.types.is_string_dtype(column) and pd.api.types.infer_dtype(column, skipna=True) in (
         "string",
         "empty",
     ):
-        return _json_strings(
-            pa.array(column.to_numpy(dtype=object), pa.large_string(), from_pandas=True)
-        )
+        return "string"
     return None
+
+
+def _json_values(column: pd.Series, kind: str) -> pa.Array:
+    """A column as JSON value texts, by its :func:`_json_kind`."""
+    if kind == "raw":
+        return pc.fill_null(
+            pa.array(column.to_numpy(dtype=object), pa.large_string(), from_pandas=True), "null"
+        )
+    if kind == "integer":
+        return pc.fill_null(pa.array(column).cast(pa.large_string()), "null")
+    if kind == "float":
+        array = pa.array(column.to_numpy(dtype="float64"), from_pandas=False)
+        finite = pc.is_finite(array)
+        return pc.fill_null(pc.if_else(finite, array.cast(pa.large_string()), None), "null")
+    if kind == "arrow_string":
+        return _json_strings(pa.array(column))  # Arrow-backed already: no conversion
+    return _json_strings(
+        pa.array(column.to_numpy(dtype=object), pa.large_string(), from_pandas=True)
+    )
 
 
 def _jsonl_slow(part: pd.DataFrame) -> bytes:
@@ -175,14 +242,24 @@ def _jsonl_slow(part: pd.DataFrame) -> bytes:
 def jsonl_bytes(part: pd.DataFrame) -> bytes:
     """Prepared rows as JSON Lines: one object per row, keys in column order, metadata and
     transform params as nested objects, NaN as ``null``."""
+    return b"".join(_jsonl_pieces(part))
+
+
+def _jsonl_pieces(part: pd.DataFrame) -> Iterator[bytes]:
+    """:func:`jsonl_bytes` chunk by chunk (:data:`WRITE_CHUNK_ROWS` rows each)."""
     if not len(part):
-        return b""
+        return
+    kinds = [_json_kind(part[c], raw_json=c in JSON_OBJECT_COLUMNS) for c in part.columns]
+    for start in range(0, len(part), WRITE_CHUNK_ROWS):
+        chunk = part.iloc[start : start + WRITE_CHUNK_ROWS]
+        yield _jsonl_slow(chunk) if None in kinds else _jsonl_fast(chunk, kinds)
+
+
+def _jsonl_fast(part: pd.DataFrame, kinds: list[str | None]) -> bytes:
     pieces: list[pa.Array | pa.Scalar] = []
-    for number, column in enumerate(part.columns):
-        values = _json_values(part[column], raw_json=column in JSON_OBJECT_COLUMNS)
-        if values is None:
-            return _jsonl_slow(part)
+    for number, (column, kind) in enumerate(zip(part.columns, kinds, strict=True)):
         prefix = "{" if number == 0 else ","
+        values = _json_values(part[column], str(kind))
         pieces += [_text(prefix + json.dumps(str(column), ensure_ascii=False) + ":"), values]
     lines = pc.binary_join_element_wise(*pieces, _text("}\n"), _text(""))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)

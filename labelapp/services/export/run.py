@@ -31,6 +31,7 @@ from labelapp.services.export.stages import StageProgress, no_progress
 from labelapp.services.export.unlabeled import with_predictions, write_left_out
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -55,6 +56,10 @@ def empty_dir(path: Path) -> Path:
     return path
 
 
+# Held as Arrow strings from the read to the write (the split does not read them).
+COMPACT_COLUMNS = ("external_id", "metadata")
+
+
 @functools.cache  # the code this process runs: its commit does not change under it
 def _code_version() -> str:
     from labelapp.export.manifest import code_version
@@ -67,6 +72,7 @@ class _Read:
     """What an export reads in its first transaction."""
 
     items: pd.DataFrame
+    without_content: np.ndarray  # per item: its content was not read (it cannot be placed)
     provenance: dict[str, Any]
     pool: pd.DataFrame | None
     name: str
@@ -85,7 +91,9 @@ def _read(
         if project is None:
             raise NotFound(f"no project {project_id}")
         request = request.checked(project)
-        items, resolved = export_items(session, project)
+        items, resolved = export_items(
+            session, project, min_confidence=request.min_confidence, compact=COMPACT_COLUMNS
+        )
         recorded = provenance(session, project, resolved)
         # The manifest records this version's drift against the previous one (issue 20).
         from labelapp.services.drift.service import drift_from_previous
@@ -96,7 +104,12 @@ def _read(
             if request.include_unlabeled
             else None
         )
-        read = _Read(items, recorded, pool, project.name, project.multi_label, project.task_type)
+        from labelapp.export import may_take_part
+
+        without = ~may_take_part(items, request.min_confidence)
+        read = _Read(
+            items, without, recorded, pool, project.name, project.multi_label, project.task_type
+        )
     if items.empty:
         raise UserError(
             f"project {read.name!r} has no labeled items to export: label some, import labels, "
@@ -125,6 +138,7 @@ def _write(read: _Read, request: ExportRequest, target: Path, progress: StagePro
             code_version=_code_version(),
             image_root=config.media_dir(),
             progress=progress,
+            without_content=read.without_content,
         )
     except ValueError as exc:
         raise UserError(f"export failed: {exc}") from None
