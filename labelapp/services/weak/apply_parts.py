@@ -12,7 +12,7 @@ the new apply are never mixed, and memory stays at one part.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,7 +168,9 @@ def apply_in_parts(
             "n_parts": len(parts),
         }
         progress(0.6, f"storing {totals.n_votes:,} votes")
-        _store_spooled(sessions, project_id, job_id, specs, spool, applier, result)
+        params = {"engine": applier.engine, "scheduler": applier.scheduler, "n_parts": len(parts)}
+        chunks = spool.parts("ids", "cols", "votes")
+        store_votes(sessions, project_id, job_id, specs, chunks, params, result)
     return result
 
 
@@ -187,17 +189,17 @@ def _python_votes(
     return frame["item_id"].to_numpy()[rows], columns[cols], L[rows, cols].astype(np.int16)
 
 
-def _store_spooled(
+def store_votes(
     sessions: sessionmaker[Session],
     project_id: int,
     job_id: int | None,
     specs: Specs,
-    spool: PartSpool,
-    applier: Applier,
+    chunks: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    params: dict[str, Any],
     result: dict[str, Any],
 ) -> None:
-    """Replace the project's votes by the spooled ones and record the ``apply`` run, in one
-    transaction, one part in memory at a time."""
+    """Replace the project's votes by ``chunks`` of (item ids, LF columns, votes) and record the
+    ``apply`` run with ``params``, in one transaction, one chunk in memory at a time."""
     import numpy as np
 
     lf_ids = np.array([s[0] for s in specs], dtype=np.int64)
@@ -208,18 +210,14 @@ def _store_spooled(
                 project_id=project_id,
                 kind="apply",
                 lf_ids=[int(i) for i in lf_ids],
-                params={
-                    "engine": applier.engine,
-                    "scheduler": applier.scheduler,
-                    "n_parts": result["n_parts"],
-                },
+                params=params,
                 metrics=result,
                 job_id=job_id,
             )
         )
         project_lfs = select(LabelingFunction.id).where(LabelingFunction.project_id == project_id)
         session.execute(delete(WeakLabel).where(WeakLabel.lf_id.in_(project_lfs)))
-        for ids, cols, votes in spool.parts("ids", "cols", "votes"):
+        for ids, cols, votes in chunks:
             bulk_insert_columns(
                 session,
                 "weak_labels",

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelapp.db import session_scope, start_write
+from labelapp.db import session_scope
 from labelapp.models import (
     LabelingFunction,
-    LabelModelRun,
     Project,
     WeakLabel,
 )
 from labelapp.progress import Progress, quiet
 from labelapp.services import lf_guard
-from labelapp.services.bulk import bulk_insert_columns
 from labelapp.services.errors import UserError
 from labelapp.services.featurizers import project_item_count
 from labelapp.services.weak.analysis_report import Analysis
-from labelapp.services.weak.apply_parts import apply_in_parts, split_specs
+from labelapp.services.weak.apply_parts import apply_in_parts, split_specs, store_votes
 from labelapp.services.weak.common import (
     PREVIEW_HITS,
     PREVIEW_ITEMS,
@@ -185,32 +183,9 @@ def _store_votes(
     import numpy as np
 
     rows_i, cols = np.nonzero(L >= 0)
-    lf_ids = np.array([s[0] for s in specs], dtype=np.int64)
-    item_ids = frame["item_id"].to_numpy()
-    with session_scope(sessions) as session:
-        start_write(session)
-        session.add(
-            LabelModelRun(
-                project_id=project_id,
-                kind="apply",
-                lf_ids=[int(i) for i in lf_ids],
-                params={"engine": applier.engine, "scheduler": applier.scheduler},
-                metrics=result,
-                job_id=job_id,
-            )
-        )
-        project_lfs = select(LabelingFunction.id).where(LabelingFunction.project_id == project_id)
-        session.execute(delete(WeakLabel).where(WeakLabel.lf_id.in_(project_lfs)))
-        bulk_insert_columns(
-            session,
-            "weak_labels",
-            {
-                "item_id": item_ids[rows_i],
-                "lf_id": lf_ids[cols],
-                "vote": L[rows_i, cols].astype(np.int64),
-            },
-            len(rows_i),
-        )
+    chunk = (frame["item_id"].to_numpy()[rows_i], cols, L[rows_i, cols])
+    params = {"engine": applier.engine, "scheduler": applier.scheduler}
+    store_votes(sessions, project_id, job_id, specs, [chunk], params, result)
 
 
 def vote_matrix(
