@@ -20,6 +20,10 @@ from labelapp.services.weak.lfs import latest_lfs, load_python_lfs, save_lf
 from labelapp.services.weak.votes import apply_lfs
 from tests.app.factories import add_items, make_project
 
+# Each test on one of the two databases (tests/conftest.py): the part reads on both are tested
+# by test_weak_parts.py and test_retrain_dask.py; Dask clusters cost CI time.
+pytestmark = pytest.mark.one_backend
+
 DEMO_CSV = Path(labelapp.__file__).parent / "demo_data" / "youtube_spam.csv"
 PY_LFS = """
 from snorkel.labeling import labeling_function

@@ -144,6 +144,7 @@ def test_label_model_on_dask_stores_the_in_process_probabilities(yt, sessions, e
 
 
 @pytest.mark.slow
+@pytest.mark.one_backend  # the sampled fit is no storage matter (tests/conftest.py)
 def test_above_fit_rows_the_label_model_fits_on_a_sample_plus_every_human_label(
     yt, sessions, engines, monkeypatch
 ) -> None:
@@ -204,6 +205,7 @@ def test_propagation_on_dask_is_about_as_accurate_and_keeps_human_labels(
 
 
 @pytest.mark.slow
+@pytest.mark.one_backend  # each case on one database; CI time (tests/conftest.py)
 @pytest.mark.parametrize(
     ("step", "task", "source"),
     [
