@@ -71,22 +71,37 @@ def dask_scheduler() -> str | None:
     return value
 
 
-def dask_min_items() -> int:
-    """``LABELAPP_DASK_MIN_ITEMS``: projects with at least this many items apply their LFs on Dask
-    (a LocalCluster when no scheduler is configured). Default 2,000,000."""
-    raw = os.environ.get("LABELAPP_DASK_MIN_ITEMS", "").strip()
+def _item_count(name: str, default: int) -> int:
+    """The positive whole number of items in environment variable ``name`` (``default`` when
+    unset; ``2_000_000`` and ``2,000,000`` read as 2000000)."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DASK_MIN_ITEMS_DEFAULT
+        return default
     try:
         value = int(raw.replace("_", "").replace(",", ""))
     except ValueError:
         value = 0
     if value < 1:
         raise ValueError(
-            f"LABELAPP_DASK_MIN_ITEMS={raw!r} is not a positive whole number of items: give one "
-            f"like 2000000 (the default), or unset it"
+            f"{name}={raw!r} is not a positive whole number of items: give one "
+            f"like {default} (the default), or unset it"
         )
     return value
+
+
+def dask_min_items() -> int:
+    """``LABELAPP_DASK_MIN_ITEMS``: projects with at least this many items apply their LFs on Dask
+    (a LocalCluster when no scheduler is configured). Default 2,000,000."""
+    return _item_count("LABELAPP_DASK_MIN_ITEMS", DASK_MIN_ITEMS_DEFAULT)
+
+
+DASK_PART_ITEMS_DEFAULT = 250_000
+
+
+def dask_part_items() -> int:
+    """``LABELAPP_DASK_PART_ITEMS``: items per part when a large project runs on Dask (default
+    250,000)."""
+    return _item_count("LABELAPP_DASK_PART_ITEMS", DASK_PART_ITEMS_DEFAULT)
 
 
 def _positive(name: str, default: float, example: str, integer: bool = False) -> float:

@@ -19,7 +19,6 @@ and max of the column, not from the project's row counts.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from labelapp import config
 from labelapp.services.errors import UserError
 
 if TYPE_CHECKING:
@@ -35,24 +35,13 @@ if TYPE_CHECKING:
 
     from labelapp.services.weak.dask_apply import Applier
 
-PART_ITEMS_DEFAULT = 250_000
-
 
 def part_items() -> int:
-    """``LABELAPP_DASK_PART_ITEMS``: items per part (default 250,000)."""
-    raw = os.environ.get("LABELAPP_DASK_PART_ITEMS", "").strip()
-    if not raw:
-        return PART_ITEMS_DEFAULT
+    """Items per part (:func:`labelapp.config.dask_part_items`); a bad setting is a UserError."""
     try:
-        value = int(raw.replace("_", "").replace(",", ""))
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UserError(
-            f"LABELAPP_DASK_PART_ITEMS={raw!r} is not a positive whole number of items: give one "
-            f"like {PART_ITEMS_DEFAULT} (the default), or unset it"
-        )
-    return value
+        return config.dask_part_items()
+    except ValueError as exc:  # the message names the setting and how to fix it
+        raise UserError(str(exc)) from None
 
 
 @dataclass(frozen=True)
