@@ -65,6 +65,7 @@ __all__ = [
     "human_vote",
     "predictions",
     "refresh_item_labels",
+    "resolve_in_ranges",
     "resolve_labels",
 ]
 
@@ -157,24 +158,47 @@ def resolve_labels(
 ) -> ResolvedLabels:
     """Each item's label and its source, by the rules in the module docstring; ``weak=False``
     leaves out the probabilistic labels (rule 5); ``item_ids``: those items only (a page)."""
-    scopes = [ALL] if item_ids is None else list(_id_scopes(sorted(set(item_ids))))
     out = ResolvedLabels()
     runs: set[int] = set()
+    for chunk in resolve_in_ranges(session, project, weak, item_ids, out.left_out, runs):
+        out.labels.update(chunk)
+    out.label_model_runs = sorted(runs)
+    return out
+
+
+def resolve_in_ranges(
+    session: Session,
+    project: Project,
+    weak: bool = True,
+    item_ids: Collection[int] | None = None,
+    left_out: Counter | None = None,
+    runs: set[int] | None = None,
+) -> Iterator[dict[int, Resolved]]:
+    """:func:`resolve_labels` one id range (or id list) at a time, in id order, so a caller that
+    keeps less than the per-item tuples (the export) never holds a 10M-item project's labels at
+    once. Counts what was left out into ``left_out`` and the weak labels' runs into ``runs``."""
+    if item_ids is None:
+        lo = session.scalar(select(Item.id).where(Item.project_id == project.id).order_by(Item.id))
+        scopes = (
+            [] if lo is None else (scope for scope, _ in _ranges(session, project.id, lo, None))
+        )
+    else:
+        scopes = _id_scopes(sorted(set(item_ids)))
     for scope in scopes:
         facts = load_facts(session, project.id, scope, weak=weak)
         candidates = set(facts.corrections).union(
             facts.adjudications, facts.gold, facts.answers, facts.imported, facts.weak
         )
-        for item_id in candidates:
-            resolved = decide(item_id, facts, project.multi_label, out.left_out)
+        chunk: dict[int, Resolved] = {}
+        for item_id in sorted(candidates):
+            resolved = decide(item_id, facts, project.multi_label, left_out)
             if resolved is None:
                 continue
-            out.labels[item_id] = resolved
+            chunk[item_id] = resolved
             run = _weak_run(item_id, facts)
-            if run is not None:
+            if run is not None and runs is not None:
                 runs.add(run)
-    out.label_model_runs = sorted(runs)
-    return out
+        yield chunk
 
 
 def _weak_run(item_id: int, facts: Facts) -> int | None:
