@@ -255,7 +255,9 @@ open({tokens_path!r}, "w").write(json.dumps(tokens))
 RETRAIN = (
     SETUP
     + """
+from labelapp.services.job_child import give_way
 from labelapp.services.retrain import retrain_project
+give_way()  # at LABELAPP_JOB_NICE, as a worker's job process runs a retrain
 run = retrain_project(sessions, project_id, progress=lambda f, m: print(f"{f:.2f} {m}", flush=True))
 print("retrain", run.params, run.metrics, flush=True)
 """

@@ -158,6 +158,20 @@ def job_workers() -> int:
     return int(_positive("LABELAPP_JOB_WORKERS", 2, "2", integer=True))
 
 
+def job_nice() -> int:
+    """``LABELAPP_JOB_NICE``: the CPU niceness (0-19) of job processes and the Dask workers they
+    start, so heavy work gives way to web processes answering annotators. Default 10."""
+    raw = os.environ.get("LABELAPP_JOB_NICE", "").strip()
+    if not raw:
+        return 10
+    if not raw.isdigit() or int(raw) > 19:
+        raise ValueError(
+            f"LABELAPP_JOB_NICE={raw!r} is not a niceness from 0 to 19: give one like 10 "
+            "(0 runs jobs at the web processes' priority), or unset it for the default 10"
+        )
+    return int(raw)
+
+
 # The job queue (labelapp.services.job_queue): Huey, on an SQLite file in the data directory by
 # default (no server), on Redis for a team (web servers and workers on several machines).
 def queue_url() -> str | None:

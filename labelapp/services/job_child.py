@@ -64,9 +64,19 @@ def _start() -> None:
     # What came from the fork server (modules, the ORM's setup) lives as long as this process:
     # the garbage collector need not walk it (a full collection would take a tenth of a second).
     gc.freeze()
+    give_way()
     _die_with_worker()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s job %(process)d %(message)s")
+
+
+def give_way() -> None:
+    """Lower this process's CPU priority by ``LABELAPP_JOB_NICE`` (its Dask LocalCluster workers
+    and sandboxes inherit it): on a machine shared with web processes, an annotator's ``next``
+    must not wait behind a retrain. Called before the job starts any thread."""
+    nice = config.job_nice()
+    if nice and hasattr(os, "nice"):
+        os.nice(max(0, nice - os.nice(0)))  # to it, not by it; raising priority needs root
 
 
 def _die_with_worker() -> None:

@@ -52,8 +52,10 @@ def test_a_job_runs_in_a_spare_process_forked_before_it_came(
             sessions, project, jobs_kinds.SLEEP_KIND, {"log": str(log), "seconds": 0.2}
         )
         wait_for(lambda: runs(log, job.id) == (1, 1), 60, "the job to run")
-        ran_in = int(log.read_text().split()[2])
-        assert ran_in in spares and ran_in != worker.pid
+        _, _, ran_in, _, niceness = log.read_text().split("\n")[0].split()
+        assert int(ran_in) in spares and int(ran_in) != worker.pid
+        # It gives way to the web processes: LABELAPP_JOB_NICE, 10 by default.
+        assert int(niceness) == 10 and os.getpriority(os.PRIO_PROCESS, worker.pid) == 0
         # Another spare takes its place for the next job.
         wait_for(lambda: _grandchildren(worker.pid) - spares, 60, "a new spare")
     finally:
@@ -99,3 +101,16 @@ def test_progress_is_written_at_most_every_so_often(sessions, monkeypatch) -> No
     progress.stop()  # the job ended: its outcome is written instead
     progress.flush()
     assert shown() == (0.5, "write: 500 of 1,000")
+
+
+@pytest.mark.parametrize("raw", ["-5", "20", "low"])
+def test_a_job_niceness_out_of_range_is_refused_naming_the_setting(raw, monkeypatch) -> None:
+    from labelapp import config
+
+    monkeypatch.setenv("LABELAPP_JOB_NICE", raw)
+    with pytest.raises(ValueError, match=r"LABELAPP_JOB_NICE=.* from 0 to 19: give one like 10"):
+        config.job_nice()
+    monkeypatch.setenv("LABELAPP_JOB_NICE", "0")  # jobs at the web processes' priority
+    assert config.job_nice() == 0
+    monkeypatch.delenv("LABELAPP_JOB_NICE")
+    assert config.job_nice() == 10
