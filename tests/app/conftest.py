@@ -38,3 +38,16 @@ def inline_jobs(monkeypatch):
         jobs.run(sessions, job_id)
 
     monkeypatch.setattr(jobs, "_send", run_now)
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """One LocalCluster (two single-threaded worker processes) for every Dask test of this test
+    process; yields its scheduler's address (tests set ``LABELAPP_DASK_SCHEDULER`` to it).
+    Starting a cluster and importing the data stack in its workers takes seconds: once."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        yield cluster.scheduler_address

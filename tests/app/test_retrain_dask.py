@@ -2,12 +2,10 @@
 600 real YouTube comments cut into parts of 100, a margin retrain gives the queue the in-process
 retrain gives (same items, order, priorities and scores, same held-out metrics), the run says it
 ran on Dask and in how many parts, labeled items never get a priority, and a strategy needing
-the whole pool (cluster) ranks prefiltered pool items only. One LocalCluster serves the module
-(``LABELAPP_DASK_SCHEDULER`` points at it)."""
+the whole pool (cluster) ranks prefiltered pool items only. The session's LocalCluster runs
+them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -21,16 +19,6 @@ from tests.app.factories import add_items, add_labels, make_project, make_user
 from tests.app.youtube import demo_comments
 
 N_ITEMS, PART_ITEMS = 600, 100  # 6 parts
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.fixture
@@ -76,7 +64,7 @@ def _on_dask(monkeypatch, scheduler: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("strategy", "min_top_n"), [("margin", 30), ("committee", None)])
 def test_a_retrain_on_dask_gives_the_in_process_queue(
-    yt, sessions, monkeypatch, scheduler, strategy, min_top_n
+    yt, sessions, monkeypatch, dask_scheduler, strategy, min_top_n
 ) -> None:
     _settings(sessions, yt["project"], strategy=strategy, batch_size=1)
     if min_top_n:  # fewer than a part's unlabeled items: each part sends only its best
@@ -84,7 +72,7 @@ def test_a_retrain_on_dask_gives_the_in_process_queue(
     in_process = retrain_project(sessions, yt["project"])
     expected = _queue(sessions, in_process)
 
-    _on_dask(monkeypatch, scheduler)
+    _on_dask(monkeypatch, dask_scheduler)
     messages: list[str] = []
     on_dask = retrain_project(sessions, yt["project"], progress=lambda f, m: messages.append(m))
     got = _queue(sessions, on_dask)
@@ -103,7 +91,7 @@ def test_a_retrain_on_dask_gives_the_in_process_queue(
         "data_version": None,
         "featurizer_reason": None,
         "engine": "dask",
-        "scheduler": scheduler,
+        "scheduler": dask_scheduler,
         "n_parts": 6,
         "n_candidates": min(top_n, N_ITEMS - len(yt["labeled"])),
         "prefilter": None,
@@ -113,11 +101,11 @@ def test_a_retrain_on_dask_gives_the_in_process_queue(
 
 @pytest.mark.slow
 def test_a_strategy_needing_the_pool_ranks_prefiltered_pool_items(
-    yt, sessions, monkeypatch, scheduler
+    yt, sessions, monkeypatch, dask_scheduler
 ) -> None:
     _settings(sessions, yt["project"], strategy="cluster", batch_size=4)
     monkeypatch.setattr(retrain_run, "MIN_TOP_N", 20)  # 80 items in the queue, 400 candidates
-    _on_dask(monkeypatch, scheduler)
+    _on_dask(monkeypatch, dask_scheduler)
     run = retrain_project(sessions, yt["project"])
     got = _queue(sessions, run)
     assert run.strategy == "cluster" and run.params["engine"] == "dask"

@@ -104,25 +104,20 @@ def test_local_cluster_above_the_threshold_stores_the_pandas_votes(
 
 @pytest.mark.slow
 def test_configured_scheduler_runs_the_cli_apply_with_the_same_votes(
-    project, sessions, monkeypatch
+    project, sessions, monkeypatch, dask_scheduler
 ) -> None:
-    from distributed import LocalCluster
-
     monkeypatch.delenv("LABELAPP_DASK_SCHEDULER", raising=False)
     monkeypatch.delenv("LABELAPP_DASK_MIN_ITEMS", raising=False)
     apply_lfs(sessions, project)
     pandas_votes = _votes(sessions)
-    with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster:
-        monkeypatch.setenv("LABELAPP_DASK_SCHEDULER", cluster.scheduler_address)
-        out = CliRunner().invoke(main, ["lf", "apply", "--project", "yt", "--steps", "apply"])
+    monkeypatch.setenv("LABELAPP_DASK_SCHEDULER", dask_scheduler)
+    out = CliRunner().invoke(main, ["lf", "apply", "--project", "yt", "--steps", "apply"])
     assert out.exit_code == 0, out.output
-    assert f"on dask (scheduler {cluster.scheduler_address})" in out.output
+    assert f"on dask (scheduler {dask_scheduler})" in out.output
     assert _votes(sessions) == pandas_votes
     assert _apply_runs(sessions)[-1].params == {
         "engine": "dask",
-        "scheduler": cluster.scheduler_address,
+        "scheduler": dask_scheduler,
         "n_parts": 1,
     }
 
@@ -154,11 +149,11 @@ def _lfs(sessions, project_id: int) -> list:
 
 @pytest.mark.slow
 def test_a_part_that_fails_leaves_the_stored_votes_as_they_were(
-    project, sessions, monkeypatch, tmp_path
+    project, sessions, monkeypatch, tmp_path, dask_scheduler
 ) -> None:
     """All or nothing: a Python LF that fails on an item of the last part stores no vote of the
     new apply and keeps every vote of the last one."""
-    monkeypatch.setenv("LABELAPP_DASK_MIN_ITEMS", "1")
+    monkeypatch.setenv("LABELAPP_DASK_SCHEDULER", dask_scheduler)
     monkeypatch.setenv("LABELAPP_DASK_PART_ITEMS", "70")
     before = apply_lfs(sessions, project)
     votes = _votes(sessions)

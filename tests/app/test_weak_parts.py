@@ -3,7 +3,7 @@ label_model_parts.py and propagation_parts.py) against the same steps in process
 YouTube comments cut into parts of 100: the label model stores the same probabilities;
 propagation (one graph per part plus the seeds) is about as accurate on held-out and unlabeled
 comments and leaves human labels alone; a part that fails leaves the previous probabilistic
-labels whole. One LocalCluster serves the module (``LABELAPP_DASK_SCHEDULER`` points at it)."""
+labels whole. The session's LocalCluster runs them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from labelapp.services.weak import label_model_parts, propagation_parts
 from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model, propagate
 from labelapp.services.weak.votes import apply_lfs
+from tests.app.dask_engines import Engines
 from tests.app.factories import add_items, add_labels, make_project, make_user
 from tests.app.youtube import KEYWORD_LFS, demo_comments
 
@@ -32,36 +33,9 @@ N_PARTS = N_ITEMS // PART_ITEMS
 HELD_OUT_MARGIN, UNLABELED_MARGIN = 10.0, 5.0
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """One LocalCluster (two single-threaded worker processes) for the module's tests."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
-class Engines:
-    """Switch the weak-supervision steps between in process and the module's cluster."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, address: str) -> None:
-        self.monkeypatch, self.address = monkeypatch, address
-
-    def pandas(self) -> None:
-        self.monkeypatch.delenv("LABELAPP_DASK_SCHEDULER", raising=False)
-        self.monkeypatch.setenv("LABELAPP_DASK_MIN_ITEMS", str(10 * N_ITEMS))
-
-    def dask(self) -> None:
-        self.monkeypatch.setenv("LABELAPP_DASK_SCHEDULER", self.address)
-        self.monkeypatch.setenv("LABELAPP_DASK_MIN_ITEMS", str(N_ITEMS // 2))
-        self.monkeypatch.setenv("LABELAPP_DASK_PART_ITEMS", str(PART_ITEMS))
-
-
 @pytest.fixture
-def engines(monkeypatch, scheduler) -> Engines:
-    found = Engines(monkeypatch, scheduler)
+def engines(monkeypatch, dask_scheduler) -> Engines:
+    found = Engines(monkeypatch, dask_scheduler, N_ITEMS, PART_ITEMS)
     found.pandas()
     return found
 

@@ -64,7 +64,7 @@ def store_prob_run(
     return store_prob_chunks(sessions, project_id, job_id, run_fields, source, [(item_ids, probs)])
 
 
-def _applier(sessions: sessionmaker[Session], project_id: int) -> Applier:
+def project_applier(sessions: sessionmaker[Session], project_id: int) -> Applier:
     """Where the project's label model and propagation run: in process, or part by part on
     Dask (:func:`labelapp.services.weak.dask_apply.choose_applier`'s rule, as LF application)."""
     with session_scope(sessions) as session:
@@ -82,7 +82,7 @@ def fit_label_model(
     Large projects go part by part on Dask (:mod:`labelapp.services.weak.label_model_parts`)."""
     from weak_supervision.zoo import select_label_model
 
-    applier = _applier(sessions, project_id)
+    applier = project_applier(sessions, project_id)
     if applier.engine == "dask":
         return fit_label_model_in_parts(sessions, project_id, job_id, applier, progress)
     with session_scope(sessions) as session:
@@ -213,7 +213,7 @@ def propagate(
     seeds (:func:`labelapp.services.weak.propagation_parts.propagate_in_parts`)."""
     from weak_supervision.propagation import neighbour_graph, propagate_on_graph, propagation_seeds
 
-    applier = _applier(sessions, project_id)
+    applier = project_applier(sessions, project_id)
     if applier.engine == "dask":
         return propagate_in_parts(
             sessions, project_id, job_id, applier, progress, n_neighbors, threshold

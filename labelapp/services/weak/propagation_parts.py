@@ -135,7 +135,7 @@ class PartSpread(NamedTuple):
     n_new: int
 
 
-def _part_label_model(database_url: str, part: Part, items: Any, n_classes: int) -> np.ndarray:
+def part_label_model(database_url: str, part: Part, items: Any, n_classes: int) -> np.ndarray:
     """The stored label-model probabilities of ``part``'s items (rows of ``items``, a pandas
     index; zero rows: no label)."""
     import numpy as np
@@ -203,7 +203,7 @@ def propagate_part(
     human = np.full(n_own, -1, dtype=np.int64)
     at = items.get_indexer(shared.item_ids[: shared.n_human])
     human[at[at >= 0]] = shared.labels[: shared.n_human][at >= 0]
-    lm_probs = _part_label_model(database_url, part, items, n_classes)
+    lm_probs = part_label_model(database_url, part, items, n_classes)
     has_lm = lm_probs.sum(axis=1) > 0
     outside = items.get_indexer(shared.item_ids) < 0
     X = _stack(featurizer.transform(frame["text"].fillna("").tolist()), shared, outside)
