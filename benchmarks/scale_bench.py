@@ -378,7 +378,7 @@ def main() -> None:
     parser.add_argument(
         "--steps",
         default="apply,fit,retrain,busy,issues,export",
-        help="after the import, which steps to run, in order",
+        help="after the import, which steps to run, in order (also: train, the end model)",
     )
     args = parser.parse_args()
     results = []
@@ -425,6 +425,7 @@ def main() -> None:
         steps = {
             "apply": lambda: run_step("apply 20 LFs", [*lf, "apply"], env, log),
             "fit": lambda: run_step("fit the label model", [*lf, "fit"], env, log),
+            "train": lambda: run_step("train the end model", [*lf, "train"], env, log),
             "retrain": lambda: run_step(
                 "featurize and score the pool (retrain)", python_step(RETRAIN), env, log
             ),
