@@ -39,7 +39,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, false, insert, literal, select
+from sqlalchemy import delete, false, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from labelapp.models import Item, ItemLabel, Project, utcnow
@@ -178,7 +178,7 @@ def resolve_in_ranges(
     keeps less than the per-item tuples (the export) never holds a 10M-item project's labels at
     once. Counts what was left out into ``left_out`` and the weak labels' runs into ``runs``."""
     if item_ids is None:
-        lo = session.scalar(select(Item.id).where(Item.project_id == project.id).order_by(Item.id))
+        lo = session.scalar(select(func.min(Item.id)).where(Item.project_id == project.id))
         scopes = (
             [] if lo is None else (scope for scope, _ in _ranges(session, project.id, lo, None))
         )
@@ -312,7 +312,8 @@ def _plan(
                 for scope in _id_scopes(chunk):
                     yield scope, list(scope.ids or ())
         return
-    lo = session.scalar(select(Item.id).where(Item.project_id == project_id).order_by(Item.id))
+    # min(), not the first row of an ordered select: the driver would fetch every id first
+    lo = session.scalar(select(func.min(Item.id)).where(Item.project_id == project_id))
     if lo is not None:
         yield from _ranges(session, project_id, lo, None)
 
