@@ -237,25 +237,33 @@ def _votes(session: Session, project_id: int, ids: np.ndarray, classes: list[str
 def _label_model_probs(
     session: Session, project_id: int, ids: np.ndarray, n_classes: int
 ) -> np.ndarray | None:
-    """The latest label-model probabilities per labeled item (NaN rows: no LF voted)."""
+    """The latest label-model probabilities per labeled item (NaN rows: no LF voted), read for
+    the labeled items only, ``_CHUNK`` at a time (a 10M-item project has millions of
+    label-model rows; the driver would hold every one it is sent)."""
     import numpy as np
 
-    latest = (
-        select(func.max(ProbLabel.id))
-        .where(ProbLabel.project_id == project_id, ProbLabel.source == "label_model")
-        .group_by(ProbLabel.item_id)
-    )
-    rows = session.execute(
-        select(ProbLabel.item_id, ProbLabel.probs).where(ProbLabel.id.in_(latest))
-    )
     position = {int(item_id): i for i, item_id in enumerate(ids)}
     out = np.full((len(ids), n_classes), np.nan)
     seen = False
-    for item_id, probs in rows:
-        row = position.get(item_id)
-        if row is not None and probs is not None and len(probs) == n_classes:
-            out[row] = probs
-            seen = True
+    for start in range(0, len(ids), _CHUNK):
+        chunk = [int(i) for i in ids[start : start + _CHUNK]]
+        latest = (
+            select(func.max(ProbLabel.id))
+            .where(
+                ProbLabel.project_id == project_id,
+                ProbLabel.source == "label_model",
+                ProbLabel.item_id.in_(chunk),
+            )
+            .group_by(ProbLabel.item_id)
+        )
+        rows = session.execute(
+            select(ProbLabel.item_id, ProbLabel.probs).where(ProbLabel.id.in_(latest))
+        )
+        for item_id, probs in rows:
+            row = position.get(item_id)
+            if row is not None and probs is not None and len(probs) == n_classes:
+                out[row] = probs
+                seen = True
     return out if seen else None
 
 
