@@ -14,16 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
-from labelapp.models import LabelModelRun, ProbLabel, Project
-from labelapp.services.labels import refresh_item_labels
+from labelapp.models import LabelModelRun, ProbLabel
 from labelapp.services.weak import end_model_parts
 from labelapp.services.weak.end_model import train_end_model
-from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model
-from labelapp.services.weak.votes import apply_lfs
-from tests.app.dask_engines import Engines
-from tests.app.factories import add_items, add_labels, make_project, make_user
-from tests.app.youtube import KEYWORD_LFS, demo_comments
+from tests.app.dask_engines import Engines, keyword_project
 
 N_ITEMS, PART_ITEMS, LABEL_EVERY = 400, 100, 4
 N_PARTS = N_ITEMS // PART_ITEMS
@@ -46,25 +41,9 @@ def engines(monkeypatch, dask_scheduler) -> Engines:
 def yt(sessions, tmp_path, engines) -> dict:
     """400 real comments (TF-IDF), every 4th answered with its true class, the three keyword LFs
     applied and the label model fitted in process."""
-    texts, truth = demo_comments(N_ITEMS)
-    project_id = make_project(sessions, "yt", ("ham", "spam"))
-    ids = add_items(sessions, project_id, texts, tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    labeled = list(range(0, N_ITEMS, LABEL_EVERY))
-    with session_scope(sessions) as session:
-        project = session.get(Project, project_id)
-        project.featurizer = "tfidf"
-        add_labels(
-            session, project_id, ann.id, [ids[i] for i in labeled], [truth[i] for i in labeled]
-        )
-        for spec in KEYWORD_LFS:
-            save_lf(session, project, dict(spec), None)
-        session.flush()
-        refresh_item_labels(session, project)
-    apply_lfs(sessions, project_id)
-    fit_label_model(sessions, project_id)
-    human = {ids[i]: truth[i] for i in labeled}
-    return {"project": project_id, "ids": ids, "human": human}
+    found = keyword_project(sessions, tmp_path, N_ITEMS, LABEL_EVERY)
+    fit_label_model(sessions, found["project"])
+    return found
 
 
 def _stored(sessions) -> dict[int, tuple[str, list[float], int]]:

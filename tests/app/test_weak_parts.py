@@ -14,15 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from labelapp.db import session_scope
-from labelapp.models import Annotation, Item, ItemLabel, LabelModelRun, ProbLabel, Project
-from labelapp.services.labels import HUMAN_SOURCES, refresh_item_labels
+from labelapp.models import Annotation, Item, ItemLabel, LabelModelRun, ProbLabel
+from labelapp.services.labels import HUMAN_SOURCES
 from labelapp.services.weak import label_model_parts, propagation_parts
-from labelapp.services.weak.lfs import save_lf
 from labelapp.services.weak.models import fit_label_model, propagate
-from labelapp.services.weak.votes import apply_lfs
-from tests.app.dask_engines import Engines
-from tests.app.factories import add_items, add_labels, make_project, make_user
-from tests.app.youtube import KEYWORD_LFS, demo_comments
+from tests.app.dask_engines import Engines, keyword_project
 
 N_ITEMS, PART_ITEMS, LABEL_EVERY = 400, 100, 4
 N_PARTS = N_ITEMS // PART_ITEMS
@@ -44,25 +40,7 @@ def engines(monkeypatch, dask_scheduler) -> Engines:
 def yt(sessions, tmp_path, engines) -> dict:
     """400 real comments (TF-IDF, the featurizer of projects past the embedding limit), every
     4th answered with its true class, the three keyword LFs applied in process."""
-    texts, truth = demo_comments(N_ITEMS)
-    project_id = make_project(sessions, "yt", ("ham", "spam"))
-    ids = add_items(sessions, project_id, texts, tmp_path)
-    ann = make_user(sessions, "ann", "annotator", (project_id,))
-    labeled = list(range(0, N_ITEMS, LABEL_EVERY))
-    with session_scope(sessions) as session:
-        project = session.get(Project, project_id)
-        project.featurizer = "tfidf"
-        add_labels(
-            session, project_id, ann.id, [ids[i] for i in labeled], [truth[i] for i in labeled]
-        )
-        for spec in KEYWORD_LFS:
-            save_lf(session, project, dict(spec), None)
-        session.flush()
-        refresh_item_labels(session, project)
-    apply_lfs(sessions, project_id)
-    human = {ids[i]: truth[i] for i in labeled}
-    others = {ids[i]: truth[i] for i in range(N_ITEMS) if i % LABEL_EVERY}
-    return {"project": project_id, "ids": ids, "human": human, "others": others}
+    return keyword_project(sessions, tmp_path, N_ITEMS, LABEL_EVERY)
 
 
 def _stored(sessions, source: str) -> dict[int, tuple[str, list[float], int]]:
