@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -122,8 +123,12 @@ def process_ids(*, parent: int | None = None, user: str | None = None) -> list[i
     return ([parent] if parent is not None else []) + [int(x) for x in out]
 
 
-def annotator_loop(base: str, project_id: int, token: str, start: float, stop: float) -> dict:
-    """One annotator: next + submit until ``stop`` (wall clock), over one keep-alive connection.
+def annotator_loop(
+    base: str, project_id: int, token: str, start: float, stop: float, pace: float = 0.0
+) -> dict:
+    """One annotator: next + submit until ``stop`` (wall clock), over one keep-alive connection;
+    ``pace`` seconds of reading between an item's ``next`` and its submit (0: none, the server
+    saturated).
 
     Runs in its own process with the standard library's HTTP client, as each annotator is a
     separate browser: the load generator should cost the shared 2 cores as little as it can,
@@ -135,7 +140,7 @@ def annotator_loop(base: str, project_id: int, token: str, start: float, stop: f
     url = urlsplit(base)
     http = HTTPConnection(url.hostname, url.port, timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    next_ms, submit_ms, items, errors = [], [], [], []
+    next_ms, submit_ms, items, errors, next_at = [], [], [], [], []
 
     def post(path: str, body: bytes) -> tuple[int, bytes, float]:
         """Status, body and milliseconds of one POST on the kept-alive connection."""
@@ -148,11 +153,14 @@ def annotator_loop(base: str, project_id: int, token: str, start: float, stop: f
     while time.time() < start:
         time.sleep(0.001)
     while time.time() < stop:
+        asked = time.time()
         status, data, took_next = post(f"/api/projects/{project_id}/next", b"")
         if status != 200:
             errors.append(f"next {status}")
             break
         item_id = json.loads(data)["item"]["id"]
+        if pace:  # people vary: 0.5x to 1.5x the pace, so the annotators do not move in step
+            time.sleep(pace * random.uniform(0.5, 1.5))
         body = {
             "labels": ["spam"],
             "client_id": str(uuid.uuid4()),
@@ -166,10 +174,17 @@ def annotator_loop(base: str, project_id: int, token: str, start: float, stop: f
             errors.append(f"submit {status}: {data[:200]!r}")
             break
         next_ms.append(took_next)
+        next_at.append(asked)
         submit_ms.append(took_submit)
         items.append(item_id)
     http.close()
-    return {"next": next_ms, "submit": submit_ms, "items": items, "errors": errors}
+    return {
+        "next": next_ms,
+        "next_at": next_at,
+        "submit": submit_ms,
+        "items": items,
+        "errors": errors,
+    }
 
 
 def drive(base: str, project_id: int, tokens: list[str], seconds: float) -> dict:

@@ -189,6 +189,107 @@ class TreeMemory:
         return {k: round(v) for k, v in sorted(out.items())}
 
 
+class CpuByRole:
+    """CPU seconds spent per kind of process on the machine while it runs (PostgreSQL, the
+    web server, niced job processes, the benchmark's own annotators, the rest), polled: a
+    process that ends between two polls loses its last half second."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every = every
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._poll(first=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _poll(self, first: bool = False) -> None:
+        import psutil
+
+        me = os.getpid()
+        for p in psutil.process_iter(["name", "cmdline", "nice", "cpu_times", "ppid"]):
+            info = p.info
+            if info["cpu_times"] is None:
+                continue
+            used = info["cpu_times"].user + info["cpu_times"].system
+            if first:
+                self.first[p.pid] = used
+            line = " ".join(info["cmdline"] or [])
+            if info["name"] == "postgres":
+                role = "postgres"
+            elif (info["nice"] or 0) > 0:
+                role = "job (niced)"
+            elif "serve" in line and "labelapp" in line:
+                role = "web server"
+            elif p.pid == me or info["ppid"] == me:
+                role = "annotators (benchmark)"
+            else:
+                role = "other"
+            self.last[p.pid] = (role, used)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(self.every):
+            try:
+                self._poll()
+            except psutil.Error:
+                continue
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds per role since the start."""
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, float] = {}
+        for pid, (role, used) in self.last.items():
+            out[role] = out.get(role, 0.0) + used - self.first.get(pid, 0.0)
+        return {k: round(v, 1) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
+
+
+def next_by_phase(
+    log: Path, started: float, baseline: float, at: list[float], ms: list[float]
+) -> list[dict]:
+    """The annotators' ``next`` latencies before the retrain (warm-up, then ``baseline``
+    seconds up to ``started``) and split
+    by its progress messages (each line ``<unix time> <fraction> <message>`` in the step's log);
+    "k of n parts scored" is one phase."""
+    import re
+
+    marks: list[tuple[float, str]] = []
+    for line in log.read_text().splitlines():
+        if line.startswith("=== retrain while"):
+            marks = []
+        m = re.match(r"^(\d{9,}\.\d+) \d\.\d\d (.*)$", line)
+        if m:
+            name = "scoring parts" if m[2].endswith("parts scored") else m[2]
+            if not marks or marks[-1][1] != name:
+                marks.append((float(m[1]), name))
+    bounds = [
+        (0.0, "server warm-up (first 3 s, no job)"),
+        (started - baseline, "no job running (baseline)"),
+        (started, "retrain started (snapshot, labeled texts, fit)"),
+        *marks,
+        (max(at, default=started) + 1e-3, ""),
+    ]
+    out = []
+    for (start, name), (end, _) in zip(bounds, bounds[1:], strict=False):
+        part = sorted(x for t, x in zip(at, ms, strict=True) if start <= t < end)
+        if len(part) < 2:
+            continue
+        q = statistics.quantiles(part, n=100)
+        out.append(
+            {
+                "phase": name[:60],
+                "seconds": round(end - (start or min(at)), 1),
+                "n": len(part),
+                "p50": round(q[49], 1),
+                "p99": round(q[98], 1),
+                "max": round(part[-1], 1),
+            }
+        )
+    return out
+
+
 def _role(cmdline: list[str]) -> str:
     line = " ".join(cmdline)
     if "spawn_main" in line or "forkserver" in line or "multiprocessing" in line:
@@ -257,8 +358,15 @@ RETRAIN = (
     + """
 from labelapp.services.job_child import give_way
 from labelapp.services.retrain import retrain_project
+import time
 give_way()  # at LABELAPP_JOB_NICE, as a worker's job process runs a retrain
-run = retrain_project(sessions, project_id, progress=lambda f, m: print(f"{f:.2f} {m}", flush=True))
+
+
+def progress(f, m):
+    print(f"{time.time():.3f} {f:.2f} {m}", flush=True)
+
+
+run = retrain_project(sessions, project_id, progress=progress)
 print("retrain", run.params, run.metrics, flush=True)
 """
 )
@@ -280,9 +388,12 @@ def lf_specs() -> list[dict]:
     return specs
 
 
-def retrain_under_load(env: dict, log: Path, tokens: list[str], tmp: Path) -> dict:
-    """A retrain while 8 annotators label through ``labelapp serve`` (gunicorn, 2 workers);
-    the annotators' ``next`` latencies over the retrain's span."""
+def retrain_under_load(
+    env: dict, log: Path, tokens: list[str], tmp: Path, baseline: float, pace: float
+) -> dict:
+    """A retrain while 8 annotators label through ``labelapp serve`` (gunicorn, 2 workers),
+    each ``pace`` seconds on an item (0: as fast as the server answers); their ``next``
+    latencies over the retrain's span, and over ``baseline`` seconds before it with no job."""
     import requests
 
     from benchmarks.queue_bench import free_port
@@ -316,7 +427,7 @@ def retrain_under_load(env: dict, log: Path, tokens: list[str], tmp: Path) -> di
     def annotate() -> None:
         """Each annotator (a process) labels until the stop file appears (the retrain ended)."""
         with multiprocessing.get_context("fork").Pool(len(tokens)) as pool:
-            args = [(base, project_id, t, env["SCALE_BENCH_STOP"]) for t in tokens]
+            args = [(base, project_id, t, env["SCALE_BENCH_STOP"], pace) for t in tokens]
             runs.extend(pool.starmap(_annotate_until, args))
 
     stop_file = Path(env["SCALE_BENCH_STOP"])
@@ -324,39 +435,48 @@ def retrain_under_load(env: dict, log: Path, tokens: list[str], tmp: Path) -> di
     thread = threading.Thread(target=annotate)
     thread.start()
     time.sleep(3.0)  # the annotators are labeling
+    time.sleep(baseline)  # no job running: the same load's latencies without a retrain
+    started = time.time()
     memory = TreeMemory(server.pid)
+    cpu = CpuByRole()
     try:
         step = run_step("retrain while 8 annotate", python_step(RETRAIN), env, log)
     finally:
         stop_file.write_text("stop")
         thread.join()
         web_peaks = memory.stop()
+        cpu_seconds = cpu.stop()
         server.terminate()
         server.wait(30)
         server_log.close()
-    next_ms = [x for r in runs for x in r["next"]]
+    next_at = [x for r in runs for x in r["next_at"]]
+    all_ms = [x for r in runs for x in r["next"]]
+    next_ms = [x for t, x in zip(next_at, all_ms, strict=True) if t >= started]
     served = [x for r in runs for x in r["items"]]
     errors = [x for r in runs for x in r["errors"]]
     q = statistics.quantiles(next_ms, n=100) if len(next_ms) > 1 else [0.0] * 99
     step["annotators"] = {
-        "annotations": len(served),
+        "annotations": len(next_ms),
         "served_twice": len(served) - len(set(served)),
         "next_p50_ms": round(q[49], 1),
         "next_p99_ms": round(q[98], 1),
         "errors": errors[:3],
         "web_peak_mb": web_peaks,
+        "cpu_seconds": cpu_seconds,
+        "pace_s": pace,
+        "by_phase": next_by_phase(log, started, baseline, next_at, all_ms),
     }
     print(json.dumps(step["annotators"]), flush=True)
     return step
 
 
-def _annotate_until(base: str, project_id: int, token: str, stop_file: str) -> dict:
+def _annotate_until(base: str, project_id: int, token: str, stop_file: str, pace: float) -> dict:
     """One annotator's loop in short rounds until ``stop_file`` exists."""
     from benchmarks.queue_bench import annotator_loop
 
-    out: dict = {"next": [], "submit": [], "items": [], "errors": []}
+    out: dict = {"next": [], "next_at": [], "submit": [], "items": [], "errors": []}
     while not Path(stop_file).exists():
-        r = annotator_loop(base, project_id, token, 0.0, time.time() + 2.0)
+        r = annotator_loop(base, project_id, token, 0.0, time.time() + 2.0, pace)
         for k in out:
             out[k].extend(r[k])
         if r["errors"]:
@@ -371,6 +491,18 @@ def main() -> None:
     parser.add_argument("--labeled", type=int, default=100_000, help="items imported labeled")
     parser.add_argument("--keep-log", type=Path, default=None)
     parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="busy step: seconds each annotator spends on an item (0: none, the server saturated)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=float,
+        default=30.0,
+        help="busy step: seconds the annotators label before the retrain starts (no job)",
+    )
+    parser.add_argument(
         "--sql-rest",
         action="store_true",
         help="import only the labeled rows; add the others straight by SQL (not the importer)",
@@ -378,7 +510,8 @@ def main() -> None:
     parser.add_argument(
         "--steps",
         default="apply,fit,retrain,busy,issues,export",
-        help="after the import, which steps to run, in order (also: train, the end model)",
+        help="after the import, which steps to run, in order (also: train, the end model; "
+        "busy:PACE, a busy step at that --pace)",
     )
     args = parser.parse_args()
     results = []
@@ -429,7 +562,9 @@ def main() -> None:
             "retrain": lambda: run_step(
                 "featurize and score the pool (retrain)", python_step(RETRAIN), env, log
             ),
-            "busy": lambda: retrain_under_load(env, log, json.loads(tokens_path.read_text()), tmp),
+            "busy": lambda: retrain_under_load(
+                env, log, json.loads(tokens_path.read_text()), tmp, args.baseline, args.pace
+            ),
             "issues": lambda: run_step(
                 f"label issues on {args.labeled:,} labels",
                 [cli, "review", "scan", "--project", "bench", "--top", "20"],
@@ -442,6 +577,9 @@ def main() -> None:
         }
         try:
             for name in args.steps.split(","):
+                if name.startswith("busy:"):  # busy:PACE, a busy step at that pace
+                    args.pace = float(name.split(":", 1)[1])
+                    name = "busy"
                 results.append(steps[name]())
         finally:
             report(args, results)
@@ -461,10 +599,19 @@ def report(args: argparse.Namespace, results: list[dict]) -> None:
         if "annotators" in r:
             a = r["annotators"]
             print(
-                f"\nDuring the retrain: {a['annotations']:,} annotations, next p50 "
+                f"\nDuring the retrain (pace {a['pace_s']} s): {a['annotations']:,} annotations, "
+                f"next p50 "
                 f"{a['next_p50_ms']} ms, p99 {a['next_p99_ms']} ms, served twice "
                 f"{a['served_twice']}, web peak {a['web_peak_mb']}, errors {a['errors']}"
             )
+            print(f"CPU seconds by process kind: {a['cpu_seconds']}\n")
+            print("| retrain phase | seconds | nexts | p50 ms | p99 ms | max ms |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for p in a["by_phase"]:
+                print(
+                    f"| {p['phase']} | {p['seconds']} | {p['n']:,} | {p['p50']} | "
+                    f"{p['p99']} | {p['max']} |"
+                )
 
 
 if __name__ == "__main__":
