@@ -87,7 +87,9 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: on a slow or busy machine (CI's 2 cores ran Python at half speed some days) a
+    # job-backed control can take more than 10 s to appear; a passing step waits no longer.
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 
