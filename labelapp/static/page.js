@@ -119,13 +119,17 @@
 
   // A report a job computes (the agreement report, the LF analysis; templates/_report_status.html):
   // follow the job, then reload the page with ?report_job=<id> (which starts no other job), or,
-  // if the visitor has started filling in a form on the page meanwhile, offer it as a link.
+  // if the visitor has started filling in a form or opened a folded section (an LF's version
+  // history, say) on the page meanwhile, offer it as a link: a reload would undo what they did.
   let edited = false;
   const editing = (event) => {
     if (event.type === "input" || event.target.matches("input, textarea, select, [contenteditable]")) edited = true;
   };
   document.addEventListener("input", editing, true);
   document.addEventListener("focusin", editing, true);
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("summary")) edited = true;
+  }, true);
   document.querySelectorAll("[data-report-job-url]").forEach((box) => {
     const state = box.querySelector("[data-report-job-state]");
     pollJob(box.dataset.reportJobUrl, (job) => { if (state) state.textContent = job.status; }, 1000)
