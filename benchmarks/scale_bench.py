@@ -250,9 +250,8 @@ def next_by_phase(
     log: Path, started: float, baseline: float, at: list[float], ms: list[float]
 ) -> list[dict]:
     """The annotators' ``next`` latencies before the retrain (warm-up, then ``baseline``
-    seconds up to ``started``) and split
-    by its progress messages (each line ``<unix time> <fraction> <message>`` in the step's log);
-    "k of n parts scored" is one phase."""
+    seconds up to ``started``) and split by its progress messages (each line ``<unix time>
+    <fraction> <message>`` in the step's log); "k of n parts scored" is one phase."""
     import re
 
     marks: list[tuple[float, str]] = []
