@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -110,6 +112,16 @@ def test_multi_label_toggles_and_submits_with_enter(page, live_server, sessions,
     assert labels == ["sports", "music"]
 
 
+def wait_until_requests_fail(page, path: str, timeout_s: float = 20.0) -> None:
+    """Wait until a request from the page to `path` fails: `page.route` has been seen to let a
+    request through just after it returned (CI, Chromium), so the test makes sure it holds."""
+    probe = "p => fetch(p, {method: 'POST'}).then(() => 'reached', () => 'failed')"
+    deadline = time.monotonic() + timeout_s
+    while page.evaluate(probe, path) != "failed":
+        assert time.monotonic() < deadline, f"requests to {path} still reach the server"
+        time.sleep(0.2)
+
+
 def test_answers_survive_a_dead_server(page, live_server, sessions, tmp_path) -> None:
     """An answer given while the server is unreachable is kept and sent once it is back."""
     project_id = make_project(sessions, "offline", ("ham", "spam"))
@@ -120,6 +132,7 @@ def test_answers_survive_a_dead_server(page, live_server, sessions, tmp_path) ->
     expect(page.locator("#item-ref")).to_have_text("Item t0")
 
     page.route("**/api/items/**", lambda route: route.abort("connectionrefused"))
+    wait_until_requests_fail(page, "/api/items/0/probe")
     page.keyboard.press("2")
     # The abort is answered by this test process's route handler: give a loaded CI machine time.
     expect(page.locator("#banner")).to_contain_text("Cannot reach the server", timeout=20_000)
