@@ -174,7 +174,9 @@ def fuzz(
             if index and time.monotonic() - started > budget_s:
                 break
             strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
-            deadline = time.monotonic() + max(per_op, 0.5)
+            # Once the budget is spent, an operation's first slot still sends one request.
+            over = time.monotonic() - started > budget_s
+            deadline = time.monotonic() + (0.0 if over else max(per_op, 0.5))
             sent = [0]  # in this slot: its first request goes out however long generation took
 
             @settings(
