@@ -1,16 +1,17 @@
 """Drift, slices, the augmentation preview and the check of an export's augmentation plan asked
-for over HTTP, computed in a spawned child process: scipy, scikit-learn and the augment library
-never load into (or grow) a web process, and the child's memory goes back to the system when it
-exits. The computations only read; the request waits for the answer."""
+for over HTTP, computed in a child process: scipy, scikit-learn and the augment library never load
+into (or grow) a web process, and the child's memory goes back to the system when it exits. The
+children are forked by a warm fork server (:mod:`labelapp.services.analysis_forks`). The
+computations only read; the request waits for the answer."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from labelapp.db import end_read
+from labelapp.services import analysis_forks
 from labelapp.services.errors import UserError
 
 if TYPE_CHECKING:
@@ -42,10 +43,12 @@ def analyse(
     if analysis not in ANALYSES:
         raise ValueError(f"unknown analysis {analysis!r}")
     end_read(reader)  # the caller's read ends: the child reads in its own transaction
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with (
+        analysis_forks.forks(database_url) as context,
+        ProcessPoolExecutor(max_workers=1, mp_context=context) as pool,
+    ):
         outcome = pool.submit(
-            _run, database_url, os.environ.get("LABELAPP_DATA_DIR"), analysis, project_id, params
+            _run, database_url, _settings(), analysis, project_id, params
         ).result()
     if outcome[0] == "error":
         raise ChildError(*outcome[1:])
@@ -71,12 +74,20 @@ def export_params(
     return analyse(database_url, "export_params", project.id, params, reader)
 
 
+def _settings() -> dict[str, str]:
+    """This process's labelapp settings: a child has the fork server's environment, which is
+    that of the web process when the fork server started."""
+    return {k: v for k, v in os.environ.items() if k.startswith("LABELAPP_")}
+
+
 def _run(
-    database_url: str, data_dir: str | None, analysis: str, project_id: int, params: dict[str, Any]
+    database_url: str, settings: dict[str, str], analysis: str, project_id: int, params: dict
 ) -> tuple:
-    """In the child: one read-only session, the report or the user's error."""
-    if data_dir:
-        os.environ["LABELAPP_DATA_DIR"] = data_dir
+    """In the child: the caller's settings, one read-only session, the report or the user's
+    error."""
+    for key in [k for k in os.environ if k.startswith("LABELAPP_")]:
+        del os.environ[key]
+    os.environ.update(settings)
     from labelapp.db import make_engine, make_session_factory, session_scope
     from labelapp.models import Project
 

@@ -23,11 +23,10 @@ from multiprocessing.process import BaseProcess
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelapp import config
-from labelapp.db import make_engine, make_session_factory, normalize_url, session_scope
+from labelapp.db import driver_modules, make_engine, make_session_factory, session_scope
 from labelapp.models import Job
 from labelapp.services import job_child, job_queue, job_state, jobs
 
@@ -115,7 +114,7 @@ def _ensure_fork_server() -> None:
     from multiprocessing import forkserver
 
     preload = [
-        *_driver_modules(config.database_url()),
+        *driver_modules(config.database_url()),
         job_child.__name__,
         *WARM_MODULES,
         *jobs.HANDLER_MODULES,
@@ -124,13 +123,6 @@ def _ensure_fork_server() -> None:
     # "__main__": the worker's script (the console script), imported there and not in each job.
     _FORKS.set_forkserver_preload(["__main__", *preload])
     forkserver.ensure_running()
-
-
-def _driver_modules(url: str) -> list[str]:
-    """The SQLAlchemy dialect and DB-API driver modules of ``url`` (each job's engine needs them;
-    psycopg alone takes a tenth of a second to import)."""
-    dialect = make_url(normalize_url(url)).get_dialect()
-    return [dialect.__module__, dialect.import_dbapi().__name__]
 
 
 def stop_all() -> None:
