@@ -1,9 +1,10 @@
 """The fork server that analysis children (:mod:`labelapp.services.analysis_child`) are forked
 from. A web process starts it at its first analysis, with the libraries the analyses use imported
 (:data:`WARM_MODULES`): later children start in milliseconds instead of a fresh interpreter's
-seconds of imports. It is a process of its own, never the web process, and it stops after
-:data:`IDLE_SECONDS` without an analysis, so an idle web process gives its memory (about 200 MB)
-back. Albumentations (280 MB more) is left for the augmentation previews to import."""
+seconds of imports (measured: 1.5 s for the first child, 0.02 s for the next). It is a process
+of its own, never the web process (220 MB RSS), and it stops after :data:`IDLE_SECONDS` without an
+analysis, so an idle web process gives that memory back. Albumentations (280 MB more) is left for
+the augmentation previews to import."""
 
 from __future__ import annotations
 
