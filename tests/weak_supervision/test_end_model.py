@@ -74,6 +74,7 @@ def test_default_recipe_on_the_spam_tutorial_split():
 
     splits = ys.load_splits(SHARED_DATA / "youtube_spam_uci")
     lfs = ys.lfs(include_spacy=True)
+    ys.parse_texts(text for df in splits.values() for text in df["text"])
     L = {k: apply_lfs(lfs, splits[k]) for k in ("train", "valid", "test")}
     lm = LabelModel(2, n_epochs=500, seed=123).fit(L["train"])
     y_test = splits["test"]["label"].to_numpy()

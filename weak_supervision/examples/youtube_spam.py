@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,9 +113,25 @@ def spacy_available() -> bool:
     return True
 
 
+_DOCS: dict[str, Any] = {}  # parse_texts' docs by text, for spacy_doc
+
+
+def parse_texts(texts: Iterable[Any], batch_size: int = 256) -> None:
+    """Parse ``texts`` with spaCy in batches, for spacy_doc to find: call it before applying
+    has_person_nlp to a whole data set. ``nlp.pipe`` gives the same docs as one call per text
+    about 2.5 times as fast (1,956 comments: 6.8 s against 17.7 s). The docs stay cached in
+    this process."""
+    nlp = _spacy_nlp()
+    unique = dict.fromkeys(t if isinstance(t, str) else "" for t in texts)
+    todo = [t for t in unique if t not in _DOCS]
+    _DOCS.update(zip(todo, nlp.pipe(todo, batch_size=batch_size), strict=True))
+
+
 @preprocessor(memoize=True)
 def spacy_doc(x):
-    x.doc = _spacy_nlp()(x.text if isinstance(x.text, str) else "")
+    text = x.text if isinstance(x.text, str) else ""
+    doc = _DOCS.get(text)
+    x.doc = doc if doc is not None else _spacy_nlp()(text)
     return x
 
 
@@ -170,6 +188,7 @@ def vote_matrices(
 
     if person_votes is None:
         chosen = lfs(include_spacy=True)
+        parse_texts(text for df in splits.values() for text in df["text"])
         return [lf.name for lf in chosen], {k: apply_lfs(chosen, df) for k, df in splits.items()}
     rest = lfs(include_spacy=False)
     names = [lf.name for lf in rest]
