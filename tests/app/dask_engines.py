@@ -1,5 +1,5 @@
 """Switching the weak-supervision and retrain steps between in process and a Dask cluster, for
-the tests that compare the two (the cluster is the session's ``dask_scheduler`` fixture)."""
+the tests that compare the two (the cluster is the module's ``dask_scheduler`` fixture)."""
 
 from __future__ import annotations
 

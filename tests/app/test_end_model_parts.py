@@ -3,7 +3,7 @@ step in process, on 400 real YouTube comments cut into parts of 100: under ``FIT
 same fit (TF-IDF fitted on every text either way: the part featurizer samples 200,000 texts), so
 the same stored predictions, scores and run fields; above it, the fit sees every k-th training item
 only and still predicts every item; a part that fails leaves the previous ``model`` labels whole.
-The session's LocalCluster runs them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
+The module's LocalCluster runs them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
 
 from __future__ import annotations
 

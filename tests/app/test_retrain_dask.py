@@ -2,7 +2,7 @@
 600 real YouTube comments cut into parts of 100, a margin retrain gives the queue the in-process
 retrain gives (same items, order, priorities and scores, same held-out metrics), the run says it
 ran on Dask and in how many parts, labeled items never get a priority, and a strategy needing
-the whole pool (cluster) ranks prefiltered pool items only. The session's LocalCluster runs
+the whole pool (cluster) ranks prefiltered pool items only. The module's LocalCluster runs
 them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
 
 from __future__ import annotations

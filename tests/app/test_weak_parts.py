@@ -3,7 +3,7 @@ label_model_parts.py and propagation_parts.py) against the same steps in process
 YouTube comments cut into parts of 100: the label model stores the same probabilities;
 propagation (one graph per part plus the seeds) is about as accurate on held-out and unlabeled
 comments and leaves human labels alone; a part that fails leaves the previous probabilistic
-labels whole. The session's LocalCluster runs them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
+labels whole. The module's LocalCluster runs them (``LABELAPP_DASK_SCHEDULER`` points at it)."""
 
 from __future__ import annotations
 
