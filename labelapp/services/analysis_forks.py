@@ -18,7 +18,7 @@ from multiprocessing.context import BaseContext
 from labelapp.db import driver_modules
 
 IDLE_SECONDS = 600.0
-# What the analyses import, besides the analysis modules (they import their libraries lazily).
+# What the analyses import: their modules, and the libraries those import lazily.
 WARM_MODULES = (
     "labelapp.services.analysis_child",
     "labelapp.models",

@@ -171,11 +171,11 @@ def fuzz(
             for fixed in ((real, {}) if real else ({},))
         ]
         for index, (mode, fixed) in enumerate(slots):
-            if index and time.monotonic() - started > budget_s:
+            over = time.monotonic() - started > budget_s
+            if index and over:
                 break
             strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
             # Once the budget is spent, an operation's first slot still sends one request.
-            over = time.monotonic() - started > budget_s
             deadline = time.monotonic() + (0.0 if over else max(per_op, 0.5))
             sent = [0]  # in this slot: its first request goes out however long generation took
 
