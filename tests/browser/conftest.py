@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -90,6 +91,9 @@ def page(browser):
     # Generous: on a slow or busy machine (CI's 2 cores ran Python at half speed some days) a
     # job-backed control can take more than 10 s to appear; a passing step waits no longer.
     page.set_default_timeout(30_000)
+    # The same for assertions (``expect`` waits 5 s by default): CI saw a first ``next`` answered
+    # after 4 s, and a label key's answer not sent within 5 s, while the 2 cores were saturated.
+    expect.set_options(timeout=30_000)
     yield page
     context.close()
 

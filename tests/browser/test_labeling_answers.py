@@ -123,6 +123,8 @@ def test_change_an_earlier_answer_from_recent_and_from_the_search(
     page.fill("#answers-q", "cool")
     expect(rows).to_have_count(1)
     rows.first.click()
+    expect(page.locator("#editing")).to_be_visible()
+    expect(ref).to_have_text("Item t0")
     page.keyboard.press("s")  # the answer becomes a skip
     expect(ref).to_have_text("Item t2")
     page.keyboard.press("1")  # and labeling goes on
